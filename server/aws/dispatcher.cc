@@ -1,0 +1,190 @@
+#include "server/aws/dispatcher.h"
+
+#include <exception>
+
+#include "server/aws/input_pruner.h"
+#include "server/aws/sigv4.h"
+#include "server/util/crypto.h"
+#include "server/util/log.h"
+
+namespace berth::aws {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kJsonContentType = "application/x-amz-json-1.1";
+constexpr size_t kMaxJsonDepth = 64;
+
+// Nesting depth of a JSON text, counted without parsing (strings skipped), so
+// absurdly deep input is refused before any recursive code sees it.
+size_t JsonDepth(std::string_view text) {
+  size_t depth = 0;
+  size_t deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+bool AcceptableContentType(std::string_view content_type) {
+  const auto semicolon = content_type.find(';');
+  std::string_view media = content_type.substr(0, semicolon);
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  return http::EqualsIgnoreCase(media, kJsonContentType) ||
+         http::EqualsIgnoreCase(media, "application/x-amz-json-1.0");
+}
+
+http::Response JsonResponse(unsigned status, std::string body, const std::string& request_id) {
+  http::Response res;
+  res.status = status;
+  res.headers.Add("Content-Type", std::string(kJsonContentType));
+  res.headers.Add("x-amzn-RequestId", request_id);
+  res.body = std::move(body);
+  return res;
+}
+
+}  // namespace
+
+http::Response ErrorResponse(const AwsError& error, const std::string& request_id) {
+  json body = error.extra();
+  body["__type"] = error.type();
+  body["message"] = error.what();
+  http::Response res = JsonResponse(error.http_status(), body.dump(), request_id);
+  res.headers.Add("X-Amzn-ErrorType", error.type());
+  return res;
+}
+
+Dispatcher::Dispatcher(DispatcherOptions options, const Clock& clock)
+    : options_(std::move(options)), clock_(clock) {}
+
+void Dispatcher::Register(ServiceApi& service) { services_.push_back(&service); }
+
+size_t Dispatcher::BodyLimit(const http::Request& head) const {
+  const auto target = head.headers.Get("X-Amz-Target");
+  if (target && target->ends_with(".UploadLayerPart")) return kLayerPartBodyLimit;
+  return kBodyLimit;
+}
+
+http::Response Dispatcher::BodyTooLarge(size_t limit) const {
+  http::Response res = ErrorResponse(
+      AwsError("RequestEntityTooLargeException",
+               "Request body exceeds the limit of " + std::to_string(limit) + " bytes"),
+      crypto::Uuid());
+  res.close = true;
+  return res;
+}
+
+RequestContext Dispatcher::ContextFor(const http::Request& request) const {
+  RequestContext context;
+  context.account_id = options_.default_account_id;
+  context.region = options_.default_region;
+  if (const auto authorization = request.headers.Get("Authorization")) {
+    if (auto scope = ParseCredentialScope(*authorization)) {
+      context.account_id = AccountForAccessKey(scope->access_key_id, options_.default_account_id);
+      context.region = std::move(scope->region);
+      context.access_key_id = std::move(scope->access_key_id);
+    }
+  }
+  context.request_id = crypto::Uuid();
+  context.now = clock_.Now();
+  return context;
+}
+
+http::Response Dispatcher::Handle(const http::Request& request) const {
+  const RequestContext context = ContextFor(request);
+  std::string label;
+  http::Response res;
+  try {
+    res = Dispatch(request, context, label);
+  } catch (const AwsError& error) {
+    res = ErrorResponse(error, context.request_id);
+  } catch (const json::exception& error) {
+    // A handler read a member with the wrong type: the model let through
+    // something the handler did not expect. Report it as the caller's fault.
+    res = ErrorResponse(SerializationException(error.what()), context.request_id);
+  } catch (const std::exception& error) {
+    log::Error("request " + context.request_id + " (" + label + ") failed: " + error.what());
+    res = ErrorResponse(InternalFailure("Internal error in Berth; see its log for request " +
+                                        context.request_id),
+                        context.request_id);
+  }
+  res.operation = label.empty() ? "aws" : label;
+  if (res.status >= 400 && log::Enabled(log::Level::kDebug)) {
+    log::Debug(label + " -> " + res.body);
+  }
+  return res;
+}
+
+http::Response Dispatcher::Dispatch(const http::Request& request, const RequestContext& context,
+                                    std::string& label) const {
+  const std::string_view target = request.headers.Get("X-Amz-Target").value_or("");
+  const auto dot = target.rfind('.');
+  const std::string_view prefix = target.substr(0, dot == std::string_view::npos ? 0 : dot);
+  const std::string_view operation_name =
+      dot == std::string_view::npos ? target : target.substr(dot + 1);
+
+  ServiceApi* service = nullptr;
+  for (ServiceApi* candidate : services_) {
+    if (candidate->Model().target_prefix == prefix) service = candidate;
+  }
+  const OperationModel* operation =
+      service != nullptr ? service->Model().FindOperation(operation_name) : nullptr;
+  if (operation == nullptr) {
+    label = "unknown";
+    throw UnknownOperationException("Unknown operation '" + std::string(target) + "'");
+  }
+  label = std::string(service->Name()) + "." + std::string(operation_name);
+
+  if (request.method != "POST") {
+    throw SerializationException("The AWS JSON protocol expects POST, not " + request.method);
+  }
+  const auto content_type = request.headers.Get("Content-Type");
+  if (!content_type || !AcceptableContentType(*content_type)) {
+    throw AwsError("UnsupportedMediaTypeException",
+                   "Content-Type must be application/x-amz-json-1.1, not '" +
+                       std::string(content_type.value_or("")) + "'",
+                   400);
+  }
+  if (!service->Implements(operation_name)) {
+    throw NotImplementedError(std::string(service->Model().service_id), std::string(operation_name));
+  }
+
+  json input;
+  if (request.body.find_first_not_of(" \t\r\n") == std::string::npos) {
+    input = json::object();
+  } else {
+    if (JsonDepth(request.body) > kMaxJsonDepth) {
+      throw SerializationException("Request body is nested too deeply");
+    }
+    input = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+    if (input.is_discarded()) throw SerializationException("Request body is not valid JSON");
+    if (!input.is_object()) throw SerializationException("Request body must be a JSON object");
+  }
+  if (auto issue = model::ValidateInput(service->Model(), *operation, input)) {
+    if (issue->kind == ValidationIssue::Kind::kSerialization) {
+      throw SerializationException("Cannot read '" + issue->path + "': " + issue->constraint);
+    }
+    throw service->ValidationError(*operation, *issue);
+  }
+  if (operation->input != nullptr) PruneToShape(*operation->input, input);
+  json output = service->Invoke(operation_name, input, context);
+  if (output.is_null()) output = json::object();
+  return JsonResponse(200, output.dump(-1, ' ', false, json::error_handler_t::replace),
+                      context.request_id);
+}
+
+}  // namespace berth::aws

@@ -1,0 +1,57 @@
+#pragma once
+
+// The AWS JSON 1.1 protocol: turns `POST /` with X-Amz-Target into a call on
+// the right service's operation, and the result or the AwsError into the
+// response botocore expects. The one catch site for AwsError.
+//
+// Thread-safety: Handle() may run on every server thread at once once all
+// services are registered.
+
+#include <string>
+#include <vector>
+
+#include "server/aws/service_api.h"
+#include "server/http/message.h"
+#include "server/util/clock.h"
+
+namespace berth::aws {
+
+struct DispatcherOptions {
+  std::string default_account_id = "000000000000";
+  std::string default_region = "us-east-1";
+};
+
+class Dispatcher {
+ public:
+  // Request bodies above this are refused (UploadLayerPart carries up to
+  // 20 MiB of base64-encoded layer data, so it gets more).
+  static constexpr size_t kBodyLimit = 8 * 1024 * 1024;
+  static constexpr size_t kLayerPartBodyLimit = 32 * 1024 * 1024;
+
+  Dispatcher(DispatcherOptions options, const Clock& clock);
+
+  // Services must be registered before serving; each keeps its target prefix.
+  void Register(ServiceApi& service);
+
+  size_t BodyLimit(const http::Request& head) const;
+  // Serves one request (never throws).
+  http::Response Handle(const http::Request& request) const;
+  // The JSON error reply for a body over `limit`.
+  http::Response BodyTooLarge(size_t limit) const;
+
+  // The context (account, region, id, time) a request runs in.
+  RequestContext ContextFor(const http::Request& request) const;
+
+ private:
+  http::Response Dispatch(const http::Request& request, const RequestContext& context,
+                          std::string& operation_label) const;
+
+  DispatcherOptions options_;
+  const Clock& clock_;
+  std::vector<ServiceApi*> services_;
+};
+
+// The AWS JSON error response for `error`.
+http::Response ErrorResponse(const AwsError& error, const std::string& request_id);
+
+}  // namespace berth::aws

@@ -1,0 +1,66 @@
+#pragma once
+
+// What aws::Dispatcher needs of one AWS service (ECR, ECS): its botocore
+// model, its table of emulated operations, and how it words validation
+// errors. Handlers receive input already validated against the model.
+//
+// Thread-safety: Invoke() is called from every server thread at once.
+
+#include <algorithm>
+#include <array>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "server/aws/aws_error.h"
+#include "server/aws/model/model_validator.h"
+#include "server/aws/model/service_model.h"
+#include "server/aws/request_context.h"
+
+namespace berth::aws {
+
+using model::OperationModel;
+using model::ServiceModel;
+using model::ValidationIssue;
+
+class ServiceApi {
+ public:
+  virtual ~ServiceApi() = default;
+
+  virtual const ServiceModel& Model() const = 0;
+  // Lowercase service name for logs and messages ("ecr", "ecs").
+  virtual std::string_view Name() const = 0;
+  virtual bool Implements(std::string_view operation) const = 0;
+  // Runs an implemented operation. Throws AwsError.
+  virtual nlohmann::json Invoke(std::string_view operation, const nlohmann::json& input,
+                                const RequestContext& context) = 0;
+  // The error AWS answers when input breaks the model's constraints.
+  virtual AwsError ValidationError(const OperationModel& operation,
+                                   const ValidationIssue& issue) const = 0;
+};
+
+// One row of a service's operation table: the AWS operation name and the
+// member function that serves it.
+template <class Api>
+struct OperationRow {
+  std::string_view name;
+  nlohmann::json (Api::*handler)(const nlohmann::json& input, const RequestContext& context);
+};
+
+// Finds `name` in a table sorted by name; nullptr when absent.
+template <class Api, size_t N>
+const OperationRow<Api>* FindOperationRow(const std::array<OperationRow<Api>, N>& table,
+                                          std::string_view name) {
+  const auto it = std::lower_bound(table.begin(), table.end(), name,
+                                   [](const auto& row, std::string_view n) { return row.name < n; });
+  return it != table.end() && it->name == name ? &*it : nullptr;
+}
+
+// The wording AWS's request validation uses, in its two dialects:
+//   Coral:  "1 validation error detected: Value 'x' at 'path' failed to satisfy
+//            constraint: Member must ..."
+//   ECR:    "Invalid parameter at 'path' failed to satisfy constraint: 'must ...'"
+std::string CoralValidationMessage(const ValidationIssue& issue);
+std::string EcrValidationMessage(const ValidationIssue& issue);
+
+}  // namespace berth::aws

@@ -1,0 +1,43 @@
+#pragma once
+
+// Berth's start-up configuration: command-line flags, each with an
+// environment-variable equivalent (flags win). Parsing validates every value
+// and reports the first bad one in words a user can act on.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "server/util/log.h"
+
+namespace berth {
+
+struct Config {
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 4566;
+  std::string data_dir;            // where berth.db and blobs live
+  std::string account_id = "000000000000";
+  std::string region = "us-east-1";
+  std::string registry_host;       // host[:port] in repositoryUri; empty: localhost:<bound port>
+  log::Level log_level = log::Level::kInfo;
+  unsigned threads = 2;            // HTTP event-loop threads
+};
+
+// The outcome of parsing: a config to run with, or a message to print and the
+// exit code to leave with (0 after --help/--version, 2 after a bad value).
+struct ParseResult {
+  std::optional<Config> config;
+  std::string message;
+  int exit_code = 0;
+};
+
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+
+ParseResult ParseConfig(const std::vector<std::string>& args, const EnvLookup& env);
+
+// The --help text.
+std::string Usage();
+
+}  // namespace berth

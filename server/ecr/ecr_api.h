@@ -1,0 +1,62 @@
+#pragma once
+
+// The ECR JSON API: one member function per emulated operation, named after
+// it. Each reads its (model-validated) input, calls EcrService, and shapes the
+// reply as botocore's ECR model describes. AWS member names live here only.
+//
+// Thread-safety: as EcrService (any thread).
+
+#include <array>
+#include <string_view>
+
+#include "server/aws/service_api.h"
+#include "server/ecr/ecr_service.h"
+
+namespace berth::ecr {
+
+class EcrApi final : public aws::ServiceApi {
+ public:
+  explicit EcrApi(EcrService& service) : service_(service) {}
+
+  const aws::ServiceModel& Model() const override;
+  std::string_view Name() const override { return "ecr"; }
+  bool Implements(std::string_view operation) const override;
+  nlohmann::json Invoke(std::string_view operation, const nlohmann::json& input,
+                        const aws::RequestContext& context) override;
+  aws::AwsError ValidationError(const aws::OperationModel& operation,
+                                const aws::ValidationIssue& issue) const override;
+
+  // Operation names in table order (for coverage listings).
+  static std::vector<std::string_view> OperationNames();
+
+  using Json = nlohmann::json;
+  using Context = aws::RequestContext;
+  Json CreateRepository(const Json& in, const Context& context);
+  Json DeleteLifecyclePolicy(const Json& in, const Context& context);
+  Json DeleteRegistryPolicy(const Json& in, const Context& context);
+  Json DeleteRepository(const Json& in, const Context& context);
+  Json DeleteRepositoryPolicy(const Json& in, const Context& context);
+  Json DescribeRegistry(const Json& in, const Context& context);
+  Json DescribeRepositories(const Json& in, const Context& context);
+  Json GetAuthorizationToken(const Json& in, const Context& context);
+  Json GetLifecyclePolicy(const Json& in, const Context& context);
+  Json GetRegistryPolicy(const Json& in, const Context& context);
+  Json GetRegistryScanningConfiguration(const Json& in, const Context& context);
+  Json GetRepositoryPolicy(const Json& in, const Context& context);
+  Json ListTagsForResource(const Json& in, const Context& context);
+  Json PutImageScanningConfiguration(const Json& in, const Context& context);
+  Json PutImageTagMutability(const Json& in, const Context& context);
+  Json PutLifecyclePolicy(const Json& in, const Context& context);
+  Json PutRegistryPolicy(const Json& in, const Context& context);
+  Json PutRegistryScanningConfiguration(const Json& in, const Context& context);
+  Json PutReplicationConfiguration(const Json& in, const Context& context);
+  Json SetRepositoryPolicy(const Json& in, const Context& context);
+  Json TagResource(const Json& in, const Context& context);
+  Json UntagResource(const Json& in, const Context& context);
+
+ private:
+  static const std::array<aws::OperationRow<EcrApi>, 22> kOperations;
+  EcrService& service_;
+};
+
+}  // namespace berth::ecr

@@ -1,0 +1,99 @@
+#include "server/ecs/attribute_service.h"
+
+#include <cctype>
+
+#include "server/ecs/ecs_errors.h"
+#include "storage/ecs_settings_store.h"
+
+namespace berth::ecs {
+namespace {
+
+bool IsNameChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '/' ||
+         c == '.';
+}
+
+}  // namespace
+
+void ValidateAttribute(const storage::AttributeRecord& a) {
+  const bool name_ok = !a.name.empty() && a.name.size() <= 128 &&
+                       std::isalnum(static_cast<unsigned char>(a.name[0])) != 0 &&
+                       std::all_of(a.name.begin(), a.name.end(), IsNameChar);
+  if (!name_ok) {
+    throw InvalidParameterException("Attribute name " + a.name +
+                                    " is invalid. Names can be up to 128 letters, numbers, "
+                                    "hyphens, underscores, forward slashes and periods.");
+  }
+  if (a.value && (a.value->empty() || a.value->size() > 128)) {
+    throw InvalidParameterException("Attribute value for " + a.name +
+                                    " must be between 1 and 128 characters.");
+  }
+  if (a.target_type != "container-instance") {
+    throw InvalidParameterException("targetType must be container-instance.");
+  }
+}
+
+std::string AttributeService::ResolveTarget(storage::Db& db, const aws::RequestContext& context,
+                                            const std::string& cluster,
+                                            const std::string& target_id) {
+  (void)db;
+  (void)context;
+  (void)cluster;
+  if (target_id.empty()) throw InvalidParameterException("targetId must be specified.");
+  throw TargetNotFoundException("Could not find " + target_id + ".");
+}
+
+std::vector<storage::AttributeRecord> AttributeService::Put(
+    const aws::RequestContext& context, const std::optional<std::string>& cluster,
+    std::vector<storage::AttributeRecord> attributes) {
+  if (attributes.empty()) throw InvalidParameterException("Attributes cannot be empty.");
+  auto lease = database_.Acquire();
+  storage::Tx tx(lease.db());
+  const std::string name = clusters_.RequireActive(lease.db(), context, cluster);
+  storage::EcsSettingsStore store(lease.db(), {context.account_id, context.region});
+  for (auto& attribute : attributes) {
+    attribute.target_type = attribute.target_type.empty() ? "container-instance" : attribute.target_type;
+    ValidateAttribute(attribute);
+    attribute.target_id = ResolveTarget(lease.db(), context, name, attribute.target_id);
+    attribute.cluster = name;
+    store.PutAttribute(attribute);
+  }
+  tx.Commit();
+  return attributes;
+}
+
+std::vector<storage::AttributeRecord> AttributeService::Delete(
+    const aws::RequestContext& context, const std::optional<std::string>& cluster,
+    std::vector<storage::AttributeRecord> attributes) {
+  if (attributes.empty()) throw InvalidParameterException("Attributes cannot be empty.");
+  auto lease = database_.Acquire();
+  storage::Tx tx(lease.db());
+  const std::string name = clusters_.RequireActive(lease.db(), context, cluster);
+  storage::EcsSettingsStore store(lease.db(), {context.account_id, context.region});
+  for (auto& attribute : attributes) {
+    attribute.target_id = ResolveTarget(lease.db(), context, name, attribute.target_id);
+    store.DeleteAttribute(name, attribute.target_id, attribute.name);
+  }
+  tx.Commit();
+  return attributes;
+}
+
+std::vector<storage::AttributeRecord> AttributeService::List(
+    const aws::RequestContext& context, const std::optional<std::string>& cluster,
+    const std::optional<std::string>& name, const std::optional<std::string>& value) {
+  if (value && !name) {
+    throw InvalidParameterException("attributeName must be specified with attributeValue.");
+  }
+  auto lease = database_.Acquire();
+  const std::string cluster_name = clusters_.RequireActive(lease.db(), context, cluster);
+  std::vector<storage::AttributeRecord> out;
+  for (auto& a : storage::EcsSettingsStore(lease.db(), {context.account_id, context.region})
+                     .ListAttributes(cluster_name)) {
+    if (name && a.name != *name) continue;
+    if (value && a.value != *value) continue;
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+}  // namespace berth::ecs

@@ -1,0 +1,79 @@
+#pragma once
+
+// ECS clusters: creation (the `default` cluster included), settings,
+// configuration, capacity providers, deletion to INACTIVE, listing. Cluster
+// attributes are stored as one AWS-shaped JSON document per cluster.
+//
+// Thread-safety: every method may be called from any thread.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "server/aws/request_context.h"
+#include "storage/database.h"
+#include "storage/records.h"
+
+namespace berth::ecs {
+
+// A cluster as the API reports it.
+struct Cluster {
+  std::string name;
+  std::string status;
+  nlohmann::json document;  // settings, configuration, capacityProviders, ...
+  std::vector<storage::Tag> tags;
+  int64_t running_tasks = 0;
+  int64_t pending_tasks = 0;
+  int64_t active_services = 0;
+};
+
+// What CreateCluster, UpdateCluster and friends may set; absent members are
+// left as they are.
+struct ClusterChanges {
+  std::optional<nlohmann::json> settings;
+  std::optional<nlohmann::json> configuration;
+  std::optional<nlohmann::json> capacity_providers;
+  std::optional<nlohmann::json> default_strategy;
+  std::optional<nlohmann::json> service_connect_defaults;
+};
+
+class ClusterService {
+ public:
+  explicit ClusterService(storage::Database& database) : database_(database) {}
+
+  // Creates the cluster, or returns the ACTIVE one of that name unchanged.
+  Cluster Create(const aws::RequestContext& context, const std::string& name,
+                 const ClusterChanges& changes, const std::vector<storage::Tag>& tags);
+  // Each identifier (name or ARN) found, ACTIVE or INACTIVE; the rest are
+  // returned in `missing` as the ARN to report.
+  std::vector<Cluster> Describe(const aws::RequestContext& context,
+                                const std::vector<std::string>& identifiers,
+                                std::vector<std::string>& missing);
+  // ARNs of ACTIVE clusters, one page; `next` is the token for the next.
+  std::vector<std::string> List(const aws::RequestContext& context, const std::string& token,
+                                size_t max_results, std::string& next);
+  Cluster Delete(const aws::RequestContext& context, const std::string& identifier);
+  Cluster Update(const aws::RequestContext& context, const std::string& identifier,
+                 const ClusterChanges& changes);
+
+  // As RequireActive, under its own database lease.
+  std::string EnsureActive(const aws::RequestContext& context,
+                           const std::optional<std::string>& identifier);
+  // The name of an ACTIVE cluster the parameter names (default when empty);
+  // ClusterNotFoundException otherwise.
+  std::string RequireActive(storage::Db& db, const aws::RequestContext& context,
+                            const std::optional<std::string>& identifier);
+
+ private:
+  Cluster Load(storage::Db& db, const aws::RequestContext& context,
+               const storage::ClusterRecord& record);
+  storage::Database& database_;
+};
+
+// Checks settings, capacity providers and the default strategy of a cluster
+// document. Throws InvalidParameterException.
+void ValidateClusterDocument(const nlohmann::json& document);
+
+}  // namespace berth::ecs

@@ -1,0 +1,69 @@
+#pragma once
+
+// The ECS JSON API: one member function per emulated operation, named after
+// it. Each reads its (model-validated) input, calls an ECS service and shapes
+// the reply as botocore's ECS model describes. Task-definition operations
+// live in task_definition_api.cc.
+//
+// Thread-safety: as the services (any thread).
+
+#include <array>
+#include <string_view>
+#include <vector>
+
+#include "server/aws/service_api.h"
+#include "server/ecs/ecs_service.h"
+
+namespace berth::ecs {
+
+class EcsApi final : public aws::ServiceApi {
+ public:
+  explicit EcsApi(EcsServices& services) : services_(services) {}
+
+  const aws::ServiceModel& Model() const override;
+  std::string_view Name() const override { return "ecs"; }
+  bool Implements(std::string_view operation) const override;
+  nlohmann::json Invoke(std::string_view operation, const nlohmann::json& input,
+                        const aws::RequestContext& context) override;
+  aws::AwsError ValidationError(const aws::OperationModel& operation,
+                                const aws::ValidationIssue& issue) const override;
+
+  static std::vector<std::string_view> OperationNames();
+
+  using Json = nlohmann::json;
+  using Context = aws::RequestContext;
+  Json CreateCluster(const Json& in, const Context& context);
+  Json DeleteAccountSetting(const Json& in, const Context& context);
+  Json DeleteAttributes(const Json& in, const Context& context);
+  Json DeleteCluster(const Json& in, const Context& context);
+  Json DeleteTaskDefinitions(const Json& in, const Context& context);
+  Json DeregisterTaskDefinition(const Json& in, const Context& context);
+  Json DescribeCapacityProviders(const Json& in, const Context& context);
+  Json DescribeClusters(const Json& in, const Context& context);
+  Json DescribeTaskDefinition(const Json& in, const Context& context);
+  Json ListAccountSettings(const Json& in, const Context& context);
+  Json ListAttributes(const Json& in, const Context& context);
+  Json ListClusters(const Json& in, const Context& context);
+  Json ListTagsForResource(const Json& in, const Context& context);
+  Json ListTaskDefinitionFamilies(const Json& in, const Context& context);
+  Json ListTaskDefinitions(const Json& in, const Context& context);
+  Json PutAccountSetting(const Json& in, const Context& context);
+  Json PutAccountSettingDefault(const Json& in, const Context& context);
+  Json PutAttributes(const Json& in, const Context& context);
+  Json PutClusterCapacityProviders(const Json& in, const Context& context);
+  Json RegisterTaskDefinition(const Json& in, const Context& context);
+  Json TagResource(const Json& in, const Context& context);
+  Json UntagResource(const Json& in, const Context& context);
+  Json UpdateCluster(const Json& in, const Context& context);
+  Json UpdateClusterSettings(const Json& in, const Context& context);
+
+ private:
+  static const std::array<aws::OperationRow<EcsApi>, 24> kOperations;
+  EcsServices& services_;
+};
+
+// Shared by the ECS API files: tags between JSON and records.
+std::vector<storage::Tag> ReadEcsTags(const nlohmann::json& in, const char* member = "tags");
+nlohmann::json EcsTagsJson(const std::vector<storage::Tag>& tags);
+
+}  // namespace berth::ecs

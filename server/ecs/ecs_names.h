@@ -1,0 +1,32 @@
+#pragma once
+
+// ECS identifiers: ARNs of clusters, task definitions and capacity
+// providers, and reading a name-or-ARN parameter back to the name.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "server/aws/request_context.h"
+
+namespace berth::ecs {
+
+inline constexpr std::string_view kDefaultCluster = "default";
+
+std::string ClusterArn(const aws::RequestContext& context, std::string_view name);
+std::string TaskDefinitionArn(const aws::RequestContext& context, std::string_view family,
+                              int64_t revision);
+std::string CapacityProviderArn(const aws::RequestContext& context, std::string_view name);
+// The principal a caller acts as (Berth has no IAM: the account root).
+std::string RootPrincipalArn(const aws::RequestContext& context);
+
+// The cluster name a `cluster` parameter names: a bare name, or a cluster ARN
+// of this account and region. nullopt for anything else.
+std::optional<std::string> ClusterNameFrom(const aws::RequestContext& context,
+                                           std::string_view name_or_arn);
+
+// True for names of 1-255 letters, digits, hyphens and underscores (clusters,
+// families, containers, services).
+bool IsEcsName(std::string_view name);
+
+}  // namespace berth::ecs

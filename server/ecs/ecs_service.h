@@ -1,0 +1,32 @@
+#pragma once
+
+// The ECS services over one database, built together in one place so main
+// and tests wire ECS with a single line.
+//
+// Thread-safety: as each service (any thread).
+
+#include "server/ecs/account_settings.h"
+#include "server/ecs/attribute_service.h"
+#include "server/ecs/cluster_service.h"
+#include "server/ecs/ecs_tags.h"
+#include "server/ecs/task_definition_service.h"
+#include "storage/database.h"
+
+namespace berth::ecs {
+
+struct EcsServices {
+  explicit EcsServices(storage::Database& database)
+      : clusters(database),
+        task_definitions(database),
+        settings(database),
+        attributes(database, clusters),
+        tags(database) {}
+
+  ClusterService clusters;
+  TaskDefinitionService task_definitions;
+  AccountSettingsService settings;
+  AttributeService attributes;
+  TagService tags;
+};
+
+}  // namespace berth::ecs

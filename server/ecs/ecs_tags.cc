@@ -1,0 +1,98 @@
+#include "server/ecs/ecs_tags.h"
+
+#include <charconv>
+#include <set>
+
+#include "server/aws/arn.h"
+#include "server/ecs/ecs_errors.h"
+#include "storage/cluster_store.h"
+#include "storage/tag_store.h"
+#include "storage/task_definition_store.h"
+
+namespace berth::ecs {
+
+void ValidateTags(const std::vector<storage::Tag>& tags) {
+  if (tags.size() > kMaxTags) {
+    throw InvalidParameterException("The tags for this resource exceed the maximum of 50.");
+  }
+  std::set<std::string> keys;
+  for (const auto& tag : tags) {
+    if (tag.key.empty() || tag.key.size() > 128) {
+      throw InvalidParameterException("Tag keys must be between 1 and 128 characters.");
+    }
+    if (tag.value.size() > 256) {
+      throw InvalidParameterException("Tag values must be at most 256 characters.");
+    }
+    if (tag.key.starts_with("aws:")) {
+      throw InvalidParameterException("Tag keys with the prefix 'aws:' are reserved for AWS use.");
+    }
+    if (!keys.insert(tag.key).second) {
+      throw InvalidParameterException("Tag key '" + tag.key + "' is specified more than once.");
+    }
+  }
+}
+
+void TagService::RequireResource(storage::Db& db, const aws::RequestContext& context,
+                                 const std::string& arn) {
+  const auto parsed = aws::Arn::Parse(arn);
+  if (!parsed || parsed->service != "ecs") {
+    throw InvalidParameterException("The ARN provided is invalid.");
+  }
+  const storage::Partition partition{parsed->account_id, parsed->region};
+  if (parsed->account_id != context.account_id || parsed->region != context.region) {
+    throw InvalidParameterException("The ARN provided is invalid.");
+  }
+  const std::string& resource = parsed->resource;
+  if (resource.starts_with("cluster/")) {
+    const auto cluster = storage::ClusterStore(db, partition).Find(resource.substr(8));
+    if (!cluster) throw ClusterNotFoundException();
+    if (cluster->status != "ACTIVE") throw ClusterInactiveException();
+    return;
+  }
+  if (resource.starts_with("task-definition/")) {
+    const std::string_view ref = std::string_view(resource).substr(16);
+    const auto colon = ref.rfind(':');
+    int64_t revision = 0;
+    if (colon != std::string_view::npos) {
+      const auto digits = ref.substr(colon + 1);
+      const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), revision);
+      if (ec != std::errc() || end != digits.data() + digits.size()) revision = 0;
+    }
+    if (revision <= 0 ||
+        !storage::TaskDefinitionStore(db, partition).Find(ref.substr(0, colon), revision)) {
+      throw InvalidParameterException("The specified task definition does not exist.");
+    }
+    return;
+  }
+  throw InvalidParameterException("The ARN provided is invalid.");
+}
+
+std::vector<storage::Tag> TagService::List(const aws::RequestContext& context,
+                                           const std::string& arn) {
+  auto lease = database_.Acquire();
+  RequireResource(lease.db(), context, arn);
+  return storage::TagStore(lease.db()).List(arn);
+}
+
+void TagService::Tag(const aws::RequestContext& context, const std::string& arn,
+                     const std::vector<storage::Tag>& tags) {
+  ValidateTags(tags);
+  auto lease = database_.Acquire();
+  storage::Tx tx(lease.db());
+  RequireResource(lease.db(), context, arn);
+  storage::TagStore store(lease.db());
+  store.Put(arn, tags);
+  if (store.Count(arn) > kMaxTags) {
+    throw InvalidParameterException("The tags for this resource exceed the maximum of 50.");
+  }
+  tx.Commit();
+}
+
+void TagService::Untag(const aws::RequestContext& context, const std::string& arn,
+                       const std::vector<std::string>& keys) {
+  auto lease = database_.Acquire();
+  RequireResource(lease.db(), context, arn);
+  storage::TagStore(lease.db()).Remove(arn, keys);
+}
+
+}  // namespace berth::ecs

@@ -1,0 +1,33 @@
+#pragma once
+
+// What the HTTP server asks of the code that serves requests. The session
+// reads a request's header first, asks for a body plan, reads the body within
+// that plan, then hands over the whole request.
+//
+// Thread-safety: implementations are called from every server thread at once.
+
+#include <cstddef>
+
+#include "server/http/message.h"
+
+namespace berth::http {
+
+// How much body a request may carry.
+struct BodyPlan {
+  size_t limit = 0;
+};
+
+class Application {
+ public:
+  virtual ~Application() = default;
+
+  // Decides the body plan from the request's header (`head.body` is empty).
+  virtual BodyPlan Plan(const Request& head) = 0;
+  // Serves one complete request. Must not throw.
+  virtual Response Handle(Request& request) = 0;
+  // The reply when the body exceeds the plan's limit (the connection is then
+  // closed). Must not throw.
+  virtual Response BodyTooLarge(const Request& head, size_t limit) = 0;
+};
+
+}  // namespace berth::http

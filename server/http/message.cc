@@ -1,0 +1,37 @@
+#include "server/http/message.h"
+
+#include <algorithm>
+
+namespace berth::http {
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    const auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; };
+    return lower(x) == lower(y);
+  });
+}
+
+std::optional<std::string_view> Headers::Get(std::string_view name) const {
+  for (const auto& [key, value] : fields_) {
+    if (EqualsIgnoreCase(key, name)) return std::string_view(value);
+  }
+  return std::nullopt;
+}
+
+void Headers::Set(std::string_view name, std::string value) {
+  std::erase_if(fields_, [&](const auto& field) { return EqualsIgnoreCase(field.first, name); });
+  fields_.emplace_back(std::string(name), std::move(value));
+}
+
+std::string_view Request::Path() const {
+  const std::string_view t(target);
+  return t.substr(0, t.find('?'));
+}
+
+std::string_view Request::Query() const {
+  const std::string_view t(target);
+  const auto q = t.find('?');
+  return q == std::string_view::npos ? std::string_view() : t.substr(q + 1);
+}
+
+}  // namespace berth::http

@@ -1,0 +1,47 @@
+#pragma once
+
+// Berth's HTTP/1.1 server: an accept loop and one coroutine per connection
+// (keep-alive, idle timeout, header-first reads so the application can pick a
+// body limit per route), on a small pool of threads. Stops cleanly on SIGINT
+// or SIGTERM. The only place Beast and Asio appear.
+//
+// Thread-safety: construct and Run() from one thread; Stop() from any.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "server/http/application.h"
+
+namespace berth::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";   // address to bind
+  uint16_t port = 4566;             // 0 picks a free port
+  unsigned threads = 2;             // threads running the event loop
+  std::chrono::seconds idle_timeout{60};
+  size_t header_limit = 64 * 1024;  // bytes of request line and fields
+};
+
+class Server {
+ public:
+  // Binds and listens at once, so an unusable address fails here, with a
+  // message naming it (std::runtime_error).
+  explicit Server(const ServerOptions& options);
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+  ~Server();
+
+  // The port actually bound (useful with port 0).
+  uint16_t port() const;
+  // Serves `application` until Stop(), SIGINT or SIGTERM.
+  void Run(Application& application);
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace berth::http

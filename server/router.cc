@@ -1,0 +1,58 @@
+#include "server/router.h"
+
+#include <exception>
+
+#include <nlohmann/json.hpp>
+
+#include "server/util/log.h"
+
+namespace berth {
+namespace {
+
+constexpr size_t kAdminBodyLimit = 64 * 1024;
+
+bool IsAdmin(const http::Request& request) { return request.Path().starts_with("/_berth/"); }
+
+bool IsAws(const http::Request& request) {
+  return request.Path() == "/" && (request.method == "POST" || request.headers.Get("X-Amz-Target"));
+}
+
+}  // namespace
+
+http::BodyPlan Router::Plan(const http::Request& head) {
+  if (IsAws(head)) return {dispatcher_.BodyLimit(head)};
+  return {kAdminBodyLimit};
+}
+
+http::Response Router::Handle(http::Request& request) {
+  try {
+    if (IsAdmin(request)) return admin_.Handle(request);
+    if (IsAws(request)) return dispatcher_.Handle(request);
+  } catch (const std::exception& e) {  // last resort: parts report their own errors
+    log::Error(std::string("unhandled error: ") + e.what());
+    http::Response res;
+    res.status = 500;
+    res.body = "Internal error\n";
+    return res;
+  }
+  http::Response res;
+  res.status = 404;
+  res.headers.Add("Content-Type", "application/json");
+  res.body = nlohmann::json{{"message", "Berth serves no " + request.method + " " +
+                                            std::string(request.Path())}}
+                 .dump();
+  res.operation = "notfound";
+  return res;
+}
+
+http::Response Router::BodyTooLarge(const http::Request& head, size_t limit) {
+  if (IsAws(head)) return dispatcher_.BodyTooLarge(limit);
+  http::Response res;
+  res.status = 413;
+  res.headers.Add("Content-Type", "application/json");
+  res.body = nlohmann::json{{"message", "Request body too large"}}.dump();
+  res.close = true;
+  return res;
+}
+
+}  // namespace berth

@@ -1,0 +1,31 @@
+#pragma once
+
+// Sends each request to the part of Berth that serves it:
+//   /_berth/...               AdminHandler
+//   POST / with X-Amz-Target  aws::Dispatcher (ECR and ECS)
+//   anything else             a 404 naming the path
+// It is the http::Application the server runs.
+//
+// Thread-safety: as its parts (all callable from any thread).
+
+#include "server/admin/admin_handler.h"
+#include "server/aws/dispatcher.h"
+#include "server/http/application.h"
+
+namespace berth {
+
+class Router final : public http::Application {
+ public:
+  Router(aws::Dispatcher& dispatcher, admin::AdminHandler& admin)
+      : dispatcher_(dispatcher), admin_(admin) {}
+
+  http::BodyPlan Plan(const http::Request& head) override;
+  http::Response Handle(http::Request& request) override;
+  http::Response BodyTooLarge(const http::Request& head, size_t limit) override;
+
+ private:
+  aws::Dispatcher& dispatcher_;
+  admin::AdminHandler& admin_;
+};
+
+}  // namespace berth

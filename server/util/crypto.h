@@ -1,0 +1,32 @@
+#pragma once
+
+// The few cryptographic and encoding primitives Berth needs (OpenSSL's
+// libcrypto underneath): random ids, SHA-256, HMAC-SHA256, base64 and hex.
+//
+// Thread-safety: all functions may be called from any thread.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace berth::crypto {
+
+// `count` cryptographically random bytes.
+std::string RandomBytes(size_t count);
+// A random RFC 4122 version-4 UUID, lowercase ("8-4-4-4-12").
+std::string Uuid();
+// `count` random lowercase hex digits.
+std::string RandomHex(size_t count);
+
+std::string Sha256(std::string_view data);          // 32 raw bytes
+std::string Sha256Hex(std::string_view data);       // 64 lowercase hex digits
+std::string HmacSha256(std::string_view key, std::string_view data);  // 32 raw bytes
+
+std::string Hex(std::string_view bytes);
+std::string Base64Encode(std::string_view bytes);
+std::string Base64UrlEncode(std::string_view bytes);  // no padding
+// Strict decoding (standard alphabet, padding required); nullopt on bad input.
+std::optional<std::string> Base64Decode(std::string_view text);
+std::optional<std::string> Base64UrlDecode(std::string_view text);
+
+}  // namespace berth::crypto

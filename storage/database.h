@@ -1,0 +1,49 @@
+#pragma once
+
+// The database the API threads share: one SQLite connection guarded by a
+// mutex, opened and migrated at start-up. Callers take a Lease for the span of
+// one request's reads and writes (never across a Docker call).
+//
+// Thread-safety: Acquire() may be called from any thread; a Lease gives its
+// holder exclusive use of the connection until it is destroyed.
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "storage/sqlite/db.h"
+
+namespace berth::storage {
+
+class Database {
+ public:
+  // Opens (creating if needed) and migrates the database at `path`
+  // (":memory:" for tests). Throws StorageError or std::runtime_error.
+  explicit Database(const std::string& path);
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+  ~Database() = default;
+
+  // Exclusive use of the connection while the lease lives.
+  class Lease {
+   public:
+    Db& db() { return db_; }
+
+   private:
+    friend class Database;
+    Lease(std::mutex& mutex, Db& db) : lock_(mutex), db_(db) {}
+    std::unique_lock<std::mutex> lock_;
+    Db& db_;
+  };
+  [[nodiscard]] Lease Acquire() { return Lease(mutex_, db_); }
+
+  // Deletes every resource (all tables but `meta`) in one transaction. Used
+  // by POST /_berth/reset. Throws StorageError.
+  void Reset();
+
+ private:
+  std::mutex mutex_;
+  Db db_;
+};
+
+}  // namespace berth::storage

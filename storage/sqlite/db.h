@@ -1,0 +1,139 @@
+#pragma once
+
+// A small RAII layer over the SQLite C API: Db (one connection), Stmt (one
+// prepared statement) and Tx (one transaction). This is the only part of Berth
+// that includes sqlite3.h; everything above it sees these three classes.
+//
+// Usage:
+//   Db db = Db::Open(path);
+//   Stmt stmt(db, "SELECT name FROM clusters WHERE account_id = ?1");
+//   stmt.Bind(1, account);
+//   while (stmt.Step()) names.push_back(stmt.ColumnText(0));
+//
+// Thread-safety: a Db, and the statements made from it, belong to one thread
+// at a time; callers that share a connection serialise access themselves.
+// Every failing call throws StorageError carrying SQLite's message and the SQL.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace berth::storage {
+
+// A failed SQLite call: the result code, SQLite's message and the SQL text.
+class StorageError : public std::runtime_error {
+ public:
+  StorageError(int rc, const std::string& message, std::string_view sql);
+  int rc() const noexcept { return rc_; }
+  // True when the failure is a constraint violation (UNIQUE, FOREIGN KEY, ...).
+  bool IsConstraint() const noexcept;
+
+ private:
+  int rc_;
+};
+
+// One open SQLite connection. Opened in WAL mode with foreign keys on and a
+// busy timeout, so a second connection (the reconciler's) can work alongside.
+class Db {
+ public:
+  // Opens (creating if needed) the database file at `path`; ":memory:" gives
+  // a private in-memory database. Throws StorageError.
+  static Db Open(const std::string& path);
+
+  Db(Db&&) noexcept = default;
+  Db& operator=(Db&&) noexcept = default;
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+  ~Db() = default;
+
+  // Runs one or more statements that return no rows (DDL, PRAGMAs).
+  void Execute(std::string_view sql);
+  // Rows changed by the most recent INSERT/UPDATE/DELETE.
+  int64_t Changes() const;
+  int64_t LastInsertRowId() const;
+  // PRAGMA user_version, which the migration runner uses as the schema version.
+  int64_t UserVersion();
+  void SetUserVersion(int64_t version);
+
+  sqlite3* handle() const { return db_.get(); }
+
+ private:
+  struct Closer {
+    void operator()(sqlite3* db) const noexcept;
+  };
+  explicit Db(sqlite3* db) : db_(db) {}
+  std::unique_ptr<sqlite3, Closer> db_;
+};
+
+// One prepared statement. Bind parameters are 1-based (?1, ?2, ...), columns
+// 0-based, as in SQLite itself.
+class Stmt {
+ public:
+  Stmt(Db& db, std::string_view sql);
+  Stmt(Stmt&&) noexcept = default;
+  Stmt& operator=(Stmt&&) noexcept = default;
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  ~Stmt() = default;
+
+  Stmt& Bind(int index, int64_t value);
+  Stmt& Bind(int index, int value) = delete;  // pick a width explicitly
+  Stmt& Bind(int index, double value);
+  Stmt& Bind(int index, std::string_view value);
+  Stmt& Bind(int index, const char* value) { return Bind(index, std::string_view(value)); }
+  Stmt& Bind(int index, const std::string& value) { return Bind(index, std::string_view(value)); }
+  Stmt& Bind(int index, std::nullopt_t);
+  Stmt& Bind(int index, const std::optional<std::string>& value);
+  Stmt& Bind(int index, const std::optional<int64_t>& value);
+  Stmt& Bind(int index, const std::optional<double>& value);
+  Stmt& BindBool(int index, bool value) { return Bind(index, static_cast<int64_t>(value ? 1 : 0)); }
+
+  // Advances to the next row; false when there are no more.
+  bool Step();
+  // Runs a statement expected to return no rows.
+  void Run();
+  // Rewinds the statement and clears its bindings so it can run again.
+  void Reset();
+
+  bool IsNull(int column) const;
+  int64_t ColumnInt(int column) const;
+  double ColumnDouble(int column) const;
+  std::string ColumnText(int column) const;
+  std::optional<std::string> ColumnOptionalText(int column) const;
+  std::optional<int64_t> ColumnOptionalInt(int column) const;
+  bool ColumnBool(int column) const { return ColumnInt(column) != 0; }
+
+ private:
+  struct Finalizer {
+    void operator()(sqlite3_stmt* stmt) const noexcept;
+  };
+  void Check(int rc) const;
+  sqlite3* db_;
+  std::unique_ptr<sqlite3_stmt, Finalizer> stmt_;
+};
+
+// A write transaction (BEGIN IMMEDIATE). Rolls back in its destructor unless
+// Commit() ran. Neither copyable nor movable; never nest one in another.
+class Tx {
+ public:
+  explicit Tx(Db& db);
+  Tx(const Tx&) = delete;
+  Tx& operator=(const Tx&) = delete;
+  Tx(Tx&&) = delete;
+  Tx& operator=(Tx&&) = delete;
+  ~Tx();
+
+  void Commit();
+
+ private:
+  Db& db_;
+  bool done_ = false;
+};
+
+}  // namespace berth::storage

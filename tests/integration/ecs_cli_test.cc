@@ -1,0 +1,192 @@
+// ECS through the real AWS CLI: the walkthrough's register-task-definition
+// (with the user's own ecs_task.json) and create-cluster verbatim, then the
+// cluster, task-definition and account-setting operations of the foundation.
+
+#include <gtest/gtest.h>
+
+#include "tests/integration/cli_fixture.h"
+
+namespace berth::testing {
+namespace {
+
+using nlohmann::json;
+
+class EcsCliTest : public CliTest {};
+
+TEST_P(EcsCliTest, RegisterTheWalkthroughTaskDefinitionVerbatim) {
+  const json registered = Ok({"ecs", "register-task-definition", "--cli-input-json",
+                              "file://" + TestData("ecs_task.json")});
+  const json& td = registered["taskDefinition"];
+  EXPECT_EQ(td["taskDefinitionArn"], "arn:aws:ecs:us-east-1:000000000000:task-definition/poc-task:1");
+  EXPECT_EQ(td["family"], "poc-task");
+  EXPECT_EQ(td["revision"], 1);
+  EXPECT_EQ(td["status"], "ACTIVE");
+  EXPECT_EQ(td["networkMode"], "awsvpc");
+  EXPECT_EQ(td["cpu"], "512");
+  EXPECT_EQ(td["memory"], "1024");
+  EXPECT_EQ(td["requiresCompatibilities"], json::array({"FARGATE"}));
+  EXPECT_EQ(td["compatibilities"], json::array({"EC2", "FARGATE"}));
+  const json& container = td["containerDefinitions"][0];
+  EXPECT_EQ(container["name"], "getting-started-container");
+  EXPECT_EQ(container["image"], "000000000000.dkr.ecr.us-east-1.amazonaws.com/test-repo:latest");
+  EXPECT_EQ(container["portMappings"],
+            json::parse(R"([{"containerPort":80,"hostPort":80,"protocol":"tcp"}])"));
+  EXPECT_EQ(container["essential"], true);
+  EXPECT_EQ(container["interactive"], true);
+  EXPECT_EQ(container["pseudoTerminal"], true);
+
+  const json described = Ok({"ecs", "describe-task-definition", "--task-definition", "poc-task"});
+  EXPECT_EQ(described["taskDefinition"], td);
+  const json by_arn = Ok({"ecs", "describe-task-definition", "--task-definition",
+                          td["taskDefinitionArn"].get<std::string>()});
+  EXPECT_EQ(by_arn["taskDefinition"], td);
+  EXPECT_EQ(Ok({"ecs", "list-task-definitions"})["taskDefinitionArns"],
+            json::array({td["taskDefinitionArn"]}));
+  EXPECT_EQ(Ok({"ecs", "list-task-definition-families"})["families"], json::array({"poc-task"}));
+
+  // A second registration is revision 2 of the same family.
+  const json second = Ok({"ecs", "register-task-definition", "--cli-input-json",
+                          "file://" + TestData("ecs_task.json")});
+  EXPECT_EQ(second["taskDefinition"]["revision"], 2);
+}
+
+TEST_P(EcsCliTest, CreateClusterVerbatimThenDescribe) {
+  const json created = Ok({"ecs", "create-cluster", "--cluster-name", "poc-cluster"});
+  const json& cluster = created["cluster"];
+  EXPECT_EQ(cluster["clusterArn"], "arn:aws:ecs:us-east-1:000000000000:cluster/poc-cluster");
+  EXPECT_EQ(cluster["clusterName"], "poc-cluster");
+  EXPECT_EQ(cluster["status"], "ACTIVE");
+  EXPECT_EQ(cluster["runningTasksCount"], 0);
+  EXPECT_EQ(cluster["settings"],
+            json::parse(R"([{"name":"containerInsights","value":"disabled"}])"));
+
+  const json described = Ok({"ecs", "describe-clusters", "--clusters", "poc-cluster", "missing"});
+  ASSERT_EQ(described["clusters"].size(), 1u);
+  EXPECT_EQ(described["clusters"][0]["clusterArn"], cluster["clusterArn"]);
+  EXPECT_EQ(described["failures"],
+            json::parse(R"([{"arn":"arn:aws:ecs:us-east-1:000000000000:cluster/missing","reason":"MISSING"}])"));
+  EXPECT_EQ(Ok({"ecs", "list-clusters"})["clusterArns"], json::array({cluster["clusterArn"]}));
+}
+
+TEST_P(EcsCliTest, ClusterLifecycle) {
+  Ok({"ecs", "create-cluster", "--cluster-name", "c1", "--tags", "key=team,value=core",
+      "--capacity-providers", "FARGATE", "FARGATE_SPOT", "--default-capacity-provider-strategy",
+      "capacityProvider=FARGATE,weight=1,base=1"});
+  const json with_tags = Ok({"ecs", "describe-clusters", "--clusters", "c1", "--include", "TAGS",
+                             "SETTINGS"});
+  EXPECT_EQ(with_tags["clusters"][0]["tags"], json::parse(R"([{"key":"team","value":"core"}])"));
+  EXPECT_EQ(with_tags["clusters"][0]["capacityProviders"], json::array({"FARGATE", "FARGATE_SPOT"}));
+
+  const json updated = Ok({"ecs", "update-cluster-settings", "--cluster", "c1", "--settings",
+                           "name=containerInsights,value=enabled"});
+  EXPECT_EQ(updated["cluster"]["settings"],
+            json::parse(R"([{"name":"containerInsights","value":"enabled"}])"));
+  Ok({"ecs", "put-cluster-capacity-providers", "--cluster", "c1", "--capacity-providers",
+      "FARGATE", "--default-capacity-provider-strategy", "capacityProvider=FARGATE,weight=1"});
+  Fails({"ecs", "put-cluster-capacity-providers", "--cluster", "c1", "--capacity-providers",
+         "NOPE", "--default-capacity-provider-strategy", "capacityProvider=NOPE,weight=1"},
+        "InvalidParameterException");
+
+  const json deleted = Ok({"ecs", "delete-cluster", "--cluster", "c1"});
+  EXPECT_EQ(deleted["cluster"]["status"], "INACTIVE");
+  EXPECT_EQ(Ok({"ecs", "describe-clusters", "--clusters", "c1"})["clusters"][0]["status"],
+            "INACTIVE");
+  EXPECT_TRUE(Ok({"ecs", "list-clusters"})["clusterArns"].empty());
+  Fails({"ecs", "delete-cluster", "--cluster", "c1"}, "ClusterNotFoundException");
+  Fails({"ecs", "update-cluster-settings", "--cluster", "nope", "--settings",
+         "name=containerInsights,value=enabled"},
+        "ClusterNotFoundException");
+}
+
+TEST_P(EcsCliTest, DefaultClusterBehavesAsOnAws) {
+  // A new account has no default cluster until one is created.
+  const json before = Ok({"ecs", "describe-clusters"});
+  EXPECT_TRUE(before["clusters"].empty());
+  EXPECT_EQ(before["failures"][0]["reason"], "MISSING");
+  const json created = Ok({"ecs", "create-cluster"});
+  EXPECT_EQ(created["cluster"]["clusterName"], "default");
+  EXPECT_EQ(Ok({"ecs", "describe-clusters"})["clusters"][0]["clusterName"], "default");
+}
+
+TEST_P(EcsCliTest, TaskDefinitionLifecycleAndErrors) {
+  Ok({"ecs", "register-task-definition", "--cli-input-json", "file://" + TestData("ecs_task.json"),
+      "--tags", "key=app,value=poc"});
+  Ok({"ecs", "register-task-definition", "--cli-input-json", "file://" + TestData("ecs_task.json")});
+  const json tagged = Ok({"ecs", "describe-task-definition", "--task-definition", "poc-task:1",
+                          "--include", "TAGS"});
+  EXPECT_EQ(tagged["tags"], json::parse(R"([{"key":"app","value":"poc"}])"));
+
+  const json deregistered = Ok({"ecs", "deregister-task-definition", "--task-definition", "poc-task:2"});
+  EXPECT_EQ(deregistered["taskDefinition"]["status"], "INACTIVE");
+  EXPECT_TRUE(deregistered["taskDefinition"].contains("deregisteredAt"));
+  EXPECT_EQ(Ok({"ecs", "describe-task-definition", "--task-definition",
+                "poc-task"})["taskDefinition"]["revision"],
+            1);
+  EXPECT_EQ(Ok({"ecs", "list-task-definitions", "--status", "INACTIVE"})["taskDefinitionArns"],
+            json::array({"arn:aws:ecs:us-east-1:000000000000:task-definition/poc-task:2"}));
+  // Debian's AWS CLI v2 (2.9) predates delete-task-definitions; newer CLIs have it.
+  if (CliHas({"ecs", "delete-task-definitions", "help"})) {
+    const json deleted = Ok({"ecs", "delete-task-definitions", "--task-definitions", "poc-task:2"});
+    EXPECT_EQ(deleted["taskDefinitions"][0]["status"], "DELETE_IN_PROGRESS");
+  }
+
+  Fails({"ecs", "describe-task-definition", "--task-definition", "nope"}, "ClientException");
+  // Fargate without awsvpc is refused and nothing is stored.
+  Fails({"ecs", "register-task-definition", "--family", "bad", "--requires-compatibilities",
+         "FARGATE", "--cpu", "256", "--memory", "512", "--network-mode", "bridge",
+         "--container-definitions", R"([{"name":"a","image":"busybox","essential":true}])"},
+        "ClientException");
+  Fails({"ecs", "describe-task-definition", "--task-definition", "bad"}, "ClientException");
+}
+
+TEST_P(EcsCliTest, AccountSettingsAndCapacityProviders) {
+  const json put = Ok({"ecs", "put-account-setting", "--name", "containerInsights", "--value",
+                       "enabled"});
+  EXPECT_EQ(put["setting"]["value"], "enabled");
+  EXPECT_EQ(put["setting"]["principalArn"], "arn:aws:iam::000000000000:root");
+  const json listed = Ok({"ecs", "list-account-settings", "--name", "containerInsights"});
+  EXPECT_EQ(listed["settings"][0]["value"], "enabled");
+  Ok({"ecs", "put-account-setting-default", "--name", "awsvpcTrunking", "--value", "enabled"});
+  const json effective = Ok({"ecs", "list-account-settings", "--effective-settings"});
+  EXPECT_GE(effective["settings"].size(), 5u);
+  Ok({"ecs", "delete-account-setting", "--name", "containerInsights"});
+  Fails({"ecs", "put-account-setting", "--name", "containerInsights", "--value", "maybe"},
+        "InvalidParameterException");
+
+  const json providers = Ok({"ecs", "describe-capacity-providers"});
+  ASSERT_EQ(providers["capacityProviders"].size(), 2u);
+  EXPECT_EQ(providers["capacityProviders"][0]["capacityProviderArn"],
+            "arn:aws:ecs:us-east-1:000000000000:capacity-provider/FARGATE");
+}
+
+TEST_P(EcsCliTest, ResourceTags) {
+  Ok({"ecs", "create-cluster", "--cluster-name", "tagged"});
+  const std::string arn = "arn:aws:ecs:us-east-1:000000000000:cluster/tagged";
+  Ok({"ecs", "tag-resource", "--resource-arn", arn, "--tags", "key=a,value=1", "key=b,value=2"});
+  Ok({"ecs", "untag-resource", "--resource-arn", arn, "--tag-keys", "a"});
+  EXPECT_EQ(Ok({"ecs", "list-tags-for-resource", "--resource-arn", arn})["tags"],
+            json::parse(R"([{"key":"b","value":"2"}])"));
+  Fails({"ecs", "list-tags-for-resource", "--resource-arn",
+         "arn:aws:ecs:us-east-1:000000000000:cluster/none"},
+        "ClusterNotFoundException");
+}
+
+TEST_P(EcsCliTest, AttributesNeedARegisteredTarget) {
+  Ok({"ecs", "create-cluster", "--cluster-name", "attrs"});
+  EXPECT_TRUE(Ok({"ecs", "list-attributes", "--cluster", "attrs", "--target-type",
+                  "container-instance"})["attributes"]
+                  .empty());
+  Fails({"ecs", "put-attributes", "--cluster", "attrs", "--attributes",
+         "name=stack,value=prod,targetId=0123456789abcdef0123456789abcdef"},
+        "TargetNotFoundException");
+}
+
+TEST_P(EcsCliTest, UnemulatedOperationNamesItself) {
+  const std::string err = Fails({"ecr", "describe-pull-through-cache-rules"}, "NotImplementedException");
+  EXPECT_NE(err.find("DescribePullThroughCacheRules"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Clis, EcsCliTest, ::testing::ValuesIn(AwsClis()), CliName);
+
+}  // namespace
+}  // namespace berth::testing

@@ -1,0 +1,199 @@
+// The berth process itself: flags, start-up, health and reset, state that
+// survives a restart, clean shutdown, and the HTTP/protocol edges seen over a
+// real socket (curl).
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+
+#include "tests/support/berth_server.h"
+
+namespace berth::testing {
+namespace {
+
+using nlohmann::json;
+
+struct HttpReply {
+  int status = 0;
+  std::string body;
+  std::string headers;
+};
+
+// One request with curl; `extra` are additional curl arguments.
+HttpReply Curl(const std::string& url, const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> argv = {"curl", "-sS", "-D", "/dev/stderr", "-o", "-", "-w",
+                                   "\n%{http_code}", "--max-time", "30"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  argv.push_back(url);
+  const CommandResult r = RunCommand(argv);
+  HttpReply reply;
+  const auto last = r.out.rfind('\n');
+  reply.body = r.out.substr(0, last);
+  reply.status = std::atoi(r.out.substr(last + 1).c_str());
+  reply.headers = r.err;
+  return reply;
+}
+
+HttpReply AwsCall(const BerthServer& server, const std::string& target, const std::string& body,
+                  const std::string& content_type = "application/x-amz-json-1.1") {
+  return Curl(server.endpoint() + "/",
+              {"-X", "POST", "-H", "X-Amz-Target: " + target, "-H", "Content-Type: " + content_type,
+               "--data-binary", body});
+}
+
+TEST(ServerTest, HealthReportsVersionAndReadiness) {
+  BerthServer server;
+  const HttpReply reply = Curl(server.endpoint() + "/_berth/health");
+  ASSERT_EQ(reply.status, 200);
+  const json health = json::parse(reply.body);
+  EXPECT_EQ(health["ready"], true);
+  EXPECT_TRUE(health.contains("version"));
+}
+
+TEST(ServerTest, StateSurvivesARestart) {
+  TempDir data;
+  json before;
+  {
+    BerthServer server({}, data.path());
+    ASSERT_EQ(AwsCall(server, "AmazonEC2ContainerServiceV20141113.CreateCluster",
+                      R"({"clusterName":"keep"})").status, 200);
+    ASSERT_EQ(AwsCall(server, "AmazonEC2ContainerRegistry_V20150921.CreateRepository",
+                      R"({"repositoryName":"keep/me"})").status, 200);
+    before = json::parse(AwsCall(server, "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories",
+                                 "{}").body);
+    EXPECT_TRUE(server.Stop());
+  }
+  BerthServer server({"--registry-host", "localhost:4566"}, data.path());
+  const json clusters = json::parse(
+      AwsCall(server, "AmazonEC2ContainerServiceV20141113.DescribeClusters", R"({"clusters":["keep"]})").body);
+  EXPECT_EQ(clusters["clusters"][0]["status"], "ACTIVE");
+  const json after = json::parse(
+      AwsCall(server, "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories", "{}").body);
+  EXPECT_EQ(after["repositories"][0]["createdAt"], before["repositories"][0]["createdAt"]);
+  EXPECT_EQ(after["repositories"][0]["repositoryArn"], before["repositories"][0]["repositoryArn"]);
+}
+
+TEST(ServerTest, ResetWipesEverything) {
+  BerthServer server;
+  AwsCall(server, "AmazonEC2ContainerServiceV20141113.CreateCluster", R"({"clusterName":"x"})");
+  EXPECT_EQ(Curl(server.endpoint() + "/_berth/reset", {"-X", "POST"}).status, 200);
+  const json listed = json::parse(
+      AwsCall(server, "AmazonEC2ContainerServiceV20141113.ListClusters", "{}").body);
+  EXPECT_TRUE(listed["clusterArns"].empty());
+}
+
+TEST(ServerTest, SigtermStopsCleanly) {
+  BerthServer server;
+  EXPECT_TRUE(server.Stop());
+  EXPECT_NE(server.Log().find("berth stopped"), std::string::npos);
+}
+
+TEST(ServerTest, BadFlagsAreClearErrors) {
+  const CommandResult bad = RunCommand({BerthBinary(), "--listen", "nowhere"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--listen"), std::string::npos);
+  const CommandResult help = RunCommand({BerthBinary(), "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("BERTH_DATA_DIR"), std::string::npos);
+  const CommandResult env = RunCommand({BerthBinary()}, {{"BERTH_REGION", "nowhere"}});
+  EXPECT_EQ(env.exit_code, 2);
+  EXPECT_NE(env.err.find("BERTH_REGION"), std::string::npos);
+}
+
+TEST(ServerTest, PortInUseIsReported) {
+  BerthServer first;
+  const CommandResult second = RunCommand(
+      {BerthBinary(), "--listen", "127.0.0.1:" + std::to_string(first.port()), "--data-dir",
+       first.data_dir() + "/second"},
+      {}, "", 10);
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_NE(second.err.find("cannot listen on"), std::string::npos) << second.err;
+}
+
+TEST(ServerTest, ProtocolErrorsAreAwsShaped) {
+  BerthServer server;
+  // An unknown target.
+  HttpReply r = AwsCall(server, "AmazonEC2ContainerServiceV20141113.Bogus", "{}");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(json::parse(r.body)["__type"], "UnknownOperationException");
+  r = AwsCall(server, "NoSuchService.Operation", "{}");
+  EXPECT_EQ(json::parse(r.body)["__type"], "UnknownOperationException");
+  // Malformed JSON and the wrong content type.
+  r = AwsCall(server, "AmazonEC2ContainerServiceV20141113.CreateCluster", "{not json");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(json::parse(r.body)["__type"], "SerializationException");
+  r = AwsCall(server, "AmazonEC2ContainerServiceV20141113.CreateCluster", R"({"clusterName":"x"})",
+              "text/plain");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.headers.find("x-amzn-RequestId"), std::string::npos);
+  // Nothing was created by any of them.
+  const json listed = json::parse(
+      AwsCall(server, "AmazonEC2ContainerServiceV20141113.ListClusters", "{}").body);
+  EXPECT_TRUE(listed["clusterArns"].empty());
+}
+
+TEST(ServerTest, OversizedBodiesAreRefusedAndTheServerLives) {
+  BerthServer server;
+  TempDir dir;
+  const std::string big = dir.path() + "/big.json";
+  {
+    std::FILE* f = std::fopen(big.c_str(), "w");
+    std::string chunk(1 << 20, 'a');
+    std::fputs("{\"clusterName\":\"", f);
+    for (int i = 0; i < 12; ++i) std::fwrite(chunk.data(), 1, chunk.size(), f);
+    std::fputs("\"}", f);
+    std::fclose(f);
+  }
+  const HttpReply r = Curl(server.endpoint() + "/",
+                           {"-X", "POST", "-H", "X-Amz-Target: AmazonEC2ContainerServiceV20141113.CreateCluster",
+                            "-H", "Content-Type: application/x-amz-json-1.1", "--data-binary", "@" + big});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(json::parse(r.body)["__type"], "RequestEntityTooLargeException");
+  EXPECT_EQ(Curl(server.endpoint() + "/_berth/health").status, 200);
+}
+
+TEST(ServerTest, UnknownPathsAre404) {
+  BerthServer server;
+  EXPECT_EQ(Curl(server.endpoint() + "/nothing/here").status, 404);
+  EXPECT_EQ(Curl(server.endpoint() + "/_berth/nothing").status, 404);
+}
+
+TEST(ServerTest, KeepAliveServesManyRequestsOnOneConnection) {
+  BerthServer server;
+  std::vector<std::string> args = {"-sS", "-o", "/dev/null", "-w", "%{http_code} %{num_connects}\n"};
+  for (int i = 0; i < 20; ++i) {
+    args.push_back(server.endpoint() + "/_berth/health");
+  }
+  args.insert(args.begin(), "curl");
+  const CommandResult r = RunCommand(args);
+  // The first request connects; the other 19 reuse the connection.
+  size_t connects = 0;
+  size_t pos = 0;
+  while ((pos = r.out.find("200 1\n", pos)) != std::string::npos) {
+    ++connects;
+    ++pos;
+  }
+  EXPECT_EQ(connects, 1u) << r.out;
+}
+
+TEST(ServerTest, AccessKeyOfTwelveDigitsSelectsTheAccount) {
+  BerthServer server;
+  const std::string auth =
+      "Authorization: AWS4-HMAC-SHA256 Credential=111122223333/20260101/eu-west-1/ecs/aws4_request, "
+      "SignedHeaders=host, Signature=abc";
+  const HttpReply r = Curl(server.endpoint() + "/",
+                           {"-X", "POST", "-H", "X-Amz-Target: AmazonEC2ContainerServiceV20141113.CreateCluster",
+                            "-H", "Content-Type: application/x-amz-json-1.1", "-H", auth,
+                            "--data-binary", R"({"clusterName":"mine"})"});
+  EXPECT_EQ(json::parse(r.body)["cluster"]["clusterArn"],
+            "arn:aws:ecs:eu-west-1:111122223333:cluster/mine");
+  // The default account in the default region does not see it.
+  const json listed = json::parse(
+      AwsCall(server, "AmazonEC2ContainerServiceV20141113.ListClusters", "{}").body);
+  EXPECT_TRUE(listed["clusterArns"].empty());
+}
+
+}  // namespace
+}  // namespace berth::testing

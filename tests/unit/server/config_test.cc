@@ -1,0 +1,78 @@
+#include "server/config.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace berth {
+namespace {
+
+ParseResult Parse(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
+  return ParseConfig(args, [env](const std::string& name) -> std::optional<std::string> {
+    const auto it = env.find(name);
+    if (it == env.end()) return std::nullopt;
+    return it->second;
+  });
+}
+
+TEST(ConfigTest, DefaultsMatchTheDocumentation) {
+  const auto r = Parse({}, {{"HOME", "/home/u"}});
+  ASSERT_TRUE(r.config.has_value());
+  EXPECT_EQ(r.config->listen_host, "127.0.0.1");
+  EXPECT_EQ(r.config->listen_port, 4566);
+  EXPECT_EQ(r.config->account_id, "000000000000");
+  EXPECT_EQ(r.config->region, "us-east-1");
+  EXPECT_EQ(r.config->data_dir, "/home/u/.local/share/berth");
+  EXPECT_TRUE(r.config->registry_host.empty());  // localhost:<bound port>
+}
+
+TEST(ConfigTest, FlagsWinOverEnvironment) {
+  const auto r = Parse({"--listen", "0.0.0.0:5000", "--region=eu-west-1"},
+                       {{"BERTH_LISTEN", "127.0.0.1:6000"}, {"BERTH_REGION", "us-west-2"},
+                        {"BERTH_ACCOUNT_ID", "123456789012"}, {"BERTH_DATA_DIR", "/d"}});
+  ASSERT_TRUE(r.config.has_value());
+  EXPECT_EQ(r.config->listen_host, "0.0.0.0");
+  EXPECT_EQ(r.config->listen_port, 5000);
+  EXPECT_EQ(r.config->region, "eu-west-1");
+  EXPECT_EQ(r.config->account_id, "123456789012");
+  EXPECT_EQ(r.config->data_dir, "/d");
+}
+
+TEST(ConfigTest, BadValuesAreClearErrors) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--listen", "nonsense"},
+           {"--listen", "127.0.0.1:70000"},
+           {"--account-id", "12"},
+           {"--region", "Mars"},
+           {"--log-level", "loud"},
+           {"--registry-host", "http://x"},
+           {"--bogus"},
+           {"--region"}}) {
+    const auto r = Parse(args);
+    EXPECT_FALSE(r.config.has_value()) << args[0];
+    EXPECT_EQ(r.exit_code, 2) << args[0];
+    EXPECT_NE(r.message.find("berth:"), std::string::npos) << r.message;
+  }
+  const auto env = Parse({}, {{"BERTH_ACCOUNT_ID", "abc"}});
+  EXPECT_NE(env.message.find("BERTH_ACCOUNT_ID"), std::string::npos);
+}
+
+TEST(ConfigTest, HelpListsEveryFlagWithItsVariable) {
+  const auto r = Parse({"--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* text : {"--listen", "BERTH_LISTEN", "--data-dir", "BERTH_DATA_DIR",
+                           "--account-id", "BERTH_ACCOUNT_ID", "--region", "BERTH_REGION",
+                           "--registry-host", "BERTH_REGISTRY_HOST", "--log-level",
+                           "BERTH_LOG_LEVEL"}) {
+    EXPECT_NE(r.message.find(text), std::string::npos) << text;
+  }
+}
+
+TEST(ConfigTest, Ipv6ListenAddress) {
+  const auto r = Parse({"--listen", "[::1]:4566"});
+  ASSERT_TRUE(r.config.has_value());
+  EXPECT_EQ(r.config->listen_host, "::1");
+}
+
+}  // namespace
+}  // namespace berth

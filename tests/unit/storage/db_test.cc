@@ -1,0 +1,94 @@
+#include "storage/sqlite/db.h"
+
+#include <gtest/gtest.h>
+
+#include "storage/database.h"
+#include "storage/migrations.h"
+
+namespace berth::storage {
+namespace {
+
+TEST(DbTest, BindsAndReadsEveryType) {
+  Db db = Db::Open(":memory:");
+  db.Execute("CREATE TABLE t (i INTEGER, r REAL, s TEXT, n TEXT)");
+  Stmt insert(db, "INSERT INTO t VALUES (?1, ?2, ?3, ?4)");
+  insert.Bind(1, int64_t{42}).Bind(2, 1.5).Bind(3, "hello").Bind(4, std::nullopt);
+  insert.Run();
+
+  Stmt select(db, "SELECT i, r, s, n FROM t");
+  ASSERT_TRUE(select.Step());
+  EXPECT_EQ(select.ColumnInt(0), 42);
+  EXPECT_DOUBLE_EQ(select.ColumnDouble(1), 1.5);
+  EXPECT_EQ(select.ColumnText(2), "hello");
+  EXPECT_FALSE(select.ColumnOptionalText(3).has_value());
+  EXPECT_FALSE(select.Step());
+}
+
+TEST(DbTest, BadSqlThrowsWithTheStatement) {
+  Db db = Db::Open(":memory:");
+  try {
+    Stmt stmt(db, "SELECT * FROM missing_table");
+    FAIL() << "expected StorageError";
+  } catch (const StorageError& e) {
+    EXPECT_NE(std::string(e.what()).find("missing_table"), std::string::npos);
+  }
+}
+
+TEST(DbTest, TransactionRollsBackUnlessCommitted) {
+  Db db = Db::Open(":memory:");
+  db.Execute("CREATE TABLE t (v INTEGER)");
+  {
+    Tx tx(db);
+    db.Execute("INSERT INTO t VALUES (1)");
+  }  // no Commit: rolled back
+  {
+    Tx tx(db);
+    db.Execute("INSERT INTO t VALUES (2)");
+    tx.Commit();
+  }
+  Stmt count(db, "SELECT COUNT(*), MAX(v) FROM t");
+  ASSERT_TRUE(count.Step());
+  EXPECT_EQ(count.ColumnInt(0), 1);
+  EXPECT_EQ(count.ColumnInt(1), 2);
+}
+
+TEST(MigrationsTest, BringsANewDatabaseToTheLatestVersion) {
+  Db db = Db::Open(":memory:");
+  Migrate(db);
+  EXPECT_EQ(db.UserVersion(), LatestSchemaVersion());
+  Migrate(db);  // idempotent
+  EXPECT_EQ(db.UserVersion(), LatestSchemaVersion());
+}
+
+TEST(MigrationsTest, RefusesADatabaseFromANewerBerth) {
+  Db db = Db::Open(":memory:");
+  Migrate(db);
+  db.SetUserVersion(LatestSchemaVersion() + 1);
+  try {
+    Migrate(db);
+    FAIL() << "expected an error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("newer than this Berth"), std::string::npos);
+  }
+}
+
+TEST(DatabaseTest, ResetEmptiesEveryTableButMeta) {
+  Database database(":memory:");
+  {
+    auto lease = database.Acquire();
+    lease.db().Execute(
+        "INSERT INTO meta VALUES ('k', 'v');"
+        "INSERT INTO ecs_clusters VALUES ('000000000000', 'us-east-1', 'c', 'ACTIVE', 0, '{}');");
+  }
+  database.Reset();
+  auto lease = database.Acquire();
+  Stmt clusters(lease.db(), "SELECT COUNT(*) FROM ecs_clusters");
+  ASSERT_TRUE(clusters.Step());
+  EXPECT_EQ(clusters.ColumnInt(0), 0);
+  Stmt meta(lease.db(), "SELECT COUNT(*) FROM meta");
+  ASSERT_TRUE(meta.Step());
+  EXPECT_EQ(meta.ColumnInt(0), 1);
+}
+
+}  // namespace
+}  // namespace berth::storage
