@@ -18,8 +18,8 @@ std::string Section(const aws::model::ServiceModel& model, const std::string& ti
   for (const auto& operation : model.operations) {
     const bool yes = std::find(emulated.begin(), emulated.end(), operation.name) != emulated.end();
     std::string& list = yes ? done : pending;
-    if (!list.empty()) list += ", ";
-    list += "`" + std::string(operation.name) + "`";
+    if (!list.empty()) list.append(", ");
+    list.append("`").append(operation.name).append("`");
     if (yes) ++emulated_count;
   }
   std::string out = "### " + title + " (" + std::to_string(emulated_count) + " of " +

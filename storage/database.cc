@@ -1,12 +1,51 @@
 #include "storage/database.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
 #include <vector>
 
 #include "storage/migrations.h"
 
 namespace berth::storage {
+namespace {
 
-Database::Database(const std::string& path) : db_(Db::Open(path)) { Migrate(db_); }
+// Creates a new, fully migrated database at `path`. It is built beside the
+// target without journal or syncs (nothing else can see it yet), synced once,
+// then renamed into place: a crash leaves either no database or a complete
+// one, and a first start costs one fdatasync instead of half a dozen.
+void CreateFresh(const std::string& path) {
+  const std::string building = path + ".new";
+  for (const char* suffix : {"", "-journal", "-wal", "-shm"}) {
+    std::filesystem::remove(building + suffix);
+  }
+  {
+    Db db = Db::OpenForCreation(building);
+    Migrate(db);
+    db.Execute("PRAGMA journal_mode=WAL");
+  }  // closing checkpoints and removes the WAL
+  const int fd = ::open(building.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || ::fdatasync(fd) != 0) {
+    const std::string error = std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    throw std::runtime_error("cannot sync " + building + ": " + error);
+  }
+  ::close(fd);
+  std::filesystem::rename(building, path);
+}
+
+Db OpenOrCreate(const std::string& path) {
+  if (path != ":memory:" && !std::filesystem::exists(path)) CreateFresh(path);
+  return Db::Open(path);
+}
+
+}  // namespace
+
+Database::Database(const std::string& path) : db_(OpenOrCreate(path)) { Migrate(db_); }
 
 void Database::Reset() {
   auto lease = Acquire();

@@ -257,19 +257,18 @@ json EcrApi::DeleteLifecyclePolicy(const json& in, const Context& context) {
 }
 
 json EcrApi::ListTagsForResource(const json& in, const Context& context) {
-  (void)context;
-  return {{"tags", TagsJson(service_.ListTagsForResource(RequiredString(in, "resourceArn")))}};
+  return {{"tags",
+           TagsJson(service_.ListTagsForResource(context, RequiredString(in, "resourceArn")))}};
 }
 
 json EcrApi::TagResource(const json& in, const Context& context) {
-  (void)context;
-  service_.TagResource(RequiredString(in, "resourceArn"), ReadTags(in));
+  service_.TagResource(context, RequiredString(in, "resourceArn"), ReadTags(in));
   return json::object();
 }
 
 json EcrApi::UntagResource(const json& in, const Context& context) {
-  (void)context;
-  service_.UntagResource(RequiredString(in, "resourceArn"), aws::StringList(in, "tagKeys"));
+  service_.UntagResource(context, RequiredString(in, "resourceArn"),
+                         aws::StringList(in, "tagKeys"));
   return json::object();
 }
 

@@ -92,7 +92,12 @@ void ValidateTagMutability(const std::string& mutability,
 }
 
 EcrService::EcrService(storage::Database& database, EcrOptions options)
-    : database_(database), options_(std::move(options)), tokens_(LoadOrCreateSecret(database)) {}
+    : database_(database), options_(std::move(options)) {}
+
+const TokenIssuer& EcrService::tokens() {
+  std::call_once(tokens_once_, [this] { tokens_.emplace(LoadOrCreateSecret(database_)); });
+  return *tokens_;
+}
 
 std::string EcrService::RepositoryUri(const std::string& name) const {
   return options_.registry_host + "/" + name;
@@ -286,28 +291,33 @@ storage::RepositoryRecord EcrService::DeleteLifecyclePolicy(const Partition& reg
   return record;
 }
 
-Partition EcrService::RepositoryFromArn(const std::string& arn, std::string& name) const {
+Partition EcrService::RepositoryFromArn(const aws::RequestContext& context, const std::string& arn,
+                                        std::string& name) const {
+  // Repositories of another region (or partition) are not visible here.
   const auto parsed = aws::Arn::Parse(arn);
   if (!parsed || parsed->service != "ecr" || !parsed->resource.starts_with("repository/") ||
-      parsed->account_id.size() != 12 || parsed->region.empty()) {
+      parsed->account_id.size() != 12 || parsed->region != context.region ||
+      parsed->partition != aws::PartitionForRegion(context.region)) {
     throw InvalidParameterAt("resourceArn", "Invalid ARN: " + arn);
   }
   name = parsed->resource.substr(std::string_view("repository/").size());
   return Partition{parsed->account_id, parsed->region};
 }
 
-std::vector<storage::Tag> EcrService::ListTagsForResource(const std::string& arn) {
+std::vector<storage::Tag> EcrService::ListTagsForResource(const aws::RequestContext& context,
+                                                          const std::string& arn) {
   std::string name;
-  const Partition registry = RepositoryFromArn(arn, name);
+  const Partition registry = RepositoryFromArn(context, arn, name);
   auto lease = database_.Acquire();
   RequireRepository(lease.db(), registry, name);
   return storage::TagStore(lease.db()).List(RepositoryArn(registry.account_id, registry.region, name));
 }
 
-void EcrService::TagResource(const std::string& arn, const std::vector<storage::Tag>& tags) {
+void EcrService::TagResource(const aws::RequestContext& context, const std::string& arn,
+                             const std::vector<storage::Tag>& tags) {
   ValidateTags(tags);
   std::string name;
-  const Partition registry = RepositoryFromArn(arn, name);
+  const Partition registry = RepositoryFromArn(context, arn, name);
   const std::string canonical = RepositoryArn(registry.account_id, registry.region, name);
   auto lease = database_.Acquire();
   storage::Tx tx(lease.db());
@@ -320,9 +330,10 @@ void EcrService::TagResource(const std::string& arn, const std::vector<storage::
   tx.Commit();
 }
 
-void EcrService::UntagResource(const std::string& arn, const std::vector<std::string>& keys) {
+void EcrService::UntagResource(const aws::RequestContext& context, const std::string& arn,
+                               const std::vector<std::string>& keys) {
   std::string name;
-  const Partition registry = RepositoryFromArn(arn, name);
+  const Partition registry = RepositoryFromArn(context, arn, name);
   auto lease = database_.Acquire();
   RequireRepository(lease.db(), registry, name);
   storage::TagStore(lease.db()).Remove(RepositoryArn(registry.account_id, registry.region, name), keys);
@@ -407,7 +418,7 @@ json EcrService::PutReplicationConfiguration(const Partition& registry,
 AuthorizationData EcrService::GetAuthorizationToken(const aws::RequestContext& context,
                                                     const std::string& registry_id) {
   AuthorizationData data;
-  const std::string password = tokens_.Issue(registry_id, context.region,
+  const std::string password = tokens().Issue(registry_id, context.region,
                                              static_cast<int64_t>(context.now), data.expires_at);
   data.token = crypto::Base64Encode("AWS:" + password);
   data.proxy_endpoint = "https://" + options_.registry_host;

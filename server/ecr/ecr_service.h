@@ -8,6 +8,7 @@
 // Thread-safety: every method may be called from any thread.
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -70,7 +71,9 @@ class EcrService {
   EcrService(storage::Database& database, EcrOptions options);
 
   const std::string& registry_host() const { return options_.registry_host; }
-  const TokenIssuer& tokens() const { return tokens_; }
+  // The issuer of registry passwords. Its secret is created on first use
+  // (not at start-up, which stays write-free) and kept in the database.
+  const TokenIssuer& tokens();
   // "<registry host>/<name>"
   std::string RepositoryUri(const std::string& name) const;
   std::string RepositoryArn(const std::string& registry_id, const std::string& region,
@@ -111,10 +114,14 @@ class EcrService {
                                                   const std::string& name);
 
   // Tags of the repository an ARN names; InvalidParameterException for an
-  // ARN that is not an ECR repository ARN.
-  std::vector<storage::Tag> ListTagsForResource(const std::string& arn);
-  void TagResource(const std::string& arn, const std::vector<storage::Tag>& tags);
-  void UntagResource(const std::string& arn, const std::vector<std::string>& keys);
+  // ARN that is not an ECR repository ARN of the caller's partition and
+  // region (the account may be any registry, as with registryId).
+  std::vector<storage::Tag> ListTagsForResource(const aws::RequestContext& context,
+                                                const std::string& arn);
+  void TagResource(const aws::RequestContext& context, const std::string& arn,
+                   const std::vector<storage::Tag>& tags);
+  void UntagResource(const aws::RequestContext& context, const std::string& arn,
+                     const std::vector<std::string>& keys);
 
   std::string PutRegistryPolicy(const storage::Partition& registry, const std::string& text);
   std::string GetRegistryPolicy(const storage::Partition& registry);
@@ -138,11 +145,13 @@ class EcrService {
   storage::RepositoryRecord RequireRepository(storage::Db& db, const storage::Partition& registry,
                                               const std::string& name);
   Repository Describe(const storage::Partition& registry, storage::RepositoryRecord record) const;
-  storage::Partition RepositoryFromArn(const std::string& arn, std::string& name) const;
+  storage::Partition RepositoryFromArn(const aws::RequestContext& context, const std::string& arn,
+                                       std::string& name) const;
 
   storage::Database& database_;
   EcrOptions options_;
-  TokenIssuer tokens_;
+  std::once_flag tokens_once_;
+  std::optional<TokenIssuer> tokens_;
 };
 
 // Checks tags as ECR does (key 1-128 characters, not starting with "aws:",

@@ -1,7 +1,8 @@
 #pragma once
 
-// The few cryptographic and encoding primitives Berth needs (OpenSSL's
-// libcrypto underneath): random ids, SHA-256, HMAC-SHA256, base64 and hex.
+// The few cryptographic and encoding primitives Berth needs: random ids (the
+// kernel's getrandom), SHA-256 and HMAC-SHA256 (OpenSSL's libcrypto), base64
+// and hex.
 //
 // Thread-safety: all functions may be called from any thread.
 

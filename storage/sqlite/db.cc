@@ -45,6 +45,18 @@ Db Db::Open(const std::string& path) {
   return db;
 }
 
+Db Db::OpenForCreation(const std::string& path) {
+  sqlite3* raw = nullptr;
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  Db db(raw);
+  if (rc != SQLITE_OK) throw StorageError(rc, Message(raw, rc), "open " + path);
+  sqlite3_extended_result_codes(raw, 1);
+  db.Execute("PRAGMA journal_mode=OFF");
+  db.Execute("PRAGMA synchronous=OFF");
+  return db;
+}
+
 void Db::Execute(std::string_view sql) {
   const std::string text(sql);
   char* error = nullptr;

@@ -45,6 +45,9 @@ class Db {
   // Opens (creating if needed) the database file at `path`; ":memory:" gives
   // a private in-memory database. Throws StorageError.
   static Db Open(const std::string& path);
+  // Opens a database file no one else uses yet with journaling and syncing
+  // off, for building a new database before moving it into place.
+  static Db OpenForCreation(const std::string& path);
 
   Db(Db&&) noexcept = default;
   Db& operator=(Db&&) noexcept = default;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "storage/database.h"
 #include "storage/migrations.h"
 
@@ -88,6 +90,35 @@ TEST(DatabaseTest, ResetEmptiesEveryTableButMeta) {
   Stmt meta(lease.db(), "SELECT COUNT(*) FROM meta");
   ASSERT_TRUE(meta.Step());
   EXPECT_EQ(meta.ColumnInt(0), 1);
+}
+
+}  // namespace
+}  // namespace berth::storage
+
+namespace berth::storage {
+namespace {
+
+TEST(DatabaseTest, ANewDatabaseIsBuiltAsideAndMovedIntoPlace) {
+  char pattern[] = "/tmp/berth-db-XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  const std::string dir = pattern;
+  const std::string path = dir + "/berth.db";
+  {
+    // A leftover from a start that crashed mid-creation is discarded.
+    Db stale = Db::Open(path + ".new");
+    stale.Execute("CREATE TABLE junk (x)");
+  }
+  {
+    Database database(path);
+    auto lease = database.Acquire();
+    EXPECT_EQ(lease.db().UserVersion(), LatestSchemaVersion());
+    Stmt mode(lease.db(), "PRAGMA journal_mode");
+    ASSERT_TRUE(mode.Step());
+    EXPECT_EQ(mode.ColumnText(0), "wal");
+  }
+  EXPECT_FALSE(std::filesystem::exists(path + ".new"));
+  Database reopened(path);  // an existing database is just opened
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

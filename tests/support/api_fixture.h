@@ -1,0 +1,130 @@
+#pragma once
+
+// In-process tests of the AWS APIs: the real dispatcher, ECR and ECS services
+// over an in-memory database, fed raw JSON 1.1 requests. Every 200 reply is
+// checked against the botocore output shape (unknown members, types,
+// timestamps as numbers, no nulls), so each test also tests fidelity.
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "server/aws/dispatcher.h"
+#include "server/aws/model/model_validator.h"
+#include "server/aws/model/service_model.h"
+#include "server/ecr/ecr_api.h"
+#include "server/ecr/ecr_service.h"
+#include "server/ecs/ecs_api.h"
+#include "server/ecs/ecs_service.h"
+#include "server/util/clock.h"
+#include "storage/database.h"
+
+namespace berth::testing {
+
+// A clock tests move by hand.
+class ManualClock final : public Clock {
+ public:
+  double Now() const override { return now_; }
+  void Advance(double seconds) { now_ += seconds; }
+
+ private:
+  double now_ = 1795000000.125;
+};
+
+// The reply to one call: HTTP status and parsed body.
+struct ApiReply {
+  unsigned status = 0;
+  nlohmann::json body;
+  std::string raw;
+  std::string error_type() const { return body.value("__type", ""); }
+  std::string message() const { return body.value("message", ""); }
+};
+
+class ApiTest : public ::testing::Test {
+ protected:
+  static constexpr const char* kEcrPrefix = "AmazonEC2ContainerRegistry_V20150921.";
+  static constexpr const char* kEcsPrefix = "AmazonEC2ContainerServiceV20141113.";
+
+  ApiTest() {
+    dispatcher_.Register(ecr_api_);
+    dispatcher_.Register(ecs_api_);
+  }
+
+  // Sends a raw request (any target, body text and headers).
+  ApiReply Raw(const std::string& target, const std::string& body,
+               const std::string& content_type = "application/x-amz-json-1.1",
+               const std::string& authorization = "") {
+    http::Request request;
+    request.method = "POST";
+    request.target = "/";
+    if (!target.empty()) request.headers.Add("X-Amz-Target", target);
+    if (!content_type.empty()) request.headers.Add("Content-Type", content_type);
+    if (!authorization.empty()) request.headers.Add("Authorization", authorization);
+    request.body = body;
+    const http::Response response = dispatcher_.Handle(request);
+    ApiReply reply{response.status, nullptr, response.body};
+    reply.body = nlohmann::json::parse(response.body, nullptr, false);
+    EXPECT_FALSE(reply.body.is_discarded()) << "reply is not JSON: " << response.body;
+    EXPECT_TRUE(response.headers.Get("x-amzn-RequestId").has_value());
+    return reply;
+  }
+
+  ApiReply Ecr(const std::string& operation, const nlohmann::json& input) {
+    return Call(aws::model::EcrModel(), kEcrPrefix, operation, input);
+  }
+  ApiReply Ecs(const std::string& operation, const nlohmann::json& input) {
+    return Call(aws::model::EcsModel(), kEcsPrefix, operation, input);
+  }
+
+  // Expects success and returns the body.
+  nlohmann::json EcrOk(const std::string& operation, const nlohmann::json& input) {
+    const ApiReply r = Ecr(operation, input);
+    EXPECT_EQ(r.status, 200u) << operation << ": " << r.raw;
+    return r.body;
+  }
+  nlohmann::json EcsOk(const std::string& operation, const nlohmann::json& input) {
+    const ApiReply r = Ecs(operation, input);
+    EXPECT_EQ(r.status, 200u) << operation << ": " << r.raw;
+    return r.body;
+  }
+
+  storage::Database database_{":memory:"};
+  ManualClock clock_;
+  ecr::EcrService ecr_service_{database_, ecr::EcrOptions{"localhost:4566"}};
+  ecr::EcrApi ecr_api_{ecr_service_};
+  ecs::EcsServices ecs_services_{database_};
+  ecs::EcsApi ecs_api_{ecs_services_};
+  aws::Dispatcher dispatcher_{aws::DispatcherOptions{}, clock_};
+
+ private:
+  ApiReply Call(const aws::model::ServiceModel& model, const std::string& prefix,
+                const std::string& operation, const nlohmann::json& input) {
+    ApiReply reply = Raw(prefix + operation, input.dump());
+    if (reply.status == 200) {
+      const auto* op = model.FindOperation(operation);
+      EXPECT_NE(op, nullptr) << operation;
+      if (op != nullptr) {
+        const auto problems = aws::model::CheckOutput(model, *op, reply.body);
+        EXPECT_TRUE(problems.empty())
+            << operation << " reply departs from the model: " << ::testing::PrintToString(problems)
+            << "\n" << reply.raw;
+      }
+    } else {
+      EXPECT_TRUE(reply.body.contains("__type")) << reply.raw;
+      EXPECT_TRUE(reply.body.contains("message")) << reply.raw;
+    }
+    return reply;
+  }
+};
+
+// Asserts a reply is the named AWS error (HTTP 400).
+#define EXPECT_AWS_ERROR(reply_expr, type)                                   \
+  do {                                                                       \
+    const ::berth::testing::ApiReply berth_reply_ = (reply_expr);            \
+    EXPECT_EQ(berth_reply_.status, 400u) << berth_reply_.raw;                \
+    EXPECT_EQ(berth_reply_.error_type(), (type)) << berth_reply_.raw;        \
+  } while (false)
+
+}  // namespace berth::testing
