@@ -28,8 +28,10 @@ TARGET_RATIO=50
 
 start_berth "$BERTH" "$BENCH_TMP/berth-data"
 BERTH_URL=$STARTED_URL
+BERTH_PID=$STARTED_PID
 start_moto
 MOTO_URL=$STARTED_URL
+MOTO_PID=$STARTED_PID
 log "Berth at $BERTH_URL, moto_server at $MOTO_URL"
 
 FAMILY_BODY="{\"family\":\"bench-td\",${BENCH_TASK_DEFINITION#\{}"
@@ -74,9 +76,9 @@ for ((round = 1; round <= ROUNDS; round++)); do
     # Alternate who goes first, so slow drift in machine load hits both.
     if ((round % 2)); then order=(berth moto); else order=(moto berth); fi
     for server in "${order[@]}"; do
-      if [ "$server" = berth ]; then url=$BERTH_URL; else url=$MOTO_URL; fi
+      if [ "$server" = berth ]; then url=$BERTH_URL pid=$BERTH_PID; else url=$MOTO_URL pid=$MOTO_PID; fi
       log "round $round: $scenario against $server (${SECONDS_PER_RUN}s, $CONNECTIONS connections)"
-      line=$(run_wrk "$url" "$scenario" "${BODY[$scenario]}" "$SECONDS_PER_RUN" "$CONNECTIONS")
+      line=$(run_wrk "$url" "$scenario" "${BODY[$scenario]}" "$SECONDS_PER_RUN" "$CONNECTIONS" "$pid")
       RESULTS[$server.$scenario]+="${line// /,};"
     done
   done
@@ -100,16 +102,19 @@ sum_field() {
   echo "$total"
 }
 
+us_to_ms() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; }
+
 echo
-echo "API throughput, Berth vs moto_server (wrk -t1 -c$CONNECTIONS -d${SECONDS_PER_RUN}s, $ROUNDS round(s), median)"
-printf '%-24s %12s %12s %9s %11s %11s %10s %s\n' scenario "Berth req/s" "moto req/s" ratio \
-  "Berth p50" "moto p50" "non-2xx" verdict
+echo "API throughput, Berth vs moto_server (wrk -t1 -c$CONNECTIONS -d${SECONDS_PER_RUN}s," \
+  "$ROUNDS round(s), median)"
+printf '%-23s %9s %9s %7s | %8s %8s | %9s %9s %7s | %7s %s\n' scenario "Berth/s" "moto/s" ratio \
+  "Berth p50" "moto p50" "Berth CPU" "moto CPU" ratio non-2xx verdict
 status=0
 for scenario in "${SCENARIOS[@]}"; do
   b_rps=$(median_field berth "$scenario" rps)
   m_rps=$(median_field moto "$scenario" rps)
-  b_p50=$(median_field berth "$scenario" p50_us)
-  m_p50=$(median_field moto "$scenario" p50_us)
+  b_cpu=$(median_field berth "$scenario" cpu_us_per_req)
+  m_cpu=$(median_field moto "$scenario" cpu_us_per_req)
   bad=0
   for server in berth moto; do
     for f in non2xx connect_errors read_errors write_errors timeouts; do
@@ -120,12 +125,16 @@ for scenario in "${SCENARIOS[@]}"; do
   verdict=$(pass_if "$r" ge "$TARGET_RATIO")
   if [ "$bad" -ne 0 ]; then verdict="INVALID"; fi
   if [ "$verdict" = INVALID ]; then status=2; elif [ "$verdict" = FAIL ] && [ "$status" -eq 0 ]; then status=1; fi
-  printf '%-24s %12.0f %12.0f %8sx %9.2fms %9.2fms %4s/%-5s %s\n' "$scenario" "$b_rps" "$m_rps" \
-    "$r" "$(awk -v u="$b_p50" 'BEGIN{print u/1000}')" "$(awk -v u="$m_p50" 'BEGIN{print u/1000}')" \
-    "$(($(sum_field berth "$scenario" non2xx)))" "$(($(sum_field moto "$scenario" non2xx)))" "$verdict"
+  printf '%-23s %9.0f %9.0f %6sx | %6sms %6sms | %7.0fus %7.0fus %6sx | %3s/%-3s %s\n' "$scenario" \
+    "$b_rps" "$m_rps" "$r" "$(us_to_ms "$(median_field berth "$scenario" p50_us)")" \
+    "$(us_to_ms "$(median_field moto "$scenario" p50_us)")" "$b_cpu" "$m_cpu" \
+    "$(ratio "$m_cpu" "$b_cpu" 1)" "$(sum_field berth "$scenario" non2xx)" \
+    "$(sum_field moto "$scenario" non2xx)" "$verdict"
   summary_row "api $scenario (req/s)" "$(printf '%.0f' "$b_rps")" "$(printf '%.0f' "$m_rps")" \
     "${r}x" ">= ${TARGET_RATIO}x" "$verdict"
 done
-echo "(non-2xx: Berth/moto answers that were not 2xx; any of them, or a socket error, makes the"
-echo " scenario INVALID: its figures would measure an error path)"
+echo "(ratio = Berth/moto requests per second, the target's measure; CPU = server CPU time per"
+echo " request, user+system, all threads; its ratio is moto/Berth and is steadier on a busy machine."
+echo " non-2xx = Berth/moto answers that were not 2xx: any, or a socket error, makes a scenario"
+echo " INVALID, its figures measuring an error path)"
 exit "$status"

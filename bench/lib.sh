@@ -120,23 +120,41 @@ ecs() {
   "$BENCH_PYTHON" "$BENCH_DIR/bench_util.py" call "$@"
 }
 
+# cpu_us PID: user + system CPU time PID (all its threads) has used, in µs.
+cpu_us() {
+  local stat
+  stat=$(<"/proc/$1/stat")
+  stat=${stat##*) }  # fields from 3 (state) on; the command name may hold spaces
+  awk -v hz="$(getconf CLK_TCK)" '{ printf "%d\n", ($12 + $13) * 1e6 / hz }' <<<"$stat"
+}
+
 # rss_kib PID: VmRSS of PID in KiB.
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
-# run_wrk URL OPERATION JSON SECONDS CONNECTIONS: one bounded wrk run with
-# bench/wrk_ecs.lua; prints wrk's summary line ("BENCH rps=... non2xx=...").
+# run_wrk URL OPERATION JSON SECONDS CONNECTIONS [SERVER_PID]: one bounded wrk
+# run with bench/wrk_ecs.lua; prints wrk's summary line ("BENCH rps=...
+# non2xx=..."), with cpu_us_per_req=N appended when SERVER_PID is given (the
+# server's CPU time over the run / requests: steadier than requests/s on a
+# busy machine, but with 10 ms clock-tick granularity).
 run_wrk() {
-  local url=$1 operation=$2 body=$3 seconds=$4 connections=${5:-8}
-  local out
+  local url=$1 operation=$2 body=$3 seconds=$4 connections=${5:-8} pid=${6:-}
+  local out cpu_before=0 cpu_after
+  [ -z "$pid" ] || cpu_before=$(cpu_us "$pid")
   out=$(BENCH_TARGET="$ECS_TARGET_PREFIX.$operation" BENCH_BODY="$body" BENCH_AUTH="$BENCH_AUTH" \
     timeout --kill-after=5 "$((seconds + 20))" \
     wrk -t1 -c"$connections" -d"${seconds}s" --timeout 5s -s "$BENCH_DIR/wrk_ecs.lua" "$url/") ||
     die "wrk failed against $url ($operation)"
-  grep '^BENCH ' <<<"$out" || die "wrk printed no summary: $out"
+  out=$(grep '^BENCH ' <<<"$out") || die "wrk printed no summary: $out"
+  if [ -n "$pid" ]; then
+    cpu_after=$(cpu_us "$pid")
+    out+=" cpu_us_per_req=$(awk -v c=$((cpu_after - cpu_before)) -v n="$(field "$out" requests)" \
+      'BEGIN { printf "%.1f", (n > 0) ? c / n : 0 }')"
+  fi
+  echo "$out"
 }
 
 # field LINE NAME: the value of NAME=value in a BENCH summary line.
-field() { sed -n "s/.*[[:space:]]$2=\\([^[:space:]]*\\).*/\\1/p" <<<"$1"; }
+field() { sed -n "s/.*[[:space:]]$2=\\([^[:space:]]*\\).*/\\1/p" <<<" $1"; }
 
 # ratio A B [DIGITS]: A/B, or "n/a" when B is 0 or empty.
 ratio() {

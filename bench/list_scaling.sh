@@ -87,9 +87,10 @@ log "filling the large store ($((FAMILIES * LARGE_PER_FAMILY)) revisions)"
 fill "$BENCH_TMP/large" "$LARGE_PER_FAMILY"
 
 start_berth "$BERTH" "$BENCH_TMP/small"
-declare -A URL=([small]=$STARTED_URL)
+declare -A URL=([small]=$STARTED_URL) PID=([small]=$STARTED_PID)
 start_berth "$BERTH" "$BENCH_TMP/large"
 URL[large]=$STARTED_URL
+PID[large]=$STARTED_PID
 
 # --- queries, checked on both stores before any load -------------------------
 QUERIES=(default prefix deep)
@@ -131,7 +132,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
     for store in "${order[@]}"; do
       body=${BODY[$query]:-${BODY[$query.$store]:-}}
       log "round $round: $query against the $store store (${SECONDS_PER_RUN}s)"
-      line=$(run_wrk "${URL[$store]}" ListTaskDefinitions "$body" "$SECONDS_PER_RUN" "$CONNECTIONS")
+      line=$(run_wrk "${URL[$store]}" ListTaskDefinitions "$body" "$SECONDS_PER_RUN" "$CONNECTIONS" \
+        "${PID[$store]}")
       RESULTS[$store.$query]+="${line// /,};"
     done
   done
@@ -157,27 +159,31 @@ bad_count() {
   echo "$total"
 }
 
+us_to_ms() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; }
+
 echo
 echo "ListTaskDefinitions, $((FAMILIES * SMALL_PER_FAMILY)) vs $((FAMILIES * LARGE_PER_FAMILY)) stored revisions" \
   "(wrk -t1 -c$CONNECTIONS -d${SECONDS_PER_RUN}s, $ROUNDS round(s), median)"
-printf '%-10s %12s %12s %11s %11s %9s %8s %s\n' query "100 req/s" "100k req/s" "100 p50" "100k p50" \
-  ratio errors verdict
+printf '%-8s %9s %9s %7s | %8s %8s | %8s %8s %7s | %6s %s\n' query "100 /s" "100k /s" ratio \
+  "100 p50" "100k p50" "100 CPU" "100k CPU" ratio errors verdict
 status=0
 for query in "${QUERIES[@]}"; do
   s_rps=$(median_field small "$query" rps)
   l_rps=$(median_field large "$query" rps)
-  s_p50=$(median_field small "$query" p50_us)
-  l_p50=$(median_field large "$query" p50_us)
+  s_cpu=$(median_field small "$query" cpu_us_per_req)
+  l_cpu=$(median_field large "$query" cpu_us_per_req)
   bad=$(($(bad_count small "$query") + $(bad_count large "$query")))
   r=$(ratio "$s_rps" "$l_rps" 2)
   verdict=$(pass_if "$r" le "$TARGET_RATIO")
   [ "$bad" -eq 0 ] || verdict=INVALID
   if [ "$verdict" = INVALID ]; then status=2; elif [ "$verdict" = FAIL ] && [ "$status" -eq 0 ]; then status=1; fi
-  printf '%-10s %12.0f %12.0f %9.2fms %9.2fms %8sx %8s %s\n' "$query" "$s_rps" "$l_rps" \
-    "$(awk -v u="$s_p50" 'BEGIN{print u/1000}')" "$(awk -v u="$l_p50" 'BEGIN{print u/1000}')" \
-    "$r" "$bad" "$verdict"
+  printf '%-8s %9.0f %9.0f %6sx | %6sms %6sms | %6.0fus %6.0fus %6sx | %6s %s\n' "$query" \
+    "$s_rps" "$l_rps" "$r" "$(us_to_ms "$(median_field small "$query" p50_us)")" \
+    "$(us_to_ms "$(median_field large "$query" p50_us)")" "$s_cpu" "$l_cpu" \
+    "$(ratio "$l_cpu" "$s_cpu" 2)" "$bad" "$verdict"
   summary_row "list 100k vs 100: $query (req/s)" "$(printf '%.0f' "$l_rps")" \
     "$(printf '%.0f' "$s_rps")" "${r}x slower" "<= ${TARGET_RATIO}x" "$verdict"
 done
-echo "(ratio = req/s with 100 revisions / req/s with 100,000: how many times slower the large store is)"
+echo "(ratio = req/s with 100 revisions / req/s with 100,000, i.e. how many times slower the large"
+echo " store answers, the target's measure; CPU = Berth CPU time per request, its ratio 100k/100)"
 exit "$status"

@@ -20,8 +20,8 @@ bool IsAws(const http::Request& request) {
 }  // namespace
 
 http::BodyPlan Router::Plan(const http::Request& head) {
-  if (IsAws(head)) return {dispatcher_.BodyLimit(head)};
-  return {kAdminBodyLimit};
+  if (IsAws(head)) return {dispatcher_.BodyLimit(head), nullptr};
+  return {kAdminBodyLimit, nullptr};
 }
 
 http::Response Router::Handle(http::Request& request) {
@@ -45,8 +45,8 @@ http::Response Router::Handle(http::Request& request) {
   return res;
 }
 
-http::Response Router::BodyTooLarge(const http::Request& head, size_t limit) {
-  if (IsAws(head)) return dispatcher_.BodyTooLarge(limit);
+http::Response Router::BodyTooLarge(const http::Request& head, uint64_t limit) {
+  if (IsAws(head)) return dispatcher_.BodyTooLarge(static_cast<size_t>(limit));
   http::Response res;
   res.status = 413;
   res.headers.Add("Content-Type", "application/json");

@@ -21,7 +21,7 @@ class Router final : public http::Application {
 
   http::BodyPlan Plan(const http::Request& head) override;
   http::Response Handle(http::Request& request) override;
-  http::Response BodyTooLarge(const http::Request& head, size_t limit) override;
+  http::Response BodyTooLarge(const http::Request& head, uint64_t limit) override;
 
  private:
   aws::Dispatcher& dispatcher_;

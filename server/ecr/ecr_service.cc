@@ -296,6 +296,7 @@ Partition EcrService::RepositoryFromArn(const aws::RequestContext& context, cons
   // Repositories of another region (or partition) are not visible here.
   const auto parsed = aws::Arn::Parse(arn);
   if (!parsed || parsed->service != "ecr" || !parsed->resource.starts_with("repository/") ||
+      parsed->resource.size() <= std::string_view("repository/").size() ||
       parsed->account_id.size() != 12 || parsed->region != context.region ||
       parsed->partition != aws::PartitionForRegion(context.region)) {
     throw InvalidParameterAt("resourceArn", "Invalid ARN: " + arn);
@@ -373,12 +374,15 @@ json EcrService::GetScanningConfiguration(const Partition& registry) {
 json EcrService::PutScanningConfiguration(const Partition& registry, const std::string& scan_type,
                                           const json& rules) {
   // Basic scanning scans on push or on request; continuous scanning needs the
-  // enhanced (Inspector) scan type.
+  // enhanced (Inspector) scan type, which scans continuously or on push only.
   for (const auto& rule : rules) {
     const auto& frequency = rule.at("scanFrequency").get_ref<const std::string&>();
     if (scan_type == "BASIC" && frequency == "CONTINUOUS_SCAN") {
       throw ValidationException("CONTINUOUS_SCAN scan frequency is only supported for the "
                                 "ENHANCED scan type");
+    }
+    if (scan_type == "ENHANCED" && frequency == "MANUAL") {
+      throw ValidationException("MANUAL scan frequency is only supported for the BASIC scan type");
     }
   }
   json configuration = {{"scanType", scan_type}, {"rules", rules.is_array() ? rules : json::array()}};

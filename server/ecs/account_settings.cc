@@ -16,21 +16,22 @@ struct SettingRule {
   std::vector<std::string_view> values;
   std::string_view default_value;
   bool account_default_only;  // only PutAccountSettingDefault may set it
+  bool read_only;             // reported, never set (GuardDuty controls it)
 };
 
 const std::vector<SettingRule>& Rules() {
   static const std::vector<SettingRule> kRules = {
-      {"awsvpcTrunking", {"enabled", "disabled"}, "disabled", false},
-      {"containerInsights", {"enabled", "disabled", "enhanced"}, "disabled", false},
-      {"containerInstanceLongArnFormat", {"enabled", "disabled"}, "enabled", false},
-      {"defaultLogDriverMode", {"blocking", "non-blocking"}, "non-blocking", false},
-      {"fargateEventWindows", {"enabled", "disabled"}, "disabled", true},
-      {"fargateFIPSMode", {"enabled", "disabled"}, "disabled", true},
-      {"fargateTaskRetirementWaitPeriod", {"0", "7", "14"}, "7", true},
-      {"guardDutyActivate", {"on", "off"}, "off", false},
-      {"serviceLongArnFormat", {"enabled", "disabled"}, "enabled", false},
-      {"tagResourceAuthorization", {"on", "off"}, "on", false},
-      {"taskLongArnFormat", {"enabled", "disabled"}, "enabled", false},
+      {"awsvpcTrunking", {"enabled", "disabled"}, "disabled", false, false},
+      {"containerInsights", {"enabled", "disabled", "enhanced"}, "disabled", false, false},
+      {"containerInstanceLongArnFormat", {"enabled", "disabled"}, "enabled", false, false},
+      {"defaultLogDriverMode", {"blocking", "non-blocking"}, "non-blocking", false, false},
+      {"fargateEventWindows", {"enabled", "disabled"}, "disabled", true, false},
+      {"fargateFIPSMode", {"enabled", "disabled"}, "disabled", true, false},
+      {"fargateTaskRetirementWaitPeriod", {"0", "7", "14"}, "7", true, false},
+      {"guardDutyActivate", {"on", "off"}, "off", false, true},
+      {"serviceLongArnFormat", {"enabled", "disabled"}, "enabled", false, false},
+      {"tagResourceAuthorization", {"on", "off"}, "on", false, false},
+      {"taskLongArnFormat", {"enabled", "disabled"}, "enabled", false, false},
   };
   return kRules;
 }
@@ -51,6 +52,14 @@ void ValidateValue(const SettingRule& rule, const std::string& value) {
                                   " must be one of: " + allowed + ".");
 }
 
+// Throws unless `principal` is an IAM ARN (user, role or the account root).
+void ValidatePrincipal(const std::string& principal) {
+  if (!principal.starts_with("arn:") || principal.find(":iam::") == std::string::npos) {
+    throw InvalidParameterException("principalArn must be the ARN of an IAM user, role or the "
+                                    "account root.");
+  }
+}
+
 storage::Partition PartitionOf(const aws::RequestContext& context) {
   return storage::Partition{context.account_id, context.region};
 }
@@ -61,6 +70,9 @@ AccountSetting AccountSettingsService::Put(const aws::RequestContext& context,
                                            const std::string& name, const std::string& value,
                                            const std::optional<std::string>& principal_arn) {
   const SettingRule& rule = RuleFor(name);
+  if (rule.read_only) {
+    throw InvalidParameterException("The " + name + " setting is read-only.");
+  }
   ValidateValue(rule, value);
   const std::string root = RootPrincipalArn(context);
   const std::string principal = principal_arn.value_or(root);
@@ -68,10 +80,7 @@ AccountSetting AccountSettingsService::Put(const aws::RequestContext& context,
     throw InvalidParameterException("The " + name +
                                     " setting can only be set as the account default.");
   }
-  if (!principal.starts_with("arn:") || principal.find(":iam::") == std::string::npos) {
-    throw InvalidParameterException("principalArn must be the ARN of an IAM user, role or the "
-                                    "account root.");
-  }
+  ValidatePrincipal(principal);
   auto lease = database_.Acquire();
   storage::EcsSettingsStore(lease.db(), PartitionOf(context)).PutSetting({principal, name, value});
   return {name, value, principal, "user"};
@@ -97,6 +106,7 @@ AccountSetting AccountSettingsService::Delete(const aws::RequestContext& context
                                               const std::optional<std::string>& principal_arn) {
   const SettingRule& rule = RuleFor(name);
   const std::string principal = principal_arn.value_or(RootPrincipalArn(context));
+  ValidatePrincipal(principal);
   auto lease = database_.Acquire();
   storage::EcsSettingsStore store(lease.db(), PartitionOf(context));
   if (auto stored = store.GetSetting(principal, name)) {

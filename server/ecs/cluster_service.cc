@@ -30,8 +30,9 @@ void Apply(json& document, const ClusterChanges& changes) {
     // Settings are merged by name: a new value replaces the old one.
     json& settings = document["settings"];
     for (const auto& setting : *changes.settings) {
-      auto it = std::find_if(settings.begin(), settings.end(),
-                             [&](const json& s) { return s.at("name") == setting.at("name"); });
+      auto it = std::find_if(settings.begin(), settings.end(), [&](const json& s) {
+        return s.value("name", "") == setting.value("name", "");
+      });
       if (it != settings.end()) {
         *it = setting;
       } else {
@@ -51,6 +52,9 @@ void Apply(json& document, const ClusterChanges& changes) {
 
 void ValidateClusterDocument(const json& document) {
   for (const auto& setting : document.at("settings")) {
+    if (setting.value("name", "") != "containerInsights") {
+      throw InvalidParameterException("A cluster setting name must be containerInsights.");
+    }
     const json& value = setting.contains("value") ? setting.at("value") : json();
     if (value != "enabled" && value != "disabled" && value != "enhanced") {
       throw InvalidParameterException(

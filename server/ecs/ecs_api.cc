@@ -1,5 +1,7 @@
 #include "server/ecs/ecs_api.h"
 
+#include <charconv>
+
 #include "server/aws/json_params.h"
 #include "server/aws/pagination.h"
 #include "server/ecs/ecs_errors.h"
@@ -161,8 +163,8 @@ ClusterChanges ReadClusterChanges(const json& in) {
     changes.default_strategy = in.at("defaultCapacityProviderStrategy");
   }
   if (Has(in, "serviceConnectDefaults")) {
-    changes.service_connect_defaults = {
-        {"namespace", in.at("serviceConnectDefaults").at("namespace")}};
+    changes.service_connect_defaults =
+        json::object({{"namespace", in.at("serviceConnectDefaults").at("namespace")}});
   }
   return changes;
 }
@@ -248,7 +250,11 @@ json EcsApi::DescribeCapacityProviders(const json& in, const Context& context) {
     const bool known = std::find(kCapacityProviders.begin(), kCapacityProviders.end(), name) !=
                        kCapacityProviders.end();
     if (!known) {
-      failures.push_back({{"arn", identifier}, {"reason", "MISSING"}});
+      // As DescribeClusters: a name is reported as the ARN it would have.
+      const bool is_arn = identifier.starts_with("arn:");
+      failures.push_back(
+          {{"arn", is_arn ? identifier : CapacityProviderArn(context, identifier)},
+           {"reason", "MISSING"}});
       continue;
     }
     json provider = {{"capacityProviderArn", CapacityProviderArn(context, name)},
@@ -265,6 +271,15 @@ json EcsApi::DescribeCapacityProviders(const json& in, const Context& context) {
 }
 
 namespace {
+
+// The offset a settings page token resumes at: decimal digits only.
+std::optional<size_t> ParseOffset(std::string_view text) {
+  size_t value = 0;
+  const char* end = text.data() + text.size();
+  const auto [stop, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || stop != end) return std::nullopt;
+  return value;
+}
 
 json SettingJson(const AccountSetting& s) {
   return {{"name", s.name}, {"value", s.value}, {"principalArn", s.principal_arn}, {"type", s.type}};
@@ -298,10 +313,9 @@ json EcsApi::ListAccountSettings(const json& in, const Context& context) {
   size_t start = 0;
   if (const auto token = OptionalString(in, "nextToken")) {
     const auto key = aws::DecodePageToken("ecs.settings", *token);
-    if (!key || key->empty() || key->find_first_not_of("0123456789") != std::string::npos) {
-      throw InvalidParameterException("Invalid nextToken.");
-    }
-    start = std::stoul(*key);
+    const auto offset = key ? ParseOffset(*key) : std::nullopt;
+    if (!offset) throw InvalidParameterException("Invalid nextToken.");
+    start = std::min(*offset, settings.size());  // the list may have shrunk since
   }
   json out = {{"settings", json::array()}};
   const size_t end = std::min(settings.size(), start + static_cast<size_t>(max));

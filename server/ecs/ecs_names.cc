@@ -33,8 +33,9 @@ std::optional<std::string> ClusterNameFrom(const aws::RequestContext& context,
     return std::string(name_or_arn);
   }
   const auto arn = aws::Arn::Parse(name_or_arn);
-  if (!arn || arn->service != "ecs" || !arn->resource.starts_with("cluster/") ||
-      arn->account_id != context.account_id || arn->region != context.region) {
+  if (!arn || arn->partition != aws::PartitionForRegion(context.region) || arn->service != "ecs" ||
+      !arn->resource.starts_with("cluster/") || arn->account_id != context.account_id ||
+      arn->region != context.region) {
     return std::nullopt;
   }
   std::string name = arn->resource.substr(8);

@@ -39,7 +39,9 @@ void TagService::RequireResource(storage::Db& db, const aws::RequestContext& con
     throw InvalidParameterException("The ARN provided is invalid.");
   }
   const storage::Partition partition{parsed->account_id, parsed->region};
-  if (parsed->account_id != context.account_id || parsed->region != context.region) {
+  // Tags are kept under the canonical ARN, so the partition must match too.
+  if (parsed->account_id != context.account_id || parsed->region != context.region ||
+      parsed->partition != aws::PartitionForRegion(context.region)) {
     throw InvalidParameterException("The ARN provided is invalid.");
   }
   const std::string& resource = parsed->resource;
@@ -56,7 +58,11 @@ void TagService::RequireResource(storage::Db& db, const aws::RequestContext& con
     if (colon != std::string_view::npos) {
       const auto digits = ref.substr(colon + 1);
       const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), revision);
-      if (ec != std::errc() || end != digits.data() + digits.size()) revision = 0;
+      // Only the canonical spelling: tags are kept under the ARN as given.
+      if (ec != std::errc() || end != digits.data() + digits.size() ||
+          digits != std::to_string(revision)) {
+        revision = 0;
+      }
     }
     if (revision <= 0 ||
         !storage::TaskDefinitionStore(db, partition).Find(ref.substr(0, colon), revision)) {

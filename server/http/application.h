@@ -7,14 +7,18 @@
 // Thread-safety: implementations are called from every server thread at once.
 
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 
 #include "server/http/message.h"
 
 namespace berth::http {
 
-// How much body a request may carry.
+// How much body a request may carry, and where it goes: into
+// Request::body, or piece by piece into `sink` (for uploads of any size).
 struct BodyPlan {
-  size_t limit = 0;
+  uint64_t limit = 0;
+  std::shared_ptr<BodySink> sink;
 };
 
 class Application {
@@ -27,7 +31,7 @@ class Application {
   virtual Response Handle(Request& request) = 0;
   // The reply when the body exceeds the plan's limit (the connection is then
   // closed). Must not throw.
-  virtual Response BodyTooLarge(const Request& head, size_t limit) = 0;
+  virtual Response BodyTooLarge(const Request& head, uint64_t limit) = 0;
 };
 
 }  // namespace berth::http

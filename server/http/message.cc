@@ -1,5 +1,8 @@
 #include "server/http/message.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 namespace berth::http {
@@ -21,6 +24,17 @@ std::optional<std::string_view> Headers::Get(std::string_view name) const {
 void Headers::Set(std::string_view name, std::string value) {
   std::erase_if(fields_, [&](const auto& field) { return EqualsIgnoreCase(field.first, name); });
   fields_.emplace_back(std::string(name), std::move(value));
+}
+
+std::optional<FileRegion> OpenFileRegion(const std::string& path, uint64_t offset,
+                                         uint64_t length) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  auto owned = std::shared_ptr<const int>(new int(fd), [](const int* p) {
+    ::close(*p);
+    delete p;
+  });
+  return FileRegion{std::move(owned), offset, length};
 }
 
 std::string_view Request::Path() const {

@@ -3,6 +3,8 @@
 // Beast-free HTTP request and response types. Everything outside server/http
 // speaks these; the session converts to and from Beast's types.
 
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,12 +29,38 @@ class Headers {
   std::vector<std::pair<std::string, std::string>> fields_;
 };
 
+// Receives a request body piece by piece as it arrives, so that large
+// uploads are never held in memory. Used from one connection at a time.
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  // Takes the next piece of the body. Returns false to stop reading (e.g. the
+  // disk is full); the handler then reports the failure.
+  virtual bool Write(std::string_view piece) = 0;
+};
+
+// An open file the response body is read from: `length` bytes from `offset`.
+// The descriptor is closed when the last copy goes away.
+struct FileRegion {
+  std::shared_ptr<const int> fd;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
+// Opens `path` for reading into a FileRegion of its first `length` bytes
+// from `offset`; nullopt when it cannot be opened.
+std::optional<FileRegion> OpenFileRegion(const std::string& path, uint64_t offset,
+                                         uint64_t length);
+
 // One parsed request. `target` is the raw request-target (path and query).
+// The body is in `body`, or was handed to `sink` when the body plan had one.
 struct Request {
   std::string method;
   std::string target;
   Headers headers;
   std::string body;
+  std::shared_ptr<BodySink> sink;
+  // False when the sink refused part of the body (the rest was not read).
+  bool body_complete = true;
 
   std::string_view Path() const;
   // The query string without '?', empty when there is none.
@@ -49,6 +77,11 @@ struct Response {
   // Close the connection after this response (e.g. when the request body
   // could not be read completely).
   bool close = false;
+  // When set, the body is this file region instead of `body` (sent with
+  // sendfile, never read into memory).
+  std::optional<FileRegion> file;
+  // For HEAD: the Content-Length to announce without sending a body.
+  std::optional<uint64_t> head_length;
 };
 
 // Case-insensitive ASCII comparison, as HTTP field names need.

@@ -11,6 +11,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <sys/sendfile.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <exception>
@@ -31,6 +35,46 @@ namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
+// A Beast body type that hands each piece of a request body to a BodySink
+// as it is parsed, instead of collecting it.
+struct SinkBody {
+  struct value_type {
+    std::shared_ptr<BodySink> sink;
+    bool refused = false;
+  };
+
+  class reader {
+   public:
+    template <bool isRequest, class Fields>
+    reader(bhttp::header<isRequest, Fields>& /*header*/, value_type& body) : body_(body) {}
+
+    void init(const boost::optional<std::uint64_t>& /*length*/, beast::error_code& ec) {
+      ec = {};
+    }
+
+    template <class ConstBufferSequence>
+    std::size_t put(const ConstBufferSequence& buffers, beast::error_code& ec) {
+      std::size_t total = 0;
+      for (const auto buffer : beast::buffers_range_ref(buffers)) {
+        if (!body_.sink->Write(std::string_view(static_cast<const char*>(buffer.data()),
+                                                buffer.size()))) {
+          body_.refused = true;
+          ec = asio::error::operation_aborted;
+          return total;
+        }
+        total += buffer.size();
+      }
+      ec = {};
+      return total;
+    }
+
+    void finish(beast::error_code& ec) { ec = {}; }
+
+   private:
+    value_type& body_;
+  };
+};
+
 Request ToRequest(const bhttp::request<bhttp::empty_body>& head) {
   Request req;
   req.method = std::string(head.method_string());
@@ -39,6 +83,48 @@ Request ToRequest(const bhttp::request<bhttp::empty_body>& head) {
     req.headers.Add(std::string(field.name_string()), std::string(field.value()));
   }
   return req;
+}
+
+// Sends `length` bytes of `fd` from `offset` with sendfile(2), waiting for the
+// socket to drain whenever it is full.
+asio::awaitable<bool> SendFile(beast::tcp_stream& stream, int fd, uint64_t offset,
+                               uint64_t length) {
+  auto& socket = stream.socket();
+  boost::system::error_code ec;
+  socket.native_non_blocking(true, ec);
+  if (ec) co_return false;
+  auto position = static_cast<off_t>(offset);
+  uint64_t left = length;
+  while (left > 0) {
+    const ssize_t sent = ::sendfile(socket.native_handle(), fd, &position,
+                                    static_cast<size_t>(std::min<uint64_t>(left, 1 << 30)));
+    if (sent > 0) {
+      left -= static_cast<uint64_t>(sent);
+      continue;
+    }
+    if (sent < 0 && (errno == EAGAIN || errno == EINTR)) {
+      stream.expires_after(std::chrono::seconds(60));
+      auto [wait_ec] = co_await socket.async_wait(tcp::socket::wait_write, kNoThrow);
+      if (wait_ec) co_return false;
+      continue;
+    }
+    co_return false;  // error, or the file is shorter than announced
+  }
+  co_return true;
+}
+
+// Writes a response whose body is a file region (or, for HEAD, only the
+// header with the announced length).
+asio::awaitable<bool> WriteHeaderOnly(beast::tcp_stream& stream, Response& res, unsigned version,
+                                      bool keep_alive, uint64_t length) {
+  bhttp::response<bhttp::empty_body> out{static_cast<bhttp::status>(res.status), version};
+  for (auto& [name, value] : res.headers.fields()) out.insert(name, value);
+  out.keep_alive(keep_alive);
+  out.content_length(length);
+  bhttp::response_serializer<bhttp::empty_body> serializer(out);
+  auto [ec, n] = co_await bhttp::async_write_header(stream, serializer, kNoThrow);
+  (void)n;
+  co_return !ec;
 }
 
 bhttp::response<bhttp::string_body> ToBeast(Response&& res, unsigned version, bool keep_alive) {
@@ -72,6 +158,40 @@ void LogRequest(const Request& req, const Response& res,
   line += ' ';
   line += FormatMillis(std::chrono::steady_clock::now() - started);
   log::Info(line);
+}
+
+// Reads a request body to its end, restarting the idle timer for every
+// piece so that a long upload lives as long as data keeps arriving.
+template <class Parser>
+asio::awaitable<beast::error_code> ReadBody(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                            Parser& parser, std::chrono::seconds idle_timeout) {
+  while (!parser.is_done()) {
+    stream.expires_after(idle_timeout);
+    auto [ec, n] = co_await bhttp::async_read_some(stream, buffer, parser, kNoThrow);
+    (void)n;
+    if (ec) co_return ec;
+  }
+  co_return beast::error_code{};
+}
+
+// Writes one response: from memory, from a file region, or (HEAD) the header
+// alone. False when the connection failed.
+asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, Response& res, unsigned version,
+                                    bool keep_alive, bool is_head = false) {
+  if (is_head && !res.file && !res.head_length) res.head_length = res.body.size();
+  if (res.file && is_head) res.head_length = res.file->length;
+  if (res.file && !is_head) {
+    const FileRegion region = *res.file;
+    if (!co_await WriteHeaderOnly(stream, res, version, keep_alive, region.length)) co_return false;
+    co_return co_await SendFile(stream, *region.fd, region.offset, region.length);
+  }
+  if (res.head_length) {
+    co_return co_await WriteHeaderOnly(stream, res, version, keep_alive, *res.head_length);
+  }
+  auto out = ToBeast(std::move(res), version, keep_alive);
+  auto [ec, n] = co_await bhttp::async_write(stream, out, kNoThrow);
+  (void)n;
+  co_return !ec;
 }
 
 // Reads, serves and answers requests on one connection until it closes.
@@ -110,8 +230,7 @@ asio::awaitable<void> Session(beast::tcp_stream stream, Application& app,
     if (declared && *declared > plan.limit) {
       Response res = app.BodyTooLarge(req, plan.limit);
       LogRequest(req, res, started);
-      auto out = ToBeast(std::move(res), version, false);
-      co_await bhttp::async_write(stream, out, kNoThrow);
+      co_await WriteResponse(stream, res, version, false);
       break;
     }
     if (bhttp::request<bhttp::empty_body>& head = head_parser.get();
@@ -122,28 +241,42 @@ asio::awaitable<void> Session(beast::tcp_stream stream, Application& app,
       if (ec) break;
     }
 
-    bhttp::request_parser<bhttp::string_body> parser(std::move(head_parser));
-    parser.body_limit(plan.limit);
-    auto [body_ec, body_n] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
-    (void)body_n;
-    if (body_ec == bhttp::error::body_limit) {
-      Response res = app.BodyTooLarge(req, plan.limit);
-      LogRequest(req, res, started);
-      auto out = ToBeast(std::move(res), version, false);
-      co_await bhttp::async_write(stream, out, kNoThrow);
-      break;
+    bool keep_alive = false;
+    if (plan.sink) {
+      // Streamed body: each piece goes to the sink as it arrives.
+      bhttp::request_parser<SinkBody> parser(std::move(head_parser));
+      parser.body_limit(plan.limit);
+      parser.get().body().sink = plan.sink;
+      req.sink = plan.sink;
+      const auto body_ec = co_await ReadBody(stream, buffer, parser, options.idle_timeout);
+      if (body_ec == bhttp::error::body_limit) {
+        Response res = app.BodyTooLarge(req, plan.limit);
+        LogRequest(req, res, started);
+        co_await WriteResponse(stream, res, version, false);
+        break;
+      }
+      if (body_ec && !parser.get().body().refused) break;  // the client went away
+      req.body_complete = !parser.get().body().refused;
+      keep_alive = parser.get().keep_alive() && req.body_complete;
+    } else {
+      bhttp::request_parser<bhttp::string_body> parser(std::move(head_parser));
+      parser.body_limit(plan.limit);
+      const auto body_ec = co_await ReadBody(stream, buffer, parser, options.idle_timeout);
+      if (body_ec == bhttp::error::body_limit) {
+        Response res = app.BodyTooLarge(req, plan.limit);
+        LogRequest(req, res, started);
+        co_await WriteResponse(stream, res, version, false);
+        break;
+      }
+      if (body_ec) break;
+      req.body = std::move(parser.get().body());
+      keep_alive = parser.get().keep_alive();
     }
-    if (body_ec) break;
 
-    req.body = std::move(parser.get().body());
-    const bool keep_alive = parser.get().keep_alive();
     Response res = app.Handle(req);
     LogRequest(req, res, started);
     const bool keep = keep_alive && !res.close;
-    auto out = ToBeast(std::move(res), version, keep);
-    auto [write_ec, write_n] = co_await bhttp::async_write(stream, out, kNoThrow);
-    (void)write_n;
-    if (write_ec || !keep) break;
+    if (!co_await WriteResponse(stream, res, version, keep, req.method == "HEAD") || !keep) break;
   }
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);

@@ -4,6 +4,9 @@
 // a read that proves nothing was stored.
 
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "server/util/crypto.h"
 #include "tests/support/api_fixture.h"
@@ -61,8 +64,10 @@ class EcrRegistryTest : public ApiTest {
 // --- Repository policy -------------------------------------------------------
 
 TEST_F(EcrRegistryTest, RepositoryPolicySetGetDelete) {
-  const json set = EcrOk("SetRepositoryPolicy", {{"repositoryName", "app"}, {"policyText", kPolicy}});
-  EXPECT_EQ(set, json({{"registryId", kAccount}, {"repositoryName", "app"}, {"policyText", kPolicy}}));
+  const json set =
+      EcrOk("SetRepositoryPolicy", {{"repositoryName", "app"}, {"policyText", kPolicy}});
+  EXPECT_EQ(set,
+            json({{"registryId", kAccount}, {"repositoryName", "app"}, {"policyText", kPolicy}}));
   EXPECT_EQ(EcrOk("GetRepositoryPolicy", {{"repositoryName", "app"}}), set);
   EXPECT_EQ(EcrOk("DeleteRepositoryPolicy", {{"repositoryName", "app"}}), set);
   EXPECT_AWS_ERROR(Ecr("GetRepositoryPolicy", {{"repositoryName", "app"}}),
@@ -106,7 +111,8 @@ TEST_F(EcrRegistryTest, RepositoryPolicyMustBeAValidPolicyDocument) {
   };
   for (const auto& text : invalid) {
     // When an invalid document is set
-    const ApiReply r = Ecr("SetRepositoryPolicy", {{"repositoryName", "app"}, {"policyText", text}});
+    const ApiReply r =
+        Ecr("SetRepositoryPolicy", {{"repositoryName", "app"}, {"policyText", text}});
     // Then ECR refuses it in its exact words
     EXPECT_AWS_ERROR(r, "InvalidParameterException");
     EXPECT_EQ(r.message(),
@@ -124,7 +130,8 @@ TEST_F(EcrRegistryTest, RepositoryPolicyMustBeAValidPolicyDocument) {
 }
 
 TEST_F(EcrRegistryTest, RepositoryPolicyOnAMissingRepository) {
-  const ApiReply r = Ecr("SetRepositoryPolicy", {{"repositoryName", "ghost"}, {"policyText", kPolicy}});
+  const ApiReply r =
+      Ecr("SetRepositoryPolicy", {{"repositoryName", "ghost"}, {"policyText", kPolicy}});
   EXPECT_AWS_ERROR(r, "RepositoryNotFoundException");
   EXPECT_EQ(r.message(),
             "The repository with name 'ghost' does not exist in the registry with id "
@@ -138,8 +145,8 @@ TEST_F(EcrRegistryTest, RepositoryPolicyOnAMissingRepository) {
 // --- Lifecycle policy ----------------------------------------------------------
 
 TEST_F(EcrRegistryTest, LifecyclePolicyPutGetDelete) {
-  const json put = EcrOk("PutLifecyclePolicy",
-                         {{"repositoryName", "app"}, {"lifecyclePolicyText", kLifecycle}});
+  const json put =
+      EcrOk("PutLifecyclePolicy", {{"repositoryName", "app"}, {"lifecyclePolicyText", kLifecycle}});
   EXPECT_EQ(put, json({{"registryId", kAccount},
                        {"repositoryName", "app"},
                        {"lifecyclePolicyText", kLifecycle}}));
@@ -186,13 +193,28 @@ TEST_F(EcrRegistryTest, LifecyclePolicyLengthIsTheModelsValidationException) {
 TEST_F(EcrRegistryTest, LifecyclePolicyGrammarFailuresAreInvalidParameter) {
   // Given a stored policy
   EXPECT_EQ(PutLifecycle(kLifecycle).status, 200u);
-  const auto rule = [](const std::string& selection, const std::string& rest = "") {
-    return R"({"rulePriority":1,"selection":)" + selection + R"(,"action":{"type":"expire"})" +
-           rest + "}";
+  // A policy of one rule: a valid rule with these changes merged in (a null
+  // member removes it), or of the given rules.
+  const auto one_rule = [](const json& selection_changes,
+                           const json& rule_changes = json::object()) {
+    json selection = {
+        {"tagStatus", "any"}, {"countType", "imageCountMoreThan"}, {"countNumber", 1}};
+    selection.merge_patch(selection_changes);
+    json rule = {{"rulePriority", 1}, {"selection", selection}, {"action", {{"type", "expire"}}}};
+    rule.merge_patch(rule_changes);
+    return json({{"rules", json::array({rule})}}).dump();
   };
-  const std::string any = R"({"tagStatus":"any","countType":"imageCountMoreThan","countNumber":1})";
-  const std::string untagged =
-      R"({"tagStatus":"untagged","countType":"imageCountMoreThan","countNumber":1})";
+  const auto rules = [](std::initializer_list<std::pair<int, const char*>> priority_and_status) {
+    json list = json::array();
+    for (const auto& [priority, status] : priority_and_status) {
+      json selection = {
+          {"tagStatus", status}, {"countType", "imageCountMoreThan"}, {"countNumber", 1}};
+      if (std::string_view(status) == "tagged") selection["tagPrefixList"] = {"v"};
+      list.push_back(
+          {{"rulePriority", priority}, {"selection", selection}, {"action", {{"type", "expire"}}}});
+    }
+    return json({{"rules", list}}).dump();
+  };
   const std::vector<std::string> invalid = {
       "this is not json at all",
       "[1,2,3]",
@@ -200,29 +222,25 @@ TEST_F(EcrRegistryTest, LifecyclePolicyGrammarFailuresAreInvalidParameter) {
       R"({"rules":[]})",
       R"({"rules":{}})",
       R"({"rules":[],"extra":true})",
-      R"({"rules":[)" + rule(R"({"tagStatus":"sometimes","countType":"imageCountMoreThan","countNumber":1})") + "]}",
-      R"({"rules":[)" + rule(R"({"tagStatus":"tagged","countType":"imageCountMoreThan","countNumber":1})") + "]}",
-      R"({"rules":[)" + rule(R"({"tagStatus":"untagged","tagPrefixList":["v"],"countType":"imageCountMoreThan","countNumber":1})") + "]}",
-      R"({"rules":[)" + rule(R"({"tagStatus":"tagged","tagPrefixList":["v"],"tagPatternList":["v*"],"countType":"imageCountMoreThan","countNumber":1})") + "]}",
-      R"({"rules":[)" + rule(R"({"tagStatus":"tagged","tagPatternList":["a*b*c*d*e*"],"countType":"imageCountMoreThan","countNumber":1})") + "]}",
-      R"({"rules":[)" + rule(R"({"tagStatus":"any","countType":"imageCountMoreThan","countUnit":"days","countNumber":1})") + "]}",
-      R"({"rules":[)" + rule(R"({"tagStatus":"any","countType":"sinceImagePushed","countNumber":1})") + "]}",
-      R"({"rules":[)" + rule(R"({"tagStatus":"any","countType":"sinceImagePushed","countUnit":"weeks","countNumber":1})") + "]}",
-      R"({"rules":[)" + rule(R"({"tagStatus":"any","countType":"imageCountMoreThan","countNumber":0})") + "]}",
-      R"({"rules":[)" + rule(R"({"tagStatus":"any","countType":"imageCountMoreThan","countNumber":"5"})") + "]}",
-      R"({"rules":[)" + rule(R"({"tagStatus":"any","countType":"forever","countNumber":1})") + "]}",
-      R"({"rules":[)" + rule(any, R"(,"colour":"red")") + "]}",
-      R"({"rules":[{"rulePriority":0,"selection":)" + any + R"(,"action":{"type":"expire"}}]})",
-      R"({"rules":[{"rulePriority":1,"selection":)" + any + R"(,"action":{"type":"destroy"}}]})",
-      R"({"rules":[{"rulePriority":1,"selection":)" + any + R"(}]})",
-      R"({"rules":[{"rulePriority":1,"selection":)" + untagged +
-          R"(,"action":{"type":"expire"}},{"rulePriority":1,"selection":{"tagStatus":"tagged","tagPrefixList":["v"],"countType":"imageCountMoreThan","countNumber":1},"action":{"type":"expire"}}]})",
-      R"({"rules":[{"rulePriority":1,"selection":)" + untagged +
-          R"(,"action":{"type":"expire"}},{"rulePriority":2,"selection":)" + untagged +
-          R"(,"action":{"type":"expire"}}]})",
-      R"({"rules":[{"rulePriority":1,"selection":)" + any +
-          R"(,"action":{"type":"expire"}},{"rulePriority":2,"selection":)" + untagged +
-          R"(,"action":{"type":"expire"}}]})",
+      one_rule({{"tagStatus", "sometimes"}}),
+      one_rule({{"tagStatus", "tagged"}}),
+      one_rule({{"tagStatus", "untagged"}, {"tagPrefixList", {"v"}}}),
+      one_rule({{"tagStatus", "tagged"}, {"tagPrefixList", {"v"}}, {"tagPatternList", {"v*"}}}),
+      one_rule({{"tagStatus", "tagged"}, {"tagPatternList", {"a*b*c*d*e*"}}}),
+      one_rule({{"countUnit", "days"}}),
+      one_rule({{"countType", "sinceImagePushed"}}),
+      one_rule({{"countType", "sinceImagePushed"}, {"countUnit", "weeks"}}),
+      one_rule({{"countNumber", 0}}),
+      one_rule({{"countNumber", "5"}}),
+      one_rule({{"countType", "forever"}}),
+      one_rule({{"countNumber", nullptr}}),
+      one_rule(json::object(), {{"colour", "red"}}),
+      one_rule(json::object(), {{"rulePriority", 0}}),
+      one_rule(json::object(), {{"action", {{"type", "destroy"}}}}),
+      one_rule(json::object(), {{"action", nullptr}}),
+      rules({{1, "untagged"}, {1, "tagged"}}),
+      rules({{1, "untagged"}, {2, "untagged"}}),
+      rules({{1, "any"}, {2, "untagged"}}),
   };
   const std::string prefix =
       "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle "
@@ -242,6 +260,13 @@ TEST_F(EcrRegistryTest, LifecyclePolicyGrammarFailuresAreInvalidParameter) {
   // And the stored policy is untouched
   EXPECT_EQ(EcrOk("GetLifecyclePolicy", {{"repositoryName", "app"}})["lifecyclePolicyText"],
             kLifecycle);
+  // The rules the cases start from are themselves valid.
+  EXPECT_EQ(PutLifecycle(Padded(one_rule(json::object()))).status, 200u);
+  EXPECT_EQ(PutLifecycle(Padded(rules({{1, "tagged"}, {2, "untagged"}, {3, "any"}}))).status, 200u);
+  EXPECT_EQ(
+      PutLifecycle(Padded(one_rule({{"countType", "sinceImagePushed"}, {"countUnit", "days"}})))
+          .status,
+      200u);
 }
 
 TEST_F(EcrRegistryTest, LifecyclePolicyOnAMissingRepository) {
@@ -300,15 +325,17 @@ TEST_F(EcrRegistryTest, RegistryPolicyMustBeAValidPolicyDocument) {
 
 TEST_F(EcrRegistryTest, ScanningConfigurationDefaultsToBasicWithoutRules) {
   const json out = EcrOk("GetRegistryScanningConfiguration", json::object());
-  EXPECT_EQ(out, json({{"registryId", kAccount},
-                       {"scanningConfiguration", {{"scanType", "BASIC"}, {"rules", json::array()}}}}));
+  EXPECT_EQ(out,
+            json({{"registryId", kAccount},
+                  {"scanningConfiguration", {{"scanType", "BASIC"}, {"rules", json::array()}}}}));
 }
 
 TEST_F(EcrRegistryTest, ScanningConfigurationIsStoredAndReturned) {
   const json rules = json::parse(R"([
       {"scanFrequency":"CONTINUOUS_SCAN","repositoryFilters":[{"filter":"prod/*","filterType":"WILDCARD"}]},
       {"scanFrequency":"SCAN_ON_PUSH","repositoryFilters":[{"filter":"*","filterType":"WILDCARD"}]}])");
-  const json put = EcrOk("PutRegistryScanningConfiguration", {{"scanType", "ENHANCED"}, {"rules", rules}});
+  const json put =
+      EcrOk("PutRegistryScanningConfiguration", {{"scanType", "ENHANCED"}, {"rules", rules}});
   const json expected = {{"scanType", "ENHANCED"}, {"rules", rules}};
   EXPECT_EQ(put, json({{"registryScanningConfiguration", expected}}));
   EXPECT_EQ(Scanning(), expected);
@@ -334,6 +361,9 @@ TEST_F(EcrRegistryTest, ScanningConfigurationRefusalsChangeNothing) {
                        {{"rules", json::parse(R"([{"scanFrequency":"CONTINUOUS_SCAN",
                                                    "repositoryFilters":[]}])")}}),
                    "ValidationException");
+  // ENHANCED scans continuously or on push, not on request.
+  EXPECT_AWS_ERROR(put("ENHANCED", R"([{"scanFrequency":"MANUAL","repositoryFilters":[]}])"),
+                   "ValidationException");
   // Enums, patterns and sizes of the model.
   EXPECT_AWS_ERROR(put("FULL", "[]"), "ValidationException");
   EXPECT_AWS_ERROR(put("ENHANCED", R"([{"scanFrequency":"HOURLY","repositoryFilters":[]}])"),
@@ -355,13 +385,15 @@ TEST_F(EcrRegistryTest, ScanningConfigurationRefusalsChangeNothing) {
 // --- Replication configuration -----------------------------------------------------
 
 TEST_F(EcrRegistryTest, ReplicationConfigurationIsStoredAndDescribed) {
-  EXPECT_EQ(EcrOk("DescribeRegistry", json::object()),
-            json({{"registryId", kAccount}, {"replicationConfiguration", {{"rules", json::array()}}}}));
+  EXPECT_EQ(
+      EcrOk("DescribeRegistry", json::object()),
+      json({{"registryId", kAccount}, {"replicationConfiguration", {{"rules", json::array()}}}}));
   const json configuration = {
-      {"rules", json::array({{{"destinations", json::array({Destination("eu-west-1", kAccount),
-                                                             Destination("us-east-1", "111111111111")})},
-                              {"repositoryFilters",
-                               json::array({{{"filter", "prod"}, {"filterType", "PREFIX_MATCH"}}})}}})}};
+      {"rules",
+       json::array({{{"destinations", json::array({Destination("eu-west-1", kAccount),
+                                                   Destination("us-east-1", "111111111111")})},
+                     {"repositoryFilters",
+                      json::array({{{"filter", "prod"}, {"filterType", "PREFIX_MATCH"}}})}}})}};
   EXPECT_EQ(EcrOk("PutReplicationConfiguration", {{"replicationConfiguration", configuration}}),
             json({{"replicationConfiguration", configuration}}));
   EXPECT_EQ(Replication(), configuration);
@@ -371,8 +403,9 @@ TEST_F(EcrRegistryTest, ReplicationConfigurationIsStoredAndDescribed) {
 }
 
 TEST_F(EcrRegistryTest, ReplicationConfigurationRefusalsChangeNothing) {
-  const json stored = {{"rules", json::array({{{"destinations",
-                                                json::array({Destination("eu-west-1", kAccount)})}}})}};
+  const json stored = {
+      {"rules",
+       json::array({{{"destinations", json::array({Destination("eu-west-1", kAccount)})}}})}};
   EcrOk("PutReplicationConfiguration", {{"replicationConfiguration", stored}});
   const auto put = [&](const json& destinations) {
     return Ecr("PutReplicationConfiguration",
@@ -409,9 +442,11 @@ TEST_F(EcrRegistryTest, ReplicationConfigurationRefusalsChangeNothing) {
   EXPECT_AWS_ERROR(
       Ecr("PutReplicationConfiguration",
           {{"replicationConfiguration",
-            {{"rules", json::array({{{"destinations", json::array({Destination("eu-west-1", kAccount)})},
-                                     {"repositoryFilters",
-                                      json::array({{{"filter", "prod"}, {"filterType", "WILDCARD"}}})}}})}}}}),
+            {{"rules",
+              json::array(
+                  {{{"destinations", json::array({Destination("eu-west-1", kAccount)})},
+                    {"repositoryFilters",
+                     json::array({{{"filter", "prod"}, {"filterType", "WILDCARD"}}})}}})}}}}),
       "ValidationException");
   EXPECT_AWS_ERROR(Ecr("PutReplicationConfiguration", json::object()), "ValidationException");
   EXPECT_EQ(Replication(), stored);
@@ -441,19 +476,19 @@ TEST_F(EcrRegistryTest, AuthorizationTokenIsBase64OfAwsAndAPassword) {
   ASSERT_TRUE(grant.has_value());
   EXPECT_EQ(grant->account_id, kAccount);
   EXPECT_EQ(grant->region, "us-east-1");
-  EXPECT_FALSE(
-      ecr_service_.tokens().Verify(password, static_cast<int64_t>(clock_.Now()) + 43201));
+  EXPECT_FALSE(ecr_service_.tokens().Verify(password, static_cast<int64_t>(clock_.Now()) + 43201));
 }
 
 TEST_F(EcrRegistryTest, AuthorizationTokenHasOneEntryPerRegistry) {
-  const json out = EcrOk("GetAuthorizationToken", {{"registryIds", {"111111111111", "222222222222"}}});
+  const json out =
+      EcrOk("GetAuthorizationToken", {{"registryIds", {"111111111111", "222222222222"}}});
   ASSERT_EQ(out["authorizationData"].size(), 2u);
   for (size_t i = 0; i < 2; ++i) {
     const json& data = out["authorizationData"][i];
     const auto decoded = crypto::Base64Decode(data["authorizationToken"].get<std::string>());
     ASSERT_TRUE(decoded && decoded->starts_with("AWS:"));
-    const auto grant = ecr_service_.tokens().Verify(decoded->substr(4),
-                                                    static_cast<int64_t>(clock_.Now()));
+    const auto grant =
+        ecr_service_.tokens().Verify(decoded->substr(4), static_cast<int64_t>(clock_.Now()));
     ASSERT_TRUE(grant.has_value());
     EXPECT_EQ(grant->account_id, i == 0 ? "111111111111" : "222222222222");
     EXPECT_EQ(data["proxyEndpoint"], "https://localhost:4566");

@@ -67,8 +67,8 @@ class EcrRepositoriesTest : public ApiTest {
                          "application/x-amz-json-1.1", authorization);
     if (reply.status == 200) {
       const auto& model = aws::model::EcrModel();
-      const auto problems = aws::model::CheckOutput(model, *model.FindOperation(operation),
-                                                    reply.body);
+      const auto problems =
+          aws::model::CheckOutput(model, *model.FindOperation(operation), reply.body);
       EXPECT_TRUE(problems.empty()) << ::testing::PrintToString(problems);
     }
     return reply;
@@ -96,8 +96,17 @@ TEST_F(EcrRepositoriesTest, CreateRepositoryEchoesTheDefaults) {
 
 TEST_F(EcrRepositoriesTest, CreateRepositoryAcceptsEveryNameTheGrammarAllows) {
   const std::vector<std::string> valid = {
-      "ab", "a__b", "a_b", "a.b", "a-b", "a---b", "team/app", "a/b/c/d", "x1/y2.z3-w_4",
-      "0a", std::string(256, 'a'),
+      "ab",
+      "a__b",
+      "a_b",
+      "a.b",
+      "a-b",
+      "a---b",
+      "team/app",
+      "a/b/c/d",
+      "x1/y2.z3-w_4",
+      "0a",
+      std::string(256, 'a'),
   };
   for (const auto& name : valid) {
     const ApiReply r = Ecr("CreateRepository", {{"repositoryName", name}});
@@ -108,9 +117,13 @@ TEST_F(EcrRepositoriesTest, CreateRepositoryAcceptsEveryNameTheGrammarAllows) {
 
 TEST_F(EcrRepositoriesTest, CreateRepositoryRefusesNamesOutsideTheGrammar) {
   const std::vector<std::string> invalid = {
-      "",       "a",       std::string(257, 'a'), "Upper", "upPer/app", "-lead", "_lead",
-      ".lead",  "/lead",   "trail/",              "trail-", "trail_",   "a//b",  "a___b",
-      "a..b",   "a._b",    "a b",                 "a:b",    "a@b",      "ä-b",   "a/-b",
+      "",       "a",         std::string(257, 'a'),
+      "Upper",  "upPer/app", "-lead",
+      "_lead",  ".lead",     "/lead",
+      "trail/", "trail-",    "trail_",
+      "a//b",   "a___b",     "a..b",
+      "a._b",   "a b",       "a:b",
+      "a@b",    "ä-b",       "a/-b",
   };
   for (const auto& name : invalid) {
     const ApiReply r = Ecr("CreateRepository", {{"repositoryName", name}});
@@ -142,9 +155,9 @@ TEST_F(EcrRepositoriesTest, CreateRepositoryRefusesADuplicateAndKeepsTheOriginal
   const json original = Create("app");
   clock_.Advance(60);
   // When the same name is created again with other settings
-  const ApiReply r = Ecr("CreateRepository", {{"repositoryName", "app"},
-                                              {"imageTagMutability", "IMMUTABLE"},
-                                              {"tags", TagList(2)}});
+  const ApiReply r =
+      Ecr("CreateRepository",
+          {{"repositoryName", "app"}, {"imageTagMutability", "IMMUTABLE"}, {"tags", TagList(2)}});
   // Then it is refused with ECR's exact message, and the original is unchanged
   EXPECT_AWS_ERROR(r, "RepositoryAlreadyExistsException");
   EXPECT_EQ(r.message(),
@@ -163,8 +176,7 @@ TEST_F(EcrRepositoriesTest, CreateRepositoryChecksTheTagMutabilityEnum) {
   }
   EXPECT_TRUE(Names().empty());
   EXPECT_EQ(Create("a1", {{"imageTagMutability", "MUTABLE"}})["imageTagMutability"], "MUTABLE");
-  EXPECT_EQ(Create("a2", {{"imageTagMutability", "IMMUTABLE"}})["imageTagMutability"],
-            "IMMUTABLE");
+  EXPECT_EQ(Create("a2", {{"imageTagMutability", "IMMUTABLE"}})["imageTagMutability"], "IMMUTABLE");
   const json a3 = Create("a3", {{"imageTagMutability", "IMMUTABLE_WITH_EXCLUSION"},
                                 {"imageTagMutabilityExclusionFilters", Filters({"latest"})}});
   EXPECT_EQ(a3["imageTagMutability"], "IMMUTABLE_WITH_EXCLUSION");
@@ -188,17 +200,17 @@ TEST_F(EcrRepositoriesTest, ExclusionFormsNeedFiltersAndPlainFormsRefuseThem) {
                                             {"imageTagMutabilityExclusionFilters", json::array()}}),
                    "InvalidParameterException");
   for (const char* plain : {"MUTABLE", "IMMUTABLE"}) {
-    EXPECT_AWS_ERROR(Ecr("CreateRepository", {{"repositoryName", "app"},
-                                              {"imageTagMutability", plain},
-                                              {"imageTagMutabilityExclusionFilters",
-                                               Filters({"latest"})}}),
-                     "InvalidParameterException");
+    EXPECT_AWS_ERROR(
+        Ecr("CreateRepository", {{"repositoryName", "app"},
+                                 {"imageTagMutability", plain},
+                                 {"imageTagMutabilityExclusionFilters", Filters({"latest"})}}),
+        "InvalidParameterException");
   }
   // Filters without a mutability at all mean MUTABLE with filters: refused.
-  EXPECT_AWS_ERROR(Ecr("CreateRepository", {{"repositoryName", "app"},
-                                            {"imageTagMutabilityExclusionFilters",
-                                             Filters({"latest"})}}),
-                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(
+      Ecr("CreateRepository",
+          {{"repositoryName", "app"}, {"imageTagMutabilityExclusionFilters", Filters({"latest"})}}),
+      "InvalidParameterException");
   EXPECT_TRUE(Names().empty());
 }
 
@@ -228,30 +240,29 @@ TEST_F(EcrRepositoriesTest, ExclusionFiltersFollowTheModelPatternAndLimits) {
   ASSERT_EQ(ok.status, 200u) << ok.raw;
   EXPECT_EQ(ok.body["repository"]["imageTagMutabilityExclusionFilters"], five);
   EXPECT_EQ(EcrOk("DescribeRepositories",
-                  {{"repositoryNames", {"app"}}})["repositories"][0]
-                 ["imageTagMutabilityExclusionFilters"],
+                  {{"repositoryNames",
+                    {"app"}}})["repositories"][0]["imageTagMutabilityExclusionFilters"],
             five);
 }
 
 TEST_F(EcrRepositoriesTest, EncryptionConfigurationRules) {
   // AES256 takes no key.
+  EXPECT_AWS_ERROR(Ecr("CreateRepository",
+                       {{"repositoryName", "app"},
+                        {"encryptionConfiguration",
+                         {{"encryptionType", "AES256"},
+                          {"kmsKey", "arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab"}}}}),
+                   "InvalidParameterException");
   EXPECT_AWS_ERROR(
       Ecr("CreateRepository",
-          {{"repositoryName", "app"},
-           {"encryptionConfiguration",
-            {{"encryptionType", "AES256"},
-             {"kmsKey", "arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab"}}}}),
+          {{"repositoryName", "app"}, {"encryptionConfiguration", {{"encryptionType", "DES"}}}}),
       "InvalidParameterException");
-  EXPECT_AWS_ERROR(Ecr("CreateRepository", {{"repositoryName", "app"},
-                                            {"encryptionConfiguration",
-                                             {{"encryptionType", "DES"}}}}),
+  EXPECT_AWS_ERROR(Ecr("CreateRepository",
+                       {{"repositoryName", "app"}, {"encryptionConfiguration", json::object()}}),
                    "InvalidParameterException");
-  EXPECT_AWS_ERROR(Ecr("CreateRepository", {{"repositoryName", "app"},
-                                            {"encryptionConfiguration", json::object()}}),
-                   "InvalidParameterException");
-  EXPECT_AWS_ERROR(Ecr("CreateRepository", {{"repositoryName", "app"},
-                                            {"encryptionConfiguration",
-                                             {{"encryptionType", "KMS"}, {"kmsKey", ""}}}}),
+  EXPECT_AWS_ERROR(Ecr("CreateRepository",
+                       {{"repositoryName", "app"},
+                        {"encryptionConfiguration", {{"encryptionType", "KMS"}, {"kmsKey", ""}}}}),
                    "InvalidParameterException");
   EXPECT_TRUE(Names().empty());
 
@@ -262,8 +273,8 @@ TEST_F(EcrRepositoriesTest, EncryptionConfigurationRules) {
   EXPECT_TRUE(key.starts_with("arn:aws:kms:us-east-1:000000000000:")) << key;
   // An explicit key is kept as given, for KMS and KMS_DSSE alike.
   const std::string mine = "arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab";
-  const json dsse = Create("dsse", {{"encryptionConfiguration",
-                                     {{"encryptionType", "KMS_DSSE"}, {"kmsKey", mine}}}});
+  const json dsse = Create(
+      "dsse", {{"encryptionConfiguration", {{"encryptionType", "KMS_DSSE"}, {"kmsKey", mine}}}});
   EXPECT_EQ(dsse["encryptionConfiguration"],
             json({{"encryptionType", "KMS_DSSE"}, {"kmsKey", mine}}));
   const json d = EcrOk("DescribeRepositories", {{"repositoryNames", {"dsse", "kms"}}});
@@ -272,16 +283,16 @@ TEST_F(EcrRepositoriesTest, EncryptionConfigurationRules) {
 }
 
 TEST_F(EcrRepositoriesTest, ScanOnPushIsStored) {
-  EXPECT_EQ(Create("app", {{"imageScanningConfiguration", {{"scanOnPush", true}}}})
-                ["imageScanningConfiguration"],
+  EXPECT_EQ(Create("app", {{"imageScanningConfiguration",
+                            {{"scanOnPush", true}}}})["imageScanningConfiguration"],
             json({{"scanOnPush", true}}));
-  EXPECT_EQ(EcrOk("DescribeRepositories", {{"repositoryNames", {"app"}}})["repositories"][0]
-                 ["imageScanningConfiguration"],
+  EXPECT_EQ(EcrOk("DescribeRepositories",
+                  {{"repositoryNames", {"app"}}})["repositories"][0]["imageScanningConfiguration"],
             json({{"scanOnPush", true}}));
-  EXPECT_AWS_ERROR(Ecr("CreateRepository", {{"repositoryName", "other"},
-                                            {"imageScanningConfiguration",
-                                             {{"scanOnPush", "yes"}}}}),
-                   "SerializationException");
+  EXPECT_AWS_ERROR(
+      Ecr("CreateRepository",
+          {{"repositoryName", "other"}, {"imageScanningConfiguration", {{"scanOnPush", "yes"}}}}),
+      "SerializationException");
   EXPECT_EQ(Names(), std::vector<std::string>{"app"});
 }
 
@@ -314,9 +325,9 @@ TEST_F(EcrRepositoriesTest, CreateRepositoryRefusesBadTagsAndCreatesNothing) {
   EXPECT_AWS_ERROR(with_tags(json::parse(R"([{"Value":"v"}])")), "InvalidParameterException");
   EXPECT_TRUE(Names().empty());
   // The limits themselves are fine.
-  Create("app", {{"tags", json::array({{{"Key", std::string(128, 'k')},
-                                        {"Value", std::string(256, 'v')}},
-                                       {{"Key", "empty"}, {"Value", ""}}})}});
+  Create("app",
+         {{"tags", json::array({{{"Key", std::string(128, 'k')}, {"Value", std::string(256, 'v')}},
+                                {{"Key", "empty"}, {"Value", ""}}})}});
   EXPECT_EQ(Tags("app").size(), 2u);
 }
 
@@ -334,11 +345,11 @@ TEST_F(EcrRepositoriesTest, RegistryIdSelectsTheAccount) {
   Create("app");
   EXPECT_EQ(Names(), std::vector<std::string>{"app"});
   // A not-found message names the registry asked about.
-  EXPECT_EQ(Ecr("DescribeRepositories",
-                {{"registryId", "222222222222"}, {"repositoryNames", {"app"}}})
-                .message(),
-            "The repository with name 'app' does not exist in the registry with id "
-            "'222222222222'");
+  EXPECT_EQ(
+      Ecr("DescribeRepositories", {{"registryId", "222222222222"}, {"repositoryNames", {"app"}}})
+          .message(),
+      "The repository with name 'app' does not exist in the registry with id "
+      "'222222222222'");
   for (const char* bad : {"123", "12345678901a", "1234567890123", ""}) {
     EXPECT_AWS_ERROR(Ecr("CreateRepository", {{"repositoryName", "x1"}, {"registryId", bad}}),
                      "InvalidParameterException");
@@ -350,17 +361,16 @@ TEST_F(EcrRepositoriesTest, RegistryIdSelectsTheAccount) {
 
 TEST_F(EcrRepositoriesTest, DescribeRepositoriesNamesAMissingRepository) {
   Create("present");
-  const ApiReply r =
-      Ecr("DescribeRepositories", {{"repositoryNames", {"present", "absent"}}});
+  const ApiReply r = Ecr("DescribeRepositories", {{"repositoryNames", {"present", "absent"}}});
   EXPECT_AWS_ERROR(r, "RepositoryNotFoundException");
   EXPECT_EQ(r.message(),
             "The repository with name 'absent' does not exist in the registry with id "
             "'000000000000'");
   // A name asked twice is reported once.
-  EXPECT_EQ(EcrOk("DescribeRepositories",
-                  {{"repositoryNames", {"present", "present"}}})["repositories"]
-                .size(),
-            1u);
+  EXPECT_EQ(
+      EcrOk("DescribeRepositories", {{"repositoryNames", {"present", "present"}}})["repositories"]
+          .size(),
+      1u);
 }
 
 TEST_F(EcrRepositoriesTest, DescribeRepositoriesChecksItsInput) {
@@ -441,17 +451,17 @@ TEST_F(EcrRepositoriesTest, DeleteRepositoryOfAMissingRepository) {
   EXPECT_EQ(r.message(),
             "The repository with name 'nope' does not exist in the registry with id "
             "'000000000000'");
-  EXPECT_AWS_ERROR(Ecr("DeleteRepository", {{"repositoryName", "A"}}),
-                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(Ecr("DeleteRepository", {{"repositoryName", "A"}}), "InvalidParameterException");
 }
 
 TEST_F(EcrRepositoriesTest, DeleteRepositoryThenRecreateStartsFresh) {
   // Given a tagged repository with a policy
   const json original = Create("app", {{"tags", TagList(3)}, {"imageTagMutability", "IMMUTABLE"}});
-  EcrOk("SetRepositoryPolicy",
-        {{"repositoryName", "app"},
-         {"policyText",
-          R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:*"}]})"}});
+  EcrOk(
+      "SetRepositoryPolicy",
+      {{"repositoryName", "app"},
+       {"policyText",
+        R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:*"}]})"}});
   // When it is deleted
   const json deleted = EcrOk("DeleteRepository", {{"repositoryName", "app"}})["repository"];
   // Then the reply is the repository as it was, and it is gone
@@ -474,17 +484,20 @@ TEST_F(EcrRepositoriesTest, DeleteRepositoryThenRecreateStartsFresh) {
 // --- Resource tags -----------------------------------------------------------
 
 TEST_F(EcrRepositoriesTest, TagResourceMergesAndUntagRemoves) {
-  Create("app", {{"tags", json::parse(R"([{"Key":"team","Value":"a"},{"Key":"env","Value":"dev"}])")}});
+  Create("app",
+         {{"tags", json::parse(R"([{"Key":"team","Value":"a"},{"Key":"env","Value":"dev"}])")}});
   EXPECT_EQ(EcrOk("TagResource",
                   {{"resourceArn", std::string(kArnPrefix) + "app"},
-                   {"tags", json::parse(R"([{"Key":"env","Value":"prod"},{"Key":"cost","Value":"1"}])")}}),
+                   {"tags",
+                    json::parse(R"([{"Key":"env","Value":"prod"},{"Key":"cost","Value":"1"}])")}}),
             json::object());
   EXPECT_EQ(Tags("app"), json::parse(R"([{"Key":"team","Value":"a"},{"Key":"env","Value":"prod"},
                                          {"Key":"cost","Value":"1"}])"));
   EXPECT_EQ(EcrOk("UntagResource", {{"resourceArn", std::string(kArnPrefix) + "app"},
                                     {"tagKeys", {"team", "absent"}}}),
             json::object());
-  EXPECT_EQ(Tags("app"), json::parse(R"([{"Key":"env","Value":"prod"},{"Key":"cost","Value":"1"}])"));
+  EXPECT_EQ(Tags("app"),
+            json::parse(R"([{"Key":"env","Value":"prod"},{"Key":"cost","Value":"1"}])"));
 }
 
 TEST_F(EcrRepositoriesTest, TagOperationsRefuseArnsThatAreNotRepositories) {
@@ -497,6 +510,7 @@ TEST_F(EcrRepositoriesTest, TagOperationsRefuseArnsThatAreNotRepositories) {
       "arn:aws:ecs:us-east-1:000000000000:cluster/app",
       "arn:aws:ecr:us-east-1:123:repository/app",
       "arn:aws:ecr::000000000000:repository/app",
+      "arn:aws:ecr:us-east-1:000000000000:repository/",
   };
   for (const auto& arn : not_repositories) {
     EXPECT_AWS_ERROR(Ecr("ListTagsForResource", {{"resourceArn", arn}}),
@@ -581,10 +595,10 @@ TEST_F(EcrRepositoriesTest, TagResourceNeedsItsMembers) {
 
 TEST_F(EcrRepositoriesTest, PutImageTagMutabilityChangesAndEchoes) {
   Create("app");
-  const json out = EcrOk("PutImageTagMutability",
-                         {{"repositoryName", "app"},
-                          {"imageTagMutability", "IMMUTABLE_WITH_EXCLUSION"},
-                          {"imageTagMutabilityExclusionFilters", Filters({"dev-*"})}});
+  const json out =
+      EcrOk("PutImageTagMutability", {{"repositoryName", "app"},
+                                      {"imageTagMutability", "IMMUTABLE_WITH_EXCLUSION"},
+                                      {"imageTagMutabilityExclusionFilters", Filters({"dev-*"})}});
   EXPECT_EQ(out, json({{"registryId", kAccount},
                        {"repositoryName", "app"},
                        {"imageTagMutability", "IMMUTABLE_WITH_EXCLUSION"},
@@ -610,19 +624,19 @@ TEST_F(EcrRepositoriesTest, PutImageTagMutabilityRefusalsChangeNothing) {
   EXPECT_EQ(missing.message(),
             "The repository with name 'ghost' does not exist in the registry with id "
             "'000000000000'");
-  EXPECT_AWS_ERROR(Ecr("PutImageTagMutability",
-                       {{"repositoryName", "app"}, {"imageTagMutability", "BOGUS"}}),
-                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(
+      Ecr("PutImageTagMutability", {{"repositoryName", "app"}, {"imageTagMutability", "BOGUS"}}),
+      "InvalidParameterException");
   EXPECT_AWS_ERROR(Ecr("PutImageTagMutability", {{"repositoryName", "app"}}),
                    "InvalidParameterException");
-  EXPECT_AWS_ERROR(Ecr("PutImageTagMutability",
-                       {{"repositoryName", "app"}, {"imageTagMutability", "MUTABLE_WITH_EXCLUSION"}}),
+  EXPECT_AWS_ERROR(Ecr("PutImageTagMutability", {{"repositoryName", "app"},
+                                                 {"imageTagMutability", "MUTABLE_WITH_EXCLUSION"}}),
                    "InvalidParameterException");
-  EXPECT_AWS_ERROR(Ecr("PutImageTagMutability",
-                       {{"repositoryName", "app"},
-                        {"imageTagMutability", "MUTABLE"},
-                        {"imageTagMutabilityExclusionFilters", Filters({"x"})}}),
-                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(
+      Ecr("PutImageTagMutability", {{"repositoryName", "app"},
+                                    {"imageTagMutability", "MUTABLE"},
+                                    {"imageTagMutabilityExclusionFilters", Filters({"x"})}}),
+      "InvalidParameterException");
   EXPECT_AWS_ERROR(Ecr("PutImageTagMutability",
                        {{"repositoryName", "app"},
                         {"imageTagMutability", "MUTABLE_WITH_EXCLUSION"},
@@ -637,13 +651,15 @@ TEST_F(EcrRepositoriesTest, PutImageTagMutabilityRefusalsChangeNothing) {
 
 TEST_F(EcrRepositoriesTest, PutImageScanningConfigurationStoresAndChecks) {
   Create("app");
-  EXPECT_EQ(EcrOk("PutImageScanningConfiguration",
-                  {{"repositoryName", "app"}, {"imageScanningConfiguration", {{"scanOnPush", true}}}}),
-            json({{"registryId", kAccount},
-                  {"repositoryName", "app"},
-                  {"imageScanningConfiguration", {{"scanOnPush", true}}}}));
-  EXPECT_EQ(EcrOk("DescribeRepositories", {{"repositoryNames", {"app"}}})["repositories"][0]
-                 ["imageScanningConfiguration"]["scanOnPush"],
+  EXPECT_EQ(
+      EcrOk("PutImageScanningConfiguration",
+            {{"repositoryName", "app"}, {"imageScanningConfiguration", {{"scanOnPush", true}}}}),
+      json({{"registryId", kAccount},
+            {"repositoryName", "app"},
+            {"imageScanningConfiguration", {{"scanOnPush", true}}}}));
+  EXPECT_EQ(EcrOk("DescribeRepositories",
+                  {{"repositoryNames",
+                    {"app"}}})["repositories"][0]["imageScanningConfiguration"]["scanOnPush"],
             true);
   const ApiReply missing =
       Ecr("PutImageScanningConfiguration",
@@ -656,8 +672,9 @@ TEST_F(EcrRepositoriesTest, PutImageScanningConfigurationStoresAndChecks) {
   EXPECT_AWS_ERROR(Ecr("PutImageScanningConfiguration", {{"repositoryName", "app"}}),
                    "ValidationException");
   EXPECT_EQ(Names(), std::vector<std::string>{"app"});
-  EXPECT_EQ(EcrOk("DescribeRepositories", {{"repositoryNames", {"app"}}})["repositories"][0]
-                 ["imageScanningConfiguration"]["scanOnPush"],
+  EXPECT_EQ(EcrOk("DescribeRepositories",
+                  {{"repositoryNames",
+                    {"app"}}})["repositories"][0]["imageScanningConfiguration"]["scanOnPush"],
             true);
 }
 
@@ -686,10 +703,9 @@ TEST_F(EcrRepositoriesTest, CredentialScopeChoosesAccountAndRegion) {
   EXPECT_TRUE(other_account.body["repositories"].empty());
   // Another account's repository in the same region is reachable by ARN, as
   // it is by registryId.
-  const ApiReply tagged =
-      EcrAs(Auth("210987654321", "eu-west-1"), "TagResource",
-            {{"resourceArn", "arn:aws:ecr:eu-west-1:123456789012:repository/app"},
-             {"tags", TagList(1)}});
+  const ApiReply tagged = EcrAs(
+      Auth("210987654321", "eu-west-1"), "TagResource",
+      {{"resourceArn", "arn:aws:ecr:eu-west-1:123456789012:repository/app"}, {"tags", TagList(1)}});
   EXPECT_EQ(tagged.status, 200u) << tagged.raw;
   EXPECT_EQ(EcrAs(auth, "ListTagsForResource",
                   {{"resourceArn", "arn:aws:ecr:eu-west-1:123456789012:repository/app"}})
@@ -708,17 +724,16 @@ TEST_F(EcrRepositoriesTest, RepositoriesOfOneRegionAreInvisibleFromAnother) {
   EXPECT_TRUE(Names().empty());
   EXPECT_AWS_ERROR(Ecr("DescribeRepositories", {{"repositoryNames", {"app"}}}),
                    "RepositoryNotFoundException");
-  EXPECT_AWS_ERROR(Ecr("ListTagsForResource", {{"resourceArn", arn}}),
-                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(Ecr("ListTagsForResource", {{"resourceArn", arn}}), "InvalidParameterException");
   EXPECT_AWS_ERROR(Ecr("TagResource", {{"resourceArn", arn}, {"tags", TagList(1)}}),
                    "InvalidParameterException");
   EXPECT_AWS_ERROR(Ecr("UntagResource", {{"resourceArn", arn}, {"tagKeys", {"k0"}}}),
                    "InvalidParameterException");
   // Not even with the partition spelled as us-east-1's.
-  EXPECT_AWS_ERROR(Ecr("TagResource",
-                       {{"resourceArn", "arn:aws:ecr:cn-north-1:000000000000:repository/app"},
-                        {"tags", TagList(1)}}),
-                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(
+      Ecr("TagResource", {{"resourceArn", "arn:aws:ecr:cn-north-1:000000000000:repository/app"},
+                          {"tags", TagList(1)}}),
+      "InvalidParameterException");
   // cn-north-1 itself refuses the aws-partition spelling of its own ARN.
   EXPECT_AWS_ERROR(EcrAs(china, "TagResource",
                          {{"resourceArn", "arn:aws:ecr:cn-north-1:000000000000:repository/app"},

@@ -1,0 +1,1007 @@
+// ECS clusters and the account-level ECS operations through the JSON API:
+// clusters, capacity providers, account settings, resource tags and
+// attributes, plus the request context (account and region). Every refused
+// call is followed by a read that proves nothing was stored.
+
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "server/aws/pagination.h"
+#include "tests/support/api_fixture.h"
+
+namespace berth::testing {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kClusterArnPrefix = "arn:aws:ecs:us-east-1:000000000000:cluster/";
+constexpr const char* kRoot = "arn:aws:iam::000000000000:root";
+
+class EcsClustersTest : public ApiTest {
+ protected:
+  json Create(const std::string& name, json extra = json::object()) {
+    extra["clusterName"] = name;
+    return EcsOk("CreateCluster", extra)["cluster"];
+  }
+
+  // The one cluster DescribeClusters reports for `name` (with `include`), or
+  // null when it reports a failure instead.
+  json Describe(const std::string& name, const json& include = json::array()) {
+    const json out = EcsOk("DescribeClusters", {{"clusters", {name}}, {"include", include}});
+    if (out["clusters"].empty()) return nullptr;
+    return out["clusters"][0];
+  }
+
+  std::vector<std::string> ListedArns() {
+    std::vector<std::string> arns;
+    json input = json::object();
+    for (int page = 0; page < 100; ++page) {
+      const json out = EcsOk("ListClusters", input);
+      for (const auto& arn : out["clusterArns"]) arns.push_back(arn);
+      if (!out.contains("nextToken")) break;
+      input["nextToken"] = out["nextToken"];
+    }
+    return arns;
+  }
+
+  json Tags(const std::string& arn) {
+    return EcsOk("ListTagsForResource", {{"resourceArn", arn}})["tags"];
+  }
+
+  static json TagList(size_t count, const std::string& prefix = "k") {
+    json tags = json::array();
+    for (size_t i = 0; i < count; ++i) {
+      tags.push_back({{"key", prefix + std::to_string(i)}, {"value", "v"}});
+    }
+    return tags;
+  }
+
+  static std::string Auth(const std::string& access_key, const std::string& region) {
+    return "AWS4-HMAC-SHA256 Credential=" + access_key + "/20260101/" + region +
+           "/ecs/aws4_request, SignedHeaders=host, Signature=0";
+  }
+
+  ApiReply EcsAs(const std::string& authorization, const std::string& operation,
+                 const json& input) {
+    ApiReply reply = Raw(std::string(kEcsPrefix) + operation, input.dump(),
+                         "application/x-amz-json-1.1", authorization);
+    if (reply.status == 200) {
+      const auto& model = aws::model::EcsModel();
+      const auto problems =
+          aws::model::CheckOutput(model, *model.FindOperation(operation), reply.body);
+      EXPECT_TRUE(problems.empty()) << ::testing::PrintToString(problems);
+    }
+    return reply;
+  }
+
+  json Settings(json input = json::object()) {
+    return EcsOk("ListAccountSettings", input)["settings"];
+  }
+
+  std::string RegisterTaskDefinition(const std::string& family) {
+    const json out =
+        EcsOk("RegisterTaskDefinition",
+              {{"family", family},
+               {"containerDefinitions",
+                json::array({{{"name", "app"}, {"image", "nginx:latest"}, {"memory", 256}}})}});
+    return out["taskDefinition"]["taskDefinitionArn"];
+  }
+};
+
+// --- CreateCluster ---------------------------------------------------------------
+
+TEST_F(EcsClustersTest, CreateClusterReturnsTheNewCluster) {
+  const json c = Create("demo");
+  EXPECT_EQ(c, json::parse(R"({
+      "clusterArn": "arn:aws:ecs:us-east-1:000000000000:cluster/demo",
+      "clusterName": "demo", "status": "ACTIVE",
+      "registeredContainerInstancesCount": 0, "runningTasksCount": 0,
+      "pendingTasksCount": 0, "activeServicesCount": 0,
+      "statistics": [], "tags": [],
+      "settings": [{"name": "containerInsights", "value": "disabled"}],
+      "capacityProviders": [], "defaultCapacityProviderStrategy": []})"));
+}
+
+TEST_F(EcsClustersTest, CreateClusterWithoutANameCreatesDefault) {
+  const json c = EcsOk("CreateCluster", json::object())["cluster"];
+  EXPECT_EQ(c["clusterName"], "default");
+  EXPECT_EQ(c["clusterArn"], std::string(kClusterArnPrefix) + "default");
+  // DescribeClusters without a list describes the default cluster.
+  const json d = EcsOk("DescribeClusters", json::object());
+  ASSERT_EQ(d["clusters"].size(), 1u);
+  EXPECT_EQ(d["clusters"][0]["clusterName"], "default");
+  EXPECT_TRUE(d["failures"].empty());
+}
+
+TEST_F(EcsClustersTest, CreateClusterChecksTheName) {
+  const std::vector<std::string> invalid = {
+      "", "has space", "a.b", "a/b", "a:b", "caf\xc3\xa9", "tab\t", std::string(256, 'a'),
+  };
+  for (const auto& name : invalid) {
+    const ApiReply r = Ecs("CreateCluster", {{"clusterName", name}});
+    EXPECT_EQ(r.status, 400u) << name;
+    EXPECT_EQ(r.error_type(), "InvalidParameterException") << name << ": " << r.raw;
+  }
+  EXPECT_TRUE(ListedArns().empty());
+  for (const std::string& name : {std::string("a"), std::string("A-b_9"), std::string(255, 'z')}) {
+    EXPECT_EQ(Create(name)["clusterName"], name);
+  }
+  EXPECT_EQ(ListedArns().size(), 3u);
+}
+
+TEST_F(EcsClustersTest, CreateClusterOfAnActiveNameReturnsItUnchanged) {
+  // Given a cluster with tags and insights enabled
+  const json first = Create(
+      "demo", {{"tags", TagList(2)},
+               {"settings", json::parse(R"([{"name":"containerInsights","value":"enabled"}])")}});
+  clock_.Advance(30);
+  // When it is created again with other settings and tags
+  const json again = Create(
+      "demo", {{"tags", TagList(1, "other")},
+               {"settings", json::parse(R"([{"name":"containerInsights","value":"disabled"}])")},
+               {"capacityProviders", {"FARGATE"}}});
+  // Then the call succeeds and changes nothing
+  EXPECT_EQ(again, first);
+  EXPECT_EQ(Tags(std::string(kClusterArnPrefix) + "demo"), TagList(2));
+  EXPECT_EQ(ListedArns().size(), 1u);
+}
+
+TEST_F(EcsClustersTest, CreateClusterAfterDeleteStartsFresh) {
+  Create("demo", {{"tags", TagList(3)}, {"capacityProviders", {"FARGATE"}}});
+  EcsOk("DeleteCluster", {{"cluster", "demo"}});
+  const json fresh = Create("demo");
+  EXPECT_EQ(fresh["status"], "ACTIVE");
+  EXPECT_TRUE(fresh["tags"].empty());
+  EXPECT_TRUE(fresh["capacityProviders"].empty());
+  EXPECT_EQ(ListedArns(), std::vector<std::string>{std::string(kClusterArnPrefix) + "demo"});
+}
+
+TEST_F(EcsClustersTest, CreateClusterChecksSettings) {
+  const auto create = [&](const std::string& settings) {
+    return Ecs("CreateCluster", {{"clusterName", "demo"}, {"settings", json::parse(settings)}});
+  };
+  EXPECT_AWS_ERROR(create(R"([{"name":"containerInsights","value":"maybe"}])"),
+                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(create(R"([{"name":"containerInsights","value":"ENABLED"}])"),
+                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(create(R"([{"name":"containerInsights"}])"), "InvalidParameterException");
+  EXPECT_AWS_ERROR(create(R"([{"name":"somethingElse","value":"enabled"}])"),
+                   "InvalidParameterException");
+  // A setting without a name is the caller's mistake, not a serialization one.
+  EXPECT_AWS_ERROR(create(R"([{"value":"enabled"}])"), "InvalidParameterException");
+  EXPECT_AWS_ERROR(create(R"([{}])"), "InvalidParameterException");
+  EXPECT_TRUE(ListedArns().empty());
+  for (const char* value : {"enabled", "disabled", "enhanced"}) {
+    const json c =
+        Create(std::string("c-") + value,
+               {{"settings", json::array({{{"name", "containerInsights"}, {"value", value}}})}});
+    EXPECT_EQ(c["settings"], json::array({{{"name", "containerInsights"}, {"value", value}}}));
+  }
+}
+
+TEST_F(EcsClustersTest, CreateClusterChecksCapacityProvidersAndStrategy) {
+  const auto create = [&](const json& providers, const json& strategy) {
+    return Ecs("CreateCluster", {{"clusterName", "demo"},
+                                 {"capacityProviders", providers},
+                                 {"defaultCapacityProviderStrategy", strategy}});
+  };
+  // Only the built-in Fargate providers exist.
+  EXPECT_AWS_ERROR(create({"MY_ASG_PROVIDER"}, json::array()), "InvalidParameterException");
+  EXPECT_AWS_ERROR(create({"fargate"}, json::array()), "InvalidParameterException");
+  // The strategy may only name listed providers, each once, with one base.
+  EXPECT_AWS_ERROR(create({"FARGATE"}, json::parse(R"([{"capacityProvider":"FARGATE_SPOT"}])")),
+                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(create(json::array(), json::parse(R"([{"capacityProvider":"FARGATE"}])")),
+                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(create({"FARGATE"}, json::parse(R"([{"capacityProvider":"FARGATE","weight":1},
+                                                       {"capacityProvider":"FARGATE","weight":2}])")),
+                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(
+      create({"FARGATE", "FARGATE_SPOT"}, json::parse(R"([{"capacityProvider":"FARGATE","base":1},
+                                          {"capacityProvider":"FARGATE_SPOT","base":2}])")),
+      "InvalidParameterException");
+  // The model's ranges: weight 0-1000, base 0-100000, provider required.
+  EXPECT_AWS_ERROR(
+      create({"FARGATE"}, json::parse(R"([{"capacityProvider":"FARGATE","weight":1001}])")),
+      "InvalidParameterException");
+  EXPECT_AWS_ERROR(
+      create({"FARGATE"}, json::parse(R"([{"capacityProvider":"FARGATE","weight":-1}])")),
+      "InvalidParameterException");
+  EXPECT_AWS_ERROR(
+      create({"FARGATE"}, json::parse(R"([{"capacityProvider":"FARGATE","base":100001}])")),
+      "InvalidParameterException");
+  EXPECT_AWS_ERROR(
+      create({"FARGATE"}, json::parse(R"([{"capacityProvider":"FARGATE","base":-1}])")),
+      "InvalidParameterException");
+  EXPECT_AWS_ERROR(create({"FARGATE"}, json::parse(R"([{"weight":1}])")),
+                   "InvalidParameterException");
+  EXPECT_TRUE(ListedArns().empty());
+
+  // The limits themselves, and a base of zero next to a base, are fine.
+  const json strategy = json::parse(R"([{"capacityProvider":"FARGATE","weight":1000,"base":100000},
+                                        {"capacityProvider":"FARGATE_SPOT","weight":0,"base":0}])");
+  const ApiReply ok = create({"FARGATE", "FARGATE_SPOT"}, strategy);
+  ASSERT_EQ(ok.status, 200u) << ok.raw;
+  EXPECT_EQ(ok.body["cluster"]["capacityProviders"], json({"FARGATE", "FARGATE_SPOT"}));
+  EXPECT_EQ(ok.body["cluster"]["defaultCapacityProviderStrategy"], strategy);
+  EXPECT_EQ(Describe("demo")["defaultCapacityProviderStrategy"], strategy);
+}
+
+TEST_F(EcsClustersTest, CreateClusterChecksTags) {
+  const auto create = [&](const json& tags) {
+    return Ecs("CreateCluster", {{"clusterName", "demo"}, {"tags", tags}});
+  };
+  EXPECT_AWS_ERROR(create(TagList(51)), "InvalidParameterException");
+  EXPECT_AWS_ERROR(create(json::parse(R"([{"key":"aws:team","value":"x"}])")),
+                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(create(json::parse(R"([{"key":"k","value":"1"},{"key":"k","value":"2"}])")),
+                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(create(json::parse(R"([{"key":"","value":"x"}])")), "InvalidParameterException");
+  EXPECT_AWS_ERROR(create(json::parse(R"([{"value":"x"}])")), "InvalidParameterException");
+  EXPECT_AWS_ERROR(create(json::array({{{"key", std::string(129, 'k')}, {"value", "x"}}})),
+                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(create(json::array({{{"key", "k"}, {"value", std::string(257, 'v')}}})),
+                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(create(json::parse(R"([{"key":"semi;colon","value":"x"}])")),
+                   "InvalidParameterException");
+  EXPECT_TRUE(ListedArns().empty());
+  EXPECT_EQ(Create("demo", {{"tags", TagList(50)}})["tags"], TagList(50));
+}
+
+TEST_F(EcsClustersTest, ServiceConnectDefaultsAreStoredAsAnObject) {
+  const json created = Create("demo", {{"serviceConnectDefaults", {{"namespace", "internal"}}}});
+  EXPECT_EQ(created["serviceConnectDefaults"], json({{"namespace", "internal"}}));
+  EXPECT_EQ(Describe("demo")["serviceConnectDefaults"], json({{"namespace", "internal"}}));
+  const json updated = EcsOk(
+      "UpdateCluster", {{"cluster", "demo"}, {"serviceConnectDefaults", {{"namespace", "other"}}}});
+  EXPECT_EQ(updated["cluster"]["serviceConnectDefaults"], json({{"namespace", "other"}}));
+  EXPECT_AWS_ERROR(
+      Ecs("UpdateCluster", {{"cluster", "demo"}, {"serviceConnectDefaults", json::object()}}),
+      "InvalidParameterException");
+  EXPECT_EQ(Describe("demo")["serviceConnectDefaults"], json({{"namespace", "other"}}));
+}
+
+// --- DescribeClusters ------------------------------------------------------------
+
+TEST_F(EcsClustersTest, DescribeClustersReportsMissingClustersAsFailures) {
+  Create("here");
+  const json out = EcsOk("DescribeClusters",
+                         {{"clusters",
+                           {"here", "gone", "arn:aws:ecs:us-east-1:000000000000:cluster/alsogone",
+                            "arn:aws:ecs:us-east-1:000000000000:cluster/here"}}});
+  ASSERT_EQ(out["clusters"].size(), 2u);
+  EXPECT_EQ(out["clusters"][0]["clusterName"], "here");
+  EXPECT_EQ(out["clusters"][1]["clusterName"], "here");
+  EXPECT_EQ(out["failures"], json::parse(R"([
+      {"arn":"arn:aws:ecs:us-east-1:000000000000:cluster/gone","reason":"MISSING"},
+      {"arn":"arn:aws:ecs:us-east-1:000000000000:cluster/alsogone","reason":"MISSING"}])"));
+  // Without a list it describes `default`, which does not exist yet.
+  EXPECT_EQ(EcsOk("DescribeClusters", json::object())["failures"],
+            json::parse(R"([{"arn":"arn:aws:ecs:us-east-1:000000000000:cluster/default",
+                             "reason":"MISSING"}])"));
+}
+
+TEST_F(EcsClustersTest, DescribeClustersDoesNotSeeOtherAccountsOrRegions) {
+  Create("here");
+  for (const std::string arn : {"arn:aws:ecs:us-east-1:111111111111:cluster/here",
+                                "arn:aws:ecs:eu-west-1:000000000000:cluster/here",
+                                "arn:aws:ecs:us-east-1:000000000000:service/here",
+                                "arn:aws:ecs:us-east-1:000000000000:cluster/"}) {
+    const json out = EcsOk("DescribeClusters", {{"clusters", {arn}}});
+    EXPECT_TRUE(out["clusters"].empty()) << arn;
+    EXPECT_EQ(out["failures"], json::array({{{"arn", arn}, {"reason", "MISSING"}}})) << arn;
+  }
+}
+
+TEST_F(EcsClustersTest, DescribeClustersTakesAtMostOneHundred) {
+  Create("c");
+  json names = json::array();
+  for (int i = 0; i < 100; ++i) names.push_back("c");
+  EXPECT_EQ(EcsOk("DescribeClusters", {{"clusters", names}})["clusters"].size(), 100u);
+  names.push_back("c");
+  EXPECT_AWS_ERROR(Ecs("DescribeClusters", {{"clusters", names}}), "InvalidParameterException");
+  EXPECT_AWS_ERROR(Ecs("DescribeClusters", {{"clusters", {"c"}}, {"include", {"EVERYTHING"}}}),
+                   "InvalidParameterException");
+}
+
+TEST_F(EcsClustersTest, DescribeClustersIncludeAddsTheExtras) {
+  Create("demo", {{"tags", TagList(1)},
+                  {"settings", json::parse(R"([{"name":"containerInsights","value":"enabled"}])")},
+                  {"configuration",
+                   json::parse(R"({"executeCommandConfiguration":{"logging":"DEFAULT"}})")}});
+  // Without include: empty tags and settings, empty statistics, no configuration.
+  const json plain = Describe("demo");
+  EXPECT_TRUE(plain["tags"].empty());
+  EXPECT_TRUE(plain["settings"].empty());
+  EXPECT_TRUE(plain["statistics"].empty());
+  EXPECT_FALSE(plain.contains("configuration"));
+
+  EXPECT_EQ(Describe("demo", {"TAGS"})["tags"], TagList(1));
+  EXPECT_EQ(Describe("demo", {"SETTINGS"})["settings"],
+            json::parse(R"([{"name":"containerInsights","value":"enabled"}])"));
+  EXPECT_EQ(Describe("demo", {"CONFIGURATIONS"})["configuration"],
+            json::parse(R"({"executeCommandConfiguration":{"logging":"DEFAULT"}})"));
+  const json statistics = Describe("demo", {"STATISTICS"})["statistics"];
+  ASSERT_EQ(statistics.size(), 8u);
+  std::vector<std::string> names;
+  for (const auto& s : statistics) {
+    names.push_back(s["name"]);
+    EXPECT_EQ(s["value"], "0");
+  }
+  EXPECT_NE(std::find(names.begin(), names.end(), "runningFargateTasksCount"), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), "pendingEC2TasksCount"), names.end());
+  const json all =
+      Describe("demo", {"TAGS", "SETTINGS", "STATISTICS", "CONFIGURATIONS", "ATTACHMENTS"});
+  EXPECT_EQ(all["tags"].size(), 1u);
+  EXPECT_EQ(all["settings"].size(), 1u);
+  EXPECT_EQ(all["statistics"].size(), 8u);
+  EXPECT_TRUE(all.contains("configuration"));
+}
+
+// --- ListClusters --------------------------------------------------------------
+
+TEST_F(EcsClustersTest, ListClustersWalksEveryPageOfActiveClusters) {
+  for (const char* name : {"e", "a", "d", "b", "c", "f"}) Create(name);
+  EcsOk("DeleteCluster", {{"cluster", "f"}});
+  std::vector<std::string> seen;
+  std::vector<size_t> sizes;
+  json input = {{"maxResults", 2}};
+  for (int page = 0; page < 10; ++page) {
+    const json out = EcsOk("ListClusters", input);
+    sizes.push_back(out["clusterArns"].size());
+    for (const auto& arn : out["clusterArns"]) seen.push_back(arn);
+    if (!out.contains("nextToken")) break;
+    input["nextToken"] = out["nextToken"];
+  }
+  EXPECT_EQ(sizes, (std::vector<size_t>{2, 2, 1}));
+  std::vector<std::string> expected;
+  for (const char* name : {"a", "b", "c", "d", "e"})
+    expected.push_back(kClusterArnPrefix + std::string(name));
+  EXPECT_EQ(seen, expected);
+  EXPECT_EQ(ListedArns(), expected);
+}
+
+TEST_F(EcsClustersTest, ListClustersChecksPaging) {
+  Create("a");
+  Create("b");
+  EXPECT_AWS_ERROR(Ecs("ListClusters", {{"maxResults", 0}}), "InvalidParameterException");
+  EXPECT_AWS_ERROR(Ecs("ListClusters", {{"maxResults", 101}}), "InvalidParameterException");
+  EXPECT_AWS_ERROR(Ecs("ListClusters", {{"maxResults", -5}}), "InvalidParameterException");
+  EXPECT_EQ(EcsOk("ListClusters", {{"maxResults", 100}})["clusterArns"].size(), 2u);
+  EXPECT_EQ(EcsOk("ListClusters", {{"maxResults", 1}})["clusterArns"].size(), 1u);
+  EXPECT_AWS_ERROR(Ecs("ListClusters", {{"nextToken", "forged"}}), "InvalidParameterException");
+  // ECR's repository token is not a cluster token.
+  EcrOk("CreateRepository", {{"repositoryName", "r1"}});
+  EcrOk("CreateRepository", {{"repositoryName", "r2"}});
+  const json repos = EcrOk("DescribeRepositories", {{"maxResults", 1}});
+  ASSERT_TRUE(repos.contains("nextToken"));
+  EXPECT_AWS_ERROR(Ecs("ListClusters", {{"nextToken", repos["nextToken"]}}),
+                   "InvalidParameterException");
+}
+
+// --- DeleteCluster ---------------------------------------------------------------
+
+TEST_F(EcsClustersTest, DeleteClusterLeavesItInactive) {
+  Create("demo");
+  const json deleted =
+      EcsOk("DeleteCluster", {{"cluster", std::string(kClusterArnPrefix) + "demo"}});
+  EXPECT_EQ(deleted["cluster"]["status"], "INACTIVE");
+  EXPECT_EQ(deleted["cluster"]["clusterName"], "demo");
+  // Still describable, as INACTIVE, but no longer listed.
+  EXPECT_EQ(Describe("demo")["status"], "INACTIVE");
+  EXPECT_TRUE(ListedArns().empty());
+  // A second delete finds it inactive.
+  const ApiReply again = Ecs("DeleteCluster", {{"cluster", "demo"}});
+  EXPECT_AWS_ERROR(again, "ClusterNotFoundException");
+  EXPECT_EQ(again.message(), "The referenced cluster was inactive.");
+}
+
+TEST_F(EcsClustersTest, DeleteClusterOfAMissingCluster) {
+  const ApiReply r = Ecs("DeleteCluster", {{"cluster", "ghost"}});
+  EXPECT_AWS_ERROR(r, "ClusterNotFoundException");
+  EXPECT_EQ(r.message(), "Cluster not found.");
+  EXPECT_AWS_ERROR(Ecs("DeleteCluster", json::object()), "InvalidParameterException");
+  EXPECT_AWS_ERROR(
+      Ecs("DeleteCluster", {{"cluster", "arn:aws:ecs:us-east-1:111111111111:cluster/ghost"}}),
+      "ClusterNotFoundException");
+  EXPECT_TRUE(EcsOk("DescribeClusters", {{"clusters", {"ghost"}}})["clusters"].empty());
+}
+
+// --- UpdateCluster, UpdateClusterSettings, PutClusterCapacityProviders ------------
+
+TEST_F(EcsClustersTest, ClusterUpdatesOfMissingAndInactiveClusters) {
+  Create("old");
+  EcsOk("DeleteCluster", {{"cluster", "old"}});
+  const json settings = json::parse(R"([{"name":"containerInsights","value":"enabled"}])");
+  const std::vector<std::pair<std::string, json>> calls = {
+      {"UpdateCluster", {{"settings", settings}}},
+      {"UpdateClusterSettings", {{"settings", settings}}},
+      {"PutClusterCapacityProviders",
+       {{"capacityProviders", {"FARGATE"}}, {"defaultCapacityProviderStrategy", json::array()}}},
+  };
+  for (const auto& [op, input] : calls) {
+    json missing = input;
+    missing["cluster"] = "ghost";
+    const ApiReply m = Ecs(op, missing);
+    EXPECT_AWS_ERROR(m, "ClusterNotFoundException");
+    EXPECT_EQ(m.message(), "Cluster not found.") << op;
+    json inactive = input;
+    inactive["cluster"] = "old";
+    const ApiReply i = Ecs(op, inactive);
+    EXPECT_AWS_ERROR(i, "ClusterNotFoundException");
+    EXPECT_EQ(i.message(), "The referenced cluster was inactive.") << op;
+  }
+  // Nothing came back to life and nothing was created.
+  EXPECT_EQ(Describe("old")["status"], "INACTIVE");
+  EXPECT_EQ(Describe("old", {"SETTINGS"})["settings"],
+            json::parse(R"([{"name":"containerInsights","value":"disabled"}])"));
+  EXPECT_TRUE(Describe("ghost").is_null());
+}
+
+TEST_F(EcsClustersTest, UpdateClusterSettingsStoresAndRefuses) {
+  Create("demo");
+  const json updated =
+      EcsOk("UpdateClusterSettings",
+            {{"cluster", "demo"},
+             {"settings", json::parse(R"([{"name":"containerInsights","value":"enhanced"}])")}});
+  EXPECT_EQ(updated["cluster"]["settings"],
+            json::parse(R"([{"name":"containerInsights","value":"enhanced"}])"));
+  EXPECT_AWS_ERROR(
+      Ecs("UpdateClusterSettings",
+          {{"cluster", "demo"},
+           {"settings", json::parse(R"([{"name":"containerInsights","value":"bogus"}])")}}),
+      "InvalidParameterException");
+  EXPECT_AWS_ERROR(
+      Ecs("UpdateCluster",
+          {{"cluster", "demo"},
+           {"settings", json::parse(R"([{"name":"containerInsights","value":"on"}])")}}),
+      "InvalidParameterException");
+  EXPECT_AWS_ERROR(Ecs("UpdateClusterSettings", {{"cluster", "demo"}}),
+                   "InvalidParameterException");
+  EXPECT_EQ(Describe("demo", {"SETTINGS"})["settings"],
+            json::parse(R"([{"name":"containerInsights","value":"enhanced"}])"));
+  // UpdateCluster also stores a configuration.
+  const json configuration =
+      json::parse(R"({"executeCommandConfiguration":{"logging":"OVERRIDE","logConfiguration":
+                      {"cloudWatchLogGroupName":"/ecs/exec","cloudWatchEncryptionEnabled":true}}})");
+  EXPECT_EQ(EcsOk("UpdateCluster", {{"cluster", "demo"},
+                                    {"configuration", configuration}})["cluster"]["configuration"],
+            configuration);
+  EXPECT_AWS_ERROR(Ecs("UpdateCluster",
+                       {{"cluster", "demo"},
+                        {"configuration",
+                         json::parse(R"({"executeCommandConfiguration":{"logging":"LOUD"}})")}}),
+                   "InvalidParameterException");
+  EXPECT_EQ(Describe("demo", {"CONFIGURATIONS"})["configuration"], configuration);
+}
+
+TEST_F(EcsClustersTest, PutClusterCapacityProvidersStoresAndRefuses) {
+  Create("demo");
+  const json strategy = json::parse(R"([{"capacityProvider":"FARGATE_SPOT","weight":3,"base":1}])");
+  const json put =
+      EcsOk("PutClusterCapacityProviders", {{"cluster", "demo"},
+                                            {"capacityProviders", {"FARGATE", "FARGATE_SPOT"}},
+                                            {"defaultCapacityProviderStrategy", strategy}});
+  EXPECT_EQ(put["cluster"]["capacityProviders"], json({"FARGATE", "FARGATE_SPOT"}));
+  EXPECT_EQ(put["cluster"]["defaultCapacityProviderStrategy"], strategy);
+  const auto refuse = [&](const json& providers, const json& s) {
+    EXPECT_AWS_ERROR(Ecs("PutClusterCapacityProviders", {{"cluster", "demo"},
+                                                         {"capacityProviders", providers},
+                                                         {"defaultCapacityProviderStrategy", s}}),
+                     "InvalidParameterException");
+  };
+  refuse({"EC2_PROVIDER"}, json::array());
+  refuse({"FARGATE"}, json::parse(R"([{"capacityProvider":"FARGATE_SPOT"}])"));
+  refuse({"FARGATE", "FARGATE_SPOT"}, json::parse(R"([{"capacityProvider":"FARGATE","base":1},
+                                                      {"capacityProvider":"FARGATE_SPOT","base":1}])"));
+  refuse({"FARGATE"}, json::parse(R"([{"capacityProvider":"FARGATE","weight":5000}])"));
+  EXPECT_AWS_ERROR(
+      Ecs("PutClusterCapacityProviders", {{"cluster", "demo"}, {"capacityProviders", {"FARGATE"}}}),
+      "InvalidParameterException");
+  const json stored = Describe("demo");
+  EXPECT_EQ(stored["capacityProviders"], json({"FARGATE", "FARGATE_SPOT"}));
+  EXPECT_EQ(stored["defaultCapacityProviderStrategy"], strategy);
+  // Both lists can be emptied.
+  EcsOk("PutClusterCapacityProviders", {{"cluster", "demo"},
+                                        {"capacityProviders", json::array()},
+                                        {"defaultCapacityProviderStrategy", json::array()}});
+  EXPECT_TRUE(Describe("demo")["capacityProviders"].empty());
+}
+
+// --- DescribeCapacityProviders ---------------------------------------------------
+
+TEST_F(EcsClustersTest, DescribeCapacityProvidersKnowsTheFargateProviders) {
+  const json all = EcsOk("DescribeCapacityProviders", json::object());
+  EXPECT_EQ(all["capacityProviders"], json::parse(R"([
+      {"capacityProviderArn":"arn:aws:ecs:us-east-1:000000000000:capacity-provider/FARGATE",
+       "name":"FARGATE","status":"ACTIVE","type":"FARGATE"},
+      {"capacityProviderArn":"arn:aws:ecs:us-east-1:000000000000:capacity-provider/FARGATE_SPOT",
+       "name":"FARGATE_SPOT","status":"ACTIVE","type":"FARGATE_SPOT"}])"));
+  EXPECT_TRUE(all["failures"].empty());
+  const json by_name =
+      EcsOk("DescribeCapacityProviders", {{"capacityProviders", {"FARGATE_SPOT"}}});
+  ASSERT_EQ(by_name["capacityProviders"].size(), 1u);
+  EXPECT_EQ(by_name["capacityProviders"][0]["name"], "FARGATE_SPOT");
+  const json by_arn = EcsOk(
+      "DescribeCapacityProviders",
+      {{"capacityProviders", {"arn:aws:ecs:us-east-1:000000000000:capacity-provider/FARGATE"}}});
+  ASSERT_EQ(by_arn["capacityProviders"].size(), 1u);
+  EXPECT_EQ(by_arn["capacityProviders"][0]["name"], "FARGATE");
+  const json tagged = EcsOk("DescribeCapacityProviders", {{"include", {"TAGS"}}});
+  EXPECT_EQ(tagged["capacityProviders"][0]["tags"], json::array());
+}
+
+TEST_F(EcsClustersTest, DescribeCapacityProvidersReportsUnknownProvidersAsFailures) {
+  const json out = EcsOk(
+      "DescribeCapacityProviders",
+      {{"capacityProviders",
+        {"FARGATE", "my-asg", "arn:aws:ecs:us-east-1:000000000000:capacity-provider/other"}}});
+  ASSERT_EQ(out["capacityProviders"].size(), 1u);
+  EXPECT_EQ(out["failures"], json::parse(R"([
+      {"arn":"arn:aws:ecs:us-east-1:000000000000:capacity-provider/my-asg","reason":"MISSING"},
+      {"arn":"arn:aws:ecs:us-east-1:000000000000:capacity-provider/other","reason":"MISSING"}])"));
+}
+
+TEST_F(EcsClustersTest, DescribeCapacityProvidersChecksItsInput) {
+  EXPECT_AWS_ERROR(Ecs("DescribeCapacityProviders", {{"maxResults", 0}}),
+                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(Ecs("DescribeCapacityProviders", {{"maxResults", 11}}),
+                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(Ecs("DescribeCapacityProviders", {{"include", {"SETTINGS"}}}),
+                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(Ecs("DescribeCapacityProviders", {{"cluster", "ghost"}}),
+                   "ClusterNotFoundException");
+  EXPECT_EQ(EcsOk("DescribeCapacityProviders", {{"maxResults", 10}})["capacityProviders"].size(),
+            2u);
+}
+
+// --- Account settings ------------------------------------------------------------
+
+TEST_F(EcsClustersTest, PutAccountSettingAcceptsEachNamesValues) {
+  const std::vector<std::pair<std::string, std::vector<std::string>>> names = {
+      {"awsvpcTrunking", {"enabled", "disabled"}},
+      {"containerInsights", {"enabled", "disabled", "enhanced"}},
+      {"containerInstanceLongArnFormat", {"enabled", "disabled"}},
+      {"defaultLogDriverMode", {"blocking", "non-blocking"}},
+      {"fargateEventWindows", {"enabled", "disabled"}},
+      {"fargateFIPSMode", {"enabled", "disabled"}},
+      {"fargateTaskRetirementWaitPeriod", {"0", "7", "14"}},
+      {"serviceLongArnFormat", {"enabled", "disabled"}},
+      {"tagResourceAuthorization", {"on", "off"}},
+      {"taskLongArnFormat", {"enabled", "disabled"}},
+  };
+  for (const auto& [name, values] : names) {
+    for (const auto& value : values) {
+      const json out = EcsOk("PutAccountSetting", {{"name", name}, {"value", value}});
+      EXPECT_EQ(
+          out["setting"],
+          json({{"name", name}, {"value", value}, {"principalArn", kRoot}, {"type", "user"}}));
+      EXPECT_EQ(Settings({{"name", name}}), json::array({out["setting"]}));
+      EXPECT_EQ(EcsOk("PutAccountSettingDefault", {{"name", name}, {"value", value}})["setting"],
+                out["setting"]);
+    }
+  }
+}
+
+TEST_F(EcsClustersTest, PutAccountSettingRefusesValuesOutsideTheNamesSet) {
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"awsvpcTrunking", "on"},
+      {"containerInsights", "enhanced-plus"},
+      {"containerInstanceLongArnFormat", "ENABLED"},
+      {"defaultLogDriverMode", "nonblocking"},
+      {"fargateEventWindows", "on"},
+      {"fargateFIPSMode", "true"},
+      {"fargateTaskRetirementWaitPeriod", "3"},
+      {"serviceLongArnFormat", ""},
+      {"tagResourceAuthorization", "enabled"},
+      {"taskLongArnFormat", "off"},
+  };
+  for (const auto& [name, value] : bad) {
+    SCOPED_TRACE(name + "=" + value);
+    EXPECT_AWS_ERROR(Ecs("PutAccountSetting", {{"name", name}, {"value", value}}),
+                     "InvalidParameterException");
+    EXPECT_AWS_ERROR(Ecs("PutAccountSettingDefault", {{"name", name}, {"value", value}}),
+                     "InvalidParameterException");
+  }
+  EXPECT_AWS_ERROR(Ecs("PutAccountSetting", {{"name", "noSuchSetting"}, {"value", "enabled"}}),
+                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(Ecs("PutAccountSetting", {{"name", "awsvpcTrunking"}}),
+                   "InvalidParameterException");
+  EXPECT_TRUE(Settings().empty());
+}
+
+TEST_F(EcsClustersTest, GuardDutyActivateIsReadOnly) {
+  // guardDutyActivate is controlled by GuardDuty, not by callers.
+  EXPECT_AWS_ERROR(Ecs("PutAccountSetting", {{"name", "guardDutyActivate"}, {"value", "on"}}),
+                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(
+      Ecs("PutAccountSettingDefault", {{"name", "guardDutyActivate"}, {"value", "on"}}),
+      "InvalidParameterException");
+  EXPECT_TRUE(Settings().empty());
+  EXPECT_EQ(Settings({{"name", "guardDutyActivate"}, {"effectiveSettings", true}}),
+            json::parse(R"([{"name":"guardDutyActivate","value":"off",
+                             "principalArn":"arn:aws:iam::000000000000:root","type":"aws_managed"}])"));
+}
+
+TEST_F(EcsClustersTest, DefaultOnlySettingsAreRefusedForOtherPrincipals) {
+  const std::string role = "arn:aws:iam::000000000000:role/deployer";
+  for (const std::string name :
+       {"fargateFIPSMode", "fargateTaskRetirementWaitPeriod", "fargateEventWindows"}) {
+    const std::string value = name == "fargateTaskRetirementWaitPeriod" ? "14" : "enabled";
+    EXPECT_AWS_ERROR(
+        Ecs("PutAccountSetting", {{"name", name}, {"value", value}, {"principalArn", role}}),
+        "InvalidParameterException");
+    EXPECT_TRUE(Settings({{"name", name}, {"principalArn", role}}).empty());
+    // The root may set it.
+    EXPECT_EQ(
+        EcsOk("PutAccountSetting",
+              {{"name", name}, {"value", value}, {"principalArn", kRoot}})["setting"]["value"],
+        value);
+  }
+  // Other settings may be set for a role; a principal must be an IAM ARN.
+  EXPECT_EQ(EcsOk("PutAccountSetting", {{"name", "containerInsights"},
+                                        {"value", "enabled"},
+                                        {"principalArn", role}})["setting"]["principalArn"],
+            role);
+  EXPECT_AWS_ERROR(
+      Ecs("PutAccountSetting",
+          {{"name", "containerInsights"}, {"value", "enabled"}, {"principalArn", "deployer"}}),
+      "InvalidParameterException");
+  EXPECT_EQ(Settings({{"principalArn", role}}).size(), 1u);
+}
+
+TEST_F(EcsClustersTest, ListAccountSettingsEffectiveSettings) {
+  const std::string role = "arn:aws:iam::000000000000:role/dev";
+  EcsOk("PutAccountSettingDefault", {{"name", "awsvpcTrunking"}, {"value", "enabled"}});
+  EcsOk("PutAccountSetting",
+        {{"name", "containerInsights"}, {"value", "enhanced"}, {"principalArn", role}});
+  // Without effectiveSettings: only what the principal set itself.
+  EXPECT_EQ(Settings({{"principalArn", role}}),
+            json::parse(R"([{"name":"containerInsights","value":"enhanced",
+                             "principalArn":"arn:aws:iam::000000000000:role/dev","type":"user"}])"));
+  // With it: every setting, own value, else the account default, else AWS's.
+  const json effective =
+      EcsOk("ListAccountSettings",
+            {{"principalArn", role}, {"effectiveSettings", true}, {"maxResults", 10}});
+  json all = effective["settings"];
+  if (effective.contains("nextToken")) {
+    const json more = EcsOk("ListAccountSettings", {{"principalArn", role},
+                                                    {"effectiveSettings", true},
+                                                    {"nextToken", effective["nextToken"]}});
+    for (const auto& s : more["settings"]) all.push_back(s);
+  }
+  EXPECT_EQ(all.size(), 11u);
+  const auto find = [&](const std::string& name) {
+    for (const auto& s : all) {
+      if (s["name"] == name) return s;
+    }
+    return json();
+  };
+  EXPECT_EQ(find("containerInsights"), json({{"name", "containerInsights"},
+                                             {"value", "enhanced"},
+                                             {"principalArn", role},
+                                             {"type", "user"}}));
+  EXPECT_EQ(find("awsvpcTrunking"), json({{"name", "awsvpcTrunking"},
+                                          {"value", "enabled"},
+                                          {"principalArn", kRoot},
+                                          {"type", "user"}}));
+  EXPECT_EQ(find("taskLongArnFormat"), json({{"name", "taskLongArnFormat"},
+                                             {"value", "enabled"},
+                                             {"principalArn", kRoot},
+                                             {"type", "aws_managed"}}));
+  // The value filter needs a name, and filters on the value in force.
+  EXPECT_AWS_ERROR(Ecs("ListAccountSettings", {{"value", "enabled"}}), "InvalidParameterException");
+  EXPECT_EQ(
+      Settings({{"name", "awsvpcTrunking"}, {"value", "enabled"}, {"effectiveSettings", true}})
+          .size(),
+      1u);
+  EXPECT_TRUE(
+      Settings({{"name", "awsvpcTrunking"}, {"value", "disabled"}, {"effectiveSettings", true}})
+          .empty());
+  EXPECT_AWS_ERROR(Ecs("ListAccountSettings", {{"name", "bogus"}}), "InvalidParameterException");
+}
+
+TEST_F(EcsClustersTest, ListAccountSettingsPagesWithinOneToTen) {
+  EXPECT_AWS_ERROR(Ecs("ListAccountSettings", {{"maxResults", 0}}), "InvalidParameterException");
+  EXPECT_AWS_ERROR(Ecs("ListAccountSettings", {{"maxResults", 11}}), "InvalidParameterException");
+  EXPECT_AWS_ERROR(Ecs("ListAccountSettings", {{"nextToken", "forged"}}),
+                   "InvalidParameterException");
+  // Tokens of the right listing but with a bad offset are refused too.
+  for (const char* offset : {"", "-1", "x", "3x", "99999999999999999999999999999"}) {
+    SCOPED_TRACE(offset);
+    EXPECT_AWS_ERROR(
+        Ecs("ListAccountSettings", {{"nextToken", aws::EncodePageToken("ecs.settings", offset)}}),
+        "InvalidParameterException");
+  }
+  // One past the end (the list shrank since) is simply the end.
+  EXPECT_TRUE(EcsOk("ListAccountSettings",
+                    {{"effectiveSettings", true},
+                     {"nextToken", aws::EncodePageToken("ecs.settings", "500")}})["settings"]
+                  .empty());
+  // Eleven effective settings, three at a time.
+  std::vector<std::string> names;
+  std::vector<size_t> sizes;
+  json input = {{"effectiveSettings", true}, {"maxResults", 3}};
+  for (int page = 0; page < 10; ++page) {
+    const json out = EcsOk("ListAccountSettings", input);
+    sizes.push_back(out["settings"].size());
+    for (const auto& s : out["settings"]) names.push_back(s["name"]);
+    if (!out.contains("nextToken")) break;
+    input["nextToken"] = out["nextToken"];
+  }
+  EXPECT_EQ(sizes, (std::vector<size_t>{3, 3, 3, 2}));
+  EXPECT_EQ(names.size(), 11u);
+  std::vector<std::string> sorted = names;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  // Without maxResults, ten per page.
+  const json first = EcsOk("ListAccountSettings", {{"effectiveSettings", true}});
+  EXPECT_EQ(first["settings"].size(), 10u);
+  EXPECT_TRUE(first.contains("nextToken"));
+}
+
+TEST_F(EcsClustersTest, DeleteAccountSettingReturnsWhatWasSet) {
+  const std::string role = "arn:aws:iam::000000000000:role/dev";
+  EcsOk("PutAccountSetting", {{"name", "containerInsights"}, {"value", "enabled"}});
+  EcsOk("PutAccountSetting",
+        {{"name", "containerInsights"}, {"value", "enhanced"}, {"principalArn", role}});
+  EXPECT_EQ(EcsOk("DeleteAccountSetting",
+                  {{"name", "containerInsights"}, {"principalArn", role}})["setting"],
+            json({{"name", "containerInsights"},
+                  {"value", "enhanced"},
+                  {"principalArn", role},
+                  {"type", "user"}}));
+  // The root's own setting is untouched.
+  EXPECT_EQ(Settings({{"name", "containerInsights"}})[0]["value"], "enabled");
+  EXPECT_TRUE(Settings({{"principalArn", role}}).empty());
+  EXPECT_EQ(EcsOk("DeleteAccountSetting", {{"name", "containerInsights"}})["setting"]["value"],
+            "enabled");
+  EXPECT_TRUE(Settings().empty());
+  EXPECT_AWS_ERROR(Ecs("DeleteAccountSetting", {{"name", "bogus"}}), "InvalidParameterException");
+  EXPECT_AWS_ERROR(
+      Ecs("DeleteAccountSetting", {{"name", "containerInsights"}, {"principalArn", "dev"}}),
+      "InvalidParameterException");
+  EXPECT_AWS_ERROR(Ecs("DeleteAccountSetting", json::object()), "InvalidParameterException");
+}
+
+// --- Resource tags ---------------------------------------------------------------
+
+TEST_F(EcsClustersTest, TagsOnClustersAndTaskDefinitions) {
+  Create("demo", {{"tags", json::parse(R"([{"key":"team","value":"a"}])")}});
+  const std::string cluster = std::string(kClusterArnPrefix) + "demo";
+  EXPECT_EQ(
+      EcsOk("TagResource",
+            {{"resourceArn", cluster},
+             {"tags", json::parse(R"([{"key":"team","value":"b"},{"key":"env","value":"dev"}])")}}),
+      json::object());
+  EXPECT_EQ(Tags(cluster),
+            json::parse(R"([{"key":"team","value":"b"},{"key":"env","value":"dev"}])"));
+  EXPECT_EQ(Describe("demo", {"TAGS"})["tags"], Tags(cluster));
+  EXPECT_EQ(EcsOk("UntagResource", {{"resourceArn", cluster}, {"tagKeys", {"team", "absent"}}}),
+            json::object());
+  EXPECT_EQ(Tags(cluster), json::parse(R"([{"key":"env","value":"dev"}])"));
+
+  const std::string td = RegisterTaskDefinition("web");
+  EXPECT_EQ(td, "arn:aws:ecs:us-east-1:000000000000:task-definition/web:1");
+  EcsOk("TagResource", {{"resourceArn", td}, {"tags", TagList(2)}});
+  EXPECT_EQ(Tags(td), TagList(2));
+  EXPECT_EQ(
+      EcsOk("DescribeTaskDefinition", {{"taskDefinition", "web:1"}, {"include", {"TAGS"}}})["tags"],
+      TagList(2));
+  EXPECT_AWS_ERROR(Ecs("TagResource",
+                       {{"resourceArn", "arn:aws:ecs:us-east-1:000000000000:task-definition/web:2"},
+                        {"tags", TagList(1)}}),
+                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(Ecs("ListTagsForResource",
+                       {{"resourceArn", "arn:aws:ecs:us-east-1:000000000000:task-definition/web"}}),
+                   "InvalidParameterException");
+  // Only the ARN DescribeTaskDefinition reports names it (tags are kept by ARN).
+  EXPECT_AWS_ERROR(
+      Ecs("TagResource",
+          {{"resourceArn", "arn:aws:ecs:us-east-1:000000000000:task-definition/web:01"},
+           {"tags", TagList(1, "x")}}),
+      "InvalidParameterException");
+  EXPECT_EQ(Tags(td), TagList(2));
+}
+
+TEST_F(EcsClustersTest, TagOperationsRefuseBadArns) {
+  Create("demo", {{"tags", TagList(1)}});
+  const std::vector<std::string> bad = {
+      "not-an-arn",
+      "arn:aws:ecs",
+      "arn:aws:ecr:us-east-1:000000000000:repository/demo",
+      "arn:aws:ecs:us-east-1:000000000000:widget/demo",
+      "arn:aws:ecs:us-east-1:111111111111:cluster/demo",
+      "arn:aws:ecs:eu-west-1:000000000000:cluster/demo",
+      "arn:aws-cn:ecs:us-east-1:000000000000:cluster/demo",
+  };
+  for (const auto& arn : bad) {
+    SCOPED_TRACE(arn);
+    EXPECT_AWS_ERROR(Ecs("ListTagsForResource", {{"resourceArn", arn}}),
+                     "InvalidParameterException");
+    EXPECT_AWS_ERROR(Ecs("TagResource", {{"resourceArn", arn}, {"tags", TagList(1, "new")}}),
+                     "InvalidParameterException");
+    EXPECT_AWS_ERROR(Ecs("UntagResource", {{"resourceArn", arn}, {"tagKeys", {"k0"}}}),
+                     "InvalidParameterException");
+  }
+  EXPECT_EQ(Tags(std::string(kClusterArnPrefix) + "demo"), TagList(1));
+}
+
+TEST_F(EcsClustersTest, TagOperationsOnMissingOrInactiveClusters) {
+  const std::string ghost = std::string(kClusterArnPrefix) + "ghost";
+  const ApiReply r = Ecs("TagResource", {{"resourceArn", ghost}, {"tags", TagList(1)}});
+  EXPECT_AWS_ERROR(r, "ClusterNotFoundException");
+  EXPECT_EQ(r.message(), "Cluster not found.");
+  EXPECT_AWS_ERROR(Ecs("UntagResource", {{"resourceArn", ghost}, {"tagKeys", {"k0"}}}),
+                   "ClusterNotFoundException");
+  EXPECT_AWS_ERROR(Ecs("ListTagsForResource", {{"resourceArn", ghost}}),
+                   "ClusterNotFoundException");
+  Create("old");
+  EcsOk("DeleteCluster", {{"cluster", "old"}});
+  EXPECT_AWS_ERROR(Ecs("TagResource", {{"resourceArn", std::string(kClusterArnPrefix) + "old"},
+                                       {"tags", TagList(1)}}),
+                   "ClusterNotFoundException");
+  // Neither name picked up tags on the way.
+  EXPECT_TRUE(Create("ghost")["tags"].empty());
+  EXPECT_TRUE(Create("old")["tags"].empty());
+}
+
+TEST_F(EcsClustersTest, TagResourceRefusesBadTagsAndChangesNothing) {
+  Create("demo", {{"tags", TagList(48)}});
+  const std::string arn = std::string(kClusterArnPrefix) + "demo";
+  const auto tag = [&](const json& tags) {
+    return Ecs("TagResource", {{"resourceArn", arn}, {"tags", tags}});
+  };
+  EXPECT_AWS_ERROR(tag(json::parse(R"([{"key":"aws:owner","value":"x"}])")),
+                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(tag(json::parse(R"([{"key":"ok","value":"1"},{"key":"ok","value":"2"}])")),
+                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(tag(TagList(51, "n")), "InvalidParameterException");
+  EXPECT_AWS_ERROR(Ecs("TagResource", {{"resourceArn", arn}}), "InvalidParameterException");
+  // 51 after merging two existing keys and three new ones: rolled back.
+  json more = TagList(3, "new");
+  more.push_back({{"key", "k0"}, {"value", "changed"}});
+  EXPECT_AWS_ERROR(tag(more), "InvalidParameterException");
+  EXPECT_EQ(Tags(arn), TagList(48));
+  // Exactly 50 is fine.
+  EXPECT_EQ(tag(TagList(2, "new")).status, 200u);
+  EXPECT_EQ(Tags(arn).size(), 50u);
+}
+
+// --- Attributes ------------------------------------------------------------------
+
+TEST_F(EcsClustersTest, AttributesNeedAnExistingCluster) {
+  const json attribute =
+      json::parse(R"([{"name":"stack","value":"prod","targetId":"0123456789abcdef"}])");
+  for (const char* op : {"PutAttributes", "DeleteAttributes"}) {
+    const ApiReply r = Ecs(op, {{"cluster", "ghost"}, {"attributes", attribute}});
+    EXPECT_AWS_ERROR(r, "ClusterNotFoundException");
+    EXPECT_EQ(r.message(), "Cluster not found.");
+    // Without a cluster they act on `default`, which does not exist.
+    EXPECT_AWS_ERROR(Ecs(op, {{"attributes", attribute}}), "ClusterNotFoundException");
+  }
+  EXPECT_AWS_ERROR(
+      Ecs("ListAttributes", {{"cluster", "ghost"}, {"targetType", "container-instance"}}),
+      "ClusterNotFoundException");
+  EXPECT_AWS_ERROR(Ecs("ListAttributes", {{"targetType", "container-instance"}}),
+                   "ClusterNotFoundException");
+  Create("old");
+  EcsOk("DeleteCluster", {{"cluster", "old"}});
+  EXPECT_AWS_ERROR(
+      Ecs("ListAttributes", {{"cluster", "old"}, {"targetType", "container-instance"}}),
+      "ClusterNotFoundException");
+  EXPECT_TRUE(Describe("ghost").is_null());
+}
+
+TEST_F(EcsClustersTest, PutAttributesFindsNoTargetAndStoresNothing) {
+  Create("demo");
+  const ApiReply r =
+      Ecs("PutAttributes",
+          {{"cluster", "demo"}, {"attributes", json::parse(R"([{"name":"stack","value":"prod",
+                                                          "targetId":"0123456789abcdef"}])")}});
+  EXPECT_AWS_ERROR(r, "TargetNotFoundException");
+  EXPECT_AWS_ERROR(
+      Ecs("DeleteAttributes",
+          {{"cluster", "demo"},
+           {"attributes", json::parse(R"([{"name":"stack","targetId":"0123456789abcdef"}])")}}),
+      "TargetNotFoundException");
+  // Malformed attributes are refused before any target is looked up.
+  const auto put = [&](const std::string& attributes) {
+    return Ecs("PutAttributes", {{"cluster", "demo"}, {"attributes", json::parse(attributes)}});
+  };
+  EXPECT_AWS_ERROR(put("[]"), "InvalidParameterException");
+  EXPECT_AWS_ERROR(put(R"([{"name":"bad name","targetId":"x"}])"), "InvalidParameterException");
+  EXPECT_AWS_ERROR(put(R"([{"name":"-lead","targetId":"x"}])"), "InvalidParameterException");
+  EXPECT_AWS_ERROR(put(R"([{"name":"ok","value":"","targetId":"x"}])"),
+                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(put(R"([{"name":"ok","targetType":"instance","targetId":"x"}])"),
+                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(put(R"([{"value":"x","targetId":"x"}])"), "InvalidParameterException");
+  EXPECT_AWS_ERROR(put(R"([{"name":"ok"}])"), "InvalidParameterException");
+  EXPECT_TRUE(EcsOk("ListAttributes",
+                    {{"cluster", "demo"}, {"targetType", "container-instance"}})["attributes"]
+                  .empty());
+}
+
+TEST_F(EcsClustersTest, ListAttributesFilters) {
+  Create("demo");
+  EXPECT_TRUE(EcsOk("ListAttributes", {{"cluster", "demo"},
+                                       {"targetType", "container-instance"},
+                                       {"attributeName", "stack"}})["attributes"]
+                  .empty());
+  EXPECT_TRUE(EcsOk("ListAttributes", {{"cluster", "demo"},
+                                       {"targetType", "container-instance"},
+                                       {"attributeName", "stack"},
+                                       {"attributeValue", "prod"}})["attributes"]
+                  .empty());
+  EXPECT_AWS_ERROR(
+      Ecs("ListAttributes",
+          {{"cluster", "demo"}, {"targetType", "container-instance"}, {"attributeValue", "prod"}}),
+      "InvalidParameterException");
+  EXPECT_AWS_ERROR(Ecs("ListAttributes", {{"cluster", "demo"}}), "InvalidParameterException");
+  EXPECT_AWS_ERROR(Ecs("ListAttributes", {{"cluster", "demo"}, {"targetType", "task"}}),
+                   "InvalidParameterException");
+}
+
+// --- Request context -------------------------------------------------------------
+
+TEST_F(EcsClustersTest, AccessKeyAccountAndScopeRegionSeparateClusters) {
+  // Given a cluster created by account 123456789012 in eu-west-1
+  const std::string auth = Auth("123456789012", "eu-west-1");
+  const ApiReply created =
+      EcsAs(auth, "CreateCluster", {{"clusterName", "shared"}, {"tags", TagList(1)}});
+  ASSERT_EQ(created.status, 200u) << created.raw;
+  const std::string arn = created.body["cluster"]["clusterArn"];
+  EXPECT_EQ(arn, "arn:aws:ecs:eu-west-1:123456789012:cluster/shared");
+  // Then that account lists, describes and reads its tags
+  EXPECT_EQ(EcsAs(auth, "ListClusters", json::object()).body["clusterArns"], json::array({arn}));
+  EXPECT_EQ(EcsAs(auth, "ListTagsForResource", {{"resourceArn", arn}}).body["tags"], TagList(1));
+  // while the default account sees nothing, not even by ARN
+  EXPECT_TRUE(ListedArns().empty());
+  const json d = EcsOk("DescribeClusters", {{"clusters", {arn}}});
+  EXPECT_TRUE(d["clusters"].empty());
+  EXPECT_EQ(d["failures"][0]["arn"], arn);
+  EXPECT_AWS_ERROR(Ecs("TagResource", {{"resourceArn", arn}, {"tags", TagList(1, "x")}}),
+                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(Ecs("DeleteCluster", {{"cluster", arn}}), "ClusterNotFoundException");
+  // and neither does the same account in another region.
+  EXPECT_TRUE(EcsAs(Auth("123456789012", "us-west-2"), "ListClusters", json::object())
+                  .body["clusterArns"]
+                  .empty());
+  // A name of the same spelling is a different cluster elsewhere.
+  EXPECT_EQ(Create("shared")["clusterArn"], std::string(kClusterArnPrefix) + "shared");
+  EXPECT_EQ(EcsAs(auth, "ListClusters", json::object()).body["clusterArns"], json::array({arn}));
+  // Account settings are per account too.
+  EXPECT_EQ(EcsAs(auth, "PutAccountSetting", {{"name", "containerInsights"}, {"value", "enabled"}})
+                .body["setting"]["principalArn"],
+            "arn:aws:iam::123456789012:root");
+  EXPECT_TRUE(Settings().empty());
+}
+
+TEST_F(EcsClustersTest, ClustersOfOnePartitionAreInvisibleFromAnother) {
+  const std::string china = Auth("AKIDEXAMPLE", "cn-north-1");
+  const ApiReply created = EcsAs(china, "CreateCluster", {{"clusterName", "demo"}});
+  ASSERT_EQ(created.status, 200u) << created.raw;
+  const std::string arn = created.body["cluster"]["clusterArn"];
+  EXPECT_EQ(arn, "arn:aws-cn:ecs:cn-north-1:000000000000:cluster/demo");
+  EXPECT_TRUE(ListedArns().empty());
+  EXPECT_TRUE(Describe("demo").is_null());
+  EXPECT_AWS_ERROR(Ecs("ListTagsForResource", {{"resourceArn", arn}}), "InvalidParameterException");
+  // In cn-north-1 the ARN must carry its own partition.
+  const std::string wrong_partition = "arn:aws:ecs:cn-north-1:000000000000:cluster/demo";
+  EXPECT_AWS_ERROR(
+      EcsAs(china, "TagResource", {{"resourceArn", wrong_partition}, {"tags", TagList(1)}}),
+      "InvalidParameterException");
+  EXPECT_TRUE(
+      EcsAs(china, "DescribeClusters", {{"clusters", {wrong_partition}}}).body["clusters"].empty());
+  ASSERT_EQ(EcsAs(china, "TagResource", {{"resourceArn", arn}, {"tags", TagList(1)}}).status, 200u);
+  const ApiReply described =
+      EcsAs(china, "DescribeClusters", {{"clusters", {arn}}, {"include", {"TAGS"}}});
+  ASSERT_EQ(described.body["clusters"].size(), 1u);
+  EXPECT_EQ(described.body["clusters"][0]["tags"], TagList(1));
+}
+
+}  // namespace
+}  // namespace berth::testing
