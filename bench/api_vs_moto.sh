@@ -4,11 +4,15 @@
 #   bench/api_vs_moto.sh BERTH_BINARY
 #
 # Starts Berth and moto_server on free loopback ports (Berth with a temporary
-# data dir), prepares both identically (CreateCluster "bench", three
-# RegisterTaskDefinition of family "bench-td"), checks that every scenario
-# answers HTTP 200 with the expected content on both, then runs the same wrk
-# load (-t1 -c$BENCH_CONNECTIONS -d$BENCH_SECONDS) against each and prints
-# requests/s and the ratio Berth/moto. Target: >= 50x.
+# data dir), prepares both identically (CreateCluster "bench", four
+# RegisterTaskDefinition of family "bench-td", in us-east-1), checks that every
+# scenario answers HTTP 200 with the expected content on both, then runs the
+# same wrk load (-t1 -c$BENCH_CONNECTIONS -d$BENCH_SECONDS) against each and
+# prints requests/s and the ratio Berth/moto. Target: >= 50x.
+#
+# The RegisterTaskDefinition load is signed for another region (us-west-2;
+# both servers keep state per region), so the revisions it piles up (far more
+# on Berth than on moto) never change what the read scenarios see.
 #
 # Environment: BENCH_SECONDS (5), BENCH_CONNECTIONS (8), BENCH_ROUNDS (1; with
 # more, each figure is the median over rounds, Berth and moto alternating).
@@ -36,10 +40,8 @@ log "Berth at $BERTH_URL, moto_server at $MOTO_URL"
 
 FAMILY_BODY="{\"family\":\"bench-td\",${BENCH_TASK_DEFINITION#\{}"
 SCENARIOS=(DescribeClusters RegisterTaskDefinition DescribeTaskDefinition ListTaskDefinitions)
-# Loads run reads first and RegisterTaskDefinition last, so the reads see the
-# same stored state on both servers (RegisterTaskDefinition adds a revision
-# per request, and moto completes far fewer requests than Berth).
-LOAD_ORDER=(DescribeClusters DescribeTaskDefinition ListTaskDefinitions RegisterTaskDefinition)
+WRITE_REGION=us-west-2
+declare -A SCENARIO_AUTH=([RegisterTaskDefinition]=$(auth_for "$WRITE_REGION"))
 declare -A BODY=(
   [DescribeClusters]='{"clusters":["bench"]}'
   [RegisterTaskDefinition]=$FAMILY_BODY
@@ -50,15 +52,16 @@ declare -A BODY=(
 # --- prepare both identically, and check every scenario answers 200 -------
 for url in "$BERTH_URL" "$MOTO_URL"; do
   ecs "$url" CreateCluster '{"clusterName":"bench"}' --expect cluster.clusterName=bench >/dev/null
-  for revision in 1 2 3; do
+  for revision in 1 2 3 4; do
     ecs "$url" RegisterTaskDefinition "$FAMILY_BODY" --expect taskDefinition.revision="$revision" \
       >/dev/null
   done
-  # The scenario requests themselves (RegisterTaskDefinition first: it adds
-  # revision 4, which the reads then see).
-  ecs "$url" RegisterTaskDefinition "${BODY[RegisterTaskDefinition]}" \
-    --expect taskDefinition.family=bench-td --expect taskDefinition.revision=4 \
-    --expect taskDefinition.status=ACTIVE >/dev/null
+  # The scenario requests themselves.
+  ecs "$url" RegisterTaskDefinition "${BODY[RegisterTaskDefinition]}" --region "$WRITE_REGION" \
+    --expect taskDefinition.family=bench-td --expect taskDefinition.revision=1 \
+    --expect taskDefinition.status=ACTIVE \
+    --expect "taskDefinition.taskDefinitionArn=arn:aws:ecs:$WRITE_REGION:$([ "$url" = "$BERTH_URL" ] &&
+      echo 000000000000 || echo 123456789012):task-definition/bench-td:1" >/dev/null
   ecs "$url" DescribeClusters "${BODY[DescribeClusters]}" --expect clusters.0.clusterName=bench \
     --expect clusters.0.status=ACTIVE --expect-len failures=0 >/dev/null
   ecs "$url" DescribeTaskDefinition "${BODY[DescribeTaskDefinition]}" \
@@ -72,13 +75,14 @@ log "both servers answer every scenario with 200 and the expected content"
 # --- load ------------------------------------------------------------------
 declare -A RESULTS  # [server.scenario] = space-separated BENCH lines, one per round
 for ((round = 1; round <= ROUNDS; round++)); do
-  for scenario in "${LOAD_ORDER[@]}"; do
+  for scenario in "${SCENARIOS[@]}"; do
     # Alternate who goes first, so slow drift in machine load hits both.
     if ((round % 2)); then order=(berth moto); else order=(moto berth); fi
     for server in "${order[@]}"; do
       if [ "$server" = berth ]; then url=$BERTH_URL pid=$BERTH_PID; else url=$MOTO_URL pid=$MOTO_PID; fi
       log "round $round: $scenario against $server (${SECONDS_PER_RUN}s, $CONNECTIONS connections)"
-      line=$(run_wrk "$url" "$scenario" "${BODY[$scenario]}" "$SECONDS_PER_RUN" "$CONNECTIONS" "$pid")
+      line=$(WRK_AUTH=${SCENARIO_AUTH[$scenario]:-} run_wrk "$url" "$scenario" "${BODY[$scenario]}" \
+        "$SECONDS_PER_RUN" "$CONNECTIONS" "$pid")
       RESULTS[$server.$scenario]+="${line// /,};"
     done
   done

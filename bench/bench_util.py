@@ -2,7 +2,8 @@
 """Helpers for the bench/*.sh scripts (standard library only).
 
   call URL OPERATION JSON [--expect PATH=VALUE]... [--expect-len PATH=N]...
-      One ECS JSON 1.1 call. Prints the response body; exits 1 (with the
+       [--region REGION]
+      One ECS JSON 1.1 call (signed for REGION, us-east-1 by default). Prints the response body; exits 1 (with the
       status and body on stderr) unless the answer is HTTP 200 and every
       expectation holds. PATH is dotted, with list indices as numbers
       ("clusters.0.clusterName"); VALUE is compared as text.
@@ -35,14 +36,19 @@ import tempfile
 import time
 
 ECS_PREFIX = "AmazonEC2ContainerServiceV20141113."
-AUTH = ("AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/us-east-1/ecs/aws4_request, "
-        "SignedHeaders=host, Signature=0")
+
+
+def auth(region):
+    """The Authorization header: signatures are not checked, the scope picks the region."""
+    return (f"AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/{region}/ecs/aws4_request, "
+            "SignedHeaders=host, Signature=0")
 
 
 class Client:
     """A keep-alive ECS JSON 1.1 client."""
 
-    def __init__(self, url):
+    def __init__(self, url, region="us-east-1"):
+        self.auth = auth(region)
         if not url.startswith("http://"):
             raise SystemExit(f"not an http:// URL: {url}")
         host, _, port = url[len("http://"):].rstrip("/").partition(":")
@@ -53,7 +59,7 @@ class Client:
         self.conn.request("POST", "/", body=data.encode(), headers={
             "Content-Type": "application/x-amz-json-1.1",
             "X-Amz-Target": ECS_PREFIX + operation,
-            "Authorization": AUTH,
+            "Authorization": self.auth,
         })
         res = self.conn.getresponse()
         return res.status, res.read().decode("utf-8", "replace")
@@ -70,7 +76,7 @@ def lookup(document, path):
 
 
 def cmd_call(args):
-    status, body = Client(args.url).call(args.operation, args.json)
+    status, body = Client(args.url, args.region).call(args.operation, args.json)
     problems = []
     if status != 200:
         problems.append(f"HTTP {status}")
@@ -203,6 +209,7 @@ def main():
     p.add_argument("json")
     p.add_argument("--expect", action="append", default=[])
     p.add_argument("--expect-len", action="append", default=[])
+    p.add_argument("--region", default="us-east-1")
     p.set_defaults(func=cmd_call)
     p = sub.add_parser("deep-token")
     p.add_argument("url")

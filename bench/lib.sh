@@ -7,7 +7,12 @@
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ECS_TARGET_PREFIX=AmazonEC2ContainerServiceV20141113
-BENCH_AUTH='AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/us-east-1/ecs/aws4_request, SignedHeaders=host, Signature=0'
+# auth_for REGION: an Authorization header whose SigV4 scope names REGION (Berth
+# and moto both keep state per region; signatures are not checked).
+auth_for() {
+  printf 'AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/%s/ecs/aws4_request, SignedHeaders=host, Signature=0' "$1"
+}
+BENCH_AUTH=$(auth_for us-east-1)
 # The small task definition every script registers (used by the sourcing scripts).
 # shellcheck disable=SC2034
 BENCH_TASK_DEFINITION='{"containerDefinitions":[{"name":"app","image":"busybox:latest","memory":128,"essential":true,"command":["sleep","3600"],"portMappings":[{"containerPort":8080,"protocol":"tcp"}],"environment":[{"name":"MODE","value":"bench"}]}]}'
@@ -135,12 +140,13 @@ rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 # run with bench/wrk_ecs.lua; prints wrk's summary line ("BENCH rps=...
 # non2xx=..."), with cpu_us_per_req=N appended when SERVER_PID is given (the
 # server's CPU time over the run / requests: steadier than requests/s on a
-# busy machine, but with 10 ms clock-tick granularity).
+# busy machine, but with 10 ms clock-tick granularity). WRK_AUTH overrides the
+# Authorization header (see auth_for).
 run_wrk() {
   local url=$1 operation=$2 body=$3 seconds=$4 connections=${5:-8} pid=${6:-}
   local out cpu_before=0 cpu_after
   [ -z "$pid" ] || cpu_before=$(cpu_us "$pid")
-  out=$(BENCH_TARGET="$ECS_TARGET_PREFIX.$operation" BENCH_BODY="$body" BENCH_AUTH="$BENCH_AUTH" \
+  out=$(BENCH_TARGET="$ECS_TARGET_PREFIX.$operation" BENCH_BODY="$body" BENCH_AUTH="${WRK_AUTH:-$BENCH_AUTH}" \
     timeout --kill-after=5 "$((seconds + 20))" \
     wrk -t1 -c"$connections" -d"${seconds}s" --timeout 5s -s "$BENCH_DIR/wrk_ecs.lua" "$url/") ||
     die "wrk failed against $url ($operation)"

@@ -16,6 +16,7 @@ struct Option {
   std::string help;
   // Applies `value`; returns an error message, empty on success.
   std::function<std::string(Config&, const std::string& value)> apply;
+  bool is_switch = false;  // may be given without a value, meaning "true"
 };
 
 bool IsDigits(const std::string& s) {
@@ -94,6 +95,17 @@ std::string ApplyThreads(Config& c, const std::string& value) {
   return {};
 }
 
+std::string ApplyRequireAuth(Config& c, const std::string& value) {
+  if (value == "true" || value == "1" || value == "yes") {
+    c.require_auth = true;
+  } else if (value == "false" || value == "0" || value == "no") {
+    c.require_auth = false;
+  } else {
+    return "expected true or false";
+  }
+  return {};
+}
+
 const std::vector<Option>& Options() {
   static const std::vector<Option> kOptions = {
       {"--listen", "BERTH_LISTEN", "HOST:PORT to serve on (default 127.0.0.1:4566)", ApplyListen},
@@ -109,6 +121,9 @@ const std::vector<Option>& Options() {
       {"--log-level", "BERTH_LOG_LEVEL", "debug, info, warn or error (default info)",
        ApplyLogLevel},
       {"--threads", "BERTH_THREADS", "HTTP worker threads (default 2)", ApplyThreads},
+      {"--require-auth", "BERTH_REQUIRE_AUTH",
+       "the registry needs a token from GetAuthorizationToken (default: anonymous allowed)",
+       ApplyRequireAuth, true},
   };
   return kOptions;
 }
@@ -127,7 +142,7 @@ std::string Usage() {
       "A local emulator of Amazon ECR and Amazon ECS on one port.\n\n"
       "Options (each also read from the environment variable shown; flags win):\n";
   for (const auto& option : Options()) {
-    std::string left = "  " + option.flag + " VALUE";
+    std::string left = "  " + option.flag + (option.is_switch ? "[=BOOL]" : " VALUE");
     left.resize(std::max<size_t>(left.size() + 2, 26), ' ');
     text += left + option.help + "  [" + option.env + "]\n";
   }
@@ -164,6 +179,7 @@ ParseResult ParseConfig(const std::vector<std::string>& args, const EnvLookup& e
     if (it == options.end()) {
       return {std::nullopt, "berth: unknown option '" + arg + "' (see berth --help)", 2};
     }
+    if (!value && it->is_switch) value = "true";
     if (!value) {
       if (i + 1 >= args.size()) return {std::nullopt, "berth: " + name + " needs a value", 2};
       value = args[++i];

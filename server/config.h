@@ -23,6 +23,7 @@ struct Config {
   std::string registry_host;       // host[:port] in repositoryUri; empty: localhost:<bound port>
   log::Level log_level = log::Level::kInfo;
   unsigned threads = 2;            // HTTP event-loop threads
+  bool require_auth = false;       // registry answers 401 without a valid ECR token
 };
 
 // The outcome of parsing: a config to run with, or a message to print and the

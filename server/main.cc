@@ -18,9 +18,12 @@
 #include "server/ecs/ecs_api.h"
 #include "server/ecs/ecs_service.h"
 #include "server/http/server.h"
+#include "server/maintenance.h"
+#include "server/registry/registry.h"
 #include "server/router.h"
 #include "server/util/clock.h"
 #include "server/util/log.h"
+#include "storage/blob_store.h"
 #include "storage/database.h"
 
 namespace {
@@ -51,7 +54,10 @@ int Run(berth::Config config) {
   }
 
   SystemClock clock;
-  ecr::EcrService ecr_service(database, ecr::EcrOptions{config.registry_host});
+  storage::BlobStore blob_store(config.data_dir);
+  ecr::ImageService images(database, blob_store);
+  ecr::UploadService uploads(database, images);
+  ecr::EcrService ecr_service(database, ecr::EcrOptions{config.registry_host}, images);
   ecr::EcrApi ecr_api(ecr_service);
   ecs::EcsServices ecs_services(database);
   ecs::EcsApi ecs_api(ecs_services);
@@ -59,12 +65,20 @@ int Run(berth::Config config) {
   aws::Dispatcher dispatcher(aws::DispatcherOptions{config.account_id, config.region}, clock);
   dispatcher.Register(ecr_api);
   dispatcher.Register(ecs_api);
+  registry::Registry registry(
+      registry::RegistryOptions{config.account_id, config.region, config.require_auth},
+      ecr_service, images, uploads, clock);
   admin::AdminHandler admin(database);
-  Router router(dispatcher, admin);
+  admin.AddResetHook([&] {
+    blob_store.Clear();
+    uploads.Clear();
+  });
+  Router router(dispatcher, registry, admin);
+  Maintenance maintenance(images, uploads, clock);
 
   log::Info("berth " BERTH_VERSION " listening on " + config.listen_host + ":" +
             std::to_string(server.port()) + " (data " + config.data_dir + ", registry " +
-            config.registry_host + ")");
+            config.registry_host + (config.require_auth ? ", tokens required" : "") + ")");
   server.Run(router);
   log::Info("berth stopped");
   return 0;

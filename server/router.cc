@@ -20,6 +20,7 @@ bool IsAws(const http::Request& request) {
 }  // namespace
 
 http::BodyPlan Router::Plan(const http::Request& head) {
+  if (registry::Registry::Serves(head.Path())) return registry_.Plan(head);
   if (IsAws(head)) return {dispatcher_.BodyLimit(head), nullptr};
   return {kAdminBodyLimit, nullptr};
 }
@@ -27,6 +28,7 @@ http::BodyPlan Router::Plan(const http::Request& head) {
 http::Response Router::Handle(http::Request& request) {
   try {
     if (IsAdmin(request)) return admin_.Handle(request);
+    if (registry::Registry::Serves(request.Path())) return registry_.Handle(request);
     if (IsAws(request)) return dispatcher_.Handle(request);
   } catch (const std::exception& e) {  // last resort: parts report their own errors
     log::Error(std::string("unhandled error: ") + e.what());
@@ -46,6 +48,7 @@ http::Response Router::Handle(http::Request& request) {
 }
 
 http::Response Router::BodyTooLarge(const http::Request& head, uint64_t limit) {
+  if (registry::Registry::Serves(head.Path())) return registry_.BodyTooLarge(head, limit);
   if (IsAws(head)) return dispatcher_.BodyTooLarge(static_cast<size_t>(limit));
   http::Response res;
   res.status = 413;

@@ -2,6 +2,7 @@
 
 // Sends each request to the part of Berth that serves it:
 //   /_berth/...               AdminHandler
+//   /v2/...                   registry::Registry (docker push/pull)
 //   POST / with X-Amz-Target  aws::Dispatcher (ECR and ECS)
 //   anything else             a 404 naming the path
 // It is the http::Application the server runs.
@@ -11,13 +12,14 @@
 #include "server/admin/admin_handler.h"
 #include "server/aws/dispatcher.h"
 #include "server/http/application.h"
+#include "server/registry/registry.h"
 
 namespace berth {
 
 class Router final : public http::Application {
  public:
-  Router(aws::Dispatcher& dispatcher, admin::AdminHandler& admin)
-      : dispatcher_(dispatcher), admin_(admin) {}
+  Router(aws::Dispatcher& dispatcher, registry::Registry& registry, admin::AdminHandler& admin)
+      : dispatcher_(dispatcher), registry_(registry), admin_(admin) {}
 
   http::BodyPlan Plan(const http::Request& head) override;
   http::Response Handle(http::Request& request) override;
@@ -25,6 +27,7 @@ class Router final : public http::Application {
 
  private:
   aws::Dispatcher& dispatcher_;
+  registry::Registry& registry_;
   admin::AdminHandler& admin_;
 };
 

@@ -10,7 +10,7 @@ namespace {
 // Every table is keyed by (account_id, region, ...): state is partitioned the
 // way AWS partitions it. Nested AWS documents are stored as JSON text; only the
 // fields that queries filter or sort on are columns.
-constexpr std::array<std::string_view, 1> kMigrations = {
+constexpr std::array<std::string_view, 2> kMigrations = {
     // 1: the foundation: key/value metadata, resource tags, ECR repositories
     // and registry settings, ECS clusters, task definitions, account settings
     // and attributes.
@@ -105,6 +105,72 @@ CREATE TABLE ecs_attributes (
   name        TEXT NOT NULL,
   value       TEXT,
   PRIMARY KEY (account_id, region, cluster, target_id, name)
+) WITHOUT ROWID;
+)sql",
+
+    // 2: images. Blob bytes live in content-addressed files (BlobStore); these
+    // tables say which blobs exist, which a repository may serve, the images
+    // (one manifest each) with their tags and what they refer to, and the
+    // upload sessions in progress.
+    R"sql(
+CREATE TABLE blobs (
+  digest     TEXT PRIMARY KEY,
+  size       INTEGER NOT NULL,
+  created_at REAL NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE ecr_repository_blobs (
+  repository_id INTEGER NOT NULL REFERENCES ecr_repositories (id) ON DELETE CASCADE,
+  digest        TEXT NOT NULL REFERENCES blobs (digest),
+  added_at      REAL NOT NULL,
+  PRIMARY KEY (repository_id, digest)
+) WITHOUT ROWID;
+CREATE INDEX ecr_repository_blobs_by_digest ON ecr_repository_blobs (digest);
+
+CREATE TABLE ecr_images (
+  repository_id       INTEGER NOT NULL REFERENCES ecr_repositories (id) ON DELETE CASCADE,
+  digest              TEXT NOT NULL,
+  media_type          TEXT NOT NULL,
+  artifact_media_type TEXT,
+  artifact_type       TEXT,
+  manifest_size       INTEGER NOT NULL,
+  image_size          INTEGER NOT NULL,
+  subject_digest      TEXT,
+  annotations         TEXT,
+  pushed_at           REAL NOT NULL,
+  last_pulled_at      REAL,
+  scanned_at          REAL,
+  PRIMARY KEY (repository_id, digest)
+) WITHOUT ROWID;
+CREATE INDEX ecr_images_by_subject ON ecr_images (repository_id, subject_digest);
+CREATE INDEX ecr_images_by_push ON ecr_images (repository_id, pushed_at);
+
+CREATE TABLE ecr_image_tags (
+  repository_id INTEGER NOT NULL,
+  tag           TEXT NOT NULL,
+  digest        TEXT NOT NULL,
+  PRIMARY KEY (repository_id, tag),
+  FOREIGN KEY (repository_id, digest) REFERENCES ecr_images (repository_id, digest)
+    ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX ecr_image_tags_by_digest ON ecr_image_tags (repository_id, digest);
+
+CREATE TABLE ecr_image_references (
+  repository_id INTEGER NOT NULL,
+  digest        TEXT NOT NULL,
+  child_digest  TEXT NOT NULL,
+  kind          TEXT NOT NULL,
+  PRIMARY KEY (repository_id, digest, child_digest),
+  FOREIGN KEY (repository_id, digest) REFERENCES ecr_images (repository_id, digest)
+    ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX ecr_image_references_by_child ON ecr_image_references (child_digest, repository_id);
+
+CREATE TABLE ecr_uploads (
+  uuid          TEXT PRIMARY KEY,
+  repository_id INTEGER NOT NULL REFERENCES ecr_repositories (id) ON DELETE CASCADE,
+  started_at    REAL NOT NULL,
+  updated_at    REAL NOT NULL
 ) WITHOUT ROWID;
 )sql",
 };

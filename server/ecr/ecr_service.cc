@@ -12,6 +12,7 @@
 #include "server/ecr/policy_document.h"
 #include "server/util/crypto.h"
 #include "storage/ecr_store.h"
+#include "storage/image_store.h"
 #include "storage/meta_store.h"
 #include "storage/tag_store.h"
 
@@ -91,8 +92,8 @@ void ValidateTagMutability(const std::string& mutability,
   }
 }
 
-EcrService::EcrService(storage::Database& database, EcrOptions options)
-    : database_(database), options_(std::move(options)) {}
+EcrService::EcrService(storage::Database& database, EcrOptions options, ImageService& images)
+    : database_(database), options_(std::move(options)), images_(images) {}
 
 const TokenIssuer& EcrService::tokens() {
   std::call_once(tokens_once_, [this] { tokens_.emplace(LoadOrCreateSecret(database_)); });
@@ -199,15 +200,30 @@ Page<Repository> EcrService::ListRepositories(const Partition& registry, const s
   return page;
 }
 
+std::vector<std::string> EcrService::ListRepositoryNames(const Partition& registry,
+                                                        const std::string& after, size_t limit) {
+  auto lease = database_.Acquire();
+  std::vector<std::string> names;
+  for (auto& record : storage::EcrStore(lease.db(), registry).ListRepositories(after, limit)) {
+    names.push_back(std::move(record.name));
+  }
+  return names;
+}
+
 Repository EcrService::DeleteRepository(const Partition& registry, const std::string& name,
                                          bool force) {
-  (void)force;  // images arrive with the registry; until then every repository is empty
   auto lease = database_.Acquire();
   storage::Tx tx(lease.db());
   auto record = RequireRepository(lease.db(), registry, name);
+  DoomedBlobs doomed;
+  if (!force && storage::ImageStore(lease.db()).CountImages(record.id) > 0) {
+    throw RepositoryNotEmptyException(name, registry.account_id);
+  }
+  images_.PurgeRepository(lease.db(), record.id, doomed);
   storage::EcrStore(lease.db(), registry).DeleteRepository(record.id);
   storage::TagStore(lease.db()).RemoveAll(RepositoryArn(registry.account_id, registry.region, name));
   tx.Commit();
+  images_.RemoveFiles(doomed);
   return Describe(registry, std::move(record));
 }
 

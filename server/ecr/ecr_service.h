@@ -17,6 +17,7 @@
 
 #include "server/aws/request_context.h"
 #include "server/ecr/auth_token.h"
+#include "server/ecr/image_service.h"
 #include "storage/database.h"
 #include "storage/records.h"
 
@@ -68,7 +69,7 @@ class EcrService {
  public:
   static constexpr size_t kMaxTags = 50;
 
-  EcrService(storage::Database& database, EcrOptions options);
+  EcrService(storage::Database& database, EcrOptions options, ImageService& images);
 
   const std::string& registry_host() const { return options_.registry_host; }
   // The issuer of registry passwords. Its secret is created on first use
@@ -91,6 +92,9 @@ class EcrService {
                                                const std::vector<std::string>& names);
   Page<Repository> ListRepositories(const storage::Partition& registry, const std::string& token,
                                     size_t max_results);
+  // Repository names in order after `after` (the registry's _catalog).
+  std::vector<std::string> ListRepositoryNames(const storage::Partition& registry,
+                                               const std::string& after, size_t limit);
   Repository DeleteRepository(const storage::Partition& registry, const std::string& name,
                               bool force);
 
@@ -150,6 +154,7 @@ class EcrService {
 
   storage::Database& database_;
   EcrOptions options_;
+  ImageService& images_;
   std::once_flag tokens_once_;
   std::optional<TokenIssuer> tokens_;
 };

@@ -4,7 +4,9 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
+#include <fcntl.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <array>
 #include <cerrno>
@@ -136,6 +138,60 @@ std::string HmacSha256(std::string_view key, std::string_view data) {
        reinterpret_cast<unsigned char*>(out.data()), &size);
   out.resize(size);
   return out;
+}
+
+Hasher::Hasher(Algorithm algorithm) {
+  EVP_MD_CTX* context = EVP_MD_CTX_new();
+  if (context == nullptr ||
+      EVP_DigestInit_ex(context, algorithm == Algorithm::kSha256 ? EVP_sha256() : EVP_sha512(),
+                        nullptr) != 1) {
+    EVP_MD_CTX_free(context);
+    throw std::runtime_error("cannot initialise a digest");
+  }
+  context_ = context;
+}
+
+Hasher::Hasher(Hasher&& other) noexcept : context_(other.context_) { other.context_ = nullptr; }
+
+Hasher& Hasher::operator=(Hasher&& other) noexcept {
+  if (this != &other) {
+    EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(context_));
+    context_ = other.context_;
+    other.context_ = nullptr;
+  }
+  return *this;
+}
+
+Hasher::~Hasher() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(context_)); }
+
+void Hasher::Update(std::string_view data) {
+  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(context_), data.data(), data.size());
+}
+
+std::string Hasher::FinalHex() {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(context_), digest, &size);
+  return Hex(std::string_view(reinterpret_cast<const char*>(digest), size));
+}
+
+std::optional<std::string> HashFileHex(const std::string& path, Hasher::Algorithm algorithm) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  Hasher hasher(algorithm);
+  std::string buffer(1 << 20, '\0');
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ::close(fd);
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    hasher.Update(std::string_view(buffer.data(), static_cast<size_t>(n)));
+  }
+  ::close(fd);
+  return hasher.FinalHex();
 }
 
 std::string Base64Encode(std::string_view bytes) { return Encode(bytes, kBase64, true); }

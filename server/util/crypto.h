@@ -23,6 +23,28 @@ std::string Sha256(std::string_view data);          // 32 raw bytes
 std::string Sha256Hex(std::string_view data);       // 64 lowercase hex digits
 std::string HmacSha256(std::string_view key, std::string_view data);  // 32 raw bytes
 
+// An incremental SHA-256 or SHA-512 (for streaming uploads).
+class Hasher {
+ public:
+  enum class Algorithm { kSha256, kSha512 };
+  explicit Hasher(Algorithm algorithm = Algorithm::kSha256);
+  Hasher(Hasher&& other) noexcept;
+  Hasher& operator=(Hasher&& other) noexcept;
+  Hasher(const Hasher&) = delete;
+  Hasher& operator=(const Hasher&) = delete;
+  ~Hasher();
+
+  void Update(std::string_view data);
+  // The lowercase hex digest; the hasher must not be used afterwards.
+  std::string FinalHex();
+
+ private:
+  void* context_ = nullptr;  // EVP_MD_CTX
+};
+
+// The hex digest of a whole file; nullopt when it cannot be read.
+std::optional<std::string> HashFileHex(const std::string& path, Hasher::Algorithm algorithm);
+
 std::string Hex(std::string_view bytes);
 std::string Base64Encode(std::string_view bytes);
 std::string Base64UrlEncode(std::string_view bytes);  // no padding

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <stdexcept>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -16,9 +18,12 @@
 #include "server/aws/model/service_model.h"
 #include "server/ecr/ecr_api.h"
 #include "server/ecr/ecr_service.h"
+#include "server/ecr/image_service.h"
+#include "server/ecr/upload_service.h"
 #include "server/ecs/ecs_api.h"
 #include "server/ecs/ecs_service.h"
 #include "server/util/clock.h"
+#include "storage/blob_store.h"
 #include "storage/database.h"
 
 namespace berth::testing {
@@ -90,9 +95,28 @@ class ApiTest : public ::testing::Test {
     return r.body;
   }
 
+  // A blob store in a fresh temporary directory, removed afterwards.
+  struct TempBlobStore {
+    TempBlobStore() : path(MakeDir()), store(path) {}
+    ~TempBlobStore() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+    static std::string MakeDir() {
+      std::string pattern = (std::filesystem::temp_directory_path() / "berth-api-XXXXXX").string();
+      if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+      return pattern;
+    }
+    std::string path;
+    storage::BlobStore store;
+  };
+
   storage::Database database_{":memory:"};
   ManualClock clock_;
-  ecr::EcrService ecr_service_{database_, ecr::EcrOptions{"localhost:4566"}};
+  TempBlobStore blobs_;
+  ecr::ImageService images_{database_, blobs_.store};
+  ecr::UploadService uploads_{database_, images_};
+  ecr::EcrService ecr_service_{database_, ecr::EcrOptions{"localhost:4566"}, images_};
   ecr::EcrApi ecr_api_{ecr_service_};
   ecs::EcsServices ecs_services_{database_};
   ecs::EcsApi ecs_api_{ecs_services_};

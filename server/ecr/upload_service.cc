@@ -1,0 +1,231 @@
+#include "server/ecr/upload_service.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "server/ecr/digest.h"
+#include "server/ecr/image_error.h"
+#include "storage/image_store.h"
+
+namespace berth::ecr {
+namespace {
+
+using Kind = ImageError::Kind;
+
+[[noreturn]] void UnknownUpload(std::string_view uuid) {
+  throw ImageError(Kind::kUploadUnknown, "blob upload unknown to registry", std::string(uuid));
+}
+
+}  // namespace
+
+// Appends to the session file and feeds the running hash; releases the
+// session on destruction.
+class UploadService::FileWriter final : public UploadService::Writer {
+ public:
+  FileWriter(UploadService& owner, std::string uuid, std::shared_ptr<State> state,
+             storage::UniqueFd fd, uint64_t size)
+      : owner_(owner), uuid_(std::move(uuid)), state_(std::move(state)), fd_(std::move(fd)),
+        size_(size) {}
+  FileWriter(const FileWriter&) = delete;
+  FileWriter& operator=(const FileWriter&) = delete;
+
+  ~FileWriter() override {
+    std::lock_guard lock(owner_.mutex_);
+    state_->busy = false;
+  }
+
+  bool Write(std::string_view data) override {
+    std::string_view left = data;
+    while (!left.empty()) {
+      const ssize_t n = ::write(fd_.get(), left.data(), left.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        // Part of `data` may be in the file: the hash can no longer follow.
+        state_->broken = true;
+        return false;
+      }
+      left.remove_prefix(static_cast<size_t>(n));
+    }
+    if (!state_->broken && state_->hashed == size_) {
+      state_->hasher.Update(data);
+      state_->hashed += data.size();
+    }
+    size_ += data.size();
+    return true;
+  }
+
+  uint64_t size() const override { return size_; }
+
+ private:
+  UploadService& owner_;
+  std::string uuid_;
+  std::shared_ptr<State> state_;
+  storage::UniqueFd fd_;
+  uint64_t size_;
+};
+
+std::shared_ptr<UploadService::State> UploadService::AcquireState(std::string_view uuid) {
+  std::lock_guard lock(mutex_);
+  auto it = states_.find(uuid);
+  if (it == states_.end()) {
+    it = states_.emplace(std::string(uuid), std::make_shared<State>()).first;
+  }
+  return it->second;
+}
+
+void UploadService::ForgetState(std::string_view uuid) {
+  std::lock_guard lock(mutex_);
+  if (auto it = states_.find(uuid); it != states_.end()) states_.erase(it);
+}
+
+UploadSession UploadService::Start(int64_t repository_id, double now) {
+  UploadSession session{crypto::Uuid(), repository_id, 0};
+  auto lease = database_.Acquire();
+  images_.blobs().CreateUpload(session.uuid);
+  storage::ImageStore(lease.db()).InsertUpload({session.uuid, repository_id, now, now});
+  return session;
+}
+
+std::optional<UploadSession> UploadService::Find(std::string_view uuid, int64_t repository_id) {
+  std::optional<storage::UploadRecord> record;
+  {
+    auto lease = database_.Acquire();
+    record = storage::ImageStore(lease.db()).FindUpload(uuid);
+  }
+  if (!record || record->repository_id != repository_id) return std::nullopt;
+  const auto size = images_.blobs().UploadSize(uuid);
+  if (!size) return std::nullopt;
+  return UploadSession{record->uuid, record->repository_id, *size};
+}
+
+std::unique_ptr<UploadService::Writer> UploadService::OpenWriter(std::string_view uuid,
+                                                                 int64_t repository_id,
+                                                                 double now) {
+  const auto session = Find(uuid, repository_id);
+  if (!session) UnknownUpload(uuid);
+  auto state = AcquireState(uuid);
+  {
+    std::lock_guard lock(mutex_);
+    if (state->busy) {
+      throw ImageError(Kind::kUploadBusy, "another request is writing to this upload",
+                       std::string(uuid));
+    }
+    state->busy = true;
+  }
+  storage::UniqueFd fd = images_.blobs().OpenUploadForAppend(uuid);
+  if (!fd) {
+    std::lock_guard lock(mutex_);
+    state->busy = false;
+    UnknownUpload(uuid);
+  }
+  {
+    auto lease = database_.Acquire();
+    storage::ImageStore(lease.db()).TouchUpload(uuid, now);
+  }
+  return std::make_unique<FileWriter>(*this, std::string(uuid), std::move(state), std::move(fd),
+                                      session->size);
+}
+
+int64_t UploadService::Complete(std::string_view uuid, int64_t repository_id,
+                                const std::string& digest_text, double now) {
+  const auto session = Find(uuid, repository_id);
+  if (!session) UnknownUpload(uuid);
+  const auto digest = ParseDigest(digest_text);
+  if (!digest) {
+    throw ImageError(Kind::kDigestInvalid, "invalid digest: " + digest_text, digest_text);
+  }
+  auto state = AcquireState(uuid);
+  std::string hex;
+  {
+    std::lock_guard lock(mutex_);
+    if (state->busy) {
+      throw ImageError(Kind::kUploadBusy, "another request is writing to this upload",
+                       std::string(uuid));
+    }
+    state->busy = true;  // held until the session ends below
+    if (digest->algorithm == "sha256" && !state->broken && state->hashed == session->size) {
+      hex = state->hasher.FinalHex();
+    }
+  }
+  if (hex.empty()) {
+    // After a restart, a failed write or for sha512: hash the file once.
+    const auto computed =
+        crypto::HashFileHex(images_.blobs().UploadPath(uuid).string(), digest->hasher());
+    if (!computed) throw ImageError(Kind::kStorage, "cannot read the upload");
+    hex = *computed;
+  }
+  const auto size = static_cast<int64_t>(session->size);
+  auto lease = database_.Acquire();
+  storage::Tx tx(lease.db());
+  storage::ImageStore store(lease.db());
+  store.DeleteUpload(uuid);
+  if (hex != digest->hex) {
+    tx.Commit();
+    images_.blobs().RemoveUpload(uuid);
+    ForgetState(uuid);
+    throw ImageError(Kind::kDigestInvalid,
+                     "provided digest did not match uploaded content", digest->text);
+  }
+  try {
+    images_.blobs().CommitUpload(uuid, digest->text);
+  } catch (const std::exception& e) {
+    ForgetState(uuid);
+    throw ImageError(Kind::kStorage, e.what());
+  }
+  store.AddBlob(digest->text, size, now);
+  store.LinkBlob(repository_id, digest->text, now);
+  tx.Commit();
+  ForgetState(uuid);
+  return size;
+}
+
+void UploadService::Cancel(std::string_view uuid, int64_t repository_id) {
+  if (!Find(uuid, repository_id)) UnknownUpload(uuid);
+  auto lease = database_.Acquire();
+  storage::ImageStore(lease.db()).DeleteUpload(uuid);
+  images_.blobs().RemoveUpload(uuid);
+  ForgetState(uuid);
+}
+
+bool UploadService::Mount(int64_t to_repository_id, int64_t from_repository_id,
+                          const std::string& digest, double now) {
+  auto lease = database_.Acquire();
+  storage::ImageStore store(lease.db());
+  if (!store.RepositoryBlobSize(from_repository_id, digest)) return false;
+  store.LinkBlob(to_repository_id, digest, now);
+  return true;
+}
+
+size_t UploadService::ExpireStale(double now) {
+  // Under the lease: Start() and BlobStore::WriteBlob create their files
+  // under it too, so nothing appears half-made while we look.
+  auto lease = database_.Acquire();
+  storage::Tx tx(lease.db());
+  storage::ImageStore store(lease.db());
+  size_t expired = 0;
+  for (const auto& uuid : store.StaleUploads(now - kIdleExpirySeconds)) {
+    {
+      std::lock_guard lock(mutex_);
+      const auto it = states_.find(uuid);
+      if (it != states_.end() && it->second->busy) continue;  // still receiving
+    }
+    store.DeleteUpload(uuid);
+    images_.blobs().RemoveUpload(uuid);
+    ForgetState(uuid);
+    ++expired;
+  }
+  // Files without a session: leftovers of a crash between file and row.
+  for (const auto& uuid : images_.blobs().ListUploads()) {
+    if (!store.FindUpload(uuid)) images_.blobs().RemoveUpload(uuid);
+  }
+  tx.Commit();
+  return expired;
+}
+
+void UploadService::Clear() {
+  std::lock_guard lock(mutex_);
+  states_.clear();
+}
+
+}  // namespace berth::ecr

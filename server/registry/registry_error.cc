@@ -1,0 +1,114 @@
+#include "server/registry/registry_error.h"
+
+#include <array>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+namespace berth::registry {
+namespace {
+
+// Error codes and statuses (OCI distribution spec, plus distribution's and
+// ECR's extras).
+constexpr std::array<std::pair<std::string_view, unsigned>, 20> kStatuses = {{
+    {"BLOB_UNKNOWN", 404},
+    {"BLOB_UPLOAD_INVALID", 400},
+    {"BLOB_UPLOAD_UNKNOWN", 404},
+    {"DENIED", 403},
+    {"DIGEST_INVALID", 400},
+    {"MANIFEST_BLOB_UNKNOWN", 400},
+    {"MANIFEST_INVALID", 400},
+    {"MANIFEST_UNKNOWN", 404},
+    {"NAME_INVALID", 400},
+    {"NAME_UNKNOWN", 404},
+    {"PAGINATION_NUMBER_INVALID", 400},
+    {"RANGE_INVALID", 416},
+    {"SIZE_INVALID", 400},
+    {"TAG_INVALID", 400},
+    {"TOOMANYREQUESTS", 429},
+    {"UNAUTHORIZED", 401},
+    {"UNAVAILABLE", 503},
+    {"UNKNOWN", 500},
+    {"UNSUPPORTED", 405},
+    {"MANIFEST_TOO_LARGE", 413},
+}};
+
+}  // namespace
+
+unsigned StatusOf(std::string_view code) {
+  for (const auto& [name, status] : kStatuses) {
+    if (name == code) return status;
+  }
+  return 500;
+}
+
+http::Response ErrorResponse(const RegistryError& error) {
+  http::Response res;
+  res.status = StatusOf(error.code());
+  // MANIFEST_TOO_LARGE is Berth's name for the 413 case; on the wire it is
+  // MANIFEST_INVALID, as distribution sends it.
+  const std::string code = error.code() == "MANIFEST_TOO_LARGE" ? "MANIFEST_INVALID" : error.code();
+  nlohmann::json item = {{"code", code}, {"message", error.what()}};
+  if (!error.detail().empty()) item["detail"] = error.detail();
+  res.body = nlohmann::json{{"errors", nlohmann::json::array({item})}}.dump();
+  res.headers.Add("Content-Type", "application/json");
+  res.headers.Add("Docker-Distribution-API-Version", "registry/2.0");
+  return res;
+}
+
+RegistryError FromImageError(const ecr::ImageError& error) {
+  using Kind = ecr::ImageError::Kind;
+  const char* code = "UNKNOWN";
+  switch (error.kind()) {
+    case Kind::kRepositoryNotFound:
+      code = "NAME_UNKNOWN";
+      break;
+    case Kind::kNameInvalid:
+      code = "NAME_INVALID";
+      break;
+    case Kind::kManifestInvalid:
+    case Kind::kReferencedByIndex:
+      code = "MANIFEST_INVALID";
+      break;
+    case Kind::kManifestBlobUnknown:
+    case Kind::kManifestChildUnknown:
+      code = "MANIFEST_BLOB_UNKNOWN";
+      break;
+    case Kind::kManifestUnknown:
+      code = "MANIFEST_UNKNOWN";
+      break;
+    case Kind::kManifestTooLarge:
+      code = "MANIFEST_TOO_LARGE";
+      break;
+    case Kind::kDigestInvalid:
+      code = "DIGEST_INVALID";
+      break;
+    case Kind::kTagInvalid:
+    case Kind::kTagImmutable:
+    case Kind::kImageAlreadyExists:
+      code = "TAG_INVALID";
+      break;
+    case Kind::kBlobUnknown:
+      code = "BLOB_UNKNOWN";
+      break;
+    case Kind::kUploadUnknown:
+      code = "BLOB_UPLOAD_UNKNOWN";
+      break;
+    case Kind::kUploadBusy:
+    case Kind::kRangeInvalid:
+      code = "RANGE_INVALID";
+      break;
+    case Kind::kSizeInvalid:
+      code = "SIZE_INVALID";
+      break;
+    case Kind::kUnsupported:
+      code = "UNSUPPORTED";
+      break;
+    case Kind::kStorage:
+      code = "UNKNOWN";
+      break;
+  }
+  return RegistryError(code, error.what(), error.detail());
+}
+
+}  // namespace berth::registry

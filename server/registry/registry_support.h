@@ -1,0 +1,47 @@
+#pragma once
+
+// Pieces the registry's handler files share: reply builders with the
+// registry's standard headers, and the body sinks of upload requests.
+
+#include <memory>
+#include <string>
+
+#include "server/ecr/upload_service.h"
+#include "server/http/message.h"
+
+namespace berth::registry {
+
+// A reply carrying Docker-Distribution-API-Version, as every one must.
+http::Response Reply(unsigned status);
+// A JSON reply.
+http::Response JsonReply(unsigned status, std::string body);
+
+// Streams an upload body into its session file.
+class UploadSink final : public http::BodySink {
+ public:
+  UploadSink(std::unique_ptr<ecr::UploadService::Writer> writer, std::string uuid)
+      : writer_(std::move(writer)), uuid_(std::move(uuid)) {}
+  bool Write(std::string_view piece) override { return writer_->Write(piece); }
+  uint64_t size() const { return writer_ ? writer_->size() : 0; }
+  const std::string& uuid() const { return uuid_; }
+  // Ends the write so another request may continue the session at once.
+  void Release() { writer_.reset(); }
+
+ private:
+  std::unique_ptr<ecr::UploadService::Writer> writer_;
+  std::string uuid_;
+};
+
+// Stands in for a request refused when its header arrived: it takes no body
+// (the connection closes if one was sent) and carries the reply.
+class RefusalSink final : public http::BodySink {
+ public:
+  explicit RefusalSink(http::Response reply) : reply_(std::move(reply)) {}
+  bool Write(std::string_view /*piece*/) override { return false; }
+  const http::Response& reply() const { return reply_; }
+
+ private:
+  http::Response reply_;
+};
+
+}  // namespace berth::registry
