@@ -21,9 +21,16 @@
       not measured). "{port}" and "{dir}" in COMMAND are replaced by a free
       loopback port and the fresh directory. Prints one line per run and a
       final "FIRST_ANSWER median_ms=... min_ms=... max_ms=... runs=N".
+
+  perf-categories SCRIPT_TXT [--cpu-us N]
+      Reads `perf script` output (call-graph samples of Berth) and splits the
+      samples into exclusive categories along Berth's request path (SQLite
+      compile / execute / commit, JSON, HTTP, kernel socket work, ...); with
+      --cpu-us (CPU time per request) also prints each category in us.
 """
 
 import argparse
+import collections
 import http.client
 import json
 import os
@@ -199,6 +206,70 @@ def cmd_first_answer(args):
     return 0
 
 
+def _any(stack, *needles):
+    return any(n in frame for frame in stack for n in needles)
+
+
+# First match wins: a sample counts once, under the most specific category.
+PERF_CATEGORIES = [
+    (lambda s: _any(s, "Tx::Commit"), "SQLite COMMIT (WAL append)"),
+    (lambda s: _any(s, "Tx::Tx"), "SQLite BEGIN IMMEDIATE"),
+    (lambda s: _any(s, "sqlite3_prepare", "Stmt::Stmt"), "SQLite compile (sqlite3_prepare_v2)"),
+    (lambda s: _any(s, "sqlite3_finalize"), "SQLite finalize"),
+    (lambda s: _any(s, "sqlite3", "Stmt::"), "SQLite execute (step, bind, column, file locks)"),
+    (lambda s: _any(s, "crypto::Uuid"), "request id (crypto::Uuid)"),
+    (lambda s: _any(s, "NormaliseTaskDefinition"), "NormaliseTaskDefinition"),
+    (lambda s: _any(s, "ServedDocument"), "ServedDocument (re-parses the stored JSON)"),
+    (lambda s: _any(s, "model::ValidateInput", "PruneToShape"), "model validation + pruning"),
+    (lambda s: _any(s, "EcsApi::Invoke", "EcrApi::Invoke"),
+     "service handler, other (JSON DOM, ARNs, copies)"),
+    (lambda s: _any(s, "Dispatcher::") and _any(s, "dump", "serializer"), "response json::dump"),
+    (lambda s: _any(s, "Dispatcher::") and _any(s, "parser", "lexer"), "request json::parse"),
+    (lambda s: _any(s, "Dispatcher::"), "dispatcher, other"),
+    (lambda s: _any(s, "sendmsg", "writev", "sys_write"),
+     "socket send (kernel loopback TCP, incl. delivery to the client)"),
+    (lambda s: _any(s, "recvmsg", "readv", "sys_read"), "socket receive"),
+    (lambda s: _any(s, "epoll_wait"), "epoll_wait"),
+    (lambda s: _any(s, "futex"), "futex (thread hand-off, mutex)"),
+    (lambda s: _any(s, "Session", "beast::"), "HTTP: Beast parse/serialize, coroutine, asio"),
+    (lambda s: _any(s, "schedule", "finish_task_switch"), "kernel scheduling"),
+    (lambda s: _any(s, "tcp_", "ip_", "net_rx", "sock_"), "kernel TCP, other"),
+    (lambda s: _any(s, "boost::asio"), "asio scheduler"),
+    (lambda s: True, "other"),
+]
+
+
+def cmd_perf_categories(args):
+    stacks, current = [], []
+    with open(args.script, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if not line.strip():
+                if current:
+                    stacks.append(current)
+                    current = []
+            elif line[0] in " \t":
+                parts = line.strip().split(None, 1)
+                current.append(parts[1] if len(parts) > 1 else "")
+    if current:
+        stacks.append(current)
+    if not stacks:
+        print("no samples")
+        return 1
+    counts = collections.Counter()
+    for stack in stacks:
+        for matches, label in PERF_CATEGORIES:
+            if matches(stack):
+                counts[label] += 1
+                break
+    total = len(stacks)
+    print(f"{total} samples" + (f", {args.cpu_us:.0f} us CPU per request" if args.cpu_us else ""))
+    for label, count in counts.most_common():
+        share = count / total
+        us = f"{share * args.cpu_us:6.1f} us  " if args.cpu_us else ""
+        print(f"  {100 * share:5.1f}%  {us}{label}")
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -222,6 +293,10 @@ def main():
     p.add_argument("--timeout", type=float, default=30.0)
     p.add_argument("command", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_first_answer)
+    p = sub.add_parser("perf-categories")
+    p.add_argument("script")
+    p.add_argument("--cpu-us", type=float, default=0.0)
+    p.set_defaults(func=cmd_perf_categories)
     args = parser.parse_args()
     return args.func(args)
 

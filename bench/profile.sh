@@ -8,7 +8,8 @@
 # (cluster "bench", four revisions of family "bench-td"), runs wrk with
 # OPERATION (DescribeClusters by default) for BENCH_SECONDS (8) and records
 # Berth with `perf record -e cpu-clock --call-graph dwarf` for the middle of
-# the run. Prints the top shared objects and symbols (self time) and leaves
+# the run. Prints the top shared objects and symbols (self time), the samples
+# split by step of the request path (bench_util.py perf-categories), and leaves
 # perf.data in BENCH_PROFILE_DIR (default: a temporary dir that is removed).
 # Needs perf (Debian: linux-perf). Software clock sampling works in VMs
 # without hardware counters.
@@ -39,7 +40,7 @@ ecs "$URL" CreateCluster '{"clusterName":"bench"}' >/dev/null
 for _ in 1 2 3 4; do ecs "$URL" RegisterTaskDefinition "$FAMILY_BODY" >/dev/null; done
 ecs "$URL" "$OPERATION" "$BODY" >/dev/null
 
-run_wrk "$URL" "$OPERATION" "$BODY" "$LOAD_SECONDS" 8 >"$BENCH_TMP/wrk.out" &
+run_wrk "$URL" "$OPERATION" "$BODY" "$LOAD_SECONDS" 8 "$PID" >"$BENCH_TMP/wrk.out" &
 WRK_PID=$!
 BENCH_PIDS+=("$WRK_PID")
 sleep 1
@@ -51,8 +52,13 @@ echo "load: $(cat "$BENCH_TMP/wrk.out")"
 echo
 echo "== by shared object (self)"
 perf report -i "$OUT_DIR/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null |
-  grep '%' | head -15
+  grep '%' | head -15 || true  # head closes the pipe early
 echo
 echo "== by symbol (self)"
 perf report -i "$OUT_DIR/perf.data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null |
-  grep '%' | head -"${BENCH_PROFILE_TOP:-45}"
+  grep '%' | head -"${BENCH_PROFILE_TOP:-30}" | cut -c1-160 || true
+echo
+echo "== by step of the request path (exclusive; us from the run's CPU time per request)"
+perf script -i "$OUT_DIR/perf.data" 2>/dev/null >"$BENCH_TMP/perf.script"
+"$BENCH_PYTHON" "$BENCH_DIR/bench_util.py" perf-categories "$BENCH_TMP/perf.script" \
+  --cpu-us "$(field "$(cat "$BENCH_TMP/wrk.out")" cpu_us_per_req)"

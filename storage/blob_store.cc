@@ -34,8 +34,9 @@ void WriteAll(int fd, std::string_view data, const fs::path& path) {
   }
 }
 
-// Makes `path` durable, then moves it to `target` (creating the directory).
-// When `target` exists the source is removed instead.
+// Makes `path` durable, then moves it to `target` (creating the directory)
+// and syncs the directory. When `target` exists the source is removed
+// instead.
 void SyncAndMove(const fs::path& path, const fs::path& target) {
   {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -49,6 +50,10 @@ void SyncAndMove(const fs::path& path, const fs::path& target) {
     return;
   }
   if (::rename(path.c_str(), target.c_str()) != 0) Fail("cannot move into place", target);
+  // Make the rename itself durable before any database row names the blob:
+  // after a power cut a blob row may be lost, but never its file.
+  UniqueFd dir(::open(target.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir || ::fsync(dir.get()) != 0) Fail("cannot sync directory of", target);
 }
 
 }  // namespace

@@ -53,20 +53,31 @@ json ExclusionsJson(const std::vector<MutabilityFilter>& filters) {
 
 }  // namespace
 
-const std::array<aws::OperationRow<EcrApi>, 22> EcrApi::kOperations = {{
+const std::array<aws::OperationRow<EcrApi>, 35> EcrApi::kOperations = {{
+    {"BatchCheckLayerAvailability", &EcrApi::BatchCheckLayerAvailability},
+    {"BatchDeleteImage", &EcrApi::BatchDeleteImage},
+    {"BatchGetImage", &EcrApi::BatchGetImage},
+    {"CompleteLayerUpload", &EcrApi::CompleteLayerUpload},
     {"CreateRepository", &EcrApi::CreateRepository},
     {"DeleteLifecyclePolicy", &EcrApi::DeleteLifecyclePolicy},
     {"DeleteRegistryPolicy", &EcrApi::DeleteRegistryPolicy},
     {"DeleteRepository", &EcrApi::DeleteRepository},
     {"DeleteRepositoryPolicy", &EcrApi::DeleteRepositoryPolicy},
+    {"DescribeImageScanFindings", &EcrApi::DescribeImageScanFindings},
+    {"DescribeImages", &EcrApi::DescribeImages},
     {"DescribeRegistry", &EcrApi::DescribeRegistry},
     {"DescribeRepositories", &EcrApi::DescribeRepositories},
     {"GetAuthorizationToken", &EcrApi::GetAuthorizationToken},
+    {"GetDownloadUrlForLayer", &EcrApi::GetDownloadUrlForLayer},
     {"GetLifecyclePolicy", &EcrApi::GetLifecyclePolicy},
     {"GetRegistryPolicy", &EcrApi::GetRegistryPolicy},
     {"GetRegistryScanningConfiguration", &EcrApi::GetRegistryScanningConfiguration},
     {"GetRepositoryPolicy", &EcrApi::GetRepositoryPolicy},
+    {"InitiateLayerUpload", &EcrApi::InitiateLayerUpload},
+    {"ListImageReferrers", &EcrApi::ListImageReferrers},
+    {"ListImages", &EcrApi::ListImages},
     {"ListTagsForResource", &EcrApi::ListTagsForResource},
+    {"PutImage", &EcrApi::PutImage},
     {"PutImageScanningConfiguration", &EcrApi::PutImageScanningConfiguration},
     {"PutImageTagMutability", &EcrApi::PutImageTagMutability},
     {"PutLifecyclePolicy", &EcrApi::PutLifecyclePolicy},
@@ -74,8 +85,10 @@ const std::array<aws::OperationRow<EcrApi>, 22> EcrApi::kOperations = {{
     {"PutRegistryScanningConfiguration", &EcrApi::PutRegistryScanningConfiguration},
     {"PutReplicationConfiguration", &EcrApi::PutReplicationConfiguration},
     {"SetRepositoryPolicy", &EcrApi::SetRepositoryPolicy},
+    {"StartImageScan", &EcrApi::StartImageScan},
     {"TagResource", &EcrApi::TagResource},
     {"UntagResource", &EcrApi::UntagResource},
+    {"UploadLayerPart", &EcrApi::UploadLayerPart},
 }};
 
 const aws::ServiceModel& EcrApi::Model() const { return aws::model::EcrModel(); }

@@ -1,8 +1,11 @@
 #pragma once
 
 // The ECR JSON API: one member function per emulated operation, named after
-// it. Each reads its (model-validated) input, calls EcrService, and shapes the
+// it. Each reads its (model-validated) input, calls EcrService (or, for
+// images and layers, its ImageService and UploadService), and shapes the
 // reply as botocore's ECR model describes. AWS member names live here only.
+// Repository operations are in ecr_api.cc, image and layer operations in
+// ecr_image_api.cc.
 //
 // Thread-safety: as EcrService (any thread).
 
@@ -31,19 +34,30 @@ class EcrApi final : public aws::ServiceApi {
 
   using Json = nlohmann::json;
   using Context = aws::RequestContext;
+  Json BatchCheckLayerAvailability(const Json& in, const Context& context);
+  Json BatchDeleteImage(const Json& in, const Context& context);
+  Json BatchGetImage(const Json& in, const Context& context);
+  Json CompleteLayerUpload(const Json& in, const Context& context);
   Json CreateRepository(const Json& in, const Context& context);
   Json DeleteLifecyclePolicy(const Json& in, const Context& context);
   Json DeleteRegistryPolicy(const Json& in, const Context& context);
   Json DeleteRepository(const Json& in, const Context& context);
   Json DeleteRepositoryPolicy(const Json& in, const Context& context);
+  Json DescribeImageScanFindings(const Json& in, const Context& context);
+  Json DescribeImages(const Json& in, const Context& context);
   Json DescribeRegistry(const Json& in, const Context& context);
   Json DescribeRepositories(const Json& in, const Context& context);
   Json GetAuthorizationToken(const Json& in, const Context& context);
+  Json GetDownloadUrlForLayer(const Json& in, const Context& context);
   Json GetLifecyclePolicy(const Json& in, const Context& context);
   Json GetRegistryPolicy(const Json& in, const Context& context);
   Json GetRegistryScanningConfiguration(const Json& in, const Context& context);
   Json GetRepositoryPolicy(const Json& in, const Context& context);
+  Json InitiateLayerUpload(const Json& in, const Context& context);
+  Json ListImageReferrers(const Json& in, const Context& context);
+  Json ListImages(const Json& in, const Context& context);
   Json ListTagsForResource(const Json& in, const Context& context);
+  Json PutImage(const Json& in, const Context& context);
   Json PutImageScanningConfiguration(const Json& in, const Context& context);
   Json PutImageTagMutability(const Json& in, const Context& context);
   Json PutLifecyclePolicy(const Json& in, const Context& context);
@@ -51,11 +65,13 @@ class EcrApi final : public aws::ServiceApi {
   Json PutRegistryScanningConfiguration(const Json& in, const Context& context);
   Json PutReplicationConfiguration(const Json& in, const Context& context);
   Json SetRepositoryPolicy(const Json& in, const Context& context);
+  Json StartImageScan(const Json& in, const Context& context);
   Json TagResource(const Json& in, const Context& context);
   Json UntagResource(const Json& in, const Context& context);
+  Json UploadLayerPart(const Json& in, const Context& context);
 
  private:
-  static const std::array<aws::OperationRow<EcrApi>, 22> kOperations;
+  static const std::array<aws::OperationRow<EcrApi>, 35> kOperations;
   EcrService& service_;
 };
 

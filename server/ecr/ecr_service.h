@@ -72,6 +72,9 @@ class EcrService {
   EcrService(storage::Database& database, EcrOptions options, ImageService& images);
 
   const std::string& registry_host() const { return options_.registry_host; }
+  // The images of this registry (the ECR image and layer operations use it
+  // and, through it, the attached UploadService).
+  ImageService& images() { return images_; }
   // The issuer of registry passwords. Its secret is created on first use
   // (not at start-up, which stays write-free) and kept in the database.
   const TokenIssuer& tokens();

@@ -51,6 +51,69 @@ struct DeletedImage {
 // committed (while the caller still holds the lease).
 using DoomedBlobs = std::vector<std::string>;
 
+class UploadService;
+
+// An image as the ECR API names it: by digest, by tag, or by both (which must
+// then agree).
+struct ImageId {
+  std::optional<std::string> digest;
+  std::optional<std::string> tag;
+};
+
+// Why one image id of a batch call (BatchGetImage, BatchDeleteImage) was
+// refused; the API turns it into ECR's failure code and reason.
+enum class ImageIdFailure {
+  kMissingDigestAndTag,   // neither digest nor tag
+  kInvalidDigest,         // the digest is malformed
+  kInvalidTag,            // the tag breaks the registry rule
+  kNotFound,              // no such image (or tag) in the repository
+  kTagDigestMismatch,     // the tag names a different digest
+  kReferencedByIndex,     // an index in the repository still names the image
+  kMediaTypeNotAccepted,  // the stored manifest type is not among the accepted ones
+};
+
+struct RefusedImageId {
+  ImageId id;  // as requested
+  ImageIdFailure failure;
+};
+
+// BatchGetImage: the manifests found and the ids refused.
+struct FetchedImage {
+  ImageId id;  // the digest always, the tag when the request named one
+  ManifestContent manifest;
+};
+struct FetchedImages {
+  std::vector<FetchedImage> images;
+  std::vector<RefusedImageId> failures;
+};
+
+// BatchDeleteImage: what each accepted id removed, and the ids refused.
+struct DeletedImages {
+  std::vector<DeletedImage> deleted;
+  std::vector<RefusedImageId> failures;
+};
+
+// One page of a listing. `next` is the key to resume after (empty on the
+// last page); the API wraps it into an opaque token.
+template <class T>
+struct ImagePage {
+  std::vector<T> items;
+  std::string next;
+};
+
+// A blob as BatchCheckLayerAvailability sees it.
+struct LayerCheck {
+  std::string digest;
+  bool valid = false;           // a well-formed digest
+  std::optional<int64_t> size;  // set when the repository can serve it
+};
+
+// A blob the repository can serve, and whether an image there refers to it.
+struct LayerInfo {
+  int64_t size = 0;
+  bool referenced = false;
+};
+
 class ImageService {
  public:
   ImageService(storage::Database& database, storage::BlobStore& blobs)
@@ -121,10 +184,97 @@ class ImageService {
   // `before` (abandoned pushes). Returns how many were removed.
   size_t CollectOrphans(double before);
 
+  // --- The ECR JSON API's image operations. Each takes its own lease and
+  // throws ImageError kRepositoryNotFound for an unknown repository.
+
+  // PutImage: stores `bytes` as ECR does. `media_type` is
+  // imageManifestMediaType (empty when absent), `tag` and `digest` may be
+  // empty. Throws ImageError: kDigestInvalid only when `digest` is not the
+  // sha256 digest of `bytes`; kManifestInvalid for anything wrong with the
+  // manifest (message "Invalid JSON syntax" when it is not JSON, or names no
+  // media type and none was given); kTagInvalid, kManifestBlobUnknown,
+  // kManifestChildUnknown, kImageAlreadyExists, kTagImmutable, kStorage.
+  PutManifestResult PutImage(const storage::Partition& registry, const std::string& repository,
+                             std::string_view bytes, std::string_view media_type,
+                             const std::string& tag, const std::string& digest, double now);
+
+  // BatchGetImage: the manifest of each id (an empty `accepted` list accepts
+  // every type), recording a pull of each image served.
+  FetchedImages GetImages(const storage::Partition& registry, const std::string& repository,
+                          const std::vector<ImageId>& ids,
+                          const std::vector<std::string>& accepted, double now);
+
+  // BatchDeleteImage: DeleteImage for every id in one transaction, then
+  // removes the files of the blobs nothing refers to any more.
+  DeletedImages DeleteImages(const storage::Partition& registry, const std::string& repository,
+                             const std::vector<ImageId>& ids);
+
+  // ListImages: one id per (digest, tag) pair of tagged images and one
+  // digest-only id per untagged image, ordered by digest then tag.
+  // `tagged`: true only tagged images, false only untagged, nullopt all.
+  // `after` is a `next` of an earlier page (empty for the first).
+  ImagePage<ImageId> ListImageIds(const storage::Partition& registry,
+                                  const std::string& repository, std::optional<bool> tagged,
+                                  std::string_view after, size_t limit);
+  // DescribeImages without ids: images ordered by digest, with tags.
+  ImagePage<storage::ImageRecord> ListImageRecords(const storage::Partition& registry,
+                                                   const std::string& repository,
+                                                   std::optional<bool> tagged,
+                                                   std::string_view after, size_t limit);
+  // DescribeImages with ids: the image of each id, once per digest, in the
+  // order asked. Throws ImageError kManifestUnknown for the first id that
+  // names nothing, worded as ECR's ImageNotFoundException.
+  std::vector<storage::ImageRecord> DescribeImages(const storage::Partition& registry,
+                                                   const std::string& repository,
+                                                   const std::vector<ImageId>& ids);
+  // The image one id names (DescribeImageScanFindings); errors as
+  // DescribeImages.
+  storage::ImageRecord FindImage(const storage::Partition& registry,
+                                 const std::string& repository, const ImageId& id);
+  // StartImageScan: records a completed scan of the image `id` names and
+  // returns the image. Errors as DescribeImages.
+  storage::ImageRecord ScanImage(const storage::Partition& registry,
+                                 const std::string& repository, const ImageId& id, double now);
+
+  // ListImageReferrers: manifests whose subject is `subject_digest`, ordered
+  // by digest, keeping those whose artifact type (ArtifactType) is one of
+  // `artifact_types` when that list is not empty. Throws ImageError
+  // kDigestInvalid for a malformed subject digest.
+  ImagePage<storage::ImageRecord> ListReferrers(const storage::Partition& registry,
+                                                const std::string& repository,
+                                                std::string_view subject_digest,
+                                                const std::vector<std::string>& artifact_types,
+                                                std::string_view after, size_t limit);
+
+  // BatchCheckLayerAvailability: each digest checked against the
+  // repository's blobs, in the order given.
+  std::vector<LayerCheck> CheckLayers(const storage::Partition& registry,
+                                      const std::string& repository,
+                                      const std::vector<std::string>& digests);
+  // GetDownloadUrlForLayer: the blob, if the repository can serve it.
+  std::optional<LayerInfo> FindLayer(const storage::Partition& registry,
+                                     const std::string& repository, std::string_view digest);
+
+  // The upload service that registered itself (UploadService's constructor
+  // does), for the ECR layer API. Attach during wiring, before serving.
+  void AttachUploads(UploadService* uploads) { uploads_ = uploads; }
+  void DetachUploads(const UploadService* uploads) {
+    if (uploads_ == uploads) uploads_ = nullptr;
+  }
+  UploadService& uploads();
+
  private:
   storage::Database& database_;
   storage::BlobStore& blobs_;
+  UploadService* uploads_ = nullptr;
 };
+
+// The artifact type of a referrer as the OCI referrers API reports it: the
+// manifest's artifactType, else its config's media type.
+std::optional<std::string> ArtifactType(const storage::ImageRecord& image);
+// "{imageDigest:'D', imageTag:'T'}" with 'null' for what is absent, as ECR
+// names an image id in its messages.
+std::string DescribeImageId(const ImageId& id);
 
 // Registry tag rule: [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}.
 bool IsValidTag(std::string_view tag);

@@ -188,6 +188,80 @@ void UploadService::Cancel(std::string_view uuid, int64_t repository_id) {
   ForgetState(uuid);
 }
 
+uint64_t UploadService::AppendPart(std::string_view uuid, int64_t repository_id, uint64_t first,
+                                   uint64_t last, std::string_view data, double now) {
+  const auto session = Find(uuid, repository_id);
+  if (!session) UnknownUpload(uuid);
+  const auto refuse = [&](uint64_t received, const std::string& why) {
+    return LayerUploadError(LayerUploadError::Kind::kPartInvalid, why, received);
+  };
+  const auto check = [&](uint64_t received) {
+    if (first != received) {
+      throw refuse(received, "the part starts at byte " + std::to_string(first) + " but " +
+                                 std::to_string(received) + " bytes were received so far");
+    }
+    if (data.empty() || last < first || last - first + 1 != data.size()) {
+      throw refuse(received, "the part spans bytes " + std::to_string(first) + "-" +
+                                 std::to_string(last) + " but carries " +
+                                 std::to_string(data.size()) + " bytes");
+    }
+  };
+  check(session->size);
+  std::unique_ptr<Writer> writer;
+  try {
+    writer = OpenWriter(uuid, repository_id, now);
+  } catch (const ImageError& e) {
+    if (e.kind() != Kind::kUploadBusy) throw;
+    throw refuse(session->size, "another part of this upload is being written");
+  }
+  check(writer->size());  // another part may have landed since Find
+  if (!writer->Write(data)) throw ImageError(Kind::kStorage, "cannot write the upload");
+  {
+    std::lock_guard lock(mutex_);
+    const auto state = states_.find(uuid);
+    if (state != states_.end()) {
+      State& s = *state->second;
+      if (s.parts > 0 && s.last_part < kMinPartBytes) s.short_part = true;
+      ++s.parts;
+      s.last_part = data.size();
+    }
+  }
+  return writer->size();
+}
+
+int64_t UploadService::CompleteLayer(std::string_view uuid, int64_t repository_id,
+                                     const std::string& digest, double now) {
+  const auto session = Find(uuid, repository_id);
+  if (!session) UnknownUpload(uuid);
+  if (session->size == 0) {
+    throw LayerUploadError(LayerUploadError::Kind::kEmpty, "the upload received no data", 0);
+  }
+  if (!ParseDigest(digest)) {
+    throw ImageError(Kind::kDigestInvalid, "invalid digest: " + digest, digest);
+  }
+  bool exists = false;
+  {
+    auto lease = database_.Acquire();
+    exists = storage::ImageStore(lease.db()).RepositoryBlobSize(repository_id, digest).has_value();
+  }
+  bool short_part = false;
+  {
+    std::lock_guard lock(mutex_);
+    const auto state = states_.find(uuid);
+    short_part = state != states_.end() && state->second->short_part;
+  }
+  if (exists || short_part) {
+    Cancel(uuid, repository_id);
+    if (exists) {
+      throw LayerUploadError(LayerUploadError::Kind::kAlreadyExists,
+                             "the repository already has layer " + digest, session->size);
+    }
+    throw LayerUploadError(LayerUploadError::Kind::kPartTooSmall,
+                           "a part other than the last was smaller than 5 MiB", session->size);
+  }
+  return Complete(uuid, repository_id, digest, now);
+}
+
 bool UploadService::Mount(int64_t to_repository_id, int64_t from_repository_id,
                           const std::string& digest, double now) {
   auto lease = database_.Acquire();

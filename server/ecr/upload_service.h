@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -32,13 +33,48 @@ struct UploadSession {
   uint64_t size = 0;  // bytes received so far
 };
 
+// Why the ECR layer API (UploadLayerPart, CompleteLayerUpload) refuses a
+// part or a completion, by rules the registry protocol does not have. The API
+// names the matching AWS exception.
+class LayerUploadError : public std::runtime_error {
+ public:
+  enum class Kind {
+    kPartInvalid,    // the part does not continue the upload, or its range does not fit it
+    kEmpty,          // completing an upload that received nothing
+    kAlreadyExists,  // the repository already has the layer
+    kPartTooSmall,   // a part other than the last was under kMinPartBytes
+  };
+
+  LayerUploadError(Kind kind, const std::string& message, uint64_t received)
+      : std::runtime_error(message), kind_(kind), received_(received) {}
+
+  Kind kind() const noexcept { return kind_; }
+  // Bytes the upload had received when the request was refused.
+  uint64_t received() const noexcept { return received_; }
+
+ private:
+  Kind kind_;
+  uint64_t received_;
+};
+
 class UploadService {
  public:
   // Idle sessions older than this are removed by ExpireStale.
   static constexpr double kIdleExpirySeconds = 60 * 60;
+  // The part size InitiateLayerUpload asks for, and the least every part but
+  // the last must have (ECR's layers live in S3 multipart uploads).
+  static constexpr uint64_t kPartBytes = 10 * 1024 * 1024;
+  static constexpr uint64_t kMinPartBytes = 5 * 1024 * 1024;
 
+  // Registers itself with `images` (ImageService::uploads) for the ECR layer
+  // API; `images` must outlive it.
   UploadService(storage::Database& database, ImageService& images)
-      : database_(database), images_(images) {}
+      : database_(database), images_(images) {
+    images_.AttachUploads(this);
+  }
+  UploadService(const UploadService&) = delete;
+  UploadService& operator=(const UploadService&) = delete;
+  ~UploadService() { images_.DetachUploads(this); }
 
   UploadSession Start(int64_t repository_id, double now);
   // The session, if it exists and belongs to the repository.
@@ -63,6 +99,27 @@ class UploadService {
   // Ends a session, discarding what it received. Throws kUploadUnknown.
   void Cancel(std::string_view uuid, int64_t repository_id);
 
+  // UploadLayerPart: appends `data`, which the caller says spans the
+  // inclusive offsets [first, last] of the layer, through the same writer
+  // and running hash as registry chunks. Returns the bytes received so far.
+  // Throws ImageError kUploadUnknown or kStorage; LayerUploadError
+  // kPartInvalid when `first` is not the number of bytes received so far,
+  // `data` is empty or `last` does not end it (another writer busy on the
+  // session counts as that too). A refused part changes nothing.
+  uint64_t AppendPart(std::string_view uuid, int64_t repository_id, uint64_t first, uint64_t last,
+                      std::string_view data, double now);
+  // CompleteLayerUpload: Complete with ECR's extra rules, checked in this
+  // order: ImageError kUploadUnknown; LayerUploadError kEmpty (the session
+  // stays open); ImageError kDigestInvalid for a malformed digest (the
+  // session stays open); LayerUploadError kAlreadyExists when the repository
+  // has the layer, and kPartTooSmall when a part before the last was under
+  // kMinPartBytes (both end the session); then Complete's own errors
+  // (kDigestInvalid when the content does not match). Part sizes are known
+  // only to the process that received them: after a restart the part-size
+  // rule is not enforced for earlier parts.
+  int64_t CompleteLayer(std::string_view uuid, int64_t repository_id, const std::string& digest,
+                        double now);
+
   // Makes a blob the `from` repository may serve available in `to` (a
   // cross-repository mount). False when `from` cannot serve it.
   bool Mount(int64_t to_repository_id, int64_t from_repository_id, const std::string& digest,
@@ -81,6 +138,10 @@ class UploadService {
     uint64_t hashed = 0;   // bytes fed to `hasher`
     bool busy = false;     // a writer is open
     bool broken = false;   // hasher no longer matches the file
+    // ECR layer parts seen by this process (AppendPart).
+    uint64_t parts = 0;
+    uint64_t last_part = 0;    // size of the latest part
+    bool short_part = false;   // a part before the latest was under kMinPartBytes
   };
   class FileWriter;
 

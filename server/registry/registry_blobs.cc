@@ -88,13 +88,20 @@ http::Response BlobCreated(const std::string& name, const std::string& digest) {
   return res;
 }
 
+// A plan that refuses the request with `reply`. The limit lets any body
+// reach the sink, which refuses its first piece; a smaller limit would make
+// the session answer 413 instead of the refusal.
+http::BodyPlan Refuse(http::Response reply) {
+  return {UINT64_MAX, std::make_shared<RefusalSink>(std::move(reply))};
+}
+
 std::string RequireDigest(const std::optional<std::string>& digest) {
   if (!digest || digest->empty()) throw RegistryError("DIGEST_INVALID", "digest missing");
+  // Malformed or of another algorithm: a client error (400), never UNSUPPORTED,
+  // whose 405 would say the method is not allowed.
   if (!ecr::ParseDigest(*digest)) {
-    if (ecr::LooksLikeDigest(*digest)) {
-      throw RegistryError("UNSUPPORTED", "Berth stores sha256 and sha512 digests only", *digest);
-    }
-    throw RegistryError("DIGEST_INVALID", "invalid digest", *digest);
+    throw RegistryError("DIGEST_INVALID",
+                        "invalid digest; Berth stores sha256 and sha512 digests only", *digest);
   }
   return *digest;
 }
@@ -179,7 +186,7 @@ http::BodyPlan Registry::PlanUpload(const http::Request& head, const Route& rout
         if (!consistent) {
           // Out of order or inconsistent: the session stays usable.
           http::Response res = UploadReply(416, route.name, uuid, session->size);
-          return {0, std::make_shared<RefusalSink>(std::move(res))};
+          return Refuse(std::move(res));
         }
       }
     }
@@ -188,9 +195,9 @@ http::BodyPlan Registry::PlanUpload(const http::Request& head, const Route& rout
   } catch (const RegistryError& error) {
     http::Response res = ErrorResponse(error);
     if (res.status == 401) res.headers.Set("WWW-Authenticate", "Basic realm=\"https://" + std::string(head.headers.Get("Host").value_or("localhost")) + "/\",service=\"ecr.amazonaws.com\"");
-    return {0, std::make_shared<RefusalSink>(std::move(res))};
+    return Refuse(std::move(res));
   } catch (const ecr::ImageError& error) {
-    return {0, std::make_shared<RefusalSink>(ErrorResponse(FromImageError(error)))};
+    return Refuse(ErrorResponse(FromImageError(error)));
   }
 }
 

@@ -15,27 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-struct HttpReply {
-  int status = 0;
-  std::string body;
-  std::string headers;
-};
-
-// One request with curl; `extra` are additional curl arguments.
-HttpReply Curl(const std::string& url, const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> argv = {"curl", "-sS", "-D", "/dev/stderr", "-o", "-", "-w",
-                                   "\n%{http_code}", "--max-time", "30"};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  argv.push_back(url);
-  const CommandResult r = RunCommand(argv);
-  HttpReply reply;
-  const auto last = r.out.rfind('\n');
-  reply.body = r.out.substr(0, last);
-  reply.status = std::atoi(r.out.substr(last + 1).c_str());
-  reply.headers = r.err;
-  return reply;
-}
-
 HttpReply AwsCall(const BerthServer& server, const std::string& target, const std::string& body,
                   const std::string& content_type = "application/x-amz-json-1.1") {
   return Curl(server.endpoint() + "/",
@@ -176,6 +155,37 @@ TEST(ServerTest, KeepAliveServesManyRequestsOnOneConnection) {
     ++pos;
   }
   EXPECT_EQ(connects, 1u) << r.out;
+}
+
+TEST(ServerTest, RegistryUploadRefusalsKeepTheirStatus) {
+  // A PATCH refused when its header arrives (chunk out of order, unknown
+  // session) is answered with its own status, not as a body too large.
+  BerthServer server;
+  ASSERT_EQ(AwsCall(server, "AmazonEC2ContainerRegistry_V20150921.CreateRepository",
+                    R"({"repositoryName":"app"})").status, 200);
+  const HttpReply started = Curl(server.endpoint() + "/v2/app/blobs/uploads/", {"-X", "POST"});
+  ASSERT_EQ(started.status, 202);
+  const std::string upload = server.endpoint() + started.Header("Location");
+  const auto patch = [&](const std::string& url, const std::string& range, const std::string& data) {
+    return Curl(url, {"-X", "PATCH", "-H", "Content-Range: " + range, "-H",
+                      "Content-Type: application/octet-stream", "--data-binary", data});
+  };
+  EXPECT_EQ(patch(upload, "0-4", "aaaaa").status, 202);
+  const HttpReply gap = patch(upload, "10-14", "ccccc");
+  EXPECT_EQ(gap.status, 416) << gap.body;
+  EXPECT_EQ(gap.Header("Range"), "0-4");
+  const HttpReply unknown =
+      patch(server.endpoint() + "/v2/app/blobs/uploads/00000000-0000-4000-8000-000000000000",
+            "0-4", "aaaaa");
+  EXPECT_EQ(unknown.status, 404) << unknown.body;
+  EXPECT_EQ(json::parse(unknown.body)["errors"][0]["code"], "BLOB_UPLOAD_UNKNOWN");
+  // The session goes on where it was.
+  EXPECT_EQ(patch(upload, "5-9", "bbbbb").status, 202);
+  // sha256("aaaaabbbbb")
+  const HttpReply done = Curl(
+      upload + "?digest=sha256:ed74b5c9ceaa577420d8ec549a9e55c9480ea02f6718c4095687f67e4ab220d4",
+      {"-X", "PUT"});
+  EXPECT_EQ(done.status, 201) << done.body;
 }
 
 TEST(ServerTest, AccessKeyOfTwelveDigitsSelectsTheAccount) {

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <cctype>
 #include <chrono>
 #include <fstream>
 #include <random>
@@ -22,6 +23,40 @@ std::string ReadFile(const std::string& path) {
 }
 
 }  // namespace
+
+std::string HttpReply::Header(const std::string& name) const {
+  std::string value;
+  std::stringstream in(headers);
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto colon = line.find(':');
+    if (colon == std::string::npos || colon != name.size()) continue;
+    bool same = true;
+    for (size_t i = 0; i < colon; ++i) {
+      same = same && std::tolower(static_cast<unsigned char>(line[i])) ==
+                         std::tolower(static_cast<unsigned char>(name[i]));
+    }
+    if (!same) continue;
+    value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ')) value.erase(0, 1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == ' ')) value.pop_back();
+  }
+  return value;
+}
+
+HttpReply Curl(const std::string& url, const std::vector<std::string>& extra) {
+  std::vector<std::string> argv = {"curl", "-sS", "-D", "/dev/stderr", "-o", "-", "-w",
+                                   "\n%{http_code}", "--max-time", "120"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  argv.push_back(url);
+  const CommandResult r = RunCommand(argv, {}, "", 130);
+  HttpReply reply;
+  const auto last = r.out.rfind('\n');
+  reply.body = last == std::string::npos ? "" : r.out.substr(0, last);
+  reply.status = std::atoi(r.out.substr(last == std::string::npos ? 0 : last + 1).c_str());
+  reply.headers = r.err;
+  return reply;
+}
 
 std::string BerthBinary() { return BERTH_BINARY; }
 std::string SourceDir() { return BERTH_SOURCE_DIR; }

@@ -71,6 +71,18 @@ AwsResult RunAws(const std::string& cli, const std::string& endpoint,
                  const std::vector<std::string>& args,
                  const std::map<std::string, std::string>& env = {});
 
+// One HTTP exchange made with curl: the status, the body and the response
+// header block (every block when redirects or 100 Continue came first).
+struct HttpReply {
+  int status = 0;
+  std::string body;
+  std::string headers;
+  // The value of the last `name` header (case-insensitive), empty if none.
+  std::string Header(const std::string& name) const;
+};
+// One request with curl; `extra` are additional curl arguments.
+HttpReply Curl(const std::string& url, const std::vector<std::string>& extra = {});
+
 // The berth binary under test (set by CMake).
 std::string BerthBinary();
 // The source tree root (set by CMake).

@@ -1,0 +1,109 @@
+#pragma once
+
+// Plain values that cross the DockerApi seam. nlohmann/json stays inside the
+// client; callers see these structs.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace berth::docker {
+
+// Labels Berth puts on everything it creates, so that actual state can be
+// rebuilt from Docker after a restart (and cleaned up by label).
+inline constexpr const char* kManagedLabel = "berth.managed";      // "1"
+inline constexpr const char* kTaskArnLabel = "com.amazonaws.ecs.task-arn";
+inline constexpr const char* kContainerNameLabel = "com.amazonaws.ecs.container-name";
+inline constexpr const char* kClusterLabel = "com.amazonaws.ecs.cluster";
+inline constexpr const char* kFamilyLabel = "com.amazonaws.ecs.task-definition-family";
+inline constexpr const char* kRevisionLabel = "com.amazonaws.ecs.task-definition-version";
+inline constexpr const char* kRoleLabel = "berth.role";            // "pause" or "app"
+
+// A published port.
+struct PortBinding {
+  int container_port = 0;
+  std::string protocol = "tcp";
+  std::string host_ip = "127.0.0.1";
+  int host_port = 0;  // 0: let Docker pick
+};
+
+struct Ulimit {
+  std::string name;
+  int64_t soft = 0;
+  int64_t hard = 0;
+};
+
+struct HealthCheck {
+  std::vector<std::string> test;  // ["CMD-SHELL", "..."] or ["CMD", ...]
+  int64_t interval_ns = 0;
+  int64_t timeout_ns = 0;
+  int64_t start_period_ns = 0;
+  int retries = 0;
+};
+
+// Everything Berth sets when creating a container.
+struct ContainerSpec {
+  std::string name;
+  std::string image;
+  std::optional<std::vector<std::string>> entrypoint;
+  std::optional<std::vector<std::string>> command;
+  std::vector<std::string> env;  // "K=V"
+  std::string working_dir;
+  std::string user;
+  std::string hostname;
+  std::map<std::string, std::string> labels;
+  std::vector<PortBinding> ports;
+  std::string network_mode;  // "bridge", "host", "none", "container:<id>", or a network name
+  std::optional<std::string> network_ip;  // fixed address on `network_mode`
+  int64_t memory_bytes = 0;
+  int64_t memory_reservation_bytes = 0;
+  int64_t cpu_shares = 0;
+  int64_t nano_cpus = 0;
+  std::vector<Ulimit> ulimits;
+  std::optional<HealthCheck> health_check;
+  std::optional<int> stop_timeout_seconds;
+  std::vector<std::string> binds;        // "src:dst[:ro]"
+  std::vector<std::string> extra_hosts;  // "host:ip"
+  std::vector<std::string> dns;
+  std::vector<std::string> dns_search;
+  std::vector<std::string> cap_add;
+  std::vector<std::string> cap_drop;
+  bool readonly_rootfs = false;
+  bool privileged = false;
+  bool init = false;
+  bool tty = false;
+  bool open_stdin = false;
+  int64_t shm_size_bytes = 0;
+  std::map<std::string, std::string> sysctls;
+  std::map<std::string, std::string> tmpfs;  // path -> options
+};
+
+// What inspecting a container tells Berth.
+struct ContainerState {
+  std::string id;
+  std::string name;
+  std::string status;  // created, running, exited, ...
+  bool running = false;
+  bool oom_killed = false;
+  int exit_code = 0;
+  std::string error;
+  std::string started_at;   // RFC 3339, "0001-01-01T00:00:00Z" when never
+  std::string finished_at;
+  std::string health;       // "", "starting", "healthy", "unhealthy"
+  std::string image_id;
+  std::map<std::string, std::string> labels;
+  std::vector<PortBinding> ports;  // as bound (host ports filled in)
+  std::string ip_address;          // on its first network
+};
+
+// A container found by listing.
+struct ContainerSummary {
+  std::string id;
+  std::string name;
+  std::string state;  // created, running, exited
+  std::map<std::string, std::string> labels;
+};
+
+}  // namespace berth::docker
