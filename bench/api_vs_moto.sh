@@ -138,7 +138,7 @@ for scenario in "${SCENARIOS[@]}"; do
     "${r}x" ">= ${TARGET_RATIO}x" "$verdict"
 done
 echo "(ratio = Berth/moto requests per second, the target's measure; CPU = server CPU time per"
-echo " request, user+system, all threads; its ratio is moto/Berth and is steadier on a busy machine."
+echo " request, user+system, all threads, its ratio moto/Berth: independent of how much CPU each got."
 echo " non-2xx = Berth/moto answers that were not 2xx: any, or a socket error, makes a scenario"
 echo " INVALID, its figures measuring an error path)"
 exit "$status"

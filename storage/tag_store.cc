@@ -18,6 +18,7 @@ size_t TagStore::Count(std::string_view arn) {
 }
 
 void TagStore::Put(std::string_view arn, const std::vector<Tag>& tags) {
+  if (tags.empty()) return;
   Stmt stmt(db_, R"sql(
     INSERT INTO resource_tags (resource_arn, tag_key, tag_value, position)
     VALUES (?1, ?2, ?3,

@@ -61,4 +61,51 @@ inline AwsError ValidationException(const std::string& message) {
   return AwsError("ValidationException", message);
 }
 
+// Images and layers.
+inline AwsError ImageNotFoundException(const std::string& message) {
+  return AwsError("ImageNotFoundException", message);
+}
+inline AwsError ImageAlreadyExistsException(const std::string& message) {
+  return AwsError("ImageAlreadyExistsException", message);
+}
+inline AwsError ImageTagAlreadyExistsException(const std::string& message) {
+  return AwsError("ImageTagAlreadyExistsException", message);
+}
+inline AwsError ImageDigestDoesNotMatchException(const std::string& message) {
+  return AwsError("ImageDigestDoesNotMatchException", message);
+}
+inline AwsError LayersNotFoundException(const std::string& message) {
+  return AwsError("LayersNotFoundException", message);
+}
+inline AwsError ReferencedImagesNotFoundException(const std::string& message) {
+  return AwsError("ReferencedImagesNotFoundException", message);
+}
+inline AwsError LayerInaccessibleException(const std::string& message) {
+  return AwsError("LayerInaccessibleException", message);
+}
+inline AwsError UploadNotFoundException(const std::string& message) {
+  return AwsError("UploadNotFoundException", message);
+}
+inline AwsError InvalidLayerPartException(const std::string& message) {
+  return AwsError("InvalidLayerPartException", message);
+}
+inline AwsError InvalidLayerException(const std::string& message) {
+  return AwsError("InvalidLayerException", message);
+}
+inline AwsError EmptyUploadException(const std::string& message) {
+  return AwsError("EmptyUploadException", message);
+}
+inline AwsError LayerAlreadyExistsException(const std::string& message) {
+  return AwsError("LayerAlreadyExistsException", message);
+}
+inline AwsError LayerPartTooSmallException(const std::string& message) {
+  return AwsError("LayerPartTooSmallException", message);
+}
+inline AwsError ScanNotFoundException(const std::string& message) {
+  return AwsError("ScanNotFoundException", message);
+}
+inline AwsError ServerException(const std::string& message) {
+  return AwsError("ServerException", message, 500);
+}
+
 }  // namespace berth::ecr

@@ -43,54 +43,6 @@ constexpr std::string_view kImageListing = "ecr.images";
 constexpr std::string_view kImageDetailListing = "ecr.image-details";
 constexpr std::string_view kReferrerListing = "ecr.referrers";
 
-// --- ECR's exceptions for images and layers, named after their __type.
-
-AwsError ImageNotFoundException(const std::string& message) {
-  return AwsError("ImageNotFoundException", message);
-}
-AwsError ImageAlreadyExistsException(const std::string& message) {
-  return AwsError("ImageAlreadyExistsException", message);
-}
-AwsError ImageTagAlreadyExistsException(const std::string& message) {
-  return AwsError("ImageTagAlreadyExistsException", message);
-}
-AwsError ImageDigestDoesNotMatchException(const std::string& message) {
-  return AwsError("ImageDigestDoesNotMatchException", message);
-}
-AwsError LayersNotFoundException(const std::string& message) {
-  return AwsError("LayersNotFoundException", message);
-}
-AwsError ReferencedImagesNotFoundException(const std::string& message) {
-  return AwsError("ReferencedImagesNotFoundException", message);
-}
-AwsError LayerInaccessibleException(const std::string& message) {
-  return AwsError("LayerInaccessibleException", message);
-}
-AwsError UploadNotFoundException(const std::string& message) {
-  return AwsError("UploadNotFoundException", message);
-}
-AwsError InvalidLayerPartException(const std::string& message) {
-  return AwsError("InvalidLayerPartException", message);
-}
-AwsError InvalidLayerException(const std::string& message) {
-  return AwsError("InvalidLayerException", message);
-}
-AwsError EmptyUploadException(const std::string& message) {
-  return AwsError("EmptyUploadException", message);
-}
-AwsError LayerAlreadyExistsException(const std::string& message) {
-  return AwsError("LayerAlreadyExistsException", message);
-}
-AwsError LayerPartTooSmallException(const std::string& message) {
-  return AwsError("LayerPartTooSmallException", message);
-}
-AwsError ScanNotFoundException(const std::string& message) {
-  return AwsError("ScanNotFoundException", message);
-}
-AwsError ServerException(const std::string& message) {
-  return AwsError("ServerException", message, 500);
-}
-
 // " in the repository with name 'R' in the registry with id 'A'"
 std::string Where(const std::string& repository, const Partition& registry) {
   return " in the repository with name '" + repository + "' in the registry with id '" +

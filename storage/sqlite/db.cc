@@ -42,6 +42,9 @@ Db Db::Open(const std::string& path) {
     db.Execute("PRAGMA synchronous=NORMAL");
   }
   db.Execute("PRAGMA foreign_keys=ON");
+  // A small page cache: Berth's working set is tiny, and SQLite's default
+  // 2 MB would be most of the process's memory.
+  db.Execute("PRAGMA cache_size=-256");
   return db;
 }
 
@@ -81,37 +84,69 @@ void Db::SetUserVersion(int64_t version) {
   Execute("PRAGMA user_version=" + std::to_string(version));
 }
 
-void Stmt::Finalizer::operator()(sqlite3_stmt* stmt) const noexcept { sqlite3_finalize(stmt); }
+Db::StatementCache::~StatementCache() {
+  for (auto& [sql, statements] : idle) {
+    for (sqlite3_stmt* stmt : statements) sqlite3_finalize(stmt);
+  }
+}
 
-Stmt::Stmt(Db& db, std::string_view sql) : db_(db.handle()) {
+sqlite3_stmt* Db::Borrow(std::string_view sql, Slot*& slot) {
+  slot = &cache_->idle.try_emplace(std::string(sql)).first->second;
+  if (!slot->empty()) {
+    sqlite3_stmt* stmt = slot->back();
+    slot->pop_back();
+    return stmt;
+  }
   sqlite3_stmt* raw = nullptr;
-  const int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
-  stmt_.reset(raw);
-  if (rc != SQLITE_OK) throw StorageError(rc, Message(db_, rc), sql);
+  const int rc = sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()),
+                                    SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(raw);
+    throw StorageError(rc, Message(db_.get(), rc), sql);
+  }
+  return raw;
+}
+
+void Db::Return(sqlite3_stmt* stmt, Slot* slot) noexcept {
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  try {
+    slot->push_back(stmt);
+  } catch (...) {  // out of memory: just drop it
+    sqlite3_finalize(stmt);
+  }
+}
+
+Stmt::Stmt(Db& db, std::string_view sql) : db_(&db), stmt_(db.Borrow(sql, slot_)) {}
+
+Stmt::~Stmt() {
+  if (stmt_ != nullptr) Db::Return(stmt_, slot_);
 }
 
 void Stmt::Check(int rc) const {
-  if (rc != SQLITE_OK) throw StorageError(rc, Message(db_, rc), sqlite3_sql(stmt_.get()));
+  if (rc != SQLITE_OK) {
+    throw StorageError(rc, Message(db_->handle(), rc), sqlite3_sql(stmt_));
+  }
 }
 
 Stmt& Stmt::Bind(int index, int64_t value) {
-  Check(sqlite3_bind_int64(stmt_.get(), index, value));
+  Check(sqlite3_bind_int64(stmt_, index, value));
   return *this;
 }
 
 Stmt& Stmt::Bind(int index, double value) {
-  Check(sqlite3_bind_double(stmt_.get(), index, value));
+  Check(sqlite3_bind_double(stmt_, index, value));
   return *this;
 }
 
 Stmt& Stmt::Bind(int index, std::string_view value) {
-  Check(sqlite3_bind_text64(stmt_.get(), index, value.data(), value.size(), SQLITE_TRANSIENT,
+  Check(sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT,
                             SQLITE_UTF8));
   return *this;
 }
 
 Stmt& Stmt::Bind(int index, std::nullopt_t) {
-  Check(sqlite3_bind_null(stmt_.get(), index));
+  Check(sqlite3_bind_null(stmt_, index));
   return *this;
 }
 
@@ -128,10 +163,10 @@ Stmt& Stmt::Bind(int index, const std::optional<double>& value) {
 }
 
 bool Stmt::Step() {
-  const int rc = sqlite3_step(stmt_.get());
+  const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  throw StorageError(rc, Message(db_, rc), sqlite3_sql(stmt_.get()));
+  throw StorageError(rc, Message(db_->handle(), rc), sqlite3_sql(stmt_));
 }
 
 void Stmt::Run() {
@@ -140,22 +175,22 @@ void Stmt::Run() {
 }
 
 void Stmt::Reset() {
-  sqlite3_reset(stmt_.get());
-  sqlite3_clear_bindings(stmt_.get());
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
 }
 
 bool Stmt::IsNull(int column) const {
-  return sqlite3_column_type(stmt_.get(), column) == SQLITE_NULL;
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
 
-int64_t Stmt::ColumnInt(int column) const { return sqlite3_column_int64(stmt_.get(), column); }
+int64_t Stmt::ColumnInt(int column) const { return sqlite3_column_int64(stmt_, column); }
 
-double Stmt::ColumnDouble(int column) const { return sqlite3_column_double(stmt_.get(), column); }
+double Stmt::ColumnDouble(int column) const { return sqlite3_column_double(stmt_, column); }
 
 std::string Stmt::ColumnText(int column) const {
-  const auto* text = sqlite3_column_text(stmt_.get(), column);
+  const auto* text = sqlite3_column_text(stmt_, column);
   if (text == nullptr) return {};
-  const auto size = static_cast<size_t>(sqlite3_column_bytes(stmt_.get(), column));
+  const auto size = static_cast<size_t>(sqlite3_column_bytes(stmt_, column));
   return std::string(reinterpret_cast<const char*>(text), size);
 }
 
@@ -169,18 +204,18 @@ std::optional<int64_t> Stmt::ColumnOptionalInt(int column) const {
   return ColumnInt(column);
 }
 
-Tx::Tx(Db& db) : db_(db) { db_.Execute("BEGIN IMMEDIATE"); }
+Tx::Tx(Db& db) : db_(db) { Stmt(db_, "BEGIN IMMEDIATE").Run(); }
 
 Tx::~Tx() {
   if (done_) return;
   try {
-    db_.Execute("ROLLBACK");
+    Stmt(db_, "ROLLBACK").Run();
   } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor must not throw
   }
 }
 
 void Tx::Commit() {
-  db_.Execute("COMMIT");
+  Stmt(db_, "COMMIT").Run();
   done_ = true;
 }
 

@@ -10,6 +10,10 @@
 //   stmt.Bind(1, account);
 //   while (stmt.Step()) names.push_back(stmt.ColumnText(0));
 //
+// Statements are compiled once per connection and kept: a Stmt borrows the
+// compiled statement for its SQL text and gives it back (reset) when it goes
+// away, so the common queries cost no parsing after their first use.
+//
 // Thread-safety: a Db, and the statements made from it, belong to one thread
 // at a time; callers that share a connection serialise access themselves.
 // Every failing call throws StorageError carrying SQLite's message and the SQL.
@@ -17,6 +21,8 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <unordered_map>
+#include <vector>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -67,11 +73,29 @@ class Db {
   sqlite3* handle() const { return db_.get(); }
 
  private:
+  friend class Stmt;
   struct Closer {
     void operator()(sqlite3* db) const noexcept;
   };
-  explicit Db(sqlite3* db) : db_(db) {}
+  // Compiled statements not in use, by SQL text (finalized before closing).
+  struct StatementCache {
+    StatementCache() = default;
+    StatementCache(const StatementCache&) = delete;
+    StatementCache& operator=(const StatementCache&) = delete;
+    ~StatementCache();
+    // Nodes of an unordered_map never move, so a Stmt may keep a pointer to
+    // the slot its statement came from.
+    std::unordered_map<std::string, std::vector<sqlite3_stmt*>> idle;
+  };
+  using Slot = std::vector<sqlite3_stmt*>;
+  explicit Db(sqlite3* db) : db_(db), cache_(std::make_unique<StatementCache>()) {}
+  // A compiled statement for `sql` and the slot to give it back to.
+  sqlite3_stmt* Borrow(std::string_view sql, Slot*& slot);
+  static void Return(sqlite3_stmt* stmt, Slot* slot) noexcept;
+
+  // Declared first so the cache (destroyed first) finalizes before close.
   std::unique_ptr<sqlite3, Closer> db_;
+  std::unique_ptr<StatementCache> cache_;
 };
 
 // One prepared statement. Bind parameters are 1-based (?1, ?2, ...), columns
@@ -79,11 +103,14 @@ class Db {
 class Stmt {
  public:
   Stmt(Db& db, std::string_view sql);
-  Stmt(Stmt&&) noexcept = default;
-  Stmt& operator=(Stmt&&) noexcept = default;
+  Stmt(Stmt&& other) noexcept : db_(other.db_), slot_(other.slot_), stmt_(other.stmt_) {
+    other.stmt_ = nullptr;
+  }
+  Stmt& operator=(Stmt&&) = delete;
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
-  ~Stmt() = default;
+  // Resets the statement and gives it back to the connection's cache.
+  ~Stmt();
 
   Stmt& Bind(int index, int64_t value);
   Stmt& Bind(int index, int value) = delete;  // pick a width explicitly
@@ -113,12 +140,10 @@ class Stmt {
   bool ColumnBool(int column) const { return ColumnInt(column) != 0; }
 
  private:
-  struct Finalizer {
-    void operator()(sqlite3_stmt* stmt) const noexcept;
-  };
   void Check(int rc) const;
-  sqlite3* db_;
-  std::unique_ptr<sqlite3_stmt, Finalizer> stmt_;
+  Db* db_;
+  Db::Slot* slot_ = nullptr;
+  sqlite3_stmt* stmt_;
 };
 
 // A write transaction (BEGIN IMMEDIATE). Rolls back in its destructor unless

@@ -1,0 +1,388 @@
+#include "docker_backend/curl_docker_client.h"
+
+#include <curl/curl.h>
+
+#include <sstream>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace berth::docker {
+namespace {
+
+using nlohmann::json;
+
+size_t Collect(char* data, size_t size, size_t count, void* user) {
+  try {
+    static_cast<std::string*>(user)->append(data, size * count);
+    return size * count;
+  } catch (...) {  // never let an exception cross into C
+    return 0;
+  }
+}
+
+std::string Escape(const std::string& text) {
+  std::string out;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      char hex[4];
+      std::snprintf(hex, sizeof(hex), "%%%02X", c);
+      out += hex;
+    }
+  }
+  return out;
+}
+
+// Parses "1.41" into a comparable number (1041).
+int VersionNumber(const std::string& version) {
+  const auto dot = version.find('.');
+  if (dot == std::string::npos) return 0;
+  return std::atoi(version.substr(0, dot).c_str()) * 1000 + std::atoi(version.substr(dot + 1).c_str());
+}
+
+json LabelsJson(const std::map<std::string, std::string>& labels) {
+  json out = json::object();
+  for (const auto& [k, v] : labels) out[k] = v;
+  return out;
+}
+
+json CreateBody(const ContainerSpec& s) {
+  json body = {{"Image", s.image}, {"Labels", LabelsJson(s.labels)}, {"Tty", s.tty},
+               {"OpenStdin", s.open_stdin}};
+  if (s.entrypoint) body["Entrypoint"] = *s.entrypoint;
+  if (s.command) body["Cmd"] = *s.command;
+  if (!s.env.empty()) body["Env"] = s.env;
+  if (!s.working_dir.empty()) body["WorkingDir"] = s.working_dir;
+  if (!s.user.empty()) body["User"] = s.user;
+  if (!s.hostname.empty()) body["Hostname"] = s.hostname;
+  if (s.stop_timeout_seconds) body["StopTimeout"] = *s.stop_timeout_seconds;
+  if (s.health_check) {
+    body["Healthcheck"] = {{"Test", s.health_check->test},
+                           {"Interval", s.health_check->interval_ns},
+                           {"Timeout", s.health_check->timeout_ns},
+                           {"StartPeriod", s.health_check->start_period_ns},
+                           {"Retries", s.health_check->retries}};
+  }
+  json host = {{"NetworkMode", s.network_mode.empty() ? "bridge" : s.network_mode},
+               {"ReadonlyRootfs", s.readonly_rootfs}, {"Privileged", s.privileged},
+               {"Init", s.init}};
+  if (!s.ports.empty()) {
+    json exposed = json::object();
+    json bindings = json::object();
+    for (const auto& p : s.ports) {
+      const std::string key = std::to_string(p.container_port) + "/" + p.protocol;
+      exposed[key] = json::object();
+      bindings[key].push_back(
+          {{"HostIp", p.host_ip}, {"HostPort", p.host_port > 0 ? std::to_string(p.host_port) : ""}});
+    }
+    body["ExposedPorts"] = exposed;
+    host["PortBindings"] = bindings;
+  }
+  if (s.memory_bytes > 0) {
+    host["Memory"] = s.memory_bytes;
+    host["MemorySwap"] = s.memory_bytes;  // OOM-kill rather than swap
+  }
+  if (s.memory_reservation_bytes > 0) host["MemoryReservation"] = s.memory_reservation_bytes;
+  if (s.cpu_shares > 0) host["CpuShares"] = s.cpu_shares;
+  if (s.nano_cpus > 0) host["NanoCpus"] = s.nano_cpus;
+  if (!s.ulimits.empty()) {
+    for (const auto& u : s.ulimits) {
+      host["Ulimits"].push_back({{"Name", u.name}, {"Soft", u.soft}, {"Hard", u.hard}});
+    }
+  }
+  if (!s.binds.empty()) host["Binds"] = s.binds;
+  if (!s.extra_hosts.empty()) host["ExtraHosts"] = s.extra_hosts;
+  if (!s.dns.empty()) host["Dns"] = s.dns;
+  if (!s.dns_search.empty()) host["DnsSearch"] = s.dns_search;
+  if (!s.cap_add.empty()) host["CapAdd"] = s.cap_add;
+  if (!s.cap_drop.empty()) host["CapDrop"] = s.cap_drop;
+  if (s.shm_size_bytes > 0) host["ShmSize"] = s.shm_size_bytes;
+  if (!s.sysctls.empty()) host["Sysctls"] = LabelsJson(s.sysctls);
+  if (!s.tmpfs.empty()) host["Tmpfs"] = LabelsJson(s.tmpfs);
+  body["HostConfig"] = host;
+  if (s.network_ip && !s.network_mode.empty()) {
+    body["NetworkingConfig"]["EndpointsConfig"][s.network_mode]["IPAMConfig"]["IPv4Address"] =
+        *s.network_ip;
+  }
+  return body;
+}
+
+}  // namespace
+
+DockerEndpoint DockerEndpoint::FromDockerHost(const std::string& docker_host) {
+  DockerEndpoint endpoint;
+  if (docker_host.empty()) return endpoint;
+  if (docker_host.starts_with("unix://")) {
+    endpoint.unix_socket = docker_host.substr(7);
+    return endpoint;
+  }
+  if (docker_host.starts_with("tcp://")) {
+    endpoint.unix_socket.clear();
+    endpoint.base_url = "http://" + docker_host.substr(6);
+    return endpoint;
+  }
+  throw std::invalid_argument("DOCKER_HOST must be unix:// or tcp://, not " + docker_host);
+}
+
+std::string DaemonMessage(const std::string& body) {
+  const json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_object() && parsed.contains("message") && parsed["message"].is_string()) {
+    return parsed["message"].get<std::string>();
+  }
+  std::string text = body;
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
+}
+
+CurlDockerClient::CurlDockerClient(DockerEndpoint endpoint)
+    : endpoint_(std::move(endpoint)), curl_(curl_easy_init()) {
+  if (curl_ == nullptr) throw std::runtime_error("curl_easy_init failed");
+}
+
+CurlDockerClient::~CurlDockerClient() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
+
+CurlDockerClient::Reply CurlDockerClient::Call(const std::string& method, const std::string& path,
+                                               const std::string& body,
+                                               const std::string& content_type, long timeout_ms,
+                                               const std::vector<std::string>& headers,
+                                               bool versioned) {
+  if (versioned && api_version_.empty()) Negotiate();
+  CURL* curl = static_cast<CURL*>(curl_);
+  curl_easy_reset(curl);
+  const std::string url =
+      endpoint_.base_url + (versioned ? "/v" + api_version_ : std::string()) + path;
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  if (!endpoint_.unix_socket.empty()) {
+    curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, endpoint_.unix_socket.c_str());
+  }
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+  if (method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  curl_slist* list = nullptr;
+  for (const auto& header : headers) list = curl_slist_append(list, header.c_str());
+  if (!content_type.empty()) {
+    list = curl_slist_append(list, ("Content-Type: " + content_type).c_str());
+  }
+  if (method == "POST" || method == "PUT") {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  }
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  std::string response;
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  const CURLcode rc = curl_easy_perform(curl);
+  curl_slist_free_all(list);
+  if (rc != CURLE_OK) {
+    throw DockerError(0, std::string("Cannot connect to the Docker daemon: ") +
+                             curl_easy_strerror(rc));
+  }
+  Reply reply;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.status);
+  reply.body = std::move(response);
+  return reply;
+}
+
+void CurlDockerClient::Negotiate() {
+  const Reply reply = Call("GET", "/version", "", "", 10000, {}, false);
+  if (reply.status != 200) Fail(reply, "cannot read the Docker API version");
+  const json version = json::parse(reply.body, nullptr, false);
+  const std::string daemon = version.value("ApiVersion", "");
+  const std::string minimum = version.value("MinAPIVersion", "1.12");
+  std::string chosen = VersionNumber(daemon) < VersionNumber(kNewestTestedApiVersion)
+                           ? daemon
+                           : std::string(kNewestTestedApiVersion);
+  if (VersionNumber(chosen) < VersionNumber(minimum)) chosen = minimum;
+  if (chosen.empty()) throw DockerError(0, "the Docker daemon reported no API version");
+  api_version_ = chosen;
+}
+
+void CurlDockerClient::Fail(const Reply& reply, const std::string& what) const {
+  throw DockerError(static_cast<int>(reply.status), what + ": " + DaemonMessage(reply.body));
+}
+
+bool CurlDockerClient::Ping() {
+  try {
+    return Call("GET", "/_ping", "", "", 3000, {}, false).status == 200;
+  } catch (const DockerError&) {
+    return false;
+  }
+}
+
+bool CurlDockerClient::ImageExists(const std::string& image) {
+  const Reply reply = Call("GET", "/images/" + Escape(image) + "/json");
+  if (reply.status == 200) return true;
+  if (reply.status == 404) return false;
+  Fail(reply, "cannot inspect image " + image);
+}
+
+void CurlDockerClient::PullImage(const std::string& image, const std::string& registry_auth) {
+  // Split "repo:tag" / "repo@digest"; the tag never contains '/'.
+  std::string repository = image;
+  std::string tag = "latest";
+  if (const auto at = image.find('@'); at != std::string::npos) {
+    repository = image.substr(0, at);
+    tag = image.substr(at + 1);
+  } else if (const auto colon = image.rfind(':');
+             colon != std::string::npos && image.find('/', colon) == std::string::npos) {
+    repository = image.substr(0, colon);
+    tag = image.substr(colon + 1);
+  }
+  std::vector<std::string> headers;
+  if (!registry_auth.empty()) headers.push_back("X-Registry-Auth: " + registry_auth);
+  const Reply reply = Call("POST", "/images/create?fromImage=" + Escape(repository) +
+                                       "&tag=" + Escape(tag),
+                           "", "", 0, headers);
+  if (reply.status != 200) Fail(reply, "pull failed");
+  // Errors after streaming began arrive in-stream with HTTP 200.
+  std::istringstream lines(reply.body);
+  std::string line;
+  while (std::getline(lines, line)) {
+    const json event = json::parse(line, nullptr, false);
+    if (event.is_object() && event.contains("error")) {
+      throw DockerError(500, event["error"].is_string() ? event["error"].get<std::string>()
+                                                        : event["error"].dump());
+    }
+  }
+}
+
+void CurlDockerClient::LoadImage(const std::string& tar) {
+  const Reply reply = Call("POST", "/images/load?quiet=1", tar, "application/x-tar", 120000);
+  if (reply.status != 200) Fail(reply, "image load failed");
+  std::istringstream lines(reply.body);
+  std::string line;
+  while (std::getline(lines, line)) {
+    const json event = json::parse(line, nullptr, false);
+    if (event.is_object() && event.contains("error")) {
+      throw DockerError(500, "image load failed: " + event["error"].dump());
+    }
+  }
+}
+
+std::string CurlDockerClient::CreateContainer(const ContainerSpec& spec) {
+  const Reply reply = Call("POST", "/containers/create?name=" + Escape(spec.name),
+                           CreateBody(spec).dump(), "application/json");
+  if (reply.status == 201) return json::parse(reply.body).at("Id").get<std::string>();
+  if (reply.status == 409) return InspectContainer(spec.name).id;  // the name exists
+  Fail(reply, "cannot create container " + spec.name);
+}
+
+void CurlDockerClient::StartContainer(const std::string& id) {
+  const Reply reply = Call("POST", "/containers/" + Escape(id) + "/start");
+  if (reply.status == 204 || reply.status == 304) return;
+  Fail(reply, "cannot start container");
+}
+
+void CurlDockerClient::StopContainer(const std::string& id, int timeout_seconds) {
+  const Reply reply = Call("POST", "/containers/" + Escape(id) + "/stop?t=" +
+                                       std::to_string(timeout_seconds),
+                           "", "", (static_cast<long>(timeout_seconds) + 30) * 1000);
+  if (reply.status == 204 || reply.status == 304 || reply.status == 404) return;
+  Fail(reply, "cannot stop container");
+}
+
+void CurlDockerClient::RemoveContainer(const std::string& id) {
+  const Reply reply = Call("DELETE", "/containers/" + Escape(id) + "?force=1&v=1");
+  if (reply.status == 204 || reply.status == 404) return;
+  Fail(reply, "cannot remove container");
+}
+
+ContainerState CurlDockerClient::InspectContainer(const std::string& id) {
+  const Reply reply = Call("GET", "/containers/" + Escape(id) + "/json");
+  if (reply.status != 200) Fail(reply, "cannot inspect container");
+  const json c = json::parse(reply.body);
+  ContainerState s;
+  s.id = c.value("Id", "");
+  s.name = c.value("Name", "");
+  if (s.name.starts_with("/")) s.name.erase(0, 1);
+  s.image_id = c.value("Image", "");
+  const json& state = c.at("State");
+  s.status = state.value("Status", "");
+  s.running = state.value("Running", false);
+  s.oom_killed = state.value("OOMKilled", false);
+  s.exit_code = state.value("ExitCode", 0);
+  s.error = state.value("Error", "");
+  s.started_at = state.value("StartedAt", "");
+  s.finished_at = state.value("FinishedAt", "");
+  if (state.contains("Health") && state["Health"].is_object()) {
+    s.health = state["Health"].value("Status", "");
+  }
+  if (c.contains("Config") && c["Config"].contains("Labels") && c["Config"]["Labels"].is_object()) {
+    for (const auto& [k, v] : c["Config"]["Labels"].items()) s.labels[k] = v.get<std::string>();
+  }
+  const json& network = c.value("NetworkSettings", json::object());
+  if (network.contains("Ports") && network["Ports"].is_object()) {
+    for (const auto& [key, bindings] : network["Ports"].items()) {
+      const auto slash = key.find('/');
+      if (!bindings.is_array()) continue;
+      for (const auto& b : bindings) {
+        PortBinding p;
+        p.container_port = std::atoi(key.substr(0, slash).c_str());
+        p.protocol = slash == std::string::npos ? "tcp" : key.substr(slash + 1);
+        p.host_ip = b.value("HostIp", "");
+        p.host_port = std::atoi(b.value("HostPort", "0").c_str());
+        s.ports.push_back(p);
+      }
+    }
+  }
+  if (network.contains("Networks") && network["Networks"].is_object()) {
+    for (const auto& [name, endpoint] : network["Networks"].items()) {
+      s.ip_address = endpoint.value("IPAddress", "");
+      if (!s.ip_address.empty()) break;
+    }
+  }
+  return s;
+}
+
+std::vector<ContainerSummary> CurlDockerClient::ListContainers(
+    const std::vector<std::string>& labels) {
+  const json filters = {{"label", labels}};
+  const Reply reply = Call("GET", "/containers/json?all=1&filters=" + Escape(filters.dump()));
+  if (reply.status != 200) Fail(reply, "cannot list containers");
+  std::vector<ContainerSummary> out;
+  for (const auto& c : json::parse(reply.body)) {
+    ContainerSummary s;
+    s.id = c.value("Id", "");
+    if (c.contains("Names") && !c["Names"].empty()) {
+      s.name = c["Names"][0].get<std::string>();
+      if (s.name.starts_with("/")) s.name.erase(0, 1);
+    }
+    s.state = c.value("State", "");
+    if (c.contains("Labels") && c["Labels"].is_object()) {
+      for (const auto& [k, v] : c["Labels"].items()) s.labels[k] = v.get<std::string>();
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::string CurlDockerClient::CreateNetwork(const std::string& name, const std::string& subnet,
+                                            const std::string& gateway,
+                                            const std::map<std::string, std::string>& labels) {
+  json body = {{"Name", name}, {"Driver", "bridge"}, {"CheckDuplicate", true},
+               {"Labels", LabelsJson(labels)}};
+  if (!subnet.empty()) {
+    body["IPAM"] = {{"Driver", "default"},
+                    {"Config", json::array({{{"Subnet", subnet}, {"Gateway", gateway}}})}};
+  }
+  const Reply reply = Call("POST", "/networks/create", body.dump(), "application/json");
+  if (reply.status == 201) return json::parse(reply.body).at("Id").get<std::string>();
+  if (reply.status == 409) {
+    const Reply found = Call("GET", "/networks/" + Escape(name));
+    if (found.status == 200) return json::parse(found.body).at("Id").get<std::string>();
+  }
+  Fail(reply, "cannot create network " + name);
+}
+
+void CurlDockerClient::RemoveNetwork(const std::string& id) {
+  const Reply reply = Call("DELETE", "/networks/" + Escape(id));
+  if (reply.status == 204 || reply.status == 200 || reply.status == 404) return;
+  Fail(reply, "cannot remove network");
+}
+
+}  // namespace berth::docker
