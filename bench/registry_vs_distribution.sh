@@ -53,8 +53,9 @@ push_seconds() {
   [ -n "$location" ] || die "no upload location from $url"
   case "$location" in http*) ;; *) location="$url$location" ;; esac
   case "$location" in *\?*) location="$location&digest=$digest" ;; *) location="$location?digest=$digest" ;; esac
-  curl -fsS -o /dev/null -w '%{time_total}\n' -X PUT -H "Content-Type: application/octet-stream" \
-    --data-binary "@$file" "$location"
+  # -T streams the file (curl never holds it in memory) with a Content-Length.
+  curl -fsS -o /dev/null -w '%{time_total}\n' -H "Content-Type: application/octet-stream" \
+    -T "$file" "$location"
 }
 
 pull_seconds() {  # URL REPO DIGEST

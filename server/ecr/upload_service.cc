@@ -1,5 +1,6 @@
 #include "server/ecr/upload_service.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +13,11 @@ namespace berth::ecr {
 namespace {
 
 using Kind = ImageError::Kind;
+
+// Uploads beyond this size hash on a thread of their own.
+constexpr uint64_t kBackgroundHashBytes = 8 << 20;
+// Writeback starts every this many bytes.
+constexpr uint64_t kWritebackBytes = 8 << 20;
 
 [[noreturn]] void UnknownUpload(std::string_view uuid) {
   throw ImageError(Kind::kUploadUnknown, "blob upload unknown to registry", std::string(uuid));
@@ -26,7 +32,7 @@ class UploadService::FileWriter final : public UploadService::Writer {
   FileWriter(UploadService& owner, std::string uuid, std::shared_ptr<State> state,
              storage::UniqueFd fd, uint64_t size)
       : owner_(owner), uuid_(std::move(uuid)), state_(std::move(state)), fd_(std::move(fd)),
-        size_(size) {}
+        size_(size), synced_(size) {}
   FileWriter(const FileWriter&) = delete;
   FileWriter& operator=(const FileWriter&) = delete;
 
@@ -43,15 +49,34 @@ class UploadService::FileWriter final : public UploadService::Writer {
         if (errno == EINTR) continue;
         // Part of `data` may be in the file: the hash can no longer follow.
         state_->broken = true;
+        state_->background.reset();
         return false;
       }
       left.remove_prefix(static_cast<size_t>(n));
     }
-    if (!state_->broken && state_->hashed == size_) {
+    const uint64_t before = size_;
+    size_ += data.size();
+    if (state_->broken) return true;
+    if (state_->background) {
+      state_->background->Advance(size_);
+    } else if (state_->hashed == before) {
       state_->hasher.Update(data);
       state_->hashed += data.size();
+      if (size_ >= kBackgroundHashBytes) {
+        // Large upload: hash the rest alongside the network and the disk.
+        state_->background = std::make_unique<BackgroundHasher>(
+            owner_.images_.blobs().UploadPath(uuid_).string(), std::move(state_->hasher),
+            state_->hashed);
+        state_->hasher = crypto::Hasher();
+      }
     }
-    size_ += data.size();
+    // Start writing back what arrived, so the sync when the upload completes
+    // has little left to wait for.
+    if (size_ - synced_ >= kWritebackBytes) {
+      ::sync_file_range(fd_.get(), static_cast<off_t>(synced_),
+                        static_cast<off_t>(size_ - synced_), SYNC_FILE_RANGE_WRITE);
+      synced_ = size_;
+    }
     return true;
   }
 
@@ -63,6 +88,7 @@ class UploadService::FileWriter final : public UploadService::Writer {
   std::shared_ptr<State> state_;
   storage::UniqueFd fd_;
   uint64_t size_;
+  uint64_t synced_ = 0;  // bytes handed to writeback
 };
 
 std::shared_ptr<UploadService::State> UploadService::AcquireState(std::string_view uuid) {
@@ -144,7 +170,15 @@ int64_t UploadService::Complete(std::string_view uuid, int64_t repository_id,
                        std::string(uuid));
     }
     state->busy = true;  // held until the session ends below
-    if (digest->algorithm == "sha256" && !state->broken && state->hashed == session->size) {
+  }
+  // The running hash covers every byte written by this process (a restart
+  // loses it); finish it outside the lock, as the background part may still
+  // be catching up.
+  if (digest->algorithm == "sha256" && !state->broken) {
+    if (state->background) {
+      hex = state->background->Finish().value_or("");
+      state->background.reset();
+    } else if (state->hashed == session->size) {
       hex = state->hasher.FinalHex();
     }
   }

@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "server/ecr/background_hasher.h"
 #include "server/ecr/image_service.h"
 #include "server/util/crypto.h"
 #include "storage/blob_store.h"
@@ -136,6 +137,9 @@ class UploadService {
   struct State {
     crypto::Hasher hasher;
     uint64_t hashed = 0;   // bytes fed to `hasher`
+    // For large uploads, the hash continues on a thread of its own (and
+    // `hasher`/`hashed` above are no longer used).
+    std::unique_ptr<BackgroundHasher> background;
     bool busy = false;     // a writer is open
     bool broken = false;   // hasher no longer matches the file
     // ECR layer parts seen by this process (AppendPart).

@@ -34,6 +34,8 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+// Beast reads at most 64 KiB at a time; streamed bodies get that much room.
+constexpr std::size_t kStreamReadBytes = 64 * 1024;
 
 // A Beast body type that hands each piece of a request body to a BodySink
 // as it is parsed, instead of collecting it.
@@ -243,7 +245,10 @@ asio::awaitable<void> Session(beast::tcp_stream stream, Application& app,
 
     bool keep_alive = false;
     if (plan.sink) {
-      // Streamed body: each piece goes to the sink as it arrives.
+      // Streamed body: each piece goes to the sink as it arrives. Beast reads
+      // at most the buffer's free capacity at a time, so give it room for
+      // large reads while the body streams, and take it back afterwards.
+      buffer.reserve(kStreamReadBytes);
       bhttp::request_parser<SinkBody> parser(std::move(head_parser));
       parser.body_limit(plan.limit);
       parser.get().body().sink = plan.sink;
@@ -258,6 +263,7 @@ asio::awaitable<void> Session(beast::tcp_stream stream, Application& app,
       if (body_ec && !parser.get().body().refused) break;  // the client went away
       req.body_complete = !parser.get().body().refused;
       keep_alive = parser.get().keep_alive() && req.body_complete;
+      buffer.shrink_to_fit();
     } else {
       bhttp::request_parser<bhttp::string_body> parser(std::move(head_parser));
       parser.body_limit(plan.limit);
