@@ -39,8 +39,14 @@ void CreateFresh(const std::string& path) {
 }
 
 Db OpenOrCreate(const std::string& path) {
-  if (path != ":memory:" && !std::filesystem::exists(path)) CreateFresh(path);
-  return Db::Open(path);
+  try {
+    if (path != ":memory:" && !std::filesystem::exists(path)) CreateFresh(path);
+    return Db::Open(path);
+  } catch (const StorageError& e) {
+    if (!e.IsBusy()) throw;
+    throw std::runtime_error("another process (another Berth?) is using " + path +
+                             "; give each Berth its own --data-dir");
+  }
 }
 
 }  // namespace

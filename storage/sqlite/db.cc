@@ -8,6 +8,7 @@ namespace berth::storage {
 namespace {
 
 constexpr int kBusyTimeoutMs = 5000;
+constexpr int kOpenBusyTimeoutMs = 300;
 
 std::string Message(sqlite3* db, int rc) {
   if (db != nullptr) return sqlite3_errmsg(db);
@@ -20,6 +21,8 @@ StorageError::StorageError(int rc, const std::string& message, std::string_view 
     : std::runtime_error(sql.empty() ? message
                                      : message + " [" + std::string(sql.substr(0, 200)) + "]"),
       rc_(rc) {}
+
+bool StorageError::IsBusy() const noexcept { return (rc_ & 0xff) == SQLITE_BUSY; }
 
 bool StorageError::IsConstraint() const noexcept {
   return (rc_ & 0xff) == SQLITE_CONSTRAINT;
@@ -34,13 +37,19 @@ Db Db::Open(const std::string& path) {
   Db db(raw);  // owns the handle even when opening failed
   if (rc != SQLITE_OK) throw StorageError(rc, Message(raw, rc), "open " + path);
   sqlite3_extended_result_codes(raw, 1);
-  sqlite3_busy_timeout(raw, kBusyTimeoutMs);
   if (path != ":memory:") {
-    // WAL lets readers run beside one writer; NORMAL sync is durable across a
-    // process crash (the case that matters for a local emulator).
+    // Exclusive locking: no file locks per transaction, and a second Berth
+    // on the same directory fails at once instead of corrupting state.
+    sqlite3_busy_timeout(raw, kOpenBusyTimeoutMs);
+    db.Execute("PRAGMA locking_mode=EXCLUSIVE");
     db.Execute("PRAGMA journal_mode=WAL");
+    // NORMAL sync is durable across a process crash (the case that matters
+    // for a local emulator); WAL is synced at checkpoints.
     db.Execute("PRAGMA synchronous=NORMAL");
+    // Take the lock now rather than at the first request.
+    db.Execute("BEGIN IMMEDIATE; COMMIT");
   }
+  sqlite3_busy_timeout(raw, kBusyTimeoutMs);
   db.Execute("PRAGMA foreign_keys=ON");
   // A small page cache: Berth's working set is tiny, and SQLite's default
   // 2 MB would be most of the process's memory.

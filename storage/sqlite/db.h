@@ -39,13 +39,15 @@ class StorageError : public std::runtime_error {
   int rc() const noexcept { return rc_; }
   // True when the failure is a constraint violation (UNIQUE, FOREIGN KEY, ...).
   bool IsConstraint() const noexcept;
+  // True when another connection holds the lock (e.g. another Berth).
+  bool IsBusy() const noexcept;
 
  private:
   int rc_;
 };
 
-// One open SQLite connection. Opened in WAL mode with foreign keys on and a
-// busy timeout, so a second connection (the reconciler's) can work alongside.
+// One open SQLite connection, in WAL mode with foreign keys on. The file is
+// locked exclusively while the connection lives: one Berth per data directory.
 class Db {
  public:
   // Opens (creating if needed) the database file at `path`; ":memory:" gives

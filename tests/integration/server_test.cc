@@ -69,6 +69,16 @@ TEST(ServerTest, SigtermStopsCleanly) {
   EXPECT_NE(server.Log().find("berth stopped"), std::string::npos);
 }
 
+TEST(ServerTest, ASecondBerthOnTheSameDataDirStopsWithAClearError) {
+  BerthServer first;
+  const CommandResult second = RunCommand(
+      {BerthBinary(), "--listen", "127.0.0.1:0", "--data-dir", first.data_dir()}, {}, "", 10);
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_NE(second.err.find("give each Berth its own --data-dir"), std::string::npos) << second.err;
+  // The first one is unaffected.
+  EXPECT_EQ(Curl(first.endpoint() + "/_berth/health").status, 200);
+}
+
 TEST(ServerTest, BadFlagsAreClearErrors) {
   const CommandResult bad = RunCommand({BerthBinary(), "--listen", "nowhere"});
   EXPECT_EQ(bad.exit_code, 2);
