@@ -99,7 +99,7 @@ RequestContext Dispatcher::ContextFor(const http::Request& request) const {
       context.access_key_id = std::move(scope->access_key_id);
     }
   }
-  context.request_id = crypto::Uuid();
+  context.request_id = crypto::FastUuid();
   context.now = clock_.Now();
   return context;
 }

@@ -82,13 +82,16 @@ std::optional<Reference> ParseReference(const aws::RequestContext& context, std:
 }
 
 // The document the API serves: the stored one plus status and timestamps.
-json ServedDocument(const TaskDefinitionRecord& record) {
-  json document = json::parse(record.document);
+json ServedDocument(json document, const TaskDefinitionRecord& record) {
   document["status"] = record.status;
   document["registeredAt"] = record.registered_at;
   if (record.deregistered_at) document["deregisteredAt"] = *record.deregistered_at;
   if (record.delete_requested_at) document["deleteRequestedAt"] = *record.delete_requested_at;
   return document;
+}
+
+json ServedDocument(const TaskDefinitionRecord& record) {
+  return ServedDocument(json::parse(record.document), record);
 }
 
 TaskDefinition Load(storage::Db& db, const aws::RequestContext& context,
@@ -161,7 +164,8 @@ TaskDefinition TaskDefinitionService::Register(const aws::RequestContext& contex
   store.Insert(record);
   storage::TagStore(lease.db()).Put(arn, tags);
   tx.Commit();
-  return TaskDefinition{ServedDocument(record), tags};
+  // The reply is the document just stored: no need to parse it back.
+  return TaskDefinition{ServedDocument(std::move(document), record), tags};
 }
 
 TaskDefinition TaskDefinitionService::Describe(const aws::RequestContext& context,

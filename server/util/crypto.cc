@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstring>
 #include <stdexcept>
 
 namespace berth::crypto {
@@ -116,6 +117,37 @@ std::string RandomHex(size_t count) { return Hex(RandomBytes((count + 1) / 2)).s
 
 std::string Uuid() {
   std::string b = RandomBytes(16);
+  b[6] = static_cast<char>((static_cast<unsigned char>(b[6]) & 0x0f) | 0x40);
+  b[8] = static_cast<char>((static_cast<unsigned char>(b[8]) & 0x3f) | 0x80);
+  const std::string h = Hex(b);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+         "-" + h.substr(20, 12);
+}
+
+std::string FastUuid() {
+  // xoshiro256** per thread, seeded once from getrandom.
+  thread_local uint64_t state[4] = {0, 0, 0, 0};
+  thread_local bool seeded = false;
+  if (!seeded) {
+    const std::string seed = RandomBytes(sizeof(state));
+    std::memcpy(state, seed.data(), sizeof(state));
+    seeded = true;
+  }
+  const auto rotl = [](uint64_t x, int k) { return (x << k) | (x >> (64 - k)); };
+  const auto next = [&] {
+    const uint64_t result = rotl(state[1] * 5, 7) * 9;
+    const uint64_t t = state[1] << 17;
+    state[2] ^= state[0];
+    state[3] ^= state[1];
+    state[1] ^= state[2];
+    state[0] ^= state[3];
+    state[2] ^= t;
+    state[3] = rotl(state[3], 45);
+    return result;
+  };
+  uint64_t words[2] = {next(), next()};
+  std::string b(16, '\0');
+  std::memcpy(b.data(), words, sizeof(words));
   b[6] = static_cast<char>((static_cast<unsigned char>(b[6]) & 0x0f) | 0x40);
   b[8] = static_cast<char>((static_cast<unsigned char>(b[8]) & 0x3f) | 0x80);
   const std::string h = Hex(b);

@@ -14,8 +14,12 @@ namespace berth::crypto {
 
 // `count` cryptographically random bytes.
 std::string RandomBytes(size_t count);
-// A random RFC 4122 version-4 UUID, lowercase ("8-4-4-4-12").
+// A random RFC 4122 version-4 UUID, lowercase ("8-4-4-4-12"), from the
+// kernel's CSPRNG (for ids that must not be guessable: uploads, tokens).
 std::string Uuid();
+// A version-4 UUID from a fast per-thread generator seeded by the kernel, for
+// ids that only need to be unique (request ids).
+std::string FastUuid();
 // `count` random lowercase hex digits.
 std::string RandomHex(size_t count);
 
