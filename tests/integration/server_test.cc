@@ -8,6 +8,8 @@
 
 #include <chrono>
 
+#include "storage/migrations.h"
+#include "storage/sqlite/db.h"
 #include "tests/support/berth_server.h"
 
 namespace berth::testing {
@@ -67,6 +69,22 @@ TEST(ServerTest, SigtermStopsCleanly) {
   BerthServer server;
   EXPECT_TRUE(server.Stop());
   EXPECT_NE(server.Log().find("berth stopped"), std::string::npos);
+}
+
+TEST(ServerTest, ADatabaseWrittenByANewerBerthIsRefused) {
+  TempDir data;
+  {
+    BerthServer server({}, data.path());
+    ASSERT_TRUE(server.Stop());
+  }
+  {
+    storage::Db db = storage::Db::Open(data.path() + "/berth.db");
+    db.SetUserVersion(storage::LatestSchemaVersion() + 1);
+  }
+  const CommandResult r = RunCommand(
+      {BerthBinary(), "--listen", "127.0.0.1:0", "--data-dir", data.path()}, {}, "", 10);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("newer than this Berth understands"), std::string::npos) << r.err;
 }
 
 TEST(ServerTest, ASecondBerthOnTheSameDataDirStopsWithAClearError) {
