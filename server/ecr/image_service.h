@@ -278,6 +278,8 @@ std::string DescribeImageId(const ImageId& id);
 
 // Registry tag rule: [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}.
 bool IsValidTag(std::string_view tag);
+// Throws ImageError kTagInvalid unless IsValidTag(tag).
+void RequireValidTag(std::string_view tag);
 // Whether `tag` may not move to another image in a repository with this
 // mutability setting and exclusion filters (a JSON array, or nullopt).
 bool IsTagImmutable(std::string_view tag, std::string_view mutability,
