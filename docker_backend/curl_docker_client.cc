@@ -2,8 +2,13 @@
 
 #include <curl/curl.h>
 
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -47,6 +52,20 @@ json LabelsJson(const std::map<std::string, std::string>& labels) {
   json out = json::object();
   for (const auto& [k, v] : labels) out[k] = v;
   return out;
+}
+
+// Pull and load answer 200 and report failures inside the stream: a line
+// {"errorDetail":{"message":M},"error":M}. Throws DockerError(500, M) for
+// the first such line.
+void ThrowStreamError(const std::string& body) {
+  std::istringstream lines(body);
+  std::string line;
+  while (std::getline(lines, line)) {
+    const json event = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!event.is_object() || !event.contains("error")) continue;
+    const json& error = event["error"];
+    throw DockerError(500, error.is_string() ? error.get<std::string>() : error.dump());
+  }
 }
 
 json CreateBody(const ContainerSpec& s) {
@@ -190,20 +209,29 @@ CurlDockerClient::Reply CurlDockerClient::Call(const std::string& method, const 
 
 void CurlDockerClient::Negotiate() {
   const Reply reply = Call("GET", "/version", "", "", 10000, {}, false);
-  if (reply.status != 200) Fail(reply, "cannot read the Docker API version");
+  if (reply.status != 200) Fail(reply);
   const json version = json::parse(reply.body, nullptr, false);
-  const std::string daemon = version.value("ApiVersion", "");
-  const std::string minimum = version.value("MinAPIVersion", "1.12");
+  const std::string daemon =
+      version.is_object() && version.contains("ApiVersion") && version["ApiVersion"].is_string()
+          ? version["ApiVersion"].get<std::string>()
+          : std::string();
+  if (VersionNumber(daemon) == 0) {
+    throw DockerError(static_cast<int>(reply.status),
+                      "the Docker daemon reported no API version: " + reply.body);
+  }
+  const std::string minimum =
+      version.contains("MinAPIVersion") && version["MinAPIVersion"].is_string()
+          ? version["MinAPIVersion"].get<std::string>()
+          : std::string("1.12");
   std::string chosen = VersionNumber(daemon) < VersionNumber(kNewestTestedApiVersion)
                            ? daemon
                            : std::string(kNewestTestedApiVersion);
   if (VersionNumber(chosen) < VersionNumber(minimum)) chosen = minimum;
-  if (chosen.empty()) throw DockerError(0, "the Docker daemon reported no API version");
   api_version_ = chosen;
 }
 
-void CurlDockerClient::Fail(const Reply& reply, const std::string& what) const {
-  throw DockerError(static_cast<int>(reply.status), what + ": " + DaemonMessage(reply.body));
+void CurlDockerClient::Fail(const Reply& reply) {
+  throw DockerError(static_cast<int>(reply.status), DaemonMessage(reply.body));
 }
 
 bool CurlDockerClient::Ping() {
@@ -218,7 +246,7 @@ bool CurlDockerClient::ImageExists(const std::string& image) {
   const Reply reply = Call("GET", "/images/" + Escape(image) + "/json");
   if (reply.status == 200) return true;
   if (reply.status == 404) return false;
-  Fail(reply, "cannot inspect image " + image);
+  Fail(reply);
 }
 
 void CurlDockerClient::PullImage(const std::string& image, const std::string& registry_auth) {
@@ -238,30 +266,15 @@ void CurlDockerClient::PullImage(const std::string& image, const std::string& re
   const Reply reply = Call("POST", "/images/create?fromImage=" + Escape(repository) +
                                        "&tag=" + Escape(tag),
                            "", "", 0, headers);
-  if (reply.status != 200) Fail(reply, "pull failed");
+  if (reply.status != 200) Fail(reply);
   // Errors after streaming began arrive in-stream with HTTP 200.
-  std::istringstream lines(reply.body);
-  std::string line;
-  while (std::getline(lines, line)) {
-    const json event = json::parse(line, nullptr, false);
-    if (event.is_object() && event.contains("error")) {
-      throw DockerError(500, event["error"].is_string() ? event["error"].get<std::string>()
-                                                        : event["error"].dump());
-    }
-  }
+  ThrowStreamError(reply.body);
 }
 
 void CurlDockerClient::LoadImage(const std::string& tar) {
   const Reply reply = Call("POST", "/images/load?quiet=1", tar, "application/x-tar", 120000);
-  if (reply.status != 200) Fail(reply, "image load failed");
-  std::istringstream lines(reply.body);
-  std::string line;
-  while (std::getline(lines, line)) {
-    const json event = json::parse(line, nullptr, false);
-    if (event.is_object() && event.contains("error")) {
-      throw DockerError(500, "image load failed: " + event["error"].dump());
-    }
-  }
+  if (reply.status != 200) Fail(reply);
+  ThrowStreamError(reply.body);
 }
 
 std::string CurlDockerClient::CreateContainer(const ContainerSpec& spec) {
@@ -269,13 +282,13 @@ std::string CurlDockerClient::CreateContainer(const ContainerSpec& spec) {
                            CreateBody(spec).dump(), "application/json");
   if (reply.status == 201) return json::parse(reply.body).at("Id").get<std::string>();
   if (reply.status == 409) return InspectContainer(spec.name).id;  // the name exists
-  Fail(reply, "cannot create container " + spec.name);
+  Fail(reply);
 }
 
 void CurlDockerClient::StartContainer(const std::string& id) {
   const Reply reply = Call("POST", "/containers/" + Escape(id) + "/start");
   if (reply.status == 204 || reply.status == 304) return;
-  Fail(reply, "cannot start container");
+  Fail(reply);
 }
 
 void CurlDockerClient::StopContainer(const std::string& id, int timeout_seconds) {
@@ -283,18 +296,25 @@ void CurlDockerClient::StopContainer(const std::string& id, int timeout_seconds)
                                        std::to_string(timeout_seconds),
                            "", "", (static_cast<long>(timeout_seconds) + 30) * 1000);
   if (reply.status == 204 || reply.status == 304 || reply.status == 404) return;
-  Fail(reply, "cannot stop container");
+  Fail(reply);
+}
+
+void CurlDockerClient::KillContainer(const std::string& id, const std::string& signal) {
+  const Reply reply = Call("POST", "/containers/" + Escape(id) + "/kill?signal=" + Escape(signal));
+  // 409: not running; 404: gone. Both mean there is nothing left to signal.
+  if (reply.status == 204 || reply.status == 409 || reply.status == 404) return;
+  Fail(reply);
 }
 
 void CurlDockerClient::RemoveContainer(const std::string& id) {
   const Reply reply = Call("DELETE", "/containers/" + Escape(id) + "?force=1&v=1");
   if (reply.status == 204 || reply.status == 404) return;
-  Fail(reply, "cannot remove container");
+  Fail(reply);
 }
 
 ContainerState CurlDockerClient::InspectContainer(const std::string& id) {
   const Reply reply = Call("GET", "/containers/" + Escape(id) + "/json");
-  if (reply.status != 200) Fail(reply, "cannot inspect container");
+  if (reply.status != 200) Fail(reply);
   const json c = json::parse(reply.body);
   ContainerState s;
   s.id = c.value("Id", "");
@@ -312,8 +332,12 @@ ContainerState CurlDockerClient::InspectContainer(const std::string& id) {
   if (state.contains("Health") && state["Health"].is_object()) {
     s.health = state["Health"].value("Status", "");
   }
-  if (c.contains("Config") && c["Config"].contains("Labels") && c["Config"]["Labels"].is_object()) {
-    for (const auto& [k, v] : c["Config"]["Labels"].items()) s.labels[k] = v.get<std::string>();
+  const json& config = c.value("Config", json::object());
+  if (config.contains("Labels") && config["Labels"].is_object()) {
+    for (const auto& [k, v] : config["Labels"].items()) s.labels[k] = v.get<std::string>();
+  }
+  if (config.contains("Env") && config["Env"].is_array()) {
+    s.env = config["Env"].get<std::vector<std::string>>();
   }
   const json& network = c.value("NetworkSettings", json::object());
   if (network.contains("Ports") && network["Ports"].is_object()) {
@@ -343,7 +367,7 @@ std::vector<ContainerSummary> CurlDockerClient::ListContainers(
     const std::vector<std::string>& labels) {
   const json filters = {{"label", labels}};
   const Reply reply = Call("GET", "/containers/json?all=1&filters=" + Escape(filters.dump()));
-  if (reply.status != 200) Fail(reply, "cannot list containers");
+  if (reply.status != 200) Fail(reply);
   std::vector<ContainerSummary> out;
   for (const auto& c : json::parse(reply.body)) {
     ContainerSummary s;
@@ -376,13 +400,13 @@ std::string CurlDockerClient::CreateNetwork(const std::string& name, const std::
     const Reply found = Call("GET", "/networks/" + Escape(name));
     if (found.status == 200) return json::parse(found.body).at("Id").get<std::string>();
   }
-  Fail(reply, "cannot create network " + name);
+  Fail(reply);
 }
 
 void CurlDockerClient::RemoveNetwork(const std::string& id) {
   const Reply reply = Call("DELETE", "/networks/" + Escape(id));
   if (reply.status == 204 || reply.status == 200 || reply.status == 404) return;
-  Fail(reply, "cannot remove network");
+  Fail(reply);
 }
 
 }  // namespace berth::docker

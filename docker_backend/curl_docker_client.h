@@ -47,6 +47,7 @@ class CurlDockerClient final : public DockerApi {
   std::string CreateContainer(const ContainerSpec& spec) override;
   void StartContainer(const std::string& id) override;
   void StopContainer(const std::string& id, int timeout_seconds) override;
+  void KillContainer(const std::string& id, const std::string& signal) override;
   void RemoveContainer(const std::string& id) override;
   ContainerState InspectContainer(const std::string& id) override;
   std::vector<ContainerSummary> ListContainers(const std::vector<std::string>& labels) override;
@@ -67,14 +68,17 @@ class CurlDockerClient final : public DockerApi {
              const std::string& content_type = "", long timeout_ms = 30000,
              const std::vector<std::string>& headers = {}, bool versioned = true);
   void Negotiate();
-  [[noreturn]] void Fail(const Reply& reply, const std::string& what) const;
+  // Throws DockerError(status, the daemon's message).
+  [[noreturn]] static void Fail(const Reply& reply);
 
   DockerEndpoint endpoint_;
   std::string api_version_;
   void* curl_ = nullptr;  // CURL*
 };
 
-// "Error response from daemon: <message>" style text of a daemon reply.
+// The daemon's message in an error reply: the "message" of its JSON body,
+// or the body itself less trailing newlines when that is not JSON (the
+// "client version is too old" reply is text/plain).
 std::string DaemonMessage(const std::string& body);
 
 }  // namespace berth::docker

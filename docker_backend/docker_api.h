@@ -4,13 +4,19 @@
 // project): the few calls the ECS reconciler needs, each with an idempotent
 // meaning so that running a reconcile step twice is harmless. The real
 // implementation is CurlDockerClient (Engine API over the unix socket); tests
-// use an in-memory fake.
+// use the in-memory tests/fakes/fake_docker.h, and one conformance suite
+// (tests/conformance/docker_api_conformance.h) runs against both.
 //
-// Every method throws DockerError when the daemon answers with an error, or
-// cannot be reached (http_status 0).
+// Errors: every method throws DockerError when the daemon answers with an
+// error, or cannot be reached (http_status 0). what() is the daemon's own
+// message, verbatim (e.g. `No such container: x`, or for a failed pull
+// `manifest for r:t not found: manifest unknown: manifest unknown`), so a
+// caller can build ECS reasons such as "CannotPullContainerError: " + what().
+// An unreachable daemon gives "Cannot connect to the Docker daemon: ...".
 //
 // Thread-safety: implementations may be used from one thread at a time.
 
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -23,7 +29,8 @@ class DockerError : public std::runtime_error {
  public:
   DockerError(int http_status, const std::string& message)
       : std::runtime_error(message), http_status_(http_status) {}
-  // The daemon's HTTP status; 0 when it could not be reached.
+  // The daemon's HTTP status; 0 when it could not be reached. Errors the
+  // daemon reports inside a 200 stream (pull, load) carry 500.
   int http_status() const noexcept { return http_status_; }
   bool unreachable() const noexcept { return http_status_ == 0; }
 
@@ -35,37 +42,55 @@ class DockerApi {
  public:
   virtual ~DockerApi() = default;
 
-  // True when the daemon answers.
+  // True when the daemon answers. Never throws.
   virtual bool Ping() = 0;
-  // True when the image is present locally.
+  // True when the image is present locally ("repo" means "repo:latest"; an
+  // image id works too).
   virtual bool ImageExists(const std::string& image) = 0;
   // Pulls `image` (a reference with a tag or digest); `registry_auth` is the
   // X-Registry-Auth value or empty. Throws DockerError with the daemon's
-  // message when the pull fails (before or during the stream).
+  // message when the pull fails (before or during the stream). Pulling an
+  // image that is present is success.
   virtual void PullImage(const std::string& image, const std::string& registry_auth) = 0;
-  // Loads a docker-archive tar (e.g. the pause image).
+  // Loads a docker-archive tar (e.g. the pause image); loading it again is
+  // success. Throws DockerError (500) when the daemon rejects the archive.
   virtual void LoadImage(const std::string& tar) = 0;
 
-  // Creates the container; when the name is taken returns the existing one's
-  // id. Returns the container id.
+  // Creates the container (never pulls: a missing image is DockerError 404);
+  // when the name is taken returns the existing one's id. Returns the
+  // container id. Settings the daemon refuses (e.g. published ports with a
+  // "container:<id>" network mode) are DockerError 400.
   virtual std::string CreateContainer(const ContainerSpec& spec) = 0;
-  // Starts; already running is success.
+  // Starts; already running is success. A failed start is a DockerError
+  // whose message InspectContainer then also reports as `error` (the
+  // container stays "created").
   virtual void StartContainer(const std::string& id) = 0;
-  // Stops with a timeout (SIGTERM, then SIGKILL); already stopped or missing
-  // is success.
+  // Stops with a timeout (the stop signal, then SIGKILL); already stopped or
+  // missing is success.
   virtual void StopContainer(const std::string& id, int timeout_seconds) = 0;
+  // Sends `signal` ("SIGTERM", "SIGKILL", ...) without waiting; a container
+  // that is not running, or missing, is success. (The reconciler stops
+  // containers with this and its own deadline, so a slow stop never blocks.)
+  // An unknown signal is DockerError 400 "Invalid signal: <signal>".
+  virtual void KillContainer(const std::string& id, const std::string& signal) = 0;
   // Removes (forcibly, with anonymous volumes); missing is success.
   virtual void RemoveContainer(const std::string& id) = 0;
-  // The container's state; DockerError 404 when it does not exist.
+  // The container's state (by id, id prefix or name); DockerError 404 when
+  // it does not exist. Published ports and the IP address are only known
+  // while it runs, and host ports are picked anew on every start.
   virtual ContainerState InspectContainer(const std::string& id) = 0;
-  // Containers (running or not) carrying every label of `labels` ("k=v").
+  // Containers (running or not) carrying every label of `labels` ("k=v", or
+  // "k" for any value), newest first.
   virtual std::vector<ContainerSummary> ListContainers(const std::vector<std::string>& labels) = 0;
 
-  // Creates a bridge network (or returns the existing one's id).
+  // Creates a bridge network (or returns the existing one's id when the
+  // name is taken). `subnet` and `gateway` may be empty (the daemon picks).
+  // An overlapping subnet is DockerError 403.
   virtual std::string CreateNetwork(const std::string& name, const std::string& subnet,
                                     const std::string& gateway,
                                     const std::map<std::string, std::string>& labels) = 0;
-  // Missing is success.
+  // By id or name. Missing is success; running containers attached to it
+  // are DockerError 403.
   virtual void RemoveNetwork(const std::string& id) = 0;
 };
 

@@ -93,9 +93,10 @@ struct ContainerState {
   std::string finished_at;
   std::string health;       // "", "starting", "healthy", "unhealthy"
   std::string image_id;
-  std::map<std::string, std::string> labels;
-  std::vector<PortBinding> ports;  // as bound (host ports filled in)
-  std::string ip_address;          // on its first network
+  std::map<std::string, std::string> labels;  // the image's, overlaid by the container's
+  std::vector<std::string> env;               // "K=V": the container's, then the image's
+  std::vector<PortBinding> ports;  // as bound (host ports filled in); empty unless running
+  std::string ip_address;          // on its first network; empty unless running
 };
 
 // A container found by listing.

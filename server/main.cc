@@ -20,10 +20,17 @@
 #include "server/http/server.h"
 #include "server/maintenance.h"
 #include "server/registry/registry.h"
+#include "server/reconciler/image_resolver.h"
+#include "server/reconciler/reconciler.h"
 #include "server/router.h"
 #include "server/util/clock.h"
 #include "server/util/log.h"
+#include "docker_backend/curl_docker_client.h"
+#include "docker_backend/pause_image.h"
+#include "server/util/crypto.h"
 #include "storage/blob_store.h"
+#include "storage/ecr_store.h"
+#include "storage/meta_store.h"
 #include "storage/database.h"
 
 namespace {
@@ -32,6 +39,17 @@ std::optional<std::string> Env(const std::string& name) {
   const char* value = std::getenv(name.c_str());
   if (value == nullptr) return std::nullopt;
   return std::string(value);
+}
+
+// This Berth's id on Docker labels: one per data directory, so several
+// Berths on one Docker host never touch each other's containers.
+std::string InstanceId(berth::storage::Database& database) {
+  auto lease = database.Acquire();
+  berth::storage::MetaStore meta(lease.db());
+  if (auto id = meta.Get("berth.instance")) return *id;
+  const std::string id = berth::crypto::RandomHex(12);
+  meta.Set("berth.instance", id);
+  return id;
 }
 
 int Run(berth::Config config) {
@@ -74,12 +92,34 @@ int Run(berth::Config config) {
     uploads.Clear();
   });
   Router router(dispatcher, registry, admin);
-  Maintenance maintenance(images, uploads, clock);
+
+  // ECS tasks become containers through the reconciler; its Docker client is
+  // its own (libcurl handles are per thread).
+  docker::CurlDockerClient docker(docker::DockerEndpoint::FromDockerHost(
+      Env("DOCKER_HOST").value_or("")));
+  reconciler::ImageResolver image_resolver(
+      config.registry_host, [&](const storage::Partition& partition, const std::string& name) {
+        auto lease = database.Acquire();
+        return storage::EcrStore(lease.db(), partition).FindRepository(name).has_value();
+      });
+  reconciler::Reconciler task_reconciler(
+      database, docker, image_resolver,
+      [&](const storage::Partition& partition) {
+        int64_t expires = 0;
+        return ecr_service.tokens().Issue(partition.account_id, partition.region,
+                                          static_cast<int64_t>(clock.Now()), expires);
+      },
+      clock, reconciler::ReconcilerOptions{InstanceId(database), docker::kPauseImage});
+  ecs_services.tasks.SetWaker([&] { task_reconciler.Poke(); });
+  admin.AddResetHook([&] { task_reconciler.RemoveAll(); });
+  Maintenance maintenance(images, uploads, ecs_services.tasks, clock);
+  task_reconciler.Start();
 
   log::Info("berth " BERTH_VERSION " listening on " + config.listen_host + ":" +
             std::to_string(server.port()) + " (data " + config.data_dir + ", registry " +
             config.registry_host + (config.require_auth ? ", tokens required" : "") + ")");
   server.Run(router);
+  task_reconciler.Stop();  // containers keep running; adopted on the next start
   log::Info("berth stopped");
   return 0;
 }

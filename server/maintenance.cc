@@ -9,8 +9,8 @@
 namespace berth {
 
 Maintenance::Maintenance(ecr::ImageService& images, ecr::UploadService& uploads,
-                         const Clock& clock)
-    : images_(images), uploads_(uploads), clock_(clock) {
+                         ecs::TaskService& tasks, const Clock& clock)
+    : images_(images), uploads_(uploads), tasks_(tasks), clock_(clock) {
   thread_ = std::thread([this] {
     std::unique_lock lock(mutex_);
     while (!stopping_) {
@@ -36,6 +36,7 @@ void Maintenance::RunOnce() {
     const double now = clock_.Now();
     const size_t uploads = uploads_.ExpireStale(now);
     const size_t blobs = images_.CollectOrphans(now - kOrphanGraceSeconds);
+    tasks_.PurgeStopped(now);
     if (uploads + blobs > 0) {
       log::Info("maintenance: expired " + std::to_string(uploads) + " uploads, removed " +
                 std::to_string(blobs) + " unreferenced blobs");

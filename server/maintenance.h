@@ -1,7 +1,8 @@
 #pragma once
 
 // Housekeeping on a background thread: every few minutes (and once at
-// start), expire abandoned uploads and remove blobs nothing refers to.
+// start), expire abandoned uploads, remove blobs nothing refers to, and
+// forget tasks that stopped more than an hour ago.
 // Stops and joins on destruction.
 //
 // Thread-safety: owns its thread; the services it calls are thread-safe.
@@ -12,6 +13,7 @@
 
 #include "server/ecr/image_service.h"
 #include "server/ecr/upload_service.h"
+#include "server/ecs/task_service.h"
 #include "server/util/clock.h"
 
 namespace berth {
@@ -23,7 +25,8 @@ class Maintenance {
   // layers before the manifest that refers to them).
   static constexpr double kOrphanGraceSeconds = 60 * 60;
 
-  Maintenance(ecr::ImageService& images, ecr::UploadService& uploads, const Clock& clock);
+  Maintenance(ecr::ImageService& images, ecr::UploadService& uploads, ecs::TaskService& tasks,
+              const Clock& clock);
   Maintenance(const Maintenance&) = delete;
   Maintenance& operator=(const Maintenance&) = delete;
   ~Maintenance();
@@ -34,6 +37,7 @@ class Maintenance {
  private:
   ecr::ImageService& images_;
   ecr::UploadService& uploads_;
+  ecs::TaskService& tasks_;
   const Clock& clock_;
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -10,7 +10,7 @@ namespace {
 // Every table is keyed by (account_id, region, ...): state is partitioned the
 // way AWS partitions it. Nested AWS documents are stored as JSON text; only the
 // fields that queries filter or sort on are columns.
-constexpr std::array<std::string_view, 2> kMigrations = {
+constexpr std::array<std::string_view, 3> kMigrations = {
     // 1: the foundation: key/value metadata, resource tags, ECR repositories
     // and registry settings, ECS clusters, task definitions, account settings
     // and attributes.
@@ -171,6 +171,43 @@ CREATE TABLE ecr_uploads (
   repository_id INTEGER NOT NULL REFERENCES ecr_repositories (id) ON DELETE CASCADE,
   started_at    REAL NOT NULL,
   updated_at    REAL NOT NULL
+) WITHOUT ROWID;
+)sql",
+
+    // 3: ECS tasks. `document` is the Task as DescribeTasks serves it (tags
+    // live in resource_tags); `runtime` is Berth's own record of how the task
+    // runs locally (container ids, resolved images, notes on fields it cannot
+    // honour). Idempotency tokens of RunTask live beside them.
+    R"sql(
+CREATE TABLE ecs_tasks (
+  account_id     TEXT NOT NULL,
+  region         TEXT NOT NULL,
+  cluster        TEXT NOT NULL,
+  task_id        TEXT NOT NULL,
+  family         TEXT NOT NULL,
+  revision       INTEGER NOT NULL,
+  desired_status TEXT NOT NULL,
+  last_status    TEXT NOT NULL,
+  launch_type    TEXT,
+  started_by     TEXT,
+  group_name     TEXT,
+  created_at     REAL NOT NULL,
+  stopped_at     REAL,
+  document       TEXT NOT NULL,
+  runtime        TEXT NOT NULL,
+  PRIMARY KEY (account_id, region, cluster, task_id)
+) WITHOUT ROWID;
+CREATE INDEX ecs_tasks_unfinished ON ecs_tasks (last_status) WHERE last_status != 'STOPPED';
+CREATE INDEX ecs_tasks_by_desired ON ecs_tasks (account_id, region, cluster, desired_status, task_id);
+
+CREATE TABLE ecs_run_task_tokens (
+  account_id   TEXT NOT NULL,
+  region       TEXT NOT NULL,
+  client_token TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  task_arns    TEXT NOT NULL,
+  created_at   REAL NOT NULL,
+  PRIMARY KEY (account_id, region, client_token)
 ) WITHOUT ROWID;
 )sql",
 };

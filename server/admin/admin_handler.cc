@@ -6,6 +6,7 @@
 
 #include "server/util/log.h"
 #include "storage/migrations.h"
+#include "storage/task_store.h"
 
 namespace berth::admin {
 namespace {
@@ -20,6 +21,28 @@ http::Response Json(unsigned status, const nlohmann::json& body) {
 
 }  // namespace
 
+http::Response AdminHandler::TaskView(std::string_view task_id) {
+  std::optional<storage::TaskRecord> task;
+  {
+    auto lease = database_.Acquire();
+    task = storage::TaskStore(lease.db()).FindById(task_id);
+  }
+  http::Response res;
+  if (!task) {
+    res = Json(404, {{"message", "No task " + std::string(task_id)}});
+  } else {
+    const nlohmann::json document = nlohmann::json::parse(task->document);
+    const nlohmann::json runtime = nlohmann::json::parse(task->runtime);
+    res = Json(200, {{"taskArn", document.at("taskArn")},
+                     {"lastStatus", task->last_status},
+                     {"desiredStatus", task->desired_status},
+                     {"local", runtime},
+                     {"notHonoured", runtime.value("notes", nlohmann::json::array())}});
+  }
+  res.operation = "berth.TaskView";
+  return res;
+}
+
 http::Response AdminHandler::Handle(const http::Request& request) {
   const std::string_view path = request.Path();
   http::Response res;
@@ -29,6 +52,8 @@ http::Response AdminHandler::Handle(const http::Request& request) {
                      {"ready", true},
                      {"schemaVersion", storage::LatestSchemaVersion()}});
     res.operation = "berth.Health";
+  } else if (path.starts_with("/_berth/tasks/") && request.method == "GET") {
+    res = TaskView(path.substr(std::string_view("/_berth/tasks/").size()));
   } else if (path == "/_berth/reset" && request.method == "POST") {
     try {
       database_.Reset();

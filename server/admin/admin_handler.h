@@ -3,6 +3,8 @@
 // Berth's own endpoints, beside the AWS APIs:
 //   GET  /_berth/health  version, readiness and schema version
 //   POST /_berth/reset   wipe all state (for test suites)
+//   GET  /_berth/tasks/<task id>   how a task runs locally: its containers,
+//                        and every task definition field Berth cannot honour
 //
 // Thread-safety: Handle() may be called from any thread.
 
@@ -26,6 +28,7 @@ class AdminHandler {
   http::Response Handle(const http::Request& request);
 
  private:
+  http::Response TaskView(std::string_view task_id);
   storage::Database& database_;
   std::vector<std::function<void()>> reset_hooks_;
 };

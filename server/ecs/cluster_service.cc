@@ -8,6 +8,7 @@
 #include "server/ecs/ecs_tags.h"
 #include "storage/cluster_store.h"
 #include "storage/tag_store.h"
+#include "storage/task_store.h"
 
 namespace berth::ecs {
 namespace {
@@ -98,6 +99,12 @@ Cluster ClusterService::Load(storage::Db& db, const aws::RequestContext& context
   cluster.status = record.status;
   cluster.document = json::parse(record.document);
   cluster.tags = storage::TagStore(db).List(ClusterArn(context, record.name));
+  storage::TaskStore tasks(db);
+  const Partition partition = PartitionOf(context);
+  cluster.running_tasks = tasks.CountByLastStatus(partition, record.name, "RUNNING");
+  for (const char* status : {"PROVISIONING", "PENDING", "ACTIVATING"}) {
+    cluster.pending_tasks += tasks.CountByLastStatus(partition, record.name, status);
+  }
   return cluster;
 }
 
@@ -192,6 +199,9 @@ Cluster ClusterService::Delete(const aws::RequestContext& context, const std::st
   auto lease = database_.Acquire();
   storage::Tx tx(lease.db());
   const std::string name = RequireActive(lease.db(), context, identifier);
+  if (storage::TaskStore(lease.db()).CountUnfinished(PartitionOf(context), name) > 0) {
+    throw ClusterContainsTasksException();
+  }
   storage::ClusterStore store(lease.db(), PartitionOf(context));
   store.UpdateStatus(name, "INACTIVE");
   tx.Commit();

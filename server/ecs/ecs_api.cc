@@ -23,7 +23,7 @@ constexpr std::array<std::string_view, 2> kCapacityProviders = {"FARGATE", "FARG
 
 }  // namespace
 
-const std::array<aws::OperationRow<EcsApi>, 24> EcsApi::kOperations = {{
+const std::array<aws::OperationRow<EcsApi>, 28> EcsApi::kOperations = {{
     {"CreateCluster", &EcsApi::CreateCluster},
     {"DeleteAccountSetting", &EcsApi::DeleteAccountSetting},
     {"DeleteAttributes", &EcsApi::DeleteAttributes},
@@ -33,17 +33,21 @@ const std::array<aws::OperationRow<EcsApi>, 24> EcsApi::kOperations = {{
     {"DescribeCapacityProviders", &EcsApi::DescribeCapacityProviders},
     {"DescribeClusters", &EcsApi::DescribeClusters},
     {"DescribeTaskDefinition", &EcsApi::DescribeTaskDefinition},
+    {"DescribeTasks", &EcsApi::DescribeTasks},
     {"ListAccountSettings", &EcsApi::ListAccountSettings},
     {"ListAttributes", &EcsApi::ListAttributes},
     {"ListClusters", &EcsApi::ListClusters},
     {"ListTagsForResource", &EcsApi::ListTagsForResource},
     {"ListTaskDefinitionFamilies", &EcsApi::ListTaskDefinitionFamilies},
     {"ListTaskDefinitions", &EcsApi::ListTaskDefinitions},
+    {"ListTasks", &EcsApi::ListTasks},
     {"PutAccountSetting", &EcsApi::PutAccountSetting},
     {"PutAccountSettingDefault", &EcsApi::PutAccountSettingDefault},
     {"PutAttributes", &EcsApi::PutAttributes},
     {"PutClusterCapacityProviders", &EcsApi::PutClusterCapacityProviders},
     {"RegisterTaskDefinition", &EcsApi::RegisterTaskDefinition},
+    {"RunTask", &EcsApi::RunTask},
+    {"StopTask", &EcsApi::StopTask},
     {"TagResource", &EcsApi::TagResource},
     {"UntagResource", &EcsApi::UntagResource},
     {"UpdateCluster", &EcsApi::UpdateCluster},

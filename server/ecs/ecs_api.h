@@ -41,24 +41,28 @@ class EcsApi final : public aws::ServiceApi {
   Json DescribeCapacityProviders(const Json& in, const Context& context);
   Json DescribeClusters(const Json& in, const Context& context);
   Json DescribeTaskDefinition(const Json& in, const Context& context);
+  Json DescribeTasks(const Json& in, const Context& context);
   Json ListAccountSettings(const Json& in, const Context& context);
   Json ListAttributes(const Json& in, const Context& context);
   Json ListClusters(const Json& in, const Context& context);
   Json ListTagsForResource(const Json& in, const Context& context);
   Json ListTaskDefinitionFamilies(const Json& in, const Context& context);
   Json ListTaskDefinitions(const Json& in, const Context& context);
+  Json ListTasks(const Json& in, const Context& context);
   Json PutAccountSetting(const Json& in, const Context& context);
   Json PutAccountSettingDefault(const Json& in, const Context& context);
   Json PutAttributes(const Json& in, const Context& context);
   Json PutClusterCapacityProviders(const Json& in, const Context& context);
   Json RegisterTaskDefinition(const Json& in, const Context& context);
+  Json RunTask(const Json& in, const Context& context);
+  Json StopTask(const Json& in, const Context& context);
   Json TagResource(const Json& in, const Context& context);
   Json UntagResource(const Json& in, const Context& context);
   Json UpdateCluster(const Json& in, const Context& context);
   Json UpdateClusterSettings(const Json& in, const Context& context);
 
  private:
-  static const std::array<aws::OperationRow<EcsApi>, 24> kOperations;
+  static const std::array<aws::OperationRow<EcsApi>, 28> kOperations;
   EcsServices& services_;
 };
 

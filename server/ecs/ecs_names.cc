@@ -17,6 +17,24 @@ std::string TaskDefinitionArn(const aws::RequestContext& context, std::string_vi
                       "task-definition/" + std::string(family) + ":" + std::to_string(revision));
 }
 
+std::string TaskArn(const std::string& account_id, const std::string& region,
+                    std::string_view cluster, std::string_view task_id) {
+  return aws::MakeArn("ecs", region, account_id,
+                      "task/" + std::string(cluster) + "/" + std::string(task_id));
+}
+
+std::string TaskArn(const aws::RequestContext& context, std::string_view cluster,
+                    std::string_view task_id) {
+  return TaskArn(context.account_id, context.region, cluster, task_id);
+}
+
+std::string ContainerArn(const aws::RequestContext& context, std::string_view cluster,
+                         std::string_view task_id, std::string_view container_id) {
+  return aws::MakeArn("ecs", context.region, context.account_id,
+                      "container/" + std::string(cluster) + "/" + std::string(task_id) + "/" +
+                          std::string(container_id));
+}
+
 std::string CapacityProviderArn(const aws::RequestContext& context, std::string_view name) {
   return aws::MakeArn("ecs", context.region, context.account_id,
                       "capacity-provider/" + std::string(name));

@@ -16,6 +16,14 @@ inline constexpr std::string_view kDefaultCluster = "default";
 std::string ClusterArn(const aws::RequestContext& context, std::string_view name);
 std::string TaskDefinitionArn(const aws::RequestContext& context, std::string_view family,
                               int64_t revision);
+// arn:...:task/<cluster>/<task id> (the long ARN format).
+std::string TaskArn(const aws::RequestContext& context, std::string_view cluster,
+                    std::string_view task_id);
+std::string TaskArn(const std::string& account_id, const std::string& region,
+                    std::string_view cluster, std::string_view task_id);
+// arn:...:container/<cluster>/<task id>/<container uuid>
+std::string ContainerArn(const aws::RequestContext& context, std::string_view cluster,
+                         std::string_view task_id, std::string_view container_id);
 std::string CapacityProviderArn(const aws::RequestContext& context, std::string_view name);
 // The principal a caller acts as (Berth has no IAM: the account root).
 std::string RootPrincipalArn(const aws::RequestContext& context);

@@ -10,6 +10,7 @@
 #include "server/ecs/cluster_service.h"
 #include "server/ecs/ecs_tags.h"
 #include "server/ecs/task_definition_service.h"
+#include "server/ecs/task_service.h"
 #include "storage/database.h"
 
 namespace berth::ecs {
@@ -20,13 +21,15 @@ struct EcsServices {
         task_definitions(database),
         settings(database),
         attributes(database, clusters),
-        tags(database) {}
+        tags(database),
+        tasks(database, task_definitions) {}
 
   ClusterService clusters;
   TaskDefinitionService task_definitions;
   AccountSettingsService settings;
   AttributeService attributes;
   TagService tags;
+  TaskService tasks;
 };
 
 }  // namespace berth::ecs

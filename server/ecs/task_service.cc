@@ -1,0 +1,467 @@
+#include "server/ecs/task_service.h"
+
+#include <algorithm>
+#include <set>
+
+#include "server/aws/arn.h"
+#include "server/aws/pagination.h"
+#include "server/ecs/ecs_errors.h"
+#include "server/ecs/ecs_names.h"
+#include "server/ecs/ecs_tags.h"
+#include "server/util/crypto.h"
+#include "storage/cluster_store.h"
+#include "storage/tag_store.h"
+#include "storage/task_store.h"
+
+namespace berth::ecs {
+namespace {
+
+using nlohmann::json;
+using storage::Partition;
+
+constexpr std::string_view kTaskListing = "ecs.tasks";
+constexpr int64_t kMaxCount = 10;
+
+Partition PartitionOf(const aws::RequestContext& context) {
+  return Partition{context.account_id, context.region};
+}
+
+bool IsHexId(std::string_view id) {
+  return id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+bool Contains(const json& list, std::string_view value) {
+  return list.is_array() && std::find(list.begin(), list.end(), value) != list.end();
+}
+
+// The launch type and capacity provider a RunTask asks for: launchType, or
+// the first provider of the request's (else the cluster's) strategy, else EC2.
+struct Placement {
+  std::string launch_type;
+  std::optional<std::string> capacity_provider;
+};
+
+Placement ChoosePlacement(const json& request, const json& cluster_document) {
+  if (request.contains("launchType")) return {request.at("launchType").get<std::string>(), {}};
+  const json& strategy = request.contains("capacityProviderStrategy")
+                             ? request.at("capacityProviderStrategy")
+                             : cluster_document.value("defaultCapacityProviderStrategy", json::array());
+  if (!strategy.empty()) {
+    // The provider with a base runs first; otherwise the heaviest weight.
+    const json* chosen = &strategy.front();
+    for (const auto& item : strategy) {
+      if (item.value("base", 0) > 0) {
+        chosen = &item;
+        break;
+      }
+      if (item.value("weight", 0) > chosen->value("weight", 0)) chosen = &item;
+    }
+    const std::string provider = chosen->at("capacityProvider").get<std::string>();
+    if (provider != "FARGATE" && provider != "FARGATE_SPOT") {
+      throw InvalidParameterException("The specified capacity provider " + provider +
+                                      " does not exist.");
+    }
+    return {"FARGATE", provider};
+  }
+  return {"EC2", {}};
+}
+
+// The overrides as ECS echoes them: every container listed (with what was
+// overridden), and an empty inferenceAcceleratorOverrides.
+json EchoOverrides(const json& request, const json& containers) {
+  json overrides = request.value("overrides", json::object());
+  json given = overrides.value("containerOverrides", json::array());
+  for (const auto& o : given) {
+    if (!o.contains("name")) {
+      throw InvalidParameterException("Container overrides must name the container.");
+    }
+    bool known = false;
+    for (const auto& c : containers) known = known || c.at("name") == o.at("name");
+    if (!known) {
+      throw InvalidParameterException("Override for container named " +
+                                      o.at("name").get<std::string>() +
+                                      " is not a container in the TaskDefinition.");
+    }
+  }
+  json echoed = json::array();
+  for (const auto& c : containers) {
+    json entry = {{"name", c.at("name")}};
+    for (const auto& o : given) {
+      if (o.at("name") == c.at("name")) entry.update(o);
+    }
+    echoed.push_back(std::move(entry));
+  }
+  overrides["containerOverrides"] = echoed;
+  overrides["inferenceAcceleratorOverrides"] = json::array();
+  return overrides;
+}
+
+void ValidateNetwork(const json& request, const json& task_definition) {
+  const bool awsvpc = task_definition.value("networkMode", "") == "awsvpc";
+  const bool configured = request.contains("networkConfiguration") &&
+                          request.at("networkConfiguration").contains("awsvpcConfiguration");
+  if (awsvpc && !configured) {
+    throw InvalidParameterException(
+        "Network Configuration must be provided when networkMode 'awsvpc' is specified.");
+  }
+  if (!awsvpc && request.contains("networkConfiguration")) {
+    throw InvalidParameterException(
+        "Network Configuration is not valid for the given networkMode of this task definition.");
+  }
+  if (!configured) return;
+  const json& vpc = request.at("networkConfiguration").at("awsvpcConfiguration");
+  const json& subnets = vpc.at("subnets");
+  if (subnets.empty()) throw InvalidParameterException("subnets can not be empty.");
+  if (subnets.size() > 16) throw InvalidParameterException("subnets can have at most 16 items.");
+  if (vpc.contains("securityGroups") && vpc.at("securityGroups").size() > 5) {
+    throw InvalidParameterException("securityGroups can have at most 5 items.");
+  }
+}
+
+bool IsValidStartedBy(std::string_view text) {
+  return !text.empty() && text.size() <= 128 &&
+         std::all_of(text.begin(), text.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '/' ||
+                  c == '-';
+         });
+}
+
+// The request without its idempotency token, canonically, for comparing
+// repeated RunTask calls.
+std::string RequestFingerprint(json request) {
+  request.erase("clientToken");
+  return crypto::Sha256Hex(request.dump());
+}
+
+std::vector<storage::Tag> TagsOf(const json& request) {
+  std::vector<storage::Tag> tags;
+  for (const auto& tag : request.value("tags", json::array())) {
+    tags.push_back({tag.value("key", ""), tag.value("value", "")});
+  }
+  return tags;
+}
+
+// The first document of a task: PROVISIONING (awsvpc) or PENDING, every
+// container PENDING, nothing observed yet.
+json NewTaskDocument(const aws::RequestContext& context, const std::string& cluster,
+                     const std::string& task_id, const json& td, const json& request,
+                     const Placement& placement, const json& overrides) {
+  const std::string task_arn = TaskArn(context, cluster, task_id);
+  const bool awsvpc = td.value("networkMode", "") == "awsvpc";
+  const bool fargate = placement.launch_type == "FARGATE";
+  json task = {
+      {"taskArn", task_arn},
+      {"clusterArn", ClusterArn(context, cluster)},
+      {"taskDefinitionArn", td.at("taskDefinitionArn")},
+      {"group", request.value("group", "family:" + td.at("family").get<std::string>())},
+      {"launchType", placement.launch_type},
+      {"lastStatus", awsvpc ? "PROVISIONING" : "PENDING"},
+      {"desiredStatus", "RUNNING"},
+      {"healthStatus", "UNKNOWN"},
+      {"createdAt", context.now},
+      {"version", 1},
+      {"enableExecuteCommand", request.value("enableExecuteCommand", false)},
+      {"availabilityZone", context.region + "a"},
+      {"overrides", overrides},
+      {"attachments", json::array()},
+      {"containers", json::array()},
+  };
+  if (placement.capacity_provider) task["capacityProviderName"] = *placement.capacity_provider;
+  if (request.contains("startedBy")) task["startedBy"] = request.at("startedBy");
+  const std::string cpu = overrides.value("cpu", td.value("cpu", ""));
+  const std::string memory = overrides.value("memory", td.value("memory", ""));
+  if (!cpu.empty()) task["cpu"] = cpu;
+  if (!memory.empty()) task["memory"] = memory;
+  if (fargate) {
+    task["platformVersion"] = request.value("platformVersion", "LATEST") == "LATEST"
+                                  ? "1.4.0"
+                                  : request.at("platformVersion").get<std::string>();
+    task["platformFamily"] = "Linux";
+    task["ephemeralStorage"] = {{"sizeInGiB", 20}};
+    task["attributes"] = json::array({{{"name", "ecs.cpu-architecture"}, {"value", "x86_64"}}});
+  }
+  if (awsvpc) {
+    const json& vpc = request.at("networkConfiguration").at("awsvpcConfiguration");
+    task["attachments"].push_back(
+        {{"id", crypto::Uuid()},
+         {"type", "ElasticNetworkInterface"},
+         {"status", "PRECREATED"},
+         {"details", json::array({{{"name", "subnetId"}, {"value", vpc.at("subnets").at(0)}}})}});
+  }
+  for (const auto& definition : td.at("containerDefinitions")) {
+    json container = {
+        {"containerArn", ContainerArn(context, cluster, task_id, crypto::Uuid())},
+        {"taskArn", task_arn},
+        {"name", definition.at("name")},
+        {"image", definition.at("image")},
+        {"lastStatus", "PENDING"},
+        {"healthStatus", "UNKNOWN"},
+        {"networkInterfaces", json::array()},
+        {"cpu", std::to_string(definition.value("cpu", 0))},
+    };
+    if (definition.contains("memory")) {
+      container["memory"] = std::to_string(definition.at("memory").get<int64_t>());
+    }
+    if (definition.contains("memoryReservation")) {
+      container["memoryReservation"] =
+          std::to_string(definition.at("memoryReservation").get<int64_t>());
+    }
+    task["containers"].push_back(std::move(container));
+  }
+  return task;
+}
+
+}  // namespace
+
+std::optional<std::string> TaskIdFrom(const aws::RequestContext& context, std::string_view text) {
+  if (text.starts_with("arn:")) {
+    const auto arn = aws::Arn::Parse(text);
+    if (!arn || arn->service != "ecs" || !arn->resource.starts_with("task/") ||
+        arn->account_id != context.account_id || arn->region != context.region) {
+      return std::nullopt;
+    }
+    const std::string& resource = arn->resource;
+    text = std::string_view(resource).substr(resource.rfind('/') + 1);
+    return IsHexId(text) ? std::optional<std::string>(std::string(text)) : std::nullopt;
+  }
+  return IsHexId(text) ? std::optional<std::string>(std::string(text)) : std::nullopt;
+}
+
+RunTaskResult TaskService::RunTask(const aws::RequestContext& context, const json& request) {
+  const int64_t count = request.value("count", int64_t{1});
+  if (count < 1 || count > kMaxCount) {
+    throw InvalidParameterException("count must be between 1 and 10.");
+  }
+  if (request.contains("launchType") && request.contains("capacityProviderStrategy")) {
+    throw InvalidParameterException(
+        "Specifying both a launch type and capacity provider strategy is not supported. Remove "
+        "one and try again.");
+  }
+  if (request.value("propagateTags", "NONE") == "SERVICE") {
+    throw InvalidParameterException(
+        "The propagateTags value SERVICE is only valid for tasks started by a service.");
+  }
+  if (request.contains("startedBy") &&
+      !IsValidStartedBy(request.at("startedBy").get_ref<const std::string&>())) {
+    throw InvalidParameterException(
+        "startedBy may contain up to 128 letters, numbers, hyphens, underscores and slashes.");
+  }
+  std::vector<storage::Tag> tags = TagsOf(request);
+  ValidateTags(tags);
+
+  // The task definition: a bare family runs its latest ACTIVE revision.
+  json td;
+  try {
+    td = task_definitions_.Describe(context, request.at("taskDefinition").get<std::string>())
+             .document;
+  } catch (const aws::AwsError& e) {
+    if (e.type() != "ClientException") throw;
+    throw ClientException("TaskDefinition not found.");
+  }
+  if (td.at("status") != "ACTIVE") throw InvalidParameterException("TaskDefinition is inactive");
+
+  auto lease = database_.Acquire();
+  storage::Tx tx(lease.db());
+  const std::optional<std::string> cluster_param =
+      request.contains("cluster") ? std::optional<std::string>(request.at("cluster")) : std::nullopt;
+  const auto cluster_name = ClusterNameFrom(context, cluster_param.value_or("default"));
+  const auto cluster =
+      cluster_name ? storage::ClusterStore(lease.db(), PartitionOf(context)).Find(*cluster_name)
+                   : std::nullopt;
+  if (!cluster) throw ClusterNotFoundException();
+  if (cluster->status != "ACTIVE") throw ClusterInactiveException();
+
+  const Placement placement = ChoosePlacement(request, json::parse(cluster->document));
+  if (placement.launch_type == "FARGATE" && !Contains(td.value("compatibilities", json()), "FARGATE")) {
+    throw InvalidParameterException("Task definition does not support launch_type FARGATE.");
+  }
+  ValidateNetwork(request, td);
+  const json overrides = EchoOverrides(request, td.at("containerDefinitions"));
+
+  storage::TaskStore store(lease.db());
+  std::optional<std::string> token;
+  if (request.contains("clientToken")) token = request.at("clientToken").get<std::string>();
+  const std::string fingerprint = RequestFingerprint(request);
+  if (token) {
+    if (const auto previous = store.FindToken(PartitionOf(context), *token)) {
+      const json arns = json::parse(previous->second);
+      if (previous->first != fingerprint) {
+        throw aws::AwsError("ConflictException",
+                            "The clientToken was already used with different parameters.")
+            .With("resourceIds", arns);
+      }
+      // A repeat of the same request: the same tasks.
+      RunTaskResult result;
+      for (const auto& arn : arns) {
+        const std::string id = arn.get<std::string>().substr(arn.get<std::string>().rfind('/') + 1);
+        if (auto found = store.Find(PartitionOf(context), *cluster_name, id)) {
+          result.tasks.push_back({json::parse(found->document), storage::TagStore(lease.db()).List(arn.get<std::string>())});
+        }
+      }
+      return result;
+    }
+  }
+
+  if (request.value("propagateTags", "NONE") == "TASK_DEFINITION") {
+    for (auto& tag : storage::TagStore(lease.db()).List(td.at("taskDefinitionArn").get<std::string>())) {
+      if (std::none_of(tags.begin(), tags.end(), [&](const auto& t) { return t.key == tag.key; })) {
+        tags.push_back(std::move(tag));
+      }
+    }
+    ValidateTags(tags);
+  }
+
+  RunTaskResult result;
+  json arns = json::array();
+  for (int64_t i = 0; i < count; ++i) {
+    storage::TaskRecord record;
+    record.partition = PartitionOf(context);
+    record.cluster = *cluster_name;
+    record.task_id = crypto::RandomHex(32);
+    record.family = td.at("family").get<std::string>();
+    record.revision = td.at("revision").get<int64_t>();
+    record.desired_status = "RUNNING";
+    json document =
+        NewTaskDocument(context, *cluster_name, record.task_id, td, request, placement, overrides);
+    record.last_status = document.at("lastStatus").get<std::string>();
+    record.launch_type = placement.launch_type;
+    if (request.contains("startedBy")) record.started_by = request.at("startedBy").get<std::string>();
+    record.group = document.at("group").get<std::string>();
+    record.created_at = context.now;
+    record.document = document.dump();
+    record.runtime = "{}";
+    store.Insert(record);
+    const std::string arn = document.at("taskArn").get<std::string>();
+    storage::TagStore(lease.db()).Put(arn, tags);
+    arns.push_back(arn);
+    result.tasks.push_back({std::move(document), tags});
+  }
+  if (token) store.InsertToken(PartitionOf(context), *token, fingerprint, arns.dump(), context.now);
+  tx.Commit();
+  Wake();
+  return result;
+}
+
+Task TaskService::StopTask(const aws::RequestContext& context,
+                           const std::optional<std::string>& cluster_param,
+                           const std::string& task, const std::optional<std::string>& reason) {
+  auto lease = database_.Acquire();
+  storage::Tx tx(lease.db());
+  const auto cluster_name = ClusterNameFrom(context, cluster_param.value_or("default"));
+  if (!cluster_name || !storage::ClusterStore(lease.db(), PartitionOf(context)).Find(*cluster_name)) {
+    throw ClusterNotFoundException();
+  }
+  const auto id = TaskIdFrom(context, task);
+  storage::TaskStore store(lease.db());
+  auto record = id ? store.Find(PartitionOf(context), *cluster_name, *id) : std::nullopt;
+  if (!record) throw InvalidParameterException("The referenced task was not found.");
+  json document = json::parse(record->document);
+  if (record->desired_status != "STOPPED") {
+    record->desired_status = "STOPPED";
+    document["desiredStatus"] = "STOPPED";
+    document["stopCode"] = "UserInitiated";
+    document["stoppedReason"] = reason.value_or("Task stopped by user");
+    document["stoppingAt"] = context.now;
+    document["version"] = document.value("version", 1) + 1;
+    record->document = document.dump();
+    store.Update(*record);
+  }
+  const std::string arn = document.at("taskArn").get<std::string>();
+  Task result{std::move(document), storage::TagStore(lease.db()).List(arn)};
+  tx.Commit();
+  Wake();
+  return result;
+}
+
+DescribeTasksResult TaskService::DescribeTasks(const aws::RequestContext& context,
+                                               const std::optional<std::string>& cluster_param,
+                                               const std::vector<std::string>& tasks) {
+  if (tasks.empty()) throw InvalidParameterException("Tasks cannot be empty.");
+  if (tasks.size() > 100) throw InvalidParameterException("taskIds can have at most 100 items.");
+  auto lease = database_.Acquire();
+  const auto cluster_name = ClusterNameFrom(context, cluster_param.value_or("default"));
+  if (!cluster_name || !storage::ClusterStore(lease.db(), PartitionOf(context)).Find(*cluster_name)) {
+    throw ClusterNotFoundException();
+  }
+  storage::TaskStore store(lease.db());
+  DescribeTasksResult result;
+  std::set<std::string> seen;
+  for (const auto& identifier : tasks) {
+    const auto id = TaskIdFrom(context, identifier);
+    const auto record = id ? store.Find(PartitionOf(context), *cluster_name, *id) : std::nullopt;
+    if (!record) {
+      result.missing.push_back(id && !identifier.starts_with("arn:")
+                                   ? TaskArn(context, *cluster_name, *id)
+                                   : identifier);
+      continue;
+    }
+    if (!seen.insert(record->task_id).second) continue;
+    json document = json::parse(record->document);
+    const std::string arn = document.at("taskArn").get<std::string>();
+    result.tasks.push_back({std::move(document), storage::TagStore(lease.db()).List(arn)});
+  }
+  return result;
+}
+
+std::vector<std::string> TaskService::ListTasks(const aws::RequestContext& context,
+                                                const ListTasksQuery& query, std::string& next) {
+  if (query.max_results < 1 || query.max_results > 100) {
+    throw InvalidParameterException("maxResults must be between 1 and 100.");
+  }
+  if (query.started_by &&
+      (query.family || query.service_name || query.launch_type || query.container_instance)) {
+    throw InvalidParameterException(
+        "startedBy must be the only filter when it is specified.");
+  }
+  if (query.family && !IsEcsName(*query.family)) {
+    throw InvalidParameterException("family must match ^[a-zA-Z0-9\\-_]+$");
+  }
+  std::string after;
+  if (!query.token.empty()) {
+    auto key = aws::DecodePageToken(kTaskListing, query.token);
+    if (!key) throw InvalidParameterException("Invalid nextToken.");
+    after = std::move(*key);
+  }
+  auto lease = database_.Acquire();
+  const auto cluster_name = ClusterNameFrom(context, query.cluster.value_or("default"));
+  const auto cluster =
+      cluster_name ? storage::ClusterStore(lease.db(), PartitionOf(context)).Find(*cluster_name)
+                   : std::nullopt;
+  if (!cluster) throw ClusterNotFoundException();
+  if (query.service_name) throw AwsError("ServiceNotFoundException", "Service not found.");
+  // Berth registers no container instances, so none has tasks; PENDING is a
+  // desired status ECS never sets.
+  if (query.container_instance || query.desired_status == "PENDING") return {};
+  storage::TaskFilter filter;
+  filter.cluster = *cluster_name;
+  filter.desired_status = query.desired_status;
+  filter.family = query.family;
+  filter.started_by = query.started_by;
+  filter.launch_type = query.launch_type;
+  auto ids = storage::TaskStore(lease.db()).List(PartitionOf(context), filter, after,
+                                                  query.max_results + 1);
+  if (ids.size() > query.max_results) {
+    ids.resize(query.max_results);
+    next = aws::EncodePageToken(kTaskListing, ids.back());
+  }
+  std::vector<std::string> arns;
+  for (const auto& id : ids) arns.push_back(TaskArn(context, *cluster_name, id));
+  return arns;
+}
+
+size_t TaskService::PurgeStopped(double now) {
+  auto lease = database_.Acquire();
+  storage::Tx tx(lease.db());
+  const auto purged = storage::TaskStore(lease.db()).PurgeStopped(now - kStoppedRetentionSeconds);
+  storage::TagStore tags(lease.db());
+  for (const auto& task : purged) {
+    tags.RemoveAll(TaskArn(task.partition.account_id, task.partition.region, task.cluster,
+                           task.task_id));
+  }
+  tx.Commit();
+  return purged.size();
+}
+
+}  // namespace berth::ecs

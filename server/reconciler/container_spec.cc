@@ -1,0 +1,241 @@
+#include "server/reconciler/container_spec.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace berth::reconciler {
+namespace {
+
+using nlohmann::json;
+
+constexpr int64_t kMiB = 1024 * 1024;
+constexpr int64_t kNanosPerSecond = 1'000'000'000;
+
+// The override entry for `name`, or an empty object.
+json OverrideFor(const json& overrides, const json& name) {
+  for (const auto& o : overrides.value("containerOverrides", json::array())) {
+    if (o.value("name", json()) == name) return o;
+  }
+  return json::object();
+}
+
+// environment + override environment (override wins, by name), as K=V.
+std::vector<std::string> Environment(const json& definition, const json& override,
+                                     const TaskContext& task) {
+  std::vector<std::pair<std::string, std::string>> vars;
+  const auto set = [&](const std::string& name, const std::string& value) {
+    auto it = std::find_if(vars.begin(), vars.end(), [&](const auto& v) { return v.first == name; });
+    if (it != vars.end()) {
+      it->second = value;
+    } else {
+      vars.emplace_back(name, value);
+    }
+  };
+  // What the ECS agent injects, unless the definition sets it.
+  set("AWS_EXECUTION_ENV", task.launch_type == "FARGATE" ? "AWS_ECS_FARGATE" : "AWS_ECS_EC2");
+  set("AWS_REGION", task.region);
+  set("AWS_DEFAULT_REGION", task.region);
+  for (const auto* source : {&definition, &override}) {
+    for (const auto& e : source->value("environment", json::array())) {
+      set(e.value("name", ""), e.value("value", ""));
+    }
+  }
+  std::vector<std::string> out;
+  for (const auto& [k, v] : vars) out.push_back(k + "=" + v);
+  return out;
+}
+
+std::vector<std::string> Strings(const json& value) {
+  std::vector<std::string> out;
+  for (const auto& v : value) out.push_back(v.get<std::string>());
+  return out;
+}
+
+}  // namespace
+
+std::string DockerName(const std::string& family, int64_t revision, const std::string& name,
+                       const std::string& suffix) {
+  std::string clean;
+  for (const char c : name) {
+    if (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-') clean += c;
+  }
+  return "ecs-" + family + "-" + std::to_string(revision) + "-" + clean + "-" + suffix;
+}
+
+std::map<std::string, std::string> TaskLabels(const TaskContext& task, const std::string& family,
+                                              int64_t revision, const std::string& container,
+                                              const std::string& role) {
+  return {
+      {"com.amazonaws.ecs.task-arn", task.task_arn},
+      {"com.amazonaws.ecs.container-name", container},
+      {"com.amazonaws.ecs.task-definition-family", family},
+      {"com.amazonaws.ecs.task-definition-version", std::to_string(revision)},
+      {"com.amazonaws.ecs.cluster", task.cluster},
+      {docker::kManagedLabel, "1"},
+      {"berth.instance", task.instance_id},
+      {docker::kRoleLabel, role},
+  };
+}
+
+TranslatedContainer TranslateContainer(const json& td, const json& d, const json& overrides,
+                                       const TaskContext& task, const std::string& image) {
+  TranslatedContainer out;
+  docker::ContainerSpec& s = out.spec;
+  const std::string name = d.at("name").get<std::string>();
+  const json override = OverrideFor(overrides, d.at("name"));
+  const auto note = [&](const std::string& text) { out.notes.push_back(name + ": " + text); };
+
+  s.image = image;
+  if (d.contains("entryPoint")) s.entrypoint = Strings(d.at("entryPoint"));
+  if (override.contains("command")) {
+    s.command = Strings(override.at("command"));
+  } else if (d.contains("command")) {
+    s.command = Strings(d.at("command"));
+  }
+  s.env = Environment(d, override, task);
+  s.working_dir = d.value("workingDirectory", "");
+  s.user = d.value("user", "");
+  s.tty = d.value("pseudoTerminal", false);
+  s.open_stdin = d.value("interactive", false);
+  s.readonly_rootfs = d.value("readonlyRootFilesystem", false);
+  s.privileged = d.value("privileged", false);
+
+  // Labels: the definition's, then the agent's (which win).
+  for (const auto& [k, v] : d.value("dockerLabels", json::object()).items()) {
+    s.labels[k] = v.get<std::string>();
+  }
+  for (auto& [k, v] : TaskLabels(task, td.at("family").get<std::string>(),
+                                 td.at("revision").get<int64_t>(), name, "app")) {
+    s.labels[k] = v;
+  }
+
+  // Resources: container cpu → CPU shares (the agent clamps to [2, 262144]);
+  // memory limits in MiB.
+  const int64_t cpu = override.value("cpu", d.value("cpu", int64_t{0}));
+  s.cpu_shares = std::clamp<int64_t>(cpu, 2, 262144);
+  const int64_t memory = override.value("memory", d.value("memory", int64_t{0}));
+  const int64_t reservation = override.value("memoryReservation", d.value("memoryReservation", int64_t{0}));
+  if (memory > 0) s.memory_bytes = std::max<int64_t>(memory, 6) * kMiB;  // Docker's minimum is 6 MiB
+  if (reservation > 0) s.memory_reservation_bytes = reservation * kMiB;
+  for (const auto& u : d.value("ulimits", json::array())) {
+    s.ulimits.push_back({u.at("name").get<std::string>(), u.at("softLimit").get<int64_t>(),
+                         u.at("hardLimit").get<int64_t>()});
+  }
+  if (d.contains("healthCheck")) {
+    const json& h = d.at("healthCheck");
+    docker::HealthCheck check;
+    check.test = Strings(h.at("command"));
+    check.interval_ns = h.value("interval", int64_t{30}) * kNanosPerSecond;
+    check.timeout_ns = h.value("timeout", int64_t{5}) * kNanosPerSecond;
+    check.start_period_ns = h.value("startPeriod", int64_t{0}) * kNanosPerSecond;
+    check.retries = h.value("retries", 3);
+    s.health_check = check;
+  }
+  if (d.contains("stopTimeout")) s.stop_timeout_seconds = d.at("stopTimeout").get<int>();
+
+  // Linux parameters.
+  if (d.contains("linuxParameters")) {
+    const json& lp = d.at("linuxParameters");
+    if (lp.contains("capabilities")) {
+      const json& caps = lp.at("capabilities");
+      if (caps.contains("add")) s.cap_add = Strings(caps.at("add"));
+      if (caps.contains("drop")) s.cap_drop = Strings(caps.at("drop"));
+    }
+    s.init = lp.value("initProcessEnabled", false);
+    if (lp.contains("sharedMemorySize")) s.shm_size_bytes = lp.at("sharedMemorySize").get<int64_t>() * kMiB;
+    for (const auto& t : lp.value("tmpfs", json::array())) {
+      std::string options = "size=" + std::to_string(t.at("size").get<int64_t>()) + "m";
+      for (const auto& o : t.value("mountOptions", json::array())) options += "," + o.get<std::string>();
+      s.tmpfs[t.at("containerPath").get<std::string>()] = options;
+    }
+    if (lp.contains("devices")) note("linuxParameters.devices are not passed to local containers");
+    if (lp.contains("maxSwap") || lp.contains("swappiness")) {
+      note("linuxParameters.maxSwap/swappiness are not applied (no swap accounting locally)");
+    }
+  }
+  for (const auto& sc : d.value("systemControls", json::array())) {
+    if (sc.contains("namespace")) {
+      s.sysctls[sc.at("namespace").get<std::string>()] = sc.value("value", "");
+    }
+  }
+
+  // Networking by mode (§2.3): awsvpc joins the pause container (which
+  // publishes the ports); bridge publishes per container on 127.0.0.1.
+  if (task.network_mode == "awsvpc") {
+    s.network_mode = "container:" + task.pause_id;
+  } else if (task.network_mode == "host" || task.network_mode == "none") {
+    s.network_mode = task.network_mode;
+  } else {
+    s.network_mode = "bridge";
+    for (const auto& m : d.value("portMappings", json::array())) {
+      if (!m.contains("containerPort")) {
+        note("portMappings with containerPortRange are not published");
+        continue;
+      }
+      docker::PortBinding b;
+      b.container_port = m.at("containerPort").get<int>();
+      b.protocol = m.value("protocol", "tcp");
+      b.host_port = m.value("hostPort", 0);
+      s.ports.push_back(b);
+    }
+    s.hostname = d.value("hostname", "");
+    for (const auto& h : d.value("extraHosts", json::array())) {
+      s.extra_hosts.push_back(h.at("hostname").get<std::string>() + ":" +
+                              h.at("ipAddress").get<std::string>());
+    }
+    if (d.contains("dnsServers")) s.dns = Strings(d.at("dnsServers"));
+    if (d.contains("links")) note("links are not applied; containers of a task reach each other by published ports");
+  }
+  if (d.contains("dnsSearchDomains")) s.dns_search = Strings(d.at("dnsSearchDomains"));
+
+  // Volumes: host paths bind (EC2 only; refused for Fargate at registration),
+  // everything else becomes a task-scoped Docker volume.
+  for (const auto& mp : d.value("mountPoints", json::array())) {
+    const std::string source = mp.value("sourceVolume", "");
+    json volume;
+    for (const auto& v : td.value("volumes", json::array())) {
+      if (v.value("name", "") == source) volume = v;
+    }
+    std::string bind;
+    if (volume.contains("host") && volume.at("host").contains("sourcePath")) {
+      bind = volume.at("host").at("sourcePath").get<std::string>();
+    } else if (volume.contains("dockerVolumeConfiguration") &&
+               volume.at("dockerVolumeConfiguration").value("scope", "task") == "shared") {
+      bind = source;
+    } else {
+      bind = "ecs-" + task.task_id + "-" + source;
+      if (volume.contains("efsVolumeConfiguration")) {
+        note("EFS volume '" + source + "' is emulated with a local Docker volume");
+      }
+    }
+    bind += ":" + mp.value("containerPath", "");
+    if (mp.value("readOnly", false)) bind += ":ro";
+    s.binds.push_back(bind);
+  }
+  if (d.contains("volumesFrom")) {
+    for (const auto& vf : d.at("volumesFrom")) {
+      (void)vf;
+      note("volumesFrom is not applied");
+      break;
+    }
+  }
+
+  // Honestly reported gaps.
+  if (d.contains("logConfiguration")) {
+    note("logConfiguration " + d.at("logConfiguration").value("logDriver", "") +
+         " is replaced by Docker's json-file driver (docker logs <runtimeId>)");
+  }
+  if (d.contains("secrets")) note("secrets are not resolved (no Secrets Manager/SSM locally)");
+  if (d.contains("environmentFiles") || override.contains("environmentFiles")) {
+    note("environmentFiles in S3 are not fetched");
+  }
+  if (d.contains("repositoryCredentials")) note("repositoryCredentials are not used");
+  if (d.contains("firelensConfiguration")) note("firelensConfiguration is not applied");
+  if (d.contains("resourceRequirements")) note("resourceRequirements (GPU) are not applied");
+  if (d.contains("dockerSecurityOptions")) note("dockerSecurityOptions are not applied");
+  if (d.contains("credentialSpecs")) note("credentialSpecs are not applied");
+  if (d.contains("restartPolicy")) note("restartPolicy is not applied");
+  return out;
+}
+
+}  // namespace berth::reconciler

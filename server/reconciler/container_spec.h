@@ -1,0 +1,54 @@
+#pragma once
+
+// Task definition → Docker: turns one container definition of a task (with
+// the task's overrides) into the docker::ContainerSpec to create, following
+// ../shared/reference/ecs-semantics.md §2.2. Every field Berth cannot honour
+// on a local Docker host is named in `notes`, never silently dropped.
+//
+// Thread-safety: pure functions.
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "docker_backend/types.h"
+
+namespace berth::reconciler {
+
+// What the translation needs to know about the task beyond its definition.
+struct TaskContext {
+  std::string task_arn;
+  std::string task_id;
+  std::string cluster;
+  std::string region;
+  std::string launch_type;   // EC2, FARGATE, ...
+  std::string network_mode;  // awsvpc, bridge, host, none
+  std::string instance_id;   // this Berth's label value
+  std::string pause_id;      // awsvpc: the container whose namespace to join
+};
+
+struct TranslatedContainer {
+  docker::ContainerSpec spec;
+  std::vector<std::string> notes;  // fields not honoured, with why
+};
+
+// `definition` is one containerDefinitions entry, `task_definition` the
+// whole document, `overrides` the task's echoed overrides, `image` the image
+// reference to run (already resolved).
+TranslatedContainer TranslateContainer(const nlohmann::json& task_definition,
+                                       const nlohmann::json& definition,
+                                       const nlohmann::json& overrides, const TaskContext& task,
+                                       const std::string& image);
+
+// The Docker name ECS's agent would use: ecs-<family>-<revision>-<name>-<20 hex>
+// (the container name keeps only [A-Za-z0-9-]).
+std::string DockerName(const std::string& family, int64_t revision, const std::string& name,
+                       const std::string& suffix);
+
+// The labels every container of the task carries (ECS's and Berth's).
+std::map<std::string, std::string> TaskLabels(const TaskContext& task, const std::string& family,
+                                              int64_t revision, const std::string& container,
+                                              const std::string& role);
+
+}  // namespace berth::reconciler

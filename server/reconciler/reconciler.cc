@@ -1,0 +1,228 @@
+#include "server/reconciler/reconciler.h"
+
+#include <exception>
+
+#include <nlohmann/json.hpp>
+
+#include "docker_backend/pause_image.h"
+#include "server/reconciler/task_driver.h"
+#include "server/util/log.h"
+#include "storage/task_definition_store.h"
+#include "storage/task_store.h"
+
+namespace berth::reconciler {
+namespace {
+
+using nlohmann::json;
+
+constexpr double kSweepPeriodSeconds = 30;
+
+}  // namespace
+
+Reconciler::Reconciler(storage::Database& database, docker::DockerApi& docker,
+                       const ImageResolver& images,
+                       std::function<std::string(const storage::Partition&)> registry_password,
+                       const Clock& clock, ReconcilerOptions options)
+    : database_(database), docker_(docker), images_(images),
+      registry_password_(std::move(registry_password)), clock_(clock),
+      options_(std::move(options)), network_name_("berth-" + options_.instance_id) {}
+
+Reconciler::~Reconciler() { Stop(); }
+
+void Reconciler::Start() {
+  thread_ = std::thread([this] {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      poked_ = false;
+      lock.unlock();
+      const bool busy = ReconcileOnce();
+      lock.lock();
+      wake_.wait_for(lock, busy ? options_.busy_period : options_.idle_period,
+                     [this] { return stopping_ || poked_; });
+    }
+  });
+}
+
+void Reconciler::Poke() {
+  {
+    std::lock_guard lock(mutex_);
+    poked_ = true;
+  }
+  wake_.notify_all();
+}
+
+void Reconciler::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool Reconciler::PrepareDocker() {
+  if (docker_ready_) return true;
+  try {
+    docker::EnsurePauseImage(docker_);
+    docker_.CreateNetwork(network_name_, "", "",
+                          {{docker::kManagedLabel, "1"}, {"berth.instance", options_.instance_id}});
+    docker_ready_ = true;
+  } catch (const docker::DockerError& e) {
+    log::Warn(std::string("reconciler: Docker is not ready: ") + e.what());
+  }
+  return docker_ready_;
+}
+
+void Reconciler::FailUnreachable(const std::string& message) {
+  // Tasks that never got a container cannot start without Docker: after a
+  // grace period they stop, saying why. Running tasks are left alone and
+  // re-checked when the daemon is back.
+  auto lease = database_.Acquire();
+  storage::Tx tx(lease.db());
+  storage::TaskStore store(lease.db());
+  const double now = clock_.Now();
+  for (auto& task : store.Unfinished()) {
+    json runtime = json::parse(task.runtime);
+    const bool untouched = !runtime.contains("containers") || runtime["containers"].empty() ||
+                           !runtime.value("prepared", false);
+    if (!untouched || now - task.created_at < options_.unreachable_grace_seconds) continue;
+    json doc = json::parse(task.document);
+    doc["desiredStatus"] = "STOPPED";
+    doc["lastStatus"] = "STOPPED";
+    doc["stopCode"] = "TaskFailedToStart";
+    doc["stoppedReason"] = "ResourceInitializationError: cannot reach the Docker daemon: " + message;
+    if (!doc.contains("stoppingAt")) doc["stoppingAt"] = now;
+    doc["stoppedAt"] = now;
+    doc["executionStoppedAt"] = now;
+    for (auto& c : doc["containers"]) c["lastStatus"] = "STOPPED";
+    doc["version"] = doc.value("version", int64_t{1}) + 1;
+    task.document = doc.dump();
+    task.desired_status = "STOPPED";
+    task.last_status = "STOPPED";
+    task.stopped_at = now;
+    store.Update(task);
+  }
+  tx.Commit();
+}
+
+void Reconciler::WriteBack(storage::TaskRecord& task) {
+  auto lease = database_.Acquire();
+  storage::Tx tx(lease.db());
+  storage::TaskStore store(lease.db());
+  const auto fresh = store.Find(task.partition, task.cluster, task.task_id);
+  if (!fresh) return;  // reset or purged meanwhile
+  // StopTask may have run while this pass worked: keep its decision.
+  if (fresh->desired_status == "STOPPED" && task.desired_status != "STOPPED") {
+    json ours = json::parse(task.document);
+    const json theirs = json::parse(fresh->document);
+    for (const char* key : {"desiredStatus", "stopCode", "stoppedReason", "stoppingAt"}) {
+      if (theirs.contains(key)) ours[key] = theirs[key];
+    }
+    ours["version"] = std::max(ours.value("version", int64_t{1}), theirs.value("version", int64_t{1})) + 1;
+    task.document = ours.dump();
+    task.desired_status = "STOPPED";
+    Poke();
+  }
+  store.Update(task);
+  tx.Commit();
+}
+
+bool Reconciler::ReconcileOnce() {
+  std::lock_guard docker_lock(docker_mutex_);
+  bool busy = false;
+  try {
+    std::vector<storage::TaskRecord> tasks;
+    {
+      auto lease = database_.Acquire();
+      tasks = storage::TaskStore(lease.db()).Unfinished();
+    }
+    const double now = clock_.Now();
+    const bool sweep_due = now - last_sweep_ >= kSweepPeriodSeconds;
+    if (tasks.empty() && !sweep_due) return false;
+    if (!docker_.Ping()) {
+      if (!tasks.empty()) FailUnreachable("the daemon does not answer");
+      docker_ready_ = false;
+      return !tasks.empty();
+    }
+    // The pause image and the task network are made when a task needs them.
+    if (!tasks.empty() && !PrepareDocker()) return true;
+    DriverEnvironment env{docker_, images_, registry_password_, options_.instance_id,
+                          network_name_, options_.pause_image, now};
+    for (auto& task : tasks) {
+      try {
+        std::optional<storage::TaskDefinitionRecord> definition;
+        {
+          auto lease = database_.Acquire();
+          definition = storage::TaskDefinitionStore(lease.db(), task.partition)
+                           .Find(task.family, task.revision);
+        }
+        if (!definition) continue;
+        json td = json::parse(definition->document);
+        td["revision"] = task.revision;
+        env.now = clock_.Now();
+        TaskDriver driver(env, task, td);
+        if (driver.Step()) WriteBack(task);
+        if (task.last_status != "STOPPED") busy = true;
+      } catch (const docker::DockerError& e) {
+        log::Warn("reconciler: task " + task.task_id + ": " + e.what());
+        busy = true;
+      } catch (const std::exception& e) {  // one task's failure never stops the loop
+        log::Error("reconciler: task " + task.task_id + ": " + e.what());
+      }
+    }
+    if (sweep_due) {
+      SweepOrphans();
+      last_sweep_ = now;
+    }
+  } catch (const std::exception& e) {
+    log::Error(std::string("reconciler pass failed: ") + e.what());
+  }
+  return busy;
+}
+
+void Reconciler::SweepOrphans() {
+  try {
+    const auto containers = docker_.ListContainers({"berth.instance=" + options_.instance_id});
+    for (const auto& c : containers) {
+      const auto arn = c.labels.find("com.amazonaws.ecs.task-arn");
+      if (arn == c.labels.end()) continue;
+      // arn:aws:ecs:<region>:<account>:task/<cluster>/<id>
+      const std::string& text = arn->second;
+      const auto parts_end = text.find(":task/");
+      if (parts_end == std::string::npos) continue;
+      std::string head = text.substr(0, parts_end);
+      const std::string account = head.substr(head.rfind(':') + 1);
+      head.resize(head.rfind(':'));
+      const std::string region = head.substr(head.rfind(':') + 1);
+      const std::string rest = text.substr(parts_end + 6);
+      const std::string cluster = rest.substr(0, rest.find('/'));
+      const std::string id = rest.substr(rest.find('/') + 1);
+      bool known = false;
+      {
+        auto lease = database_.Acquire();
+        known = storage::TaskStore(lease.db()).Find({account, region}, cluster, id).has_value();
+      }
+      if (!known) {
+        log::Info("reconciler: removing container " + c.name + " of a task Berth no longer has");
+        docker_.RemoveContainer(c.id);
+      }
+    }
+  } catch (const docker::DockerError& e) {
+    log::Warn(std::string("reconciler: orphan sweep failed: ") + e.what());
+  }
+}
+
+void Reconciler::RemoveAll() {
+  std::lock_guard docker_lock(docker_mutex_);
+  try {
+    for (const auto& c : docker_.ListContainers({"berth.instance=" + options_.instance_id})) {
+      docker_.RemoveContainer(c.id);
+    }
+    docker_.RemoveNetwork(network_name_);
+    docker_ready_ = false;
+  } catch (const docker::DockerError& e) {
+    log::Warn(std::string("reset: could not remove Berth's containers: ") + e.what());
+  }
+}
+
+}  // namespace berth::reconciler

@@ -1,0 +1,554 @@
+#include "server/reconciler/task_driver.h"
+
+#include <algorithm>
+#include <set>
+
+#include "server/reconciler/container_spec.h"
+#include "server/util/crypto.h"
+
+namespace berth::reconciler {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kMaxReason = 1024;
+
+bool Contains(std::string_view text, std::string_view part) {
+  return text.find(part) != std::string_view::npos;
+}
+
+std::string Truncate(std::string text) {
+  if (text.size() > kMaxReason) text.resize(kMaxReason);
+  return text;
+}
+
+// The order of lastStatus values; a task never moves back.
+int Rank(std::string_view status) {
+  static constexpr std::string_view kOrder[] = {"PROVISIONING", "PENDING",  "ACTIVATING",
+                                                "RUNNING",      "DEACTIVATING", "STOPPING",
+                                                "DEPROVISIONING", "STOPPED"};
+  for (int i = 0; i < 8; ++i) {
+    if (kOrder[i] == status) return i;
+  }
+  return 0;
+}
+
+std::string HealthStatus(std::string_view docker_health, bool has_check) {
+  if (!has_check) return "UNKNOWN";
+  if (docker_health == "healthy") return "HEALTHY";
+  if (docker_health == "unhealthy") return "UNHEALTHY";
+  return "UNKNOWN";
+}
+
+}  // namespace
+
+TaskDriver::TaskDriver(DriverEnvironment& env, storage::TaskRecord& task, const json& td)
+    : env_(env), task_(task), td_(td) {
+  doc_ = json::parse(task_.document);
+  runtime_ = json::parse(task_.runtime);
+  if (!runtime_.is_object()) runtime_ = json::object();
+  if (!runtime_.contains("suffix")) runtime_["suffix"] = crypto::RandomHex(20);
+  if (!runtime_.contains("containers")) runtime_["containers"] = json::object();
+}
+
+bool TaskDriver::Step() {
+  const std::string before_doc = task_.document;
+  const std::string before_runtime = task_.runtime;
+  if (doc_.value("lastStatus", "") == "STOPPED") return false;
+
+  // After a restart (or a crash between create and record), find the
+  // task's containers by label.
+  bool missing = false;
+  for (const auto& d : td_.at("containerDefinitions")) {
+    missing = missing || !Runtime(d.at("name").get<std::string>()).contains("id");
+  }
+  if (missing) {
+    for (const auto& c : env_.docker.ListContainers(
+             {"com.amazonaws.ecs.task-arn=" + doc_.at("taskArn").get<std::string>(),
+              "berth.instance=" + env_.instance_id})) {
+      const auto role = c.labels.find(docker::kRoleLabel);
+      if (role != c.labels.end() && role->second == "pause") {
+        if (!runtime_.contains("pause")) runtime_["pause"] = {{"id", c.id}};
+        continue;
+      }
+      const auto name = c.labels.find(docker::kContainerNameLabel);
+      if (name == c.labels.end()) continue;
+      json& rt = Runtime(name->second);
+      if (!rt.contains("id")) {
+        rt["id"] = c.id;
+        rt["started"] = c.state != "created";
+      }
+    }
+  }
+
+  if (doc_.value("desiredStatus", "RUNNING") == "RUNNING") {
+    Advance();
+  } else {
+    StopAll();
+  }
+
+  task_.document = doc_.dump();
+  task_.runtime = runtime_.dump();
+  task_.desired_status = doc_.value("desiredStatus", "RUNNING");
+  task_.last_status = doc_.value("lastStatus", "PENDING");
+  if (task_.last_status == "STOPPED" && !task_.stopped_at) task_.stopped_at = env_.now;
+  return task_.document != before_doc || task_.runtime != before_runtime;
+}
+
+json& TaskDriver::ContainerDoc(const std::string& name) {
+  for (auto& c : doc_.at("containers")) {
+    if (c.at("name") == name) return c;
+  }
+  throw std::runtime_error("task has no container " + name);
+}
+
+json& TaskDriver::Runtime(const std::string& name) {
+  json& containers = runtime_["containers"];
+  if (!containers.contains(name)) containers[name] = json::object();
+  return containers[name];
+}
+
+const json& TaskDriver::Definition(const std::string& name) const {
+  for (const auto& d : td_.at("containerDefinitions")) {
+    if (d.at("name") == name) return d;
+  }
+  throw std::runtime_error("task definition has no container " + name);
+}
+
+bool TaskDriver::IsEssential(const std::string& name) const {
+  return Definition(name).value("essential", true);
+}
+
+int TaskDriver::StopTimeout(const std::string& name) const {
+  return Definition(name).value("stopTimeout", kDefaultStopTimeoutSeconds);
+}
+
+void TaskDriver::SetLastStatus(const std::string& status) {
+  if (Rank(status) > Rank(doc_.value("lastStatus", "PROVISIONING"))) {
+    doc_["lastStatus"] = status;
+    Touch();
+  }
+}
+
+void TaskDriver::Touch() { doc_["version"] = doc_.value("version", int64_t{1}) + 1; }
+
+void TaskDriver::Fail(const std::string& stop_code, const std::string& reason,
+                      const std::string& container) {
+  if (doc_.value("desiredStatus", "") != "STOPPED") {
+    doc_["desiredStatus"] = "STOPPED";
+    doc_["stopCode"] = stop_code;
+    doc_["stoppedReason"] = Truncate(reason);
+    doc_["stoppingAt"] = env_.now;
+    Touch();
+  }
+  if (!container.empty()) {
+    json& c = ContainerDoc(container);
+    c["reason"] = Truncate(reason);
+    c["lastStatus"] = "STOPPED";
+    Runtime(container)["abandoned"] = true;
+  }
+}
+
+void TaskDriver::Advance() {
+  if (!Prepare()) return StopAll();
+  if (td_.value("networkMode", "") == "awsvpc" && !EnsurePause()) return StopAll();
+  if (!CreateAndStartReady()) return StopAll();
+  Observe();
+  CheckDependencyFailures();
+  CheckEssentialExit();
+  if (doc_.value("desiredStatus", "") == "RUNNING") {
+    MaybeRunning();
+  } else {
+    StopAll();
+  }
+}
+
+bool TaskDriver::Prepare() {
+  if (runtime_.value("prepared", false)) return true;
+  if (!doc_.contains("pullStartedAt")) doc_["pullStartedAt"] = env_.now;
+  for (const auto& d : td_.at("containerDefinitions")) {
+    const std::string name = d.at("name").get<std::string>();
+    const ResolvedImage image = env_.images.Resolve(d.at("image").get<std::string>(), task_.partition);
+    try {
+      if (!env_.docker.ImageExists(image.reference)) {
+        std::string auth;
+        if (image.berth_registry) {
+          auth = RegistryAuthHeader("AWS", env_.registry_password(*image.berth_registry),
+                                    env_.images.registry_host());
+        }
+        env_.docker.PullImage(image.reference, auth);
+      }
+    } catch (const docker::DockerError& e) {
+      if (e.unreachable()) throw;
+      Fail("TaskFailedToStart", std::string("CannotPullContainerError: ") + e.what(), name);
+      return false;
+    }
+    Runtime(name)["image"] = image.reference;
+  }
+  doc_["pullStoppedAt"] = env_.now;
+  runtime_["prepared"] = true;
+  return true;
+}
+
+bool TaskDriver::EnsurePause() {
+  if (runtime_.contains("pause") && runtime_["pause"].contains("ip")) return true;
+  const std::string family = td_.at("family").get<std::string>();
+  const int64_t revision = td_.at("revision").get<int64_t>();
+  TaskContext context{doc_.at("taskArn").get<std::string>(), task_.task_id, task_.cluster,
+                      task_.partition.region, doc_.value("launchType", "EC2"), "awsvpc",
+                      env_.instance_id, ""};
+  const auto build = [&](bool ephemeral) {
+    docker::ContainerSpec spec;
+    spec.name = DockerName(family, revision, "internalecspause", runtime_.at("suffix"));
+    spec.image = env_.pause_image;
+    spec.labels = TaskLabels(context, family, revision, "~internal~ecs~pause", "pause");
+    spec.network_mode = env_.network_name;
+    for (const auto& d : td_.at("containerDefinitions")) {
+      for (const auto& m : d.value("portMappings", json::array())) {
+        if (!m.contains("containerPort")) continue;
+        docker::PortBinding b;
+        b.container_port = m.at("containerPort").get<int>();
+        b.protocol = m.value("protocol", "tcp");
+        b.host_port = ephemeral ? 0 : m.value("hostPort", b.container_port);
+        spec.ports.push_back(b);
+      }
+    }
+    return spec;
+  };
+  std::string id = runtime_.contains("pause") ? runtime_["pause"].value("id", "") : "";
+  bool ephemeral = runtime_.value("ephemeralPorts", false);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    try {
+      if (id.empty()) id = env_.docker.CreateContainer(build(ephemeral));
+      runtime_["pause"] = {{"id", id}};
+      env_.docker.StartContainer(id);
+      break;
+    } catch (const docker::DockerError& e) {
+      if (e.unreachable()) throw;
+      const std::string message = e.what();
+      env_.docker.RemoveContainer(id);
+      id.clear();
+      runtime_.erase("pause");
+      if (!ephemeral && (Contains(message, "port is already allocated") ||
+                         Contains(message, "address already in use"))) {
+        // The host port is taken: publish on an ephemeral port instead.
+        ephemeral = true;
+        runtime_["ephemeralPorts"] = true;
+        continue;
+      }
+      Fail("TaskFailedToStart", "ResourceInitializationError: " + message);
+      return false;
+    }
+  }
+  const docker::ContainerState pause = env_.docker.InspectContainer(id);
+  json ports = json::array();
+  for (const auto& p : pause.ports) {
+    ports.push_back({{"containerPort", p.container_port}, {"hostPort", p.host_port},
+                     {"protocol", p.protocol}, {"bindIP", p.host_ip}});
+  }
+  runtime_["pause"] = {{"id", id}, {"ip", pause.ip_address}, {"ports", ports}};
+
+  // The ENI is attached: its details, and connectivity.
+  const std::string digits = crypto::Sha256Hex(task_.task_id);
+  const std::string mac = "0e:" + digits.substr(0, 2) + ":" + digits.substr(2, 2) + ":" +
+                          digits.substr(4, 2) + ":" + digits.substr(6, 2) + ":" + digits.substr(8, 2);
+  std::string dns = "ip-" + pause.ip_address;
+  std::replace(dns.begin(), dns.end(), '.', '-');
+  dns += "." + task_.partition.region + ".compute.internal";
+  for (auto& attachment : doc_["attachments"]) {
+    if (attachment.value("type", "") != "ElasticNetworkInterface") continue;
+    attachment["status"] = "ATTACHED";
+    json details = json::array();
+    for (const auto& d : attachment.value("details", json::array())) {
+      if (d.value("name", "") == "subnetId") details.push_back(d);
+    }
+    details.push_back({{"name", "networkInterfaceId"}, {"value", "eni-" + digits.substr(0, 17)}});
+    details.push_back({{"name", "macAddress"}, {"value", mac}});
+    details.push_back({{"name", "privateDnsName"}, {"value", dns}});
+    details.push_back({{"name", "privateIPv4Address"}, {"value", pause.ip_address}});
+    attachment["details"] = details;
+    for (auto& c : doc_["containers"]) {
+      c["networkInterfaces"] = json::array(
+          {{{"attachmentId", attachment.at("id")}, {"privateIpv4Address", pause.ip_address}}});
+    }
+  }
+  doc_["connectivity"] = "CONNECTED";
+  doc_["connectivityAt"] = env_.now;
+  SetLastStatus("PENDING");
+  return true;
+}
+
+bool TaskDriver::DependenciesMet(const std::string& name, bool& impossible, std::string& why) {
+  impossible = false;
+  bool met = true;
+  for (const auto& dep : Definition(name).value("dependsOn", json::array())) {
+    const std::string target = dep.at("containerName").get<std::string>();
+    const std::string condition = dep.at("condition").get<std::string>();
+    const json& rt = Runtime(target);
+    const std::string state = rt.value("state", "");
+    const bool started = rt.value("started", false);
+    if (rt.value("abandoned", false)) {
+      impossible = true;
+      why = "container " + target + " never started";
+      return false;
+    }
+    const int timeout = Definition(target).value("startTimeout", 0);
+    const bool timed_out = timeout > 0 && started && state != "exited" &&
+                           env_.now - rt.value("startedAt", env_.now) > timeout;
+    if (condition == "START") {
+      met = met && started && (state == "running" || state == "exited");
+    } else if (condition == "COMPLETE") {
+      met = met && state == "exited";
+      if (timed_out) {
+        impossible = true;
+        why = "container " + target + " did not complete within its startTimeout";
+      }
+    } else if (condition == "SUCCESS") {
+      if (state == "exited" && rt.value("exitCode", 0) != 0) {
+        impossible = true;
+        why = "container " + target + " exited with " + std::to_string(rt.value("exitCode", 0)) +
+              " instead of succeeding";
+      }
+      met = met && state == "exited" && rt.value("exitCode", 0) == 0;
+      if (timed_out) {
+        impossible = true;
+        why = "container " + target + " did not succeed within its startTimeout";
+      }
+    } else if (condition == "HEALTHY") {
+      met = met && rt.value("health", "") == "healthy";
+      if (state == "exited" || rt.value("health", "") == "unhealthy" || timed_out) {
+        impossible = true;
+        why = "container " + target + " did not become healthy";
+      }
+    }
+    if (impossible) return false;
+  }
+  return met;
+}
+
+bool TaskDriver::CreateAndStartReady() {
+  const std::string family = td_.at("family").get<std::string>();
+  const int64_t revision = td_.at("revision").get<int64_t>();
+  TaskContext context{doc_.at("taskArn").get<std::string>(), task_.task_id, task_.cluster,
+                      task_.partition.region, doc_.value("launchType", "EC2"),
+                      td_.value("networkMode", "bridge"), env_.instance_id,
+                      runtime_.contains("pause") ? runtime_["pause"].value("id", "") : ""};
+  // Create every container up front (so their ids are known), in order.
+  for (const auto& d : td_.at("containerDefinitions")) {
+    const std::string name = d.at("name").get<std::string>();
+    json& rt = Runtime(name);
+    if (rt.contains("id")) continue;
+    TranslatedContainer t = TranslateContainer(td_, d, doc_.at("overrides"), context,
+                                               rt.value("image", d.at("image").get<std::string>()));
+    t.spec.name = DockerName(family, revision, name, runtime_.at("suffix"));
+    try {
+      rt["id"] = env_.docker.CreateContainer(t.spec);
+    } catch (const docker::DockerError& e) {
+      if (e.unreachable()) throw;
+      Fail("TaskFailedToStart", std::string("CannotCreateContainerError: ") + e.what(), name);
+      return false;
+    }
+    json& notes = runtime_["notes"];
+    if (!notes.is_array()) notes = json::array();
+    for (const auto& n : t.notes) {
+      if (std::find(notes.begin(), notes.end(), n) == notes.end()) notes.push_back(n);
+    }
+  }
+  // Start whatever may start now.
+  for (const auto& d : td_.at("containerDefinitions")) {
+    const std::string name = d.at("name").get<std::string>();
+    json& rt = Runtime(name);
+    if (rt.value("started", false) || rt.value("abandoned", false)) continue;
+    bool impossible = false;
+    std::string why;
+    if (!DependenciesMet(name, impossible, why)) {
+      if (impossible) {
+        json& c = ContainerDoc(name);
+        c["lastStatus"] = "STOPPED";
+        c["reason"] = Truncate("CannotStartContainerError: dependency graph: " + why);
+        rt["abandoned"] = true;
+        if (IsEssential(name)) {
+          Fail("TaskFailedToStart", "CannotStartContainerError: dependency graph: " + why);
+          return false;
+        }
+      }
+      continue;
+    }
+    try {
+      env_.docker.StartContainer(rt.at("id").get<std::string>());
+    } catch (const docker::DockerError& e) {
+      if (e.unreachable()) throw;
+      Fail("TaskFailedToStart", std::string("CannotStartContainerError: ") + e.what(), name);
+      return false;
+    }
+    rt["started"] = true;
+    rt["startedAt"] = env_.now;
+  }
+  return true;
+}
+
+void TaskDriver::Observe() {
+  const std::string mode = td_.value("networkMode", "bridge");
+  for (const auto& d : td_.at("containerDefinitions")) {
+    const std::string name = d.at("name").get<std::string>();
+    json& rt = Runtime(name);
+    if (!rt.value("started", false) || !rt.contains("id")) continue;
+    json& c = ContainerDoc(name);
+    docker::ContainerState s;
+    try {
+      s = env_.docker.InspectContainer(rt.at("id").get<std::string>());
+    } catch (const docker::DockerError& e) {
+      if (e.unreachable()) throw;
+      // Removed behind Berth's back: it is gone, with no exit status.
+      rt["state"] = "exited";
+      rt["exitCode"] = 137;
+      c["lastStatus"] = "STOPPED";
+      c["reason"] = Truncate(std::string("CannotInspectContainerError: ") + e.what());
+      continue;
+    }
+    const bool exited = !s.running && s.status != "created";
+    rt["state"] = s.running ? "running" : exited ? "exited" : s.status;
+    rt["health"] = s.health;
+    c["runtimeId"] = s.id;
+    c["lastStatus"] = s.running ? "RUNNING" : exited ? "STOPPED" : "PENDING";
+    c["healthStatus"] = HealthStatus(s.health, d.contains("healthCheck"));
+    if (exited) {
+      rt["exitCode"] = s.exit_code;
+      c["exitCode"] = s.exit_code;
+      if (s.oom_killed) c["reason"] = "OutOfMemoryError: Container killed due to memory usage";
+    }
+    // Where the container answers on this host.
+    json bindings = json::array();
+    if (mode == "awsvpc") {
+      for (const auto& p : runtime_["pause"].value("ports", json::array())) {
+        for (const auto& m : d.value("portMappings", json::array())) {
+          if (m.value("containerPort", -1) == p.at("containerPort") &&
+              m.value("protocol", "tcp") == p.at("protocol")) {
+            bindings.push_back(p);
+          }
+        }
+      }
+    } else if (mode == "host") {
+      for (const auto& m : d.value("portMappings", json::array())) {
+        if (!m.contains("containerPort")) continue;
+        bindings.push_back({{"bindIP", "0.0.0.0"}, {"containerPort", m.at("containerPort")},
+                            {"hostPort", m.at("containerPort")}, {"protocol", m.value("protocol", "tcp")}});
+      }
+    } else if (s.running) {
+      for (const auto& p : s.ports) {
+        if (p.host_port == 0) continue;
+        bindings.push_back({{"bindIP", p.host_ip.empty() ? "0.0.0.0" : p.host_ip},
+                            {"containerPort", p.container_port}, {"hostPort", p.host_port},
+                            {"protocol", p.protocol}});
+      }
+    }
+    if (s.running || !c.contains("networkBindings")) c["networkBindings"] = bindings;
+  }
+  // The task's health follows its essential containers: any UNHEALTHY, else
+  // any UNKNOWN, else HEALTHY.
+  std::string health = "HEALTHY";
+  for (const auto& d : td_.at("containerDefinitions")) {
+    if (!d.value("essential", true)) continue;
+    const std::string h = ContainerDoc(d.at("name").get<std::string>()).value("healthStatus", "UNKNOWN");
+    if (h == "UNHEALTHY") health = "UNHEALTHY";
+    if (h == "UNKNOWN" && health != "UNHEALTHY") health = "UNKNOWN";
+  }
+  doc_["healthStatus"] = health;
+}
+
+void TaskDriver::CheckDependencyFailures() {
+  for (const auto& d : td_.at("containerDefinitions")) {
+    const std::string name = d.at("name").get<std::string>();
+    json& rt = Runtime(name);
+    if (rt.value("started", false) || rt.value("abandoned", false)) continue;
+    bool impossible = false;
+    std::string why;
+    DependenciesMet(name, impossible, why);
+    if (!impossible) continue;
+    json& c = ContainerDoc(name);
+    c["lastStatus"] = "STOPPED";
+    c["reason"] = Truncate("CannotStartContainerError: dependency graph: " + why);
+    rt["abandoned"] = true;
+    if (IsEssential(name)) Fail("TaskFailedToStart", "CannotStartContainerError: dependency graph: " + why);
+  }
+}
+
+void TaskDriver::CheckEssentialExit() {
+  for (const auto& d : td_.at("containerDefinitions")) {
+    const std::string name = d.at("name").get<std::string>();
+    if (!d.value("essential", true) || Runtime(name).value("state", "") != "exited") continue;
+    if (!doc_.contains("executionStoppedAt")) doc_["executionStoppedAt"] = env_.now;
+    if (doc_.value("desiredStatus", "") == "RUNNING") {
+      doc_["desiredStatus"] = "STOPPED";
+      doc_["stopCode"] = "EssentialContainerExited";
+      doc_["stoppedReason"] = "Essential container in task exited";
+      doc_["stoppingAt"] = env_.now;
+      Touch();
+    }
+  }
+}
+
+void TaskDriver::MaybeRunning() {
+  if (Rank(doc_.value("lastStatus", "")) >= Rank("RUNNING")) return;
+  for (const auto& d : td_.at("containerDefinitions")) {
+    const json& rt = Runtime(d.at("name").get<std::string>());
+    const std::string state = rt.value("state", "");
+    if (rt.value("abandoned", false)) continue;
+    if (!rt.value("started", false) || (state != "running" && state != "exited")) return;
+  }
+  SetLastStatus("RUNNING");
+  if (!doc_.contains("startedAt")) doc_["startedAt"] = env_.now;
+}
+
+void TaskDriver::StopAll() {
+  Observe();
+  if (Rank(doc_.value("lastStatus", "")) < Rank("STOPPING")) SetLastStatus("STOPPING");
+  // Stop in reverse dependency order: a container waits until everything
+  // that depends on it has exited.
+  bool all_exited = true;
+  for (const auto& d : td_.at("containerDefinitions")) {
+    const std::string name = d.at("name").get<std::string>();
+    json& rt = Runtime(name);
+    json& c = ContainerDoc(name);
+    if (!rt.value("started", false)) {
+      c["lastStatus"] = "STOPPED";
+      continue;
+    }
+    if (rt.value("state", "") == "exited") continue;
+    all_exited = false;
+    bool dependents_running = false;
+    for (const auto& other : td_.at("containerDefinitions")) {
+      for (const auto& dep : other.value("dependsOn", json::array())) {
+        if (dep.at("containerName") != name) continue;
+        const json& ort = Runtime(other.at("name").get<std::string>());
+        dependents_running = dependents_running ||
+                             (ort.value("started", false) && ort.value("state", "") != "exited");
+      }
+    }
+    if (dependents_running) continue;
+    const std::string id = rt.at("id").get<std::string>();
+    if (!rt.contains("stopSignalledAt")) {
+      env_.docker.KillContainer(id, "SIGTERM");
+      rt["stopSignalledAt"] = env_.now;
+    } else if (!rt.value("killed", false) &&
+               env_.now - rt.at("stopSignalledAt").get<double>() >= StopTimeout(name)) {
+      env_.docker.KillContainer(id, "SIGKILL");
+      rt["killed"] = true;
+    }
+  }
+  if (all_exited) FinishStopping();
+}
+
+void TaskDriver::FinishStopping() {
+  if (runtime_.contains("pause") && runtime_["pause"].contains("id")) {
+    env_.docker.KillContainer(runtime_["pause"].at("id").get<std::string>(), "SIGKILL");
+    SetLastStatus("DEPROVISIONING");
+    for (auto& attachment : doc_["attachments"]) attachment["status"] = "DELETED";
+  }
+  for (auto& c : doc_["containers"]) c["lastStatus"] = "STOPPED";
+  if (!doc_.contains("executionStoppedAt")) doc_["executionStoppedAt"] = env_.now;
+  doc_["stoppedAt"] = env_.now;
+  SetLastStatus("STOPPED");
+}
+
+}  // namespace berth::reconciler

@@ -1,0 +1,84 @@
+#pragma once
+
+// ECS tasks, one typed function per query. The API writes desired state here;
+// the reconciler reads the unfinished tasks of every partition and writes
+// back what it observed.
+//
+// Thread-safety: as the Db it wraps (one thread at a time).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/records.h"
+#include "storage/sqlite/db.h"
+
+namespace berth::storage {
+
+struct TaskRecord {
+  Partition partition;
+  std::string cluster;
+  std::string task_id;  // 32 lowercase hex
+  std::string family;
+  int64_t revision = 0;
+  std::string desired_status;  // RUNNING or STOPPED
+  std::string last_status;
+  std::optional<std::string> launch_type;
+  std::optional<std::string> started_by;
+  std::optional<std::string> group;
+  double created_at = 0;
+  std::optional<double> stopped_at;
+  std::string document;  // the AWS Task shape, JSON
+  std::string runtime;   // Berth's local record, JSON
+};
+
+// Which tasks ListTasks wants.
+struct TaskFilter {
+  std::string cluster;
+  std::string desired_status = "RUNNING";
+  std::optional<std::string> family;
+  std::optional<std::string> started_by;
+  std::optional<std::string> launch_type;
+  std::optional<std::string> group;
+};
+
+class TaskStore {
+ public:
+  explicit TaskStore(Db& db) : db_(db) {}
+
+  void Insert(const TaskRecord& task);
+  std::optional<TaskRecord> Find(const Partition& partition, std::string_view cluster,
+                                 std::string_view task_id);
+  // The task with this id in any partition or cluster (ids are random).
+  std::optional<TaskRecord> FindById(std::string_view task_id);
+  // Replaces the task's mutable columns and documents.
+  void Update(const TaskRecord& task);
+  // Task ids in order after `after` (exclusive).
+  std::vector<std::string> List(const Partition& partition, const TaskFilter& filter,
+                                std::string_view after, size_t limit);
+  // Every task not yet STOPPED, in every partition (the reconciler's view).
+  std::vector<TaskRecord> Unfinished();
+  // Tasks of a cluster by lastStatus, for the cluster's counters.
+  int64_t CountByLastStatus(const Partition& partition, std::string_view cluster,
+                            std::string_view last_status);
+  // Tasks of a cluster that are not yet STOPPED (DeleteCluster refuses them).
+  int64_t CountUnfinished(const Partition& partition, std::string_view cluster);
+  // Tasks that use one task definition revision and are not yet STOPPED.
+  int64_t CountUsing(const Partition& partition, std::string_view family, int64_t revision);
+  // Removes STOPPED tasks that stopped before `before`; returns their ARN keys
+  // as (partition, cluster, task id) for removing their tags.
+  std::vector<TaskRecord> PurgeStopped(double before);
+
+  // RunTask idempotency.
+  std::optional<std::pair<std::string, std::string>> FindToken(const Partition& partition,
+                                                               std::string_view token);
+  void InsertToken(const Partition& partition, std::string_view token,
+                   std::string_view request_hash, std::string_view task_arns, double now);
+
+ private:
+  Db& db_;
+};
+
+}  // namespace berth::storage

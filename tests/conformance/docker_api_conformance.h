@@ -1,0 +1,519 @@
+#pragma once
+
+// The DockerApi contract as one typed GoogleTest suite, run against every
+// implementation (distribution's storage driver testsuites): FakeDocker in
+// the unit binary docker_fake_tests, CurlDockerClient against the real
+// dockerd in integration_tests. Whatever the fake does differently from the
+// daemon shows up here as a failure on one side.
+//
+// Include this header in exactly one .cc per binary (it defines the tests)
+// and instantiate it with an environment type:
+//   INSTANTIATE_TYPED_TEST_SUITE_P(Fake, DockerApiConformanceTest,
+//                                  ::testing::Types<FakeDockerEnv>);
+//
+// An environment `Env` provides:
+//   static void SetUpTestSuite(); static void TearDownTestSuite();
+//   static std::string SuiteProblem();   // "" when usable; else every test fails with it
+//   docker::DockerApi& api();
+//   std::string ShellImage();            // present; has /bin/sh and /bin/busybox
+//   // What a test's container will do, for an environment that runs no
+//   // processes (the fake); the real daemon ignores it and runs them.
+//   void WillBehave(const std::string& container_name, const ScriptedProcess& process);
+//   void WillFailPull(const std::string& image, int http_status, const std::string& message);
+//   // Removes what a test left: containers and networks labelled
+//   // berth.test.id=<test_id>, and the image tags it loaded.
+//   void CleanUp(const std::string& test_id, const std::vector<std::string>& image_tags);
+//
+// Every object a test creates carries berth.test=1 and berth.test.id=<a
+// per-test id> (tests of several processes may share one daemon), and
+// TearDown removes it.
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "docker_backend/docker_api.h"
+#include "docker_backend/pause_image.h"
+#include "docker_backend/types.h"
+#include "tests/fakes/expect_docker_error.h"
+
+namespace berth::testing {
+
+// What a container's process does once started, for environments that
+// script it instead of running it.
+struct ScriptedProcess {
+  std::optional<int> exit_on_start;  // exits at once with this code
+  struct StartError {
+    int http_status = 0;
+    std::string message;
+    int exit_code = 0;
+  };
+  std::optional<StartError> start_error;  // the start fails
+  int stop_exit_code = 0;                 // exit code after StopContainer
+};
+
+// Texts the daemon produces (reference/docker-engine-api.md), shared by the
+// tests and the fake's environment.
+inline constexpr const char* kUnreachableRegistryImage = "127.0.0.1:1/berth-test/missing:latest";
+inline constexpr const char* kUnreachableRegistryMessage =
+    "Get \"http://127.0.0.1:1/v2/\": dial tcp 127.0.0.1:1: connect: connection refused";
+inline std::string ExecNotFoundMessage(const std::string& path) {
+  return "failed to create shim task: OCI runtime create failed: runc create failed: unable to "
+         "start container process: exec: \"" +
+         path + "\": stat " + path + ": no such file or directory: unknown";
+}
+
+template <typename Env>
+class DockerApiConformanceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { Env::SetUpTestSuite(); }
+  static void TearDownTestSuite() { Env::TearDownTestSuite(); }
+
+  void SetUp() override {
+    ASSERT_EQ(Env::SuiteProblem(), "");
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::string name = std::string(info->name()) + "-" + std::to_string(::getpid());
+    std::transform(name.begin(), name.end(), name.begin(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) != 0
+                 ? static_cast<char>(std::tolower(static_cast<unsigned char>(c)))
+                 : '-';
+    });
+    test_id_ = "conf-" + name;
+    env_.emplace();
+  }
+
+  void TearDown() override {
+    if (env_) env_->CleanUp(test_id_, image_tags_);
+  }
+
+  docker::DockerApi& api() { return env_->api(); }
+  Env& env() { return *env_; }
+
+  std::map<std::string, std::string> TestLabels() const {
+    return {{"berth.test", "1"}, {"berth.test.id", test_id_}};
+  }
+  std::string TestLabelFilter() const { return "berth.test.id=" + test_id_; }
+  // A container name of this test's own.
+  std::string Name(const std::string& suffix) const { return "berth-" + test_id_ + "-" + suffix; }
+
+  // A long-running busybox container spec (docker-init forwards SIGTERM, so
+  // a stop takes well under a second and exits 143).
+  docker::ContainerSpec SleeperSpec(const std::string& suffix) {
+    docker::ContainerSpec spec;
+    spec.name = Name(suffix);
+    spec.image = env_->ShellImage();
+    spec.command = std::vector<std::string>{"/bin/busybox", "sleep", "300"};
+    spec.init = true;
+    spec.labels = TestLabels();
+    env_->WillBehave(spec.name, ScriptedProcess{.stop_exit_code = 143});
+    return spec;
+  }
+
+  // Loads the pause image under a tag (and labels) of this test's own.
+  std::string LoadPauseImage() {
+    const std::string tag = "berth-test/pause:" + test_id_;
+    image_tags_.push_back(tag);
+    api().LoadImage(docker::PauseImageTar(tag, TestLabels()));
+    return tag;
+  }
+
+  // Creates a network on a free /24 of 10.215.0.0/16 (tests in other
+  // processes may hold some); returns {id, "10.215.N."}.
+  std::pair<std::string, std::string> CreateTestNetwork(const std::string& suffix) {
+    for (int attempt = 0; attempt < 250; ++attempt) {
+      const int third = (::getpid() + attempt) % 250 + 1;
+      const std::string prefix = "10.215." + std::to_string(third) + ".";
+      try {
+        const std::string id =
+            api().CreateNetwork(Name(suffix), prefix + "0/24", prefix + "1", TestLabels());
+        return {id, prefix};
+      } catch (const docker::DockerError& e) {
+        if (e.http_status() != 403) throw;  // 403: the pool overlaps; try the next
+      }
+    }
+    ADD_FAILURE() << "no free /24 in 10.215.0.0/16";
+    return {};
+  }
+
+  // Inspects until the container is no longer running (10 s at most).
+  docker::ContainerState WaitUntilExited(const std::string& id) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    docker::ContainerState state = api().InspectContainer(id);
+    while (state.running && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      state = api().InspectContainer(id);
+    }
+    return state;
+  }
+
+  static std::vector<std::string> NamesOf(const std::vector<docker::ContainerSummary>& list) {
+    std::vector<std::string> names;
+    for (const auto& c : list) names.push_back(c.name);
+    return names;
+  }
+
+  std::string test_id_;
+  std::vector<std::string> image_tags_;
+  std::optional<Env> env_;
+};
+
+TYPED_TEST_SUITE_P(DockerApiConformanceTest);
+
+
+TYPED_TEST_P(DockerApiConformanceTest, PingAnswers) { EXPECT_TRUE(this->api().Ping()); }
+
+TYPED_TEST_P(DockerApiConformanceTest, ImageExistsTellsPresentFromMissing) {
+  EXPECT_TRUE(this->api().ImageExists(this->env().ShellImage()));
+  EXPECT_FALSE(this->api().ImageExists("berth-test/nosuch:" + this->test_id_));
+  // A repository without a tag means :latest.
+  EXPECT_FALSE(this->api().ImageExists("berth-test/nosuch-" + this->test_id_));
+}
+
+TYPED_TEST_P(DockerApiConformanceTest, LoadImageLoadsThePauseArchiveIdempotently) {
+  // Given a pause archive under a tag of this test's own
+  const std::string tag = "berth-test/pause:" + this->test_id_;
+  this->image_tags_.push_back(tag);
+  ASSERT_FALSE(this->api().ImageExists(tag));
+  const std::string tar = docker::PauseImageTar(tag, this->TestLabels());
+  // When it is loaded twice
+  this->api().LoadImage(tar);
+  this->api().LoadImage(tar);
+  // Then the image is there, with the pause labels
+  EXPECT_TRUE(this->api().ImageExists(tag));
+  docker::ContainerSpec spec;
+  spec.name = this->Name("pause");
+  spec.image = tag;
+  spec.labels = this->TestLabels();
+  const std::string id = this->api().CreateContainer(spec);
+  const docker::ContainerState state = this->api().InspectContainer(id);
+  EXPECT_EQ(state.labels.at("berth.managed"), "1");
+  EXPECT_EQ(state.labels.at("berth.test.id"), this->test_id_);
+}
+
+TYPED_TEST_P(DockerApiConformanceTest, LoadImageRejectsBadArchivesWithTheDaemonMessage) {
+  const std::string tag = "berth-test/pause:" + this->test_id_;
+  this->image_tags_.push_back(tag);
+  // Not a tar at all: too short for a header, or a block that is no header.
+  EXPECT_DOCKER_ERROR(this->api().LoadImage(std::string(100, 'x')), 500,
+                      "Error processing tar file(exit status 1): unexpected EOF");
+  EXPECT_DOCKER_ERROR(this->api().LoadImage(std::string(1024, 'x')), 500,
+                      "Error processing tar file(exit status 1): archive/tar: invalid tar header");
+  // A layer whose bytes do not match the config's diff_id: flip one byte of
+  // the pause program (its ELF magic is found only inside layer.tar).
+  std::string tar = docker::PauseImageTar(tag, this->TestLabels());
+  const std::size_t layer_data = tar.find(std::string("\x7f" "ELF", 4));
+  ASSERT_NE(layer_data, std::string::npos);
+  tar[layer_data + 200] = static_cast<char>(tar[layer_data + 200] ^ 0x5a);
+  try {
+    this->api().LoadImage(tar);
+    ADD_FAILURE() << "a corrupt layer was accepted";
+  } catch (const docker::DockerError& e) {
+    EXPECT_EQ(e.http_status(), 500);
+    EXPECT_TRUE(std::string(e.what()).starts_with("invalid diffID for layer 0: expected \"sha256:"))
+        << e.what();
+  }
+  EXPECT_FALSE(this->api().ImageExists(tag));
+}
+
+TYPED_TEST_P(DockerApiConformanceTest, CreateThenInspectShowsTheSpecAndStartBindsPorts) {
+  // Given a container with env, labels and an ephemeral port on 127.0.0.1
+  docker::ContainerSpec spec = this->SleeperSpec("web");
+  spec.env = {"FOO=bar", "EMPTY="};
+  spec.ports = {docker::PortBinding{80, "tcp", "127.0.0.1", 0}};
+  const std::string id = this->api().CreateContainer(spec);
+  ASSERT_EQ(id.size(), 64u) << id;
+
+  // When inspected before start: created, with no ports or address yet
+  docker::ContainerState created = this->api().InspectContainer(id);
+  EXPECT_EQ(created.id, id);
+  EXPECT_EQ(created.name, spec.name);
+  EXPECT_EQ(created.status, "created");
+  EXPECT_FALSE(created.running);
+  EXPECT_EQ(created.exit_code, 0);
+  EXPECT_EQ(created.started_at, "0001-01-01T00:00:00Z");
+  EXPECT_TRUE(created.image_id.starts_with("sha256:")) << created.image_id;
+  EXPECT_EQ(created.labels.at("berth.test"), "1");
+  EXPECT_EQ(created.labels.at("berth.test.id"), this->test_id_);
+  EXPECT_NE(std::find(created.env.begin(), created.env.end(), "FOO=bar"), created.env.end());
+  EXPECT_NE(std::find(created.env.begin(), created.env.end(), "EMPTY="), created.env.end());
+  EXPECT_TRUE(created.ports.empty());
+  EXPECT_EQ(created.ip_address, "");
+  // By name as well as by id.
+  EXPECT_EQ(this->api().InspectContainer(spec.name).id, id);
+
+  // When started: running, the port bound on 127.0.0.1 with a host port,
+  // and an address on the default bridge
+  this->api().StartContainer(id);
+  const docker::ContainerState running = this->api().InspectContainer(id);
+  EXPECT_EQ(running.status, "running");
+  EXPECT_TRUE(running.running);
+  EXPECT_NE(running.started_at, "0001-01-01T00:00:00Z");
+  ASSERT_EQ(running.ports.size(), 1u);
+  EXPECT_EQ(running.ports[0].container_port, 80);
+  EXPECT_EQ(running.ports[0].protocol, "tcp");
+  EXPECT_EQ(running.ports[0].host_ip, "127.0.0.1");
+  EXPECT_GT(running.ports[0].host_port, 0);
+  EXPECT_TRUE(running.ip_address.starts_with("172.17.")) << running.ip_address;
+
+  // When stopped: exited, and ports and address are gone
+  this->api().StopContainer(id, 10);
+  const docker::ContainerState stopped = this->api().InspectContainer(id);
+  EXPECT_EQ(stopped.status, "exited");
+  EXPECT_TRUE(stopped.ports.empty());
+  EXPECT_EQ(stopped.ip_address, "");
+}
+
+TYPED_TEST_P(DockerApiConformanceTest, StartAndStopAreIdempotent) {
+  const std::string id = this->api().CreateContainer(this->SleeperSpec("twice"));
+  this->api().StartContainer(id);
+  this->api().StartContainer(id);  // 304: already running
+  EXPECT_TRUE(this->api().InspectContainer(id).running);
+  this->api().StopContainer(id, 10);
+  this->api().StopContainer(id, 10);  // 304: already stopped
+  const docker::ContainerState state = this->api().InspectContainer(id);
+  EXPECT_EQ(state.status, "exited");
+  EXPECT_EQ(state.exit_code, 143);  // SIGTERM through docker-init
+  EXPECT_FALSE(state.oom_killed);
+  EXPECT_NE(state.finished_at, "0001-01-01T00:00:00Z");
+  // And a stopped container starts again.
+  this->api().StartContainer(id);
+  EXPECT_TRUE(this->api().InspectContainer(id).running);
+}
+
+TYPED_TEST_P(DockerApiConformanceTest, StopAndRemoveOfMissingContainersSucceed) {
+  this->api().StopContainer(this->Name("nosuch"), 1);
+  this->api().RemoveContainer(this->Name("nosuch"));
+}
+
+TYPED_TEST_P(DockerApiConformanceTest, KillSignalsWithoutWaitingAndIsIdempotent) {
+  // Given two running sleepers (under docker-init, which forwards signals)
+  const std::string term_id = this->api().CreateContainer(this->SleeperSpec("term"));
+  const std::string kill_id = this->api().CreateContainer(this->SleeperSpec("kill"));
+  this->api().StartContainer(term_id);
+  this->api().StartContainer(kill_id);
+  // When one gets SIGTERM and the other SIGKILL
+  this->api().KillContainer(term_id, "SIGTERM");
+  this->api().KillContainer(kill_id, "SIGKILL");
+  // Then they exit with 143 and 137
+  EXPECT_EQ(this->WaitUntilExited(term_id).exit_code, 143);
+  const docker::ContainerState killed = this->WaitUntilExited(kill_id);
+  EXPECT_EQ(killed.status, "exited");
+  EXPECT_EQ(killed.exit_code, 137);
+  EXPECT_FALSE(killed.oom_killed);
+  // And killing a stopped or missing container is success
+  this->api().KillContainer(kill_id, "SIGKILL");
+  this->api().KillContainer(this->Name("nosuch"), "SIGTERM");
+  // But an unknown signal is refused, running or not
+  EXPECT_DOCKER_ERROR(this->api().KillContainer(kill_id, "SIGFOO"), 400, "Invalid signal: SIGFOO");
+}
+
+TYPED_TEST_P(DockerApiConformanceTest, RemoveRemovesEvenARunningContainer) {
+  const std::string id = this->api().CreateContainer(this->SleeperSpec("doomed"));
+  this->api().StartContainer(id);
+  this->api().RemoveContainer(id);
+  EXPECT_DOCKER_ERROR(this->api().InspectContainer(id), 404, "No such container: " + id);
+  this->api().RemoveContainer(id);  // again: missing is success
+}
+
+TYPED_TEST_P(DockerApiConformanceTest, CreateWithATakenNameReturnsTheExistingId) {
+  const docker::ContainerSpec spec = this->SleeperSpec("same");
+  const std::string first = this->api().CreateContainer(spec);
+  const std::string second = this->api().CreateContainer(spec);
+  EXPECT_EQ(first, second);
+  EXPECT_EQ(this->api().ListContainers({this->TestLabelFilter()}).size(), 1u);
+}
+
+TYPED_TEST_P(DockerApiConformanceTest, InspectOfAMissingContainerIs404) {
+  const std::string name = this->Name("nosuch");
+  EXPECT_DOCKER_ERROR(this->api().InspectContainer(name), 404, "No such container: " + name);
+  EXPECT_DOCKER_ERROR(this->api().StartContainer(name), 404, "No such container: " + name);
+}
+
+TYPED_TEST_P(DockerApiConformanceTest, CreateNeverPulls) {
+  docker::ContainerSpec spec = this->SleeperSpec("noimage");
+  spec.image = "berth-test/nosuch:" + this->test_id_;
+  EXPECT_DOCKER_ERROR(this->api().CreateContainer(spec), 404,
+                      "No such image: berth-test/nosuch:" + this->test_id_);
+}
+
+TYPED_TEST_P(DockerApiConformanceTest, ListContainersAndsLabelsNewestFirst) {
+  // Given two containers of this test with different roles
+  docker::ContainerSpec a = this->SleeperSpec("a");
+  a.labels["berth.test.role"] = "a";
+  docker::ContainerSpec b = this->SleeperSpec("b");
+  b.labels["berth.test.role"] = "b";
+  const std::string a_id = this->api().CreateContainer(a);
+  const std::string b_id = this->api().CreateContainer(b);
+  // Then listing by the test label finds both, newest first, running or not
+  const auto both = this->api().ListContainers({this->TestLabelFilter()});
+  EXPECT_EQ(this->NamesOf(both), (std::vector<std::string>{b.name, a.name}));
+  ASSERT_EQ(both.size(), 2u);
+  EXPECT_EQ(both[0].id, b_id);
+  EXPECT_EQ(both[0].state, "created");
+  EXPECT_EQ(both[0].labels.at("berth.test.role"), "b");
+  // And labels are ANDed; a bare key matches any value
+  EXPECT_EQ(this->NamesOf(this->api().ListContainers({this->TestLabelFilter(), "berth.test.role=a"})),
+            std::vector<std::string>{a.name});
+  EXPECT_EQ(this->api().ListContainers({this->TestLabelFilter(), "berth.test.role"}).size(), 2u);
+  EXPECT_TRUE(
+      this->api().ListContainers({this->TestLabelFilter(), "berth.test.role=c"}).empty());
+  this->api().StartContainer(a_id);
+  const auto after = this->api().ListContainers({this->TestLabelFilter(), "berth.test.role=a"});
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].state, "running");
+}
+
+TYPED_TEST_P(DockerApiConformanceTest, ExitCodeIsReportedAfterTheProcessExits) {
+  docker::ContainerSpec spec = this->SleeperSpec("exit3");
+  spec.command = std::vector<std::string>{"/bin/sh", "-c", "exit 3"};
+  spec.init = false;
+  this->env().WillBehave(spec.name, ScriptedProcess{.exit_on_start = 3});
+  const std::string id = this->api().CreateContainer(spec);
+  this->api().StartContainer(id);
+  const docker::ContainerState state = this->WaitUntilExited(id);
+  EXPECT_EQ(state.status, "exited");
+  EXPECT_FALSE(state.running);
+  EXPECT_EQ(state.exit_code, 3);
+  EXPECT_FALSE(state.oom_killed);
+  EXPECT_EQ(state.error, "");
+  EXPECT_NE(state.finished_at, "0001-01-01T00:00:00Z");
+  // Stopping an exited container is success and keeps its exit code.
+  this->api().StopContainer(id, 1);
+  EXPECT_EQ(this->api().InspectContainer(id).exit_code, 3);
+}
+
+TYPED_TEST_P(DockerApiConformanceTest, AFailedStartCarriesTheDaemonMessage) {
+  docker::ContainerSpec spec = this->SleeperSpec("noexec");
+  spec.entrypoint = std::vector<std::string>{"/nonexistent"};
+  spec.command.reset();
+  spec.init = false;
+  const std::string message = ExecNotFoundMessage("/nonexistent");
+  this->env().WillBehave(spec.name,
+                         ScriptedProcess{.start_error = ScriptedProcess::StartError{400, message, 127}});
+  const std::string id = this->api().CreateContainer(spec);
+  EXPECT_DOCKER_ERROR(this->api().StartContainer(id), 400, message);
+  const docker::ContainerState state = this->api().InspectContainer(id);
+  EXPECT_EQ(state.status, "created");
+  EXPECT_FALSE(state.running);
+  EXPECT_EQ(state.error, message);
+  EXPECT_EQ(state.exit_code, 127);
+}
+
+TYPED_TEST_P(DockerApiConformanceTest, PullFailureCarriesTheDaemonMessage) {
+  this->env().WillFailPull(kUnreachableRegistryImage, 500, kUnreachableRegistryMessage);
+  EXPECT_DOCKER_ERROR(this->api().PullImage(kUnreachableRegistryImage, ""), 500,
+                      kUnreachableRegistryMessage);
+}
+
+TYPED_TEST_P(DockerApiConformanceTest, ContainersJoinAnotherContainersNetwork) {
+  // Given a pause container on a user network, publishing a port
+  const std::string pause_image = this->LoadPauseImage();
+  const auto [network_id, prefix] = this->CreateTestNetwork("net");
+  ASSERT_FALSE(network_id.empty());
+  docker::ContainerSpec pause;
+  pause.name = this->Name("pause");
+  pause.image = pause_image;
+  pause.labels = this->TestLabels();
+  pause.network_mode = this->Name("net");
+  pause.ports = {docker::PortBinding{8080, "tcp", "127.0.0.1", 0}};
+  const std::string pause_id = this->api().CreateContainer(pause);
+  this->api().StartContainer(pause_id);
+  const docker::ContainerState pause_state = this->api().InspectContainer(pause_id);
+  EXPECT_TRUE(pause_state.running);
+  EXPECT_TRUE(pause_state.ip_address.starts_with(prefix)) << pause_state.ip_address;
+  ASSERT_EQ(pause_state.ports.size(), 1u);
+  EXPECT_GT(pause_state.ports[0].host_port, 0);
+
+  // When an app container joins its namespace
+  docker::ContainerSpec app = this->SleeperSpec("app");
+  app.network_mode = "container:" + pause_id;
+  const std::string app_id = this->api().CreateContainer(app);
+  this->api().StartContainer(app_id);
+  // Then it runs, with no address or ports of its own (read the pause's)
+  const docker::ContainerState app_state = this->api().InspectContainer(app_id);
+  EXPECT_TRUE(app_state.running);
+  EXPECT_EQ(app_state.ip_address, "");
+  EXPECT_TRUE(app_state.ports.empty());
+
+  // And publishing ports in that mode is refused at create
+  docker::ContainerSpec bad = this->SleeperSpec("bad");
+  bad.network_mode = "container:" + pause_id;
+  bad.ports = {docker::PortBinding{80, "tcp", "127.0.0.1", 0}};
+  EXPECT_DOCKER_ERROR(this->api().CreateContainer(bad), 400,
+                      "conflicting options: port publishing and the container type network mode");
+
+  // And a container cannot join a stopped one
+  this->api().StopContainer(app_id, 10);
+  this->api().StopContainer(pause_id, 10);
+  EXPECT_EQ(this->api().InspectContainer(pause_id).exit_code, 0);  // the pause program exits 0
+  EXPECT_DOCKER_ERROR(this->api().StartContainer(app_id), 409,
+                      "cannot join network of a non running container: " + pause_id);
+}
+
+TYPED_TEST_P(DockerApiConformanceTest, NetworksAreIdempotentAndAssignAddresses) {
+  // Given a network with a subnet
+  const auto [network_id, prefix] = this->CreateTestNetwork("net");
+  ASSERT_FALSE(network_id.empty());
+  // Creating it again returns the same network
+  EXPECT_EQ(this->api().CreateNetwork(this->Name("net"), prefix + "0/24", prefix + "1",
+                                      this->TestLabels()),
+            network_id);
+  // Another network on the same subnet is refused
+  EXPECT_DOCKER_ERROR(this->api().CreateNetwork(this->Name("net2"), prefix + "0/24", prefix + "1",
+                                                this->TestLabels()),
+                      403, "Pool overlaps with other one on this address space");
+
+  // Containers on it get the fixed address, or one from the subnet
+  docker::ContainerSpec fixed = this->SleeperSpec("fixed");
+  fixed.network_mode = this->Name("net");
+  fixed.network_ip = prefix + "7";
+  docker::ContainerSpec automatic = this->SleeperSpec("auto");
+  automatic.network_mode = network_id;
+  const std::string fixed_id = this->api().CreateContainer(fixed);
+  const std::string auto_id = this->api().CreateContainer(automatic);
+  this->api().StartContainer(fixed_id);
+  this->api().StartContainer(auto_id);
+  EXPECT_EQ(this->api().InspectContainer(fixed_id).ip_address, prefix + "7");
+  const std::string auto_ip = this->api().InspectContainer(auto_id).ip_address;
+  EXPECT_TRUE(auto_ip.starts_with(prefix)) << auto_ip;
+  EXPECT_NE(auto_ip, prefix + "7");
+  EXPECT_NE(auto_ip, prefix + "1");
+
+  // A network with running containers cannot be removed
+  EXPECT_DOCKER_ERROR(this->api().RemoveNetwork(network_id), 403,
+                      "error while removing network: network " + this->Name("net") + " id " +
+                          network_id + " has active endpoints");
+  // Once they stopped it can, and removing it again is success
+  this->api().StopContainer(fixed_id, 10);
+  this->api().StopContainer(auto_id, 10);
+  this->api().RemoveNetwork(network_id);
+  this->api().RemoveNetwork(network_id);
+  this->api().RemoveNetwork(this->Name("never-created"));
+}
+
+REGISTER_TYPED_TEST_SUITE_P(DockerApiConformanceTest, PingAnswers,
+                            ImageExistsTellsPresentFromMissing,
+                            LoadImageLoadsThePauseArchiveIdempotently,
+                            LoadImageRejectsBadArchivesWithTheDaemonMessage,
+                            CreateThenInspectShowsTheSpecAndStartBindsPorts,
+                            StartAndStopAreIdempotent, StopAndRemoveOfMissingContainersSucceed,
+                            KillSignalsWithoutWaitingAndIsIdempotent,
+                            RemoveRemovesEvenARunningContainer,
+                            CreateWithATakenNameReturnsTheExistingId,
+                            InspectOfAMissingContainerIs404, CreateNeverPulls,
+                            ListContainersAndsLabelsNewestFirst,
+                            ExitCodeIsReportedAfterTheProcessExits,
+                            AFailedStartCarriesTheDaemonMessage,
+                            PullFailureCarriesTheDaemonMessage,
+                            ContainersJoinAnotherContainersNetwork,
+                            NetworksAreIdempotentAndAssignAddresses);
+
+}  // namespace berth::testing

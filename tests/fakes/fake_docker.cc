@@ -1,0 +1,959 @@
+#include "tests/fakes/fake_docker.h"
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+#include <regex>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "server/util/crypto.h"
+#include "tests/fakes/ustar_reader.h"
+
+namespace berth::testing {
+
+using docker::ContainerSpec;
+using docker::ContainerState;
+using docker::ContainerSummary;
+using docker::DockerError;
+using docker::PortBinding;
+using crypto::Sha256Hex;
+using nlohmann::json;
+
+namespace {
+
+constexpr std::int64_t kEpochSeconds = 1767225600;  // 2026-01-01T00:00:00Z
+constexpr int kFirstEphemeralPort = 32768;
+constexpr int kLastEphemeralPort = 60999;
+
+// "repo" -> "repo:latest"; tags and digests are kept.
+std::string NormalizeReference(const std::string& reference) {
+  if (reference.find('@') != std::string::npos) return reference;
+  const auto slash = reference.rfind('/');
+  const auto colon = reference.rfind(':');
+  if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
+    return reference;
+  }
+  return reference + ":latest";
+}
+
+// The repository part of a reference without its registry host.
+std::string RepositoryPath(const std::string& reference) {
+  std::string repository = reference.substr(0, reference.find('@'));
+  const auto slash = repository.rfind('/');
+  const auto colon = repository.rfind(':');
+  if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
+    repository.erase(colon);
+  }
+  const auto first = repository.find('/');
+  if (first != std::string::npos) {
+    const std::string host = repository.substr(0, first);
+    if (host.find('.') != std::string::npos || host.find(':') != std::string::npos ||
+        host == "localhost") {
+      repository.erase(0, first + 1);
+    }
+  }
+  return repository;
+}
+
+bool IsHex(const std::string& text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isxdigit(static_cast<unsigned char>(c)) != 0 &&
+           std::isupper(static_cast<unsigned char>(c)) == 0;
+  });
+}
+
+// IPv4 "a.b.c.d" -> host-order integer.
+std::optional<std::uint32_t> ParseIpv4(const std::string& text) {
+  std::uint32_t value = 0;
+  std::istringstream parts(text);
+  std::string part;
+  int count = 0;
+  while (std::getline(parts, part, '.')) {
+    if (part.empty() || part.size() > 3 ||
+        !std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return std::nullopt;
+    }
+    const int octet = std::stoi(part);
+    if (octet > 255 || ++count > 4) return std::nullopt;
+    value = (value << 8) | static_cast<std::uint32_t>(octet);
+  }
+  if (count != 4 || text.ends_with(".")) return std::nullopt;
+  return value;
+}
+
+std::string FormatIpv4(std::uint32_t value) {
+  return std::to_string(value >> 24) + "." + std::to_string((value >> 16) & 255) + "." +
+         std::to_string((value >> 8) & 255) + "." + std::to_string(value & 255);
+}
+
+struct Cidr {
+  std::uint32_t base = 0;
+  int bits = 0;
+  std::uint32_t Mask() const { return bits == 0 ? 0 : ~std::uint32_t{0} << (32 - bits); }
+  bool Contains(std::uint32_t address) const { return (address & Mask()) == base; }
+  bool Overlaps(const Cidr& other) const {
+    const Cidr& wider = bits < other.bits ? *this : other;
+    const Cidr& narrower = bits < other.bits ? other : *this;
+    return wider.Contains(narrower.base);
+  }
+};
+
+std::optional<Cidr> ParseCidr(const std::string& text) {
+  const auto slash = text.find('/');
+  if (slash == std::string::npos) return std::nullopt;
+  const auto address = ParseIpv4(text.substr(0, slash));
+  const std::string bits = text.substr(slash + 1);
+  if (!address || bits.empty() || bits.size() > 2 ||
+      !std::all_of(bits.begin(), bits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  Cidr cidr;
+  cidr.bits = std::stoi(bits);
+  if (cidr.bits > 30) return std::nullopt;
+  cidr.base = *address & cidr.Mask();
+  return cidr;
+}
+
+// Linux signal numbers by name ("SIGTERM", "TERM") or number ("15"); 0 when
+// Docker would refuse it.
+int SignalNumber(const std::string& signal) {
+  static const std::map<std::string, int> kSignals = {
+      {"HUP", 1},     {"INT", 2},   {"QUIT", 3},    {"ILL", 4},     {"TRAP", 5},
+      {"ABRT", 6},    {"IOT", 6},   {"BUS", 7},     {"FPE", 8},     {"KILL", 9},
+      {"USR1", 10},   {"SEGV", 11}, {"USR2", 12},   {"PIPE", 13},   {"ALRM", 14},
+      {"TERM", 15},   {"STKFLT", 16}, {"CHLD", 17}, {"CONT", 18},   {"STOP", 19},
+      {"TSTP", 20},   {"TTIN", 21}, {"TTOU", 22},   {"URG", 23},    {"XCPU", 24},
+      {"XFSZ", 25},   {"VTALRM", 26}, {"PROF", 27}, {"WINCH", 28},  {"IO", 29},
+      {"POLL", 29},   {"PWR", 30},  {"SYS", 31}};
+  if (!signal.empty() &&
+      std::all_of(signal.begin(), signal.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    const int number = signal.size() <= 2 ? std::stoi(signal) : 0;
+    return number >= 1 && number <= 64 ? number : 0;
+  }
+  std::string name = signal;
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](char c) { return static_cast<char>(std::toupper(static_cast<unsigned char>(c))); });
+  if (name.starts_with("SIG")) name.erase(0, 3);
+  const auto it = kSignals.find(name);
+  return it == kSignals.end() ? 0 : it->second;
+}
+
+// Signals whose default action is to do nothing (or to stop, which Docker
+// does not model as an exit).
+bool IgnoredByDefault(int number) {
+  return number == 17 || number == 18 || number == 19 || number == 20 || number == 21 ||
+         number == 22 || number == 23 || number == 28;
+}
+
+bool HasHealthCheck(const ContainerSpec& spec) {
+  return spec.health_check && !spec.health_check->test.empty() &&
+         spec.health_check->test.front() != "NONE";
+}
+
+}  // namespace
+
+// --- DockerCall / StartFailure -------------------------------------------------
+
+std::string DockerCall::ToString() const {
+  std::string out = method + "(";
+  for (std::size_t i = 0; i < args.size(); ++i) out += (i == 0 ? "" : ", ") + args[i];
+  return out + ")";
+}
+
+std::ostream& operator<<(std::ostream& out, const DockerCall& call) {
+  return out << call.ToString();
+}
+
+StartFailure StartFailure::ExecNotFound(const std::string& path) {
+  return {400,
+          "failed to create shim task: OCI runtime create failed: runc create failed: unable to "
+          "start container process: exec: \"" +
+              path + "\": stat " + path + ": no such file or directory: unknown",
+          127};
+}
+
+// --- State ----------------------------------------------------------------------
+
+struct FakeDocker::Container {
+  std::string id;
+  std::string name;
+  ContainerSpec spec;
+  std::string image_id;
+  FakeImageConfig image;
+  std::string network_mode;  // as Docker stores it ("container:<full id>" when resolved)
+  std::string status = "created";
+  bool running = false;
+  bool oom_killed = false;
+  int exit_code = 0;
+  std::string error;
+  std::string started_at = kNever;
+  std::string finished_at = kNever;
+  std::string health;
+  std::vector<PortBinding> bound_ports;  // while running
+  std::string network_id;                // the bridge/user network while running
+  std::string ip;                        // while running
+};
+
+struct FakeDocker::Network {
+  std::string id;
+  std::string name;
+  std::optional<Cidr> subnet;  // nullopt for host and none
+  std::uint32_t gateway = 0;
+  std::map<std::string, std::string> labels;
+  bool predefined = false;
+  std::map<std::uint32_t, std::string> used;  // address -> container id
+};
+
+FakeDocker::FakeDocker() {
+  for (const char* name : {"bridge", "host", "none"}) {
+    auto network = std::make_unique<Network>();
+    network->id = NewId(std::string("network:") + name);
+    network->name = name;
+    network->predefined = true;
+    if (network->name == "bridge") {
+      network->subnet = ParseCidr("172.17.0.0/16");
+      network->gateway = network->subnet->base + 1;
+    }
+    networks_.push_back(std::move(network));
+  }
+}
+
+FakeDocker::~FakeDocker() = default;
+
+std::string FakeDocker::NewId(const std::string& kind) {
+  return Sha256Hex("fake-docker:" + kind + ":" + std::to_string(++ids_));
+}
+
+std::string FakeDocker::Tick() {
+  const std::time_t seconds = static_cast<std::time_t>(kEpochSeconds + ++now_);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+void FakeDocker::Record(const std::string& method, std::vector<std::string> args) {
+  calls_.push_back({method, std::move(args)});
+  if (unreachable_) throw Unreachable();
+  for (auto it = failures_.lower_bound(method); it != failures_.end() && it->first == method;
+       ++it) {
+    const DockerError error = it->second.error;
+    if (it->second.remaining > 0 && --it->second.remaining == 0) failures_.erase(it);
+    throw error;
+  }
+}
+
+const FakeDocker::Image* FakeDocker::FindImage(const std::string& reference) const {
+  if (const auto it = images_.find(NormalizeReference(reference)); it != images_.end()) {
+    return &it->second;
+  }
+  // By id: "sha256:<hex>" or a prefix of the hex.
+  std::string hex = reference;
+  if (hex.starts_with("sha256:")) hex.erase(0, 7);
+  if (!IsHex(hex)) return nullptr;
+  const Image* found = nullptr;
+  for (const auto& [ref, image] : images_) {
+    if (image.id.compare(7, hex.size(), hex) == 0) {
+      if (found != nullptr && found->id != image.id) return nullptr;  // ambiguous
+      found = &image;
+    }
+  }
+  return found;
+}
+
+const FakeDocker::Container* FakeDocker::FindContainer(const std::string& id_or_name) const {
+  const std::string key = id_or_name.starts_with("/") ? id_or_name.substr(1) : id_or_name;
+  if (key.empty()) return nullptr;
+  for (const auto& c : containers_) {
+    if (c->id == key) return c.get();
+  }
+  for (const auto& c : containers_) {
+    if (c->name == key) return c.get();
+  }
+  if (!IsHex(key)) return nullptr;
+  const Container* found = nullptr;
+  for (const auto& c : containers_) {
+    if (c->id.starts_with(key)) {
+      if (found != nullptr) return nullptr;  // ambiguous
+      found = c.get();
+    }
+  }
+  return found;
+}
+
+FakeDocker::Container* FakeDocker::FindContainer(const std::string& id_or_name) {
+  return const_cast<Container*>(std::as_const(*this).FindContainer(id_or_name));
+}
+
+FakeDocker::Container& FakeDocker::MustFindContainer(const std::string& id_or_name) {
+  Container* c = FindContainer(id_or_name);
+  if (c == nullptr) throw DockerError(404, "No such container: " + id_or_name);
+  return *c;
+}
+
+FakeDocker::Network* FakeDocker::FindNetwork(const std::string& id_or_name) {
+  const std::string key = id_or_name == "default" ? "bridge" : id_or_name;
+  for (const auto& n : networks_) {
+    if (n->id == key || n->name == key) return n.get();
+  }
+  if (!IsHex(key)) return nullptr;
+  Network* found = nullptr;
+  for (const auto& n : networks_) {
+    if (n->id.starts_with(key)) {
+      if (found != nullptr) return nullptr;
+      found = n.get();
+    }
+  }
+  return found;
+}
+
+ContainerScript FakeDocker::ScriptFor(const Container& container) const {
+  const auto it = scripts_.find(container.name);
+  return it == scripts_.end() ? ContainerScript{} : it->second;
+}
+
+void FakeDocker::Release(Container& c) {
+  for (const auto& p : c.bound_ports) {
+    bound_host_ports_.erase(p.host_ip + ":" + std::to_string(p.host_port) + "/" + p.protocol);
+  }
+  c.bound_ports.clear();
+  if (Network* network = FindNetwork(c.network_id); network != nullptr && !c.ip.empty()) {
+    if (const auto address = ParseIpv4(c.ip)) network->used.erase(*address);
+  }
+  c.network_id.clear();
+  c.ip.clear();
+}
+
+void FakeDocker::Exit(Container& c, int exit_code, bool oom) {
+  c.running = false;
+  c.status = "exited";
+  c.exit_code = exit_code;
+  c.oom_killed = oom;
+  c.finished_at = Tick();
+  // Docker reports a stopped container that had a health check as
+  // "unhealthy" (reference §3.4).
+  if (!c.health.empty()) c.health = "unhealthy";
+  Release(c);
+}
+
+std::string FakeDocker::AllocateAddress(Network& network, const std::string& fixed,
+                                        const std::string& container_id) {
+  const Cidr& subnet = *network.subnet;
+  if (!fixed.empty()) {
+    const auto address = ParseIpv4(fixed);
+    if (!address || !subnet.Contains(*address)) {
+      throw DockerError(500, "Invalid address " + fixed +
+                                 ": It does not belong to any of this network's subnets");
+    }
+    if (network.used.contains(*address) || *address == network.gateway) {
+      throw DockerError(403, "Address already in use");
+    }
+    network.used[*address] = container_id;
+    return fixed;
+  }
+  const std::uint32_t broadcast = subnet.base | ~subnet.Mask();
+  for (std::uint32_t address = subnet.base + 1; address < broadcast; ++address) {
+    if (address == network.gateway || network.used.contains(address)) continue;
+    network.used[address] = container_id;
+    return FormatIpv4(address);
+  }
+  throw DockerError(500, "no available IPv4 addresses on this network's address pools: " +
+                             network.name + " (" + network.id + ")");
+}
+
+void FakeDocker::Validate(const ContainerSpec& spec) const {
+  static const std::regex kName("^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$");
+  if (!spec.name.empty() && !std::regex_match(spec.name, kName)) {
+    throw DockerError(400, "Invalid container name (" + spec.name +
+                               "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
+  }
+  if (spec.network_mode.starts_with("container:")) {
+    if (!spec.hostname.empty()) {
+      throw DockerError(400, "conflicting options: hostname and the network mode");
+    }
+    if (!spec.dns.empty()) throw DockerError(400, "conflicting options: dns and the network mode");
+    if (!spec.extra_hosts.empty()) {
+      throw DockerError(400, "conflicting options: custom host-to-IP mapping and the network mode");
+    }
+    if (!spec.ports.empty()) {
+      throw DockerError(400,
+                        "conflicting options: port publishing and the container type network mode");
+    }
+  }
+  if (const auto& h = spec.health_check) {
+    constexpr std::int64_t kMillisecond = 1000000;
+    if (h->interval_ns != 0 && h->interval_ns < kMillisecond) {
+      throw DockerError(400, "Interval in Healthcheck cannot be less than 1ms");
+    }
+    if (h->timeout_ns != 0 && h->timeout_ns < kMillisecond) {
+      throw DockerError(400, "Timeout in Healthcheck cannot be less than 1ms");
+    }
+    if (h->retries < 0) throw DockerError(400, "Retries in Healthcheck cannot be negative");
+    if (h->start_period_ns != 0 && h->start_period_ns < kMillisecond) {
+      throw DockerError(400, "StartPeriod in Healthcheck cannot be less than 1ms");
+    }
+  }
+  constexpr std::int64_t kMinimumMemory = 6 * 1024 * 1024;
+  if (spec.memory_bytes > 0 && spec.memory_bytes < kMinimumMemory) {
+    throw DockerError(400, "Minimum memory limit allowed is 6MB");
+  }
+  if (spec.memory_bytes > 0 && spec.memory_reservation_bytes > spec.memory_bytes) {
+    throw DockerError(400,
+                      "Minimum memory limit can not be less than memory reservation limit, see "
+                      "usage");
+  }
+}
+
+// --- DockerApi ----------------------------------------------------------------------
+
+bool FakeDocker::Ping() {
+  const std::lock_guard lock(mutex_);
+  try {
+    Record("Ping", {});
+  } catch (const DockerError&) {
+    return false;  // as CurlDockerClient: Ping never throws
+  }
+  return true;
+}
+
+bool FakeDocker::ImageExists(const std::string& image) {
+  const std::lock_guard lock(mutex_);
+  Record("ImageExists", {image});
+  return FindImage(image) != nullptr;
+}
+
+void FakeDocker::PullImage(const std::string& image, const std::string& registry_auth) {
+  const std::lock_guard lock(mutex_);
+  Record("PullImage", {image, registry_auth});
+  const std::string repository = RepositoryPath(image);
+  if (std::any_of(repository.begin(), repository.end(),
+                  [](char c) { return std::isupper(static_cast<unsigned char>(c)) != 0; })) {
+    throw DockerError(400, "invalid reference format: repository name must be lowercase");
+  }
+  const std::string reference = NormalizeReference(image);
+  if (const auto it = pull_failures_.find(reference); it != pull_failures_.end()) {
+    throw DockerError(it->second.first, it->second.second);
+  }
+  if (images_.contains(reference)) return;
+  images_[reference] = {"sha256:" + Sha256Hex("fake-pulled-image:" + reference), FakeImageConfig{}};
+}
+
+void FakeDocker::LoadImage(const std::string& tar) {
+  // Parse first (to record the tags), then record, then apply.
+  struct Loaded {
+    std::vector<std::string> tags;
+    std::string id;
+    FakeImageConfig config;
+  };
+  std::vector<Loaded> loaded;
+  std::optional<DockerError> error;
+  const std::string import_dir = "/var/lib/docker/tmp/docker-import-0";
+  try {
+    const std::vector<TarEntry> entries = ReadUstar(tar);
+    const TarEntry* manifest_entry = FindEntry(entries, "manifest.json");
+    if (manifest_entry == nullptr) {
+      throw DockerError(500, "open " + import_dir + "/repositories: no such file or directory");
+    }
+    const json manifest = json::parse(manifest_entry->data);
+    for (const json& item : manifest) {
+      const std::string config_name = item.at("Config").get<std::string>();
+      const TarEntry* config_entry = FindEntry(entries, config_name);
+      if (config_entry == nullptr) {
+        throw DockerError(500, "open " + import_dir + "/" + config_name +
+                                   ": no such file or directory");
+      }
+      const json config = json::parse(config_entry->data);
+      const json& diff_ids = config.at("rootfs").at("diff_ids");
+      const json& layers = item.at("Layers");
+      if (diff_ids.size() != layers.size()) {
+        throw DockerError(500, "invalid manifest, layers length mismatch: expected " +
+                                   std::to_string(diff_ids.size()) + ", got " +
+                                   std::to_string(layers.size()));
+      }
+      for (std::size_t i = 0; i < layers.size(); ++i) {
+        const std::string layer_name = layers[i].get<std::string>();
+        const TarEntry* layer = FindEntry(entries, layer_name);
+        if (layer == nullptr) {
+          throw DockerError(500, "open " + import_dir + "/" + layer_name +
+                                     ": no such file or directory");
+        }
+        const std::string expected = diff_ids[i].get<std::string>();
+        const std::string got = "sha256:" + Sha256Hex(layer->data);
+        if (expected != got) {
+          throw DockerError(500, "invalid diffID for layer " + std::to_string(i) +
+                                     ": expected \"" + expected + "\", got \"" + got + "\"");
+        }
+      }
+      Loaded image;
+      image.id = "sha256:" + Sha256Hex(config_entry->data);
+      image.config.env.clear();
+      image.config.cmd.clear();
+      const json& c = config.value("config", json::object());
+      if (c.contains("Labels") && c["Labels"].is_object()) {
+        image.config.labels = c["Labels"].get<std::map<std::string, std::string>>();
+      }
+      if (c.contains("Env") && c["Env"].is_array()) {
+        image.config.env = c["Env"].get<std::vector<std::string>>();
+      }
+      if (c.contains("Entrypoint") && c["Entrypoint"].is_array()) {
+        image.config.entrypoint = c["Entrypoint"].get<std::vector<std::string>>();
+      }
+      if (c.contains("Cmd") && c["Cmd"].is_array()) {
+        image.config.cmd = c["Cmd"].get<std::vector<std::string>>();
+      }
+      if (item.contains("RepoTags") && item["RepoTags"].is_array()) {
+        image.tags = item["RepoTags"].get<std::vector<std::string>>();
+      }
+      loaded.push_back(std::move(image));
+    }
+  } catch (const TarFormatError& e) {
+    error = DockerError(500, std::string("Error processing tar file(exit status 1): ") +
+                                 (e.truncated() ? "unexpected EOF" : "archive/tar: invalid tar header"));
+  } catch (const DockerError& e) {
+    error = e;
+  } catch (const json::exception& e) {
+    error = DockerError(500, std::string("invalid image archive: ") + e.what());
+  }
+  std::string tags;
+  for (const auto& image : loaded) {
+    for (const auto& tag : image.tags) tags += (tags.empty() ? "" : ",") + tag;
+  }
+  const std::lock_guard lock(mutex_);
+  Record("LoadImage", {error ? std::string("<invalid>") : tags});
+  if (error) throw *error;
+  for (const auto& image : loaded) {
+    for (const auto& tag : image.tags) images_[NormalizeReference(tag)] = {image.id, image.config};
+  }
+}
+
+std::string FakeDocker::CreateContainer(const ContainerSpec& spec) {
+  const std::lock_guard lock(mutex_);
+  Record("CreateContainer", {spec.name});
+  Validate(spec);
+  std::string network_mode = spec.network_mode.empty() ? "bridge" : spec.network_mode;
+  if (network_mode.starts_with("container:")) {
+    if (const Container* target = FindContainer(network_mode.substr(10)); target != nullptr) {
+      network_mode = "container:" + target->id;
+    }
+  } else if (network_mode != "host" && network_mode != "none" &&
+             FindNetwork(network_mode) == nullptr) {
+    throw DockerError(404, "network " + network_mode + " not found");
+  }
+  const Image* image = FindImage(spec.image);
+  if (image == nullptr) throw DockerError(404, "No such image: " + NormalizeReference(spec.image));
+  const bool has_entrypoint = spec.entrypoint ? !spec.entrypoint->empty() : !image->config.entrypoint.empty();
+  const bool has_command = spec.command ? !spec.command->empty()
+                                        : (!spec.entrypoint && !image->config.cmd.empty());
+  if (!has_entrypoint && !has_command) throw DockerError(400, "No command specified");
+  if (const Container* existing = FindContainer(spec.name);
+      existing != nullptr && !spec.name.empty() && existing->name == spec.name) {
+    return existing->id;  // 409 in Docker; the DockerApi answer is the existing id
+  }
+  auto c = std::make_unique<Container>();
+  c->id = NewId("container");
+  c->name = spec.name.empty() ? "fake_container_" + std::to_string(ids_) : spec.name;
+  if (c->name.starts_with("/")) c->name.erase(0, 1);
+  c->spec = spec;
+  c->image_id = image->id;
+  c->image = image->config;
+  c->network_mode = network_mode;
+  const std::string id = c->id;
+  containers_.push_back(std::move(c));
+  return id;
+}
+
+void FakeDocker::StartContainer(const std::string& id) {
+  const std::lock_guard lock(mutex_);
+  Record("StartContainer", {id});
+  Container& c = MustFindContainer(id);
+  if (c.running) return;  // 304
+  const ContainerScript script = ScriptFor(c);
+  // A failed start leaves the status as it was, with the error recorded.
+  const auto fail = [&c](int status, const std::string& message, int exit_code) {
+    c.error = message;
+    c.exit_code = exit_code;
+    return DockerError(status, message);
+  };
+  if (script.start_failure) {
+    throw fail(script.start_failure->http_status, script.start_failure->message,
+         script.start_failure->exit_code);
+  }
+  std::string network_id;
+  std::string ip;
+  std::vector<PortBinding> ports;
+  const std::string& mode = c.network_mode;
+  if (mode.starts_with("container:")) {
+    const Container* target = FindContainer(mode.substr(10));
+    if (target == nullptr) throw fail(404, "No such container: " + mode.substr(10), 128);
+    if (!target->running) {
+      throw fail(409, "cannot join network of a non running container: " + target->id, 128);
+    }
+  } else if (mode != "host" && mode != "none") {
+    Network* network = FindNetwork(mode);
+    if (network == nullptr) throw fail(404, "network " + mode + " not found", 128);
+    const std::string fixed = c.spec.network_ip.value_or("");
+    if (!fixed.empty() && network->name == "bridge") {
+      throw fail(400, "user specified IP address is supported on user defined networks only", 128);
+    }
+    // Fixed host ports first: a conflict leaves nothing allocated.
+    for (const PortBinding& p : c.spec.ports) {
+      const std::string host_ip = p.host_ip.empty() ? "0.0.0.0" : p.host_ip;
+      if (p.host_port > 0 && bound_host_ports_.contains(host_ip + ":" +
+                                                        std::to_string(p.host_port) + "/" +
+                                                        p.protocol)) {
+        throw fail(500,
+             "driver failed programming external connectivity on endpoint " + c.name + " (" +
+                 NewId("endpoint") + "): Bind for " + host_ip + ":" +
+                 std::to_string(p.host_port) + " failed: port is already allocated",
+             128);
+      }
+    }
+    try {
+      ip = AllocateAddress(*network, fixed, c.id);
+    } catch (const DockerError& e) {
+      throw fail(e.http_status(), e.what(), 128);
+    }
+    network_id = network->id;
+    for (const PortBinding& p : c.spec.ports) {
+      PortBinding bound = p;
+      if (bound.host_ip.empty()) bound.host_ip = "0.0.0.0";
+      if (bound.host_port == 0) {
+        // Docker picks a new ephemeral port on every start.
+        do {
+          bound.host_port = next_host_port_;
+          next_host_port_ = next_host_port_ == kLastEphemeralPort ? kFirstEphemeralPort
+                                                                  : next_host_port_ + 1;
+        } while (bound_host_ports_.contains(bound.host_ip + ":" +
+                                            std::to_string(bound.host_port) + "/" +
+                                            bound.protocol));
+      }
+      bound_host_ports_.insert(bound.host_ip + ":" + std::to_string(bound.host_port) + "/" +
+                               bound.protocol);
+      ports.push_back(bound);
+    }
+  }
+  c.running = true;
+  c.status = "running";
+  c.exit_code = 0;
+  c.oom_killed = false;
+  c.error.clear();
+  c.started_at = Tick();
+  c.network_id = network_id;
+  c.ip = ip;
+  c.bound_ports = ports;
+  c.health = HasHealthCheck(c.spec) ? script.health_on_start : "";
+  if (script.oom_on_start) {
+    Exit(c, 137, /*oom=*/true);
+  } else if (script.exit_on_start) {
+    Exit(c, *script.exit_on_start, /*oom=*/false);
+  }
+}
+
+void FakeDocker::StopContainer(const std::string& id, int timeout_seconds) {
+  const std::lock_guard lock(mutex_);
+  Record("StopContainer", {id, std::to_string(timeout_seconds)});
+  Container* c = FindContainer(id);
+  if (c == nullptr || !c->running) return;  // 404 / 304
+  const ContainerScript script = ScriptFor(*c);
+  Exit(*c, script.ignores_stop_signal ? 137 : script.stop_exit_code, /*oom=*/false);
+}
+
+void FakeDocker::KillContainer(const std::string& id, const std::string& signal) {
+  const std::lock_guard lock(mutex_);
+  Record("KillContainer", {id, signal});
+  const int number = SignalNumber(signal);
+  if (number == 0) throw DockerError(400, "Invalid signal: " + signal);
+  Container* c = FindContainer(id);
+  if (c == nullptr || !c->running) return;  // 404 / 409
+  const ContainerScript script = ScriptFor(*c);
+  constexpr int kSigKill = 9;
+  if (number == kSigKill) {
+    Exit(*c, 137, /*oom=*/false);
+  } else if (!IgnoredByDefault(number) && !script.ignores_stop_signal) {
+    Exit(*c, script.stop_exit_code, /*oom=*/false);
+  }
+}
+
+void FakeDocker::RemoveContainer(const std::string& id) {
+  const std::lock_guard lock(mutex_);
+  Record("RemoveContainer", {id});
+  Container* c = FindContainer(id);
+  if (c == nullptr) return;  // 404
+  if (c->running) Exit(*c, 137, /*oom=*/false);  // force=1 kills it
+  std::erase_if(containers_, [c](const auto& p) { return p.get() == c; });
+}
+
+ContainerState FakeDocker::InspectContainer(const std::string& id) {
+  const std::lock_guard lock(mutex_);
+  Record("InspectContainer", {id});
+  const Container& c = MustFindContainer(id);
+  ContainerState s;
+  s.id = c.id;
+  s.name = c.name;
+  s.status = c.status;
+  s.running = c.running;
+  s.oom_killed = c.oom_killed;
+  s.exit_code = c.exit_code;
+  s.error = c.error;
+  s.started_at = c.started_at;
+  s.finished_at = c.finished_at;
+  s.health = c.health;
+  s.image_id = c.image_id;
+  s.labels = c.image.labels;
+  for (const auto& [k, v] : c.spec.labels) s.labels[k] = v;
+  s.env = c.spec.env;
+  for (const std::string& entry : c.image.env) {
+    const std::string key = entry.substr(0, entry.find('='));
+    const bool overridden = std::any_of(s.env.begin(), s.env.end(), [&key](const std::string& e) {
+      return e.substr(0, e.find('=')) == key;
+    });
+    if (!overridden) s.env.push_back(entry);
+  }
+  s.ports = c.bound_ports;
+  s.ip_address = c.ip;
+  return s;
+}
+
+std::vector<ContainerSummary> FakeDocker::ListContainers(const std::vector<std::string>& labels) {
+  const std::lock_guard lock(mutex_);
+  Record("ListContainers", labels);
+  std::vector<ContainerSummary> out;
+  for (auto it = containers_.rbegin(); it != containers_.rend(); ++it) {  // newest first
+    const Container& c = **it;
+    std::map<std::string, std::string> merged = c.image.labels;
+    for (const auto& [k, v] : c.spec.labels) merged[k] = v;
+    const bool match = std::all_of(labels.begin(), labels.end(), [&merged](const std::string& f) {
+      const auto eq = f.find('=');
+      const auto found = merged.find(f.substr(0, eq));
+      return found != merged.end() && (eq == std::string::npos || found->second == f.substr(eq + 1));
+    });
+    if (match) out.push_back({c.id, c.name, c.status, merged});
+  }
+  return out;
+}
+
+std::string FakeDocker::CreateNetwork(const std::string& name, const std::string& subnet,
+                                      const std::string& gateway,
+                                      const std::map<std::string, std::string>& labels) {
+  const std::lock_guard lock(mutex_);
+  Record("CreateNetwork", {name, subnet, gateway});
+  for (const auto& n : networks_) {
+    if (n->name == name) return n->id;  // 409 in Docker; the answer is the existing id
+  }
+  std::optional<Cidr> cidr;
+  if (!subnet.empty()) {
+    cidr = ParseCidr(subnet);
+    if (!cidr) throw DockerError(400, "invalid CIDR address: " + subnet);
+    for (const auto& n : networks_) {
+      if (n->subnet && n->subnet->Overlaps(*cidr)) {
+        throw DockerError(403, "Pool overlaps with other one on this address space");
+      }
+    }
+  } else {
+    // Docker's default pools: 172.18.0.0/16, 172.19.0.0/16, ...
+    for (std::uint32_t second = 18; second < 32 && !cidr; ++second) {
+      const Cidr candidate{(172u << 24) | (second << 16), 16};
+      if (std::none_of(networks_.begin(), networks_.end(), [&candidate](const auto& n) {
+            return n->subnet && n->subnet->Overlaps(candidate);
+          })) {
+        cidr = candidate;
+      }
+    }
+    if (!cidr) {
+      throw DockerError(500,
+                        "could not find an available, non-overlapping IPv4 address pool among "
+                        "the defaults to assign to the network");
+    }
+  }
+  auto network = std::make_unique<Network>();
+  network->id = NewId("network");
+  network->name = name;
+  network->subnet = cidr;
+  network->gateway = cidr->base + 1;
+  if (!gateway.empty()) {
+    const auto address = ParseIpv4(gateway);
+    if (!address || !cidr->Contains(*address)) {
+      throw DockerError(400, "invalid gateway " + gateway + " for subnet " + subnet);
+    }
+    network->gateway = *address;
+  }
+  network->labels = labels;
+  const std::string id = network->id;
+  networks_.push_back(std::move(network));
+  return id;
+}
+
+void FakeDocker::RemoveNetwork(const std::string& id) {
+  const std::lock_guard lock(mutex_);
+  Record("RemoveNetwork", {id});
+  Network* network = FindNetwork(id);
+  if (network == nullptr) return;  // 404
+  if (network->predefined) {
+    throw DockerError(403, network->name + " is a pre-defined network and cannot be removed");
+  }
+  const bool in_use = std::any_of(containers_.begin(), containers_.end(), [network](const auto& c) {
+    return c->running && c->network_id == network->id;
+  });
+  if (in_use) {
+    throw DockerError(403, "error while removing network: network " + network->name + " id " +
+                               network->id + " has active endpoints");
+  }
+  std::erase_if(networks_, [network](const auto& n) { return n.get() == network; });
+}
+
+// --- Recorded calls -------------------------------------------------------------
+
+std::vector<DockerCall> FakeDocker::Calls() const {
+  const std::lock_guard lock(mutex_);
+  return calls_;
+}
+
+std::vector<std::string> FakeDocker::CallStrings() const {
+  std::vector<std::string> out;
+  for (const DockerCall& call : Calls()) out.push_back(call.ToString());
+  return out;
+}
+
+std::vector<DockerCall> FakeDocker::MutatingCalls() const {
+  static const std::set<std::string> kReadOnly = {"Ping", "ImageExists", "InspectContainer",
+                                                   "ListContainers"};
+  std::vector<DockerCall> out;
+  for (const DockerCall& call : Calls()) {
+    if (!kReadOnly.contains(call.method)) out.push_back(call);
+  }
+  return out;
+}
+
+std::vector<DockerCall> FakeDocker::CallsTo(const std::string& method) const {
+  std::vector<DockerCall> out;
+  for (const DockerCall& call : Calls()) {
+    if (call.method == method) out.push_back(call);
+  }
+  return out;
+}
+
+void FakeDocker::ClearCalls() {
+  const std::lock_guard lock(mutex_);
+  calls_.clear();
+}
+
+// --- Injected errors ------------------------------------------------------------
+
+void FakeDocker::FailNext(const std::string& method, const DockerError& error, int times) {
+  const std::lock_guard lock(mutex_);
+  if (times > 0) failures_.insert({method, {error, times}});
+}
+
+void FakeDocker::FailAlways(const std::string& method, const DockerError& error) {
+  const std::lock_guard lock(mutex_);
+  failures_.insert({method, {error, -1}});
+}
+
+void FakeDocker::ClearFailures() {
+  const std::lock_guard lock(mutex_);
+  failures_.clear();
+}
+
+void FakeDocker::SetUnreachable(bool unreachable) {
+  const std::lock_guard lock(mutex_);
+  unreachable_ = unreachable;
+}
+
+DockerError FakeDocker::Unreachable() {
+  return DockerError(0, "Cannot connect to the Docker daemon: Couldn't connect to server");
+}
+
+// --- Images -----------------------------------------------------------------------
+
+std::string FakeDocker::AddImage(const std::string& reference, FakeImageConfig config) {
+  const std::lock_guard lock(mutex_);
+  json description = {{"reference", NormalizeReference(reference)},
+                      {"labels", config.labels},
+                      {"env", config.env},
+                      {"entrypoint", config.entrypoint},
+                      {"cmd", config.cmd}};
+  Image image{"sha256:" + Sha256Hex(description.dump()), std::move(config)};
+  const std::string id = image.id;
+  images_[NormalizeReference(reference)] = std::move(image);
+  return id;
+}
+
+void FakeDocker::FailPull(const std::string& reference, int http_status,
+                          const std::string& message) {
+  const std::lock_guard lock(mutex_);
+  pull_failures_[NormalizeReference(reference)] = {http_status, message};
+}
+
+std::string FakeDocker::UnreachableRegistry(const std::string& registry_host) {
+  const auto colon = registry_host.rfind(':');
+  const std::string port = colon == std::string::npos ? "443" : registry_host.substr(colon + 1);
+  std::string host = colon == std::string::npos ? registry_host : registry_host.substr(0, colon);
+  if (host == "localhost") host = "127.0.0.1";
+  return "Get \"http://" + registry_host + "/v2/\": dial tcp " + host + ":" + port +
+         ": connect: connection refused";
+}
+
+std::string FakeDocker::ManifestUnknown(const std::string& reference) {
+  return "manifest for " + NormalizeReference(reference) +
+         " not found: manifest unknown: manifest unknown";
+}
+
+// --- Containers -------------------------------------------------------------------
+
+void FakeDocker::ScriptContainer(const std::string& name, ContainerScript script) {
+  const std::lock_guard lock(mutex_);
+  scripts_[name] = std::move(script);
+}
+
+void FakeDocker::ExitContainer(const std::string& id_or_name, int exit_code) {
+  const std::lock_guard lock(mutex_);
+  Container& c = MustFindContainer(id_or_name);
+  if (c.running) Exit(c, exit_code, /*oom=*/false);
+}
+
+void FakeDocker::OomKill(const std::string& id_or_name) {
+  const std::lock_guard lock(mutex_);
+  Container& c = MustFindContainer(id_or_name);
+  if (c.running) Exit(c, 137, /*oom=*/true);
+}
+
+void FakeDocker::SetHealth(const std::string& id_or_name, const std::string& health) {
+  const std::lock_guard lock(mutex_);
+  Container& c = MustFindContainer(id_or_name);
+  if (c.running && HasHealthCheck(c.spec)) c.health = health;
+}
+
+std::optional<ContainerSpec> FakeDocker::SpecOf(const std::string& id_or_name) const {
+  const std::lock_guard lock(mutex_);
+  const Container* c = FindContainer(id_or_name);
+  if (c == nullptr) return std::nullopt;
+  return c->spec;
+}
+
+std::optional<std::string> FakeDocker::IdOf(const std::string& id_or_name) const {
+  const std::lock_guard lock(mutex_);
+  const Container* c = FindContainer(id_or_name);
+  if (c == nullptr) return std::nullopt;
+  return c->id;
+}
+
+std::vector<std::string> FakeDocker::ContainerIds() const {
+  const std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  for (const auto& c : containers_) out.push_back(c->id);
+  return out;
+}
+
+std::vector<std::string> FakeDocker::NetworkIds() const {
+  const std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  for (const auto& n : networks_) {
+    if (!n->predefined) out.push_back(n->id);
+  }
+  return out;
+}
+
+}  // namespace berth::testing
