@@ -22,6 +22,12 @@
       loopback port and the fresh directory. Prints one line per run and a
       final "FIRST_ANSWER median_ms=... min_ms=... max_ms=... runs=N".
 
+  run-until URL CLUSTER RUN_TASK_JSON [--status RUNNING] [--timeout S]
+      RunTask, then DescribeTasks on one keep-alive connection (10 ms apart)
+      until the task's lastStatus is --status; prints "<ms> <taskArn>", the
+      milliseconds from sending RunTask to the answer showing that status.
+      Fails when the task reaches STOPPED first or the timeout passes.
+
   perf-categories SCRIPT_TXT [--cpu-us N]
       Reads `perf script` output (call-graph samples of Berth) and splits the
       samples into exclusive categories along Berth's request path (SQLite
@@ -270,6 +276,29 @@ def cmd_perf_categories(args):
     return 0
 
 
+def cmd_run_until(args):
+    client = Client(args.url)
+    start = time.monotonic()
+    status, body = client.call("RunTask", args.json)
+    if status != 200:
+        print(f"RunTask: HTTP {status} {body}", file=sys.stderr)
+        return 1
+    arn = json.loads(body)["tasks"][0]["taskArn"]
+    deadline = start + args.timeout
+    while time.monotonic() < deadline:
+        status, body = client.call("DescribeTasks", {"cluster": args.cluster, "tasks": [arn]})
+        last = json.loads(body)["tasks"][0]["lastStatus"] if status == 200 else None
+        if last == args.status:
+            print(f"{(time.monotonic() - start) * 1000:.0f} {arn}")
+            return 0
+        if last == "STOPPED":
+            print(f"task {arn} stopped: {body}", file=sys.stderr)
+            return 1
+        time.sleep(0.01)
+    print(f"task {arn} not {args.status} within {args.timeout} s", file=sys.stderr)
+    return 1
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -293,6 +322,13 @@ def main():
     p.add_argument("--timeout", type=float, default=30.0)
     p.add_argument("command", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_first_answer)
+    p = sub.add_parser("run-until")
+    p.add_argument("url")
+    p.add_argument("cluster")
+    p.add_argument("json")
+    p.add_argument("--status", default="RUNNING")
+    p.add_argument("--timeout", type=float, default=120.0)
+    p.set_defaults(func=cmd_run_until)
     p = sub.add_parser("perf-categories")
     p.add_argument("script")
     p.add_argument("--cpu-us", type=float, default=0.0)

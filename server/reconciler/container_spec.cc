@@ -101,9 +101,9 @@ TranslatedContainer TranslateContainer(const json& td, const json& d, const json
   s.privileged = d.value("privileged", false);
 
   // Labels: the definition's, then the agent's (which win).
-  for (const auto& [k, v] : d.value("dockerLabels", json::object()).items()) {
-    s.labels[k] = v.get<std::string>();
-  }
+  // (A named copy: items() of a temporary would dangle inside the loop.)
+  const json docker_labels = d.value("dockerLabels", json::object());
+  for (const auto& [k, v] : docker_labels.items()) s.labels[k] = v.get<std::string>();
   for (auto& [k, v] : TaskLabels(task, td.at("family").get<std::string>(),
                                  td.at("revision").get<int64_t>(), name, "app")) {
     s.labels[k] = v;

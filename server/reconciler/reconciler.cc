@@ -105,6 +105,47 @@ void Reconciler::FailUnreachable(const std::string& message) {
   tx.Commit();
 }
 
+void Reconciler::FailInternal(storage::TaskRecord& task, const std::string& message) {
+  // A fault of Berth's own (never the user's input alone) must not leave the
+  // task stuck: the first one stops it, saying why; one while it stops
+  // removes its containers and ends it.
+  try {
+    auto lease = database_.Acquire();
+    storage::Tx tx(lease.db());
+    storage::TaskStore store(lease.db());
+    auto fresh = store.Find(task.partition, task.cluster, task.task_id);
+    if (!fresh || fresh->last_status == "STOPPED") return;
+    json doc = json::parse(fresh->document);
+    const double now = clock_.Now();
+    const std::string reason = "InternalError: Berth could not drive this task: " + message;
+    if (doc.value("desiredStatus", "RUNNING") == "RUNNING") {
+      doc["desiredStatus"] = "STOPPED";
+      doc["stopCode"] = "TaskFailedToStart";
+      doc["stoppedReason"] = reason.substr(0, 1024);
+      doc["stoppingAt"] = now;
+      fresh->desired_status = "STOPPED";
+    } else {
+      for (const auto& c : docker_.ListContainers(
+               {"com.amazonaws.ecs.task-arn=" + doc.value("taskArn", ""),
+                "berth.instance=" + options_.instance_id})) {
+        docker_.RemoveContainer(c.id);
+      }
+      doc["lastStatus"] = "STOPPED";
+      if (!doc.contains("executionStoppedAt")) doc["executionStoppedAt"] = now;
+      doc["stoppedAt"] = now;
+      for (auto& c : doc["containers"]) c["lastStatus"] = "STOPPED";
+      fresh->last_status = "STOPPED";
+      fresh->stopped_at = now;
+    }
+    doc["version"] = doc.value("version", int64_t{1}) + 1;
+    fresh->document = doc.dump();
+    store.Update(*fresh);
+    tx.Commit();
+  } catch (const std::exception& e) {
+    log::Error("reconciler: could not stop task " + task.task_id + ": " + e.what());
+  }
+}
+
 void Reconciler::WriteBack(storage::TaskRecord& task) {
   auto lease = database_.Acquire();
   storage::Tx tx(lease.db());
@@ -168,6 +209,8 @@ bool Reconciler::ReconcileOnce() {
         busy = true;
       } catch (const std::exception& e) {  // one task's failure never stops the loop
         log::Error("reconciler: task " + task.task_id + ": " + e.what());
+        FailInternal(task, e.what());
+        busy = true;
       }
     }
     if (sweep_due) {

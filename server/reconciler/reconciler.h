@@ -64,6 +64,8 @@ class Reconciler {
   void WriteBack(storage::TaskRecord& task);
   void SweepOrphans();
   void FailUnreachable(const std::string& message);
+  // Stops a task whose step failed on a fault of Berth's own.
+  void FailInternal(storage::TaskRecord& task, const std::string& message);
 
   storage::Database& database_;
   docker::DockerApi& docker_;

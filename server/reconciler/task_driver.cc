@@ -12,6 +12,9 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kMaxReason = 1024;
+// The exit code the ECS agent reports for a container it abandons because a
+// dependency can never be met (it never ran).
+constexpr int kAbandonedExitCode = 143;
 
 bool Contains(std::string_view text, std::string_view part) {
   return text.find(part) != std::string_view::npos;
@@ -365,6 +368,7 @@ bool TaskDriver::CreateAndStartReady() {
       if (impossible) {
         json& c = ContainerDoc(name);
         c["lastStatus"] = "STOPPED";
+        c["exitCode"] = kAbandonedExitCode;
         c["reason"] = Truncate("CannotStartContainerError: dependency graph: " + why);
         rt["abandoned"] = true;
         if (IsEssential(name)) {
@@ -389,6 +393,18 @@ bool TaskDriver::CreateAndStartReady() {
 
 void TaskDriver::Observe() {
   const std::string mode = td_.value("networkMode", "bridge");
+  // The pause container holds an awsvpc task's network; the ECS agent
+  // treats it as essential.
+  if (mode == "awsvpc" && runtime_.contains("pause") && runtime_["pause"].contains("ip") &&
+      !runtime_["pause"].value("exited", false)) {
+    bool alive = false;
+    try {
+      alive = env_.docker.InspectContainer(runtime_["pause"].at("id").get<std::string>()).running;
+    } catch (const docker::DockerError& e) {
+      if (e.unreachable()) throw;
+    }
+    if (!alive) runtime_["pause"]["exited"] = true;
+  }
   for (const auto& d : td_.at("containerDefinitions")) {
     const std::string name = d.at("name").get<std::string>();
     json& rt = Runtime(name);
@@ -467,6 +483,7 @@ void TaskDriver::CheckDependencyFailures() {
     if (!impossible) continue;
     json& c = ContainerDoc(name);
     c["lastStatus"] = "STOPPED";
+    c["exitCode"] = kAbandonedExitCode;
     c["reason"] = Truncate("CannotStartContainerError: dependency graph: " + why);
     rt["abandoned"] = true;
     if (IsEssential(name)) Fail("TaskFailedToStart", "CannotStartContainerError: dependency graph: " + why);
@@ -474,9 +491,11 @@ void TaskDriver::CheckDependencyFailures() {
 }
 
 void TaskDriver::CheckEssentialExit() {
+  const bool pause_exited = runtime_.contains("pause") && runtime_["pause"].value("exited", false);
   for (const auto& d : td_.at("containerDefinitions")) {
     const std::string name = d.at("name").get<std::string>();
-    if (!d.value("essential", true) || Runtime(name).value("state", "") != "exited") continue;
+    const bool exited = Runtime(name).value("state", "") == "exited";
+    if (!pause_exited && (!d.value("essential", true) || !exited)) continue;
     if (!doc_.contains("executionStoppedAt")) doc_["executionStoppedAt"] = env_.now;
     if (doc_.value("desiredStatus", "") == "RUNNING") {
       doc_["desiredStatus"] = "STOPPED";

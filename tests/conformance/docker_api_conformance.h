@@ -50,13 +50,13 @@ namespace berth::testing {
 // What a container's process does once started, for environments that
 // script it instead of running it.
 struct ScriptedProcess {
-  std::optional<int> exit_on_start;  // exits at once with this code
+  std::optional<int> exit_on_start = std::nullopt;  // exits at once with this code
   struct StartError {
     int http_status = 0;
     std::string message;
     int exit_code = 0;
   };
-  std::optional<StartError> start_error;  // the start fails
+  std::optional<StartError> start_error = std::nullopt;  // the start fails
   int stop_exit_code = 0;                 // exit code after StopContainer
 };
 
@@ -206,20 +206,18 @@ TYPED_TEST_P(DockerApiConformanceTest, LoadImageRejectsBadArchivesWithTheDaemonM
                       "Error processing tar file(exit status 1): unexpected EOF");
   EXPECT_DOCKER_ERROR(this->api().LoadImage(std::string(1024, 'x')), 500,
                       "Error processing tar file(exit status 1): archive/tar: invalid tar header");
-  // A layer whose bytes do not match the config's diff_id: flip one byte of
-  // the pause program (its ELF magic is found only inside layer.tar).
+  // A config whose diff_id is not the layer's: the daemon reads the layer
+  // (no layer with that id is cached) and refuses the mismatch. The id is
+  // zeroed in place, so the tar headers stay valid.
   std::string tar = docker::PauseImageTar(tag, this->TestLabels());
-  const std::size_t layer_data = tar.find(std::string("\x7f" "ELF", 4));
-  ASSERT_NE(layer_data, std::string::npos);
-  tar[layer_data + 200] = static_cast<char>(tar[layer_data + 200] ^ 0x5a);
-  try {
-    this->api().LoadImage(tar);
-    ADD_FAILURE() << "a corrupt layer was accepted";
-  } catch (const docker::DockerError& e) {
-    EXPECT_EQ(e.http_status(), 500);
-    EXPECT_TRUE(std::string(e.what()).starts_with("invalid diffID for layer 0: expected \"sha256:"))
-        << e.what();
-  }
+  const std::size_t diff_id = tar.find("\"diff_ids\":[\"sha256:");
+  ASSERT_NE(diff_id, std::string::npos);
+  const std::size_t hex = diff_id + std::string("\"diff_ids\":[\"sha256:").size();
+  const std::string actual = "sha256:" + tar.substr(hex, 64);
+  tar.replace(hex, 64, std::string(64, '0'));
+  EXPECT_DOCKER_ERROR(this->api().LoadImage(tar), 500,
+                      "invalid diffID for layer 0: expected \"sha256:" + std::string(64, '0') +
+                          "\", got \"" + actual + "\"");
   EXPECT_FALSE(this->api().ImageExists(tag));
 }
 
@@ -261,7 +259,7 @@ TYPED_TEST_P(DockerApiConformanceTest, CreateThenInspectShowsTheSpecAndStartBind
   EXPECT_EQ(running.ports[0].protocol, "tcp");
   EXPECT_EQ(running.ports[0].host_ip, "127.0.0.1");
   EXPECT_GT(running.ports[0].host_port, 0);
-  EXPECT_TRUE(running.ip_address.starts_with("172.17.")) << running.ip_address;
+  EXPECT_NE(running.ip_address, "");  // 172.17.0.x with Docker's default bip
 
   // When stopped: exited, and ports and address are gone
   this->api().StopContainer(id, 10);

@@ -447,6 +447,8 @@ void FakeDocker::LoadImage(const std::string& tar) {
     std::vector<std::string> tags;
     std::string id;
     FakeImageConfig config;
+    std::vector<std::string> diff_ids;  // as the config claims
+    std::vector<std::string> actual;    // sha256 of each layer.tar
   };
   std::vector<Loaded> loaded;
   std::optional<DockerError> error;
@@ -473,6 +475,7 @@ void FakeDocker::LoadImage(const std::string& tar) {
                                    std::to_string(diff_ids.size()) + ", got " +
                                    std::to_string(layers.size()));
       }
+      Loaded image;
       for (std::size_t i = 0; i < layers.size(); ++i) {
         const std::string layer_name = layers[i].get<std::string>();
         const TarEntry* layer = FindEntry(entries, layer_name);
@@ -480,14 +483,9 @@ void FakeDocker::LoadImage(const std::string& tar) {
           throw DockerError(500, "open " + import_dir + "/" + layer_name +
                                      ": no such file or directory");
         }
-        const std::string expected = diff_ids[i].get<std::string>();
-        const std::string got = "sha256:" + Sha256Hex(layer->data);
-        if (expected != got) {
-          throw DockerError(500, "invalid diffID for layer " + std::to_string(i) +
-                                     ": expected \"" + expected + "\", got \"" + got + "\"");
-        }
+        image.diff_ids.push_back(diff_ids[i].get<std::string>());
+        image.actual.push_back("sha256:" + Sha256Hex(layer->data));
       }
-      Loaded image;
       image.id = "sha256:" + Sha256Hex(config_entry->data);
       image.config.env.clear();
       image.config.cmd.clear();
@@ -524,7 +522,22 @@ void FakeDocker::LoadImage(const std::string& tar) {
   const std::lock_guard lock(mutex_);
   Record("LoadImage", {error ? std::string("<invalid>") : tags});
   if (error) throw *error;
+  // Like the daemon, a layer chain it already has is not read again: only
+  // new layers are checked against the config's diff_ids.
   for (const auto& image : loaded) {
+    std::string chain;
+    for (std::size_t i = 0; i < image.diff_ids.size(); ++i) {
+      chain += image.diff_ids[i] + " ";
+      if (!layer_chains_.contains(chain) && image.diff_ids[i] != image.actual[i]) {
+        throw DockerError(500, "invalid diffID for layer " + std::to_string(i) +
+                                   ": expected \"" + image.diff_ids[i] + "\", got \"" +
+                                   image.actual[i] + "\"");
+      }
+    }
+  }
+  for (const auto& image : loaded) {
+    std::string chain;
+    for (const auto& diff_id : image.diff_ids) layer_chains_.insert(chain += diff_id + " ");
     for (const auto& tag : image.tags) images_[NormalizeReference(tag)] = {image.id, image.config};
   }
 }

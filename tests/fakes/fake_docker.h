@@ -25,7 +25,8 @@
 //     is 403, removing one with running containers is 403, addresses come
 //     from the subnet after the gateway;
 //   - LoadImage reads the docker-archive (manifest.json, the config, and
-//     each layer's sha256 against rootfs.diff_ids) like the daemon does;
+//     each new layer's sha256 against rootfs.diff_ids) like the daemon does;
+//     like the daemon it does not read a layer chain it already has;
 //   - errors carry the daemon's exact messages.
 //
 // What a real daemon does on its own, tests script:
@@ -110,11 +111,11 @@ struct StartFailure {
 // What a container's process does, scripted by container name.
 struct ContainerScript {
   // Exits with this code right after every start.
-  std::optional<int> exit_on_start;
+  std::optional<int> exit_on_start = std::nullopt;
   // Is OOM-killed (exit code 137, oom_killed) right after every start.
   bool oom_on_start = false;
   // Every start fails this way.
-  std::optional<StartFailure> start_failure;
+  std::optional<StartFailure> start_failure = std::nullopt;
   // The health reported after start when the spec has a health check
   // (otherwise health stays ""). Docker's own is "starting".
   std::string health_on_start = "starting";
@@ -253,6 +254,7 @@ class FakeDocker final : public docker::DockerApi {
   std::multimap<std::string, Failure> failures_;
   bool unreachable_ = false;
   std::map<std::string, Image> images_;  // normalized reference -> image
+  std::set<std::string> layer_chains_;   // "diff_id1 diff_id2 ... " of every loaded prefix
   std::map<std::string, std::pair<int, std::string>> pull_failures_;
   std::vector<std::unique_ptr<Container>> containers_;  // oldest first
   std::vector<std::unique_ptr<Network>> networks_;

@@ -138,17 +138,41 @@ TEST_F(FakeDockerTest, ScriptedProcessesExitOrAreOomKilled) {
   EXPECT_TRUE(killed.oom_killed);
 
   // And running containers exit or die when the test says so
-  const std::string a = fake_.CreateContainer(Spec("a"));
-  const std::string b = fake_.CreateContainer(Spec("b"));
+  const std::string a = fake_.CreateContainer(Spec("aa"));
+  const std::string b = fake_.CreateContainer(Spec("bb"));
   fake_.StartContainer(a);
   fake_.StartContainer(b);
-  fake_.ExitContainer("a", 1);
+  fake_.ExitContainer("aa", 1);
   fake_.OomKill(b);
   EXPECT_EQ(fake_.InspectContainer(a).exit_code, 1);
   EXPECT_TRUE(fake_.InspectContainer(b).oom_killed);
   // A restart clears the OOM flag.
   fake_.StartContainer(b);
   EXPECT_FALSE(fake_.InspectContainer(b).oom_killed);
+}
+
+TEST_F(FakeDockerTest, SignalsActAsTheScriptSays) {
+  // Given a process that exits 143 on SIGTERM, and a PID 1 that ignores it
+  fake_.ScriptContainer("polite", {.stop_exit_code = 143});
+  fake_.ScriptContainer("deaf", {.ignores_stop_signal = true});
+  const std::string polite = fake_.CreateContainer(Spec("polite"));
+  const std::string deaf = fake_.CreateContainer(Spec("deaf"));
+  fake_.StartContainer(polite);
+  fake_.StartContainer(deaf);
+  // Then signals that are ignored by default change nothing
+  fake_.KillContainer(polite, "SIGCHLD");
+  EXPECT_TRUE(fake_.InspectContainer(polite).running);
+  // And SIGTERM (by any of Docker's spellings) ends only the polite one
+  fake_.KillContainer(polite, "term");
+  fake_.KillContainer(deaf, "15");
+  EXPECT_EQ(fake_.InspectContainer(polite).exit_code, 143);
+  EXPECT_TRUE(fake_.InspectContainer(deaf).running);
+  // And a stop SIGKILLs the deaf one after its timeout
+  fake_.StopContainer(deaf, 10);
+  EXPECT_EQ(fake_.InspectContainer(deaf).exit_code, 137);
+  EXPECT_DOCKER_ERROR(fake_.KillContainer(deaf, "99"), 400, "Invalid signal: 99");
+  EXPECT_DOCKER_ERROR(fake_.KillContainer("nosuch", "SIGBOGUS"), 400,
+                      "Invalid signal: SIGBOGUS");
 }
 
 TEST_F(FakeDockerTest, HealthFollowsTheScriptAndTheTest) {
@@ -278,6 +302,22 @@ TEST_F(FakeDockerTest, LoadedImagesKeepTheirConfig) {
   EXPECT_EQ(fake_.CallStrings().back(), "LoadImage(<invalid>)");
 }
 
+TEST_F(FakeDockerTest, LayersAlreadyLoadedAreNotReadAgain) {
+  // Given an archive whose layer bytes no longer match its diff_id
+  std::string corrupt = docker::PauseImageTar("berth-test/pause:y");
+  const std::size_t elf = corrupt.find(std::string("\x7f" "ELF", 4));
+  ASSERT_NE(elf, std::string::npos);
+  corrupt[elf + 200] = static_cast<char>(corrupt[elf + 200] ^ 0x5a);
+  // Then it is refused while the layer is new
+  EXPECT_THROW(fake_.LoadImage(corrupt), DockerError);
+  EXPECT_FALSE(fake_.ImageExists("berth-test/pause:y"));
+  // But once the real layer is loaded, the daemon trusts its layer store
+  // and never reads the bytes (dockerd 20.10 does the same)
+  fake_.LoadImage(docker::PauseImageTar("berth-test/pause:x"));
+  fake_.LoadImage(corrupt);
+  EXPECT_TRUE(fake_.ImageExists("berth-test/pause:y"));
+}
+
 TEST_F(FakeDockerTest, CreateValidatesLikeTheDaemon) {
   FakeImageConfig no_cmd;
   no_cmd.cmd.clear();
@@ -327,10 +367,10 @@ TEST_F(FakeDockerTest, ContainersAreFoundByIdPrefixAndName) {
 TEST_F(FakeDockerTest, AddressesComeFromTheNetwork) {
   // A network without a subnet gets the next default pool.
   const std::string net = fake_.CreateNetwork("net", "", "", {});
-  ContainerSpec a = Spec("a");
+  ContainerSpec a = Spec("aa");
   a.network_mode = "net";
   fake_.StartContainer(fake_.CreateContainer(a));
-  EXPECT_EQ(fake_.InspectContainer("a").ip_address, "172.18.0.2");
+  EXPECT_EQ(fake_.InspectContainer("aa").ip_address, "172.18.0.2");
   // On the default bridge, addresses are automatic only.
   ContainerSpec fixed = Spec("fixed");
   fixed.network_ip = "172.17.0.50";
@@ -338,21 +378,21 @@ TEST_F(FakeDockerTest, AddressesComeFromTheNetwork) {
   EXPECT_DOCKER_ERROR(fake_.StartContainer(fixed_id), 400,
                       "user specified IP address is supported on user defined networks only");
   // On a user network a fixed address must be free and inside the subnet.
-  ContainerSpec b = Spec("b");
+  ContainerSpec b = Spec("bb");
   b.network_mode = net;
   b.network_ip = "172.18.0.2";
   EXPECT_DOCKER_ERROR(fake_.StartContainer(fake_.CreateContainer(b)), 403,
                       "Address already in use");
-  ContainerSpec c = Spec("c");
+  ContainerSpec c = Spec("cc");
   c.network_mode = "net";
   c.network_ip = "10.9.9.9";
   EXPECT_DOCKER_ERROR(fake_.StartContainer(fake_.CreateContainer(c)), 500,
                       "Invalid address 10.9.9.9: It does not belong to any of this network's "
                       "subnets");
   // The address is released on stop.
-  fake_.StopContainer("a", 1);
-  fake_.StartContainer("b");
-  EXPECT_EQ(fake_.InspectContainer("b").ip_address, "172.18.0.2");
+  fake_.StopContainer("aa", 1);
+  fake_.StartContainer("bb");
+  EXPECT_EQ(fake_.InspectContainer("bb").ip_address, "172.18.0.2");
   EXPECT_DOCKER_ERROR(fake_.RemoveNetwork("bridge"), 403,
                       "bridge is a pre-defined network and cannot be removed");
   EXPECT_EQ(fake_.NetworkIds(), std::vector<std::string>{net});

@@ -1,0 +1,975 @@
+// ECS tasks as real containers, driven by the real AWS CLI and Docker: the
+// walkthrough's steps 1–9 command for command, multi-container awsvpc tasks
+// sharing localhost, essential exits, dependsOn, health checks, stop
+// timeouts, images that cannot be pulled, a berth killed and restarted under
+// running tasks, the waiters, bridge and host networking, and RunTask's
+// validation. See ecs_task_fixture.h for what each test starts and removes.
+
+#include <signal.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/integration/cli_fixture.h"
+#include "tests/integration/ecs_task_fixture.h"
+
+namespace berth::testing {
+namespace {
+
+using nlohmann::json;
+
+// A busybox httpd on port 80 that exits 0 at once on SIGTERM.
+constexpr const char* kServe80 = "trap 'exit 0' TERM; httpd -f -p 80 -h /www & wait";
+// Idles until SIGTERM, then exits 0.
+constexpr const char* kIdle = "trap 'exit 0' TERM; sleep 3600 & wait";
+
+// `text` with every "@KEY@" of `values` replaced.
+std::string Fill(std::string text, const std::map<std::string, std::string>& values) {
+  for (const auto& [key, value] : values) {
+    const std::string mark = "@" + key + "@";
+    for (auto at = text.find(mark); at != std::string::npos; at = text.find(mark, at + value.size())) {
+      text.replace(at, mark.size(), value);
+    }
+  }
+  return text;
+}
+
+// One container definition running `script` with sh -c (stopTimeout 2).
+json Container(const std::string& name, const std::string& image, const std::string& script) {
+  return {{"name", name},
+          {"image", image},
+          {"command", json::array({"sh", "-c", script})},
+          {"stopTimeout", 2}};
+}
+
+// A Fargate (awsvpc) task definition.
+json FargateTd(const std::string& family, const json& containers) {
+  return {{"family", family},
+          {"networkMode", "awsvpc"},
+          {"requiresCompatibilities", json::array({"FARGATE"})},
+          {"cpu", "256"},
+          {"memory", "512"},
+          {"containerDefinitions", containers}};
+}
+
+// An EC2 task definition in `mode` (every container gets 64 MiB unless set).
+json Ec2Td(const std::string& family, const std::string& mode, json containers) {
+  for (auto& c : containers) {
+    if (!c.contains("memory")) c["memory"] = 64;
+  }
+  return {{"family", family}, {"networkMode", mode}, {"containerDefinitions", containers}};
+}
+
+class EcsTasksTest : public EcsTaskFixture {};
+
+// --- 1. The walkthrough, verbatim, with every AWS CLI ---------------------------------
+
+// Runs with every AWS CLI on the machine.
+class EcsCliTaskTest : public EcsTaskFixture, public ::testing::WithParamInterface<std::string> {
+ protected:
+  void SetUp() override {
+    cli_ = GetParam();
+    if (!ProgramExists(cli_) && !std::filesystem::exists(cli_)) {
+      FAIL() << "AWS CLI " << cli_ << " is not installed (./dev install installs it)";
+    }
+    EcsTaskFixture::SetUp();
+  }
+};
+
+class EcsWalkthroughTest : public EcsCliTaskTest {};
+
+TEST_P(EcsWalkthroughTest, StepsOneToNineThenStopTask) {
+  const std::string testdata = SourceDir() + "/tests/testdata/";
+  // 1. aws ecr create-repository --repository-name test-repo
+  const json created = Aws({"ecr", "create-repository", "--repository-name", "test-repo"});
+  ASSERT_TRUE(created.is_object());
+  const std::string uri = created["repository"]["repositoryUri"];
+  ASSERT_EQ(uri, host() + "/test-repo");
+  // 2. aws ecr get-login-password --region <region> | docker login --username AWS
+  //    --password-stdin <registry host>, as one pipeline (RunAws appends
+  //    "--endpoint-url <url> --output json": $0..$3 of the script).
+  const AwsResult login = RunAws(
+      "sh", server_->endpoint(),
+      {"-c", "\"$AWS\" ecr get-login-password --region us-east-1 --endpoint-url \"$1\" | "
+             "docker login --username AWS --password-stdin " + host()},
+      {{"AWS", cli_}, {"DOCKER_CONFIG", docker_config_.path()}});
+  ASSERT_EQ(login.exit_code, 0) << login.out << login.err;
+  // 3. docker build -t test .   (a name of this test's own: the daemon is shared)
+  const std::string local = BuildImage("<h1>poc</h1>\n");
+  // 4. docker tag test:latest <repositoryUri>:latest
+  tags_.push_back(uri + ":latest");
+  DockerOk({"tag", local + ":latest", uri + ":latest"});
+  // 5. docker push <repositoryUri>:latest
+  DockerOk({"push", uri + ":latest"});
+  EXPECT_EQ(Aws({"ecr", "list-images", "--repository-name", "test-repo"})["imageIds"].size(), 1u);
+
+  // 6. register-task-definition --generate-cli-skeleton, then the user's file.
+  const AwsResult skeleton = RunCli({"ecs", "register-task-definition", "--generate-cli-skeleton"});
+  EXPECT_EQ(skeleton.exit_code, 0) << skeleton.err;
+  EXPECT_NE(skeleton.out.find("containerDefinitions"), std::string::npos) << skeleton.out;
+  const json registered = Aws({"ecs", "register-task-definition", "--cli-input-json",
+                               "file://" + testdata + "ecs_task.json"});
+  ASSERT_TRUE(registered.is_object());
+  EXPECT_EQ(registered["taskDefinition"]["containerDefinitions"][0]["image"],
+            "000000000000.dkr.ecr.us-east-1.amazonaws.com/test-repo:latest");
+  // 7. aws ecs create-cluster --cluster-name poc-cluster
+  Aws({"ecs", "create-cluster", "--cluster-name", "poc-cluster"});
+  // 8. aws ecs run-task ... --launch-type FARGATE --network-configuration file://network.json
+  const auto run_started = Clock::now();
+  const json run = Aws({"ecs", "run-task", "--cluster", "poc-cluster", "--count", "1",
+                        "--task-definition", "poc-task", "--launch-type", "FARGATE",
+                        "--network-configuration", "file://" + testdata + "network.json"});
+  ASSERT_TRUE(run.is_object());
+  EXPECT_LT(Seconds(Clock::now() - run_started), 5) << "RunTask must not wait on Docker";
+  EXPECT_EQ(run["failures"], json::array());
+  ASSERT_EQ(run["tasks"].size(), 1u);
+  const json& pending = run["tasks"][0];
+  EXPECT_EQ(pending["lastStatus"], "PROVISIONING");
+  EXPECT_EQ(pending["desiredStatus"], "RUNNING");
+  EXPECT_EQ(pending["containers"][0]["lastStatus"], "PENDING");
+  EXPECT_EQ(pending["attachments"][0]["status"], "PRECREATED");
+  const std::string arn = pending["taskArn"];
+  const std::string task_id = TaskId(arn);
+
+  // aws ecs wait tasks-running
+  const AwsResult running =
+      RunCli({"ecs", "wait", "tasks-running", "--cluster", "poc-cluster", "--tasks", arn});
+  ASSERT_EQ(running.exit_code, 0) << running.err << "\n" << LocalView(arn) << "\n" << LogTail();
+
+  // 9. aws ecs describe-tasks --tasks <taskID> --cluster poc-cluster
+  const json described =
+      Aws({"ecs", "describe-tasks", "--tasks", task_id, "--cluster", "poc-cluster"});
+  ASSERT_TRUE(described.is_object());
+  EXPECT_EQ(described["failures"], json::array());
+  ASSERT_EQ(described["tasks"].size(), 1u);
+  const json& task = described["tasks"][0];
+  EXPECT_EQ(task["taskArn"], arn);
+  EXPECT_EQ(task["lastStatus"], "RUNNING");
+  EXPECT_EQ(task["desiredStatus"], "RUNNING");
+  EXPECT_EQ(task["launchType"], "FARGATE");
+  EXPECT_EQ(task["connectivity"], "CONNECTED");
+  EXPECT_EQ(task["attachments"][0]["type"], "ElasticNetworkInterface");
+  EXPECT_EQ(task["attachments"][0]["status"], "ATTACHED");
+  EXPECT_EQ(EniDetail(task, "subnetId"), "subnet-124abcd");
+  const std::string ip = EniDetail(task, "privateIPv4Address");
+  EXPECT_FALSE(ip.empty()) << task.dump(2);
+  EXPECT_LE(EpochOf(task["createdAt"]), EpochOf(task["pullStartedAt"]));
+  EXPECT_LE(EpochOf(task["pullStartedAt"]), EpochOf(task["pullStoppedAt"]));
+  EXPECT_LE(EpochOf(task["pullStoppedAt"]), EpochOf(task["startedAt"]));
+  const json& container = task["containers"][0];
+  EXPECT_EQ(container["name"], "getting-started-container");
+  EXPECT_EQ(container["lastStatus"], "RUNNING");
+  EXPECT_EQ(container["image"], "000000000000.dkr.ecr.us-east-1.amazonaws.com/test-repo:latest");
+  EXPECT_EQ(container["networkInterfaces"][0]["privateIpv4Address"], ip);
+  ASSERT_EQ(container["networkBindings"].size(), 1u) << container.dump(2);
+  const json& binding = container["networkBindings"][0];
+  EXPECT_EQ(binding["bindIP"], "127.0.0.1");
+  EXPECT_EQ(binding["containerPort"], 80);
+  EXPECT_EQ(binding["protocol"], "tcp");
+  // hostPort 80 when it was free, else an ephemeral port.
+  const int port = binding.value("hostPort", 0);
+  EXPECT_TRUE(port == 80 || port >= 1024) << port;
+  // Browsing there shows the pushed page.
+  const HttpReply page = GetPage(port);
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.body, "<h1>poc</h1>\n");
+  // The container runs the pushed image from berth's registry, with the
+  // definition's tty and stdin.
+  const json inspected = Inspect(container.value("runtimeId", ""));
+  ASSERT_FALSE(inspected.is_null());
+  EXPECT_EQ(inspected["Config"]["Image"], uri + ":latest");
+  EXPECT_EQ(inspected["Config"]["Tty"], true);
+  EXPECT_EQ(inspected["Config"]["OpenStdin"], true);
+  EXPECT_TRUE(inspected["HostConfig"]["NetworkMode"].get<std::string>().starts_with("container:"));
+  EXPECT_EQ(inspected["Config"]["Labels"]["com.amazonaws.ecs.task-arn"], arn);
+  EXPECT_EQ(inspected["Config"]["Labels"]["com.amazonaws.ecs.cluster"], "poc-cluster");
+  const json cluster = Aws({"ecs", "describe-clusters", "--clusters", "poc-cluster"});
+  EXPECT_EQ(cluster["clusters"][0]["runningTasksCount"], 1);
+  EXPECT_EQ(cluster["clusters"][0]["pendingTasksCount"], 0);
+
+  // aws ecs stop-task, then aws ecs wait tasks-stopped.
+  const json stopping = Aws({"ecs", "stop-task", "--cluster", "poc-cluster", "--task", task_id});
+  ASSERT_TRUE(stopping.is_object());
+  EXPECT_EQ(stopping["task"]["desiredStatus"], "STOPPED");
+  EXPECT_EQ(stopping["task"]["stopCode"], "UserInitiated");
+  EXPECT_EQ(stopping["task"]["stoppedReason"], "Task stopped by user");
+  EXPECT_TRUE(stopping["task"].contains("stoppingAt"));
+  const AwsResult stopped =
+      RunCli({"ecs", "wait", "tasks-stopped", "--cluster", "poc-cluster", "--tasks", arn});
+  ASSERT_EQ(stopped.exit_code, 0) << stopped.err << "\n" << LocalView(arn);
+  const json after =
+      Aws({"ecs", "describe-tasks", "--tasks", arn, "--cluster", "poc-cluster"})["tasks"][0];
+  EXPECT_EQ(after["lastStatus"], "STOPPED");
+  EXPECT_EQ(after["desiredStatus"], "STOPPED");
+  EXPECT_EQ(after["stopCode"], "UserInitiated");
+  EXPECT_EQ(after["stoppedReason"], "Task stopped by user");
+  EXPECT_LE(EpochOf(after["stoppingAt"]), EpochOf(after["stoppedAt"]));
+  EXPECT_TRUE(after.contains("executionStoppedAt"));
+  EXPECT_EQ(after["containers"][0]["lastStatus"], "STOPPED");
+  EXPECT_EQ(after["containers"][0]["exitCode"], 0);  // the image's httpd exits 0 on SIGTERM
+  EXPECT_NE(GetPage(port, 0.5).status, 200) << "the task's port is still published";
+  const json counts = Aws({"ecs", "describe-clusters", "--clusters", "poc-cluster"});
+  EXPECT_EQ(counts["clusters"][0]["runningTasksCount"], 0);
+  EXPECT_EQ(counts["clusters"][0]["pendingTasksCount"], 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Clis, EcsWalkthroughTest, ::testing::ValuesIn(AwsClis()), CliName);
+
+// --- 2. Several containers of one awsvpc task share localhost -------------------------
+
+TEST_F(EcsTasksTest, AwsvpcContainersShareLocalhostAndPublishEveryPort) {
+  // An image in berth's registry, absent locally: the task pulls it by its
+  // AWS-shaped URI (rewritten to berth's registry, with a token).
+  const std::string pushed = PushImage("shared", "<p>image page</p>\n");
+  DockerOk({"rmi", pushed});
+  const std::string image = "000000000000.dkr.ecr.us-east-1.amazonaws.com/shared:latest";
+  json sidecar = Container("sidecar", image,
+                           "trap 'exit 0' TERM; mkdir -p /side && echo 'from the sidecar' > "
+                           "/side/index.html && httpd -f -p 8080 -h /side & wait");
+  sidecar["essential"] = false;
+  sidecar["portMappings"] = json::parse(R"([{"containerPort": 8080}])");
+  json app = Container("app", image,
+                       "trap 'exit 0' TERM; mkdir -p /app; until wget -qO /app/index.html "
+                       "http://localhost:8080/; do sleep 0.1; done; httpd -f -p 80 -h /app & wait");
+  app["dependsOn"] = json::parse(R"([{"containerName": "sidecar", "condition": "START"}])");
+  app["portMappings"] = json::parse(R"([{"containerPort": 80}])");
+  json probe = Container("probe", image, "wget -qO- http://localhost:8080/");
+  probe["essential"] = false;
+  probe["dependsOn"] = app["dependsOn"];
+  json td = FargateTd("shared", json::array({sidecar, app, probe}));
+  td["executionRoleArn"] = "arn:aws:iam::000000000000:role/ecsTaskExecutionRole";
+  Register(td);
+  CreateCluster();
+  const std::string arn = RunFargateTask("shared").value("taskArn", "");
+  ASSERT_FALSE(arn.empty());
+
+  json task = WaitStatus(arn, "RUNNING");
+  // The probe reached the sidecar on localhost and exited 0; a non-essential
+  // exit leaves the task running.
+  task = WaitTask(
+      arn, [](const json& t) { return ContainerOf(t, "probe").value("lastStatus", "") == "STOPPED"; },
+      10, "probe STOPPED");
+  EXPECT_EQ(task["lastStatus"], "RUNNING");
+  EXPECT_EQ(ContainerOf(task, "probe")["exitCode"], 0) << task.dump(2);
+  EXPECT_FALSE(ContainerOf(task, "probe").contains("reason"));
+  EXPECT_NE(Docker({"logs", ContainerOf(task, "probe").value("runtimeId", "")}).out.find(
+                "from the sidecar"),
+            std::string::npos);
+  // Every container has the task's ENI address; each published port is
+  // reported on the container that declares it.
+  const std::string ip = EniDetail(task, "privateIPv4Address");
+  ASSERT_FALSE(ip.empty());
+  for (const auto& c : task["containers"]) {
+    EXPECT_EQ(c["networkInterfaces"][0]["privateIpv4Address"], ip) << c.dump();
+  }
+  const json app_bindings = ContainerOf(task, "app")["networkBindings"];
+  const json side_bindings = ContainerOf(task, "sidecar")["networkBindings"];
+  ASSERT_EQ(app_bindings.size(), 1u) << task.dump(2);
+  ASSERT_EQ(side_bindings.size(), 1u) << task.dump(2);
+  EXPECT_EQ(app_bindings[0]["containerPort"], 80);
+  EXPECT_EQ(side_bindings[0]["containerPort"], 8080);
+  EXPECT_EQ(app_bindings[0]["bindIP"], "127.0.0.1");
+  EXPECT_EQ(side_bindings[0]["bindIP"], "127.0.0.1");
+  EXPECT_EQ(ContainerOf(task, "probe")["networkBindings"], json::array());
+  // The app serves what it fetched from the sidecar over localhost.
+  const HttpReply from_app = GetPage(app_bindings[0]["hostPort"]);
+  EXPECT_EQ(from_app.status, 200);
+  EXPECT_EQ(from_app.body, "from the sidecar\n");
+  const HttpReply from_sidecar = GetPage(side_bindings[0]["hostPort"]);
+  EXPECT_EQ(from_sidecar.status, 200);
+  EXPECT_EQ(from_sidecar.body, "from the sidecar\n");
+  // Docker: the app joined the pause container's namespace, was pulled
+  // from berth's registry and carries ECS's name and labels.
+  const json inspected = Inspect(ContainerOf(task, "app").value("runtimeId", ""));
+  ASSERT_FALSE(inspected.is_null());
+  EXPECT_EQ(inspected["Config"]["Image"], host() + "/shared:latest");
+  const std::string mode = inspected["HostConfig"]["NetworkMode"];
+  ASSERT_TRUE(mode.starts_with("container:")) << mode;
+  const json pause = Inspect(mode.substr(10));
+  ASSERT_FALSE(pause.is_null());
+  EXPECT_EQ(pause["Config"]["Labels"]["com.amazonaws.ecs.task-arn"], arn);
+  EXPECT_TRUE(pause["State"]["Running"].get<bool>());
+  EXPECT_TRUE(inspected["Name"].get<std::string>().starts_with("/ecs-shared-1-app-"))
+      << inspected["Name"];
+  const json& labels = inspected["Config"]["Labels"];
+  EXPECT_EQ(labels["com.amazonaws.ecs.container-name"], "app");
+  EXPECT_EQ(labels["com.amazonaws.ecs.task-definition-family"], "shared");
+  EXPECT_EQ(labels["com.amazonaws.ecs.task-definition-version"], "1");
+  EXPECT_EQ(labels["com.amazonaws.ecs.cluster"], cluster_);
+
+  // Stopping: the app (which depends on the sidecar) stops first.
+  Ecs("StopTask", {{"cluster", cluster_}, {"task", arn}});
+  task = WaitStatus(arn, "STOPPED", 15);
+  EXPECT_EQ(ContainerOf(task, "app")["exitCode"], 0);
+  EXPECT_EQ(ContainerOf(task, "sidecar")["exitCode"], 0);
+  const json app_after = Inspect(ContainerOf(task, "app").value("runtimeId", ""));
+  const json side_after = Inspect(ContainerOf(task, "sidecar").value("runtimeId", ""));
+  ASSERT_FALSE(app_after.is_null());
+  ASSERT_FALSE(side_after.is_null());
+  EXPECT_LE(EpochOfRfc3339(app_after["State"]["FinishedAt"]),
+            EpochOfRfc3339(side_after["State"]["FinishedAt"]));
+  EXPECT_FALSE(Inspect(mode.substr(10))["State"]["Running"].get<bool>())
+      << "the pause container outlived its task";
+}
+
+// The hostPort when it is free, else an ephemeral port: two tasks asking for
+// the same one both run and serve.
+TEST_F(EcsTasksTest, AwsvpcHostPortWhenFreeElseEphemeral) {
+  const std::string image = BuildImage("<p>twice</p>\n");
+  const int wanted = FreePort();
+  ASSERT_GT(wanted, 0);
+  const std::string p = std::to_string(wanted);
+  json web = Container("web", image, "trap 'exit 0' TERM; httpd -f -p " + p + " -h /www & wait");
+  web["portMappings"] = json::parse(Fill(R"([{"containerPort": @P@, "hostPort": @P@}])", {{"P", p}}));
+  Register(FargateTd("twice", json::array({web})));
+  CreateCluster();
+  const json run = Aws({"ecs", "run-task", "--cluster", cluster_, "--task-definition", "twice",
+                        "--count", "2", "--launch-type", "FARGATE", "--network-configuration",
+                        R"({"awsvpcConfiguration":{"subnets":["subnet-0berth"]}})"});
+  ASSERT_EQ(run["tasks"].size(), 2u) << run.dump();
+  std::vector<int> ports;
+  std::vector<std::string> ips;
+  for (const auto& t : run["tasks"]) {
+    const json task = WaitStatus(t["taskArn"], "RUNNING");
+    const json bindings = ContainerOf(task, "web")["networkBindings"];
+    ASSERT_EQ(bindings.size(), 1u) << task.dump(2);
+    EXPECT_EQ(bindings[0]["containerPort"], wanted);
+    ports.push_back(bindings[0].value("hostPort", 0));
+    ips.push_back(EniDetail(task, "privateIPv4Address"));
+    EXPECT_EQ(GetPage(ports.back()).body, "<p>twice</p>\n") << "port " << ports.back();
+  }
+  ASSERT_EQ(ports.size(), 2u);
+  EXPECT_NE(ports[0], ports[1]);
+  EXPECT_TRUE(ports[0] == wanted || ports[1] == wanted) << ports[0] << " " << ports[1];
+  EXPECT_NE(ips[0], ips[1]) << "each awsvpc task has its own address";
+  EXPECT_EQ(Cluster()["runningTasksCount"], 2);
+}
+
+// The pause container holds an awsvpc task's network: the ECS agent treats
+// it as essential, so its death stops the task.
+TEST_F(EcsTasksTest, AwsvpcTaskStopsWhenItsPauseContainerDies) {
+  const std::string image = BuildImage("<p>netns</p>\n");
+  json web = Container("web", image, kServe80);
+  web["portMappings"] = json::parse(R"([{"containerPort": 80}])");
+  Register(FargateTd("netns", json::array({web})));
+  CreateCluster();
+  const std::string arn = RunFargateTask("netns").value("taskArn", "");
+  json task = WaitStatus(arn, "RUNNING");
+  const json app = Inspect(ContainerOf(task, "web").value("runtimeId", ""));
+  ASSERT_FALSE(app.is_null());
+  const std::string pause = app["HostConfig"]["NetworkMode"].get<std::string>().substr(10);
+  DockerOk({"kill", pause});
+  task = WaitStatus(arn, "STOPPED", 15);
+  EXPECT_EQ(task["stopCode"], "EssentialContainerExited");
+  EXPECT_EQ(task["stoppedReason"], "Essential container in task exited");
+  EXPECT_TRUE(task.contains("executionStoppedAt"));
+  EXPECT_EQ(ContainerOf(task, "web")["exitCode"], 0);
+  EXPECT_FALSE(Inspect(ContainerOf(task, "web").value("runtimeId", ""))["State"]["Running"].get<bool>());
+}
+
+// What a container definition and the run's overrides say reaches Docker.
+TEST_F(EcsTasksTest, DefinitionFieldsAndOverridesReachDocker) {
+  const std::string image = BuildImage("x");
+  json writer = Container("writer", image, "echo shared > /data/hello");
+  writer["essential"] = false;
+  writer["mountPoints"] = json::parse(R"([{"sourceVolume": "data", "containerPath": "/data"}])");
+  const json main = json::parse(Fill(R"({
+    "name": "main", "image": "@IMAGE@", "essential": true, "stopTimeout": 2,
+    "entryPoint": ["sh", "-c"],
+    "command": ["echo from the definition"],
+    "environment": [{"name": "GREETING", "value": "from the definition"},
+                    {"name": "FROM_TD", "value": "yes"}],
+    "workingDirectory": "/www", "user": "1000:1000",
+    "cpu": 128, "memory": 96, "memoryReservation": 64,
+    "ulimits": [{"name": "nofile", "softLimit": 1024, "hardLimit": 2048}],
+    "dockerLabels": {"team": "core", "com.amazonaws.ecs.cluster": "spoofed"},
+    "readonlyRootFilesystem": true, "interactive": true, "pseudoTerminal": true,
+    "linuxParameters": {"initProcessEnabled": true,
+                        "capabilities": {"drop": ["NET_RAW"]},
+                        "tmpfs": [{"containerPath": "/scratch", "size": 16}]},
+    "mountPoints": [{"sourceVolume": "data", "containerPath": "/data", "readOnly": true}],
+    "dependsOn": [{"containerName": "writer", "condition": "SUCCESS"}]
+  })", {{"IMAGE", image}}));
+  json td = Ec2Td("fields", "bridge", json::array({writer, main}));
+  td["volumes"] = json::parse(R"([{"name": "data"}])");
+  Register(td);
+  CreateCluster();
+  const std::string script =
+      "trap 'exit 0' TERM; echo \"greeting=$GREETING td=$FROM_TD pwd=$(pwd) uid=$(id -u) "
+      "data=$(cat /data/hello)\"; touch /scratch/ok && echo tmpfs-ok; touch /rootfs 2>/dev/null "
+      "|| echo rootfs-ro; sleep 3600 & wait";
+  const json overrides = {
+      {"containerOverrides",
+       json::array({{{"name", "main"},
+                     {"command", json::array({script})},
+                     {"environment", json::array({{{"name", "GREETING"}, {"value", "overridden"}}})},
+                     {"memory", 128}}})}};
+  const json run = Aws({"ecs", "run-task", "--cluster", cluster_, "--task-definition", "fields",
+                        "--overrides", overrides.dump(), "--started-by", "fields-test",
+                        "--group", "g1", "--tags", "key=k,value=v"});
+  ASSERT_EQ(run["tasks"].size(), 1u) << run.dump();
+  const std::string arn = run["tasks"][0]["taskArn"];
+  EXPECT_EQ(run["tasks"][0]["startedBy"], "fields-test");
+  EXPECT_EQ(run["tasks"][0]["group"], "g1");
+  json task = WaitStatus(arn, "RUNNING", 20);
+  EXPECT_EQ(ContainerOf(task, "writer")["exitCode"], 0);
+  EXPECT_EQ(task["overrides"]["containerOverrides"][1]["name"], "main");
+  EXPECT_EQ(task["overrides"]["containerOverrides"][1]["environment"][0]["value"], "overridden");
+
+  const std::string id = ContainerOf(task, "main").value("runtimeId", "");
+  const json c = Inspect(id);
+  ASSERT_FALSE(c.is_null());
+  const json& config = c["Config"];
+  const json& host = c["HostConfig"];
+  EXPECT_EQ(config["Entrypoint"], json::array({"sh", "-c"}));
+  EXPECT_EQ(config["Cmd"], json::array({script}));
+  const auto env = config["Env"].get<std::vector<std::string>>();
+  for (const char* expected : {"GREETING=overridden", "FROM_TD=yes", "AWS_EXECUTION_ENV=AWS_ECS_EC2",
+                               "AWS_REGION=us-east-1", "AWS_DEFAULT_REGION=us-east-1"}) {
+    EXPECT_NE(std::find(env.begin(), env.end(), expected), env.end()) << expected;
+  }
+  EXPECT_EQ(std::find(env.begin(), env.end(), "GREETING=from the definition"), env.end());
+  EXPECT_EQ(config["WorkingDir"], "/www");
+  EXPECT_EQ(config["User"], "1000:1000");
+  EXPECT_EQ(config["Tty"], true);
+  EXPECT_EQ(config["OpenStdin"], true);
+  EXPECT_EQ(config["Labels"]["team"], "core");
+  EXPECT_EQ(config["Labels"]["com.amazonaws.ecs.cluster"], cluster_) << "the agent's labels win";
+  EXPECT_EQ(config["Labels"]["com.amazonaws.ecs.task-arn"], arn);
+  EXPECT_EQ(host["CpuShares"], 128);
+  EXPECT_EQ(host["Memory"], 128 * 1024 * 1024) << "the override's memory";
+  EXPECT_EQ(host["MemoryReservation"], 64 * 1024 * 1024);
+  EXPECT_EQ(host["ReadonlyRootfs"], true);
+  EXPECT_EQ(host["Init"], true);
+  EXPECT_EQ(host["CapDrop"], json::array({"NET_RAW"}));
+  EXPECT_EQ(host["Tmpfs"], json::parse(R"({"/scratch": "size=16m"})"));
+  EXPECT_EQ(host["Ulimits"], json::parse(R"([{"Name": "nofile", "Soft": 1024, "Hard": 2048}])"));
+  EXPECT_TRUE(c["Name"].get<std::string>().starts_with("/ecs-fields-1-main-")) << c["Name"];
+  // What the container saw.
+  std::string logs;
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (logs.find("rootfs-ro") == std::string::npos && Clock::now() < deadline) {
+    logs = Docker({"logs", id}).out;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_NE(logs.find("greeting=overridden td=yes pwd=/www uid=1000 data=shared"), std::string::npos)
+      << logs;
+  EXPECT_NE(logs.find("tmpfs-ok"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("rootfs-ro"), std::string::npos) << logs;
+  // Task metadata the API keeps.
+  const json tagged = Ecs("DescribeTasks", {{"cluster", cluster_}, {"tasks", {arn}}, {"include", {"TAGS"}}});
+  EXPECT_EQ(tagged["tasks"][0]["tags"], json::parse(R"([{"key": "k", "value": "v"}])"));
+  EXPECT_EQ(Ecs("ListTasks", {{"cluster", cluster_}, {"startedBy", "fields-test"}})["taskArns"],
+            json::array({arn}));
+  EXPECT_EQ(LocalView(arn).find("\"notHonoured\":[]") != std::string::npos, true) << LocalView(arn);
+
+  Ecs("StopTask", {{"cluster", cluster_}, {"task", arn}});
+  WaitStatus(arn, "STOPPED", 15);
+}
+
+// --- 3. An essential container exits with code 3 --------------------------------------
+
+TEST_F(EcsTasksTest, EssentialContainerExitStopsTheTaskAndCountsStayTrue) {
+  const std::string image = BuildImage("x");
+  const std::string wait_for_go = "trap 'exit 0' TERM; until [ -f /go ]; do sleep 0.1; done";
+  json gate = Container("gate", image, wait_for_go);
+  gate["essential"] = false;
+  json main = Container("main", image, wait_for_go + "; exit 3");
+  main["dependsOn"] = json::parse(R"([{"containerName": "gate", "condition": "COMPLETE"}])");
+  Register(Ec2Td("exit3", "bridge", json::array({gate, main})));
+  CreateCluster();
+  const json first = RunTask("exit3");
+  EXPECT_EQ(first["lastStatus"], "PENDING");
+  const std::string arn = first.value("taskArn", "");
+  ASSERT_FALSE(arn.empty());
+
+  // While the gate runs, main waits: the task is PENDING.
+  json task = WaitTask(
+      arn, [](const json& t) { return ContainerOf(t, "gate").value("lastStatus", "") == "RUNNING"; },
+      20, "gate RUNNING");
+  EXPECT_EQ(task["lastStatus"], "PENDING");
+  EXPECT_EQ(ContainerOf(task, "main")["lastStatus"], "PENDING");
+  EXPECT_EQ(Cluster()["pendingTasksCount"], 1);
+  EXPECT_EQ(Cluster()["runningTasksCount"], 0);
+
+  // The gate completes: main starts, the task runs.
+  DockerOk({"exec", ContainerOf(task, "gate").value("runtimeId", ""), "sh", "-c", "touch /go"});
+  task = WaitStatus(arn, "RUNNING", 15);
+  EXPECT_EQ(ContainerOf(task, "gate")["exitCode"], 0);
+  EXPECT_EQ(ContainerOf(task, "gate")["lastStatus"], "STOPPED");
+  EXPECT_EQ(ContainerOf(task, "main")["lastStatus"], "RUNNING");
+  EXPECT_EQ(Cluster()["pendingTasksCount"], 0);
+  EXPECT_EQ(Cluster()["runningTasksCount"], 1);
+  EXPECT_FALSE(task.contains("executionStoppedAt"));
+
+  // main exits 3: the task stops, as ECS says.
+  DockerOk({"exec", ContainerOf(task, "main").value("runtimeId", ""), "sh", "-c", "touch /go"});
+  task = WaitStatus(arn, "STOPPED", 15);
+  EXPECT_EQ(task["desiredStatus"], "STOPPED");
+  EXPECT_EQ(task["stopCode"], "EssentialContainerExited");
+  EXPECT_EQ(task["stoppedReason"], "Essential container in task exited");
+  const json& stopped_main = ContainerOf(task, "main");
+  EXPECT_EQ(stopped_main["lastStatus"], "STOPPED");
+  EXPECT_EQ(stopped_main["exitCode"], 3);
+  EXPECT_FALSE(stopped_main.contains("reason")) << "a normal exit has no reason";
+  ASSERT_TRUE(task.contains("executionStoppedAt")) << task.dump(2);
+  ASSERT_TRUE(task.contains("stoppingAt"));
+  ASSERT_TRUE(task.contains("stoppedAt"));
+  EXPECT_LE(task["startedAt"].get<double>(), task["executionStoppedAt"].get<double>());
+  EXPECT_LE(task["executionStoppedAt"].get<double>(), task["stoppedAt"].get<double>());
+  EXPECT_LE(task["stoppingAt"].get<double>(), task["stoppedAt"].get<double>());
+  EXPECT_EQ(Cluster()["pendingTasksCount"], 0);
+  EXPECT_EQ(Cluster()["runningTasksCount"], 0);
+  // STOPPED tasks are listed under desiredStatus STOPPED, not RUNNING.
+  EXPECT_EQ(Ecs("ListTasks", {{"cluster", cluster_}})["taskArns"], json::array());
+  EXPECT_EQ(Ecs("ListTasks", {{"cluster", cluster_}, {"desiredStatus", "STOPPED"}})["taskArns"],
+            json::array({arn}));
+}
+
+// --- 4. dependsOn -------------------------------------------------------------------------
+
+TEST_F(EcsTasksTest, DependsOnOrdersStartsAndAFailedSuccessDependencyStopsTheTask) {
+  const std::string image = BuildImage("x");
+  json init_ok = Container("init-ok", image, "sleep 1");
+  init_ok["essential"] = false;
+  json init_any = Container("init-any", image, "sleep 0.5; exit 5");
+  init_any["essential"] = false;
+  json main = Container("main", image, kIdle);
+  main["dependsOn"] = json::parse(R"([{"containerName": "init-ok", "condition": "SUCCESS"},
+                                      {"containerName": "init-any", "condition": "COMPLETE"}])");
+  Register(Ec2Td("ordered", "bridge", json::array({init_ok, init_any, main})));
+  json init_bad = Container("init-bad", image, "exit 1");
+  init_bad["essential"] = false;
+  json blocked = Container("main", image, kIdle);
+  blocked["dependsOn"] = json::parse(R"([{"containerName": "init-bad", "condition": "SUCCESS"}])");
+  Register(Ec2Td("broken", "bridge", json::array({init_bad, blocked})));
+  json init_slow = Container("init-slow", image, kIdle);  // never completes
+  init_slow["essential"] = false;
+  init_slow["startTimeout"] = 2;
+  json waiting = Container("main", image, kIdle);
+  waiting["dependsOn"] = json::parse(R"([{"containerName": "init-slow", "condition": "COMPLETE"}])");
+  Register(Ec2Td("slow", "bridge", json::array({init_slow, waiting})));
+  CreateCluster();
+  const std::string ordered = RunTask("ordered").value("taskArn", "");
+  const std::string broken = RunTask("broken").value("taskArn", "");
+  const std::string slow = RunTask("slow").value("taskArn", "");
+  ASSERT_FALSE(ordered.empty());
+  ASSERT_FALSE(broken.empty());
+  ASSERT_FALSE(slow.empty());
+
+  // main starts only after both init containers finished; their exits
+  // (0 and 5, non-essential) leave the task running.
+  json task = WaitStatus(ordered, "RUNNING", 20);
+  EXPECT_EQ(ContainerOf(task, "init-ok")["exitCode"], 0);
+  EXPECT_EQ(ContainerOf(task, "init-any")["exitCode"], 5);
+  EXPECT_EQ(ContainerOf(task, "main")["lastStatus"], "RUNNING");
+  const json main_state = Inspect(ContainerOf(task, "main").value("runtimeId", ""))["State"];
+  for (const char* init : {"init-ok", "init-any"}) {
+    const json state = Inspect(ContainerOf(task, init).value("runtimeId", ""))["State"];
+    ASSERT_FALSE(state.is_null()) << init;
+    EXPECT_GE(EpochOfRfc3339(main_state["StartedAt"]), EpochOfRfc3339(state["FinishedAt"]))
+        << "main started before " << init << " finished";
+  }
+  EXPECT_GE(task["startedAt"].get<double>(), task["pullStoppedAt"].get<double>());
+
+  // A SUCCESS dependency that exited 1: main never starts and the task
+  // fails to start.
+  task = WaitStatus(broken, "STOPPED", 20);
+  EXPECT_EQ(task["stopCode"], "TaskFailedToStart");
+  const std::string reason = task.value("stoppedReason", "");
+  EXPECT_TRUE(reason.starts_with("CannotStartContainerError: dependency graph: ")) << reason;
+  EXPECT_EQ(ContainerOf(task, "init-bad")["exitCode"], 1);
+  const json& never = ContainerOf(task, "main");
+  EXPECT_EQ(never["lastStatus"], "STOPPED");
+  EXPECT_TRUE(never.value("reason", "").starts_with("CannotStartContainerError: dependency graph: "))
+      << never.dump();
+  EXPECT_EQ(never["exitCode"], 143) << "the agent reports 143 for an abandoned container";
+  for (const auto& id : ContainersWith("com.amazonaws.ecs.task-arn=" + broken)) {
+    const json c = Inspect(id);
+    if (c["Config"]["Labels"].value("com.amazonaws.ecs.container-name", "") != "main") continue;
+    EXPECT_EQ(c["State"]["StartedAt"], "0001-01-01T00:00:00Z") << "main was started";
+  }
+
+  // A COMPLETE dependency still running after its startTimeout (2 s): the
+  // dependent is abandoned, the dependency stopped.
+  task = WaitStatus(slow, "STOPPED", 20);
+  EXPECT_EQ(task["stopCode"], "TaskFailedToStart");
+  EXPECT_TRUE(task.value("stoppedReason", "").starts_with("CannotStartContainerError: dependency graph: "))
+      << task.dump(2);
+  EXPECT_EQ(ContainerOf(task, "main")["exitCode"], 143);
+  EXPECT_EQ(ContainerOf(task, "init-slow")["exitCode"], 0);  // SIGTERM, handled
+  EXPECT_GE(task["stoppingAt"].get<double>() - task["createdAt"].get<double>(), 2.0);
+
+  Ecs("StopTask", {{"cluster", cluster_}, {"task", ordered}});
+  task = WaitStatus(ordered, "STOPPED", 15);
+  EXPECT_EQ(ContainerOf(task, "main")["exitCode"], 0);
+}
+
+// --- 5. Health checks -------------------------------------------------------------------
+
+TEST_F(EcsTasksTest, HealthChecksSetContainerAndTaskHealth) {
+  const std::string image = BuildImage("x");
+  json good = Container("web", image, kIdle);
+  good["healthCheck"] = json::parse(
+      R"({"command": ["CMD-SHELL", "exit 0"], "interval": 5, "timeout": 2, "retries": 1})");
+  json helper = Container("helper", image, kIdle);  // no check, not essential
+  helper["essential"] = false;
+  helper["dependsOn"] = json::parse(R"([{"containerName": "web", "condition": "HEALTHY"}])");
+  Register(Ec2Td("healthy", "bridge", json::array({good, helper})));
+  json bad = Container("web", image, kIdle);
+  bad["healthCheck"] = json::parse(
+      R"({"command": ["CMD-SHELL", "exit 1"], "interval": 5, "timeout": 2, "retries": 1})");
+  Register(Ec2Td("sick", "bridge", json::array({bad})));
+  CreateCluster();
+  const json healthy_run = RunTask("healthy");
+  const json sick_run = RunTask("sick");
+  EXPECT_EQ(healthy_run["healthStatus"], "UNKNOWN");
+  EXPECT_EQ(sick_run["healthStatus"], "UNKNOWN");
+  const std::string healthy = healthy_run.value("taskArn", "");
+  const std::string sick = sick_run.value("taskArn", "");
+
+  // Before the first probe (one interval), health is UNKNOWN, and the
+  // helper waits for web to be HEALTHY: the task is not RUNNING yet.
+  json task = WaitTask(
+      healthy, [](const json& t) { return ContainerOf(t, "web").value("lastStatus", "") == "RUNNING"; },
+      15, "web RUNNING");
+  EXPECT_EQ(ContainerOf(task, "web")["healthStatus"], "UNKNOWN");
+  EXPECT_EQ(ContainerOf(task, "helper")["lastStatus"], "PENDING");
+  EXPECT_EQ(task["lastStatus"], "PENDING");
+  task = WaitStatus(healthy, "RUNNING", 20);
+  const json web_state = Inspect(ContainerOf(task, "web").value("runtimeId", ""))["State"];
+  const json helper_state = Inspect(ContainerOf(task, "helper").value("runtimeId", ""))["State"];
+  EXPECT_GE(EpochOfRfc3339(helper_state["StartedAt"]) - EpochOfRfc3339(web_state["StartedAt"]), 4.5)
+      << "helper started before web's first health check";
+
+  task = WaitTask(
+      healthy, [](const json& t) { return t.value("healthStatus", "") != "UNKNOWN"; }, 20,
+      "a known health");
+  EXPECT_EQ(task["healthStatus"], "HEALTHY");
+  EXPECT_EQ(ContainerOf(task, "web")["healthStatus"], "HEALTHY");
+  // A container without a health check is UNKNOWN; not being essential, it
+  // does not hold the task's health back.
+  EXPECT_EQ(ContainerOf(task, "helper")["healthStatus"], "UNKNOWN");
+
+  task = WaitTask(
+      sick, [](const json& t) { return t.value("healthStatus", "") != "UNKNOWN"; }, 20,
+      "a known health");
+  EXPECT_EQ(task["healthStatus"], "UNHEALTHY");
+  EXPECT_EQ(ContainerOf(task, "web")["healthStatus"], "UNHEALTHY");
+  // A standalone task keeps running when unhealthy (through a few passes).
+  const auto until = Clock::now() + std::chrono::milliseconds(1500);
+  while (Clock::now() < until) {
+    task = Describe(sick);
+    ASSERT_EQ(task["lastStatus"], "RUNNING") << task.dump(2);
+    ASSERT_EQ(task["desiredStatus"], "RUNNING") << task.dump(2);
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+}
+
+// --- 6. stopTimeout ---------------------------------------------------------------------
+
+TEST_F(EcsTasksTest, StopTaskSignalsThenKillsAfterStopTimeout) {
+  const std::string image = BuildImage("x");
+  // PID 1 without a SIGTERM handler ignores SIGTERM.
+  json stubborn = Container("main", image, "");
+  stubborn["command"] = json::array({"busybox", "sleep", "3600"});
+  Register(Ec2Td("stubborn", "bridge", json::array({stubborn})));
+  Register(Ec2Td("polite", "bridge", json::array({Container("main", image, kIdle)})));
+  CreateCluster();
+  const std::string stubborn_arn = RunTask("stubborn").value("taskArn", "");
+  const std::string polite_arn = RunTask("polite").value("taskArn", "");
+  WaitStatus(stubborn_arn, "RUNNING", 15);
+  WaitStatus(polite_arn, "RUNNING", 15);
+
+  const auto stop = Clock::now();
+  Ecs("StopTask", {{"cluster", cluster_}, {"task", stubborn_arn}});
+  Ecs("StopTask", {{"cluster", cluster_}, {"task", polite_arn}, {"reason", "done here"}});
+  json polite = WaitStatus(polite_arn, "STOPPED", 10);
+  const double polite_wall = Seconds(Clock::now() - stop);
+  json stubborn_task = WaitStatus(stubborn_arn, "STOPPED", 15);
+  const double stubborn_wall = Seconds(Clock::now() - stop);
+
+  // SIGTERM handled: it stops at once, exit 0.
+  EXPECT_EQ(ContainerOf(polite, "main")["exitCode"], 0);
+  EXPECT_EQ(polite["stopCode"], "UserInitiated");
+  EXPECT_EQ(polite["stoppedReason"], "done here");
+  const double polite_took = polite["stoppedAt"].get<double>() - polite["stoppingAt"].get<double>();
+  EXPECT_LT(polite_took, 1.5);
+  EXPECT_LT(polite_wall, 2.5);
+  // SIGTERM ignored: SIGKILL after stopTimeout (2 s), exit 137.
+  EXPECT_EQ(ContainerOf(stubborn_task, "main")["exitCode"], 137);
+  EXPECT_EQ(stubborn_task["stoppedReason"], "Task stopped by user");
+  const double stubborn_took =
+      stubborn_task["stoppedAt"].get<double>() - stubborn_task["stoppingAt"].get<double>();
+  EXPECT_GE(stubborn_took, 2.0);
+  EXPECT_LT(stubborn_took, 4.0);
+  EXPECT_GE(stubborn_wall, 2.0);
+  EXPECT_LT(stubborn_wall, 5.0);
+
+  // Stopped right after RunTask: it stops without running, and nothing of
+  // it is left running.
+  const std::string early = RunTask("polite").value("taskArn", "");
+  Ecs("StopTask", {{"cluster", cluster_}, {"task", early}});
+  const json early_task = WaitStatus(early, "STOPPED", 10);
+  EXPECT_EQ(early_task["stopCode"], "UserInitiated");
+  for (const auto& id : ContainersWith("com.amazonaws.ecs.task-arn=" + early)) {
+    EXPECT_FALSE(Inspect(id)["State"]["Running"].get<bool>()) << id;
+  }
+}
+
+// --- 7. Images that cannot be pulled ---------------------------------------------------
+
+TEST_F(EcsTasksTest, MissingImagesFailTheTaskWithCannotPullContainerError) {
+  Aws({"ecr", "create-repository", "--repository-name", "test-repo"});
+  const std::vector<std::pair<std::string, std::string>> images = {
+      {"notag", host() + "/test-repo:nosuchtag"},                   // berth's registry
+      {"nolocal", "berth-test-" + id_ + "-nosuch:latest"},          // neither local nor pullable
+      {"norepo", "000000000000.dkr.ecr.us-east-1.amazonaws.com/no-such-repo:latest"},
+  };
+  for (const auto& [family, image] : images) {
+    json td = FargateTd(family, json::array({Container("main", image, kIdle)}));
+    td["executionRoleArn"] = "arn:aws:iam::000000000000:role/ecsTaskExecutionRole";
+    Register(td);
+  }
+  CreateCluster();
+  std::vector<std::string> arns;
+  for (const auto& [family, image] : images) arns.push_back(RunFargateTask(family).value("taskArn", ""));
+
+  const auto started = Clock::now();
+  for (size_t i = 0; i < arns.size(); ++i) {
+    SCOPED_TRACE(images[i].second);
+    const json task = WaitStatus(arns[i], "STOPPED", 60);
+    EXPECT_EQ(task["stopCode"], "TaskFailedToStart");
+    const std::string reason = task.value("stoppedReason", "");
+    EXPECT_TRUE(reason.starts_with("CannotPullContainerError: ")) << reason;
+    const json& c = ContainerOf(task, "main");
+    EXPECT_EQ(c["lastStatus"], "STOPPED");
+    EXPECT_EQ(c.value("reason", ""), reason);
+    EXPECT_FALSE(c.contains("exitCode"));
+    EXPECT_FALSE(task.contains("startedAt"));
+    EXPECT_TRUE(task.contains("stoppedAt"));
+    // Nothing was created for it.
+    EXPECT_EQ(ContainersWith("com.amazonaws.ecs.task-arn=" + arns[i]).size(), 0u);
+  }
+  EXPECT_LT(Seconds(Clock::now() - started), 30) << "a pull that cannot succeed took long";
+  EXPECT_NE(Describe(arns[0]).value("stoppedReason", "").find("nosuchtag"), std::string::npos)
+      << Describe(arns[0]).dump(2);
+}
+
+// --- 8. berth killed and restarted under running tasks ----------------------------------
+
+TEST_F(EcsTasksTest, RestartAdoptsRunningTasksStopsDeadOnesAndSweepsOrphans) {
+  const std::string image = PushImage("web", "<p>survives restarts</p>\n");
+  json web = Container("web", image, kServe80);
+  web["portMappings"] = json::parse(R"([{"containerPort": 80}])");
+  Register(FargateTd("web", json::array({web})));
+  Register(Ec2Td("victim", "bridge", json::array({Container("main", image, kIdle)})));
+  CreateCluster();
+  const std::string web_arn = RunFargateTask("web").value("taskArn", "");
+  const std::string victim_arn = RunTask("victim").value("taskArn", "");
+  json web_task = WaitStatus(web_arn, "RUNNING");
+  const json victim_task = WaitStatus(victim_arn, "RUNNING");
+  const int port = ContainerOf(web_task, "web")["networkBindings"][0].value("hostPort", 0);
+  ASSERT_EQ(GetPage(port).body, "<p>survives restarts</p>\n");
+
+  // berth is killed; meanwhile the victim's container is killed, and a
+  // container of a task berth never heard of appears.
+  ASSERT_TRUE(server_->process().Stop(SIGKILL).has_value());
+  DockerOk({"kill", ContainerOf(victim_task, "main").value("runtimeId", "")});
+  const std::string instance = InstanceId();
+  ASSERT_FALSE(instance.empty());
+  const std::string orphan_arn =
+      "arn:aws:ecs:us-east-1:000000000000:task/" + cluster_ + "/" + crypto::RandomHex(16);
+  const std::string orphan = Trim(DockerOk(
+      {"run", "-d", "--label", "berth.managed=1", "--label", "berth.instance=" + instance,
+       "--label", "com.amazonaws.ecs.task-arn=" + orphan_arn, "--label",
+       "com.amazonaws.ecs.container-name=main", "--label", "berth.test.id=" + id_, image, "sh",
+       "-c", kIdle}));
+  ASSERT_FALSE(orphan.empty());
+
+  // Restarted on the same data directory:
+  const auto restarted = Clock::now();
+  StartBerth();
+  // the dead container's task is STOPPED with its exit code,
+  const json victim = WaitStatus(victim_arn, "STOPPED", 20);
+  EXPECT_EQ(victim["stopCode"], "EssentialContainerExited");
+  EXPECT_EQ(victim["stoppedReason"], "Essential container in task exited");
+  EXPECT_EQ(ContainerOf(victim, "main")["exitCode"], 137);
+  // the orphan is removed,
+  while (!Inspect(orphan).is_null() && Seconds(Clock::now() - restarted) < 40) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_TRUE(Inspect(orphan).is_null()) << "orphan container still there after "
+                                         << Seconds(Clock::now() - restarted) << " s";
+  // and the running task still runs and serves, at the same address.
+  web_task = Describe(web_arn);
+  EXPECT_EQ(web_task["lastStatus"], "RUNNING") << web_task.dump(2);
+  EXPECT_EQ(ContainerOf(web_task, "web")["networkBindings"][0]["hostPort"], port);
+  EXPECT_EQ(GetPage(port).body, "<p>survives restarts</p>\n");
+  EXPECT_EQ(Cluster()["runningTasksCount"], 1);
+  // Only the tasks' own containers remain: web's pause and app, the victim.
+  EXPECT_EQ(ContainersWith("berth.instance=" + instance).size(), 3u);
+
+  // POST /_berth/reset removes berth's containers and network.
+  const HttpReply reset = Curl(server_->endpoint() + "/_berth/reset", {"-X", "POST"});
+  EXPECT_EQ(reset.status, 200) << reset.body;
+  EXPECT_EQ(ContainersWith("berth.instance=" + instance).size(), 0u);
+  EXPECT_EQ(Docker({"network", "ls", "-q", "--filter", "name=^berth-" + instance + "$"}).out, "");
+  EXPECT_NE(GetPage(port, 0.5).status, 200);
+}
+
+// --- 9. The waiters -------------------------------------------------------------------
+
+class EcsWaiterTest : public EcsCliTaskTest {};
+
+TEST_P(EcsWaiterTest, TasksRunningFailsFastForATaskThatStops) {
+  // A task that stops without ever running: its essential container waits
+  // on a SUCCESS dependency that fails.
+  const std::string image = BuildImage("x");
+  json init = Container("init", image, "exit 1");
+  init["essential"] = false;
+  json main = Container("main", image, kIdle);
+  main["dependsOn"] = json::parse(R"([{"containerName": "init", "condition": "SUCCESS"}])");
+  Register(Ec2Td("doomed", "bridge", json::array({init, main})));
+  // A task whose essential container exits at once (it may be RUNNING for
+  // a moment, as on ECS).
+  Register(Ec2Td("quick", "bridge", json::array({Container("main", image, "exit 0")})));
+  CreateCluster();
+  const std::string doomed = RunTask("doomed").value("taskArn", "");
+  const std::string quick = RunTask("quick").value("taskArn", "");
+  ASSERT_FALSE(doomed.empty());
+  ASSERT_FALSE(quick.empty());
+
+  const auto started = Clock::now();
+  const AwsResult running =
+      RunCli({"ecs", "wait", "tasks-running", "--cluster", cluster_, "--tasks", doomed});
+  EXPECT_NE(running.exit_code, 0) << running.out;
+  EXPECT_NE(running.err.find("Waiter TasksRunning failed"), std::string::npos) << running.err;
+  EXPECT_LT(Seconds(Clock::now() - started), 20);
+  EXPECT_EQ(Describe(doomed)["stopCode"], "TaskFailedToStart");
+  EXPECT_FALSE(Describe(doomed).contains("startedAt"));
+
+  // tasks-stopped succeeds for both (one call, two tasks).
+  const AwsResult stopped = RunCli(
+      {"ecs", "wait", "tasks-stopped", "--cluster", cluster_, "--tasks", doomed, quick});
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
+  const json task = Describe(quick);
+  EXPECT_EQ(task["lastStatus"], "STOPPED");
+  EXPECT_EQ(task["stopCode"], "EssentialContainerExited");
+  EXPECT_EQ(ContainerOf(task, "main")["exitCode"], 0);
+
+  // A task that does not exist: MISSING fails the waiter at once.
+  const auto missing_started = Clock::now();
+  const AwsResult missing = RunCli({"ecs", "wait", "tasks-running", "--cluster", cluster_,
+                                    "--tasks", "0123456789abcdef0123456789abcdef"});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.err.find("Waiter TasksRunning failed"), std::string::npos) << missing.err;
+  EXPECT_LT(Seconds(Clock::now() - missing_started), 5);
+}
+
+INSTANTIATE_TEST_SUITE_P(Clis, EcsWaiterTest, ::testing::ValuesIn(AwsClis()), CliName);
+
+// --- 10. bridge and host networking ----------------------------------------------------
+
+TEST_F(EcsTasksTest, BridgeHostPortZeroIsEphemeralAndHostModeSharesTheHostNetwork) {
+  const std::string image = BuildImage("<p>networked</p>\n");
+  json bridged = Container("web", image, kServe80);
+  bridged["portMappings"] = json::parse(R"([{"containerPort": 80, "hostPort": 0}])");
+  Register(Ec2Td("bridged", "bridge", json::array({bridged})));
+  const int free_port = FreePort();
+  ASSERT_GT(free_port, 0);
+  const std::string p = std::to_string(free_port);
+  json hosted = Container("web", image, "trap 'exit 0' TERM; httpd -f -p " + p + " -h /www & wait");
+  hosted["portMappings"] = json::parse(Fill(R"([{"containerPort": @P@, "hostPort": @P@}])", {{"P", p}}));
+  Register(Ec2Td("hosted", "host", json::array({hosted})));
+  CreateCluster();
+  const std::string bridge_arn = RunTask("bridged").value("taskArn", "");
+  const std::string host_arn = RunTask("hosted").value("taskArn", "");
+
+  const json bridge_task = WaitStatus(bridge_arn, "RUNNING", 15);
+  EXPECT_EQ(bridge_task["attachments"], json::array());
+  const json bindings = ContainerOf(bridge_task, "web")["networkBindings"];
+  ASSERT_EQ(bindings.size(), 1u) << bridge_task.dump(2);
+  EXPECT_EQ(bindings[0]["containerPort"], 80);
+  EXPECT_EQ(bindings[0]["protocol"], "tcp");
+  const int ephemeral = bindings[0].value("hostPort", 0);
+  EXPECT_GE(ephemeral, 1024);
+  EXPECT_EQ(GetPage(ephemeral).body, "<p>networked</p>\n");
+  const json bridge_container = Inspect(ContainerOf(bridge_task, "web").value("runtimeId", ""));
+  EXPECT_EQ(bridge_container["HostConfig"]["NetworkMode"], "bridge");
+
+  const json host_task = WaitStatus(host_arn, "RUNNING", 15);
+  const json host_bindings = ContainerOf(host_task, "web")["networkBindings"];
+  ASSERT_EQ(host_bindings.size(), 1u) << host_task.dump(2);
+  EXPECT_EQ(host_bindings[0]["hostPort"], free_port);
+  EXPECT_EQ(host_bindings[0]["containerPort"], free_port);
+  EXPECT_EQ(GetPage(free_port).body, "<p>networked</p>\n");
+  const json host_container = Inspect(ContainerOf(host_task, "web").value("runtimeId", ""));
+  EXPECT_EQ(host_container["HostConfig"]["NetworkMode"], "host");
+
+  Ecs("StopTask", {{"cluster", cluster_}, {"task", bridge_arn}});
+  Ecs("StopTask", {{"cluster", cluster_}, {"task", host_arn}});
+  EXPECT_EQ(ContainerOf(WaitStatus(bridge_arn, "STOPPED", 10), "web")["exitCode"], 0);
+  EXPECT_EQ(ContainerOf(WaitStatus(host_arn, "STOPPED", 10), "web")["exitCode"], 0);
+}
+
+// --- 11. RunTask validation -----------------------------------------------------------
+
+class EcsRunTaskValidationTest : public EcsCliTaskTest {};
+
+TEST_P(EcsRunTaskValidationTest, ExactErrors) {
+  const std::string image = "busybox:latest";  // never run
+  Register(FargateTd("vpc", json::array({Container("main", image, kIdle)})));
+  Register(Ec2Td("plain", "bridge", json::array({Container("main", image, kIdle)})));
+  Register(Ec2Td("gone", "bridge", json::array({Container("main", image, kIdle)})));
+  Aws({"ecs", "deregister-task-definition", "--task-definition", "gone:1"});
+  CreateCluster();
+  Aws({"ecs", "create-cluster", "--cluster-name", "deleted-" + id_});
+  Aws({"ecs", "delete-cluster", "--cluster", "deleted-" + id_});
+  const std::string network =
+      R"({"awsvpcConfiguration":{"subnets":["subnet-1"],"securityGroups":["sg-1"]}})";
+  const std::vector<std::string> run = {"ecs", "run-task", "--cluster", cluster_};
+  const auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = run;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+
+  AwsFails(with({"--task-definition", "vpc"}), "InvalidParameterException",
+           "Network Configuration must be provided when networkMode 'awsvpc' is specified.");
+  AwsFails(with({"--task-definition", "plain", "--network-configuration", network}),
+           "InvalidParameterException",
+           "Network Configuration is not valid for the given networkMode of this task definition.");
+  AwsFails(with({"--task-definition", "vpc", "--network-configuration",
+                 R"({"awsvpcConfiguration":{"subnets":[]}})"}),
+           "InvalidParameterException", "subnets can not be empty.");
+  AwsFails(with({"--task-definition", "vpc", "--network-configuration", network, "--launch-type",
+                 "FARGATE", "--capacity-provider-strategy", "capacityProvider=FARGATE,weight=1"}),
+           "InvalidParameterException",
+           "Specifying both a launch type and capacity provider strategy is not supported. Remove "
+           "one and try again.");
+  AwsFails(with({"--task-definition", "plain", "--launch-type", "FARGATE"}),
+           "InvalidParameterException", "Task definition does not support launch_type FARGATE.");
+  AwsFails(with({"--task-definition", "plain", "--count", "11"}), "InvalidParameterException",
+           "count must be between 1 and 10.");
+  AwsFails(with({"--task-definition", "gone:1"}), "InvalidParameterException",
+           "TaskDefinition is inactive");
+  AwsFails(with({"--task-definition", "nope"}), "ClientException", "TaskDefinition not found.");
+  AwsFails({"ecs", "run-task", "--cluster", "missing-" + id_, "--task-definition", "plain"},
+           "ClusterNotFoundException", "Cluster not found.");
+  AwsFails({"ecs", "run-task", "--cluster", "deleted-" + id_, "--task-definition", "plain"},
+           "ClusterNotFoundException", "The referenced cluster was inactive.");
+
+  // None of them made a task.
+  EXPECT_EQ(Aws({"ecs", "list-tasks", "--cluster", cluster_})["taskArns"], json::array());
+  EXPECT_EQ(Aws({"ecs", "list-tasks", "--cluster", cluster_, "--desired-status", "STOPPED"})["taskArns"],
+            json::array());
+  EXPECT_EQ(Cluster()["pendingTasksCount"], 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Clis, EcsRunTaskValidationTest, ::testing::ValuesIn(AwsClis()), CliName);
+
+}  // namespace
+}  // namespace berth::testing
