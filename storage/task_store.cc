@@ -76,6 +76,7 @@ std::vector<std::string> TaskStore::List(const Partition& partition, const TaskF
   if (f.family) sql += " AND family = ?6";
   if (f.started_by) sql += " AND started_by = ?7";
   if (f.launch_type) sql += " AND launch_type = ?8";
+  if (f.on_container_instance) sql += " AND launch_type != 'FARGATE'";
   if (f.group) sql += " AND group_name = ?9";
   sql += " ORDER BY task_id LIMIT ?10";
   Stmt stmt(db_, sql);
@@ -98,14 +99,34 @@ std::vector<TaskRecord> TaskStore::Unfinished() {
   return out;
 }
 
-int64_t TaskStore::CountByLastStatus(const Partition& partition, std::string_view cluster,
-                                     std::string_view last_status) {
-  Stmt stmt(db_, R"sql(
-    SELECT COUNT(*) FROM ecs_tasks
-    WHERE account_id = ?1 AND region = ?2 AND cluster = ?3 AND last_status = ?4)sql");
+std::vector<TaskRecord> TaskStore::UnfinishedIn(const Partition& partition,
+                                                std::string_view cluster) {
+  Stmt stmt(db_, Select("WHERE account_id = ?1 AND region = ?2 AND cluster = ?3"
+                        " AND last_status != 'STOPPED' ORDER BY created_at"));
   stmt.Bind(1, partition.account_id).Bind(2, partition.region).Bind(3, cluster);
-  stmt.Bind(4, last_status);
-  return stmt.Step() ? stmt.ColumnInt(0) : 0;
+  std::vector<TaskRecord> out;
+  while (stmt.Step()) out.push_back(ReadTask(stmt));
+  return out;
+}
+
+TaskCounts TaskStore::CountActive(const Partition& partition, std::string_view cluster) {
+  Stmt stmt(db_, R"sql(
+    SELECT last_status, COALESCE(launch_type, '') = 'FARGATE', COUNT(*) FROM ecs_tasks
+    WHERE last_status != 'STOPPED' AND account_id = ?1 AND region = ?2 AND cluster = ?3
+    GROUP BY 1, 2)sql");
+  stmt.Bind(1, partition.account_id).Bind(2, partition.region).Bind(3, cluster);
+  TaskCounts counts;
+  while (stmt.Step()) {
+    const std::string status = stmt.ColumnText(0);
+    const bool fargate = stmt.ColumnInt(1) != 0;
+    const int64_t n = stmt.ColumnInt(2);
+    if (status == "RUNNING") {
+      (fargate ? counts.running_fargate : counts.running_ec2) += n;
+    } else if (status == "PROVISIONING" || status == "PENDING" || status == "ACTIVATING") {
+      (fargate ? counts.pending_fargate : counts.pending_ec2) += n;
+    }
+  }
+  return counts;
 }
 
 int64_t TaskStore::CountUnfinished(const Partition& partition, std::string_view cluster) {

@@ -42,6 +42,17 @@ struct TaskFilter {
   std::optional<std::string> started_by;
   std::optional<std::string> launch_type;
   std::optional<std::string> group;
+  // Only tasks placed on the cluster's container instance (not Fargate).
+  bool on_container_instance = false;
+};
+
+// A cluster's running and pending tasks (PROVISIONING, PENDING and
+// ACTIVATING), split between Fargate and the container instance.
+struct TaskCounts {
+  int64_t running_fargate = 0;
+  int64_t running_ec2 = 0;
+  int64_t pending_fargate = 0;
+  int64_t pending_ec2 = 0;
 };
 
 class TaskStore {
@@ -60,9 +71,9 @@ class TaskStore {
                                 std::string_view after, size_t limit);
   // Every task not yet STOPPED, in every partition (the reconciler's view).
   std::vector<TaskRecord> Unfinished();
-  // Tasks of a cluster by lastStatus, for the cluster's counters.
-  int64_t CountByLastStatus(const Partition& partition, std::string_view cluster,
-                            std::string_view last_status);
+  // The tasks of one cluster not yet STOPPED, oldest first.
+  std::vector<TaskRecord> UnfinishedIn(const Partition& partition, std::string_view cluster);
+  TaskCounts CountActive(const Partition& partition, std::string_view cluster);
   // Tasks of a cluster that are not yet STOPPED (DeleteCluster refuses them).
   int64_t CountUnfinished(const Partition& partition, std::string_view cluster);
   // Tasks that use one task definition revision and are not yet STOPPED.

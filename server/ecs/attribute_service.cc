@@ -2,7 +2,9 @@
 
 #include <cctype>
 
+#include "server/ecs/container_instance_service.h"
 #include "server/ecs/ecs_errors.h"
+#include "storage/cluster_store.h"
 #include "storage/ecs_settings_store.h"
 
 namespace berth::ecs {
@@ -36,10 +38,12 @@ void ValidateAttribute(const storage::AttributeRecord& a) {
 std::string AttributeService::ResolveTarget(storage::Db& db, const aws::RequestContext& context,
                                             const std::string& cluster,
                                             const std::string& target_id) {
-  (void)db;
-  (void)context;
-  (void)cluster;
   if (target_id.empty()) throw InvalidParameterException("targetId must be specified.");
+  const storage::Partition partition{context.account_id, context.region};
+  const auto record = storage::ClusterStore(db, partition).Find(cluster);
+  if (record) {
+    if (auto id = ResolveContainerInstance(context, partition, *record, target_id)) return *id;
+  }
   throw TargetNotFoundException("Could not find " + target_id + ".");
 }
 
@@ -72,6 +76,7 @@ std::vector<storage::AttributeRecord> AttributeService::Delete(
   storage::EcsSettingsStore store(lease.db(), {context.account_id, context.region});
   for (auto& attribute : attributes) {
     attribute.target_id = ResolveTarget(lease.db(), context, name, attribute.target_id);
+    attribute.cluster = name;
     store.DeleteAttribute(name, attribute.target_id, attribute.name);
   }
   tx.Commit();
@@ -86,9 +91,19 @@ std::vector<storage::AttributeRecord> AttributeService::List(
   }
   auto lease = database_.Acquire();
   const std::string cluster_name = clusters_.RequireActive(lease.db(), context, cluster);
+  const storage::Partition partition{context.account_id, context.region};
+  const auto record = storage::ClusterStore(lease.db(), partition).Find(cluster_name);
+  const std::string instance = ContainerInstanceId(partition, *record);
+  // The instance's built-in attributes, then the custom ones.
+  std::vector<storage::AttributeRecord> all;
+  for (auto& [n, v] : BuiltInInstanceAttributes(context)) {
+    all.push_back({cluster_name, "container-instance", instance, n, v});
+  }
+  for (auto& a : storage::EcsSettingsStore(lease.db(), partition).ListAttributes(cluster_name)) {
+    all.push_back(std::move(a));
+  }
   std::vector<storage::AttributeRecord> out;
-  for (auto& a : storage::EcsSettingsStore(lease.db(), {context.account_id, context.region})
-                     .ListAttributes(cluster_name)) {
+  for (auto& a : all) {
     if (name && a.name != *name) continue;
     if (value && a.value != *value) continue;
     out.push_back(std::move(a));

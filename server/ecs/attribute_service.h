@@ -1,9 +1,9 @@
 #pragma once
 
 // Custom attributes on ECS targets (container instances). Targets must exist
-// in the cluster; Berth registers no container instances yet, so every
-// target is unknown and Put/DeleteAttributes answer TargetNotFoundException
-// exactly as ECS does for an account without instances.
+// in the cluster: each cluster's one container instance (see
+// container_instance_service.h); any other target answers
+// TargetNotFoundException, as ECS does.
 //
 // Thread-safety: every method may be called from any thread.
 

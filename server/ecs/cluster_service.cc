@@ -101,10 +101,9 @@ Cluster ClusterService::Load(storage::Db& db, const aws::RequestContext& context
   cluster.tags = storage::TagStore(db).List(ClusterArn(context, record.name));
   storage::TaskStore tasks(db);
   const Partition partition = PartitionOf(context);
-  cluster.running_tasks = tasks.CountByLastStatus(partition, record.name, "RUNNING");
-  for (const char* status : {"PROVISIONING", "PENDING", "ACTIVATING"}) {
-    cluster.pending_tasks += tasks.CountByLastStatus(partition, record.name, status);
-  }
+  cluster.tasks = tasks.CountActive(partition, record.name);
+  cluster.running_tasks = cluster.tasks.running_fargate + cluster.tasks.running_ec2;
+  cluster.pending_tasks = cluster.tasks.pending_fargate + cluster.tasks.pending_ec2;
   return cluster;
 }
 

@@ -15,6 +15,7 @@
 #include "server/aws/request_context.h"
 #include "storage/database.h"
 #include "storage/records.h"
+#include "storage/task_store.h"
 
 namespace berth::ecs {
 
@@ -26,6 +27,7 @@ struct Cluster {
   std::vector<storage::Tag> tags;
   int64_t running_tasks = 0;
   int64_t pending_tasks = 0;
+  storage::TaskCounts tasks;  // the same, by launch type
   int64_t active_services = 0;
 };
 

@@ -23,7 +23,7 @@ constexpr std::array<std::string_view, 2> kCapacityProviders = {"FARGATE", "FARG
 
 }  // namespace
 
-const std::array<aws::OperationRow<EcsApi>, 28> EcsApi::kOperations = {{
+const std::array<aws::OperationRow<EcsApi>, 31> EcsApi::kOperations = {{
     {"CreateCluster", &EcsApi::CreateCluster},
     {"DeleteAccountSetting", &EcsApi::DeleteAccountSetting},
     {"DeleteAttributes", &EcsApi::DeleteAttributes},
@@ -32,11 +32,13 @@ const std::array<aws::OperationRow<EcsApi>, 28> EcsApi::kOperations = {{
     {"DeregisterTaskDefinition", &EcsApi::DeregisterTaskDefinition},
     {"DescribeCapacityProviders", &EcsApi::DescribeCapacityProviders},
     {"DescribeClusters", &EcsApi::DescribeClusters},
+    {"DescribeContainerInstances", &EcsApi::DescribeContainerInstances},
     {"DescribeTaskDefinition", &EcsApi::DescribeTaskDefinition},
     {"DescribeTasks", &EcsApi::DescribeTasks},
     {"ListAccountSettings", &EcsApi::ListAccountSettings},
     {"ListAttributes", &EcsApi::ListAttributes},
     {"ListClusters", &EcsApi::ListClusters},
+    {"ListContainerInstances", &EcsApi::ListContainerInstances},
     {"ListTagsForResource", &EcsApi::ListTagsForResource},
     {"ListTaskDefinitionFamilies", &EcsApi::ListTaskDefinitionFamilies},
     {"ListTaskDefinitions", &EcsApi::ListTaskDefinitions},
@@ -47,6 +49,7 @@ const std::array<aws::OperationRow<EcsApi>, 28> EcsApi::kOperations = {{
     {"PutClusterCapacityProviders", &EcsApi::PutClusterCapacityProviders},
     {"RegisterTaskDefinition", &EcsApi::RegisterTaskDefinition},
     {"RunTask", &EcsApi::RunTask},
+    {"StartTask", &EcsApi::StartTask},
     {"StopTask", &EcsApi::StopTask},
     {"TagResource", &EcsApi::TagResource},
     {"UntagResource", &EcsApi::UntagResource},
@@ -125,7 +128,8 @@ json ClusterJson(const Context& context, const Cluster& c, unsigned include) {
       {"clusterArn", ClusterArn(context, c.name)},
       {"clusterName", c.name},
       {"status", c.status},
-      {"registeredContainerInstancesCount", 0},
+      // Each ACTIVE cluster has one container instance: the local Docker host.
+      {"registeredContainerInstancesCount", c.status == "ACTIVE" ? 1 : 0},
       {"runningTasksCount", c.running_tasks},
       {"pendingTasksCount", c.pending_tasks},
       {"activeServicesCount", c.active_services},
@@ -138,10 +142,10 @@ json ClusterJson(const Context& context, const Cluster& c, unsigned include) {
   if ((include & kIncludeStatistics) != 0) {
     // Berth runs every task locally; the Fargate/EC2 split follows launch types.
     out["statistics"] = json::array({
-        Statistic("runningEC2TasksCount", 0),
-        Statistic("runningFargateTasksCount", c.running_tasks),
-        Statistic("pendingEC2TasksCount", 0),
-        Statistic("pendingFargateTasksCount", c.pending_tasks),
+        Statistic("runningEC2TasksCount", c.tasks.running_ec2),
+        Statistic("runningFargateTasksCount", c.tasks.running_fargate),
+        Statistic("pendingEC2TasksCount", c.tasks.pending_ec2),
+        Statistic("pendingFargateTasksCount", c.tasks.pending_fargate),
         Statistic("activeEC2ServiceCount", 0),
         Statistic("activeFargateServiceCount", c.active_services),
         Statistic("drainingEC2ServiceCount", 0),
@@ -343,10 +347,13 @@ std::vector<storage::AttributeRecord> ReadAttributes(const json& in) {
   return out;
 }
 
-json AttributesJson(const std::vector<storage::AttributeRecord>& attributes) {
+// Targets are reported by ARN, as ECS does.
+json AttributesJson(const Context& context, const std::vector<storage::AttributeRecord>& attributes) {
   json list = json::array();
   for (const auto& a : attributes) {
-    json item = {{"name", a.name}, {"targetType", a.target_type}, {"targetId", a.target_id}};
+    json item = {{"name", a.name},
+                 {"targetType", a.target_type},
+                 {"targetId", ContainerInstanceArn(context, a.cluster, a.target_id)}};
     if (a.value) item["value"] = *a.value;
     list.push_back(std::move(item));
   }
@@ -356,18 +363,18 @@ json AttributesJson(const std::vector<storage::AttributeRecord>& attributes) {
 }  // namespace
 
 json EcsApi::PutAttributes(const json& in, const Context& context) {
-  return {{"attributes", AttributesJson(services_.attributes.Put(
+  return {{"attributes", AttributesJson(context, services_.attributes.Put(
                              context, OptionalString(in, "cluster"), ReadAttributes(in)))}};
 }
 
 json EcsApi::DeleteAttributes(const json& in, const Context& context) {
-  return {{"attributes", AttributesJson(services_.attributes.Delete(
+  return {{"attributes", AttributesJson(context, services_.attributes.Delete(
                              context, OptionalString(in, "cluster"), ReadAttributes(in)))}};
 }
 
 json EcsApi::ListAttributes(const json& in, const Context& context) {
   return {{"attributes",
-           AttributesJson(services_.attributes.List(context, OptionalString(in, "cluster"),
+           AttributesJson(context, services_.attributes.List(context, OptionalString(in, "cluster"),
                                                     OptionalString(in, "attributeName"),
                                                     OptionalString(in, "attributeValue")))}};
 }

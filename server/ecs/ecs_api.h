@@ -40,11 +40,13 @@ class EcsApi final : public aws::ServiceApi {
   Json DeregisterTaskDefinition(const Json& in, const Context& context);
   Json DescribeCapacityProviders(const Json& in, const Context& context);
   Json DescribeClusters(const Json& in, const Context& context);
+  Json DescribeContainerInstances(const Json& in, const Context& context);
   Json DescribeTaskDefinition(const Json& in, const Context& context);
   Json DescribeTasks(const Json& in, const Context& context);
   Json ListAccountSettings(const Json& in, const Context& context);
   Json ListAttributes(const Json& in, const Context& context);
   Json ListClusters(const Json& in, const Context& context);
+  Json ListContainerInstances(const Json& in, const Context& context);
   Json ListTagsForResource(const Json& in, const Context& context);
   Json ListTaskDefinitionFamilies(const Json& in, const Context& context);
   Json ListTaskDefinitions(const Json& in, const Context& context);
@@ -55,6 +57,7 @@ class EcsApi final : public aws::ServiceApi {
   Json PutClusterCapacityProviders(const Json& in, const Context& context);
   Json RegisterTaskDefinition(const Json& in, const Context& context);
   Json RunTask(const Json& in, const Context& context);
+  Json StartTask(const Json& in, const Context& context);
   Json StopTask(const Json& in, const Context& context);
   Json TagResource(const Json& in, const Context& context);
   Json UntagResource(const Json& in, const Context& context);
@@ -62,7 +65,7 @@ class EcsApi final : public aws::ServiceApi {
   Json UpdateClusterSettings(const Json& in, const Context& context);
 
  private:
-  static const std::array<aws::OperationRow<EcsApi>, 28> kOperations;
+  static const std::array<aws::OperationRow<EcsApi>, 31> kOperations;
   EcsServices& services_;
 };
 

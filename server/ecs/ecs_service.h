@@ -8,6 +8,7 @@
 #include "server/ecs/account_settings.h"
 #include "server/ecs/attribute_service.h"
 #include "server/ecs/cluster_service.h"
+#include "server/ecs/container_instance_service.h"
 #include "server/ecs/ecs_tags.h"
 #include "server/ecs/task_definition_service.h"
 #include "server/ecs/task_service.h"
@@ -22,7 +23,8 @@ struct EcsServices {
         settings(database),
         attributes(database, clusters),
         tags(database),
-        tasks(database, task_definitions) {}
+        tasks(database, task_definitions),
+        container_instances(database, clusters) {}
 
   ClusterService clusters;
   TaskDefinitionService task_definitions;
@@ -30,6 +32,7 @@ struct EcsServices {
   AttributeService attributes;
   TagService tags;
   TaskService tasks;
+  ContainerInstanceService container_instances;
 };
 
 }  // namespace berth::ecs

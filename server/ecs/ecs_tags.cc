@@ -4,9 +4,11 @@
 #include <set>
 
 #include "server/aws/arn.h"
+#include "server/ecs/container_instance_service.h"
 #include "server/ecs/ecs_errors.h"
 #include "storage/cluster_store.h"
 #include "storage/tag_store.h"
+#include "storage/task_store.h"
 #include "storage/task_definition_store.h"
 
 namespace berth::ecs {
@@ -67,6 +69,25 @@ void TagService::RequireResource(storage::Db& db, const aws::RequestContext& con
     if (revision <= 0 ||
         !storage::TaskDefinitionStore(db, partition).Find(ref.substr(0, colon), revision)) {
       throw InvalidParameterException("The specified task definition does not exist.");
+    }
+    return;
+  }
+  if (resource.starts_with("task/") || resource.starts_with("container-instance/")) {
+    // <kind>/<cluster>/<id>
+    const size_t slash = resource.find('/');
+    const size_t second = resource.find('/', slash + 1);
+    if (second == std::string::npos) throw InvalidParameterException("The ARN provided is invalid.");
+    const std::string cluster_name = resource.substr(slash + 1, second - slash - 1);
+    const std::string id = resource.substr(second + 1);
+    const auto cluster = storage::ClusterStore(db, partition).Find(cluster_name);
+    if (!cluster) throw ClusterNotFoundException();
+    const bool found = resource.starts_with("task/")
+                           ? storage::TaskStore(db).Find(partition, cluster_name, id).has_value()
+                           : cluster->status == "ACTIVE" && id == ContainerInstanceId(partition, *cluster);
+    if (!found) {
+      throw InvalidParameterException(resource.starts_with("task/")
+                                          ? "The specified task does not exist."
+                                          : "The specified container instance does not exist.");
     }
     return;
   }

@@ -1,6 +1,7 @@
 #pragma once
 
-// Resource tags on ECS resources (clusters and task definitions today):
+// Resource tags on ECS resources (clusters, task definitions, tasks and
+// container instances):
 // ECS's tag rules, and Tag/Untag/ListTagsForResource by resource ARN.
 //
 // Thread-safety: every method may be called from any thread.

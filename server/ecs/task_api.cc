@@ -1,6 +1,7 @@
-// The ECS task operations of EcsApi: RunTask, StopTask, DescribeTasks and
-// ListTasks. They record desired state and return at once; the reconciler
-// moves tasks forward.
+// The ECS task operations of EcsApi: RunTask, StartTask, StopTask,
+// DescribeTasks and ListTasks, which record desired state and return at once
+// (the reconciler moves tasks forward), and the container instance ones the
+// tasks are placed on.
 
 #include "server/aws/json_params.h"
 #include "server/ecs/ecs_api.h"
@@ -22,6 +23,13 @@ json TaskJson(const Task& task, bool with_tags) {
 
 json EcsApi::RunTask(const json& in, const Context& context) {
   const RunTaskResult result = services_.tasks.RunTask(context, in);
+  json out = {{"tasks", json::array()}, {"failures", result.failures}};
+  for (const auto& task : result.tasks) out["tasks"].push_back(TaskJson(task, !task.tags.empty()));
+  return out;
+}
+
+json EcsApi::StartTask(const json& in, const Context& context) {
+  const RunTaskResult result = services_.tasks.StartTask(context, in);
   json out = {{"tasks", json::array()}, {"failures", result.failures}};
   for (const auto& task : result.tasks) out["tasks"].push_back(TaskJson(task, !task.tags.empty()));
   return out;
@@ -61,6 +69,32 @@ json EcsApi::ListTasks(const json& in, const Context& context) {
   std::string next;
   json out = {{"taskArns", services_.tasks.ListTasks(context, query, next)}};
   if (!next.empty()) out["nextToken"] = next;
+  return out;
+}
+
+json EcsApi::ListContainerInstances(const json& in, const Context& context) {
+  std::string next;
+  json out = {{"containerInstanceArns",
+               services_.container_instances.List(
+                   context, OptionalString(in, "cluster"), OptionalString(in, "filter"),
+                   OptionalString(in, "status"), aws::OptionalInt(in, "maxResults").value_or(100),
+                   OptionalString(in, "nextToken").value_or(""), next)}};
+  if (!next.empty()) out["nextToken"] = next;
+  return out;
+}
+
+json EcsApi::DescribeContainerInstances(const json& in, const Context& context) {
+  const auto include = aws::StringList(in, "include");
+  const auto has = [&](std::string_view field) {
+    return std::find(include.begin(), include.end(), field) != include.end();
+  };
+  const DescribeContainerInstancesResult result = services_.container_instances.Describe(
+      context, OptionalString(in, "cluster"), aws::StringList(in, "containerInstances"),
+      has("TAGS"), has("CONTAINER_INSTANCE_HEALTH"));
+  json out = {{"containerInstances", result.instances}, {"failures", json::array()}};
+  for (const auto& arn : result.missing) {
+    out["failures"].push_back({{"arn", arn}, {"reason", "MISSING"}});
+  }
   return out;
 }
 

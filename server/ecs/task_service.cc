@@ -5,6 +5,7 @@
 
 #include "server/aws/arn.h"
 #include "server/aws/pagination.h"
+#include "server/ecs/container_instance_service.h"
 #include "server/ecs/ecs_errors.h"
 #include "server/ecs/ecs_names.h"
 #include "server/ecs/ecs_tags.h"
@@ -41,10 +42,11 @@ bool Contains(const json& list, std::string_view value) {
 struct Placement {
   std::string launch_type;
   std::optional<std::string> capacity_provider;
+  std::string container_instance_arn;  // every launch type but FARGATE: the cluster's instance
 };
 
 Placement ChoosePlacement(const json& request, const json& cluster_document) {
-  if (request.contains("launchType")) return {request.at("launchType").get<std::string>(), {}};
+  if (request.contains("launchType")) return {request.at("launchType").get<std::string>(), {}, ""};
   const json& strategy = request.contains("capacityProviderStrategy")
                              ? request.at("capacityProviderStrategy")
                              : cluster_document.value("defaultCapacityProviderStrategy", json::array());
@@ -63,9 +65,9 @@ Placement ChoosePlacement(const json& request, const json& cluster_document) {
       throw InvalidParameterException("The specified capacity provider " + provider +
                                       " does not exist.");
     }
-    return {"FARGATE", provider};
+    return {"FARGATE", provider, ""};
   }
-  return {"EC2", {}};
+  return {"EC2", {}, ""};
 }
 
 // The overrides as ECS echoes them: every container listed (with what was
@@ -169,6 +171,9 @@ json NewTaskDocument(const aws::RequestContext& context, const std::string& clus
       {"containers", json::array()},
   };
   if (placement.capacity_provider) task["capacityProviderName"] = *placement.capacity_provider;
+  if (!placement.container_instance_arn.empty()) {
+    task["containerInstanceArn"] = placement.container_instance_arn;
+  }
   if (request.contains("startedBy")) task["startedBy"] = request.at("startedBy");
   const std::string cpu = overrides.value("cpu", td.value("cpu", ""));
   const std::string memory = overrides.value("memory", td.value("memory", ""));
@@ -239,6 +244,20 @@ RunTaskResult TaskService::RunTask(const aws::RequestContext& context, const jso
         "Specifying both a launch type and capacity provider strategy is not supported. Remove "
         "one and try again.");
   }
+  return Launch(context, request, LaunchKind::kRun);
+}
+
+RunTaskResult TaskService::StartTask(const aws::RequestContext& context, const json& request) {
+  const size_t instances = request.at("containerInstances").size();
+  if (instances == 0) throw InvalidParameterException("Container instances cannot be empty.");
+  if (instances > static_cast<size_t>(kMaxCount)) {
+    throw InvalidParameterException("containerInstances can have at most 10 items.");
+  }
+  return Launch(context, request, LaunchKind::kStart);
+}
+
+RunTaskResult TaskService::Launch(const aws::RequestContext& context, const json& request,
+                                  LaunchKind kind) {
   if (request.value("propagateTags", "NONE") == "SERVICE") {
     throw InvalidParameterException(
         "The propagateTags value SERVICE is only valid for tasks started by a service.");
@@ -273,7 +292,29 @@ RunTaskResult TaskService::RunTask(const aws::RequestContext& context, const jso
   if (!cluster) throw ClusterNotFoundException();
   if (cluster->status != "ACTIVE") throw ClusterInactiveException();
 
-  const Placement placement = ChoosePlacement(request, json::parse(cluster->document));
+  const std::string instance_arn = ContainerInstanceArn(
+      context, *cluster_name, ContainerInstanceId(PartitionOf(context), *cluster));
+  RunTaskResult result;
+  // How many tasks, placed how: RunTask places `count` by launch type or
+  // strategy; StartTask one on each named instance (the unknown ones are
+  // failures, as ECS reports them).
+  int64_t count = 0;
+  Placement placement;
+  if (kind == LaunchKind::kRun) {
+    count = request.value("count", int64_t{1});
+    placement = ChoosePlacement(request, json::parse(cluster->document));
+  } else {
+    placement = {"EC2", std::nullopt, ""};
+    for (const auto& instance : request.at("containerInstances")) {
+      const std::string text = instance.get<std::string>();
+      if (ResolveContainerInstance(context, PartitionOf(context), *cluster, text)) {
+        ++count;
+      } else {
+        result.failures.push_back({{"arn", text}, {"reason", "MISSING"}});
+      }
+    }
+  }
+  if (placement.launch_type != "FARGATE") placement.container_instance_arn = instance_arn;
   if (placement.launch_type == "FARGATE" && !Contains(td.value("compatibilities", json()), "FARGATE")) {
     throw InvalidParameterException("Task definition does not support launch_type FARGATE.");
   }
@@ -293,7 +334,6 @@ RunTaskResult TaskService::RunTask(const aws::RequestContext& context, const jso
             .With("resourceIds", arns);
       }
       // A repeat of the same request: the same tasks.
-      RunTaskResult result;
       for (const auto& arn : arns) {
         const std::string id = arn.get<std::string>().substr(arn.get<std::string>().rfind('/') + 1);
         if (auto found = store.Find(PartitionOf(context), *cluster_name, id)) {
@@ -313,7 +353,6 @@ RunTaskResult TaskService::RunTask(const aws::RequestContext& context, const jso
     ValidateTags(tags);
   }
 
-  RunTaskResult result;
   json arns = json::array();
   for (int64_t i = 0; i < count; ++i) {
     storage::TaskRecord record;
@@ -431,10 +470,16 @@ std::vector<std::string> TaskService::ListTasks(const aws::RequestContext& conte
                    : std::nullopt;
   if (!cluster) throw ClusterNotFoundException();
   if (query.service_name) throw AwsError("ServiceNotFoundException", "Service not found.");
-  // Berth registers no container instances, so none has tasks; PENDING is a
-  // desired status ECS never sets.
-  if (query.container_instance || query.desired_status == "PENDING") return {};
+  // PENDING is a desired status ECS never sets.
+  if (query.desired_status == "PENDING") return {};
   storage::TaskFilter filter;
+  if (query.container_instance) {
+    // Only the cluster's own instance has tasks: those not on Fargate.
+    if (!ResolveContainerInstance(context, PartitionOf(context), *cluster, *query.container_instance)) {
+      return {};
+    }
+    filter.on_container_instance = true;
+  }
   filter.cluster = *cluster_name;
   filter.desired_status = query.desired_status;
   filter.family = query.family;

@@ -1,6 +1,7 @@
 #pragma once
 
-// ECS tasks as the API sees them: RunTask validates and records a task in
+// ECS tasks as the API sees them: RunTask (and StartTask, which names the
+// container instance) validates and records a task in
 // its first state (PROVISIONING for awsvpc, PENDING otherwise) and returns at
 // once, as ECS does; StopTask records the wish to stop. Nothing here talks to
 // Docker: the reconciler (woken through the waker) makes it so, and writes
@@ -68,6 +69,9 @@ class TaskService {
   // ClusterNotFoundException, ClientException, InvalidParameterException,
   // ConflictException.
   RunTaskResult RunTask(const aws::RequestContext& context, const nlohmann::json& request);
+  // `request` is a StartTaskRequest: one task on each named container
+  // instance (the cluster's own; others are failures with reason MISSING).
+  RunTaskResult StartTask(const aws::RequestContext& context, const nlohmann::json& request);
   // Throws InvalidParameterException ("The referenced task was not found.").
   Task StopTask(const aws::RequestContext& context, const std::optional<std::string>& cluster,
                 const std::string& task, const std::optional<std::string>& reason);
@@ -82,6 +86,9 @@ class TaskService {
   size_t PurgeStopped(double now);
 
  private:
+  enum class LaunchKind { kRun, kStart };
+  RunTaskResult Launch(const aws::RequestContext& context, const nlohmann::json& request,
+                       LaunchKind kind);
   void Wake() const {
     if (waker_) waker_();
   }

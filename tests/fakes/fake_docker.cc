@@ -311,8 +311,9 @@ FakeDocker::Network* FakeDocker::FindNetwork(const std::string& id_or_name) {
 }
 
 ContainerScript FakeDocker::ScriptFor(const Container& container) const {
-  const auto it = scripts_.find(container.name);
-  return it == scripts_.end() ? ContainerScript{} : it->second;
+  if (const auto it = scripts_.find(container.name); it != scripts_.end()) return it->second;
+  const auto it = image_scripts_.find(NormalizeReference(container.spec.image));
+  return it == image_scripts_.end() ? ContainerScript{} : it->second;
 }
 
 void FakeDocker::Release(Container& c) {
@@ -919,6 +920,11 @@ std::string FakeDocker::ManifestUnknown(const std::string& reference) {
 void FakeDocker::ScriptContainer(const std::string& name, ContainerScript script) {
   const std::lock_guard lock(mutex_);
   scripts_[name] = std::move(script);
+}
+
+void FakeDocker::ScriptImage(const std::string& reference, ContainerScript script) {
+  const std::lock_guard lock(mutex_);
+  image_scripts_[NormalizeReference(reference)] = std::move(script);
 }
 
 void FakeDocker::ExitContainer(const std::string& id_or_name, int exit_code) {

@@ -30,7 +30,8 @@
 //   - errors carry the daemon's exact messages.
 //
 // What a real daemon does on its own, tests script:
-//   - per container name, before or after create (ContainerScript): exit
+//   - per container name or per image, before or after create
+//     (ContainerScript): exit
 //     with a code right after start, be OOM-killed, fail to start with a
 //     status and message (StartFailure::ExecNotFound gives runc's text), the
 //     health a container with a health check reports after start, the exit
@@ -207,6 +208,9 @@ class FakeDocker final : public docker::DockerApi {
   // --- Containers -----------------------------------------------------------
   // Applies to the container named `name`, whether it exists yet or not.
   void ScriptContainer(const std::string& name, ContainerScript script);
+  // Applies to every container of the image `reference` that has no script
+  // of its own by name (what an image's process does, wherever it runs).
+  void ScriptImage(const std::string& reference, ContainerScript script);
   // The process of a running container exits now with `exit_code`.
   void ExitContainer(const std::string& id_or_name, int exit_code);
   // The kernel OOM-kills a running container now (137).
@@ -258,7 +262,8 @@ class FakeDocker final : public docker::DockerApi {
   std::map<std::string, std::pair<int, std::string>> pull_failures_;
   std::vector<std::unique_ptr<Container>> containers_;  // oldest first
   std::vector<std::unique_ptr<Network>> networks_;
-  std::map<std::string, ContainerScript> scripts_;
+  std::map<std::string, ContainerScript> scripts_;        // by container name
+  std::map<std::string, ContainerScript> image_scripts_;  // by normalized image reference
   std::set<std::string> bound_host_ports_;  // "127.0.0.1:8080/tcp" held by running containers
   int next_host_port_ = 32768;
   std::uint64_t ids_ = 0;

@@ -171,10 +171,31 @@ TEST_P(EcsCliTest, ResourceTags) {
         "ClusterNotFoundException");
 }
 
-TEST_P(EcsCliTest, AttributesNeedARegisteredTarget) {
+TEST_P(EcsCliTest, AttributesOnTheClustersContainerInstance) {
   Ok({"ecs", "create-cluster", "--cluster-name", "attrs"});
-  EXPECT_TRUE(Ok({"ecs", "list-attributes", "--cluster", "attrs", "--target-type",
-                  "container-instance"})["attributes"]
+  const json listed = Ok({"ecs", "list-container-instances", "--cluster", "attrs"});
+  ASSERT_EQ(listed["containerInstanceArns"].size(), 1u) << listed.dump();
+  const std::string instance = listed["containerInstanceArns"][0];
+  EXPECT_EQ(instance.rfind("arn:aws:ecs:us-east-1:000000000000:container-instance/attrs/", 0), 0u)
+      << instance;
+  // Built-in attributes are listed, custom ones added and removed
+  const json linux = Ok({"ecs", "list-attributes", "--cluster", "attrs", "--target-type",
+                         "container-instance", "--attribute-name", "ecs.os-type"});
+  ASSERT_EQ(linux["attributes"].size(), 1u) << linux.dump();
+  EXPECT_EQ(linux["attributes"][0]["value"], "linux");
+  Ok({"ecs", "put-attributes", "--cluster", "attrs", "--attributes",
+      "name=stack,value=prod,targetId=" + instance});
+  const json stack = Ok({"ecs", "list-attributes", "--cluster", "attrs", "--target-type",
+                         "container-instance", "--attribute-name", "stack"});
+  ASSERT_EQ(stack["attributes"].size(), 1u) << stack.dump();
+  EXPECT_EQ(stack["attributes"][0]["targetId"], instance);
+  const json filtered = Ok({"ecs", "list-container-instances", "--cluster", "attrs", "--filter",
+                            "attribute:stack == prod"});
+  EXPECT_EQ(filtered["containerInstanceArns"].size(), 1u);
+  Ok({"ecs", "delete-attributes", "--cluster", "attrs", "--attributes",
+      "name=stack,targetId=" + instance});
+  EXPECT_TRUE(Ok({"ecs", "list-container-instances", "--cluster", "attrs", "--filter",
+                  "attribute:stack == prod"})["containerInstanceArns"]
                   .empty());
   Fails({"ecs", "put-attributes", "--cluster", "attrs", "--attributes",
          "name=stack,value=prod,targetId=0123456789abcdef0123456789abcdef"},

@@ -915,6 +915,35 @@ TEST_F(EcsTasksTest, BridgeHostPortZeroIsEphemeralAndHostModeSharesTheHostNetwor
   EXPECT_EQ(ContainerOf(WaitStatus(host_arn, "STOPPED", 10), "web")["exitCode"], 0);
 }
 
+// StartTask places a task on the cluster's container instance, which the
+// CLI lists like any EC2 instance.
+TEST_F(EcsTasksTest, StartTaskRunsOnTheListedContainerInstance) {
+  const std::string image = BuildImage("<p>started</p>\n");
+  json web = Container("web", image, kServe80);
+  web["portMappings"] = json::parse(R"([{"containerPort": 80, "hostPort": 0}])");
+  Register(Ec2Td("started", "bridge", json::array({web})));
+  CreateCluster();
+  const json instances = Aws({"ecs", "list-container-instances", "--cluster", cluster_});
+  ASSERT_EQ(instances["containerInstanceArns"].size(), 1u) << instances.dump();
+  const std::string instance = instances["containerInstanceArns"][0];
+  const json started = Aws({"ecs", "start-task", "--cluster", cluster_, "--task-definition",
+                            "started", "--container-instances", instance});
+  ASSERT_EQ(started["tasks"].size(), 1u) << started.dump();
+  const std::string arn = started["tasks"][0]["taskArn"];
+  EXPECT_EQ(started["tasks"][0]["containerInstanceArn"], instance);
+  const json task = WaitStatus(arn, "RUNNING", 15);
+  const int port = ContainerOf(task, "web")["networkBindings"][0].value("hostPort", 0);
+  EXPECT_EQ(GetPage(port).body, "<p>started</p>\n");
+  const json described = Aws({"ecs", "describe-container-instances", "--cluster", cluster_,
+                              "--container-instances", instance});
+  EXPECT_EQ(described["containerInstances"][0]["runningTasksCount"], 1) << described.dump();
+  EXPECT_EQ(Aws({"ecs", "list-tasks", "--cluster", cluster_, "--container-instance",
+                 instance})["taskArns"],
+            json::array({arn}));
+  Ecs("StopTask", {{"cluster", cluster_}, {"task", arn}});
+  WaitStatus(arn, "STOPPED", 10);
+}
+
 // --- 11. RunTask validation -----------------------------------------------------------
 
 class EcsRunTaskValidationTest : public EcsCliTaskTest {};

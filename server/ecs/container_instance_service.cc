@@ -1,0 +1,380 @@
+#include "server/ecs/container_instance_service.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+#include <thread>
+
+#include "server/aws/arn.h"
+#include "server/aws/pagination.h"
+#include "server/ecs/ecs_errors.h"
+#include "server/ecs/ecs_names.h"
+#include "server/ecs/ecs_tags.h"
+#include "server/util/crypto.h"
+#include "storage/cluster_store.h"
+#include "storage/ecs_settings_store.h"
+#include "storage/tag_store.h"
+#include "storage/task_store.h"
+
+namespace berth::ecs {
+namespace {
+
+using nlohmann::json;
+using storage::Partition;
+
+constexpr std::string_view kListing = "ecs.container-instances";
+// The ports the ECS agent reserves on every instance (SSH, Docker, agent).
+const std::vector<std::string> kReservedPorts = {"22", "2375", "2376", "51678", "51679"};
+
+Partition PartitionOf(const aws::RequestContext& context) {
+  return Partition{context.account_id, context.region};
+}
+
+json IntegerResource(const char* name, int64_t value) {
+  return {{"name", name}, {"type", "INTEGER"}, {"doubleValue", 0.0}, {"longValue", 0},
+          {"integerValue", value}};
+}
+
+json PortsResource(const char* name, const std::vector<std::string>& ports) {
+  return {{"name", name}, {"type", "STRINGSET"}, {"doubleValue", 0.0}, {"longValue", 0},
+          {"integerValue", 0}, {"stringSetValue", ports}};
+}
+
+int64_t ToInt(const json& value) {
+  if (value.is_number_integer()) return value.get<int64_t>();
+  if (!value.is_string()) return 0;
+  int64_t out = 0;
+  for (const char c : value.get_ref<const std::string&>()) {
+    if (c < '0' || c > '9') return 0;
+    out = out * 10 + (c - '0');
+  }
+  return out;
+}
+
+// What one task holds of its instance: task-level cpu/memory when set, else
+// the sum of its containers' (memory, else memoryReservation); host ports.
+struct Reservation {
+  int64_t cpu = 0;
+  int64_t memory = 0;
+  std::set<std::string> tcp_ports;
+  std::set<std::string> udp_ports;
+};
+
+void Reserve(const json& task, Reservation& r) {
+  int64_t cpu = ToInt(task.value("cpu", json()));
+  int64_t memory = ToInt(task.value("memory", json()));
+  const bool task_cpu = cpu > 0;
+  const bool task_memory = memory > 0;
+  for (const auto& c : task.value("containers", json::array())) {
+    if (!task_cpu) cpu += ToInt(c.value("cpu", json()));
+    if (!task_memory) {
+      const int64_t m = ToInt(c.value("memory", json()));
+      memory += m > 0 ? m : ToInt(c.value("memoryReservation", json()));
+    }
+    if (c.value("lastStatus", "") == "STOPPED") continue;
+    for (const auto& b : c.value("networkBindings", json::array())) {
+      const std::string port = std::to_string(b.value("hostPort", 0));
+      (b.value("protocol", "tcp") == "udp" ? r.udp_ports : r.tcp_ports).insert(port);
+    }
+  }
+  r.cpu += cpu;
+  r.memory += memory;
+}
+
+// --- The cluster query language, as far as one local instance needs it ----
+
+// Splits an expression into words, keeping [..] lists and quoted values whole.
+std::vector<std::string> Words(std::string_view text) {
+  std::vector<std::string> words;
+  size_t i = 0;
+  while (i < text.size()) {
+    if (std::isspace(static_cast<unsigned char>(text[i])) != 0) {
+      ++i;
+      continue;
+    }
+    size_t end = i;
+    if (text[i] == '[') {
+      end = text.find(']', i);
+      if (end == std::string_view::npos) throw InvalidParameterException("Invalid filter: missing ].");
+      ++end;
+    } else if (text[i] == '"' || text[i] == '\'') {
+      end = text.find(text[i], i + 1);
+      if (end == std::string_view::npos) throw InvalidParameterException("Invalid filter: unclosed quote.");
+      ++end;
+    } else {
+      while (end < text.size() && std::isspace(static_cast<unsigned char>(text[end])) == 0) ++end;
+    }
+    words.emplace_back(text.substr(i, end - i));
+    i = end;
+  }
+  return words;
+}
+
+std::string Unquote(std::string word) {
+  if (word.size() >= 2 && (word.front() == '"' || word.front() == '\'') && word.back() == word.front()) {
+    return word.substr(1, word.size() - 2);
+  }
+  return word;
+}
+
+std::vector<std::string> ListValues(const std::string& word) {
+  if (word.size() < 2 || word.front() != '[' || word.back() != ']') {
+    throw InvalidParameterException("Invalid filter: 'in' needs a [list].");
+  }
+  std::vector<std::string> values;
+  std::string current;
+  for (const char c : word.substr(1, word.size() - 2)) {
+    if (c == ',') {
+      values.push_back(Unquote(current));
+      current.clear();
+    } else if (std::isspace(static_cast<unsigned char>(c)) == 0) {
+      current += c;
+    }
+  }
+  if (!current.empty()) values.push_back(Unquote(current));
+  return values;
+}
+
+// One comparison, starting at words[at]; advances `at` past it.
+bool Comparison(const std::vector<std::string>& words, size_t& at, const json& instance) {
+  const std::string subject = words.at(at++);
+  std::optional<std::string> actual;
+  if (subject.starts_with("attribute:")) {
+    const std::string name = subject.substr(10);
+    for (const auto& a : instance.value("attributes", json::array())) {
+      if (a.value("name", "") == name) actual = a.value("value", "");
+    }
+  } else if (subject == "ec2InstanceId") {
+    actual = instance.value("ec2InstanceId", "");
+  } else {
+    throw InvalidParameterException("Berth evaluates cluster query expressions on attribute:<name> "
+                                    "and ec2InstanceId only, not '" + subject + "'.");
+  }
+  if (at >= words.size()) throw InvalidParameterException("Invalid filter: '" + subject + "' needs an operator.");
+  const std::string op = words.at(at++);
+  if (op == "exists") return actual.has_value();
+  if (op == "!exists" || op == "not_exists") return !actual.has_value();
+  if (at >= words.size()) throw InvalidParameterException("Invalid filter: '" + op + "' needs a value.");
+  const std::string operand = words.at(at++);
+  if (op == "==") return actual && *actual == Unquote(operand);
+  if (op == "!=") return !actual || *actual != Unquote(operand);
+  if (op == "in" || op == "not_in") {
+    const auto values = ListValues(operand);
+    const bool in = actual && std::find(values.begin(), values.end(), *actual) != values.end();
+    return op == "in" ? in : !in;
+  }
+  throw InvalidParameterException("Invalid filter: unknown operator '" + op + "'.");
+}
+
+}  // namespace
+
+bool MatchesClusterQuery(std::string_view expression, const json& instance) {
+  const std::vector<std::string> words = Words(expression);
+  if (words.empty()) return true;
+  // `and` binds tighter than `or`: a disjunction of conjunctions.
+  size_t at = 0;
+  bool any = false;
+  bool all = true;
+  while (true) {
+    all = Comparison(words, at, instance) && all;
+    if (at >= words.size()) break;
+    const std::string joiner = words.at(at++);
+    if (at >= words.size()) throw InvalidParameterException("Invalid filter: '" + joiner + "' needs an expression.");
+    if (joiner == "or" || joiner == "||") {
+      any = any || all;
+      all = true;
+    } else if (joiner != "and" && joiner != "&&") {
+      throw InvalidParameterException("Invalid filter: expected 'and' or 'or', not '" + joiner + "'.");
+    }
+  }
+  return any || all;
+}
+
+HostResources HostResources::OfThisMachine() {
+  HostResources host;
+  host.cpu_units = static_cast<int64_t>(std::max(1u, std::thread::hardware_concurrency())) * 1024;
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page_size = sysconf(_SC_PAGE_SIZE);
+  host.memory_mib = pages > 0 && page_size > 0
+                        ? static_cast<int64_t>(pages) * page_size / (1024 * 1024)
+                        : 1024;
+  return host;
+}
+
+std::vector<std::pair<std::string, std::optional<std::string>>> BuiltInInstanceAttributes(
+    const aws::RequestContext& context) {
+  std::vector<std::pair<std::string, std::optional<std::string>>> out = {
+      {"ecs.os-type", "linux"},
+      {"ecs.os-family", "LINUX"},
+      {"ecs.cpu-architecture", "x86_64"},
+      {"ecs.availability-zone", context.region + "a"},
+      {"ecs.instance-type", "berth.local"},
+      {"ecs.ami-id", "ami-0000000000berth00"},
+  };
+  for (const char* capability :
+       {"com.amazonaws.ecs.capability.docker-remote-api.1.17",
+        "com.amazonaws.ecs.capability.docker-remote-api.1.24",
+        "com.amazonaws.ecs.capability.docker-remote-api.1.41",
+        "com.amazonaws.ecs.capability.ecr-auth", "com.amazonaws.ecs.capability.task-iam-role",
+        "ecs.capability.task-eni", "ecs.capability.container-health-check",
+        "ecs.capability.container-ordering", "ecs.capability.docker-plugin.local"}) {
+    out.emplace_back(capability, std::nullopt);
+  }
+  return out;
+}
+
+std::string ContainerInstanceId(const Partition& partition, const storage::ClusterRecord& cluster) {
+  return crypto::Sha256Hex("container-instance/" + partition.account_id + "/" + partition.region +
+                           "/" + cluster.name + "/" + std::to_string(cluster.created_at))
+      .substr(0, 32);
+}
+
+std::string ContainerInstanceArn(const aws::RequestContext& context, std::string_view cluster,
+                                 std::string_view instance_id) {
+  return aws::MakeArn("ecs", context.region, context.account_id,
+                      "container-instance/" + std::string(cluster) + "/" + std::string(instance_id));
+}
+
+std::optional<std::string> ResolveContainerInstance(const aws::RequestContext& context,
+                                                    const Partition& partition,
+                                                    const storage::ClusterRecord& cluster,
+                                                    std::string_view text) {
+  const std::string id = ContainerInstanceId(partition, cluster);
+  if (text == id) return id;
+  if (!text.starts_with("arn:")) return std::nullopt;
+  const auto arn = aws::Arn::Parse(text);
+  if (!arn || arn->service != "ecs" || arn->account_id != context.account_id ||
+      arn->region != context.region) {
+    return std::nullopt;
+  }
+  // Long format (container-instance/<cluster>/<id>) or short (container-instance/<id>).
+  if (arn->resource == "container-instance/" + cluster.name + "/" + id ||
+      arn->resource == "container-instance/" + id) {
+    return id;
+  }
+  return std::nullopt;
+}
+
+json ContainerInstanceService::Document(storage::Db& db, const aws::RequestContext& context,
+                                        const storage::ClusterRecord& cluster, bool with_tags,
+                                        bool with_health) {
+  const Partition partition = PartitionOf(context);
+  const std::string id = ContainerInstanceId(partition, cluster);
+  const std::string arn = ContainerInstanceArn(context, cluster.name, id);
+  Reservation reserved;
+  int64_t running = 0;
+  int64_t pending = 0;
+  for (const auto& task : storage::TaskStore(db).UnfinishedIn(partition, cluster.name)) {
+    if (task.launch_type.value_or("EC2") == "FARGATE") continue;
+    if (task.last_status == "RUNNING") ++running;
+    if (task.last_status == "PENDING" || task.last_status == "PROVISIONING") ++pending;
+    Reserve(json::parse(task.document), reserved);
+  }
+  std::vector<std::string> tcp = kReservedPorts;
+  tcp.insert(tcp.end(), reserved.tcp_ports.begin(), reserved.tcp_ports.end());
+  const std::vector<std::string> udp(reserved.udp_ports.begin(), reserved.udp_ports.end());
+
+  json attributes = json::array();
+  const auto attribute = [&](const std::string& name, const std::optional<std::string>& value) {
+    json a = {{"name", name}};
+    if (value) a["value"] = *value;
+    attributes.push_back(std::move(a));
+  };
+  for (const auto& [name, value] : BuiltInInstanceAttributes(context)) attribute(name, value);
+  for (const auto& custom :
+       storage::EcsSettingsStore(db, partition).ListAttributes(cluster.name)) {
+    if (custom.target_id == id) attribute(custom.name, custom.value);
+  }
+
+  json out = {
+      {"containerInstanceArn", arn},
+      {"ec2InstanceId", "i-" + crypto::Sha256Hex("ec2/" + id).substr(0, 17)},
+      {"version", 1},
+      {"versionInfo", {{"agentVersion", "1.89.2"}, {"agentHash", "berth-" BERTH_VERSION}}},
+      {"registeredResources",
+       json::array({IntegerResource("CPU", host_.cpu_units),
+                    IntegerResource("MEMORY", host_.memory_mib),
+                    PortsResource("PORTS", kReservedPorts), PortsResource("PORTS_UDP", {})})},
+      {"remainingResources",
+       json::array({IntegerResource("CPU", std::max<int64_t>(0, host_.cpu_units - reserved.cpu)),
+                    IntegerResource("MEMORY",
+                                    std::max<int64_t>(0, host_.memory_mib - reserved.memory)),
+                    PortsResource("PORTS", tcp), PortsResource("PORTS_UDP", udp)})},
+      {"status", "ACTIVE"},
+      {"agentConnected", true},
+      {"runningTasksCount", running},
+      {"pendingTasksCount", pending},
+      {"attributes", attributes},
+      {"registeredAt", cluster.created_at},
+      {"attachments", json::array()},
+      {"tags", json::array()},
+  };
+  if (with_tags) {
+    json tags = json::array();
+    for (const auto& t : storage::TagStore(db).List(arn)) {
+      tags.push_back({{"key", t.key}, {"value", t.value}});
+    }
+    out["tags"] = tags;
+  }
+  if (with_health) {
+    out["healthStatus"] = {
+        {"overallStatus", "OK"},
+        {"details", json::array({{{"type", "CONTAINER_RUNTIME"},
+                                  {"status", "OK"},
+                                  {"lastUpdated", cluster.created_at},
+                                  {"lastStatusChange", cluster.created_at}}})}};
+  }
+  return out;
+}
+
+std::vector<std::string> ContainerInstanceService::List(
+    const aws::RequestContext& context, const std::optional<std::string>& cluster,
+    const std::optional<std::string>& filter, const std::optional<std::string>& status,
+    int64_t max_results, const std::string& token, std::string& next) {
+  if (max_results < 1 || max_results > 100) {
+    throw InvalidParameterException("maxResults must be between 1 and 100.");
+  }
+  std::string after;
+  if (!token.empty()) {
+    auto key = aws::DecodePageToken(kListing, token);
+    if (!key) throw InvalidParameterException("Invalid nextToken.");
+    after = std::move(*key);
+  }
+  auto lease = database_.Acquire();
+  const std::string name = clusters_.RequireActive(lease.db(), context, cluster);
+  const auto record = storage::ClusterStore(lease.db(), PartitionOf(context)).Find(name);
+  const json instance = Document(lease.db(), context, *record, false, false);
+  next.clear();
+  if (!after.empty()) return {};  // one instance: a second page is empty
+  if (status && *status != "ACTIVE") return {};
+  if (filter && !MatchesClusterQuery(*filter, instance)) return {};
+  return {instance.at("containerInstanceArn").get<std::string>()};
+}
+
+DescribeContainerInstancesResult ContainerInstanceService::Describe(
+    const aws::RequestContext& context, const std::optional<std::string>& cluster,
+    const std::vector<std::string>& identifiers, bool with_tags, bool with_health) {
+  if (identifiers.empty()) throw InvalidParameterException("ContainerInstances cannot be empty.");
+  if (identifiers.size() > 100) {
+    throw InvalidParameterException("containerInstances can have at most 100 items.");
+  }
+  auto lease = database_.Acquire();
+  const std::string name = clusters_.RequireActive(lease.db(), context, cluster);
+  const auto record = storage::ClusterStore(lease.db(), PartitionOf(context)).Find(name);
+  DescribeContainerInstancesResult result;
+  bool described = false;
+  for (const auto& identifier : identifiers) {
+    if (!ResolveContainerInstance(context, PartitionOf(context), *record, identifier)) {
+      result.missing.push_back(identifier);
+      continue;
+    }
+    if (described) continue;  // named twice
+    result.instances.push_back(Document(lease.db(), context, *record, with_tags, with_health));
+    described = true;
+  }
+  return result;
+}
+
+}  // namespace berth::ecs
