@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <thread>
 
 #include "storage/migrations.h"
 #include "storage/sqlite/db.h"
@@ -54,6 +56,41 @@ TEST(ServerTest, StateSurvivesARestart) {
       AwsCall(server, "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories", "{}").body);
   EXPECT_EQ(after["repositories"][0]["createdAt"], before["repositories"][0]["createdAt"]);
   EXPECT_EQ(after["repositories"][0]["repositoryArn"], before["repositories"][0]["repositoryArn"]);
+}
+
+// Without a Docker daemon Berth starts and serves the API; tasks that cannot
+// start stop after the grace period, saying why.
+TEST(ServerTest, WithoutADockerDaemonTasksFailWithAnHonestReason) {
+  TempDir nowhere;
+  ::setenv("DOCKER_HOST", ("unix://" + nowhere.path() + "/docker.sock").c_str(), 1);
+  BerthServer server;
+  ::unsetenv("DOCKER_HOST");
+  const std::string ecs = "AmazonEC2ContainerServiceV20141113.";
+  ASSERT_EQ(AwsCall(server, ecs + "CreateCluster", R"({"clusterName":"c"})").status, 200);
+  ASSERT_EQ(AwsCall(server, ecs + "RegisterTaskDefinition",
+                    R"({"family":"f","containerDefinitions":[{"name":"m","image":"x","memory":8}]})")
+                .status,
+            200);
+  const HttpReply run = AwsCall(server, ecs + "RunTask", R"({"cluster":"c","taskDefinition":"f"})");
+  ASSERT_EQ(run.status, 200) << run.body;
+  const std::string arn = json::parse(run.body)["tasks"][0]["taskArn"];
+  json task;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const HttpReply described =
+        AwsCall(server, ecs + "DescribeTasks", R"({"cluster":"c","tasks":[")" + arn + R"("]})");
+    ASSERT_EQ(described.status, 200) << described.body;
+    task = json::parse(described.body)["tasks"][0];
+    if (task["lastStatus"] == "STOPPED") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  EXPECT_EQ(task["lastStatus"], "STOPPED") << task.dump();
+  EXPECT_EQ(task["stopCode"], "TaskFailedToStart");
+  EXPECT_EQ(task.value("stoppedReason", "").rfind("ResourceInitializationError: cannot reach the "
+                                                  "Docker daemon", 0),
+            0u)
+      << task.dump();
+  EXPECT_EQ(Curl(server.endpoint() + "/_berth/health").status, 200);
 }
 
 TEST(ServerTest, ResetWipesEverything) {
