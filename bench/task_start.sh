@@ -76,7 +76,9 @@ engine() {  # METHOD PATH [JSON]
     ${3:+--data "$3"} "http://localhost/v1.41$2"
 }
 engine POST /networks/create "{\"Name\":\"$RAW_NET\",\"CheckDuplicate\":true,\"Labels\":{\"${LABEL%%=*}\":\"${LABEL#*=}\"}}" >/dev/null
-trap 'cleanup_docker; docker network rm "$RAW_NET" >/dev/null 2>&1 || true; bench_cleanup' EXIT
+# Berth's own containers, volumes and network go with a reset before it stops.
+reset_berth() { curl -fsS -X POST "$URL/_berth/reset" >/dev/null 2>&1 || true; }
+trap 'reset_berth; cleanup_docker; docker network rm "$RAW_NET" >/dev/null 2>&1 || true; bench_cleanup' EXIT
 label_json="{\"${LABEL%%=*}\":\"${LABEL#*=}\"}"
 
 # raw_one: the same two containers, create + start each; milliseconds.
@@ -153,4 +155,5 @@ printf '%-40s idle %s us, while raw Docker starts containers %s us, while Berth 
   "API p99 (DescribeClusters)" "$idle_p99" "$docker_p99" "$busy_p99" "$lat" "$vs_docker"
 summary_row "50 tasks start and stop" "${all_up} ms" "-" "-" "clean" "$([ "$left" -eq 0 ] && echo PASS || echo FAIL)"
 summary_row "API p99 while 50 start (vs while raw Docker works)" "${busy_p99} us" "${docker_p99} us" "${vs_docker}x" "<= 2x" "$(pass_if "$vs_docker" le 2)"
+reset_berth
 stop_pid "$BPID"; forget_pid "$BPID"

@@ -113,6 +113,13 @@ json CreateBody(const ContainerSpec& s) {
     }
   }
   if (!s.binds.empty()) host["Binds"] = s.binds;
+  for (const auto& v : s.volumes) {
+    host["Mounts"].push_back({{"Type", "volume"},
+                              {"Source", v.source},
+                              {"Target", v.target},
+                              {"ReadOnly", v.read_only},
+                              {"VolumeOptions", {{"Labels", LabelsJson(v.labels)}}}});
+  }
   if (!s.extra_hosts.empty()) host["ExtraHosts"] = s.extra_hosts;
   if (!s.dns.empty()) host["Dns"] = s.dns;
   if (!s.dns_search.empty()) host["DnsSearch"] = s.dns_search;
@@ -406,6 +413,30 @@ std::string CurlDockerClient::CreateNetwork(const std::string& name, const std::
 void CurlDockerClient::RemoveNetwork(const std::string& id) {
   const Reply reply = Call("DELETE", "/networks/" + Escape(id));
   if (reply.status == 204 || reply.status == 200 || reply.status == 404) return;
+  Fail(reply);
+}
+
+std::vector<VolumeSummary> CurlDockerClient::ListVolumes(const std::vector<std::string>& labels) {
+  const json filters = {{"label", labels}};
+  const Reply reply = Call("GET", "/volumes?filters=" + Escape(filters.dump()));
+  if (reply.status != 200) Fail(reply);
+  std::vector<VolumeSummary> out;
+  const json body = json::parse(reply.body);
+  if (!body.contains("Volumes") || !body["Volumes"].is_array()) return out;
+  for (const auto& v : body["Volumes"]) {
+    VolumeSummary s;
+    s.name = v.value("Name", "");
+    if (v.contains("Labels") && v["Labels"].is_object()) {
+      for (const auto& [k, value] : v["Labels"].items()) s.labels[k] = value.get<std::string>();
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+void CurlDockerClient::RemoveVolume(const std::string& name) {
+  const Reply reply = Call("DELETE", "/volumes/" + Escape(name));
+  if (reply.status == 204 || reply.status == 404) return;
   Fail(reply);
 }
 

@@ -55,6 +55,8 @@ class CurlDockerClient final : public DockerApi {
                             const std::string& gateway,
                             const std::map<std::string, std::string>& labels) override;
   void RemoveNetwork(const std::string& id) override;
+  std::vector<VolumeSummary> ListVolumes(const std::vector<std::string>& labels) override;
+  void RemoveVolume(const std::string& name) override;
 
  private:
   struct Reply {

@@ -83,6 +83,12 @@ class DockerApi {
   // "k" for any value), newest first.
   virtual std::vector<ContainerSummary> ListContainers(const std::vector<std::string>& labels) = 0;
 
+  // Volumes carrying every label of `labels` ("k=v" or "k").
+  virtual std::vector<VolumeSummary> ListVolumes(const std::vector<std::string>& labels) = 0;
+  // Removes a volume; missing is success. One a container (running or not)
+  // still uses is DockerError 409 "remove <name>: volume is in use - [<ids>]".
+  virtual void RemoveVolume(const std::string& name) = 0;
+
   // Creates a bridge network (or returns the existing one's id when the
   // name is taken). `subnet` and `gateway` may be empty (the daemon picks).
   // An overlapping subnet is DockerError 403.

@@ -43,6 +43,15 @@ struct HealthCheck {
   int retries = 0;
 };
 
+// A named volume mounted into a container; the daemon creates it on first
+// use, with `labels` (so Berth finds its task volumes again).
+struct VolumeMount {
+  std::string source;  // the volume name
+  std::string target;  // the path inside the container
+  bool read_only = false;
+  std::map<std::string, std::string> labels;
+};
+
 // Everything Berth sets when creating a container.
 struct ContainerSpec {
   std::string name;
@@ -65,6 +74,7 @@ struct ContainerSpec {
   std::optional<HealthCheck> health_check;
   std::optional<int> stop_timeout_seconds;
   std::vector<std::string> binds;        // "src:dst[:ro]"
+  std::vector<VolumeMount> volumes;      // named volumes, made on first use
   std::vector<std::string> extra_hosts;  // "host:ip"
   std::vector<std::string> dns;
   std::vector<std::string> dns_search;
@@ -97,6 +107,12 @@ struct ContainerState {
   std::vector<std::string> env;               // "K=V": the container's, then the image's
   std::vector<PortBinding> ports;  // as bound (host ports filled in); empty unless running
   std::string ip_address;          // on its first network; empty unless running
+};
+
+// A volume found by listing.
+struct VolumeSummary {
+  std::string name;
+  std::map<std::string, std::string> labels;
 };
 
 // A container found by listing.

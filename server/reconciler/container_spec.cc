@@ -62,6 +62,10 @@ std::string DockerName(const std::string& family, int64_t revision, const std::s
   return "ecs-" + family + "-" + std::to_string(revision) + "-" + clean + "-" + suffix;
 }
 
+std::string TaskVolumeName(const std::string& task_id, const std::string& volume) {
+  return "ecs-" + task_id + "-" + volume;
+}
+
 std::map<std::string, std::string> TaskLabels(const TaskContext& task, const std::string& family,
                                               int64_t revision, const std::string& container,
                                               const std::string& role) {
@@ -189,13 +193,17 @@ TranslatedContainer TranslateContainer(const json& td, const json& d, const json
   if (d.contains("dnsSearchDomains")) s.dns_search = Strings(d.at("dnsSearchDomains"));
 
   // Volumes: host paths bind (EC2 only; refused for Fargate at registration),
-  // everything else becomes a task-scoped Docker volume.
+  // a shared-scope Docker volume binds by its name (it outlives the task),
+  // everything else becomes a task-scoped Docker volume labelled with the
+  // task, removed once the task's containers are gone.
   for (const auto& mp : d.value("mountPoints", json::array())) {
     const std::string source = mp.value("sourceVolume", "");
     json volume;
     for (const auto& v : td.value("volumes", json::array())) {
       if (v.value("name", "") == source) volume = v;
     }
+    const std::string target = mp.value("containerPath", "");
+    const bool read_only = mp.value("readOnly", false);
     std::string bind;
     if (volume.contains("host") && volume.at("host").contains("sourcePath")) {
       bind = volume.at("host").at("sourcePath").get<std::string>();
@@ -203,14 +211,16 @@ TranslatedContainer TranslateContainer(const json& td, const json& d, const json
                volume.at("dockerVolumeConfiguration").value("scope", "task") == "shared") {
       bind = source;
     } else {
-      bind = "ecs-" + task.task_id + "-" + source;
       if (volume.contains("efsVolumeConfiguration")) {
         note("EFS volume '" + source + "' is emulated with a local Docker volume");
       }
+      s.volumes.push_back({TaskVolumeName(task.task_id, source), target, read_only,
+                           {{docker::kTaskArnLabel, task.task_arn},
+                            {docker::kManagedLabel, "1"},
+                            {"berth.instance", task.instance_id}}});
+      continue;
     }
-    bind += ":" + mp.value("containerPath", "");
-    if (mp.value("readOnly", false)) bind += ":ro";
-    s.binds.push_back(bind);
+    s.binds.push_back(bind + ":" + target + (read_only ? ":ro" : ""));
   }
   if (d.contains("volumesFrom")) {
     for (const auto& vf : d.at("volumesFrom")) {

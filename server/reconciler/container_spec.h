@@ -46,6 +46,9 @@ TranslatedContainer TranslateContainer(const nlohmann::json& task_definition,
 std::string DockerName(const std::string& family, int64_t revision, const std::string& name,
                        const std::string& suffix);
 
+// The Docker volume of a task-scoped volume: ecs-<task id>-<volume name>.
+std::string TaskVolumeName(const std::string& task_id, const std::string& volume);
+
 // The labels every container of the task carries (ECS's and Berth's).
 std::map<std::string, std::string> TaskLabels(const TaskContext& task, const std::string& family,
                                               int64_t revision, const std::string& container,

@@ -1,6 +1,7 @@
 #include "server/reconciler/reconciler.h"
 
 #include <exception>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -223,31 +224,58 @@ bool Reconciler::ReconcileOnce() {
   return busy;
 }
 
+namespace {
+
+// The (partition, cluster, task id) an ECS task ARN names:
+// arn:aws:ecs:<region>:<account>:task/<cluster>/<id>.
+struct TaskKey {
+  storage::Partition partition;
+  std::string cluster;
+  std::string task_id;
+};
+
+std::optional<TaskKey> ParseTaskArn(const std::string& text) {
+  const auto parts_end = text.find(":task/");
+  if (parts_end == std::string::npos) return std::nullopt;
+  std::string head = text.substr(0, parts_end);
+  if (head.rfind(':') == std::string::npos) return std::nullopt;
+  const std::string account = head.substr(head.rfind(':') + 1);
+  head.resize(head.rfind(':'));
+  if (head.rfind(':') == std::string::npos) return std::nullopt;
+  const std::string region = head.substr(head.rfind(':') + 1);
+  const std::string rest = text.substr(parts_end + 6);
+  const auto slash = rest.find('/');
+  if (slash == std::string::npos) return std::nullopt;
+  return TaskKey{{account, region}, rest.substr(0, slash), rest.substr(slash + 1)};
+}
+
+}  // namespace
+
+bool Reconciler::TaskKnown(const std::string& task_arn) {
+  const auto key = ParseTaskArn(task_arn);
+  if (!key) return false;
+  auto lease = database_.Acquire();
+  return storage::TaskStore(lease.db()).Find(key->partition, key->cluster, key->task_id).has_value();
+}
+
 void Reconciler::SweepOrphans() {
+  const std::string mine = "berth.instance=" + options_.instance_id;
   try {
-    const auto containers = docker_.ListContainers({"berth.instance=" + options_.instance_id});
-    for (const auto& c : containers) {
-      const auto arn = c.labels.find("com.amazonaws.ecs.task-arn");
-      if (arn == c.labels.end()) continue;
-      // arn:aws:ecs:<region>:<account>:task/<cluster>/<id>
-      const std::string& text = arn->second;
-      const auto parts_end = text.find(":task/");
-      if (parts_end == std::string::npos) continue;
-      std::string head = text.substr(0, parts_end);
-      const std::string account = head.substr(head.rfind(':') + 1);
-      head.resize(head.rfind(':'));
-      const std::string region = head.substr(head.rfind(':') + 1);
-      const std::string rest = text.substr(parts_end + 6);
-      const std::string cluster = rest.substr(0, rest.find('/'));
-      const std::string id = rest.substr(rest.find('/') + 1);
-      bool known = false;
-      {
-        auto lease = database_.Acquire();
-        known = storage::TaskStore(lease.db()).Find({account, region}, cluster, id).has_value();
-      }
-      if (!known) {
-        log::Info("reconciler: removing container " + c.name + " of a task Berth no longer has");
-        docker_.RemoveContainer(c.id);
+    for (const auto& c : docker_.ListContainers({mine})) {
+      const auto arn = c.labels.find(docker::kTaskArnLabel);
+      if (arn == c.labels.end() || TaskKnown(arn->second)) continue;
+      log::Info("reconciler: removing container " + c.name + " of a task Berth no longer has");
+      docker_.RemoveContainer(c.id);
+    }
+    // Task volumes go once their task is gone (its containers first).
+    for (const auto& v : docker_.ListVolumes({mine})) {
+      const auto arn = v.labels.find(docker::kTaskArnLabel);
+      if (arn == v.labels.end() || TaskKnown(arn->second)) continue;
+      try {
+        docker_.RemoveVolume(v.name);
+      } catch (const docker::DockerError& e) {
+        if (e.unreachable()) throw;
+        log::Debug("reconciler: volume " + v.name + " not removed yet: " + e.what());
       }
     }
   } catch (const docker::DockerError& e) {
@@ -258,9 +286,9 @@ void Reconciler::SweepOrphans() {
 void Reconciler::RemoveAll() {
   std::lock_guard docker_lock(docker_mutex_);
   try {
-    for (const auto& c : docker_.ListContainers({"berth.instance=" + options_.instance_id})) {
-      docker_.RemoveContainer(c.id);
-    }
+    const std::string mine = "berth.instance=" + options_.instance_id;
+    for (const auto& c : docker_.ListContainers({mine})) docker_.RemoveContainer(c.id);
+    for (const auto& v : docker_.ListVolumes({mine})) docker_.RemoveVolume(v.name);
     docker_.RemoveNetwork(network_name_);
     docker_ready_ = false;
   } catch (const docker::DockerError& e) {

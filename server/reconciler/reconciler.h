@@ -62,7 +62,9 @@ class Reconciler {
  private:
   bool PrepareDocker();
   void WriteBack(storage::TaskRecord& task);
+  // Removes containers and task volumes of tasks Berth no longer has.
   void SweepOrphans();
+  bool TaskKnown(const std::string& task_arn);
   void FailUnreachable(const std::string& message);
   // Stops a task whose step failed on a fault of Berth's own.
   void FailInternal(storage::TaskRecord& task, const std::string& message);

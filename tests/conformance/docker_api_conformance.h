@@ -497,6 +497,35 @@ TYPED_TEST_P(DockerApiConformanceTest, NetworksAreIdempotentAndAssignAddresses) 
   this->api().RemoveNetwork(this->Name("never-created"));
 }
 
+TYPED_TEST_P(DockerApiConformanceTest, NamedVolumesAreMadeOnFirstUseAndRemovedWhenUnused) {
+  // Given two containers mounting one named volume with labels
+  const std::string volume = this->Name("vol");
+  docker::ContainerSpec writer = this->SleeperSpec("writer");
+  writer.volumes.push_back({volume, "/data", false, this->TestLabels()});
+  docker::ContainerSpec reader = this->SleeperSpec("reader");
+  reader.volumes.push_back({volume, "/data", true, this->TestLabels()});
+  const std::string writer_id = this->api().CreateContainer(writer);
+  const std::string reader_id = this->api().CreateContainer(reader);
+
+  // Then the volume exists once, found by its labels
+  const auto listed = this->api().ListVolumes({this->TestLabelFilter()});
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].name, volume);
+  EXPECT_EQ(listed[0].labels.at("berth.test"), "1");
+  EXPECT_TRUE(this->api().ListVolumes({this->TestLabelFilter(), "berth.test=2"}).empty());
+
+  // And it cannot be removed while a container, even a stopped one, uses it
+  this->api().RemoveContainer(writer_id);
+  EXPECT_DOCKER_ERROR(this->api().RemoveVolume(volume), 409,
+                      "remove " + volume + ": volume is in use - [" + reader_id + "]");
+  // Once none does it can, and removing it again (or one never made) is success
+  this->api().RemoveContainer(reader_id);
+  this->api().RemoveVolume(volume);
+  this->api().RemoveVolume(volume);
+  this->api().RemoveVolume(this->Name("never-made"));
+  EXPECT_TRUE(this->api().ListVolumes({this->TestLabelFilter()}).empty());
+}
+
 REGISTER_TYPED_TEST_SUITE_P(DockerApiConformanceTest, PingAnswers,
                             ImageExistsTellsPresentFromMissing,
                             LoadImageLoadsThePauseArchiveIdempotently,
@@ -512,6 +541,7 @@ REGISTER_TYPED_TEST_SUITE_P(DockerApiConformanceTest, PingAnswers,
                             AFailedStartCarriesTheDaemonMessage,
                             PullFailureCarriesTheDaemonMessage,
                             ContainersJoinAnotherContainersNetwork,
-                            NetworksAreIdempotentAndAssignAddresses);
+                            NetworksAreIdempotentAndAssignAddresses,
+                            NamedVolumesAreMadeOnFirstUseAndRemovedWhenUnused);
 
 }  // namespace berth::testing

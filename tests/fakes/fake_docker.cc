@@ -176,6 +176,20 @@ StartFailure StartFailure::ExecNotFound(const std::string& path) {
 
 // --- State ----------------------------------------------------------------------
 
+namespace {
+
+// Whether `labels` carry every filter ("k=v", or "k" for any value).
+bool HasLabels(const std::map<std::string, std::string>& labels,
+               const std::vector<std::string>& filters) {
+  return std::all_of(filters.begin(), filters.end(), [&labels](const std::string& f) {
+    const auto eq = f.find('=');
+    const auto found = labels.find(f.substr(0, eq));
+    return found != labels.end() && (eq == std::string::npos || found->second == f.substr(eq + 1));
+  });
+}
+
+}  // namespace
+
 struct FakeDocker::Container {
   std::string id;
   std::string name;
@@ -566,6 +580,9 @@ std::string FakeDocker::CreateContainer(const ContainerSpec& spec) {
       existing != nullptr && !spec.name.empty() && existing->name == spec.name) {
     return existing->id;  // 409 in Docker; the DockerApi answer is the existing id
   }
+  for (const auto& v : spec.volumes) {
+    if (!volumes_.contains(v.source)) volumes_[v.source] = v.labels;  // made on first use
+  }
   auto c = std::make_unique<Container>();
   c->id = NewId("container");
   c->name = spec.name.empty() ? "fake_container_" + std::to_string(ids_) : spec.name;
@@ -739,14 +756,37 @@ std::vector<ContainerSummary> FakeDocker::ListContainers(const std::vector<std::
     const Container& c = **it;
     std::map<std::string, std::string> merged = c.image.labels;
     for (const auto& [k, v] : c.spec.labels) merged[k] = v;
-    const bool match = std::all_of(labels.begin(), labels.end(), [&merged](const std::string& f) {
-      const auto eq = f.find('=');
-      const auto found = merged.find(f.substr(0, eq));
-      return found != merged.end() && (eq == std::string::npos || found->second == f.substr(eq + 1));
-    });
-    if (match) out.push_back({c.id, c.name, c.status, merged});
+    if (HasLabels(merged, labels)) out.push_back({c.id, c.name, c.status, merged});
   }
   return out;
+}
+
+std::vector<docker::VolumeSummary> FakeDocker::ListVolumes(const std::vector<std::string>& labels) {
+  const std::lock_guard lock(mutex_);
+  Record("ListVolumes", labels);
+  std::vector<docker::VolumeSummary> out;
+  for (const auto& [name, volume_labels] : volumes_) {
+    if (HasLabels(volume_labels, labels)) out.push_back({name, volume_labels});
+  }
+  return out;
+}
+
+void FakeDocker::RemoveVolume(const std::string& name) {
+  const std::lock_guard lock(mutex_);
+  Record("RemoveVolume", {name});
+  if (!volumes_.contains(name)) return;  // 404
+  std::vector<std::string> users;
+  for (const auto& c : containers_) {
+    for (const auto& v : c->spec.volumes) {
+      if (v.source == name) users.push_back(c->id);
+    }
+  }
+  if (!users.empty()) {
+    std::string list;
+    for (const auto& id : users) list += (list.empty() ? "" : " ") + id;
+    throw DockerError(409, "remove " + name + ": volume is in use - [" + list + "]");
+  }
+  volumes_.erase(name);
 }
 
 std::string FakeDocker::CreateNetwork(const std::string& name, const std::string& subnet,
@@ -833,7 +873,7 @@ std::vector<std::string> FakeDocker::CallStrings() const {
 
 std::vector<DockerCall> FakeDocker::MutatingCalls() const {
   static const std::set<std::string> kReadOnly = {"Ping", "ImageExists", "InspectContainer",
-                                                   "ListContainers"};
+                                                   "ListContainers", "ListVolumes"};
   std::vector<DockerCall> out;
   for (const DockerCall& call : Calls()) {
     if (!kReadOnly.contains(call.method)) out.push_back(call);
@@ -963,6 +1003,13 @@ std::vector<std::string> FakeDocker::ContainerIds() const {
   const std::lock_guard lock(mutex_);
   std::vector<std::string> out;
   for (const auto& c : containers_) out.push_back(c->id);
+  return out;
+}
+
+std::vector<std::string> FakeDocker::VolumeNames() const {
+  const std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  for (const auto& [name, labels] : volumes_) out.push_back(name);
   return out;
 }
 

@@ -21,6 +21,8 @@
 //     `host_port: 0` gets a new ephemeral port (from 32768) on every start,
 //     and a fixed host port another running container holds fails the start
 //     (500, "port is already allocated");
+//   - named volumes (ContainerSpec::volumes) are made on first use with
+//     their labels; removing one any container still uses is 409;
 //   - networks: a taken name returns the existing id, an overlapping subnet
 //     is 403, removing one with running containers is 403, addresses come
 //     from the subnet after the gateway;
@@ -86,6 +88,8 @@ namespace berth::testing {
 //   RemoveContainer(id)       {id}
 //   InspectContainer(id)      {id}
 //   ListContainers(labels)    labels
+//   ListVolumes(labels)       labels
+//   RemoveVolume(name)        {name}
 //   CreateNetwork(name, subnet, gateway, labels)     {name, subnet, gateway}
 //   RemoveNetwork(id)         {id}
 struct DockerCall {
@@ -170,6 +174,8 @@ class FakeDocker final : public docker::DockerApi {
                             const std::string& gateway,
                             const std::map<std::string, std::string>& labels) override;
   void RemoveNetwork(const std::string& id) override;
+  std::vector<docker::VolumeSummary> ListVolumes(const std::vector<std::string>& labels) override;
+  void RemoveVolume(const std::string& name) override;
 
   // --- Recorded calls -----------------------------------------------------
   std::vector<DockerCall> Calls() const;
@@ -222,6 +228,8 @@ class FakeDocker final : public docker::DockerApi {
   // Neither is recorded as a call.
   std::optional<docker::ContainerSpec> SpecOf(const std::string& id_or_name) const;
   std::optional<std::string> IdOf(const std::string& id_or_name) const;
+  // Names of all volumes (sorted), unrecorded.
+  std::vector<std::string> VolumeNames() const;
   // Ids of all containers and networks (oldest first), unrecorded.
   std::vector<std::string> ContainerIds() const;
   std::vector<std::string> NetworkIds() const;
@@ -262,6 +270,7 @@ class FakeDocker final : public docker::DockerApi {
   std::map<std::string, std::pair<int, std::string>> pull_failures_;
   std::vector<std::unique_ptr<Container>> containers_;  // oldest first
   std::vector<std::unique_ptr<Network>> networks_;
+  std::map<std::string, std::map<std::string, std::string>> volumes_;  // name -> labels
   std::map<std::string, ContainerScript> scripts_;        // by container name
   std::map<std::string, ContainerScript> image_scripts_;  // by normalized image reference
   std::set<std::string> bound_host_ports_;  // "127.0.0.1:8080/tcp" held by running containers

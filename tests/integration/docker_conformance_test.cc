@@ -101,11 +101,15 @@ class CurlDockerEnv {
     for (const auto& id : Lines(Docker({"network", "ls", "-q", "--filter", label}).out)) {
       Docker({"network", "rm", id});
     }
+    for (const auto& name : Lines(Docker({"volume", "ls", "-q", "--filter", label}).out)) {
+      Docker({"volume", "rm", "-f", name});
+    }
     for (const auto& tag : image_tags) Docker({"rmi", "-f", tag});
     // Nothing of this test is left behind.
     EXPECT_EQ(Docker({"ps", "-aq", "--filter", label}).out, "");
     EXPECT_EQ(Docker({"network", "ls", "-q", "--filter", label}).out, "");
     EXPECT_EQ(Docker({"images", "-q", "--filter", label}).out, "");
+    EXPECT_EQ(Docker({"volume", "ls", "-q", "--filter", label}).out, "");
   }
 
  private:

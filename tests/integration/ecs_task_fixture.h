@@ -8,7 +8,8 @@
 // Every image a test builds carries berth.test=1 and berth.test.id=<this
 // test's id>. TearDown stops berth, then removes every container of this
 // berth (they carry berth.instance=<the id in the data dir's meta table>),
-// its berth-<instance> network and the test's images, and checks that
+// its task volumes, its berth-<instance> network and the test's images, and
+// checks that
 // nothing is left. The tests fail, never skip, without a docker daemon.
 
 #include <netinet/in.h>
@@ -68,6 +69,9 @@ class EcsTaskFixture : public ::testing::Test {
         Docker({"rm", "-f", "-v", c});
       }
     }
+    for (const auto& v : Lines(Docker({"volume", "ls", "-q", "--filter", by_instance}).out)) {
+      Docker({"volume", "rm", "-f", v});
+    }
     Docker({"network", "rm", "berth-" + instance});
     for (const auto& tag : tags_) Docker({"rmi", "-f", tag});
     for (int attempt = 0; attempt < 100; ++attempt) {
@@ -81,6 +85,7 @@ class EcsTaskFixture : public ::testing::Test {
     EXPECT_EQ(Docker({"ps", "-aq", "--filter", by_test}).out, "");
     EXPECT_EQ(Docker({"network", "ls", "-q", "--filter", "name=^berth-" + instance + "$"}).out, "");
     EXPECT_EQ(Docker({"images", "-aq", "--filter", by_test}).out, "");
+    EXPECT_EQ(Docker({"volume", "ls", "-q", "--filter", by_instance}).out, "");
   }
 
   // (Re)starts berth on this test's data directory.

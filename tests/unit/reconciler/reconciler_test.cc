@@ -478,6 +478,46 @@ TEST_F(ReconcilerTest, AFailedStartStopsTheTaskWithTheDaemonsMessage) {
   EXPECT_NE(task["stoppedReason"].get<std::string>().find("/app"), std::string::npos);
 }
 
+TEST_F(ReconcilerTest, TaskVolumesAreLabelledAndGoWithTheirTask) {
+  // Given a task whose two containers share a task-scoped volume
+  EcsOk("RegisterTaskDefinition",
+        {{"family", "vol"},
+         {"volumes", {{{"name", "data"}}}},
+         {"containerDefinitions",
+          {Container("writer", {{"essential", false},
+                                {"mountPoints", {{{"sourceVolume", "data"}, {"containerPath", "/d"}}}}}),
+           Container("reader", {{"mountPoints", {{{"sourceVolume", "data"},
+                                                  {"containerPath", "/d"},
+                                                  {"readOnly", true}}}}})}}});
+  const std::string arn = Run("vol");
+  Pass();
+  const std::string id = arn.substr(arn.rfind('/') + 1);
+  const std::string volume = "ecs-" + id + "-data";
+  EXPECT_EQ(docker_.VolumeNames(), std::vector<std::string>{volume});
+  const auto reader = docker_.SpecOf(DockerId(arn, "reader"));
+  ASSERT_TRUE(reader);
+  ASSERT_EQ(reader->volumes.size(), 1u);
+  EXPECT_EQ(reader->volumes[0].source, volume);
+  EXPECT_EQ(reader->volumes[0].target, "/d");
+  EXPECT_TRUE(reader->volumes[0].read_only);
+  EXPECT_EQ(reader->volumes[0].labels.at(docker::kTaskArnLabel), arn);
+  EXPECT_EQ(reader->volumes[0].labels.at("berth.instance"), kInstance);
+
+  // When the task stops, its volume stays while its containers do
+  EcsOk("StopTask", {{"cluster", "c"}, {"task", arn}});
+  Pass(3);
+  ASSERT_EQ(Task(arn)["lastStatus"], "STOPPED");
+  clock_.Advance(31);
+  Pass();
+  EXPECT_EQ(docker_.VolumeNames(), std::vector<std::string>{volume});
+  // And once the stopped task is purged, containers and volume go
+  EXPECT_EQ(ecs_services_.tasks.PurgeStopped(clock_.Now() + 3601), 1u);
+  clock_.Advance(31);
+  Pass();
+  EXPECT_THAT(docker_.ContainerIds(), IsEmpty());
+  EXPECT_THAT(docker_.VolumeNames(), IsEmpty());
+}
+
 TEST_F(ReconcilerTest, ResetRemovesEveryContainerAndTheNetwork) {
   Register("netns", json::array({Container("web")}), "awsvpc");
   RunAwsvpc("netns");
@@ -485,6 +525,7 @@ TEST_F(ReconcilerTest, ResetRemovesEveryContainerAndTheNetwork) {
   ASSERT_FALSE(docker_.ContainerIds().empty());
   reconciler_->RemoveAll();
   EXPECT_THAT(docker_.ContainerIds(), IsEmpty());
+  EXPECT_THAT(docker_.VolumeNames(), IsEmpty());
   EXPECT_EQ(docker_.NetworkIds().size(), 0u) << ::testing::PrintToString(docker_.NetworkIds());
 }
 
