@@ -156,14 +156,9 @@ std::string Usage() {
 ParseResult ParseConfig(const std::vector<std::string>& args, const EnvLookup& env) {
   Config config;
   const auto& options = Options();
-  // Environment first, then flags, so flags win.
-  for (const auto& option : options) {
-    if (auto value = env(option.env)) {
-      if (auto error = option.apply(config, *value); !error.empty()) {
-        return {std::nullopt, "berth: invalid " + option.env + "='" + *value + "': " + error, 2};
-      }
-    }
-  }
+  // Flags first (collected), then the environment for options no flag set:
+  // flags win, and a bad variable a flag overrides does not matter.
+  std::vector<std::pair<const Option*, std::string>> flags;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "--help" || arg == "-h") return {std::nullopt, Usage(), 0};
@@ -181,11 +176,27 @@ ParseResult ParseConfig(const std::vector<std::string>& args, const EnvLookup& e
     }
     if (!value && it->is_switch) value = "true";
     if (!value) {
-      if (i + 1 >= args.size()) return {std::nullopt, "berth: " + name + " needs a value", 2};
+      // The next argument is the value, unless it is another option.
+      if (i + 1 >= args.size() || args[i + 1].starts_with("--")) {
+        return {std::nullopt, "berth: " + name + " needs a value", 2};
+      }
       value = args[++i];
     }
-    if (auto error = it->apply(config, *value); !error.empty()) {
-      return {std::nullopt, "berth: invalid " + name + " '" + *value + "': " + error, 2};
+    flags.emplace_back(&*it, *value);
+  }
+  for (const auto& option : options) {
+    const bool flagged = std::any_of(flags.begin(), flags.end(),
+                                     [&](const auto& f) { return f.first == &option; });
+    if (flagged) continue;
+    if (auto value = env(option.env)) {
+      if (auto error = option.apply(config, *value); !error.empty()) {
+        return {std::nullopt, "berth: invalid " + option.env + "='" + *value + "': " + error, 2};
+      }
+    }
+  }
+  for (const auto& [option, value] : flags) {
+    if (auto error = option->apply(config, value); !error.empty()) {
+      return {std::nullopt, "berth: invalid " + option->flag + " '" + value + "': " + error, 2};
     }
   }
   if (config.data_dir.empty()) config.data_dir = DefaultDataDir(env);

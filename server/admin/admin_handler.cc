@@ -43,6 +43,18 @@ http::Response AdminHandler::TaskView(std::string_view task_id) {
   return res;
 }
 
+namespace {
+
+// The methods a known Berth path answers, or nullptr for unknown paths.
+const char* AllowedMethods(std::string_view path) {
+  if (path == "/_berth/health") return "GET, HEAD";
+  if (path == "/_berth/reset") return "POST";
+  if (path.starts_with("/_berth/tasks/")) return "GET";
+  return nullptr;
+}
+
+}  // namespace
+
 http::Response AdminHandler::Handle(const http::Request& request) {
   const std::string_view path = request.Path();
   http::Response res;
@@ -64,6 +76,10 @@ http::Response AdminHandler::Handle(const http::Request& request) {
       res = Json(500, {{"reset", false}, {"message", e.what()}});
     }
     res.operation = "berth.Reset";
+  } else if (const char* allowed = AllowedMethods(path); allowed != nullptr) {
+    res = Json(405, {{"message", std::string(path) + " answers " + allowed + ", not " + request.method}});
+    res.headers.Add("Allow", allowed);
+    res.operation = "berth.MethodNotAllowed";
   } else {
     res = Json(404, {{"message", "No Berth endpoint " + request.method + " " + std::string(path)}});
     res.operation = "berth.NotFound";

@@ -148,6 +148,10 @@ http::Response Dispatcher::Dispatch(const http::Request& request, const RequestC
     throw UnknownOperationException("Unknown operation '" + std::string(target) + "'");
   }
   label = std::string(service->Name()) + "." + std::string(operation_name);
+  if (!IsRegionName(context.region)) {
+    throw AwsError("InvalidSignatureException",
+                   "Credential should be scoped to a valid region, not '" + context.region + "'. ");
+  }
 
   if (request.method != "POST") {
     throw SerializationException("The AWS JSON protocol expects POST, not " + request.method);

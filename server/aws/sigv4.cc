@@ -33,4 +33,25 @@ std::string AccountForAccessKey(std::string_view access_key_id,
   return twelve_digits ? std::string(access_key_id) : default_account;
 }
 
+bool IsRegionName(std::string_view name) {
+  // words: [a-z]+ separated by '-', at least three parts, first of two
+  // letters, last of digits.
+  size_t parts = 0;
+  size_t start = 0;
+  while (true) {
+    const size_t dash = name.find('-', start);
+    const std::string_view part = name.substr(start, dash == std::string_view::npos ? name.npos : dash - start);
+    if (part.empty()) return false;
+    const bool last = dash == std::string_view::npos;
+    for (const char c : part) {
+      if (last ? (c < '0' || c > '9') : (c < 'a' || c > 'z')) return false;
+    }
+    if (parts == 0 && part.size() != 2) return false;
+    ++parts;
+    if (last) break;
+    start = dash + 1;
+  }
+  return parts >= 3;
+}
+
 }  // namespace berth::aws

@@ -20,6 +20,10 @@ struct CredentialScope {
 // nullopt when the header is not a SigV4 header with a well-formed scope.
 std::optional<CredentialScope> ParseCredentialScope(std::string_view authorization);
 
+// True for AWS region names: lowercase words joined by '-', the first of
+// two letters, the last a number (us-east-1, eu-central-2, us-gov-west-1).
+bool IsRegionName(std::string_view name);
+
 // The account a caller acts in: a 12-digit access key id is that account (a
 // Berth convention for multi-account tests); any other key is the default.
 std::string AccountForAccessKey(std::string_view access_key_id,

@@ -251,7 +251,8 @@ json LifecycleJson(const Partition& registry, const storage::RepositoryRecord& r
   json out = {{"registryId", registry.account_id},
               {"repositoryName", r.name},
               {"lifecyclePolicyText", r.lifecycle_policy.value_or("")}};
-  if (r.lifecycle_evaluated_at) out["lastEvaluatedAt"] = *r.lifecycle_evaluated_at;
+  // ECR reports the epoch (0) for a policy it has not evaluated yet.
+  out["lastEvaluatedAt"] = r.lifecycle_evaluated_at.value_or(0.0);
   return out;
 }
 

@@ -15,6 +15,15 @@ bool IsNameChar(char c) {
          c == '.';
 }
 
+// ECS's rule for attribute values (the model's documentation).
+bool IsAttributeValue(std::string_view v) {
+  if (v.empty() || v.size() > 128 || v.front() == ' ' || v.back() == ' ') return false;
+  return std::all_of(v.begin(), v.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+           std::string_view("-_.@/\\: ").find(c) != std::string_view::npos;
+  });
+}
+
 }  // namespace
 
 void ValidateAttribute(const storage::AttributeRecord& a) {
@@ -26,9 +35,11 @@ void ValidateAttribute(const storage::AttributeRecord& a) {
                                     " is invalid. Names can be up to 128 letters, numbers, "
                                     "hyphens, underscores, forward slashes and periods.");
   }
-  if (a.value && (a.value->empty() || a.value->size() > 128)) {
-    throw InvalidParameterException("Attribute value for " + a.name +
-                                    " must be between 1 and 128 characters.");
+  if (a.value && !IsAttributeValue(*a.value)) {
+    throw InvalidParameterException(
+        "Attribute value for " + a.name +
+        " is invalid. Values can be 1-128 letters, numbers, hyphens, underscores, periods, at "
+        "signs, slashes, back slashes, colons and spaces, not starting or ending with a space.");
   }
   if (a.target_type != "container-instance") {
     throw InvalidParameterException("targetType must be container-instance.");

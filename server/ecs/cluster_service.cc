@@ -116,7 +116,9 @@ Cluster ClusterService::Create(const aws::RequestContext& context, const std::st
         "underscores, and hyphens.");
   }
   ValidateTags(tags);
-  json document = {{"settings", json::array({{{"name", "containerInsights"}, {"value", "disabled"}}})},
+  // Container Insights follows the account's setting unless the request says.
+  const std::string insights = settings_.Effective(context, "containerInsights");
+  json document = {{"settings", json::array({{{"name", "containerInsights"}, {"value", insights}}})},
                    {"capacityProviders", json::array()},
                    {"defaultCapacityProviderStrategy", json::array()}};
   Apply(document, changes);

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/aws/request_context.h"
+#include "server/ecs/account_settings.h"
 #include "storage/database.h"
 #include "storage/records.h"
 #include "storage/task_store.h"
@@ -43,7 +44,8 @@ struct ClusterChanges {
 
 class ClusterService {
  public:
-  explicit ClusterService(storage::Database& database) : database_(database) {}
+  ClusterService(storage::Database& database, AccountSettingsService& settings)
+      : database_(database), settings_(settings) {}
 
   // Creates the cluster, or returns the ACTIVE one of that name unchanged.
   Cluster Create(const aws::RequestContext& context, const std::string& name,
@@ -72,6 +74,7 @@ class ClusterService {
   Cluster Load(storage::Db& db, const aws::RequestContext& context,
                const storage::ClusterRecord& record);
   storage::Database& database_;
+  AccountSettingsService& settings_;  // the account's containerInsights default
 };
 
 // Checks settings, capacity providers and the default strategy of a cluster

@@ -189,7 +189,8 @@ json EcsApi::CreateCluster(const json& in, const Context& context) {
 
 json EcsApi::DescribeClusters(const json& in, const Context& context) {
   std::vector<std::string> identifiers = aws::StringList(in, "clusters");
-  if (!Has(in, "clusters")) identifiers.emplace_back(kDefaultCluster);
+  // No clusters (or an empty list): the default cluster is assumed.
+  if (identifiers.empty()) identifiers.emplace_back(kDefaultCluster);
   if (identifiers.size() > 100) {
     throw InvalidParameterException("clusters can have at most 100 items.");
   }
@@ -242,6 +243,19 @@ json EcsApi::PutClusterCapacityProviders(const json& in, const Context& context)
   return {{"cluster", ClusterJson(context, cluster, kIncludeSettings | kIncludeConfigurations)}};
 }
 
+namespace {
+
+// The offset a page token resumes at: decimal digits only.
+std::optional<size_t> ParseOffset(std::string_view text) {
+  size_t value = 0;
+  const char* end = text.data() + text.size();
+  const auto [stop, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || stop != end) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
 json EcsApi::DescribeCapacityProviders(const json& in, const Context& context) {
   if (Has(in, "cluster")) services_.clusters.EnsureActive(context, OptionalString(in, "cluster"));
   std::vector<std::string> wanted = aws::StringList(in, "capacityProviders");
@@ -272,22 +286,29 @@ json EcsApi::DescribeCapacityProviders(const json& in, const Context& context) {
     if (with_tags) provider["tags"] = json::array();
     providers.push_back(std::move(provider));
   }
-  // Two built-in providers fit on any page; maxResults only needs validating.
+  // Pages of maxResults providers (the failures come with the first page).
   const int64_t max = aws::OptionalInt(in, "maxResults").value_or(10);
   if (max < 1 || max > 10) throw InvalidParameterException("maxResults must be between 1 and 10.");
-  return {{"capacityProviders", providers}, {"failures", failures}};
+  size_t start = 0;
+  if (const auto token = OptionalString(in, "nextToken")) {
+    const auto key = aws::DecodePageToken("ecs.capacity-providers", *token);
+    const auto offset = key ? ParseOffset(*key) : std::nullopt;
+    if (!offset || *offset > providers.size()) throw InvalidParameterException("Invalid nextToken.");
+    start = *offset;
+    failures = json::array();
+  }
+  const size_t end = std::min(providers.size(), start + static_cast<size_t>(max));
+  json page = json::array();
+  for (size_t i = start; i < end; ++i) page.push_back(providers[i]);
+  json out = {{"capacityProviders", page}, {"failures", failures}};
+  if (end < providers.size()) {
+    out["nextToken"] = aws::EncodePageToken("ecs.capacity-providers", std::to_string(end));
+  }
+  return out;
 }
 
 namespace {
 
-// The offset a settings page token resumes at: decimal digits only.
-std::optional<size_t> ParseOffset(std::string_view text) {
-  size_t value = 0;
-  const char* end = text.data() + text.size();
-  const auto [stop, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc() || stop != end) return std::nullopt;
-  return value;
-}
 
 json SettingJson(const AccountSetting& s) {
   return {{"name", s.name}, {"value", s.value}, {"principalArn", s.principal_arn}, {"type", s.type}};

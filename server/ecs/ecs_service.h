@@ -18,17 +18,17 @@ namespace berth::ecs {
 
 struct EcsServices {
   explicit EcsServices(storage::Database& database)
-      : clusters(database),
+      : settings(database),
+        clusters(database, settings),
         task_definitions(database),
-        settings(database),
         attributes(database, clusters),
         tags(database),
         tasks(database, task_definitions),
         container_instances(database, clusters) {}
 
+  AccountSettingsService settings;
   ClusterService clusters;
   TaskDefinitionService task_definitions;
-  AccountSettingsService settings;
   AttributeService attributes;
   TagService tags;
   TaskService tasks;

@@ -18,6 +18,12 @@ namespace {
 
 using nlohmann::json;
 
+// The least memory Docker gives a container, and the port range.
+constexpr int64_t kMinContainerMemoryMib = 6;
+constexpr int64_t kMaxPort = 65535;
+// The ephemeral storage range, in GiB.
+constexpr int64_t kMinEphemeralGib = 21;
+constexpr int64_t kMaxEphemeralGib = 200;
 // Task-level cpu units ECS accepts on EC2.
 constexpr int64_t kMinTaskCpu = 128;
 constexpr int64_t kMaxTaskCpu = 196608;
@@ -328,9 +334,28 @@ void CheckContainerMemory(const json& td) {
       throw ContainerError(name,
                            "At least one of 'memory' or 'memoryReservation' must be specified.");
     }
+    // Docker (20.10+) keeps at least 6 MiB for a container.
+    if (memory && *memory < kMinContainerMemoryMib) {
+      throw ContainerError(name, "The 'memory' setting must be at least 6 MiB.");
+    }
+    if (reservation && *reservation < kMinContainerMemoryMib) {
+      throw ContainerError(name, "The 'memoryReservation' setting must be at least 6 MiB.");
+    }
+    if (const auto cpu = IntMember(container, "cpu"); cpu && *cpu < 0) {
+      throw ContainerError(name, "The 'cpu' setting must not be negative.");
+    }
     if (memory && reservation && *memory < *reservation) {
       throw ContainerError(name, "'memory' must be greater than or equal to 'memoryReservation'.");
     }
+  }
+}
+
+void CheckEphemeralStorage(const json& td) {
+  if (!Present(td, "ephemeralStorage")) return;
+  const auto size = IntMember(td.at("ephemeralStorage"), "sizeInGiB");
+  if (!size || *size < kMinEphemeralGib || *size > kMaxEphemeralGib) {
+    throw ClientException("Invalid 'ephemeralStorage' setting for task. The 'sizeInGiB' must be "
+                          "between 21 and 200.");
   }
 }
 
@@ -362,6 +387,13 @@ void NormalisePorts(json& td) {
       if (!Present(mapping, "protocol")) mapping["protocol"] = "tcp";
       const auto container_port = IntMember(mapping, "containerPort");
       if (!container_port) continue;  // a containerPortRange mapping
+      if (*container_port < 1 || *container_port > kMaxPort) {
+        throw ContainerError(name, "'containerPort' must be between 1 and 65535.");
+      }
+      if (const auto host_port = IntMember(mapping, "hostPort");
+          host_port && (*host_port < 0 || *host_port > kMaxPort)) {
+        throw ContainerError(name, "'hostPort' must be between 0 and 65535.");
+      }
       const std::string protocol = mapping.at("protocol").get<std::string>();
       if (same_ports) {
         if (!Present(mapping, "hostPort")) mapping["hostPort"] = *container_port;
@@ -557,7 +589,7 @@ std::string NormaliseTaskCpu(std::string_view value) {
 
 std::string NormaliseTaskMemory(std::string_view value) {
   const auto mib = ParseUnits(value, "gb");
-  if (!mib || *mib <= 0) throw ClientException(kMemoryMessage);
+  if (!mib || *mib < kMinContainerMemoryMib) throw ClientException(kMemoryMessage);
   return std::to_string(*mib);
 }
 
@@ -593,6 +625,7 @@ json NormaliseTaskDefinition(const json& request) {
     if (auto violation = FargateTaskLevelViolation(td)) throw ClientException(*violation);
   }
   CheckContainerMemory(td);
+  CheckEphemeralStorage(td);
   NormalisePorts(td);
   CheckVolumes(td);
   CheckDependencies(td);

@@ -218,6 +218,15 @@ json NewTaskDocument(const aws::RequestContext& context, const std::string& clus
   return task;
 }
 
+// Throws unless the cluster exists and is ACTIVE.
+void RequireActiveCluster(storage::Db& db, const aws::RequestContext& context,
+                          const std::optional<std::string>& name) {
+  const auto cluster =
+      name ? storage::ClusterStore(db, PartitionOf(context)).Find(*name) : std::nullopt;
+  if (!cluster) throw ClusterNotFoundException();
+  if (cluster->status != "ACTIVE") throw ClusterInactiveException();
+}
+
 }  // namespace
 
 std::optional<std::string> TaskIdFrom(const aws::RequestContext& context, std::string_view text) {
@@ -389,9 +398,7 @@ Task TaskService::StopTask(const aws::RequestContext& context,
   auto lease = database_.Acquire();
   storage::Tx tx(lease.db());
   const auto cluster_name = ClusterNameFrom(context, cluster_param.value_or("default"));
-  if (!cluster_name || !storage::ClusterStore(lease.db(), PartitionOf(context)).Find(*cluster_name)) {
-    throw ClusterNotFoundException();
-  }
+  RequireActiveCluster(lease.db(), context, cluster_name);
   const auto id = TaskIdFrom(context, task);
   storage::TaskStore store(lease.db());
   auto record = id ? store.Find(PartitionOf(context), *cluster_name, *id) : std::nullopt;
@@ -421,9 +428,7 @@ DescribeTasksResult TaskService::DescribeTasks(const aws::RequestContext& contex
   if (tasks.size() > 100) throw InvalidParameterException("taskIds can have at most 100 items.");
   auto lease = database_.Acquire();
   const auto cluster_name = ClusterNameFrom(context, cluster_param.value_or("default"));
-  if (!cluster_name || !storage::ClusterStore(lease.db(), PartitionOf(context)).Find(*cluster_name)) {
-    throw ClusterNotFoundException();
-  }
+  RequireActiveCluster(lease.db(), context, cluster_name);
   storage::TaskStore store(lease.db());
   DescribeTasksResult result;
   std::set<std::string> seen;
@@ -469,6 +474,7 @@ std::vector<std::string> TaskService::ListTasks(const aws::RequestContext& conte
       cluster_name ? storage::ClusterStore(lease.db(), PartitionOf(context)).Find(*cluster_name)
                    : std::nullopt;
   if (!cluster) throw ClusterNotFoundException();
+  if (cluster->status != "ACTIVE") throw ClusterInactiveException();
   if (query.service_name) throw AwsError("ServiceNotFoundException", "Service not found.");
   // PENDING is a desired status ECS never sets.
   if (query.desired_status == "PENDING") return {};

@@ -202,6 +202,10 @@ TEST(ServerTest, UnknownPathsAre404) {
   BerthServer server;
   EXPECT_EQ(Curl(server.endpoint() + "/nothing/here").status, 404);
   EXPECT_EQ(Curl(server.endpoint() + "/_berth/nothing").status, 404);
+  // A known Berth path with the wrong method says which methods it takes
+  const HttpReply wrong = Curl(server.endpoint() + "/_berth/reset");
+  EXPECT_EQ(wrong.status, 405);
+  EXPECT_EQ(wrong.Header("Allow"), "POST");
 }
 
 TEST(ServerTest, KeepAliveServesManyRequestsOnOneConnection) {

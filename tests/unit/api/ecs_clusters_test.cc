@@ -555,6 +555,50 @@ TEST_F(EcsClustersTest, DescribeCapacityProvidersChecksItsInput) {
                    "ClusterNotFoundException");
   EXPECT_EQ(EcsOk("DescribeCapacityProviders", {{"maxResults", 10}})["capacityProviders"].size(),
             2u);
+  EXPECT_AWS_ERROR(Ecs("DescribeCapacityProviders", {{"nextToken", "x"}}),
+                   "InvalidParameterException");
+}
+
+TEST_F(EcsClustersTest, DescribeCapacityProvidersPages) {
+  const json first = EcsOk("DescribeCapacityProviders", {{"maxResults", 1}});
+  ASSERT_EQ(first["capacityProviders"].size(), 1u);
+  EXPECT_EQ(first["capacityProviders"][0]["name"], "FARGATE");
+  ASSERT_TRUE(first.contains("nextToken"));
+  const json second =
+      EcsOk("DescribeCapacityProviders", {{"maxResults", 1}, {"nextToken", first["nextToken"]}});
+  ASSERT_EQ(second["capacityProviders"].size(), 1u);
+  EXPECT_EQ(second["capacityProviders"][0]["name"], "FARGATE_SPOT");
+  EXPECT_FALSE(second.contains("nextToken"));
+}
+
+TEST_F(EcsClustersTest, NewClustersTakeTheAccountsContainerInsightsSetting) {
+  EcsOk("PutAccountSettingDefault", {{"name", "containerInsights"}, {"value", "enhanced"}});
+  EXPECT_EQ(Create("watched")["settings"],
+            json::parse(R"([{"name": "containerInsights", "value": "enhanced"}])"));
+  // A setting in the request wins
+  EXPECT_EQ(Create("quiet", {{"settings", {{{"name", "containerInsights"}, {"value", "disabled"}}}}})["settings"],
+            json::parse(R"([{"name": "containerInsights", "value": "disabled"}])"));
+}
+
+TEST_F(EcsClustersTest, AnEmptyClusterListDescribesTheDefaultCluster) {
+  Create("default");
+  const json out = EcsOk("DescribeClusters", {{"clusters", json::array()}});
+  ASSERT_EQ(out["clusters"].size(), 1u);
+  EXPECT_EQ(out["clusters"][0]["clusterName"], "default");
+}
+
+TEST_F(EcsClustersTest, ACredentialScopeWithoutAValidRegionIsRefused) {
+  const ApiReply r = EcsAs(Auth("test", "Not_A_Region"), "CreateCluster", {{"clusterName", "x"}});
+  EXPECT_AWS_ERROR(r, "InvalidSignatureException");
+  EXPECT_EQ(r.message(), "Credential should be scoped to a valid region, not 'Not_A_Region'. ");
+  for (const char* region : {"us-east-1", "us-gov-west-1", "cn-north-1", "eu-central-2"}) {
+    EXPECT_EQ(EcsAs(Auth("test", region), "ListClusters", json::object()).status, 200u) << region;
+  }
+  for (const char* region : {"east", "us-east", "usa-east-1", "us--1", "US-EAST-1", "us-east-1a"}) {
+    EXPECT_AWS_ERROR(EcsAs(Auth("test", region), "ListClusters", json::object()),
+                     "InvalidSignatureException");
+  }
+  EXPECT_TRUE(ListedArns().empty());
 }
 
 // --- Account settings ------------------------------------------------------------
@@ -915,6 +959,10 @@ TEST_F(EcsClustersTest, PutAttributesOnAnUnknownTargetStoresNothing) {
   EXPECT_AWS_ERROR(put(R"([{"name":"bad name","targetId":"x"}])"), "InvalidParameterException");
   EXPECT_AWS_ERROR(put(R"([{"name":"-lead","targetId":"x"}])"), "InvalidParameterException");
   EXPECT_AWS_ERROR(put(R"([{"name":"ok","value":"","targetId":"x"}])"),
+                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(put(R"([{"name":"ok","value":" lead","targetId":"x"}])"),
+                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(put(R"([{"name":"ok","value":"semi;colon","targetId":"x"}])"),
                    "InvalidParameterException");
   EXPECT_AWS_ERROR(put(R"([{"name":"ok","targetType":"instance","targetId":"x"}])"),
                    "InvalidParameterException");

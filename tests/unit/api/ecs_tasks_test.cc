@@ -209,6 +209,20 @@ TEST_F(EcsTasksApiTest, DescribeTasksReportsUnknownTasksAsMissing) {
                    "InvalidParameterException");
 }
 
+TEST_F(EcsTasksApiTest, TaskCallsOnAnInactiveClusterSaySo) {
+  EcsOk("CreateCluster", {{"clusterName", "gone"}});
+  EcsOk("DeleteCluster", {{"cluster", "gone"}});
+  for (const auto& [op, input] : std::vector<std::pair<std::string, json>>{
+           {"ListTasks", {{"cluster", "gone"}}},
+           {"DescribeTasks", {{"cluster", "gone"}, {"tasks", {"0123456789abcdef0123456789abcdef"}}}},
+           {"StopTask", {{"cluster", "gone"}, {"task", "0123456789abcdef0123456789abcdef"}}},
+           {"RunTask", {{"cluster", "gone"}, {"taskDefinition", "web"}}}}) {
+    const ApiReply r = Ecs(op, input);
+    EXPECT_AWS_ERROR(r, "ClusterNotFoundException");
+    EXPECT_EQ(r.message(), "The referenced cluster was inactive.") << op;
+  }
+}
+
 TEST_F(EcsTasksApiTest, ListTasksFiltersAndPages) {
   for (int i = 0; i < 3; ++i) EcsOk("RunTask", {{"cluster", "c"}, {"taskDefinition", "web"}, {"startedBy", "batch"}});
   EcsOk("RunTask", FargateRun());

@@ -247,6 +247,50 @@ TEST(TaskDefinitionRulesTest, ContainerMemoryIsAtLeastTheReservation) {
   EXPECT_NO_THROW(NormaliseTaskDefinition(request));
 }
 
+TEST(TaskDefinitionRulesTest, ContainerSizesAndPortsStayInRange) {
+  const auto with = [](const char* key, const json& value) {
+    json request = Ec2Request();
+    request["containerDefinitions"][0][key] = value;
+    return request;
+  };
+  EXPECT_TRUE(RejectsWith(with("memory", 5),
+                          "Invalid setting for container 'app'. The 'memory' setting must be at "
+                          "least 6 MiB."));
+  EXPECT_TRUE(RejectsWith(with("memory", -5),
+                          "Invalid setting for container 'app'. The 'memory' setting must be at "
+                          "least 6 MiB."));
+  EXPECT_TRUE(RejectsWith(with("memoryReservation", 0),
+                          "Invalid setting for container 'app'. The 'memoryReservation' setting "
+                          "must be at least 6 MiB."));
+  EXPECT_TRUE(RejectsWith(with("cpu", -1),
+                          "Invalid setting for container 'app'. The 'cpu' setting must not be "
+                          "negative."));
+  for (const int port : {0, -1, 70000}) {
+    EXPECT_TRUE(RejectsWith(with("portMappings", {{{"containerPort", port}}}),
+                            "Invalid setting for container 'app'. 'containerPort' must be between "
+                            "1 and 65535."))
+        << port;
+  }
+  EXPECT_TRUE(RejectsWith(with("portMappings", {{{"containerPort", 80}, {"hostPort", 99999}}}),
+                          "Invalid setting for container 'app'. 'hostPort' must be between 0 and "
+                          "65535."));
+  EXPECT_NO_THROW(NormaliseTaskDefinition(with("memory", 6)));
+  EXPECT_NO_THROW(NormaliseTaskDefinition(with("portMappings", {{{"containerPort", 65535}, {"hostPort", 0}}})));
+}
+
+TEST(TaskDefinitionRulesTest, EphemeralStorageIsTwentyOneToTwoHundredGiB) {
+  json request = FargateRequest();
+  for (const int size : {5, 20, 201}) {
+    request["ephemeralStorage"] = {{"sizeInGiB", size}};
+    EXPECT_TRUE(RejectsWith(request,
+                            "Invalid 'ephemeralStorage' setting for task. The 'sizeInGiB' must be "
+                            "between 21 and 200."))
+        << size;
+  }
+  request["ephemeralStorage"] = {{"sizeInGiB", 21}};
+  EXPECT_NO_THROW(NormaliseTaskDefinition(request));
+}
+
 // --- task cpu / memory ------------------------------------------------------
 
 TEST(TaskDefinitionRulesTest, TaskCpuIsNormalisedToUnits) {

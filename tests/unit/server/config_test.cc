@@ -57,6 +57,18 @@ TEST(ConfigTest, BadValuesAreClearErrors) {
   EXPECT_NE(env.message.find("BERTH_ACCOUNT_ID"), std::string::npos);
 }
 
+TEST(ConfigTest, AFlagOverridesABadVariable) {
+  const auto r = Parse({"--listen", "127.0.0.1:4703"}, {{"BERTH_LISTEN", "bad"}});
+  ASSERT_TRUE(r.config.has_value()) << r.message;
+  EXPECT_EQ(r.config->listen_port, 4703);
+}
+
+TEST(ConfigTest, AMissingValueIsNotTakenFromTheNextOption) {
+  const auto r = Parse({"--registry-host", "--data-dir", "/x"});
+  EXPECT_FALSE(r.config.has_value());
+  EXPECT_EQ(r.message, "berth: --registry-host needs a value");
+}
+
 TEST(ConfigTest, HelpListsEveryFlagWithItsVariable) {
   const auto r = Parse({"--help"});
   EXPECT_EQ(r.exit_code, 0);
