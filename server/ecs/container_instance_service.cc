@@ -16,6 +16,7 @@
 #include "storage/cluster_store.h"
 #include "storage/ecs_settings_store.h"
 #include "storage/tag_store.h"
+#include "storage/task_definition_store.h"
 #include "storage/task_store.h"
 
 namespace berth::ecs {
@@ -51,36 +52,6 @@ int64_t ToInt(const json& value) {
     out = out * 10 + (c - '0');
   }
   return out;
-}
-
-// What one task holds of its instance: task-level cpu/memory when set, else
-// the sum of its containers' (memory, else memoryReservation); host ports.
-struct Reservation {
-  int64_t cpu = 0;
-  int64_t memory = 0;
-  std::set<std::string> tcp_ports;
-  std::set<std::string> udp_ports;
-};
-
-void Reserve(const json& task, Reservation& r) {
-  int64_t cpu = ToInt(task.value("cpu", json()));
-  int64_t memory = ToInt(task.value("memory", json()));
-  const bool task_cpu = cpu > 0;
-  const bool task_memory = memory > 0;
-  for (const auto& c : task.value("containers", json::array())) {
-    if (!task_cpu) cpu += ToInt(c.value("cpu", json()));
-    if (!task_memory) {
-      const int64_t m = ToInt(c.value("memory", json()));
-      memory += m > 0 ? m : ToInt(c.value("memoryReservation", json()));
-    }
-    if (c.value("lastStatus", "") == "STOPPED") continue;
-    for (const auto& b : c.value("networkBindings", json::array())) {
-      const std::string port = std::to_string(b.value("hostPort", 0));
-      (b.value("protocol", "tcp") == "udp" ? r.udp_ports : r.tcp_ports).insert(port);
-    }
-  }
-  r.cpu += cpu;
-  r.memory += memory;
 }
 
 // --- The cluster query language, as far as one local instance needs it ----
@@ -225,6 +196,78 @@ std::vector<std::pair<std::string, std::optional<std::string>>> BuiltInInstanceA
   return out;
 }
 
+void InstanceUsage::Add(const InstanceUsage& other) {
+  cpu += other.cpu;
+  memory += other.memory;
+  tcp_ports.insert(other.tcp_ports.begin(), other.tcp_ports.end());
+  udp_ports.insert(other.udp_ports.begin(), other.udp_ports.end());
+}
+
+InstanceUsage NeedsOf(const json& td, const json& overrides) {
+  InstanceUsage needs;
+  needs.cpu = ToInt(overrides.value("cpu", td.value("cpu", json())));
+  needs.memory = ToInt(overrides.value("memory", td.value("memory", json())));
+  const bool task_cpu = needs.cpu > 0;
+  const bool task_memory = needs.memory > 0;
+  const std::string mode = td.value("networkMode", "bridge");
+  for (const auto& c : td.value("containerDefinitions", json::array())) {
+    json container_override = json::object();
+    for (const auto& o : overrides.value("containerOverrides", json::array())) {
+      if (o.value("name", "") == c.value("name", "")) container_override = o;
+    }
+    if (!task_cpu) needs.cpu += ToInt(container_override.value("cpu", c.value("cpu", json(0))));
+    if (!task_memory) {
+      const int64_t m = ToInt(container_override.value("memory", c.value("memory", json(0))));
+      needs.memory += m > 0 ? m
+                            : ToInt(container_override.value("memoryReservation",
+                                                             c.value("memoryReservation", json(0))));
+    }
+    if (mode != "bridge" && mode != "host") continue;  // awsvpc: ports of the task's own ENI
+    for (const auto& m : c.value("portMappings", json::array())) {
+      const int64_t port = mode == "host" ? m.value("containerPort", int64_t{0})
+                                          : m.value("hostPort", int64_t{0});
+      if (port <= 0) continue;  // dynamic
+      (m.value("protocol", "tcp") == "udp" ? needs.udp_ports : needs.tcp_ports)
+          .insert(std::to_string(port));
+    }
+  }
+  return needs;
+}
+
+InstanceUsage UsageOf(storage::Db& db, const Partition& partition, const std::string& cluster) {
+  InstanceUsage used;
+  storage::TaskDefinitionStore definitions(db, partition);
+  for (const auto& task : storage::TaskStore(db).UnfinishedIn(partition, cluster)) {
+    if (task.launch_type.value_or("EC2") == "FARGATE") continue;
+    if (task.last_status == "RUNNING") ++used.running_tasks;
+    if (task.last_status == "PENDING" || task.last_status == "PROVISIONING") ++used.pending_tasks;
+    const auto definition = definitions.Find(task.family, task.revision);
+    if (!definition) continue;
+    const json document = json::parse(task.document);
+    used.Add(NeedsOf(json::parse(definition->document),
+                     document.value("overrides", json::object())));
+  }
+  return used;
+}
+
+std::optional<std::string> PlacementFailure(const HostResources& host, const InstanceUsage& used,
+                                            const InstanceUsage& needs) {
+  if (used.cpu + needs.cpu > host.cpu_units) return "RESOURCE:CPU";
+  if (used.memory + needs.memory > host.memory_mib) return "RESOURCE:MEMORY";
+  const auto clash = [](const std::set<std::string>& a, const std::set<std::string>& b) {
+    return std::any_of(b.begin(), b.end(), [&](const std::string& p) {
+      return a.contains(p) ||
+             std::find(kReservedPorts.begin(), kReservedPorts.end(), p) != kReservedPorts.end();
+    });
+  };
+  if (clash(used.tcp_ports, needs.tcp_ports)) return "RESOURCE:PORTS";
+  if (std::any_of(needs.udp_ports.begin(), needs.udp_ports.end(),
+                  [&](const std::string& p) { return used.udp_ports.contains(p); })) {
+    return "RESOURCE:PORTS_UDP";
+  }
+  return std::nullopt;
+}
+
 std::string ContainerInstanceId(const Partition& partition, const storage::ClusterRecord& cluster) {
   return crypto::Sha256Hex("container-instance/" + partition.account_id + "/" + partition.region +
                            "/" + cluster.name + "/" + std::to_string(cluster.created_at))
@@ -263,18 +306,10 @@ json ContainerInstanceService::Document(storage::Db& db, const aws::RequestConte
   const Partition partition = PartitionOf(context);
   const std::string id = ContainerInstanceId(partition, cluster);
   const std::string arn = ContainerInstanceArn(context, cluster.name, id);
-  Reservation reserved;
-  int64_t running = 0;
-  int64_t pending = 0;
-  for (const auto& task : storage::TaskStore(db).UnfinishedIn(partition, cluster.name)) {
-    if (task.launch_type.value_or("EC2") == "FARGATE") continue;
-    if (task.last_status == "RUNNING") ++running;
-    if (task.last_status == "PENDING" || task.last_status == "PROVISIONING") ++pending;
-    Reserve(json::parse(task.document), reserved);
-  }
+  const InstanceUsage used = UsageOf(db, partition, cluster.name);
   std::vector<std::string> tcp = kReservedPorts;
-  tcp.insert(tcp.end(), reserved.tcp_ports.begin(), reserved.tcp_ports.end());
-  const std::vector<std::string> udp(reserved.udp_ports.begin(), reserved.udp_ports.end());
+  tcp.insert(tcp.end(), used.tcp_ports.begin(), used.tcp_ports.end());
+  const std::vector<std::string> udp(used.udp_ports.begin(), used.udp_ports.end());
 
   json attributes = json::array();
   const auto attribute = [&](const std::string& name, const std::optional<std::string>& value) {
@@ -298,14 +333,14 @@ json ContainerInstanceService::Document(storage::Db& db, const aws::RequestConte
                     IntegerResource("MEMORY", host_.memory_mib),
                     PortsResource("PORTS", kReservedPorts), PortsResource("PORTS_UDP", {})})},
       {"remainingResources",
-       json::array({IntegerResource("CPU", std::max<int64_t>(0, host_.cpu_units - reserved.cpu)),
+       json::array({IntegerResource("CPU", std::max<int64_t>(0, host_.cpu_units - used.cpu)),
                     IntegerResource("MEMORY",
-                                    std::max<int64_t>(0, host_.memory_mib - reserved.memory)),
+                                    std::max<int64_t>(0, host_.memory_mib - used.memory)),
                     PortsResource("PORTS", tcp), PortsResource("PORTS_UDP", udp)})},
       {"status", "ACTIVE"},
       {"agentConnected", true},
-      {"runningTasksCount", running},
-      {"pendingTasksCount", pending},
+      {"runningTasksCount", used.running_tasks},
+      {"pendingTasksCount", used.pending_tasks},
       {"attributes", attributes},
       {"registeredAt", cluster.created_at},
       {"attachments", json::array()},

@@ -12,6 +12,7 @@
 // Thread-safety: every method may be called from any thread.
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,30 @@ struct HostResources {
   static HostResources OfThisMachine();
 };
 
+// What tasks hold of an instance (task-level cpu/memory, else the sum of
+// their containers': memory, else memoryReservation; static host ports of
+// bridge and host tasks), and how many run or wait on it.
+struct InstanceUsage {
+  int64_t cpu = 0;
+  int64_t memory = 0;
+  std::set<std::string> tcp_ports;
+  std::set<std::string> udp_ports;
+  int64_t running_tasks = 0;
+  int64_t pending_tasks = 0;
+  void Add(const InstanceUsage& other);
+};
+
+// What one task of `task_definition` with `overrides` needs.
+InstanceUsage NeedsOf(const nlohmann::json& task_definition, const nlohmann::json& overrides);
+// What the cluster's unfinished non-Fargate tasks hold.
+InstanceUsage UsageOf(storage::Db& db, const storage::Partition& partition,
+                      const std::string& cluster);
+// Why a task needing `needs` does not fit beside `used` on `host`, as ECS's
+// placement failure reasons (RESOURCE:CPU, RESOURCE:MEMORY, RESOURCE:PORTS,
+// RESOURCE:PORTS_UDP); nullopt when it fits.
+std::optional<std::string> PlacementFailure(const HostResources& host, const InstanceUsage& used,
+                                            const InstanceUsage& needs);
+
 struct DescribeContainerInstancesResult {
   std::vector<nlohmann::json> instances;  // ContainerInstance shapes
   std::vector<std::string> missing;       // as requested
@@ -68,6 +93,7 @@ class ContainerInstanceService {
                                 const std::optional<std::string>& filter,
                                 const std::optional<std::string>& status,
                                 int64_t max_results, const std::string& token, std::string& next);
+  const HostResources& host() const { return host_; }
   DescribeContainerInstancesResult Describe(const aws::RequestContext& context,
                                             const std::optional<std::string>& cluster,
                                             const std::vector<std::string>& identifiers,

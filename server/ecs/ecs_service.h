@@ -23,16 +23,16 @@ struct EcsServices {
         task_definitions(database),
         attributes(database, clusters),
         tags(database),
-        tasks(database, task_definitions),
-        container_instances(database, clusters) {}
+        container_instances(database, clusters),
+        tasks(database, task_definitions, container_instances.host()) {}
 
   AccountSettingsService settings;
   ClusterService clusters;
   TaskDefinitionService task_definitions;
   AttributeService attributes;
   TagService tags;
-  TaskService tasks;
   ContainerInstanceService container_instances;
+  TaskService tasks;
 };
 
 }  // namespace berth::ecs

@@ -362,8 +362,24 @@ RunTaskResult TaskService::Launch(const aws::RequestContext& context, const json
     ValidateTags(tags);
   }
 
+  // Tasks on the container instance must fit beside those it already holds;
+  // those that do not are placement failures, as ECS reports them.
+  const bool on_instance = !placement.container_instance_arn.empty();
+  InstanceUsage used;
+  InstanceUsage needs;
+  if (on_instance) {
+    used = UsageOf(lease.db(), PartitionOf(context), *cluster_name);
+    needs = NeedsOf(td, overrides);
+  }
   json arns = json::array();
   for (int64_t i = 0; i < count; ++i) {
+    if (on_instance) {
+      if (const auto why = PlacementFailure(host_, used, needs)) {
+        result.failures.push_back({{"arn", placement.container_instance_arn}, {"reason", *why}});
+        continue;
+      }
+      used.Add(needs);
+    }
     storage::TaskRecord record;
     record.partition = PartitionOf(context);
     record.cluster = *cluster_name;

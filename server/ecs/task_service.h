@@ -18,6 +18,7 @@
 
 #include "server/aws/request_context.h"
 #include "server/ecs/cluster_service.h"
+#include "server/ecs/container_instance_service.h"
 #include "server/ecs/task_definition_service.h"
 #include "storage/database.h"
 #include "storage/records.h"
@@ -59,8 +60,11 @@ class TaskService {
   // tests rely on it), then are purged.
   static constexpr double kStoppedRetentionSeconds = 60 * 60;
 
-  TaskService(storage::Database& database, TaskDefinitionService& task_definitions)
-      : database_(database), task_definitions_(task_definitions) {}
+  // `host`: the resources of the container instance non-Fargate tasks are
+  // placed on (the local Docker host).
+  TaskService(storage::Database& database, TaskDefinitionService& task_definitions,
+              HostResources host)
+      : database_(database), task_definitions_(task_definitions), host_(host) {}
 
   // Called after every change of desired state (wakes the reconciler).
   void SetWaker(std::function<void()> waker) { waker_ = std::move(waker); }
@@ -95,6 +99,7 @@ class TaskService {
 
   storage::Database& database_;
   TaskDefinitionService& task_definitions_;
+  HostResources host_;
   std::function<void()> waker_;
 };
 

@@ -27,7 +27,12 @@ class EcsTasksApiTest : public ApiTest {
     EcsOk("RegisterTaskDefinition",
           json::parse(R"({"family": "web", "containerDefinitions": [
               {"name": "web", "image": "app:1", "memory": 128, "cpu": 256,
-               "portMappings": [{"containerPort": 80, "hostPort": 8080}]}]})"));
+               "portMappings": [{"containerPort": 80}]}]})"));
+    EcsOk("RegisterTaskDefinition",
+          json::parse(R"({"family": "static", "containerDefinitions": [
+              {"name": "web", "image": "app:1", "memory": 64,
+               "portMappings": [{"containerPort": 80, "hostPort": 8080},
+                                {"containerPort": 53, "hostPort": 5353, "protocol": "udp"}]}]})"));
     EcsOk("RegisterTaskDefinition",
           json::parse(R"({"family": "fg", "networkMode": "awsvpc",
               "requiresCompatibilities": ["FARGATE"], "cpu": "256", "memory": "512",
@@ -324,6 +329,32 @@ TEST_F(EcsTasksApiTest, TasksTakeTagsAfterTheyStart) {
   EXPECT_AWS_ERROR(Ecs("TagResource", {{"resourceArn", "arn:aws:ecs:us-east-1:000000000000:task/c/0123456789abcdef0123456789abcdef"},
                                        {"tags", {{{"key", "k"}, {"value", "v"}}}}}),
                    "InvalidParameterException");
+}
+
+TEST_F(EcsTasksApiTest, TasksThatDoNotFitTheInstanceArePlacementFailures) {
+  const std::string instance = Instance();
+  // A static host port is held by the first task; the second cannot have it
+  const json out = EcsOk("RunTask", {{"cluster", "c"}, {"taskDefinition", "static"}, {"count", 2}});
+  EXPECT_EQ(out["tasks"].size(), 1u);
+  EXPECT_EQ(out["failures"], json::parse(R"([{"arn": ")" + instance + R"(", "reason": "RESOURCE:PORTS"}])"));
+  json described = DescribeInstance();
+  EXPECT_THAT(Resource(described["remainingResources"], "PORTS")["stringSetValue"],
+              ::testing::Contains("8080"));
+  EXPECT_EQ(Resource(described["remainingResources"], "PORTS_UDP")["stringSetValue"],
+            json::array({"5353"}));
+  // More memory than the host has
+  const json hungry = EcsOk("RunTask", {{"cluster", "c"}, {"taskDefinition", "web"},
+                                        {"overrides", {{"containerOverrides", {{{"name", "web"}, {"memory", 1 << 30}}}}}}});
+  EXPECT_TRUE(hungry["tasks"].empty());
+  EXPECT_EQ(hungry["failures"][0]["reason"], "RESOURCE:MEMORY");
+  // Once the first task is stopped and gone, the port is free again
+  const std::string arn = out["tasks"][0]["taskArn"];
+  EcsOk("StopTask", {{"cluster", "c"}, {"task", arn}});
+  EXPECT_EQ(EcsOk("RunTask", {{"cluster", "c"}, {"taskDefinition", "static"}})["failures"].size(), 1u)
+      << "a stopping task still holds its port";
+  EXPECT_EQ(ListTasks().size(), 0u);
+  // Fargate tasks are not placed on the instance
+  EXPECT_EQ(EcsOk("RunTask", FargateRun())["failures"], json::array());
 }
 
 // --- StartTask ----------------------------------------------------------------------------
