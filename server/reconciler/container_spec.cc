@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "server/reconciler/env_files.h"
+
 namespace berth::reconciler {
 namespace {
 
@@ -11,17 +13,11 @@ using nlohmann::json;
 constexpr int64_t kMiB = 1024 * 1024;
 constexpr int64_t kNanosPerSecond = 1'000'000'000;
 
-// The override entry for `name`, or an empty object.
-json OverrideFor(const json& overrides, const json& name) {
-  for (const auto& o : overrides.value("containerOverrides", json::array())) {
-    if (o.value("name", json()) == name) return o;
-  }
-  return json::object();
-}
-
-// environment + override environment (override wins, by name), as K=V.
+// The agent's variables, then the environment files', then environment and
+// the override's environment (later wins, by name), as K=V.
 std::vector<std::string> Environment(const json& definition, const json& override,
-                                     const TaskContext& task) {
+                                     const TaskContext& task,
+                                     const std::vector<std::pair<std::string, std::string>>& files) {
   std::vector<std::pair<std::string, std::string>> vars;
   const auto set = [&](const std::string& name, const std::string& value) {
     auto it = std::find_if(vars.begin(), vars.end(), [&](const auto& v) { return v.first == name; });
@@ -35,6 +31,7 @@ std::vector<std::string> Environment(const json& definition, const json& overrid
   set("AWS_EXECUTION_ENV", task.launch_type == "FARGATE" ? "AWS_ECS_FARGATE" : "AWS_ECS_EC2");
   set("AWS_REGION", task.region);
   set("AWS_DEFAULT_REGION", task.region);
+  for (const auto& [name, value] : files) set(name, value);
   for (const auto* source : {&definition, &override}) {
     for (const auto& e : source->value("environment", json::array())) {
       set(e.value("name", ""), e.value("value", ""));
@@ -52,6 +49,13 @@ std::vector<std::string> Strings(const json& value) {
 }
 
 }  // namespace
+
+json OverrideFor(const json& overrides, const json& name) {
+  for (const auto& o : overrides.value("containerOverrides", json::array())) {
+    if (o.value("name", json()) == name) return o;
+  }
+  return json::object();
+}
 
 std::string DockerName(const std::string& family, int64_t revision, const std::string& name,
                        const std::string& suffix) {
@@ -81,8 +85,9 @@ std::map<std::string, std::string> TaskLabels(const TaskContext& task, const std
   };
 }
 
-TranslatedContainer TranslateContainer(const json& td, const json& d, const json& overrides,
-                                       const TaskContext& task, const std::string& image) {
+TranslatedContainer TranslateContainer(
+    const json& td, const json& d, const json& overrides, const TaskContext& task,
+    const std::string& image, const std::vector<std::pair<std::string, std::string>>& file_environment) {
   TranslatedContainer out;
   docker::ContainerSpec& s = out.spec;
   const std::string name = d.at("name").get<std::string>();
@@ -96,7 +101,7 @@ TranslatedContainer TranslateContainer(const json& td, const json& d, const json
   } else if (d.contains("command")) {
     s.command = Strings(d.at("command"));
   }
-  s.env = Environment(d, override, task);
+  s.env = Environment(d, override, task, file_environment);
   s.working_dir = d.value("workingDirectory", "");
   s.user = d.value("user", "");
   s.tty = d.value("pseudoTerminal", false);
@@ -236,8 +241,13 @@ TranslatedContainer TranslateContainer(const json& td, const json& d, const json
          " is replaced by Docker's json-file driver (docker logs <runtimeId>)");
   }
   if (d.contains("secrets")) note("secrets are not resolved (no Secrets Manager/SSM locally)");
-  if (d.contains("environmentFiles") || override.contains("environmentFiles")) {
-    note("environmentFiles in S3 are not fetched");
+  const json& env_files = override.contains("environmentFiles") ? override.at("environmentFiles")
+                                                                : d.value("environmentFiles", json::array());
+  for (const auto& f : env_files) {
+    if (LocalEnvironmentFilePath(f.value("value", "")).empty()) {
+      note("environment file " + f.value("value", "") +
+           " is not fetched (no S3 locally; give a local path or file:// URL)");
+    }
   }
   if (d.contains("repositoryCredentials")) note("repositoryCredentials are not used");
   if (d.contains("firelensConfiguration")) note("firelensConfiguration is not applied");

@@ -36,10 +36,16 @@ struct TranslatedContainer {
 // `definition` is one containerDefinitions entry, `task_definition` the
 // whole document, `overrides` the task's echoed overrides, `image` the image
 // reference to run (already resolved).
-TranslatedContainer TranslateContainer(const nlohmann::json& task_definition,
-                                       const nlohmann::json& definition,
-                                       const nlohmann::json& overrides, const TaskContext& task,
-                                       const std::string& image);
+// `file_environment` holds the variables of its local environment files
+// (env_files.h); `environment` entries take precedence over them.
+TranslatedContainer TranslateContainer(
+    const nlohmann::json& task_definition, const nlohmann::json& definition,
+    const nlohmann::json& overrides, const TaskContext& task, const std::string& image,
+    const std::vector<std::pair<std::string, std::string>>& file_environment = {});
+
+// The override entry of `overrides` (the task's) for container `name`, or an
+// empty object.
+nlohmann::json OverrideFor(const nlohmann::json& overrides, const nlohmann::json& name);
 
 // The Docker name ECS's agent would use: ecs-<family>-<revision>-<name>-<20 hex>
 // (the container name keeps only [A-Za-z0-9-]).

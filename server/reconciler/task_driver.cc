@@ -4,6 +4,7 @@
 #include <set>
 
 #include "server/reconciler/container_spec.h"
+#include "server/reconciler/env_files.h"
 #include "server/util/crypto.h"
 
 namespace berth::reconciler {
@@ -341,8 +342,17 @@ bool TaskDriver::CreateAndStartReady() {
     const std::string name = d.at("name").get<std::string>();
     json& rt = Runtime(name);
     if (rt.contains("id")) continue;
-    TranslatedContainer t = TranslateContainer(td_, d, doc_.at("overrides"), context,
-                                               rt.value("image", d.at("image").get<std::string>()));
+    std::vector<std::pair<std::string, std::string>> file_environment;
+    const std::string env_error = ReadEnvironmentFiles(
+        d, OverrideFor(doc_.at("overrides"), d.at("name")), file_environment);
+    if (!env_error.empty()) {
+      Fail("TaskFailedToStart", "ResourceInitializationError: failed to read env files: " + env_error,
+           name);
+      return false;
+    }
+    TranslatedContainer t =
+        TranslateContainer(td_, d, doc_.at("overrides"), context,
+                           rt.value("image", d.at("image").get<std::string>()), file_environment);
     t.spec.name = DockerName(family, revision, name, runtime_.at("suffix"));
     try {
       rt["id"] = env_.docker.CreateContainer(t.spec);

@@ -7,6 +7,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -516,6 +518,35 @@ TEST_F(ReconcilerTest, TaskVolumesAreLabelledAndGoWithTheirTask) {
   Pass();
   EXPECT_THAT(docker_.ContainerIds(), IsEmpty());
   EXPECT_THAT(docker_.VolumeNames(), IsEmpty());
+}
+
+TEST_F(ReconcilerTest, LocalEnvironmentFilesReachTheContainer) {
+  // Given two local .env files (the second's value wins) and an S3 one
+  const std::string dir = blobs_.path;
+  std::ofstream(dir + "/a.env") << "# comment\nSHARED=from-a\nONLY_A=1\n\nnot a variable line\n";
+  std::ofstream(dir + "/b.env") << "SHARED=from-b\nOVERRIDDEN=from-file\r\nQUOTED=\"kept\"\n";
+  Register("envs", json::array({Container(
+                       "main", {{"environment", {{{"name", "OVERRIDDEN"}, {"value", "from-definition"}}}},
+                                {"environmentFiles", {{{"type", "s3"}, {"value", dir + "/a.env"}},
+                                                      {{"type", "s3"}, {"value", "file://" + dir + "/b.env"}},
+                                                      {{"type", "s3"}, {"value", "arn:aws:s3:::bucket/c.env"}}}}})}));
+  const std::string arn = Run("envs");
+  Pass();
+  ASSERT_EQ(Task(arn)["lastStatus"], "RUNNING");
+  const auto env = docker_.SpecOf(DockerId(arn, "main"))->env;
+  for (const char* expected : {"SHARED=from-b", "ONLY_A=1", "OVERRIDDEN=from-definition", "QUOTED=\"kept\""}) {
+    EXPECT_NE(std::find(env.begin(), env.end(), expected), env.end()) << expected;
+  }
+
+  // A local file that cannot be read stops the task, saying why
+  Register("noenv", json::array({Container(
+                        "main", {{"environmentFiles", {{{"type", "s3"}, {"value", dir + "/missing.env"}}}}})}));
+  const std::string failed = Run("noenv");
+  Pass(2);
+  const json task = Task(failed);
+  EXPECT_EQ(task["lastStatus"], "STOPPED");
+  EXPECT_EQ(task["stoppedReason"], "ResourceInitializationError: failed to read env files: " + dir +
+                                       "/missing.env: No such file or directory");
 }
 
 TEST_F(ReconcilerTest, ResetRemovesEveryContainerAndTheNetwork) {
