@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/util/crypto.h"
-#include "tests/fakes/ustar_reader.h"
+#include "tests/fakes/fake_docker_references.h"
 
 namespace berth::testing {
 
@@ -19,6 +19,8 @@ using docker::ContainerSummary;
 using docker::DockerError;
 using docker::PortBinding;
 using crypto::Sha256Hex;
+using fake_docker::IsHex;
+using fake_docker::NormalizeReference;
 using nlohmann::json;
 
 namespace {
@@ -27,44 +29,6 @@ constexpr std::int64_t kEpochSeconds = 1767225600;  // 2026-01-01T00:00:00Z
 constexpr int kFirstEphemeralPort = 32768;
 constexpr int kLastEphemeralPort = 60999;
 
-// "repo" -> "repo:latest"; tags and digests are kept.
-std::string NormalizeReference(const std::string& reference) {
-  if (reference.find('@') != std::string::npos) return reference;
-  const auto slash = reference.rfind('/');
-  const auto colon = reference.rfind(':');
-  if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
-    return reference;
-  }
-  return reference + ":latest";
-}
-
-// The repository part of a reference without its registry host.
-std::string RepositoryPath(const std::string& reference) {
-  std::string repository = reference.substr(0, reference.find('@'));
-  const auto slash = repository.rfind('/');
-  const auto colon = repository.rfind(':');
-  if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
-    repository.erase(colon);
-  }
-  const auto first = repository.find('/');
-  if (first != std::string::npos) {
-    const std::string host = repository.substr(0, first);
-    if (host.find('.') != std::string::npos || host.find(':') != std::string::npos ||
-        host == "localhost") {
-      repository.erase(0, first + 1);
-    }
-  }
-  return repository;
-}
-
-bool IsHex(const std::string& text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
-    return std::isxdigit(static_cast<unsigned char>(c)) != 0 &&
-           std::isupper(static_cast<unsigned char>(c)) == 0;
-  });
-}
-
-// IPv4 "a.b.c.d" -> host-order integer.
 std::optional<std::uint32_t> ParseIpv4(const std::string& text) {
   std::uint32_t value = 0;
   std::istringstream parts(text);
@@ -260,24 +224,6 @@ void FakeDocker::Record(const std::string& method, std::vector<std::string> args
   }
 }
 
-const FakeDocker::Image* FakeDocker::FindImage(const std::string& reference) const {
-  if (const auto it = images_.find(NormalizeReference(reference)); it != images_.end()) {
-    return &it->second;
-  }
-  // By id: "sha256:<hex>" or a prefix of the hex.
-  std::string hex = reference;
-  if (hex.starts_with("sha256:")) hex.erase(0, 7);
-  if (!IsHex(hex)) return nullptr;
-  const Image* found = nullptr;
-  for (const auto& [ref, image] : images_) {
-    if (image.id.compare(7, hex.size(), hex) == 0) {
-      if (found != nullptr && found->id != image.id) return nullptr;  // ambiguous
-      found = &image;
-    }
-  }
-  return found;
-}
-
 const FakeDocker::Container* FakeDocker::FindContainer(const std::string& id_or_name) const {
   const std::string key = id_or_name.starts_with("/") ? id_or_name.substr(1) : id_or_name;
   if (key.empty()) return nullptr;
@@ -432,129 +378,6 @@ bool FakeDocker::Ping() {
     return false;  // as CurlDockerClient: Ping never throws
   }
   return true;
-}
-
-bool FakeDocker::ImageExists(const std::string& image) {
-  const std::lock_guard lock(mutex_);
-  Record("ImageExists", {image});
-  return FindImage(image) != nullptr;
-}
-
-void FakeDocker::PullImage(const std::string& image, const std::string& registry_auth) {
-  const std::lock_guard lock(mutex_);
-  Record("PullImage", {image, registry_auth});
-  const std::string repository = RepositoryPath(image);
-  if (std::any_of(repository.begin(), repository.end(),
-                  [](char c) { return std::isupper(static_cast<unsigned char>(c)) != 0; })) {
-    throw DockerError(400, "invalid reference format: repository name must be lowercase");
-  }
-  const std::string reference = NormalizeReference(image);
-  if (const auto it = pull_failures_.find(reference); it != pull_failures_.end()) {
-    throw DockerError(it->second.first, it->second.second);
-  }
-  if (images_.contains(reference)) return;
-  images_[reference] = {"sha256:" + Sha256Hex("fake-pulled-image:" + reference), FakeImageConfig{}};
-}
-
-void FakeDocker::LoadImage(const std::string& tar) {
-  // Parse first (to record the tags), then record, then apply.
-  struct Loaded {
-    std::vector<std::string> tags;
-    std::string id;
-    FakeImageConfig config;
-    std::vector<std::string> diff_ids;  // as the config claims
-    std::vector<std::string> actual;    // sha256 of each layer.tar
-  };
-  std::vector<Loaded> loaded;
-  std::optional<DockerError> error;
-  const std::string import_dir = "/var/lib/docker/tmp/docker-import-0";
-  try {
-    const std::vector<TarEntry> entries = ReadUstar(tar);
-    const TarEntry* manifest_entry = FindEntry(entries, "manifest.json");
-    if (manifest_entry == nullptr) {
-      throw DockerError(500, "open " + import_dir + "/repositories: no such file or directory");
-    }
-    const json manifest = json::parse(manifest_entry->data);
-    for (const json& item : manifest) {
-      const std::string config_name = item.at("Config").get<std::string>();
-      const TarEntry* config_entry = FindEntry(entries, config_name);
-      if (config_entry == nullptr) {
-        throw DockerError(500, "open " + import_dir + "/" + config_name +
-                                   ": no such file or directory");
-      }
-      const json config = json::parse(config_entry->data);
-      const json& diff_ids = config.at("rootfs").at("diff_ids");
-      const json& layers = item.at("Layers");
-      if (diff_ids.size() != layers.size()) {
-        throw DockerError(500, "invalid manifest, layers length mismatch: expected " +
-                                   std::to_string(diff_ids.size()) + ", got " +
-                                   std::to_string(layers.size()));
-      }
-      Loaded image;
-      for (std::size_t i = 0; i < layers.size(); ++i) {
-        const std::string layer_name = layers[i].get<std::string>();
-        const TarEntry* layer = FindEntry(entries, layer_name);
-        if (layer == nullptr) {
-          throw DockerError(500, "open " + import_dir + "/" + layer_name +
-                                     ": no such file or directory");
-        }
-        image.diff_ids.push_back(diff_ids[i].get<std::string>());
-        image.actual.push_back("sha256:" + Sha256Hex(layer->data));
-      }
-      image.id = "sha256:" + Sha256Hex(config_entry->data);
-      image.config.env.clear();
-      image.config.cmd.clear();
-      const json& c = config.value("config", json::object());
-      if (c.contains("Labels") && c["Labels"].is_object()) {
-        image.config.labels = c["Labels"].get<std::map<std::string, std::string>>();
-      }
-      if (c.contains("Env") && c["Env"].is_array()) {
-        image.config.env = c["Env"].get<std::vector<std::string>>();
-      }
-      if (c.contains("Entrypoint") && c["Entrypoint"].is_array()) {
-        image.config.entrypoint = c["Entrypoint"].get<std::vector<std::string>>();
-      }
-      if (c.contains("Cmd") && c["Cmd"].is_array()) {
-        image.config.cmd = c["Cmd"].get<std::vector<std::string>>();
-      }
-      if (item.contains("RepoTags") && item["RepoTags"].is_array()) {
-        image.tags = item["RepoTags"].get<std::vector<std::string>>();
-      }
-      loaded.push_back(std::move(image));
-    }
-  } catch (const TarFormatError& e) {
-    error = DockerError(500, std::string("Error processing tar file(exit status 1): ") +
-                                 (e.truncated() ? "unexpected EOF" : "archive/tar: invalid tar header"));
-  } catch (const DockerError& e) {
-    error = e;
-  } catch (const json::exception& e) {
-    error = DockerError(500, std::string("invalid image archive: ") + e.what());
-  }
-  std::string tags;
-  for (const auto& image : loaded) {
-    for (const auto& tag : image.tags) tags += (tags.empty() ? "" : ",") + tag;
-  }
-  const std::lock_guard lock(mutex_);
-  Record("LoadImage", {error ? std::string("<invalid>") : tags});
-  if (error) throw *error;
-  // Like the daemon, a layer chain it already has is not read again: only
-  // new layers are checked against the config's diff_ids.
-  for (const auto& image : loaded) {
-    std::string chain;
-    for (std::size_t i = 0; i < image.diff_ids.size(); ++i) {
-      chain += image.diff_ids[i] + " ";
-      if (!layer_chains_.contains(chain) && image.diff_ids[i] != image.actual[i]) {
-        throw DockerError(500, "invalid diffID for layer " + std::to_string(i) +
-                                   ": expected \"" + image.diff_ids[i] + "\", got \"" +
-                                   image.actual[i] + "\"");
-      }
-    }
-  }
-  for (const auto& image : loaded) {
-    std::string chain;
-    for (const auto& diff_id : image.diff_ids) layer_chains_.insert(chain += diff_id + " ");
-    for (const auto& tag : image.tags) images_[NormalizeReference(tag)] = {image.id, image.config};
-  }
 }
 
 std::string FakeDocker::CreateContainer(const ContainerSpec& spec) {
@@ -918,41 +741,6 @@ void FakeDocker::SetUnreachable(bool unreachable) {
 
 DockerError FakeDocker::Unreachable() {
   return DockerError(0, "Cannot connect to the Docker daemon: Couldn't connect to server");
-}
-
-// --- Images -----------------------------------------------------------------------
-
-std::string FakeDocker::AddImage(const std::string& reference, FakeImageConfig config) {
-  const std::lock_guard lock(mutex_);
-  json description = {{"reference", NormalizeReference(reference)},
-                      {"labels", config.labels},
-                      {"env", config.env},
-                      {"entrypoint", config.entrypoint},
-                      {"cmd", config.cmd}};
-  Image image{"sha256:" + Sha256Hex(description.dump()), std::move(config)};
-  const std::string id = image.id;
-  images_[NormalizeReference(reference)] = std::move(image);
-  return id;
-}
-
-void FakeDocker::FailPull(const std::string& reference, int http_status,
-                          const std::string& message) {
-  const std::lock_guard lock(mutex_);
-  pull_failures_[NormalizeReference(reference)] = {http_status, message};
-}
-
-std::string FakeDocker::UnreachableRegistry(const std::string& registry_host) {
-  const auto colon = registry_host.rfind(':');
-  const std::string port = colon == std::string::npos ? "443" : registry_host.substr(colon + 1);
-  std::string host = colon == std::string::npos ? registry_host : registry_host.substr(0, colon);
-  if (host == "localhost") host = "127.0.0.1";
-  return "Get \"http://" + registry_host + "/v2/\": dial tcp " + host + ":" + port +
-         ": connect: connection refused";
-}
-
-std::string FakeDocker::ManifestUnknown(const std::string& reference) {
-  return "manifest for " + NormalizeReference(reference) +
-         " not found: manifest unknown: manifest unknown";
 }
 
 // --- Containers -------------------------------------------------------------------
