@@ -6,7 +6,6 @@
 #include <regex>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
 
 #include "server/util/crypto.h"
 #include "tests/fakes/fake_docker_references.h"
@@ -21,7 +20,6 @@ using docker::PortBinding;
 using crypto::Sha256Hex;
 using fake_docker::IsHex;
 using fake_docker::NormalizeReference;
-using nlohmann::json;
 
 namespace {
 
