@@ -8,8 +8,19 @@
 namespace berth::ecr {
 namespace {
 
-constexpr std::string_view kVersion = "b1";
+constexpr std::string_view kPasswordVersion = "b1";
+constexpr std::string_view kDownloadVersion = "d1";
 constexpr size_t kSignatureBytes = 24;
+
+// An expiry field, if it is a number after `now`.
+std::optional<int64_t> Unexpired(std::string_view text, int64_t now) {
+  int64_t expires_at = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), expires_at);
+  if (ec != std::errc() || end != text.data() + text.size() || expires_at <= now) {
+    return std::nullopt;
+  }
+  return expires_at;
+}
 
 }  // namespace
 
@@ -17,47 +28,69 @@ std::string TokenIssuer::Sign(std::string_view payload) const {
   return crypto::Base64UrlEncode(crypto::HmacSha256(secret_, payload).substr(0, kSignatureBytes));
 }
 
-std::string TokenIssuer::Issue(std::string_view account_id, std::string_view region, int64_t now,
-                               int64_t& expires_at) const {
-  expires_at = now + kLifetimeSeconds;
-  std::string payload(kVersion);
-  payload += '|';
-  payload += account_id;
-  payload += '|';
-  payload += region;
-  payload += '|';
-  payload += std::to_string(expires_at);
+std::string TokenIssuer::Seal(const std::vector<std::string_view>& fields) const {
+  std::string payload;
+  for (const auto field : fields) {
+    if (!payload.empty()) payload += '|';
+    payload += field;
+  }
   const std::string encoded = crypto::Base64UrlEncode(payload);
   return encoded + "." + Sign(encoded);
 }
 
-std::optional<TokenGrant> TokenIssuer::Verify(std::string_view password, int64_t now) const {
-  const auto dot = password.find('.');
+std::optional<std::vector<std::string>> TokenIssuer::Open(std::string_view token,
+                                                          size_t count) const {
+  const auto dot = token.find('.');
   if (dot == std::string_view::npos) return std::nullopt;
-  const std::string_view encoded = password.substr(0, dot);
+  const std::string_view encoded = token.substr(0, dot);
   const std::string expected = Sign(encoded);
-  const std::string_view given = password.substr(dot + 1);
+  const std::string_view given = token.substr(dot + 1);
   if (given.size() != expected.size() ||
       CRYPTO_memcmp(given.data(), expected.data(), expected.size()) != 0) {
     return std::nullopt;
   }
   const auto payload = crypto::Base64UrlDecode(encoded);
   if (!payload) return std::nullopt;
-  std::string_view parts[4];
-  std::string_view rest = *payload;
-  for (int i = 0; i < 4; ++i) {
-    const auto bar = rest.find('|');
-    parts[i] = rest.substr(0, bar);
-    rest = bar == std::string_view::npos ? std::string_view() : rest.substr(bar + 1);
+  std::vector<std::string> fields;
+  size_t start = 0;
+  for (;;) {
+    const auto bar = payload->find('|', start);
+    fields.push_back(payload->substr(start, bar == std::string::npos ? bar : bar - start));
+    if (bar == std::string::npos) break;
+    start = bar + 1;
   }
-  if (parts[0] != kVersion) return std::nullopt;
-  int64_t expires_at = 0;
-  const auto [end, ec] =
-      std::from_chars(parts[3].data(), parts[3].data() + parts[3].size(), expires_at);
-  if (ec != std::errc() || end != parts[3].data() + parts[3].size() || expires_at <= now) {
-    return std::nullopt;
-  }
-  return TokenGrant{std::string(parts[1]), std::string(parts[2]), expires_at};
+  if (fields.size() != count) return std::nullopt;
+  return fields;
+}
+
+std::string TokenIssuer::Issue(std::string_view account_id, std::string_view region, int64_t now,
+                               int64_t& expires_at) const {
+  expires_at = now + kLifetimeSeconds;
+  const std::string expiry = std::to_string(expires_at);
+  return Seal({kPasswordVersion, account_id, region, expiry});
+}
+
+std::optional<TokenGrant> TokenIssuer::Verify(std::string_view password, int64_t now) const {
+  const auto fields = Open(password, 4);
+  if (!fields || (*fields)[0] != kPasswordVersion) return std::nullopt;
+  const auto expires_at = Unexpired((*fields)[3], now);
+  if (!expires_at) return std::nullopt;
+  return TokenGrant{(*fields)[1], (*fields)[2], *expires_at};
+}
+
+std::string TokenIssuer::IssueDownload(const DownloadGrant& grant, int64_t now) const {
+  const std::string expiry = std::to_string(now + kDownloadLifetimeSeconds);
+  return Seal(
+      {kDownloadVersion, grant.account_id, grant.region, grant.repository, grant.digest, expiry});
+}
+
+std::optional<DownloadGrant> TokenIssuer::VerifyDownload(std::string_view token,
+                                                         int64_t now) const {
+  const auto fields = Open(token, 6);
+  if (!fields || (*fields)[0] != kDownloadVersion) return std::nullopt;
+  const auto expires_at = Unexpired((*fields)[5], now);
+  if (!expires_at) return std::nullopt;
+  return DownloadGrant{(*fields)[1], (*fields)[2], (*fields)[3], (*fields)[4], *expires_at};
 }
 
 }  // namespace berth::ecr

@@ -1,10 +1,16 @@
 #pragma once
 
-// Issues and checks the registry passwords GetAuthorizationToken hands out.
-// A password names the account and region it grants and when it expires, and
-// is signed with HMAC-SHA256 under a secret kept in the database, so tokens
-// stay valid across restarts. Passwords never contain ':' (the CLI splits
-// "AWS:<password>" on it).
+// Issues and checks the two kinds of signed tokens Berth hands out:
+//  * registry passwords (GetAuthorizationToken), naming the account and
+//    region they grant and when they expire;
+//  * download tokens (GetDownloadUrlForLayer), which let anyone holding the
+//    URL read one blob of one repository for an hour, as the pre-signed S3
+//    URL of real ECR does.
+// Both are "<base64url payload>.<base64url HMAC-SHA256>" under a secret kept
+// in the database, so tokens stay valid across restarts. The payload starts
+// with its kind, so a password is never accepted as a download token nor the
+// other way round. Neither contains ':' (the CLI splits "AWS:<password>" on
+// it) or characters that need escaping in a URL.
 //
 // Thread-safety: immutable after construction; use from any thread.
 
@@ -12,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace berth::ecr {
 
@@ -21,9 +28,23 @@ struct TokenGrant {
   int64_t expires_at = 0;  // epoch seconds
 };
 
+// What a download token allows: GET/HEAD of `digest` in `repository` of the
+// account and region, until `expires_at`.
+struct DownloadGrant {
+  std::string account_id;
+  std::string region;
+  std::string repository;
+  std::string digest;
+  int64_t expires_at = 0;  // epoch seconds
+};
+
+// The query parameter of a download URL that carries its token.
+inline constexpr std::string_view kDownloadTokenParam = "X-Berth-Token";
+
 class TokenIssuer {
  public:
   static constexpr int64_t kLifetimeSeconds = 12 * 60 * 60;
+  static constexpr int64_t kDownloadLifetimeSeconds = 60 * 60;
 
   explicit TokenIssuer(std::string secret) : secret_(std::move(secret)) {}
 
@@ -33,8 +54,20 @@ class TokenIssuer {
   // The grant of a genuine, unexpired password; nullopt otherwise.
   std::optional<TokenGrant> Verify(std::string_view password, int64_t now) const;
 
+  // A download token for `grant`, valid for kDownloadLifetimeSeconds from
+  // `now` (grant.expires_at is ignored and set in the token).
+  std::string IssueDownload(const DownloadGrant& grant, int64_t now) const;
+  // The grant of a genuine, unexpired download token; nullopt otherwise.
+  std::optional<DownloadGrant> VerifyDownload(std::string_view token, int64_t now) const;
+
  private:
   std::string Sign(std::string_view payload) const;
+  // "<encoded fields>.<signature>" for fields joined with '|'.
+  std::string Seal(const std::vector<std::string_view>& fields) const;
+  // The '|'-separated fields of a genuine token, if it has exactly `count`
+  // of them; nullopt for a forged or malformed one.
+  std::optional<std::vector<std::string>> Open(std::string_view token, size_t count) const;
+
   std::string secret_;
 };
 

@@ -15,6 +15,7 @@
 
 #include "server/aws/json_params.h"
 #include "server/aws/pagination.h"
+#include "server/ecr/auth_token.h"
 #include "server/ecr/ecr_api.h"
 #include "server/ecr/ecr_errors.h"
 #include "server/ecr/image_error.h"
@@ -60,6 +61,8 @@ AwsError FromImageError(const ImageError& e, const std::string& repository,
     case ErrorKind::kManifestTooLarge:
     case ErrorKind::kUnsupported:
       return InvalidParameterAt("ImageManifest", e.what());
+    case ErrorKind::kMediaTypeMismatch:
+      return InvalidParameterAt("imageManifestMediaType", e.what());
     case ErrorKind::kManifestBlobUnknown:
       return LayersNotFoundException("Layers with digests '[" + e.detail() +
                                      "]' required for pushing image into repository with name '" +
@@ -474,8 +477,12 @@ json EcrApi::GetDownloadUrlForLayer(const json& in, const Context& context) {
     throw LayerInaccessibleException("The layer with digest '" + digest +
                                      "' is not referenced by any image" + Where(name, registry));
   }
-  return {{"downloadUrl",
-           "http://" + service_.registry_host() + "/v2/" + name + "/blobs/" + digest},
+  // Like ECR's pre-signed URL, it works without credentials for an hour.
+  const std::string token = service_.tokens().IssueDownload(
+      DownloadGrant{registry.account_id, registry.region, name, digest, 0},
+      static_cast<int64_t>(context.now));
+  return {{"downloadUrl", "http://" + service_.registry_host() + "/v2/" + name + "/blobs/" +
+                              digest + "?" + std::string(kDownloadTokenParam) + "=" + token},
           {"layerDigest", digest}};
 }
 

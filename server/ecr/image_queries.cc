@@ -66,6 +66,19 @@ std::string ImageIdKey(const ImageId& id) {
   return id.digest.value_or("") + (id.tag ? " " + *id.tag : std::string());
 }
 
+// PutImage: imageManifestMediaType, when given, must name the manifest's
+// own mediaType (when it has one). Throws kMediaTypeMismatch.
+void RequireAgreeingMediaType(const nlohmann::json& doc, std::string_view media_type) {
+  const auto own = doc.find("mediaType");
+  if (own == doc.end() || !own->is_string()) return;
+  const std::string& manifest_type = own->get_ref<const std::string&>();
+  if (ContradictsMediaType(media_type, manifest_type)) {
+    throw ImageError(Kind::kMediaTypeMismatch, "imageManifestMediaType " + std::string(media_type) +
+                                                   " does not match the mediaType " +
+                                                   manifest_type + " of the image manifest");
+  }
+}
+
 }  // namespace
 
 UploadService& ImageService::uploads() {
@@ -98,6 +111,7 @@ PutManifestResult ImageService::PutImage(const Partition& registry, const std::s
   if (doc.is_discarded() || !doc.is_object() || !typed) {
     throw ImageError(Kind::kManifestInvalid, "Invalid JSON syntax");
   }
+  RequireAgreeingMediaType(doc, media_type);
   try {
     return PutManifest(registry, repository, tag, bytes, media_type, now, PutMode::kPutImage);
   } catch (const ImageError& e) {

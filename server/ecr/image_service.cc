@@ -340,29 +340,6 @@ int64_t ImageService::BlobSize(const Partition& registry, const std::string& rep
   return *size;
 }
 
-void ImageService::DeleteBlob(const Partition& registry, const std::string& repository,
-                              std::string_view digest, double now) {
-  (void)now;
-  auto lease = database_.Acquire();
-  storage::Tx tx(lease.db());
-  const auto repo = RequireRepository(lease.db(), registry, repository);
-  ImageStore store(lease.db());
-  if (!store.RepositoryBlobSize(repo.id, digest)) {
-    throw ImageError(Kind::kBlobUnknown, "blob unknown to registry", std::string(digest));
-  }
-  // A blob an image still refers to stays (deleting it would break the image).
-  if (!store.IsReferenced(repo.id, digest) && !store.FindImage(repo.id, digest)) {
-    store.UnlinkBlob(repo.id, digest);
-  }
-  DoomedBlobs doomed;
-  if (!store.BlobInUse(digest)) {
-    store.DeleteBlob(digest);
-    doomed.push_back(std::string(digest));
-  }
-  tx.Commit();
-  RemoveFiles(doomed);
-}
-
 void ImageService::Collect(storage::Db& db, int64_t repository_id,
                            const std::vector<std::string>& digests, DoomedBlobs& doomed) {
   ImageStore store(db);

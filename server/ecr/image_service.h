@@ -164,9 +164,6 @@ class ImageService {
   // The size of a blob the repository may serve, or ImageError kBlobUnknown.
   int64_t BlobSize(const storage::Partition& registry, const std::string& repository,
                    std::string_view digest);
-  // Unlinks a blob from the repository (registry blob DELETE).
-  void DeleteBlob(const storage::Partition& registry, const std::string& repository,
-                  std::string_view digest, double now);
 
   // Removes every image of a repository and collects what it leaves behind
   // (DeleteRepository --force), inside the caller's transaction.

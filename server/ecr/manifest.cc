@@ -84,10 +84,28 @@ bool IsIndexMediaType(std::string_view media_type) {
   return media_type == kDockerManifestList || media_type == kOciIndex;
 }
 
+namespace {
+
+// A declared type without its parameters (e.g. "; charset=utf-8").
+std::string_view WithoutParameters(std::string_view type) {
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  return type;
+}
+
+bool IsTyped(std::string_view type) {
+  return !type.empty() && type != "application/json" && type != "application/octet-stream";
+}
+
+}  // namespace
+
+bool ContradictsMediaType(std::string_view declared_type, std::string_view manifest_type) {
+  declared_type = WithoutParameters(declared_type);
+  return IsTyped(declared_type) && declared_type != manifest_type;
+}
+
 Manifest ParseManifest(std::string_view bytes, std::string_view content_type) {
-  // Parameters of the declared type (e.g. "; charset=utf-8") do not matter.
-  content_type = content_type.substr(0, content_type.find(';'));
-  while (!content_type.empty() && content_type.back() == ' ') content_type.remove_suffix(1);
+  content_type = WithoutParameters(content_type);
   if (content_type == kDockerSchema1 || content_type == kDockerSchema1Signed) {
     throw ImageError(ImageError::Kind::kManifestInvalid,
                      "manifest invalid: Docker schema 1 manifests are not supported");
@@ -102,9 +120,8 @@ Manifest ParseManifest(std::string_view bytes, std::string_view content_type) {
 
   Manifest m;
   const auto declared = OptionalString(doc, "mediaType", "manifest");
-  const bool typed_content = !content_type.empty() && content_type != "application/json" &&
-                             content_type != "application/octet-stream";
-  if (declared && typed_content && *declared != content_type) {
+  const bool typed_content = IsTyped(content_type);
+  if (declared && ContradictsMediaType(content_type, *declared)) {
     Invalid("mediaType " + *declared + " does not match Content-Type " + std::string(content_type));
   }
   if (declared) {

@@ -53,6 +53,12 @@ struct Manifest {
 bool IsManifestMediaType(std::string_view media_type);
 bool IsIndexMediaType(std::string_view media_type);
 
+// True when the type a client declared (a Content-Type, with any
+// parameters, or imageManifestMediaType) names a manifest type other than
+// the manifest's own `mediaType`. Untyped declarations (empty,
+// application/json, application/octet-stream) contradict nothing.
+bool ContradictsMediaType(std::string_view declared_type, std::string_view manifest_type);
+
 // Parses `bytes`; `content_type` is the type the client declared (empty when
 // none, e.g. PutImage without imageManifestMediaType). Throws ImageError
 // kManifestInvalid (or kUnsupported for schema 1) with a message saying why.

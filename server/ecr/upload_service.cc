@@ -42,6 +42,7 @@ class UploadService::FileWriter final : public UploadService::Writer {
   }
 
   bool Write(std::string_view data) override {
+    if (cancelled()) return false;
     std::string_view left = data;
     while (!left.empty()) {
       const ssize_t n = ::write(fd_.get(), left.data(), left.size());
@@ -81,6 +82,7 @@ class UploadService::FileWriter final : public UploadService::Writer {
   }
 
   uint64_t size() const override { return size_; }
+  bool cancelled() const override { return state_->cancelled.load(); }
 
  private:
   UploadService& owner_;
@@ -89,6 +91,23 @@ class UploadService::FileWriter final : public UploadService::Writer {
   storage::UniqueFd fd_;
   uint64_t size_;
   uint64_t synced_ = 0;  // bytes handed to writeback
+};
+
+// Clears a session's busy flag when Complete returns or throws, so that a
+// failure that keeps the session (kStorage) does not lock it for good.
+class UploadService::BusyRelease {
+ public:
+  BusyRelease(UploadService& owner, State& state) : owner_(owner), state_(state) {}
+  BusyRelease(const BusyRelease&) = delete;
+  BusyRelease& operator=(const BusyRelease&) = delete;
+  ~BusyRelease() {
+    std::lock_guard lock(owner_.mutex_);
+    state_.busy = false;
+  }
+
+ private:
+  UploadService& owner_;
+  State& state_;
 };
 
 std::shared_ptr<UploadService::State> UploadService::AcquireState(std::string_view uuid) {
@@ -141,8 +160,8 @@ std::unique_ptr<UploadService::Writer> UploadService::OpenWriter(std::string_vie
   }
   storage::UniqueFd fd = images_.blobs().OpenUploadForAppend(uuid);
   if (!fd) {
-    std::lock_guard lock(mutex_);
-    state->busy = false;
+    // Cancelled since Find: the state may be one this call just made.
+    ForgetState(uuid);
     UnknownUpload(uuid);
   }
   {
@@ -169,8 +188,9 @@ int64_t UploadService::Complete(std::string_view uuid, int64_t repository_id,
       throw ImageError(Kind::kUploadBusy, "another request is writing to this upload",
                        std::string(uuid));
     }
-    state->busy = true;  // held until the session ends below
+    state->busy = true;  // held until the session ends below, or this call fails
   }
+  const BusyRelease release(*this, *state);
   // The running hash covers every byte written by this process (a restart
   // loses it); finish it outside the lock, as the background part may still
   // be catching up.
@@ -186,6 +206,7 @@ int64_t UploadService::Complete(std::string_view uuid, int64_t repository_id,
     // After a restart, a failed write or for sha512: hash the file once.
     const auto computed =
         crypto::HashFileHex(images_.blobs().UploadPath(uuid).string(), digest->hasher());
+    if (!computed && state->cancelled) UnknownUpload(uuid);  // a DELETE got there first
     if (!computed) throw ImageError(Kind::kStorage, "cannot read the upload");
     hex = *computed;
   }
@@ -205,6 +226,7 @@ int64_t UploadService::Complete(std::string_view uuid, int64_t repository_id,
     images_.blobs().CommitUpload(uuid, digest->text);
   } catch (const std::exception& e) {
     ForgetState(uuid);
+    if (state->cancelled) UnknownUpload(uuid);  // a DELETE got there first
     throw ImageError(Kind::kStorage, e.what());
   }
   store.AddBlob(digest->text, size, now);
@@ -216,6 +238,11 @@ int64_t UploadService::Complete(std::string_view uuid, int64_t repository_id,
 
 void UploadService::Cancel(std::string_view uuid, int64_t repository_id) {
   if (!Find(uuid, repository_id)) UnknownUpload(uuid);
+  {
+    // An open writer stops taking data before the file goes.
+    std::lock_guard lock(mutex_);
+    if (const auto it = states_.find(uuid); it != states_.end()) it->second->cancelled = true;
+  }
   auto lease = database_.Acquire();
   storage::ImageStore(lease.db()).DeleteUpload(uuid);
   images_.blobs().RemoveUpload(uuid);

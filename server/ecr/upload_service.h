@@ -11,6 +11,7 @@
 // Thread-safety: every method may be called from any thread; one writer at a
 // time per session (a second gets kUploadBusy).
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -82,22 +83,30 @@ class UploadService {
   std::optional<UploadSession> Find(std::string_view uuid, int64_t repository_id);
 
   // Appends to one session while it lives. Write returns false when the
-  // disk refused the data (the session is then unusable until rehashed).
+  // disk refused the data (the session is then unusable until rehashed), or
+  // when the session was cancelled meanwhile (nothing more is written).
   class Writer {
    public:
     virtual ~Writer() = default;
     virtual bool Write(std::string_view data) = 0;
     virtual uint64_t size() const = 0;
+    // True once Cancel ended the session this writer appends to.
+    virtual bool cancelled() const = 0;
   };
   // Throws ImageError kUploadUnknown or kUploadBusy.
   std::unique_ptr<Writer> OpenWriter(std::string_view uuid, int64_t repository_id, double now);
 
   // Verifies the received bytes against `digest` and makes them a blob of
-  // the repository. The session ends either way. Returns the blob size.
+  // the repository. The session ends either way (on a mismatch its row and
+  // file are removed and nothing is stored), except when another request is
+  // writing to it (kUploadBusy) or the file cannot be read (kStorage), which
+  // leave it as it was. Returns the blob size.
   // Throws ImageError (kUploadUnknown, kDigestInvalid, kStorage).
   int64_t Complete(std::string_view uuid, int64_t repository_id, const std::string& digest,
                    double now);
-  // Ends a session, discarding what it received. Throws kUploadUnknown.
+  // Ends a session, discarding what it received, even while a writer is
+  // open on it (that writer then takes no more data and reports
+  // cancelled()). Throws kUploadUnknown.
   void Cancel(std::string_view uuid, int64_t repository_id);
 
   // UploadLayerPart: appends `data`, which the caller says spans the
@@ -142,12 +151,15 @@ class UploadService {
     std::unique_ptr<BackgroundHasher> background;
     bool busy = false;     // a writer is open
     bool broken = false;   // hasher no longer matches the file
+    // Set by Cancel; read by the open writer without the lock.
+    std::atomic<bool> cancelled{false};
     // ECR layer parts seen by this process (AppendPart).
     uint64_t parts = 0;
     uint64_t last_part = 0;    // size of the latest part
     bool short_part = false;   // a part before the latest was under kMinPartBytes
   };
   class FileWriter;
+  class BusyRelease;
 
   std::shared_ptr<State> AcquireState(std::string_view uuid);
   void ForgetState(std::string_view uuid);

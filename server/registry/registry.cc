@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/ecr/auth_token.h"
 #include "server/ecr/digest.h"
 #include "server/ecr/image_error.h"
 #include "server/ecr/manifest.h"
@@ -121,6 +122,34 @@ storage::Partition Registry::Authenticate(const http::Request& request) const {
   return {grant->account_id, grant->region};
 }
 
+std::optional<storage::Partition> Registry::SignedDownload(const http::Request& request,
+                                                           const Route& route) const {
+  const bool read = request.method == "GET" || request.method == "HEAD";
+  if (route.kind != Kind::kBlob || !read) return std::nullopt;
+  const auto token = QueryParam(request.Query(), ecr::kDownloadTokenParam);
+  if (!token) return std::nullopt;
+  const auto grant = ecr_.tokens().VerifyDownload(*token, static_cast<int64_t>(clock_.Now()));
+  if (!grant || grant->repository != route.name || grant->digest != route.reference) {
+    throw RegistryError("UNAUTHORIZED", "the download URL is invalid or has expired");
+  }
+  return storage::Partition{grant->account_id, grant->region};
+}
+
+storage::Partition Registry::Caller(const http::Request& request, const Route& route) const {
+  if (auto partition = SignedDownload(request, route)) return std::move(*partition);
+  return Authenticate(request);
+}
+
+http::Response Challenge(const http::Request& request) {
+  http::Response res = Reply(401);
+  const std::string host(request.headers.Get("Host").value_or("localhost"));
+  res.headers.Add("WWW-Authenticate",
+                  "Basic realm=\"https://" + host + "/\",service=\"ecr.amazonaws.com\"");
+  res.headers.Add("Content-Type", "text/plain");
+  res.body = "Not Authorized";
+  return res;
+}
+
 storage::RepositoryRecord Registry::RequireRepository(const storage::Partition& registry,
                                                       const std::string& name) {
   if (!IsValidRepositoryName(name)) {
@@ -163,7 +192,7 @@ http::Response Registry::Handle(const http::Request& request) {
       res = ErrorResponse(RegistryError("NAME_UNKNOWN", "no such registry route", std::string(request.Path())));
       res.status = 404;
     } else {
-      const storage::Partition registry = Authenticate(request);
+      const storage::Partition registry = Caller(request, *route);
       res = Dispatch(request, *route, registry);
     }
   } catch (const RegistryError& error) {
@@ -175,10 +204,14 @@ http::Response Registry::Handle(const http::Request& request) {
     res = ErrorResponse(RegistryError("UNKNOWN", "internal error in Berth; see its log"));
   }
   if (res.status == 401) {
-    // ECR's challenge: docker login answers it with the AWS credentials.
-    const std::string host(request.headers.Get("Host").value_or("localhost"));
-    res.headers.Set("WWW-Authenticate",
-                    "Basic realm=\"https://" + host + "/\",service=\"ecr.amazonaws.com\"");
+    // ECR's challenge, whatever the reason: docker login answers it with the
+    // AWS credentials.
+    const bool close = res.close;
+    res = Challenge(request);
+    res.close = close;
+  }
+  if (const auto route = ParseRoute(request.Path()); route && res.status == 405) {
+    res.headers.Set("Allow", AllowedMethods(route->kind));
   }
   if (!request.body_complete) res.close = true;
   res.operation = "registry." + request.method;
@@ -209,7 +242,12 @@ http::Response Registry::Dispatch(const http::Request& request, const Route& rou
       break;
     case Kind::kBlob:
       if (read) return GetBlob(request, route, registry);
-      if (method == "DELETE") return DeleteBlob(route, registry);
+      if (method == "DELETE") {
+        // ECR has no blob deletion: layers go when no image needs them.
+        throw RegistryError("UNSUPPORTED",
+                            "The operation is unsupported: blobs are removed with the images "
+                            "that use them (BatchDeleteImage)");
+      }
       break;
     case Kind::kUploads:
       if (method == "POST") return StartUpload(request, route, registry);
@@ -222,6 +260,25 @@ http::Response Registry::Dispatch(const http::Request& request, const Route& rou
       break;
   }
   throw RegistryError("UNSUPPORTED", "method " + method + " is not supported here");
+}
+
+std::string AllowedMethods(Route::Kind kind) {
+  switch (kind) {
+    case Kind::kBase:
+    case Kind::kBlob:
+      return "GET, HEAD";
+    case Kind::kCatalog:
+    case Kind::kTags:
+    case Kind::kReferrers:
+      return "GET";
+    case Kind::kManifest:
+      return "GET, HEAD, PUT, DELETE";
+    case Kind::kUploads:
+      return "POST";
+    case Kind::kUpload:
+      return "GET, PATCH, PUT, DELETE";
+  }
+  return "";
 }
 
 http::Response Registry::Base(const http::Request& request) {

@@ -8,7 +8,10 @@
 // Authentication is ECR's: Basic "AWS:<password>" with a password from
 // GetAuthorizationToken; the token names the account and region served.
 // Without credentials the defaults are served, unless `require_auth` is set,
-// in which case the answer is 401 with ECR's Basic challenge.
+// in which case the answer is 401 with ECR's Basic challenge. A blob URL from
+// GetDownloadUrlForLayer carries a signed token in its query string that
+// stands in for credentials, for reading that blob only, for an hour.
+// Blobs cannot be deleted (405 UNSUPPORTED), as on ECR.
 //
 // Thread-safety: Plan() and Handle() may run on every server thread at once.
 
@@ -51,6 +54,15 @@ class Registry {
   // Who is asking: the account and region their token grants, or the
   // defaults. Throws RegistryError UNAUTHORIZED.
   storage::Partition Authenticate(const http::Request& request) const;
+  // The account and region a download URL from GetDownloadUrlForLayer
+  // grants: only for GET/HEAD of the blob and repository it was issued for.
+  // nullopt when the request is not such a read or carries no download
+  // token; throws RegistryError UNAUTHORIZED for a forged, expired or
+  // misapplied one.
+  std::optional<storage::Partition> SignedDownload(const http::Request& request,
+                                                   const Route& route) const;
+  // SignedDownload, else Authenticate.
+  storage::Partition Caller(const http::Request& request, const Route& route) const;
   http::Response Dispatch(const http::Request& request, const Route& route,
                           const storage::Partition& registry);
   storage::RepositoryRecord RequireRepository(const storage::Partition& registry,
@@ -69,7 +81,6 @@ class Registry {
   http::Response DeleteManifest(const Route& route, const storage::Partition& registry);
   http::Response GetBlob(const http::Request& request, const Route& route,
                          const storage::Partition& registry);
-  http::Response DeleteBlob(const Route& route, const storage::Partition& registry);
   http::Response StartUpload(const http::Request& request, const Route& route,
                              const storage::Partition& registry);
   http::Response UploadStatus(const Route& route, const storage::Partition& registry);

@@ -1,6 +1,7 @@
-// The registry's blob routes: GET/HEAD (with Range) and DELETE of blobs, and
-// upload sessions (POST to start, mount or upload in one request; PATCH to
-// append; PUT to finish; GET for status; DELETE to cancel).
+// The registry's blob routes: GET/HEAD (with Range) of blobs (DELETE is
+// refused in registry.cc, as ECR refuses it), and upload sessions (POST to
+// start, mount or upload in one request; PATCH to append; PUT to finish; GET
+// for status; DELETE to cancel).
 
 #include <charconv>
 
@@ -106,6 +107,17 @@ std::string RequireDigest(const std::optional<std::string>& digest) {
   return *digest;
 }
 
+// The sink a PATCH or PUT on a session streamed into, if the session still
+// exists: a DELETE may have cancelled it while the body was arriving, and
+// then the request fails as if it had come after the DELETE.
+UploadSink& RequireLiveSink(const http::Request& request, const Route& route) {
+  auto* sink = dynamic_cast<UploadSink*>(request.sink.get());
+  if (sink == nullptr || sink->cancelled()) {
+    throw RegistryError("BLOB_UPLOAD_UNKNOWN", "blob upload unknown", route.reference);
+  }
+  return *sink;
+}
+
 }  // namespace
 
 http::Response Registry::GetBlob(const http::Request& request, const Route& route,
@@ -147,15 +159,6 @@ http::Response Registry::GetBlob(const http::Request& request, const Route& rout
   return res;
 }
 
-http::Response Registry::DeleteBlob(const Route& route, const storage::Partition& registry) {
-  RequireRepository(registry, route.name);
-  if (!ecr::ParseDigest(route.reference)) {
-    throw RegistryError("DIGEST_INVALID", "invalid digest", route.reference);
-  }
-  images_.DeleteBlob(registry, route.name, route.reference, clock_.Now());
-  return Reply(202);
-}
-
 http::BodyPlan Registry::PlanUpload(const http::Request& head, const Route& route) {
   const bool monolithic = route.kind == Kind::kUploads && head.method == "POST" &&
                           QueryParam(head.Query(), "digest").has_value() &&
@@ -177,6 +180,9 @@ http::BodyPlan Registry::PlanUpload(const http::Request& head, const Route& rout
       uuid = route.reference;
       const auto session = uploads_.Find(uuid, repo.id);
       if (!session) throw RegistryError("BLOB_UPLOAD_UNKNOWN", "blob upload unknown", uuid);
+      // The closing PUT's digest is checked before any byte of its body is
+      // taken: a refused PUT leaves the session as it was.
+      if (head.method == "PUT") RequireDigest(QueryParam(head.Query(), "digest"));
       if (const auto header = head.headers.Get("Content-Range")) {
         const auto range = ParseContentRange(*header);
         const auto length = head.headers.Get("Content-Length");
@@ -193,9 +199,8 @@ http::BodyPlan Registry::PlanUpload(const http::Request& head, const Route& rout
     auto writer = uploads_.OpenWriter(uuid, repo.id, now);
     return {UINT64_MAX, std::make_shared<UploadSink>(std::move(writer), uuid)};
   } catch (const RegistryError& error) {
-    http::Response res = ErrorResponse(error);
-    if (res.status == 401) res.headers.Set("WWW-Authenticate", "Basic realm=\"https://" + std::string(head.headers.Get("Host").value_or("localhost")) + "/\",service=\"ecr.amazonaws.com\"");
-    return Refuse(std::move(res));
+    // Handle() turns a 401 into ECR's challenge.
+    return Refuse(ErrorResponse(error));
   } catch (const ecr::ImageError& error) {
     return Refuse(ErrorResponse(FromImageError(error)));
   }
@@ -238,24 +243,24 @@ http::Response Registry::UploadStatus(const Route& route, const storage::Partiti
 
 http::Response Registry::PatchUpload(const http::Request& request, const Route& route,
                                      const storage::Partition& registry) {
-  auto* sink = dynamic_cast<UploadSink*>(request.sink.get());
-  if (sink == nullptr) throw RegistryError("BLOB_UPLOAD_UNKNOWN", "blob upload unknown", route.reference);
+  UploadSink& sink = RequireLiveSink(request, route);
   (void)registry;
   if (!request.body_complete) throw RegistryError("UNKNOWN", "could not store the upload");
-  const uint64_t size = sink->size();
-  sink->Release();
-  return UploadReply(202, route.name, sink->uuid(), size);
+  const uint64_t size = sink.size();
+  sink.Release();
+  return UploadReply(202, route.name, sink.uuid(), size);
 }
 
 http::Response Registry::FinishUpload(const http::Request& request, const Route& route,
                                       const storage::Partition& registry) {
-  auto* sink = dynamic_cast<UploadSink*>(request.sink.get());
-  if (sink == nullptr) throw RegistryError("BLOB_UPLOAD_UNKNOWN", "blob upload unknown", route.reference);
+  UploadSink& sink = RequireLiveSink(request, route);
   if (!request.body_complete) throw RegistryError("UNKNOWN", "could not store the upload");
-  sink->Release();
+  sink.Release();
   const auto repo = RequireRepository(registry, route.name);
   const std::string digest = RequireDigest(QueryParam(request.Query(), "digest"));
-  uploads_.Complete(sink->uuid(), repo.id, digest, clock_.Now());
+  // A digest that does not match ends the session, as distribution does
+  // (UploadService::Complete); the client starts over with a POST.
+  uploads_.Complete(sink.uuid(), repo.id, digest, clock_.Now());
   return BlobCreated(route.name, digest);
 }
 

@@ -67,6 +67,7 @@ RegistryError FromImageError(const ecr::ImageError& error) {
       code = "NAME_INVALID";
       break;
     case Kind::kManifestInvalid:
+    case Kind::kMediaTypeMismatch:
     case Kind::kReferencedByIndex:
       code = "MANIFEST_INVALID";
       break;

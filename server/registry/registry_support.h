@@ -8,6 +8,7 @@
 
 #include "server/ecr/upload_service.h"
 #include "server/http/message.h"
+#include "server/registry/routes.h"
 
 namespace berth::registry {
 
@@ -15,6 +16,11 @@ namespace berth::registry {
 http::Response Reply(unsigned status);
 // A JSON reply.
 http::Response JsonReply(unsigned status, std::string body);
+// ECR's answer to a request without valid credentials: 401, its Basic
+// challenge naming the Host the client used, and a plain "Not Authorized".
+http::Response Challenge(const http::Request& request);
+// The methods a route serves, for the Allow header of a 405.
+std::string AllowedMethods(Route::Kind kind);
 
 // Streams an upload body into its session file.
 class UploadSink final : public http::BodySink {
@@ -24,6 +30,8 @@ class UploadSink final : public http::BodySink {
   bool Write(std::string_view piece) override { return writer_->Write(piece); }
   uint64_t size() const { return writer_ ? writer_->size() : 0; }
   const std::string& uuid() const { return uuid_; }
+  // True when the session was cancelled while this request wrote to it.
+  bool cancelled() const { return writer_ && writer_->cancelled(); }
   // Ends the write so another request may continue the session at once.
   void Release() { writer_.reset(); }
 

@@ -197,6 +197,22 @@ TEST_F(RegistryDockerTest, RequireAuth) {
                 .Header("Docker-Content-Digest"),
             digest);
   EXPECT_EQ(GetManifest("private", "v1").status, 401);
+  // ECR's exact 401: a plain "Not Authorized".
+  EXPECT_EQ(ping.body, "Not Authorized");
+  EXPECT_EQ(ping.Header("Content-Type"), "text/plain");
+
+  // GetDownloadUrlForLayer's URL serves the layer with no credentials, as
+  // ECR's pre-signed URL does; its path alone is still challenged.
+  const json manifest = json::parse(
+      GetManifest("private", "v1", {"-u", "AWS:" + LoginPassword()}).body, nullptr, false);
+  ASSERT_TRUE(manifest.contains("layers")) << manifest.dump();
+  const std::string layer = manifest["layers"][0]["digest"];
+  const std::string url = Aws({"ecr", "get-download-url-for-layer", "--repository-name",
+                               "private", "--layer-digest", layer})["downloadUrl"];
+  const HttpReply download = Curl(url);
+  EXPECT_EQ(download.status, 200) << url << "\n" << download.body;
+  EXPECT_EQ("sha256:" + crypto::Sha256Hex(download.body), layer);
+  EXPECT_EQ(Curl(url.substr(0, url.find('?'))).status, 401);
 
   // Logged out again, the pull is refused; logged in, it works.
   DockerOk({"rmi", image});

@@ -412,8 +412,20 @@ TEST_F(EcrImagesTest, GetDownloadUrlForLayerPointsAtTheRegistry) {
   const std::string digest = image.layers[0].digest;
   const json out =
       EcrOk("GetDownloadUrlForLayer", {{"repositoryName", "app"}, {"layerDigest", digest}});
-  EXPECT_EQ(out, json({{"downloadUrl", "http://localhost:4566/v2/app/blobs/" + digest},
-                       {"layerDigest", digest}}));
+  EXPECT_EQ(out["layerDigest"], digest);
+  // The blob URL of the registry, with a token granting that one blob for an
+  // hour (the registry tests use it).
+  const std::string url = out.value("downloadUrl", "");
+  const std::string prefix = "http://localhost:4566/v2/app/blobs/" + digest + "?X-Berth-Token=";
+  ASSERT_TRUE(url.starts_with(prefix)) << url;
+  const auto grant = ecr_service_.tokens().VerifyDownload(url.substr(prefix.size()),
+                                                          static_cast<int64_t>(clock_.Now()));
+  ASSERT_TRUE(grant.has_value()) << url;
+  EXPECT_EQ(grant->account_id, kAccount);
+  EXPECT_EQ(grant->region, "us-east-1");
+  EXPECT_EQ(grant->repository, "app");
+  EXPECT_EQ(grant->digest, digest);
+  EXPECT_EQ(grant->expires_at, static_cast<int64_t>(clock_.Now()) + 3600);
 }
 
 TEST_F(EcrImagesTest, GetDownloadUrlForLayerNeedsAReferencedLayer) {
@@ -505,7 +517,17 @@ TEST_F(EcrImagesTest, PutImageRefusesAMediaTypeThatContradictsTheManifest) {
   const ApiReply r =
       Put(ManifestText(config, {}), "v1", "app", {{"imageManifestMediaType", kOciManifest}});
   EXPECT_AWS_ERROR(r, "InvalidParameterException");
+  // Worded for the API's parameter, not the registry's Content-Type.
+  EXPECT_EQ(r.message(),
+            std::string("Invalid parameter at 'imageManifestMediaType' failed to satisfy "
+                        "constraint: 'imageManifestMediaType ") +
+                kOciManifest + " does not match the mediaType " + kDockerManifest +
+                " of the image manifest'");
   EXPECT_TRUE(Listed().empty());
+  // The matching type passes.
+  const ApiReply same = Put(ManifestText(config, {}), "v1", "app",
+                            {{"imageManifestMediaType", std::string(kDockerManifest)}});
+  EXPECT_EQ(same.status, 200u) << same.raw;
 }
 
 TEST_F(EcrImagesTest, PutImageNeedsEveryLayerInTheRepository) {

@@ -41,6 +41,11 @@ inline constexpr const char* kEmptyConfigDigest =
 
 using Fields = std::vector<std::pair<std::string, std::string>>;
 
+// ECR's Basic challenge for a client that reached the registry as
+// localhost:5000 (the Host every test request carries).
+inline constexpr const char* kChallenge =
+    R"(Basic realm="https://localhost:5000/",service="ecr.amazonaws.com")";
+
 // One reply, with a file body read into `body`.
 struct RegistryReply {
   unsigned status = 0;
@@ -62,6 +67,17 @@ struct RegistryReply {
   }
   std::string Message() const { return Json()["errors"][0].value("message", ""); }
 };
+
+// Expects ECR's exact answer to missing or invalid credentials (reference
+// §2.2): 401, the Basic challenge, and a text/plain "Not Authorized" body
+// (no {"errors":[...]} document). `what` names the request in failures.
+inline void ExpectChallenge(const RegistryReply& r, const std::string& what) {
+  EXPECT_EQ(r.status, 401u) << what << ": " << r.body;
+  EXPECT_EQ(r.Header("WWW-Authenticate"), kChallenge) << what;
+  EXPECT_EQ(r.Header("Content-Type"), "text/plain") << what;
+  EXPECT_EQ(r.body, "Not Authorized") << what;
+  EXPECT_EQ(r.Header("Docker-Distribution-API-Version"), "registry/2.0") << what;
+}
 
 // A request to send; `chunked` leaves out Content-Length, as a client
 // streaming with Transfer-Encoding: chunked does.

@@ -16,9 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kChallenge =
-    R"(Basic realm="https://localhost:5000/",service="ecr.amazonaws.com")";
-
 // --- Ping and authentication -------------------------------------------------
 
 TEST_F(RegistryTest, PingIsOpenByDefault) {
@@ -43,18 +40,12 @@ TEST_F(RegistryTest, BadCredentialsAreRefusedEvenWhenOpen) {
   };
   for (const auto& authorization : bad) {
     // Then the registry answers 401 with ECR's challenge.
-    const RegistryReply r = Send("GET", "/v2/", "", {{"Authorization", authorization}});
-    EXPECT_EQ(r.status, 401u) << authorization;
-    EXPECT_EQ(r.Error(), "UNAUTHORIZED") << authorization;
-    EXPECT_EQ(r.Header("WWW-Authenticate"), kChallenge);
+    ExpectChallenge(Send("GET", "/v2/", "", {{"Authorization", authorization}}), authorization);
   }
 }
 
 TEST_F(RegistryAuthTest, PingWithoutCredentialsIsChallenged) {
-  const RegistryReply r = Send("GET", "/v2/");
-  EXPECT_EQ(r.status, 401u);
-  EXPECT_EQ(r.Error(), "UNAUTHORIZED");
-  EXPECT_EQ(r.Header("WWW-Authenticate"), kChallenge);
+  ExpectChallenge(Send("GET", "/v2/"), "GET /v2/");
   // docker login retries with the password from get-login-password.
   EXPECT_EQ(Send("GET", "/v2/", "", {{"Authorization", Login()}}).status, 200u);
 }
@@ -64,9 +55,7 @@ TEST_F(RegistryAuthTest, ExpiredTokenIsRefused) {
   clock_.Advance(ecr::TokenIssuer::kLifetimeSeconds - 1);
   EXPECT_EQ(Send("GET", "/v2/", "", {{"Authorization", authorization}}).status, 200u);
   clock_.Advance(2);
-  const RegistryReply r = Send("GET", "/v2/", "", {{"Authorization", authorization}});
-  EXPECT_EQ(r.status, 401u);
-  EXPECT_EQ(r.Header("WWW-Authenticate"), kChallenge);
+  ExpectChallenge(Send("GET", "/v2/", "", {{"Authorization", authorization}}), "expired");
 }
 
 TEST_F(RegistryAuthTest, TokenOfAnotherBerthIsRefused) {
@@ -76,9 +65,7 @@ TEST_F(RegistryAuthTest, TokenOfAnotherBerthIsRefused) {
   ecr::EcrService other(other_database, ecr::EcrOptions{"localhost:5000"}, other_images);
   const std::string foreign =
       "Basic " + other.GetAuthorizationToken(Context("000000000000"), "000000000000").token;
-  const RegistryReply r = Send("GET", "/v2/", "", {{"Authorization", foreign}});
-  EXPECT_EQ(r.status, 401u);
-  EXPECT_EQ(r.Error(), "UNAUTHORIZED");
+  ExpectChallenge(Send("GET", "/v2/", "", {{"Authorization", foreign}}), "foreign token");
 }
 
 TEST_F(RegistryAuthTest, EveryRouteIsChallenged) {
@@ -103,11 +90,7 @@ TEST_F(RegistryAuthTest, EveryRouteIsChallenged) {
       {"GET", upload, "", {}, false},
       {"DELETE", upload, "", {}, false},
   };
-  for (const auto& call : calls) {
-    const RegistryReply r = Send(call);
-    EXPECT_EQ(r.status, 401u) << call.method << " " << call.target << ": " << r.body;
-    EXPECT_EQ(r.Header("WWW-Authenticate"), kChallenge) << call.method << " " << call.target;
-  }
+  for (const auto& call : calls) ExpectChallenge(Send(call), call.method + " " + call.target);
   // Nothing was written on the way.
   EXPECT_EQ(FilesUnder(scratch_.data / "uploads"), std::vector<std::string>{});
   EXPECT_EQ(FilesUnder(scratch_.data / "blobs"), std::vector<std::string>{});
@@ -289,14 +272,33 @@ TEST_F(RegistryTest, BlobRanges) {
   }
 }
 
-TEST_F(RegistryTest, DeletingAnUnusedBlob) {
+TEST_F(RegistryTest, BlobDeleteIsUnsupportedAndChangesNothing) {
+  // Given a blob an image uses and one nothing uses.
   CreateRepository("app");
-  const Blob blob = PushBlob("app", "short-lived");
-  EXPECT_EQ(Send("DELETE", "/v2/app/blobs/" + blob.digest).status, 202u);
-  EXPECT_EQ(Send("HEAD", "/v2/app/blobs/" + blob.digest).status, 404u);
-  EXPECT_FALSE(blobs_.BlobSize(blob.digest));
-  EXPECT_EQ(Send("DELETE", "/v2/app/blobs/" + blob.digest).Error(), "BLOB_UNKNOWN");
-  EXPECT_EQ(Send("DELETE", "/v2/app/blobs/nonsense").Error(), "DIGEST_INVALID");
+  PushImage("app", "latest");
+  const Blob used = PushBlob("app", "layer-a");
+  const Blob unused = PushBlob("app", "short-lived");
+  const std::vector<std::string> files = FilesUnder(scratch_.data);
+
+  // When blobs are deleted (known, unknown, malformed, unknown repository),
+  // then each answer is 405 UNSUPPORTED in the errors format (as ECR, which
+  // has no blob deletion)...
+  for (const std::string& path :
+       {"/v2/app/blobs/" + used.digest, "/v2/app/blobs/" + unused.digest,
+        "/v2/app/blobs/" + Sha256Of("never pushed"), std::string("/v2/app/blobs/nonsense"),
+        "/v2/nope/blobs/" + unused.digest}) {
+    const RegistryReply r = Send("DELETE", path);
+    EXPECT_EQ(r.status, 405u) << path << ": " << r.body;
+    EXPECT_EQ(r.Error(), "UNSUPPORTED") << path;
+    EXPECT_EQ(r.Header("Content-Type"), "application/json") << path;
+    EXPECT_EQ(r.Header("Allow"), "GET, HEAD") << path;
+  }
+  // ...and both blobs are still served, with every file in place.
+  EXPECT_EQ(Send("GET", "/v2/app/blobs/" + used.digest).body, "layer-a");
+  EXPECT_EQ(Send("GET", "/v2/app/blobs/" + unused.digest).body, "short-lived");
+  EXPECT_EQ(FilesUnder(scratch_.data), files);
+  auto lease = database_.Acquire();
+  EXPECT_TRUE(storage::ImageStore(lease.db()).BlobSize(unused.digest));
 }
 
 // --- Uploads -----------------------------------------------------------------
@@ -530,6 +532,117 @@ TEST_F(RegistryTest, MissingOrMalformedDigestOnPut) {
   }
 }
 
+TEST_F(RegistryTest, PutWithABadDigestTakesNoByteOfItsBody) {
+  // Given a session holding three bytes.
+  CreateRepository("app");
+  const std::string location = Send("POST", "/v2/app/blobs/uploads/").Header("Location");
+  const std::string uuid = location.substr(location.rfind('/') + 1);
+  ASSERT_EQ(Send("PATCH", location, "abc").status, 202u);
+
+  for (const std::string& query :
+       {std::string(""), std::string("?digest="), std::string("?digest=sha256:xyz"),
+        std::string("?digest=sha256:") + std::string(64, 'A'), std::string("?digest=nothing"),
+        std::string("?digest=sha384:") + std::string(96, 'a'), std::string("?other=1")}) {
+    for (const bool chunked : {false, true}) {
+      // When the closing PUT carries a body but no valid digest...
+      const RegistryReply r = Send(Call{"PUT", location + query, "data", {}, chunked});
+      // ...then it is refused before its body is read (so the connection
+      // closes)...
+      EXPECT_EQ(r.status, 400u) << query << ": " << r.body;
+      EXPECT_EQ(r.Error(), "DIGEST_INVALID") << query;
+      EXPECT_TRUE(r.close) << query;
+      // ...and the session is exactly as it was.
+      const RegistryReply status = Send("GET", location);
+      EXPECT_EQ(status.status, 204u) << query;
+      EXPECT_EQ(status.Header("Range"), "0-2") << query;
+      EXPECT_EQ(blobs_.UploadSize(uuid), 3u) << query;
+    }
+  }
+  // A bad digest with a Content-Range is refused the same way.
+  RegistryReply r = Send("PUT", location + "?digest=bad", "defg", {{"Content-Range", "3-6"}});
+  EXPECT_EQ(r.Error(), "DIGEST_INVALID");
+  EXPECT_EQ(blobs_.UploadSize(uuid), 3u);
+  // And the session still completes with what it holds.
+  r = Send("PUT", location + "?digest=" + Sha256Of("abc"));
+  EXPECT_EQ(r.status, 201u) << r.body;
+  EXPECT_EQ(Send("GET", "/v2/app/blobs/" + Sha256Of("abc")).body, "abc");
+}
+
+TEST_F(RegistryTest, WrongDigestEndsTheSessionAndTheRetryStartsOver) {
+  // Given a session closed with a well-formed digest that does not match.
+  CreateRepository("app");
+  const std::string content = "the real content";
+  const std::string location = Send("POST", "/v2/app/blobs/uploads/").Header("Location");
+  ASSERT_EQ(Send("PATCH", location, content).status, 202u);
+  RegistryReply r = Send("PUT", location + "?digest=" + Sha256Of("something else"), "!");
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_EQ(r.Error(), "DIGEST_INVALID");
+
+  // Then the session is over, as distribution cancels it: retrying it with
+  // the right digest, appending, asking for status or cancelling all answer
+  // 404 BLOB_UPLOAD_UNKNOWN, and nothing of it is left on disk.
+  const std::vector<Call> retries = {
+      {"PUT", location + "?digest=" + Sha256Of(content), "", {}, false},
+      {"PUT", location + "?digest=" + Sha256Of(content + "!"), "", {}, false},
+      {"PATCH", location, "more", {}, false},
+      {"GET", location, "", {}, false},
+      {"DELETE", location, "", {}, false},
+  };
+  for (const auto& call : retries) {
+    r = Send(call);
+    EXPECT_EQ(r.status, 404u) << call.method << " " << call.target << ": " << r.body;
+    EXPECT_EQ(r.Error(), "BLOB_UPLOAD_UNKNOWN") << call.method;
+  }
+  EXPECT_EQ(FilesUnder(scratch_.data / "uploads"), std::vector<std::string>{});
+  EXPECT_EQ(FilesUnder(scratch_.data / "blobs"), std::vector<std::string>{});
+
+  // And the client's retry from a fresh session succeeds.
+  const std::string again = Send("POST", "/v2/app/blobs/uploads/").Header("Location");
+  r = Send("PUT", again + "?digest=" + Sha256Of(content), content);
+  EXPECT_EQ(r.status, 201u) << r.body;
+  EXPECT_EQ(Send("GET", "/v2/app/blobs/" + Sha256Of(content)).body, content);
+}
+
+TEST_F(RegistryTest, CancellingDuringAStreamingPatchFailsThePatch) {
+  CreateRepository("app");
+  for (const bool cancel_mid_body : {true, false}) {
+    const std::string location = Send("POST", "/v2/app/blobs/uploads/").Header("Location");
+    // Given a streamed PATCH whose header was planned and whose body is
+    // arriving (the first piece is in; in the second round, all of it)...
+    http::Request patch;
+    patch.method = "PATCH";
+    patch.target = location;
+    patch.headers.Add("Host", "localhost:5000");
+    patch.headers.Add("Transfer-Encoding", "chunked");
+    const http::BodyPlan plan = registry_.Plan(patch);
+    ASSERT_TRUE(plan.sink);
+    patch.sink = plan.sink;
+    ASSERT_TRUE(plan.sink->Write("first piece "));
+    if (!cancel_mid_body) {
+      ASSERT_TRUE(plan.sink->Write("last piece"));
+    }
+
+    // ...when a DELETE cancels the session meanwhile...
+    EXPECT_EQ(Send("DELETE", location).status, 204u);
+    // ...then the rest of the body is refused...
+    if (cancel_mid_body) {
+      EXPECT_FALSE(plan.sink->Write("last piece"));
+      patch.body_complete = false;
+    }
+    // ...and the PATCH fails as if it had come after the DELETE.
+    const http::Response res = registry_.Handle(patch);
+    EXPECT_EQ(res.status, 404u) << res.body;
+    const json body = json::parse(res.body, nullptr, false);
+    ASSERT_FALSE(body.is_discarded()) << res.body;
+    EXPECT_EQ(body["errors"][0]["code"], "BLOB_UPLOAD_UNKNOWN");
+    EXPECT_FALSE(res.headers.Get("Location").has_value());
+    EXPECT_EQ(res.close, cancel_mid_body);
+    // No file is left behind, and the session stays gone.
+    EXPECT_EQ(FilesUnder(scratch_.data / "uploads"), std::vector<std::string>{});
+    EXPECT_EQ(Send("GET", location).Error(), "BLOB_UPLOAD_UNKNOWN");
+  }
+}
+
 TEST_F(RegistryTest, Sha512Digests) {
   CreateRepository("app");
   const std::string content = "hashed with sha512";
@@ -628,7 +741,7 @@ TEST_F(RegistryTest, PathTraversalIsRefused) {
       {{"GET", "/v2/app/blobs/sha256:../../x", "", {}, false}, 404},
       {{"GET", "/v2/app/blobs/sha256:..%2F..%2Fx", "", {}, false}, 400},
       {{"GET", "/v2/app/blobs//etc/passwd", "", {}, false}, 404},
-      {{"DELETE", "/v2/app/blobs/sha256:..%2F..%2Fx", "", {}, false}, 400},
+      {{"DELETE", "/v2/app/blobs/sha256:..%2F..%2Fx", "", {}, false}, 405},
       {{"GET", "/v2/app/referrers/sha256:..%2F..%2Fx", "", {}, false}, 400},
       {{"PATCH", "/v2/app/blobs/uploads/../../../x", "data", {}, false}, 404},
       {{"PATCH", "/v2/app/blobs/uploads/..%2F..%2Fx", "data", {}, false}, 404},
