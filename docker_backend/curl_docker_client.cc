@@ -1,6 +1,6 @@
 #include "docker_backend/curl_docker_client.h"
 
-#include <curl/curl.h>
+#include "docker_backend/curl_library.h"
 
 #include <cctype>
 #include <cstdio>
@@ -163,12 +163,11 @@ std::string DaemonMessage(const std::string& body) {
   return text;
 }
 
-CurlDockerClient::CurlDockerClient(DockerEndpoint endpoint)
-    : endpoint_(std::move(endpoint)), curl_(curl_easy_init()) {
-  if (curl_ == nullptr) throw std::runtime_error("curl_easy_init failed");
-}
+CurlDockerClient::CurlDockerClient(DockerEndpoint endpoint) : endpoint_(std::move(endpoint)) {}
 
-CurlDockerClient::~CurlDockerClient() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
+CurlDockerClient::~CurlDockerClient() {
+  if (curl_ != nullptr) CurlLibrary::Get().easy_cleanup(static_cast<CURL*>(curl_));
+}
 
 CurlDockerClient::Reply CurlDockerClient::Call(const std::string& method, const std::string& path,
                                                const std::string& body,
@@ -176,40 +175,46 @@ CurlDockerClient::Reply CurlDockerClient::Call(const std::string& method, const 
                                                const std::vector<std::string>& headers,
                                                bool versioned) {
   if (versioned && api_version_.empty()) Negotiate();
+  // libcurl and the handle come with the first call (curl_library.h).
+  const CurlLibrary& lib = CurlLibrary::Get();
+  if (curl_ == nullptr) {
+    curl_ = lib.easy_init();
+    if (curl_ == nullptr) throw DockerError(0, "Cannot connect to the Docker daemon: curl_easy_init failed");
+  }
   CURL* curl = static_cast<CURL*>(curl_);
-  curl_easy_reset(curl);
+  lib.easy_reset(curl);
   const std::string url =
       endpoint_.base_url + (versioned ? "/v" + api_version_ : std::string()) + path;
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  lib.easy_setopt(curl, CURLOPT_URL, url.c_str());
   if (!endpoint_.unix_socket.empty()) {
-    curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, endpoint_.unix_socket.c_str());
+    lib.easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, endpoint_.unix_socket.c_str());
   }
-  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
-  if (method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  lib.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+  if (method == "HEAD") lib.easy_setopt(curl, CURLOPT_NOBODY, 1L);
   curl_slist* list = nullptr;
-  for (const auto& header : headers) list = curl_slist_append(list, header.c_str());
+  for (const auto& header : headers) list = lib.slist_append(list, header.c_str());
   if (!content_type.empty()) {
-    list = curl_slist_append(list, ("Content-Type: " + content_type).c_str());
+    list = lib.slist_append(list, ("Content-Type: " + content_type).c_str());
   }
   if (method == "POST" || method == "PUT") {
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    lib.easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+    lib.easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
   }
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  lib.easy_setopt(curl, CURLOPT_HTTPHEADER, list);
   std::string response;
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  const CURLcode rc = curl_easy_perform(curl);
-  curl_slist_free_all(list);
+  lib.easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
+  lib.easy_setopt(curl, CURLOPT_WRITEDATA, &response);
+  lib.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+  lib.easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+  lib.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  const CURLcode rc = lib.easy_perform(curl);
+  lib.slist_free_all(list);
   if (rc != CURLE_OK) {
     throw DockerError(0, std::string("Cannot connect to the Docker daemon: ") +
-                             curl_easy_strerror(rc));
+                             lib.easy_strerror(rc));
   }
   Reply reply;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.status);
+  lib.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.status);
   reply.body = std::move(response);
   return reply;
 }

@@ -8,6 +8,7 @@
 #include "docker_backend/pause_image.h"
 #include "server/reconciler/task_driver.h"
 #include "server/util/log.h"
+#include "storage/meta_store.h"
 #include "storage/task_definition_store.h"
 #include "storage/task_store.h"
 
@@ -17,6 +18,8 @@ namespace {
 using nlohmann::json;
 
 constexpr double kSweepPeriodSeconds = 30;
+// Set in the meta table once this data dir's Berth has used Docker.
+constexpr const char* kUsedDockerKey = "reconciler.used-docker";
 
 }  // namespace
 
@@ -61,8 +64,24 @@ void Reconciler::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+bool Reconciler::UsedDocker() {
+  if (!used_docker_) {
+    auto lease = database_.Acquire();
+    used_docker_ = storage::MetaStore(lease.db()).Get(kUsedDockerKey).has_value();
+  }
+  return used_docker_;
+}
+
+void Reconciler::MarkUsedDocker() {
+  if (UsedDocker()) return;
+  auto lease = database_.Acquire();
+  storage::MetaStore(lease.db()).Set(kUsedDockerKey, "1");
+  used_docker_ = true;
+}
+
 bool Reconciler::PrepareDocker() {
   if (docker_ready_) return true;
+  MarkUsedDocker();
   try {
     docker::EnsurePauseImage(docker_);
     docker_.CreateNetwork(network_name_, "", "",
@@ -179,7 +198,9 @@ bool Reconciler::ReconcileOnce() {
       tasks = storage::TaskStore(lease.db()).Unfinished();
     }
     const double now = clock_.Now();
-    const bool sweep_due = now - last_sweep_ >= kSweepPeriodSeconds;
+    // Sweeps look for Berth's leftovers, which exist only once it has used
+    // Docker (a Berth that never ran a task never loads the Docker client).
+    const bool sweep_due = now - last_sweep_ >= kSweepPeriodSeconds && UsedDocker();
     if (tasks.empty() && !sweep_due) return false;
     if (!docker_.Ping()) {
       if (!tasks.empty()) FailUnreachable("the daemon does not answer");
@@ -285,6 +306,7 @@ void Reconciler::SweepOrphans() {
 
 void Reconciler::RemoveAll() {
   std::lock_guard docker_lock(docker_mutex_);
+  if (!UsedDocker()) return;  // nothing of Berth's can be there
   try {
     const std::string mine = "berth.instance=" + options_.instance_id;
     for (const auto& c : docker_.ListContainers({mine})) docker_.RemoveContainer(c.id);

@@ -120,6 +120,25 @@ class ReconcilerTest : public ApiTest {
   int pokes_ = 0;
 };
 
+TEST_F(ReconcilerTest, ABerthThatNeverRanATaskNeverCallsDocker) {
+  // Passes, sweeps included, and a reset leave Docker alone
+  Pass(3);
+  clock_.Advance(60);
+  Pass();
+  reconciler_->RemoveAll();
+  EXPECT_THAT(docker_.Calls(), IsEmpty());
+  // Once a task ran, sweeps look for leftovers, in later Berths too
+  Register("web", json::array({Container("web")}));
+  Run("web");
+  Pass();
+  reconciler_ = MakeReconciler();
+  docker_.ClearCalls();
+  clock_.Advance(60);
+  EcsOk("StopTask", {{"cluster", "c"}, {"task", EcsOk("ListTasks", {{"cluster", "c"}})["taskArns"][0]}});
+  Pass(3);
+  EXPECT_FALSE(docker_.CallsTo("ListVolumes").empty());
+}
+
 TEST_F(ReconcilerTest, BridgeTaskRunsAndAConvergedPassChangesNothing) {
   // Given a bridge task whose port is published on an ephemeral host port
   Register("web", json::array({Container("web", {{"portMappings", {{{"containerPort", 80}}}}})}));
