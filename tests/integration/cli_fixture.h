@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tests/support/berth_server.h"
+#include "tests/support/text_files.h"
 
 namespace berth::testing {
 
@@ -46,11 +47,6 @@ class CliTest : public ::testing::TestWithParam<std::string> {
     return RunAws(GetParam(), server_->endpoint(), help_args, {{"PAGER", "cat"}}).exit_code == 0;
   }
 
-  static std::string Join(const std::vector<std::string>& args) {
-    std::string out;
-    for (const auto& a : args) out += a + " ";
-    return out;
-  }
 
   static std::string TestData(const std::string& name) {
     return SourceDir() + "/tests/testdata/" + name;

@@ -20,19 +20,11 @@
 #include "docker_backend/curl_docker_client.h"
 #include "tests/conformance/docker_api_conformance.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/text_files.h"
 
 namespace berth::testing {
 namespace {
 
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty()) lines.push_back(line);
-  }
-  return lines;
-}
 
 CommandResult Docker(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {"docker"};

@@ -34,6 +34,7 @@
 #include "storage/database.h"
 #include "storage/meta_store.h"
 #include "tests/support/berth_server.h"
+#include "tests/support/text_files.h"
 
 namespace berth::testing {
 
@@ -350,30 +351,6 @@ class EcsTaskFixture : public ::testing::Test {
     if (!server_) return "(berth not running)";
     const std::string log = server_->Log();
     return log.size() > 6000 ? log.substr(log.size() - 6000) : log;
-  }
-  static void WriteFile(const std::filesystem::path& path, const std::string& content) {
-    std::ofstream out(path, std::ios::binary);
-    out << content;
-  }
-  static std::string Trim(std::string text) {
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
-      text.pop_back();
-    }
-    return text;
-  }
-  static std::vector<std::string> Lines(const std::string& text) {
-    std::vector<std::string> out;
-    std::stringstream in(text);
-    std::string line;
-    while (std::getline(in, line)) {
-      if (!line.empty()) out.push_back(line);
-    }
-    return out;
-  }
-  static std::string Join(const std::vector<std::string>& args) {
-    std::string out;
-    for (const auto& a : args) out += a + " ";
-    return out;
   }
   static double Seconds(Clock::duration d) {
     return std::chrono::duration<double>(d).count();

@@ -27,6 +27,7 @@
 
 #include "server/util/crypto.h"
 #include "tests/support/berth_server.h"
+#include "tests/support/text_files.h"
 
 namespace berth::testing {
 
@@ -245,32 +246,6 @@ class RegistryClientTest : public ::testing::Test {
     return checked;
   }
 
-  static void WriteFile(const std::filesystem::path& path, const std::string& content) {
-    std::ofstream out(path, std::ios::binary);
-    out << content;
-  }
-  static std::string ReadFile(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-  static std::string Trim(std::string text) {
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-    return text;
-  }
-  static std::vector<std::string> Lines(const std::string& text) {
-    std::vector<std::string> out;
-    std::stringstream in(text);
-    std::string line;
-    while (std::getline(in, line)) {
-      if (!line.empty()) out.push_back(line);
-    }
-    return out;
-  }
-  static std::string Join(const std::vector<std::string>& args) {
-    std::string out;
-    for (const auto& a : args) out += a + " ";
-    return out;
-  }
 
   // A name unique to this test, for local image names.
   std::string tag_id() { return "berth-test-" + id_ + "-" + std::to_string(++names_); }
