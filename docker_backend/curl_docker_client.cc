@@ -1,7 +1,5 @@
 #include "docker_backend/curl_docker_client.h"
 
-#include "docker_backend/curl_library.h"
-
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +9,8 @@
 #include <utility>
 
 #include <nlohmann/json.hpp>
+
+#include "docker_backend/curl_library.h"
 
 namespace berth::docker {
 namespace {
@@ -45,7 +45,8 @@ std::string Escape(const std::string& text) {
 int VersionNumber(const std::string& version) {
   const auto dot = version.find('.');
   if (dot == std::string::npos) return 0;
-  return std::atoi(version.substr(0, dot).c_str()) * 1000 + std::atoi(version.substr(dot + 1).c_str());
+  return std::atoi(version.substr(0, dot).c_str()) * 1000 +
+         std::atoi(version.substr(dot + 1).c_str());
 }
 
 json LabelsJson(const std::map<std::string, std::string>& labels) {
@@ -69,7 +70,9 @@ void ThrowStreamError(const std::string& body) {
 }
 
 json CreateBody(const ContainerSpec& s) {
-  json body = {{"Image", s.image}, {"Labels", LabelsJson(s.labels)}, {"Tty", s.tty},
+  json body = {{"Image", s.image},
+               {"Labels", LabelsJson(s.labels)},
+               {"Tty", s.tty},
                {"OpenStdin", s.open_stdin}};
   if (s.entrypoint) body["Entrypoint"] = *s.entrypoint;
   if (s.command) body["Cmd"] = *s.command;
@@ -86,7 +89,8 @@ json CreateBody(const ContainerSpec& s) {
                            {"Retries", s.health_check->retries}};
   }
   json host = {{"NetworkMode", s.network_mode.empty() ? "bridge" : s.network_mode},
-               {"ReadonlyRootfs", s.readonly_rootfs}, {"Privileged", s.privileged},
+               {"ReadonlyRootfs", s.readonly_rootfs},
+               {"Privileged", s.privileged},
                {"Init", s.init}};
   if (!s.ports.empty()) {
     json exposed = json::object();
@@ -94,8 +98,8 @@ json CreateBody(const ContainerSpec& s) {
     for (const auto& p : s.ports) {
       const std::string key = std::to_string(p.container_port) + "/" + p.protocol;
       exposed[key] = json::object();
-      bindings[key].push_back(
-          {{"HostIp", p.host_ip}, {"HostPort", p.host_port > 0 ? std::to_string(p.host_port) : ""}});
+      bindings[key].push_back({{"HostIp", p.host_ip},
+                               {"HostPort", p.host_port > 0 ? std::to_string(p.host_port) : ""}});
     }
     body["ExposedPorts"] = exposed;
     host["PortBindings"] = bindings;
@@ -179,7 +183,8 @@ CurlDockerClient::Reply CurlDockerClient::Call(const std::string& method, const 
   const CurlLibrary& lib = CurlLibrary::Get();
   if (curl_ == nullptr) {
     curl_ = lib.easy_init();
-    if (curl_ == nullptr) throw DockerError(0, "Cannot connect to the Docker daemon: curl_easy_init failed");
+    if (curl_ == nullptr)
+      throw DockerError(0, "Cannot connect to the Docker daemon: curl_easy_init failed");
   }
   CURL* curl = static_cast<CURL*>(curl_);
   lib.easy_reset(curl);
@@ -210,8 +215,8 @@ CurlDockerClient::Reply CurlDockerClient::Call(const std::string& method, const 
   const CURLcode rc = lib.easy_perform(curl);
   lib.slist_free_all(list);
   if (rc != CURLE_OK) {
-    throw DockerError(0, std::string("Cannot connect to the Docker daemon: ") +
-                             lib.easy_strerror(rc));
+    throw DockerError(0,
+                      std::string("Cannot connect to the Docker daemon: ") + lib.easy_strerror(rc));
   }
   Reply reply;
   lib.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.status);
@@ -275,9 +280,9 @@ void CurlDockerClient::PullImage(const std::string& image, const std::string& re
   }
   std::vector<std::string> headers;
   if (!registry_auth.empty()) headers.push_back("X-Registry-Auth: " + registry_auth);
-  const Reply reply = Call("POST", "/images/create?fromImage=" + Escape(repository) +
-                                       "&tag=" + Escape(tag),
-                           "", "", 0, headers);
+  const Reply reply =
+      Call("POST", "/images/create?fromImage=" + Escape(repository) + "&tag=" + Escape(tag), "", "",
+           0, headers);
   if (reply.status != 200) Fail(reply);
   // Errors after streaming began arrive in-stream with HTTP 200.
   ThrowStreamError(reply.body);
@@ -304,9 +309,9 @@ void CurlDockerClient::StartContainer(const std::string& id) {
 }
 
 void CurlDockerClient::StopContainer(const std::string& id, int timeout_seconds) {
-  const Reply reply = Call("POST", "/containers/" + Escape(id) + "/stop?t=" +
-                                       std::to_string(timeout_seconds),
-                           "", "", (static_cast<long>(timeout_seconds) + 30) * 1000);
+  const Reply reply =
+      Call("POST", "/containers/" + Escape(id) + "/stop?t=" + std::to_string(timeout_seconds), "",
+           "", (static_cast<long>(timeout_seconds) + 30) * 1000);
   if (reply.status == 204 || reply.status == 304 || reply.status == 404) return;
   Fail(reply);
 }
@@ -400,7 +405,9 @@ std::vector<ContainerSummary> CurlDockerClient::ListContainers(
 std::string CurlDockerClient::CreateNetwork(const std::string& name, const std::string& subnet,
                                             const std::string& gateway,
                                             const std::map<std::string, std::string>& labels) {
-  json body = {{"Name", name}, {"Driver", "bridge"}, {"CheckDuplicate", true},
+  json body = {{"Name", name},
+               {"Driver", "bridge"},
+               {"CheckDuplicate", true},
                {"Labels", LabelsJson(labels)}};
   if (!subnet.empty()) {
     body["IPAM"] = {{"Driver", "default"},

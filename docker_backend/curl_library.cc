@@ -1,7 +1,6 @@
 #include "docker_backend/curl_library.h"
 
 #include <dlfcn.h>
-
 #include <mutex>
 #include <string>
 
@@ -37,7 +36,8 @@ std::string Load(CurlLibrary& lib) {
   if (!missing.empty()) return "libcurl.so.4 lacks " + missing;
   // Global init once, before any handle (curl_easy_init would do it, but
   // not thread-safely on older releases).
-  auto global_init = reinterpret_cast<decltype(&curl_global_init)>(dlsym(handle, "curl_global_init"));
+  auto global_init =
+      reinterpret_cast<decltype(&curl_global_init)>(dlsym(handle, "curl_global_init"));
   if (global_init != nullptr) global_init(CURL_GLOBAL_DEFAULT);
   return "";
 }

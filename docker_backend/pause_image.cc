@@ -1,7 +1,5 @@
 #include "docker_backend/pause_image.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -11,6 +9,7 @@
 #include <utility>
 
 #include <nlohmann/json.hpp>
+#include <openssl/evp.h>
 
 namespace berth::docker {
 
@@ -48,17 +47,17 @@ class UstarWriter {
   void AddFile(std::string_view name, unsigned mode, std::string_view contents) {
     if (name.empty() || name.size() >= 100) throw std::invalid_argument("bad tar entry name");
     std::array<char, kBlock> header{};
-    Put(header, 0, name);                         // name
-    Octal(header, 100, 8, mode);                  // mode
-    Octal(header, 108, 8, 0);                     // uid
-    Octal(header, 116, 8, 0);                     // gid
-    Octal(header, 124, 12, contents.size());      // size
+    Put(header, 0, name);                                                         // name
+    Octal(header, 100, 8, mode);                                                  // mode
+    Octal(header, 108, 8, 0);                                                     // uid
+    Octal(header, 116, 8, 0);                                                     // gid
+    Octal(header, 124, 12, contents.size());                                      // size
     Octal(header, 136, 12, static_cast<std::uint64_t>(kPauseImageCreatedEpoch));  // mtime
-    header[156] = '0';                            // typeflag: regular file
+    header[156] = '0';                                 // typeflag: regular file
     Put(header, 257, std::string_view("ustar\0", 6));  // magic
-    Put(header, 263, "00");                       // version
-    Put(header, 265, "root");                     // uname
-    Put(header, 297, "root");                     // gname
+    Put(header, 263, "00");                            // version
+    Put(header, 265, "root");                          // uname
+    Put(header, 297, "root");                          // gname
     // The checksum is computed with its own field read as eight spaces, then
     // written as six octal digits, NUL, space.
     std::fill(header.begin() + 148, header.begin() + 156, ' ');
@@ -125,7 +124,8 @@ std::string PauseImageTar(std::string_view repo_tag,
       {"os", "linux"},
       {"created", kPauseImageCreated},
       {"config", {{"Entrypoint", json::array({"/pause"})}, {"Labels", labels}}},
-      {"rootfs", {{"type", "layers"}, {"diff_ids", json::array({"sha256:" + Sha256Hex(layer_tar)})}}},
+      {"rootfs",
+       {{"type", "layers"}, {"diff_ids", json::array({"sha256:" + Sha256Hex(layer_tar)})}}},
   };
   const json manifest = json::array({{{"Config", "config.json"},
                                       {"RepoTags", json::array({std::string(repo_tag)})},

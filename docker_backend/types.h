@@ -13,13 +13,13 @@ namespace berth::docker {
 
 // Labels Berth puts on everything it creates, so that actual state can be
 // rebuilt from Docker after a restart (and cleaned up by label).
-inline constexpr const char* kManagedLabel = "berth.managed";      // "1"
+inline constexpr const char* kManagedLabel = "berth.managed";  // "1"
 inline constexpr const char* kTaskArnLabel = "com.amazonaws.ecs.task-arn";
 inline constexpr const char* kContainerNameLabel = "com.amazonaws.ecs.container-name";
 inline constexpr const char* kClusterLabel = "com.amazonaws.ecs.cluster";
 inline constexpr const char* kFamilyLabel = "com.amazonaws.ecs.task-definition-family";
 inline constexpr const char* kRevisionLabel = "com.amazonaws.ecs.task-definition-version";
-inline constexpr const char* kRoleLabel = "berth.role";            // "pause" or "app"
+inline constexpr const char* kRoleLabel = "berth.role";  // "pause" or "app"
 
 // A published port.
 struct PortBinding {
@@ -99,9 +99,9 @@ struct ContainerState {
   bool oom_killed = false;
   int exit_code = 0;
   std::string error;
-  std::string started_at;   // RFC 3339, "0001-01-01T00:00:00Z" when never
+  std::string started_at;  // RFC 3339, "0001-01-01T00:00:00Z" when never
   std::string finished_at;
-  std::string health;       // "", "starting", "healthy", "unhealthy"
+  std::string health;  // "", "starting", "healthy", "unhealthy"
   std::string image_id;
   std::map<std::string, std::string> labels;  // the image's, overlaid by the container's
   std::vector<std::string> env;               // "K=V": the container's, then the image's

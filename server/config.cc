@@ -185,8 +185,8 @@ ParseResult ParseConfig(const std::vector<std::string>& args, const EnvLookup& e
     flags.emplace_back(&*it, *value);
   }
   for (const auto& option : options) {
-    const bool flagged = std::any_of(flags.begin(), flags.end(),
-                                     [&](const auto& f) { return f.first == &option; });
+    const bool flagged =
+        std::any_of(flags.begin(), flags.end(), [&](const auto& f) { return f.first == &option; });
     if (flagged) continue;
     if (auto value = env(option.env)) {
       if (auto error = option.apply(config, *value); !error.empty()) {

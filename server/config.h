@@ -17,13 +17,13 @@ namespace berth {
 struct Config {
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 4566;
-  std::string data_dir;            // where berth.db and blobs live
+  std::string data_dir;  // where berth.db and blobs live
   std::string account_id = "000000000000";
   std::string region = "us-east-1";
-  std::string registry_host;       // host[:port] in repositoryUri; empty: localhost:<bound port>
+  std::string registry_host;  // host[:port] in repositoryUri; empty: localhost:<bound port>
   log::Level log_level = log::Level::kInfo;
-  unsigned threads = 2;            // HTTP event-loop threads
-  bool require_auth = false;       // registry answers 401 without a valid ECR token
+  unsigned threads = 2;       // HTTP event-loop threads
+  bool require_auth = false;  // registry answers 401 without a valid ECR token
 };
 
 // The outcome of parsing: a config to run with, or a message to print and the

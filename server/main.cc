@@ -2,15 +2,16 @@
 // the parts together: config → database → services → dispatcher → router →
 // HTTP server.
 
-#include <malloc.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <malloc.h>
 #include <string>
 #include <vector>
 
+#include "docker_backend/curl_docker_client.h"
+#include "docker_backend/pause_image.h"
 #include "server/admin/admin_handler.h"
 #include "server/aws/dispatcher.h"
 #include "server/config.h"
@@ -21,19 +22,17 @@
 #include "server/ecs/ecs_service.h"
 #include "server/http/server.h"
 #include "server/maintenance.h"
-#include "server/registry/registry.h"
 #include "server/reconciler/image_resolver.h"
 #include "server/reconciler/reconciler.h"
+#include "server/registry/registry.h"
 #include "server/router.h"
 #include "server/util/clock.h"
-#include "server/util/log.h"
-#include "docker_backend/curl_docker_client.h"
-#include "docker_backend/pause_image.h"
 #include "server/util/crypto.h"
+#include "server/util/log.h"
 #include "storage/blob_store.h"
+#include "storage/database.h"
 #include "storage/ecr_store.h"
 #include "storage/meta_store.h"
-#include "storage/database.h"
 
 namespace {
 
@@ -86,8 +85,8 @@ int Run(berth::Config config) {
   dispatcher.Register(ecr_api);
   dispatcher.Register(ecs_api);
   registry::Registry registry(
-      registry::RegistryOptions{config.account_id, config.region, config.require_auth},
-      ecr_service, images, uploads, clock);
+      registry::RegistryOptions{config.account_id, config.region, config.require_auth}, ecr_service,
+      images, uploads, clock);
   admin::AdminHandler admin(database);
   admin.AddResetHook([&] {
     blob_store.Clear();
@@ -97,8 +96,8 @@ int Run(berth::Config config) {
 
   // ECS tasks become containers through the reconciler; its Docker client is
   // its own (libcurl handles are per thread).
-  docker::CurlDockerClient docker(docker::DockerEndpoint::FromDockerHost(
-      Env("DOCKER_HOST").value_or("")));
+  docker::CurlDockerClient docker(
+      docker::DockerEndpoint::FromDockerHost(Env("DOCKER_HOST").value_or("")));
   reconciler::ImageResolver image_resolver(
       config.registry_host, [&](const storage::Partition& partition, const std::string& name) {
         auto lease = database.Acquire();

@@ -49,7 +49,7 @@ http::Response Router::Handle(http::Request& request) {
 
 http::Response Router::BodyTooLarge(const http::Request& head, uint64_t limit) {
   if (registry::Registry::Serves(head.Path())) return registry_.BodyTooLarge(head, limit);
-  if (IsAws(head)) return dispatcher_.BodyTooLarge(static_cast<size_t>(limit));
+  if (IsAws(head)) return dispatcher_.BodyTooLarge(head, static_cast<size_t>(limit));
   http::Response res;
   res.status = 413;
   res.headers.Add("Content-Type", "application/json");

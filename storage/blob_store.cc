@@ -1,12 +1,11 @@
 #include "storage/blob_store.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <stdexcept>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace berth::storage {
 namespace {
@@ -111,7 +110,8 @@ void BlobStore::CommitUpload(std::string_view uuid, std::string_view digest) {
 
 void BlobStore::WriteBlob(std::string_view digest, std::string_view content) {
   if (BlobSize(digest)) return;
-  const fs::path staging = root_ / "uploads" / ("write-" + std::string(digest.substr(digest.find(':') + 1)));
+  const fs::path staging =
+      root_ / "uploads" / ("write-" + std::string(digest.substr(digest.find(':') + 1)));
   {
     UniqueFd fd(::open(staging.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!fd) Fail("cannot create", staging);

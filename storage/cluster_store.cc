@@ -37,8 +37,7 @@ void ClusterStore::UpdateStatus(std::string_view name, std::string_view status) 
   stmt.Run();
 }
 
-std::vector<std::string> ClusterStore::ListActiveNames(std::string_view after_name,
-                                                       size_t limit) {
+std::vector<std::string> ClusterStore::ListActiveNames(std::string_view after_name, size_t limit) {
   Stmt stmt(db_, R"sql(
     SELECT name FROM ecs_clusters
     WHERE account_id = ?1 AND region = ?2 AND status = 'ACTIVE' AND name > ?3

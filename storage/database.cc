@@ -1,12 +1,11 @@
 #include "storage/database.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <stdexcept>
+#include <unistd.h>
 #include <vector>
 
 #include "storage/migrations.h"
@@ -57,8 +56,9 @@ void Database::Reset() {
   auto lease = Acquire();
   std::vector<std::string> tables;
   {
-    Stmt stmt(db_, "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'meta' "
-                   "AND name NOT LIKE 'sqlite_%'");
+    Stmt stmt(db_,
+              "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'meta' "
+              "AND name NOT LIKE 'sqlite_%'");
     while (stmt.Step()) tables.push_back(stmt.ColumnText(0));
   }
   Tx tx(db_);

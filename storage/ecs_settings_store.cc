@@ -72,8 +72,8 @@ std::vector<AttributeRecord> EcsSettingsStore::ListAttributes(std::string_view c
   stmt.Bind(1, partition_.account_id).Bind(2, partition_.region).Bind(3, cluster);
   std::vector<AttributeRecord> out;
   while (stmt.Step()) {
-    out.push_back({stmt.ColumnText(0), stmt.ColumnText(1), stmt.ColumnText(2),
-                   stmt.ColumnText(3), stmt.ColumnOptionalText(4)});
+    out.push_back({stmt.ColumnText(0), stmt.ColumnText(1), stmt.ColumnText(2), stmt.ColumnText(3),
+                   stmt.ColumnOptionalText(4)});
   }
   return out;
 }

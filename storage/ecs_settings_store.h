@@ -28,8 +28,7 @@ class EcsSettingsStore {
 
   void PutAttribute(const AttributeRecord& attribute);
   // Returns false when there was nothing to delete.
-  bool DeleteAttribute(std::string_view cluster, std::string_view target_id,
-                       std::string_view name);
+  bool DeleteAttribute(std::string_view cluster, std::string_view target_id, std::string_view name);
   // Attributes of one cluster, ordered by (target, name).
   std::vector<AttributeRecord> ListAttributes(std::string_view cluster);
 

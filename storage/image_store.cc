@@ -139,8 +139,7 @@ void ImageStore::AddReferences(int64_t repository_id, std::string_view digest,
   }
 }
 
-std::vector<ImageReference> ImageStore::References(int64_t repository_id,
-                                                   std::string_view digest) {
+std::vector<ImageReference> ImageStore::References(int64_t repository_id, std::string_view digest) {
   Stmt stmt(db_, R"sql(
     SELECT child_digest, kind FROM ecr_image_references
     WHERE repository_id = ?1 AND digest = ?2)sql");

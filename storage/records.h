@@ -29,10 +29,10 @@ struct RepositoryRecord {
   int64_t id = 0;
   std::string name;
   double created_at = 0;
-  std::string tag_mutability;                          // MUTABLE, IMMUTABLE, ...
-  std::optional<std::string> mutability_exclusions;    // JSON array of filters
+  std::string tag_mutability;                        // MUTABLE, IMMUTABLE, ...
+  std::optional<std::string> mutability_exclusions;  // JSON array of filters
   bool scan_on_push = false;
-  std::string encryption_type;                         // AES256, KMS, KMS_DSSE
+  std::string encryption_type;  // AES256, KMS, KMS_DSSE
   std::optional<std::string> kms_key;
   std::optional<std::string> policy_text;
   std::optional<std::string> lifecycle_policy;

@@ -60,8 +60,7 @@ std::optional<TaskDefinitionRecord> TaskDefinitionStore::Find(std::string_view f
   return ReadRecord(stmt);
 }
 
-std::optional<TaskDefinitionRecord> TaskDefinitionStore::FindLatestActive(
-    std::string_view family) {
+std::optional<TaskDefinitionRecord> TaskDefinitionStore::FindLatestActive(std::string_view family) {
   Stmt stmt(db_, std::string("SELECT ") + std::string(kColumns) +
                      " FROM ecs_task_definitions WHERE account_id = ?1 AND region = ?2"
                      " AND status = 'ACTIVE' AND family = ?3 ORDER BY revision DESC LIMIT 1");
@@ -102,7 +101,8 @@ std::vector<RevisionKey> TaskDefinitionStore::List(std::string_view status,
       "SELECT family, revision FROM ecs_task_definitions"
       " WHERE account_id = ?1 AND region = ?2 AND status = ?3";
   if (family) sql += " AND family = ?4";
-  if (after) sql += descending ? " AND (family, revision) < (?5, ?6)" : " AND (family, revision) > (?5, ?6)";
+  if (after)
+    sql += descending ? " AND (family, revision) < (?5, ?6)" : " AND (family, revision) > (?5, ?6)";
   sql += descending ? " ORDER BY family DESC, revision DESC" : " ORDER BY family, revision";
   sql += " LIMIT ?7";
   Stmt stmt(db_, sql);

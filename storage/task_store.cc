@@ -160,8 +160,8 @@ std::vector<TaskRecord> TaskStore::PurgeStopped(double before) {
   return purged;
 }
 
-std::optional<std::pair<std::string, std::string>> TaskStore::FindToken(
-    const Partition& partition, std::string_view token) {
+std::optional<std::pair<std::string, std::string>> TaskStore::FindToken(const Partition& partition,
+                                                                        std::string_view token) {
   Stmt stmt(db_, R"sql(
     SELECT request_hash, task_arns FROM ecs_run_task_tokens
     WHERE account_id = ?1 AND region = ?2 AND client_token = ?3)sql");
@@ -171,8 +171,7 @@ std::optional<std::pair<std::string, std::string>> TaskStore::FindToken(
 }
 
 void TaskStore::InsertToken(const Partition& partition, std::string_view token,
-                            std::string_view request_hash, std::string_view task_arns,
-                            double now) {
+                            std::string_view request_hash, std::string_view task_arns, double now) {
   Stmt stmt(db_, R"sql(
     INSERT INTO ecs_run_task_tokens (account_id, region, client_token, request_hash, task_arns,
         created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6))sql");

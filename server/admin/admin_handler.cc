@@ -77,7 +77,8 @@ http::Response AdminHandler::Handle(const http::Request& request) {
     }
     res.operation = "berth.Reset";
   } else if (const char* allowed = AllowedMethods(path); allowed != nullptr) {
-    res = Json(405, {{"message", std::string(path) + " answers " + allowed + ", not " + request.method}});
+    res = Json(
+        405, {{"message", std::string(path) + " answers " + allowed + ", not " + request.method}});
     res.headers.Add("Allow", allowed);
     res.operation = "berth.MethodNotAllowed";
   } else {

@@ -27,8 +27,8 @@ std::string PartitionForRegion(std::string_view region) {
   return "aws";
 }
 
-std::string MakeArn(std::string_view service, std::string_view region,
-                    std::string_view account_id, std::string_view resource) {
+std::string MakeArn(std::string_view service, std::string_view region, std::string_view account_id,
+                    std::string_view resource) {
   std::string arn = "arn:" + PartitionForRegion(region) + ":";
   arn += service;
   arn += ':';

@@ -25,7 +25,7 @@ struct Arn {
 std::string PartitionForRegion(std::string_view region);
 
 // arn:<partition of region>:<service>:<region>:<account>:<resource>
-std::string MakeArn(std::string_view service, std::string_view region,
-                    std::string_view account_id, std::string_view resource);
+std::string MakeArn(std::string_view service, std::string_view region, std::string_view account_id,
+                    std::string_view resource);
 
 }  // namespace berth::aws

@@ -79,13 +79,33 @@ size_t Dispatcher::BodyLimit(const http::Request& head) const {
   return kBodyLimit;
 }
 
-http::Response Dispatcher::BodyTooLarge(size_t limit) const {
+http::Response Dispatcher::BodyTooLarge(const http::Request& head, size_t limit) const {
   http::Response res = ErrorResponse(
       AwsError("RequestEntityTooLargeException",
                "Request body exceeds the limit of " + std::to_string(limit) + " bytes"),
       crypto::Uuid());
   res.close = true;
+  res.operation = LabelOf(head.headers.Get("X-Amz-Target").value_or(""));
   return res;
+}
+
+Dispatcher::Resolved Dispatcher::Resolve(std::string_view target) const {
+  const auto dot = target.rfind('.');
+  if (dot == std::string_view::npos) return {};
+  const std::string_view prefix = target.substr(0, dot);
+  for (ServiceApi* candidate : services_) {
+    if (candidate->Model().target_prefix != prefix) continue;
+    const OperationModel* operation = candidate->Model().FindOperation(target.substr(dot + 1));
+    if (operation != nullptr) return {candidate, operation};
+  }
+  return {};
+}
+
+std::string Dispatcher::LabelOf(std::string_view target) const {
+  const Resolved resolved = Resolve(target);
+  if (resolved.operation == nullptr) return "unknown";
+  return std::string(resolved.service->Name()) + "." +
+         std::string(target.substr(target.rfind('.') + 1));
 }
 
 RequestContext Dispatcher::ContextFor(const http::Request& request) const {
@@ -118,9 +138,9 @@ http::Response Dispatcher::Handle(const http::Request& request) const {
     res = ErrorResponse(SerializationException(error.what()), context.request_id);
   } catch (const std::exception& error) {
     log::Error("request " + context.request_id + " (" + label + ") failed: " + error.what());
-    res = ErrorResponse(InternalFailure("Internal error in Berth; see its log for request " +
-                                        context.request_id),
-                        context.request_id);
+    res = ErrorResponse(
+        InternalFailure("Internal error in Berth; see its log for request " + context.request_id),
+        context.request_id);
   }
   res.operation = label.empty() ? "aws" : label;
   if (res.status >= 400 && log::Enabled(log::Level::kDebug)) {
@@ -132,21 +152,12 @@ http::Response Dispatcher::Handle(const http::Request& request) const {
 http::Response Dispatcher::Dispatch(const http::Request& request, const RequestContext& context,
                                     std::string& label) const {
   const std::string_view target = request.headers.Get("X-Amz-Target").value_or("");
-  const auto dot = target.rfind('.');
-  const std::string_view prefix = target.substr(0, dot == std::string_view::npos ? 0 : dot);
-  const std::string_view operation_name =
-      dot == std::string_view::npos ? target : target.substr(dot + 1);
-
-  ServiceApi* service = nullptr;
-  for (ServiceApi* candidate : services_) {
-    if (candidate->Model().target_prefix == prefix) service = candidate;
-  }
-  const OperationModel* operation =
-      service != nullptr ? service->Model().FindOperation(operation_name) : nullptr;
+  const auto [service, operation] = Resolve(target);
   if (operation == nullptr) {
     label = "unknown";
     throw UnknownOperationException("Unknown operation '" + std::string(target) + "'");
   }
+  const std::string_view operation_name = target.substr(target.rfind('.') + 1);
   label = std::string(service->Name()) + "." + std::string(operation_name);
   if (!IsRegionName(context.region)) {
     throw AwsError("InvalidSignatureException",
@@ -164,7 +175,8 @@ http::Response Dispatcher::Dispatch(const http::Request& request, const RequestC
                    400);
   }
   if (!service->Implements(operation_name)) {
-    throw NotImplementedError(std::string(service->Model().service_id), std::string(operation_name));
+    throw NotImplementedError(std::string(service->Model().service_id),
+                              std::string(operation_name));
   }
 
   json input;

@@ -36,13 +36,23 @@ class Dispatcher {
   size_t BodyLimit(const http::Request& head) const;
   // Serves one request (never throws).
   http::Response Handle(const http::Request& request) const;
-  // The JSON error reply for a body over `limit`.
-  http::Response BodyTooLarge(size_t limit) const;
+  // The JSON error reply for a body over `limit` (`head` names the operation
+  // for the request log).
+  http::Response BodyTooLarge(const http::Request& head, size_t limit) const;
 
   // The context (account, region, id, time) a request runs in.
   RequestContext ContextFor(const http::Request& request) const;
 
  private:
+  // The service answering `target` and its operation, nullptrs when neither
+  // model has it.
+  struct Resolved {
+    ServiceApi* service = nullptr;
+    const OperationModel* operation = nullptr;
+  };
+  Resolved Resolve(std::string_view target) const;
+  // "ecs.RunTask" for the request log; "unknown" for a target in no model.
+  std::string LabelOf(std::string_view target) const;
   http::Response Dispatch(const http::Request& request, const RequestContext& context,
                           std::string& operation_label) const;
 

@@ -51,8 +51,9 @@ struct OperationRow {
 template <class Api, size_t N>
 const OperationRow<Api>* FindOperationRow(const std::array<OperationRow<Api>, N>& table,
                                           std::string_view name) {
-  const auto it = std::lower_bound(table.begin(), table.end(), name,
-                                   [](const auto& row, std::string_view n) { return row.name < n; });
+  const auto it =
+      std::lower_bound(table.begin(), table.end(), name,
+                       [](const auto& row, std::string_view n) { return row.name < n; });
   return it != table.end() && it->name == name ? &*it : nullptr;
 }
 

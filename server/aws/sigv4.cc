@@ -26,10 +26,10 @@ std::optional<CredentialScope> ParseCredentialScope(std::string_view authorizati
 
 std::string AccountForAccessKey(std::string_view access_key_id,
                                 const std::string& default_account) {
-  const bool twelve_digits =
-      access_key_id.size() == 12 &&
-      std::all_of(access_key_id.begin(), access_key_id.end(),
-                  [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
+  const bool twelve_digits = access_key_id.size() == 12 &&
+                             std::all_of(access_key_id.begin(), access_key_id.end(), [](char c) {
+                               return std::isdigit(static_cast<unsigned char>(c)) != 0;
+                             });
   return twelve_digits ? std::string(access_key_id) : default_account;
 }
 
@@ -40,7 +40,8 @@ bool IsRegionName(std::string_view name) {
   size_t start = 0;
   while (true) {
     const size_t dash = name.find('-', start);
-    const std::string_view part = name.substr(start, dash == std::string_view::npos ? name.npos : dash - start);
+    const std::string_view part =
+        name.substr(start, dash == std::string_view::npos ? name.npos : dash - start);
     if (part.empty()) return false;
     const bool last = dash == std::string_view::npos;
     for (const char c : part) {

@@ -26,7 +26,6 @@ bool IsRegionName(std::string_view name);
 
 // The account a caller acts in: a 12-digit access key id is that account (a
 // Berth convention for multi-account tests); any other key is the default.
-std::string AccountForAccessKey(std::string_view access_key_id,
-                                const std::string& default_account);
+std::string AccountForAccessKey(std::string_view access_key_id, const std::string& default_account);
 
 }  // namespace berth::aws

@@ -1,6 +1,7 @@
 #include "server/ecr/auth_token.h"
 
 #include <charconv>
+
 #include <openssl/crypto.h>
 
 #include "server/util/crypto.h"

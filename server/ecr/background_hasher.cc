@@ -1,9 +1,8 @@
 #include "server/ecr/background_hasher.h"
 
+#include <cerrno>
 #include <fcntl.h>
 #include <unistd.h>
-
-#include <cerrno>
 #include <vector>
 
 namespace berth::ecr {

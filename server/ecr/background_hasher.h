@@ -41,8 +41,8 @@ class BackgroundHasher {
   crypto::Hasher hasher_;
   std::mutex mutex_;
   std::condition_variable changed_;
-  uint64_t written_ = 0;  // guarded by mutex_
-  uint64_t hashed_ = 0;   // guarded by mutex_
+  uint64_t written_ = 0;    // guarded by mutex_
+  uint64_t hashed_ = 0;     // guarded by mutex_
   bool finishing_ = false;  // guarded by mutex_
   bool stopping_ = false;   // guarded by mutex_
   bool failed_ = false;     // guarded by mutex_

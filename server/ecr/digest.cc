@@ -28,12 +28,12 @@ bool LooksLikeDigest(std::string_view text) {
   const std::string_view algorithm = text.substr(0, colon);
   const std::string_view encoded = text.substr(colon + 1);
   const auto alg_ok = std::all_of(algorithm.begin(), algorithm.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '.' ||
-           c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '.' || c == '_' ||
+           c == '-';
   });
   const auto enc_ok = std::all_of(encoded.begin(), encoded.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '=' || c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '=' ||
+           c == '_' || c == '-';
   });
   return alg_ok && enc_ok;
 }

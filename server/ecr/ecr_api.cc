@@ -131,7 +131,8 @@ json RepositoryJson(const EcrService& service, const Repository& r) {
       {"imageTagMutability", r.record.tag_mutability},
       {"imageScanningConfiguration", {{"scanOnPush", r.record.scan_on_push}}},
   };
-  if (!r.exclusions.empty()) out["imageTagMutabilityExclusionFilters"] = ExclusionsJson(r.exclusions);
+  if (!r.exclusions.empty())
+    out["imageTagMutabilityExclusionFilters"] = ExclusionsJson(r.exclusions);
   json encryption = {{"encryptionType", r.record.encryption_type}};
   if (r.record.kms_key) encryption["kmsKey"] = *r.record.kms_key;
   out["encryptionConfiguration"] = std::move(encryption);
@@ -155,8 +156,7 @@ json EcrApi::CreateRepository(const json& in, const Context& context) {
     spec.kms_key = OptionalString(encryption, "kmsKey");
   }
   spec.tags = ReadTags(in);
-  const Repository repository =
-      service_.CreateRepository(context, RegistryOf(in, context), spec);
+  const Repository repository = service_.CreateRepository(context, RegistryOf(in, context), spec);
   return {{"repository", RepositoryJson(service_, repository)}};
 }
 
@@ -166,15 +166,19 @@ json EcrApi::DescribeRepositories(const json& in, const Context& context) {
   json out;
   if (Has(in, "repositoryNames")) {
     if (Has(in, "maxResults")) {
-      throw InvalidParameterAt("maxResults", "maxResults can not be specified together with "
-                                             "repositoryNames");
+      throw InvalidParameterAt("maxResults",
+                               "maxResults can not be specified together with "
+                               "repositoryNames");
     }
-    for (const auto& r : service_.DescribeRepositories(registry, aws::StringList(in, "repositoryNames"))) {
+    for (const auto& r :
+         service_.DescribeRepositories(registry, aws::StringList(in, "repositoryNames"))) {
       repositories.push_back(RepositoryJson(service_, r));
     }
   } else {
-    const auto max = static_cast<size_t>(aws::OptionalInt(in, "maxResults").value_or(kDefaultPageSize));
-    auto page = service_.ListRepositories(registry, OptionalString(in, "nextToken").value_or(""), max);
+    const auto max =
+        static_cast<size_t>(aws::OptionalInt(in, "maxResults").value_or(kDefaultPageSize));
+    auto page =
+        service_.ListRepositories(registry, OptionalString(in, "nextToken").value_or(""), max);
     for (const auto& r : page.items) repositories.push_back(RepositoryJson(service_, r));
     if (!page.next.empty()) out["nextToken"] = page.next;
   }
@@ -191,13 +195,14 @@ json EcrApi::DeleteRepository(const json& in, const Context& context) {
 
 json EcrApi::PutImageTagMutability(const json& in, const Context& context) {
   const Partition registry = RegistryOf(in, context);
-  const Repository r = service_.PutImageTagMutability(
-      registry, RequiredString(in, "repositoryName"), RequiredString(in, "imageTagMutability"),
-      ReadExclusions(in));
+  const Repository r =
+      service_.PutImageTagMutability(registry, RequiredString(in, "repositoryName"),
+                                     RequiredString(in, "imageTagMutability"), ReadExclusions(in));
   json out = {{"registryId", registry.account_id},
               {"repositoryName", r.record.name},
               {"imageTagMutability", r.record.tag_mutability}};
-  if (!r.exclusions.empty()) out["imageTagMutabilityExclusionFilters"] = ExclusionsJson(r.exclusions);
+  if (!r.exclusions.empty())
+    out["imageTagMutabilityExclusionFilters"] = ExclusionsJson(r.exclusions);
   return out;
 }
 
@@ -215,7 +220,8 @@ json EcrApi::PutImageScanningConfiguration(const json& in, const Context& contex
 json EcrApi::SetRepositoryPolicy(const json& in, const Context& context) {
   const Partition registry = RegistryOf(in, context);
   const std::string name = RequiredString(in, "repositoryName");
-  const std::string text = service_.SetRepositoryPolicy(registry, name, RequiredString(in, "policyText"));
+  const std::string text =
+      service_.SetRepositoryPolicy(registry, name, RequiredString(in, "policyText"));
   return {{"registryId", registry.account_id}, {"repositoryName", name}, {"policyText", text}};
 }
 
@@ -240,9 +246,8 @@ json EcrApi::PutLifecyclePolicy(const json& in, const Context& context) {
   const std::string name = RequiredString(in, "repositoryName");
   const std::string text =
       service_.PutLifecyclePolicy(registry, name, RequiredString(in, "lifecyclePolicyText"));
-  return {{"registryId", registry.account_id},
-          {"repositoryName", name},
-          {"lifecyclePolicyText", text}};
+  return {
+      {"registryId", registry.account_id}, {"repositoryName", name}, {"lifecyclePolicyText", text}};
 }
 
 namespace {
@@ -271,8 +276,8 @@ json EcrApi::DeleteLifecyclePolicy(const json& in, const Context& context) {
 }
 
 json EcrApi::ListTagsForResource(const json& in, const Context& context) {
-  return {{"tags",
-           TagsJson(service_.ListTagsForResource(context, RequiredString(in, "resourceArn")))}};
+  return {
+      {"tags", TagsJson(service_.ListTagsForResource(context, RequiredString(in, "resourceArn")))}};
 }
 
 json EcrApi::TagResource(const json& in, const Context& context) {
@@ -325,7 +330,8 @@ json EcrApi::PutRegistryScanningConfiguration(const json& in, const Context& con
       for (const auto& f : rule.at("repositoryFilters")) {
         filters.push_back({{"filter", f.at("filter")}, {"filterType", f.at("filterType")}});
       }
-      rules.push_back({{"scanFrequency", rule.at("scanFrequency")}, {"repositoryFilters", filters}});
+      rules.push_back(
+          {{"scanFrequency", rule.at("scanFrequency")}, {"repositoryFilters", filters}});
     }
   }
   const std::string scan_type = OptionalString(in, "scanType").value_or("BASIC");

@@ -76,8 +76,8 @@ AwsError FromImageError(const ImageError& e, const std::string& repository,
     case ErrorKind::kManifestUnknown:
       return ImageNotFoundException(e.what());
     case ErrorKind::kTagInvalid:
-      return InvalidParameterAt("imageTag",
-                                "must satisfy regular expression '[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}'");
+      return InvalidParameterAt(
+          "imageTag", "must satisfy regular expression '[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}'");
     case ErrorKind::kTagImmutable:
       return ImageTagAlreadyExistsException(e.what());
     case ErrorKind::kImageAlreadyExists:
@@ -165,13 +165,15 @@ json FailureJson(const RefusedImageId& refused) {
       break;
     case ImageIdFailure::kInvalidDigest:
       code = "InvalidImageDigest";
-      reason = "Invalid request parameters: image digest should be a sha256 or sha512 digest "
-               "(lowercase hex)";
+      reason =
+          "Invalid request parameters: image digest should be a sha256 or sha512 digest "
+          "(lowercase hex)";
       break;
     case ImageIdFailure::kInvalidTag:
       code = "InvalidImageTag";
-      reason = "Invalid request parameters: image tag should satisfy the regex "
-               "'[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}'";
+      reason =
+          "Invalid request parameters: image tag should satisfy the regex "
+          "'[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}'";
       break;
     case ImageIdFailure::kNotFound:
       break;
@@ -181,12 +183,14 @@ json FailureJson(const RefusedImageId& refused) {
       break;
     case ImageIdFailure::kReferencedByIndex:
       code = "ImageReferencedByManifestList";
-      reason = "Requested image is referenced by a manifest list or image index in the "
-               "repository";
+      reason =
+          "Requested image is referenced by a manifest list or image index in the "
+          "repository";
       break;
     case ImageIdFailure::kMediaTypeNotAccepted:
-      reason = "Requested image not found: its manifest media type is not among the "
-               "acceptedMediaTypes";
+      reason =
+          "Requested image not found: its manifest media type is not among the "
+          "acceptedMediaTypes";
       break;
   }
   return {{"imageId", ImageIdJson(refused.id)}, {"failureCode", code}, {"failureReason", reason}};
@@ -433,8 +437,8 @@ json EcrApi::CompleteLayerUpload(const json& in, const Context& context) {
   } catch (const ImageError& e) {
     if (e.kind() == ErrorKind::kDigestInvalid || e.kind() == ErrorKind::kUploadBusy) {
       throw InvalidLayerException("The layer digest '" + digest +
-                                  "' does not match the uploaded content of upload '" +
-                                  upload_id + "': " + e.what());
+                                  "' does not match the uploaded content of upload '" + upload_id +
+                                  "': " + e.what());
     }
     throw FromImageError(e, name, registry);
   } catch (const LayerUploadError& e) {
@@ -443,8 +447,8 @@ json EcrApi::CompleteLayerUpload(const json& in, const Context& context) {
         throw EmptyUploadException("The upload with id '" + upload_id + "' contains no data" +
                                    Where(name, registry));
       case LayerUploadError::Kind::kAlreadyExists:
-        throw LayerAlreadyExistsException("The layer with digest '" + digest +
-                                          "' already exists" + Where(name, registry));
+        throw LayerAlreadyExistsException("The layer with digest '" + digest + "' already exists" +
+                                          Where(name, registry));
       case LayerUploadError::Kind::kPartTooSmall:
         throw LayerPartTooSmallException(
             "All layer parts except the last part should be at least 5MB");
@@ -549,9 +553,8 @@ json EcrApi::ListImageReferrers(const json& in, const Context& context) {
   if (!SelectsActive(filter, "artifactStatus")) page = {};
   json referrers = json::array();
   for (const auto& image : page.items) {
-    json r = {{"digest", image.digest},
-              {"mediaType", image.media_type},
-              {"size", image.manifest_size}};
+    json r = {
+        {"digest", image.digest}, {"mediaType", image.media_type}, {"size", image.manifest_size}};
     if (const auto type = ArtifactType(image)) r["artifactType"] = *type;
     if (image.annotations) {
       json annotations = json::parse(*image.annotations);

@@ -82,7 +82,8 @@ void ValidateTagMutability(const std::string& mutability,
   if (IsWithExclusion(mutability) && exclusions.empty()) {
     throw InvalidParameterAt("imageTagMutabilityExclusionFilters",
                              "imageTagMutabilityExclusionFilters must be specified when "
-                             "imageTagMutability is " + mutability);
+                             "imageTagMutability is " +
+                                 mutability);
   }
   if (!IsWithExclusion(mutability) && !exclusions.empty()) {
     throw InvalidParameterAt("imageTagMutabilityExclusionFilters",
@@ -201,7 +202,7 @@ Page<Repository> EcrService::ListRepositories(const Partition& registry, const s
 }
 
 std::vector<std::string> EcrService::ListRepositoryNames(const Partition& registry,
-                                                        const std::string& after, size_t limit) {
+                                                         const std::string& after, size_t limit) {
   auto lease = database_.Acquire();
   std::vector<std::string> names;
   for (auto& record : storage::EcrStore(lease.db(), registry).ListRepositories(after, limit)) {
@@ -211,7 +212,7 @@ std::vector<std::string> EcrService::ListRepositoryNames(const Partition& regist
 }
 
 Repository EcrService::DeleteRepository(const Partition& registry, const std::string& name,
-                                         bool force) {
+                                        bool force) {
   auto lease = database_.Acquire();
   storage::Tx tx(lease.db());
   auto record = RequireRepository(lease.db(), registry, name);
@@ -221,7 +222,8 @@ Repository EcrService::DeleteRepository(const Partition& registry, const std::st
   }
   images_.PurgeRepository(lease.db(), record.id, doomed);
   storage::EcrStore(lease.db(), registry).DeleteRepository(record.id);
-  storage::TagStore(lease.db()).RemoveAll(RepositoryArn(registry.account_id, registry.region, name));
+  storage::TagStore(lease.db())
+      .RemoveAll(RepositoryArn(registry.account_id, registry.region, name));
   tx.Commit();
   images_.RemoveFiles(doomed);
   return Describe(registry, std::move(record));
@@ -267,8 +269,7 @@ std::string EcrService::GetRepositoryPolicy(const Partition& registry, const std
   return *record.policy_text;
 }
 
-std::string EcrService::DeleteRepositoryPolicy(const Partition& registry,
-                                               const std::string& name) {
+std::string EcrService::DeleteRepositoryPolicy(const Partition& registry, const std::string& name) {
   auto lease = database_.Acquire();
   auto record = RequireRepository(lease.db(), registry, name);
   if (!record.policy_text) throw RepositoryPolicyNotFoundException(name, registry.account_id);
@@ -327,7 +328,8 @@ std::vector<storage::Tag> EcrService::ListTagsForResource(const aws::RequestCont
   const Partition registry = RepositoryFromArn(context, arn, name);
   auto lease = database_.Acquire();
   RequireRepository(lease.db(), registry, name);
-  return storage::TagStore(lease.db()).List(RepositoryArn(registry.account_id, registry.region, name));
+  return storage::TagStore(lease.db())
+      .List(RepositoryArn(registry.account_id, registry.region, name));
 }
 
 void EcrService::TagResource(const aws::RequestContext& context, const std::string& arn,
@@ -353,7 +355,8 @@ void EcrService::UntagResource(const aws::RequestContext& context, const std::st
   const Partition registry = RepositoryFromArn(context, arn, name);
   auto lease = database_.Acquire();
   RequireRepository(lease.db(), registry, name);
-  storage::TagStore(lease.db()).Remove(RepositoryArn(registry.account_id, registry.region, name), keys);
+  storage::TagStore(lease.db())
+      .Remove(RepositoryArn(registry.account_id, registry.region, name), keys);
 }
 
 std::string EcrService::PutRegistryPolicy(const Partition& registry, const std::string& text) {
@@ -394,14 +397,16 @@ json EcrService::PutScanningConfiguration(const Partition& registry, const std::
   for (const auto& rule : rules) {
     const auto& frequency = rule.at("scanFrequency").get_ref<const std::string&>();
     if (scan_type == "BASIC" && frequency == "CONTINUOUS_SCAN") {
-      throw ValidationException("CONTINUOUS_SCAN scan frequency is only supported for the "
-                                "ENHANCED scan type");
+      throw ValidationException(
+          "CONTINUOUS_SCAN scan frequency is only supported for the "
+          "ENHANCED scan type");
     }
     if (scan_type == "ENHANCED" && frequency == "MANUAL") {
       throw ValidationException("MANUAL scan frequency is only supported for the BASIC scan type");
     }
   }
-  json configuration = {{"scanType", scan_type}, {"rules", rules.is_array() ? rules : json::array()}};
+  json configuration = {{"scanType", scan_type},
+                        {"rules", rules.is_array() ? rules : json::array()}};
   auto lease = database_.Acquire();
   storage::EcrStore(lease.db(), registry).UpdateScanningConfiguration(configuration.dump());
   return configuration;
@@ -413,8 +418,7 @@ json EcrService::GetReplicationConfiguration(const Partition& registry) {
   return json::parse(record.replication_configuration.value_or(std::string(kDefaultReplication)));
 }
 
-json EcrService::PutReplicationConfiguration(const Partition& registry,
-                                             const json& configuration) {
+json EcrService::PutReplicationConfiguration(const Partition& registry, const json& configuration) {
   size_t destinations = 0;
   for (const auto& rule : configuration.at("rules")) {
     for (const auto& destination : rule.at("destinations")) {
@@ -439,7 +443,7 @@ AuthorizationData EcrService::GetAuthorizationToken(const aws::RequestContext& c
                                                     const std::string& registry_id) {
   AuthorizationData data;
   const std::string password = tokens().Issue(registry_id, context.region,
-                                             static_cast<int64_t>(context.now), data.expires_at);
+                                              static_cast<int64_t>(context.now), data.expires_at);
   data.token = crypto::Base64Encode("AWS:" + password);
   data.proxy_endpoint = "https://" + options_.registry_host;
   return data;

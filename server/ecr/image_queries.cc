@@ -41,7 +41,8 @@ Resolved Resolve(ImageStore& store, int64_t repository_id, const ImageId& id) {
   if (id.tag) {
     auto tagged = store.FindTag(repository_id, *id.tag);
     if (!tagged) return {};
-    if (id.digest && *id.digest != *tagged) return {std::nullopt, ImageIdFailure::kTagDigestMismatch};
+    if (id.digest && *id.digest != *tagged)
+      return {std::nullopt, ImageIdFailure::kTagDigestMismatch};
     digest = std::move(*tagged);
   } else {
     digest = *id.digest;
@@ -107,7 +108,7 @@ PutManifestResult ImageService::PutImage(const Partition& registry, const std::s
   // imageManifestMediaType).
   const auto doc = nlohmann::json::parse(bytes, nullptr, /*allow_exceptions=*/false);
   const bool typed = !media_type.empty() || (doc.is_object() && doc.contains("mediaType") &&
-                                              doc.at("mediaType").is_string());
+                                             doc.at("mediaType").is_string());
   if (doc.is_discarded() || !doc.is_object() || !typed) {
     throw ImageError(Kind::kManifestInvalid, "Invalid JSON syntax");
   }
@@ -147,8 +148,8 @@ FetchedImages ImageService::GetImages(const Partition& registry, const std::stri
     auto bytes = blobs_.ReadBlob(image.digest);
     if (!bytes) throw ImageError(Kind::kStorage, "manifest content missing for " + image.digest);
     store.TouchPulled(repo.id, image.digest, now);
-    out.images.push_back(
-        {ImageId{image.digest, id.tag}, ManifestContent{image.digest, image.media_type, std::move(*bytes)}});
+    out.images.push_back({ImageId{image.digest, id.tag},
+                          ManifestContent{image.digest, image.media_type, std::move(*bytes)}});
   }
   tx.Commit();
   return out;
@@ -303,8 +304,8 @@ ImagePage<storage::ImageRecord> ImageService::ListReferrers(
     if (image.digest <= after) continue;
     if (!artifact_types.empty()) {
       const auto type = ArtifactType(image);
-      if (!type || std::find(artifact_types.begin(), artifact_types.end(), *type) ==
-                       artifact_types.end()) {
+      if (!type ||
+          std::find(artifact_types.begin(), artifact_types.end(), *type) == artifact_types.end()) {
         continue;
       }
     }

@@ -46,8 +46,8 @@ std::optional<std::string> ArtifactType(const storage::ImageRecord& image) {
 }
 
 std::string DescribeImageId(const ImageId& id) {
-  return "{imageDigest:'" + id.digest.value_or("null") + "', imageTag:'" +
-         id.tag.value_or("null") + "'}";
+  return "{imageDigest:'" + id.digest.value_or("null") + "', imageTag:'" + id.tag.value_or("null") +
+         "'}";
 }
 
 bool IsValidTag(std::string_view tag) {
@@ -176,8 +176,8 @@ PutManifestResult ImageService::PutManifest(const Partition& registry,
 
   const auto existing = store.FindImage(repo.id, digest);
   if (mode == PutMode::kPutImage && existing &&
-      (tag.empty() || std::find(existing->tags.begin(), existing->tags.end(), tag) !=
-                          existing->tags.end())) {
+      (tag.empty() ||
+       std::find(existing->tags.begin(), existing->tags.end(), tag) != existing->tags.end())) {
     throw ImageError(Kind::kImageAlreadyExists,
                      "Image with digest '" + digest + "' and tag '" + tag +
                          "' already exists in the repository with name '" + repository +
@@ -235,8 +235,8 @@ ManifestContent ImageService::GetManifest(const Partition& registry, const std::
   }
   const auto image = digest.empty() ? std::nullopt : store.FindImage(repo.id, digest);
   if (!image) {
-    throw ImageError(Kind::kManifestUnknown,
-                     "manifest unknown: " + std::string(reference), std::string(reference));
+    throw ImageError(Kind::kManifestUnknown, "manifest unknown: " + std::string(reference),
+                     std::string(reference));
   }
   if (!Acceptable(image->media_type, accept)) {
     throw ImageError(Kind::kManifestUnknown,
@@ -251,16 +251,17 @@ ManifestContent ImageService::GetManifest(const Partition& registry, const std::
 
 DeletedImage ImageService::DeleteImage(storage::Db& db, int64_t repository_id,
                                        const std::optional<std::string>& digest,
-                                       const std::optional<std::string>& tag,
-                                       DoomedBlobs& doomed) {
+                                       const std::optional<std::string>& tag, DoomedBlobs& doomed) {
   ImageStore store(db);
   std::string target;
   if (tag) {
     const auto tagged = store.FindTag(repository_id, *tag);
     if (!tagged) throw ImageError(Kind::kManifestUnknown, "Requested image not found", *tag);
     if (digest && *digest != *tagged) {
-      throw ImageError(Kind::kManifestInvalid, "Invalid request parameters: image tag digest did "
-                                               "not match image digest", *tag);
+      throw ImageError(Kind::kManifestInvalid,
+                       "Invalid request parameters: image tag digest did "
+                       "not match image digest",
+                       *tag);
     }
     target = *tagged;
   } else if (digest) {
@@ -276,8 +277,8 @@ DeletedImage ImageService::DeleteImage(storage::Db& db, int64_t repository_id,
     return deleted;
   }
   if (store.IsReferenced(repository_id, target)) {
-    throw ImageError(Kind::kReferencedByIndex,
-                     "Requested image is referenced by a manifest list", target);
+    throw ImageError(Kind::kReferencedByIndex, "Requested image is referenced by a manifest list",
+                     target);
   }
   deleted.tags = image->tags;
   std::vector<std::string> children;

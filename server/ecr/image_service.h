@@ -198,8 +198,8 @@ class ImageService {
   // BatchGetImage: the manifest of each id (an empty `accepted` list accepts
   // every type), recording a pull of each image served.
   FetchedImages GetImages(const storage::Partition& registry, const std::string& repository,
-                          const std::vector<ImageId>& ids,
-                          const std::vector<std::string>& accepted, double now);
+                          const std::vector<ImageId>& ids, const std::vector<std::string>& accepted,
+                          double now);
 
   // BatchDeleteImage: DeleteImage for every id in one transaction, then
   // removes the files of the blobs nothing refers to any more.
@@ -210,9 +210,8 @@ class ImageService {
   // digest-only id per untagged image, ordered by digest then tag.
   // `tagged`: true only tagged images, false only untagged, nullopt all.
   // `after` is a `next` of an earlier page (empty for the first).
-  ImagePage<ImageId> ListImageIds(const storage::Partition& registry,
-                                  const std::string& repository, std::optional<bool> tagged,
-                                  std::string_view after, size_t limit);
+  ImagePage<ImageId> ListImageIds(const storage::Partition& registry, const std::string& repository,
+                                  std::optional<bool> tagged, std::string_view after, size_t limit);
   // DescribeImages without ids: images ordered by digest, with tags.
   ImagePage<storage::ImageRecord> ListImageRecords(const storage::Partition& registry,
                                                    const std::string& repository,
@@ -226,12 +225,12 @@ class ImageService {
                                                    const std::vector<ImageId>& ids);
   // The image one id names (DescribeImageScanFindings); errors as
   // DescribeImages.
-  storage::ImageRecord FindImage(const storage::Partition& registry,
-                                 const std::string& repository, const ImageId& id);
+  storage::ImageRecord FindImage(const storage::Partition& registry, const std::string& repository,
+                                 const ImageId& id);
   // StartImageScan: records a completed scan of the image `id` names and
   // returns the image. Errors as DescribeImages.
-  storage::ImageRecord ScanImage(const storage::Partition& registry,
-                                 const std::string& repository, const ImageId& id, double now);
+  storage::ImageRecord ScanImage(const storage::Partition& registry, const std::string& repository,
+                                 const ImageId& id, double now);
 
   // ListImageReferrers: manifests whose subject is `subject_digest`, ordered
   // by digest, keeping those whose artifact type (ArtifactType) is one of

@@ -40,12 +40,15 @@ void CheckProperties(const json& object, const std::string& where,
 
 std::string EnumValue(const json& value, const std::string& where,
                       std::initializer_list<std::string_view> allowed) {
-  if (!value.is_string()) Fail(where + "instance type (" + value.type_name() + ") does not match any allowed primitive type ([\"string\"])");
+  if (!value.is_string())
+    Fail(where + "instance type (" + value.type_name() +
+         ") does not match any allowed primitive type ([\"string\"])");
   const auto& text = value.get_ref<const std::string&>();
   if (std::find(allowed.begin(), allowed.end(), text) == allowed.end()) {
     std::string list;
     for (const auto a : allowed) list += (list.empty() ? "\"" : ",\"") + std::string(a) + "\"";
-    Fail(where + "instance value (\"" + text + "\") not found in enum (possible values: [" + list + "])");
+    Fail(where + "instance value (\"" + text + "\") not found in enum (possible values: [" + list +
+         "])");
   }
   return text;
 }
@@ -56,7 +59,9 @@ int64_t PositiveInteger(const json& value, const std::string& where) {
          ") does not match any allowed primitive type ([\"integer\"])");
   }
   const auto number = value.get<int64_t>();
-  if (number < 1) Fail(where + "numeric instance is lower than the required minimum (minimum: 1, found: " + std::to_string(number) + ")");
+  if (number < 1)
+    Fail(where + "numeric instance is lower than the required minimum (minimum: 1, found: " +
+         std::to_string(number) + ")");
   return number;
 }
 
@@ -92,8 +97,10 @@ LifecycleRule ParseRule(const json& r, size_t index) {
                    "countUnit", "countNumber"},
                   {"tagStatus", "countType", "countNumber"});
   rule.tag_status = EnumValue(s["tagStatus"], sel + "tagStatus: ", {"tagged", "untagged", "any"});
-  if (s.contains("tagPatternList")) rule.tag_patterns = StringList(s["tagPatternList"], sel + "tagPatternList: ");
-  if (s.contains("tagPrefixList")) rule.tag_prefixes = StringList(s["tagPrefixList"], sel + "tagPrefixList: ");
+  if (s.contains("tagPatternList"))
+    rule.tag_patterns = StringList(s["tagPatternList"], sel + "tagPatternList: ");
+  if (s.contains("tagPrefixList"))
+    rule.tag_prefixes = StringList(s["tagPrefixList"], sel + "tagPrefixList: ");
   const bool has_filters = s.contains("tagPatternList") || s.contains("tagPrefixList");
   if (rule.tag_status == "tagged" && !has_filters) {
     Fail(sel + "tagPrefixList or tagPatternList is required when tagStatus is tagged");
@@ -110,15 +117,19 @@ LifecycleRule ParseRule(const json& r, size_t index) {
     }
   }
   if (s.contains("storageClass")) {
-    rule.storage_class = EnumValue(s["storageClass"], sel + "storageClass: ", {"standard", "archive"});
+    rule.storage_class =
+        EnumValue(s["storageClass"], sel + "storageClass: ", {"standard", "archive"});
   }
-  rule.count_type = EnumValue(s["countType"], sel + "countType: ",
-                              {"imageCountMoreThan", "sinceImagePushed", "sinceImagePulled",
-                               "sinceImageTransitioned"});
+  rule.count_type = EnumValue(
+      s["countType"], sel + "countType: ",
+      {"imageCountMoreThan", "sinceImagePushed", "sinceImagePulled", "sinceImageTransitioned"});
   const bool since = rule.count_type != "imageCountMoreThan";
-  if (since && !s.contains("countUnit")) Fail(sel + "countUnit is required when countType is " + rule.count_type);
-  if (!since && s.contains("countUnit")) Fail(sel + "countUnit cannot be used when countType is imageCountMoreThan");
-  if (s.contains("countUnit")) rule.count_unit = EnumValue(s["countUnit"], sel + "countUnit: ", {"days"});
+  if (since && !s.contains("countUnit"))
+    Fail(sel + "countUnit is required when countType is " + rule.count_type);
+  if (!since && s.contains("countUnit"))
+    Fail(sel + "countUnit cannot be used when countType is imageCountMoreThan");
+  if (s.contains("countUnit"))
+    rule.count_unit = EnumValue(s["countUnit"], sel + "countUnit: ", {"days"});
   rule.count_number = PositiveInteger(s["countNumber"], sel + "countNumber: ");
 
   const json& a = r["action"];
@@ -127,8 +138,10 @@ LifecycleRule ParseRule(const json& r, size_t index) {
   CheckProperties(a, act, {"type", "targetStorageClass"}, {"type"});
   rule.action_type = EnumValue(a["type"], act + "type: ", {"expire", "transition"});
   if (rule.action_type == "transition") {
-    if (!a.contains("targetStorageClass")) Fail(act + "targetStorageClass is required when type is transition");
-    rule.target_storage_class = EnumValue(a["targetStorageClass"], act + "targetStorageClass: ", {"archive"});
+    if (!a.contains("targetStorageClass"))
+      Fail(act + "targetStorageClass is required when type is transition");
+    rule.target_storage_class =
+        EnumValue(a["targetStorageClass"], act + "targetStorageClass: ", {"archive"});
   } else if (a.contains("targetStorageClass")) {
     Fail(act + "targetStorageClass can be used only when type is transition");
   }
@@ -140,10 +153,13 @@ LifecycleRule ParseRule(const json& r, size_t index) {
 std::vector<LifecycleRule> ParseLifecyclePolicy(std::string_view text) {
   const json policy = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (policy.is_discarded()) Fail("the policy is not valid JSON");
-  if (!policy.is_object()) Fail("instance type (" + std::string(policy.type_name()) + ") does not match any allowed primitive type ([\"object\"])");
+  if (!policy.is_object())
+    Fail("instance type (" + std::string(policy.type_name()) +
+         ") does not match any allowed primitive type ([\"object\"])");
   CheckProperties(policy, "", {"rules"}, {"rules"});
   const json& rules = policy["rules"];
-  if (!rules.is_array() || rules.empty()) Fail("rules: array is too short: must have at least 1 elements but instance has 0 elements");
+  if (!rules.is_array() || rules.empty())
+    Fail("rules: array is too short: must have at least 1 elements but instance has 0 elements");
 
   std::vector<LifecycleRule> parsed;
   std::set<int64_t> priorities;

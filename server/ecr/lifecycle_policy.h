@@ -19,7 +19,7 @@ struct LifecycleRule {
   std::string tag_status;  // tagged, untagged, any
   std::vector<std::string> tag_patterns;
   std::vector<std::string> tag_prefixes;
-  std::string count_type;  // imageCountMoreThan, sinceImagePushed, ...
+  std::string count_type;                 // imageCountMoreThan, sinceImagePushed, ...
   std::optional<std::string> count_unit;  // days
   int64_t count_number = 0;
   std::string storage_class = "standard";

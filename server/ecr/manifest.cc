@@ -161,8 +161,8 @@ bool Acceptable(std::string_view stored, std::string_view accept) {
   size_t start = 0;
   while (start <= accept.size()) {
     const auto comma = accept.find(',', start);
-    std::string_view item =
-        accept.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    std::string_view item = accept.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
     item = item.substr(0, item.find(';'));
     while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
     while (!item.empty() && item.back() == ' ') item.remove_suffix(1);

@@ -1,9 +1,8 @@
 #include "server/ecr/upload_service.h"
 
+#include <cerrno>
 #include <fcntl.h>
 #include <unistd.h>
-
-#include <cerrno>
 
 #include "server/ecr/digest.h"
 #include "server/ecr/image_error.h"
@@ -31,8 +30,12 @@ class UploadService::FileWriter final : public UploadService::Writer {
  public:
   FileWriter(UploadService& owner, std::string uuid, std::shared_ptr<State> state,
              storage::UniqueFd fd, uint64_t size)
-      : owner_(owner), uuid_(std::move(uuid)), state_(std::move(state)), fd_(std::move(fd)),
-        size_(size), synced_(size) {}
+      : owner_(owner),
+        uuid_(std::move(uuid)),
+        state_(std::move(state)),
+        fd_(std::move(fd)),
+        size_(size),
+        synced_(size) {}
   FileWriter(const FileWriter&) = delete;
   FileWriter& operator=(const FileWriter&) = delete;
 
@@ -65,17 +68,17 @@ class UploadService::FileWriter final : public UploadService::Writer {
       state_->hashed += data.size();
       if (size_ >= kBackgroundHashBytes) {
         // Large upload: hash the rest alongside the network and the disk.
-        state_->background = std::make_unique<BackgroundHasher>(
-            owner_.images_.blobs().UploadPath(uuid_).string(), std::move(state_->hasher),
-            state_->hashed);
+        state_->background =
+            std::make_unique<BackgroundHasher>(owner_.images_.blobs().UploadPath(uuid_).string(),
+                                               std::move(state_->hasher), state_->hashed);
         state_->hasher = crypto::Hasher();
       }
     }
     // Start writing back what arrived, so the sync when the upload completes
     // has little left to wait for.
     if (size_ - synced_ >= kWritebackBytes) {
-      ::sync_file_range(fd_.get(), static_cast<off_t>(synced_),
-                        static_cast<off_t>(size_ - synced_), SYNC_FILE_RANGE_WRITE);
+      ::sync_file_range(fd_.get(), static_cast<off_t>(synced_), static_cast<off_t>(size_ - synced_),
+                        SYNC_FILE_RANGE_WRITE);
       synced_ = size_;
     }
     return true;
@@ -219,8 +222,8 @@ int64_t UploadService::Complete(std::string_view uuid, int64_t repository_id,
     tx.Commit();
     images_.blobs().RemoveUpload(uuid);
     ForgetState(uuid);
-    throw ImageError(Kind::kDigestInvalid,
-                     "provided digest did not match uploaded content", digest->text);
+    throw ImageError(Kind::kDigestInvalid, "provided digest did not match uploaded content",
+                     digest->text);
   }
   try {
     images_.blobs().CommitUpload(uuid, digest->text);

@@ -145,18 +145,18 @@ class UploadService {
   // What the process knows of a session beyond its file: the running hash.
   struct State {
     crypto::Hasher hasher;
-    uint64_t hashed = 0;   // bytes fed to `hasher`
+    uint64_t hashed = 0;  // bytes fed to `hasher`
     // For large uploads, the hash continues on a thread of its own (and
     // `hasher`/`hashed` above are no longer used).
     std::unique_ptr<BackgroundHasher> background;
-    bool busy = false;     // a writer is open
-    bool broken = false;   // hasher no longer matches the file
+    bool busy = false;    // a writer is open
+    bool broken = false;  // hasher no longer matches the file
     // Set by Cancel; read by the open writer without the lock.
     std::atomic<bool> cancelled{false};
     // ECR layer parts seen by this process (AppendPart).
     uint64_t parts = 0;
-    uint64_t last_part = 0;    // size of the latest part
-    bool short_part = false;   // a part before the latest was under kMinPartBytes
+    uint64_t last_part = 0;   // size of the latest part
+    bool short_part = false;  // a part before the latest was under kMinPartBytes
   };
   class FileWriter;
   class BusyRelease;

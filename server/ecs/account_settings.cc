@@ -55,8 +55,9 @@ void ValidateValue(const SettingRule& rule, const std::string& value) {
 // Throws unless `principal` is an IAM ARN (user, role or the account root).
 void ValidatePrincipal(const std::string& principal) {
   if (!principal.starts_with("arn:") || principal.find(":iam::") == std::string::npos) {
-    throw InvalidParameterException("principalArn must be the ARN of an IAM user, role or the "
-                                    "account root.");
+    throw InvalidParameterException(
+        "principalArn must be the ARN of an IAM user, role or the "
+        "account root.");
   }
 }
 

@@ -41,8 +41,7 @@ class AccountSettingsService {
   std::vector<AccountSetting> List(const aws::RequestContext& context,
                                    const std::optional<std::string>& name,
                                    const std::optional<std::string>& value,
-                                   const std::optional<std::string>& principal_arn,
-                                   bool effective);
+                                   const std::optional<std::string>& principal_arn, bool effective);
   // The value in force for the root principal.
   std::string Effective(const aws::RequestContext& context, const std::string& name);
 

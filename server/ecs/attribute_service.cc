@@ -67,7 +67,8 @@ std::vector<storage::AttributeRecord> AttributeService::Put(
   const std::string name = clusters_.RequireActive(lease.db(), context, cluster);
   storage::EcsSettingsStore store(lease.db(), {context.account_id, context.region});
   for (auto& attribute : attributes) {
-    attribute.target_type = attribute.target_type.empty() ? "container-instance" : attribute.target_type;
+    attribute.target_type =
+        attribute.target_type.empty() ? "container-instance" : attribute.target_type;
     ValidateAttribute(attribute);
     attribute.target_id = ResolveTarget(lease.db(), context, name, attribute.target_id);
     attribute.cluster = name;

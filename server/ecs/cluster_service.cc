@@ -43,7 +43,8 @@ void Apply(json& document, const ClusterChanges& changes) {
   }
   if (changes.configuration) document["configuration"] = *changes.configuration;
   if (changes.capacity_providers) document["capacityProviders"] = *changes.capacity_providers;
-  if (changes.default_strategy) document["defaultCapacityProviderStrategy"] = *changes.default_strategy;
+  if (changes.default_strategy)
+    document["defaultCapacityProviderStrategy"] = *changes.default_strategy;
   if (changes.service_connect_defaults) {
     document["serviceConnectDefaults"] = *changes.service_connect_defaults;
   }
@@ -118,9 +119,10 @@ Cluster ClusterService::Create(const aws::RequestContext& context, const std::st
   ValidateTags(tags);
   // Container Insights follows the account's setting unless the request says.
   const std::string insights = settings_.Effective(context, "containerInsights");
-  json document = {{"settings", json::array({{{"name", "containerInsights"}, {"value", insights}}})},
-                   {"capacityProviders", json::array()},
-                   {"defaultCapacityProviderStrategy", json::array()}};
+  json document = {
+      {"settings", json::array({{{"name", "containerInsights"}, {"value", insights}}})},
+      {"capacityProviders", json::array()},
+      {"defaultCapacityProviderStrategy", json::array()}};
   Apply(document, changes);
   ValidateClusterDocument(document);
 

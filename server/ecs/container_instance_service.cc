@@ -1,11 +1,10 @@
 #include "server/ecs/container_instance_service.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
 #include <set>
 #include <thread>
+#include <unistd.h>
 
 #include "server/aws/arn.h"
 #include "server/aws/pagination.h"
@@ -34,13 +33,16 @@ Partition PartitionOf(const aws::RequestContext& context) {
 }
 
 json IntegerResource(const char* name, int64_t value) {
-  return {{"name", name}, {"type", "INTEGER"}, {"doubleValue", 0.0}, {"longValue", 0},
+  return {{"name", name},
+          {"type", "INTEGER"},
+          {"doubleValue", 0.0},
+          {"longValue", 0},
           {"integerValue", value}};
 }
 
 json PortsResource(const char* name, const std::vector<std::string>& ports) {
-  return {{"name", name}, {"type", "STRINGSET"}, {"doubleValue", 0.0}, {"longValue", 0},
-          {"integerValue", 0}, {"stringSetValue", ports}};
+  return {{"name", name},   {"type", "STRINGSET"}, {"doubleValue", 0.0},
+          {"longValue", 0}, {"integerValue", 0},   {"stringSetValue", ports}};
 }
 
 int64_t ToInt(const json& value) {
@@ -68,11 +70,13 @@ std::vector<std::string> Words(std::string_view text) {
     size_t end = i;
     if (text[i] == '[') {
       end = text.find(']', i);
-      if (end == std::string_view::npos) throw InvalidParameterException("Invalid filter: missing ].");
+      if (end == std::string_view::npos)
+        throw InvalidParameterException("Invalid filter: missing ].");
       ++end;
     } else if (text[i] == '"' || text[i] == '\'') {
       end = text.find(text[i], i + 1);
-      if (end == std::string_view::npos) throw InvalidParameterException("Invalid filter: unclosed quote.");
+      if (end == std::string_view::npos)
+        throw InvalidParameterException("Invalid filter: unclosed quote.");
       ++end;
     } else {
       while (end < text.size() && std::isspace(static_cast<unsigned char>(text[end])) == 0) ++end;
@@ -84,7 +88,8 @@ std::vector<std::string> Words(std::string_view text) {
 }
 
 std::string Unquote(std::string word) {
-  if (word.size() >= 2 && (word.front() == '"' || word.front() == '\'') && word.back() == word.front()) {
+  if (word.size() >= 2 && (word.front() == '"' || word.front() == '\'') &&
+      word.back() == word.front()) {
     return word.substr(1, word.size() - 2);
   }
   return word;
@@ -120,14 +125,18 @@ bool Comparison(const std::vector<std::string>& words, size_t& at, const json& i
   } else if (subject == "ec2InstanceId") {
     actual = instance.value("ec2InstanceId", "");
   } else {
-    throw InvalidParameterException("Berth evaluates cluster query expressions on attribute:<name> "
-                                    "and ec2InstanceId only, not '" + subject + "'.");
+    throw InvalidParameterException(
+        "Berth evaluates cluster query expressions on attribute:<name> "
+        "and ec2InstanceId only, not '" +
+        subject + "'.");
   }
-  if (at >= words.size()) throw InvalidParameterException("Invalid filter: '" + subject + "' needs an operator.");
+  if (at >= words.size())
+    throw InvalidParameterException("Invalid filter: '" + subject + "' needs an operator.");
   const std::string op = words.at(at++);
   if (op == "exists") return actual.has_value();
   if (op == "!exists" || op == "not_exists") return !actual.has_value();
-  if (at >= words.size()) throw InvalidParameterException("Invalid filter: '" + op + "' needs a value.");
+  if (at >= words.size())
+    throw InvalidParameterException("Invalid filter: '" + op + "' needs a value.");
   const std::string operand = words.at(at++);
   if (op == "==") return actual && *actual == Unquote(operand);
   if (op == "!=") return !actual || *actual != Unquote(operand);
@@ -152,12 +161,14 @@ bool MatchesClusterQuery(std::string_view expression, const json& instance) {
     all = Comparison(words, at, instance) && all;
     if (at >= words.size()) break;
     const std::string joiner = words.at(at++);
-    if (at >= words.size()) throw InvalidParameterException("Invalid filter: '" + joiner + "' needs an expression.");
+    if (at >= words.size())
+      throw InvalidParameterException("Invalid filter: '" + joiner + "' needs an expression.");
     if (joiner == "or" || joiner == "||") {
       any = any || all;
       all = true;
     } else if (joiner != "and" && joiner != "&&") {
-      throw InvalidParameterException("Invalid filter: expected 'and' or 'or', not '" + joiner + "'.");
+      throw InvalidParameterException("Invalid filter: expected 'and' or 'or', not '" + joiner +
+                                      "'.");
     }
   }
   return any || all;
@@ -168,9 +179,8 @@ HostResources HostResources::OfThisMachine() {
   host.cpu_units = static_cast<int64_t>(std::max(1u, std::thread::hardware_concurrency())) * 1024;
   const long pages = sysconf(_SC_PHYS_PAGES);
   const long page_size = sysconf(_SC_PAGE_SIZE);
-  host.memory_mib = pages > 0 && page_size > 0
-                        ? static_cast<int64_t>(pages) * page_size / (1024 * 1024)
-                        : 1024;
+  host.memory_mib =
+      pages > 0 && page_size > 0 ? static_cast<int64_t>(pages) * page_size / (1024 * 1024) : 1024;
   return host;
 }
 
@@ -219,13 +229,13 @@ InstanceUsage NeedsOf(const json& td, const json& overrides) {
     if (!task_memory) {
       const int64_t m = ToInt(container_override.value("memory", c.value("memory", json(0))));
       needs.memory += m > 0 ? m
-                            : ToInt(container_override.value("memoryReservation",
-                                                             c.value("memoryReservation", json(0))));
+                            : ToInt(container_override.value(
+                                  "memoryReservation", c.value("memoryReservation", json(0))));
     }
     if (mode != "bridge" && mode != "host") continue;  // awsvpc: ports of the task's own ENI
     for (const auto& m : c.value("portMappings", json::array())) {
-      const int64_t port = mode == "host" ? m.value("containerPort", int64_t{0})
-                                          : m.value("hostPort", int64_t{0});
+      const int64_t port =
+          mode == "host" ? m.value("containerPort", int64_t{0}) : m.value("hostPort", int64_t{0});
       if (port <= 0) continue;  // dynamic
       (m.value("protocol", "tcp") == "udp" ? needs.udp_ports : needs.tcp_ports)
           .insert(std::to_string(port));
@@ -244,8 +254,8 @@ InstanceUsage UsageOf(storage::Db& db, const Partition& partition, const std::st
     const auto definition = definitions.Find(task.family, task.revision);
     if (!definition) continue;
     const json document = json::parse(task.document);
-    used.Add(NeedsOf(json::parse(definition->document),
-                     document.value("overrides", json::object())));
+    used.Add(
+        NeedsOf(json::parse(definition->document), document.value("overrides", json::object())));
   }
   return used;
 }
@@ -276,8 +286,9 @@ std::string ContainerInstanceId(const Partition& partition, const storage::Clust
 
 std::string ContainerInstanceArn(const aws::RequestContext& context, std::string_view cluster,
                                  std::string_view instance_id) {
-  return aws::MakeArn("ecs", context.region, context.account_id,
-                      "container-instance/" + std::string(cluster) + "/" + std::string(instance_id));
+  return aws::MakeArn(
+      "ecs", context.region, context.account_id,
+      "container-instance/" + std::string(cluster) + "/" + std::string(instance_id));
 }
 
 std::optional<std::string> ResolveContainerInstance(const aws::RequestContext& context,
@@ -318,8 +329,7 @@ json ContainerInstanceService::Document(storage::Db& db, const aws::RequestConte
     attributes.push_back(std::move(a));
   };
   for (const auto& [name, value] : BuiltInInstanceAttributes(context)) attribute(name, value);
-  for (const auto& custom :
-       storage::EcsSettingsStore(db, partition).ListAttributes(cluster.name)) {
+  for (const auto& custom : storage::EcsSettingsStore(db, partition).ListAttributes(cluster.name)) {
     if (custom.target_id == id) attribute(custom.name, custom.value);
   }
 
@@ -334,8 +344,7 @@ json ContainerInstanceService::Document(storage::Db& db, const aws::RequestConte
                     PortsResource("PORTS", kReservedPorts), PortsResource("PORTS_UDP", {})})},
       {"remainingResources",
        json::array({IntegerResource("CPU", std::max<int64_t>(0, host_.cpu_units - used.cpu)),
-                    IntegerResource("MEMORY",
-                                    std::max<int64_t>(0, host_.memory_mib - used.memory)),
+                    IntegerResource("MEMORY", std::max<int64_t>(0, host_.memory_mib - used.memory)),
                     PortsResource("PORTS", tcp), PortsResource("PORTS_UDP", udp)})},
       {"status", "ACTIVE"},
       {"agentConnected", true},
@@ -354,12 +363,11 @@ json ContainerInstanceService::Document(storage::Db& db, const aws::RequestConte
     out["tags"] = tags;
   }
   if (with_health) {
-    out["healthStatus"] = {
-        {"overallStatus", "OK"},
-        {"details", json::array({{{"type", "CONTAINER_RUNTIME"},
-                                  {"status", "OK"},
-                                  {"lastUpdated", cluster.created_at},
-                                  {"lastStatusChange", cluster.created_at}}})}};
+    out["healthStatus"] = {{"overallStatus", "OK"},
+                           {"details", json::array({{{"type", "CONTAINER_RUNTIME"},
+                                                     {"status", "OK"},
+                                                     {"lastUpdated", cluster.created_at},
+                                                     {"lastStatusChange", cluster.created_at}}})}};
   }
   return out;
 }

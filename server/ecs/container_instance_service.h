@@ -91,8 +91,8 @@ class ContainerInstanceService {
   std::vector<std::string> List(const aws::RequestContext& context,
                                 const std::optional<std::string>& cluster,
                                 const std::optional<std::string>& filter,
-                                const std::optional<std::string>& status,
-                                int64_t max_results, const std::string& token, std::string& next);
+                                const std::optional<std::string>& status, int64_t max_results,
+                                const std::string& token, std::string& next);
   const HostResources& host() const { return host_; }
   DescribeContainerInstancesResult Describe(const aws::RequestContext& context,
                                             const std::optional<std::string>& cluster,

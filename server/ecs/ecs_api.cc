@@ -183,8 +183,8 @@ json EcsApi::CreateCluster(const json& in, const Context& context) {
   const std::string name = OptionalString(in, "clusterName").value_or(std::string(kDefaultCluster));
   const Cluster cluster =
       services_.clusters.Create(context, name, ReadClusterChanges(in), ReadEcsTags(in));
-  return {{"cluster", ClusterJson(context, cluster, kIncludeTags | kIncludeSettings |
-                                                        kIncludeConfigurations)}};
+  return {{"cluster", ClusterJson(context, cluster,
+                                  kIncludeTags | kIncludeSettings | kIncludeConfigurations)}};
 }
 
 json EcsApi::DescribeClusters(const json& in, const Context& context) {
@@ -198,7 +198,8 @@ json EcsApi::DescribeClusters(const json& in, const Context& context) {
   const auto clusters = services_.clusters.Describe(context, identifiers, missing);
   const unsigned include = ReadInclude(in);
   json out = {{"clusters", json::array()}, {"failures", json::array()}};
-  for (const auto& cluster : clusters) out["clusters"].push_back(ClusterJson(context, cluster, include));
+  for (const auto& cluster : clusters)
+    out["clusters"].push_back(ClusterJson(context, cluster, include));
   for (const auto& arn : missing) out["failures"].push_back({{"arn", arn}, {"reason", "MISSING"}});
   return out;
 }
@@ -209,8 +210,9 @@ json EcsApi::ListClusters(const json& in, const Context& context) {
     throw InvalidParameterException("maxResults must be between 1 and 100.");
   }
   std::string next;
-  json out = {{"clusterArns", services_.clusters.List(context, OptionalString(in, "nextToken").value_or(""),
-                                                       static_cast<size_t>(max), next)}};
+  json out = {
+      {"clusterArns", services_.clusters.List(context, OptionalString(in, "nextToken").value_or(""),
+                                              static_cast<size_t>(max), next)}};
   if (!next.empty()) out["nextToken"] = next;
   return out;
 }
@@ -224,14 +226,16 @@ json EcsApi::UpdateCluster(const json& in, const Context& context) {
   ClusterChanges changes = ReadClusterChanges(in);
   changes.capacity_providers.reset();
   changes.default_strategy.reset();
-  const Cluster cluster = services_.clusters.Update(context, RequiredString(in, "cluster"), changes);
+  const Cluster cluster =
+      services_.clusters.Update(context, RequiredString(in, "cluster"), changes);
   return {{"cluster", ClusterJson(context, cluster, kIncludeSettings | kIncludeConfigurations)}};
 }
 
 json EcsApi::UpdateClusterSettings(const json& in, const Context& context) {
   ClusterChanges changes;
   changes.settings = in.at("settings");
-  const Cluster cluster = services_.clusters.Update(context, RequiredString(in, "cluster"), changes);
+  const Cluster cluster =
+      services_.clusters.Update(context, RequiredString(in, "cluster"), changes);
   return {{"cluster", ClusterJson(context, cluster, kIncludeSettings | kIncludeConfigurations)}};
 }
 
@@ -239,7 +243,8 @@ json EcsApi::PutClusterCapacityProviders(const json& in, const Context& context)
   ClusterChanges changes;
   changes.capacity_providers = in.at("capacityProviders");
   changes.default_strategy = in.at("defaultCapacityProviderStrategy");
-  const Cluster cluster = services_.clusters.Update(context, RequiredString(in, "cluster"), changes);
+  const Cluster cluster =
+      services_.clusters.Update(context, RequiredString(in, "cluster"), changes);
   return {{"cluster", ClusterJson(context, cluster, kIncludeSettings | kIncludeConfigurations)}};
 }
 
@@ -274,9 +279,8 @@ json EcsApi::DescribeCapacityProviders(const json& in, const Context& context) {
     if (!known) {
       // As DescribeClusters: a name is reported as the ARN it would have.
       const bool is_arn = identifier.starts_with("arn:");
-      failures.push_back(
-          {{"arn", is_arn ? identifier : CapacityProviderArn(context, identifier)},
-           {"reason", "MISSING"}});
+      failures.push_back({{"arn", is_arn ? identifier : CapacityProviderArn(context, identifier)},
+                          {"reason", "MISSING"}});
       continue;
     }
     json provider = {{"capacityProviderArn", CapacityProviderArn(context, name)},
@@ -293,7 +297,8 @@ json EcsApi::DescribeCapacityProviders(const json& in, const Context& context) {
   if (const auto token = OptionalString(in, "nextToken")) {
     const auto key = aws::DecodePageToken("ecs.capacity-providers", *token);
     const auto offset = key ? ParseOffset(*key) : std::nullopt;
-    if (!offset || *offset > providers.size()) throw InvalidParameterException("Invalid nextToken.");
+    if (!offset || *offset > providers.size())
+      throw InvalidParameterException("Invalid nextToken.");
     start = *offset;
     failures = json::array();
   }
@@ -309,9 +314,9 @@ json EcsApi::DescribeCapacityProviders(const json& in, const Context& context) {
 
 namespace {
 
-
 json SettingJson(const AccountSetting& s) {
-  return {{"name", s.name}, {"value", s.value}, {"principalArn", s.principal_arn}, {"type", s.type}};
+  return {
+      {"name", s.name}, {"value", s.value}, {"principalArn", s.principal_arn}, {"type", s.type}};
 }
 
 }  // namespace
@@ -323,8 +328,8 @@ json EcsApi::PutAccountSetting(const json& in, const Context& context) {
 }
 
 json EcsApi::PutAccountSettingDefault(const json& in, const Context& context) {
-  return {{"setting", SettingJson(services_.settings.PutDefault(
-                          context, RequiredString(in, "name"), RequiredString(in, "value")))}};
+  return {{"setting", SettingJson(services_.settings.PutDefault(context, RequiredString(in, "name"),
+                                                                RequiredString(in, "value")))}};
 }
 
 json EcsApi::DeleteAccountSetting(const json& in, const Context& context) {
@@ -335,9 +340,10 @@ json EcsApi::DeleteAccountSetting(const json& in, const Context& context) {
 json EcsApi::ListAccountSettings(const json& in, const Context& context) {
   const int64_t max = aws::OptionalInt(in, "maxResults").value_or(10);
   if (max < 1 || max > 10) throw InvalidParameterException("maxResults must be between 1 and 10.");
-  const auto settings = services_.settings.List(
-      context, OptionalString(in, "name"), OptionalString(in, "value"),
-      OptionalString(in, "principalArn"), aws::OptionalBool(in, "effectiveSettings").value_or(false));
+  const auto settings =
+      services_.settings.List(context, OptionalString(in, "name"), OptionalString(in, "value"),
+                              OptionalString(in, "principalArn"),
+                              aws::OptionalBool(in, "effectiveSettings").value_or(false));
   // Pages are offsets into the (small, fixed-order) list of setting names.
   size_t start = 0;
   if (const auto token = OptionalString(in, "nextToken")) {
@@ -349,7 +355,8 @@ json EcsApi::ListAccountSettings(const json& in, const Context& context) {
   json out = {{"settings", json::array()}};
   const size_t end = std::min(settings.size(), start + static_cast<size_t>(max));
   for (size_t i = start; i < end; ++i) out["settings"].push_back(SettingJson(settings[i]));
-  if (end < settings.size()) out["nextToken"] = aws::EncodePageToken("ecs.settings", std::to_string(end));
+  if (end < settings.size())
+    out["nextToken"] = aws::EncodePageToken("ecs.settings", std::to_string(end));
   return out;
 }
 
@@ -369,7 +376,8 @@ std::vector<storage::AttributeRecord> ReadAttributes(const json& in) {
 }
 
 // Targets are reported by ARN, as ECS does.
-json AttributesJson(const Context& context, const std::vector<storage::AttributeRecord>& attributes) {
+json AttributesJson(const Context& context,
+                    const std::vector<storage::AttributeRecord>& attributes) {
   json list = json::array();
   for (const auto& a : attributes) {
     json item = {{"name", a.name},
@@ -384,20 +392,22 @@ json AttributesJson(const Context& context, const std::vector<storage::Attribute
 }  // namespace
 
 json EcsApi::PutAttributes(const json& in, const Context& context) {
-  return {{"attributes", AttributesJson(context, services_.attributes.Put(
-                             context, OptionalString(in, "cluster"), ReadAttributes(in)))}};
+  return {{"attributes",
+           AttributesJson(context, services_.attributes.Put(context, OptionalString(in, "cluster"),
+                                                            ReadAttributes(in)))}};
 }
 
 json EcsApi::DeleteAttributes(const json& in, const Context& context) {
   return {{"attributes", AttributesJson(context, services_.attributes.Delete(
-                             context, OptionalString(in, "cluster"), ReadAttributes(in)))}};
+                                                     context, OptionalString(in, "cluster"),
+                                                     ReadAttributes(in)))}};
 }
 
 json EcsApi::ListAttributes(const json& in, const Context& context) {
-  return {{"attributes",
-           AttributesJson(context, services_.attributes.List(context, OptionalString(in, "cluster"),
-                                                    OptionalString(in, "attributeName"),
-                                                    OptionalString(in, "attributeValue")))}};
+  return {{"attributes", AttributesJson(context, services_.attributes.List(
+                                                     context, OptionalString(in, "cluster"),
+                                                     OptionalString(in, "attributeName"),
+                                                     OptionalString(in, "attributeValue")))}};
 }
 
 json EcsApi::ListTagsForResource(const json& in, const Context& context) {

@@ -62,10 +62,9 @@ std::optional<std::string> ClusterNameFrom(const aws::RequestContext& context,
 }
 
 bool IsEcsName(std::string_view name) {
-  return !name.empty() && name.size() <= 255 &&
-         std::all_of(name.begin(), name.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
-         });
+  return !name.empty() && name.size() <= 255 && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
+  });
 }
 
 }  // namespace berth::ecs

@@ -8,8 +8,8 @@
 #include "server/ecs/ecs_errors.h"
 #include "storage/cluster_store.h"
 #include "storage/tag_store.h"
-#include "storage/task_store.h"
 #include "storage/task_definition_store.h"
+#include "storage/task_store.h"
 
 namespace berth::ecs {
 
@@ -59,7 +59,8 @@ void TagService::RequireResource(storage::Db& db, const aws::RequestContext& con
     int64_t revision = 0;
     if (colon != std::string_view::npos) {
       const auto digits = ref.substr(colon + 1);
-      const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), revision);
+      const auto [end, ec] =
+          std::from_chars(digits.data(), digits.data() + digits.size(), revision);
       // Only the canonical spelling: tags are kept under the ARN as given.
       if (ec != std::errc() || end != digits.data() + digits.size() ||
           digits != std::to_string(revision)) {
@@ -76,14 +77,16 @@ void TagService::RequireResource(storage::Db& db, const aws::RequestContext& con
     // <kind>/<cluster>/<id>
     const size_t slash = resource.find('/');
     const size_t second = resource.find('/', slash + 1);
-    if (second == std::string::npos) throw InvalidParameterException("The ARN provided is invalid.");
+    if (second == std::string::npos)
+      throw InvalidParameterException("The ARN provided is invalid.");
     const std::string cluster_name = resource.substr(slash + 1, second - slash - 1);
     const std::string id = resource.substr(second + 1);
     const auto cluster = storage::ClusterStore(db, partition).Find(cluster_name);
     if (!cluster) throw ClusterNotFoundException();
-    const bool found = resource.starts_with("task/")
-                           ? storage::TaskStore(db).Find(partition, cluster_name, id).has_value()
-                           : cluster->status == "ACTIVE" && id == ContainerInstanceId(partition, *cluster);
+    const bool found =
+        resource.starts_with("task/")
+            ? storage::TaskStore(db).Find(partition, cluster_name, id).has_value()
+            : cluster->status == "ACTIVE" && id == ContainerInstanceId(partition, *cluster);
     if (!found) {
       throw InvalidParameterException(resource.starts_with("task/")
                                           ? "The specified task does not exist."

@@ -33,8 +33,7 @@ class TagService {
 
  private:
   // Throws unless `arn` names an existing taggable resource of the caller.
-  void RequireResource(storage::Db& db, const aws::RequestContext& context,
-                       const std::string& arn);
+  void RequireResource(storage::Db& db, const aws::RequestContext& context, const std::string& arn);
   storage::Database& database_;
 };
 

@@ -36,9 +36,9 @@ json EcsApi::StartTask(const json& in, const Context& context) {
 }
 
 json EcsApi::StopTask(const json& in, const Context& context) {
-  const Task task = services_.tasks.StopTask(context, OptionalString(in, "cluster"),
-                                             aws::RequiredString(in, "task"),
-                                             OptionalString(in, "reason"));
+  const Task task =
+      services_.tasks.StopTask(context, OptionalString(in, "cluster"),
+                               aws::RequiredString(in, "task"), OptionalString(in, "reason"));
   return {{"task", TaskJson(task, false)}};
 }
 

@@ -354,8 +354,9 @@ void CheckEphemeralStorage(const json& td) {
   if (!Present(td, "ephemeralStorage")) return;
   const auto size = IntMember(td.at("ephemeralStorage"), "sizeInGiB");
   if (!size || *size < kMinEphemeralGib || *size > kMaxEphemeralGib) {
-    throw ClientException("Invalid 'ephemeralStorage' setting for task. The 'sizeInGiB' must be "
-                          "between 21 and 200.");
+    throw ClientException(
+        "Invalid 'ephemeralStorage' setting for task. The 'sizeInGiB' must be "
+        "between 21 and 200.");
   }
 }
 

@@ -47,9 +47,10 @@ struct Placement {
 
 Placement ChoosePlacement(const json& request, const json& cluster_document) {
   if (request.contains("launchType")) return {request.at("launchType").get<std::string>(), {}, ""};
-  const json& strategy = request.contains("capacityProviderStrategy")
-                             ? request.at("capacityProviderStrategy")
-                             : cluster_document.value("defaultCapacityProviderStrategy", json::array());
+  const json& strategy =
+      request.contains("capacityProviderStrategy")
+          ? request.at("capacityProviderStrategy")
+          : cluster_document.value("defaultCapacityProviderStrategy", json::array());
   if (!strategy.empty()) {
     // The provider with a base runs first; otherwise the heaviest weight.
     const json* chosen = &strategy.front();
@@ -123,11 +124,9 @@ void ValidateNetwork(const json& request, const json& task_definition) {
 }
 
 bool IsValidStartedBy(std::string_view text) {
-  return !text.empty() && text.size() <= 128 &&
-         std::all_of(text.begin(), text.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '/' ||
-                  c == '-';
-         });
+  return !text.empty() && text.size() <= 128 && std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '/' || c == '-';
+  });
 }
 
 // The request without its idempotency token, canonically, for comparing
@@ -293,7 +292,8 @@ RunTaskResult TaskService::Launch(const aws::RequestContext& context, const json
   auto lease = database_.Acquire();
   storage::Tx tx(lease.db());
   const std::optional<std::string> cluster_param =
-      request.contains("cluster") ? std::optional<std::string>(request.at("cluster")) : std::nullopt;
+      request.contains("cluster") ? std::optional<std::string>(request.at("cluster"))
+                                  : std::nullopt;
   const auto cluster_name = ClusterNameFrom(context, cluster_param.value_or("default"));
   const auto cluster =
       cluster_name ? storage::ClusterStore(lease.db(), PartitionOf(context)).Find(*cluster_name)
@@ -324,7 +324,8 @@ RunTaskResult TaskService::Launch(const aws::RequestContext& context, const json
     }
   }
   if (placement.launch_type != "FARGATE") placement.container_instance_arn = instance_arn;
-  if (placement.launch_type == "FARGATE" && !Contains(td.value("compatibilities", json()), "FARGATE")) {
+  if (placement.launch_type == "FARGATE" &&
+      !Contains(td.value("compatibilities", json()), "FARGATE")) {
     throw InvalidParameterException("Task definition does not support launch_type FARGATE.");
   }
   ValidateNetwork(request, td);
@@ -346,7 +347,8 @@ RunTaskResult TaskService::Launch(const aws::RequestContext& context, const json
       for (const auto& arn : arns) {
         const std::string id = arn.get<std::string>().substr(arn.get<std::string>().rfind('/') + 1);
         if (auto found = store.Find(PartitionOf(context), *cluster_name, id)) {
-          result.tasks.push_back({json::parse(found->document), storage::TagStore(lease.db()).List(arn.get<std::string>())});
+          result.tasks.push_back({json::parse(found->document),
+                                  storage::TagStore(lease.db()).List(arn.get<std::string>())});
         }
       }
       return result;
@@ -354,7 +356,8 @@ RunTaskResult TaskService::Launch(const aws::RequestContext& context, const json
   }
 
   if (request.value("propagateTags", "NONE") == "TASK_DEFINITION") {
-    for (auto& tag : storage::TagStore(lease.db()).List(td.at("taskDefinitionArn").get<std::string>())) {
+    for (auto& tag :
+         storage::TagStore(lease.db()).List(td.at("taskDefinitionArn").get<std::string>())) {
       if (std::none_of(tags.begin(), tags.end(), [&](const auto& t) { return t.key == tag.key; })) {
         tags.push_back(std::move(tag));
       }
@@ -391,7 +394,8 @@ RunTaskResult TaskService::Launch(const aws::RequestContext& context, const json
         NewTaskDocument(context, *cluster_name, record.task_id, td, request, placement, overrides);
     record.last_status = document.at("lastStatus").get<std::string>();
     record.launch_type = placement.launch_type;
-    if (request.contains("startedBy")) record.started_by = request.at("startedBy").get<std::string>();
+    if (request.contains("startedBy"))
+      record.started_by = request.at("startedBy").get<std::string>();
     record.group = document.at("group").get<std::string>();
     record.created_at = context.now;
     record.document = document.dump();
@@ -409,8 +413,8 @@ RunTaskResult TaskService::Launch(const aws::RequestContext& context, const json
 }
 
 Task TaskService::StopTask(const aws::RequestContext& context,
-                           const std::optional<std::string>& cluster_param,
-                           const std::string& task, const std::optional<std::string>& reason) {
+                           const std::optional<std::string>& cluster_param, const std::string& task,
+                           const std::optional<std::string>& reason) {
   auto lease = database_.Acquire();
   storage::Tx tx(lease.db());
   const auto cluster_name = ClusterNameFrom(context, cluster_param.value_or("default"));
@@ -472,8 +476,7 @@ std::vector<std::string> TaskService::ListTasks(const aws::RequestContext& conte
   }
   if (query.started_by &&
       (query.family || query.service_name || query.launch_type || query.container_instance)) {
-    throw InvalidParameterException(
-        "startedBy must be the only filter when it is specified.");
+    throw InvalidParameterException("startedBy must be the only filter when it is specified.");
   }
   if (query.family && !IsEcsName(*query.family)) {
     throw InvalidParameterException("family must match ^[a-zA-Z0-9\\-_]+$");
@@ -497,7 +500,8 @@ std::vector<std::string> TaskService::ListTasks(const aws::RequestContext& conte
   storage::TaskFilter filter;
   if (query.container_instance) {
     // Only the cluster's own instance has tasks: those not on Fargate.
-    if (!ResolveContainerInstance(context, PartitionOf(context), *cluster, *query.container_instance)) {
+    if (!ResolveContainerInstance(context, PartitionOf(context), *cluster,
+                                  *query.container_instance)) {
       return {};
     }
     filter.on_container_instance = true;
@@ -507,8 +511,8 @@ std::vector<std::string> TaskService::ListTasks(const aws::RequestContext& conte
   filter.family = query.family;
   filter.started_by = query.started_by;
   filter.launch_type = query.launch_type;
-  auto ids = storage::TaskStore(lease.db()).List(PartitionOf(context), filter, after,
-                                                  query.max_results + 1);
+  auto ids = storage::TaskStore(lease.db())
+                 .List(PartitionOf(context), filter, after, query.max_results + 1);
   if (ids.size() > query.max_results) {
     ids.resize(query.max_results);
     next = aws::EncodePageToken(kTaskListing, ids.back());
@@ -524,8 +528,8 @@ size_t TaskService::PurgeStopped(double now) {
   const auto purged = storage::TaskStore(lease.db()).PurgeStopped(now - kStoppedRetentionSeconds);
   storage::TagStore tags(lease.db());
   for (const auto& task : purged) {
-    tags.RemoveAll(TaskArn(task.partition.account_id, task.partition.region, task.cluster,
-                           task.task_id));
+    tags.RemoveAll(
+        TaskArn(task.partition.account_id, task.partition.region, task.cluster, task.task_id));
   }
   tx.Commit();
   return purged.size();

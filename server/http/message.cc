@@ -1,15 +1,16 @@
 #include "server/http/message.h"
 
+#include <algorithm>
 #include <fcntl.h>
 #include <unistd.h>
-
-#include <algorithm>
 
 namespace berth::http {
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    const auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; };
+    const auto lower = [](char c) {
+      return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+    };
     return lower(x) == lower(y);
   });
 }

@@ -48,8 +48,7 @@ struct FileRegion {
 };
 // Opens `path` for reading into a FileRegion of its first `length` bytes
 // from `offset`; nullopt when it cannot be opened.
-std::optional<FileRegion> OpenFileRegion(const std::string& path, uint64_t offset,
-                                         uint64_t length);
+std::optional<FileRegion> OpenFileRegion(const std::string& path, uint64_t offset, uint64_t length);
 
 // One parsed request. `target` is the raw request-target (path and query).
 // The body is in `body`, or was handed to `sink` when the body plan had one.

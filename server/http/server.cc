@@ -1,5 +1,17 @@
 #include "server/http/server.h"
 
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <exception>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <sys/sendfile.h>
+#include <thread>
+#include <vector>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -10,19 +22,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
-#include <sys/sendfile.h>
-
-#include <algorithm>
-#include <cerrno>
-#include <chrono>
-#include <csignal>
-#include <exception>
-#include <limits>
-#include <stdexcept>
-#include <string>
-#include <thread>
-#include <vector>
 
 #include "server/util/log.h"
 
@@ -50,16 +49,14 @@ struct SinkBody {
     template <bool isRequest, class Fields>
     reader(bhttp::header<isRequest, Fields>& /*header*/, value_type& body) : body_(body) {}
 
-    void init(const boost::optional<std::uint64_t>& /*length*/, beast::error_code& ec) {
-      ec = {};
-    }
+    void init(const boost::optional<std::uint64_t>& /*length*/, beast::error_code& ec) { ec = {}; }
 
     template <class ConstBufferSequence>
     std::size_t put(const ConstBufferSequence& buffers, beast::error_code& ec) {
       std::size_t total = 0;
       for (const auto buffer : beast::buffers_range_ref(buffers)) {
-        if (!body_.sink->Write(std::string_view(static_cast<const char*>(buffer.data()),
-                                                buffer.size()))) {
+        if (!body_.sink->Write(
+                std::string_view(static_cast<const char*>(buffer.data()), buffer.size()))) {
           body_.refused = true;
           ec = asio::error::operation_aborted;
           return total;
@@ -197,8 +194,7 @@ asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, Response& res, un
 }
 
 // Reads, serves and answers requests on one connection until it closes.
-asio::awaitable<void> Session(beast::tcp_stream stream, Application& app,
-                              ServerOptions options) {
+asio::awaitable<void> Session(beast::tcp_stream stream, Application& app, ServerOptions options) {
   beast::flat_buffer buffer;
   for (;;) {
     stream.expires_after(options.idle_timeout);
@@ -207,7 +203,8 @@ asio::awaitable<void> Session(beast::tcp_stream stream, Application& app,
     // The body limit is the application's to choose once it has seen the
     // header; the header parser must not apply Beast's 1 MiB default.
     head_parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-    auto [read_ec, read_n] = co_await bhttp::async_read_header(stream, buffer, head_parser, kNoThrow);
+    auto [read_ec, read_n] =
+        co_await bhttp::async_read_header(stream, buffer, head_parser, kNoThrow);
     (void)read_n;
     if (read_ec) {
       // A malformed request line or header gets a plain 400; a closed or idle
@@ -292,8 +289,10 @@ asio::awaitable<void> Session(beast::tcp_stream stream, Application& app,
 
 struct Server::Impl {
   explicit Impl(const ServerOptions& opts)
-      : options(opts), ioc(static_cast<int>(opts.threads)),
-        acceptor(asio::make_strand(ioc)), signals(ioc, SIGINT, SIGTERM) {}
+      : options(opts),
+        ioc(static_cast<int>(opts.threads)),
+        acceptor(asio::make_strand(ioc)),
+        signals(ioc, SIGINT, SIGTERM) {}
 
   asio::awaitable<void> Accept() {
     for (;;) {
@@ -353,7 +352,8 @@ void Server::Run(Application& application) {
   });
   asio::co_spawn(impl.acceptor.get_executor(), impl.Accept(), asio::detached);
   std::vector<std::thread> threads;
-  for (unsigned i = 1; i < impl.options.threads; ++i) threads.emplace_back([&impl] { impl.ioc.run(); });
+  for (unsigned i = 1; i < impl.options.threads; ++i)
+    threads.emplace_back([&impl] { impl.ioc.run(); });
   impl.ioc.run();
   for (auto& thread : threads) thread.join();
 }

@@ -17,9 +17,9 @@
 namespace berth::http {
 
 struct ServerOptions {
-  std::string host = "127.0.0.1";   // address to bind
-  uint16_t port = 4566;             // 0 picks a free port
-  unsigned threads = 2;             // threads running the event loop
+  std::string host = "127.0.0.1";  // address to bind
+  uint16_t port = 4566;            // 0 picks a free port
+  unsigned threads = 2;            // threads running the event loop
   std::chrono::seconds idle_timeout{60};
   size_t header_limit = 64 * 1024;  // bytes of request line and fields
 };

@@ -15,12 +15,13 @@ constexpr int64_t kNanosPerSecond = 1'000'000'000;
 
 // The agent's variables, then the environment files', then environment and
 // the override's environment (later wins, by name), as K=V.
-std::vector<std::string> Environment(const json& definition, const json& override,
-                                     const TaskContext& task,
-                                     const std::vector<std::pair<std::string, std::string>>& files) {
+std::vector<std::string> Environment(
+    const json& definition, const json& override, const TaskContext& task,
+    const std::vector<std::pair<std::string, std::string>>& files) {
   std::vector<std::pair<std::string, std::string>> vars;
   const auto set = [&](const std::string& name, const std::string& value) {
-    auto it = std::find_if(vars.begin(), vars.end(), [&](const auto& v) { return v.first == name; });
+    auto it =
+        std::find_if(vars.begin(), vars.end(), [&](const auto& v) { return v.first == name; });
     if (it != vars.end()) {
       it->second = value;
     } else {
@@ -87,7 +88,8 @@ std::map<std::string, std::string> TaskLabels(const TaskContext& task, const std
 
 TranslatedContainer TranslateContainer(
     const json& td, const json& d, const json& overrides, const TaskContext& task,
-    const std::string& image, const std::vector<std::pair<std::string, std::string>>& file_environment) {
+    const std::string& image,
+    const std::vector<std::pair<std::string, std::string>>& file_environment) {
   TranslatedContainer out;
   docker::ContainerSpec& s = out.spec;
   const std::string name = d.at("name").get<std::string>();
@@ -123,8 +125,10 @@ TranslatedContainer TranslateContainer(
   const int64_t cpu = override.value("cpu", d.value("cpu", int64_t{0}));
   s.cpu_shares = std::clamp<int64_t>(cpu, 2, 262144);
   const int64_t memory = override.value("memory", d.value("memory", int64_t{0}));
-  const int64_t reservation = override.value("memoryReservation", d.value("memoryReservation", int64_t{0}));
-  if (memory > 0) s.memory_bytes = std::max<int64_t>(memory, 6) * kMiB;  // Docker's minimum is 6 MiB
+  const int64_t reservation =
+      override.value("memoryReservation", d.value("memoryReservation", int64_t{0}));
+  if (memory > 0)
+    s.memory_bytes = std::max<int64_t>(memory, 6) * kMiB;  // Docker's minimum is 6 MiB
   if (reservation > 0) s.memory_reservation_bytes = reservation * kMiB;
   for (const auto& u : d.value("ulimits", json::array())) {
     s.ulimits.push_back({u.at("name").get<std::string>(), u.at("softLimit").get<int64_t>(),
@@ -151,10 +155,12 @@ TranslatedContainer TranslateContainer(
       if (caps.contains("drop")) s.cap_drop = Strings(caps.at("drop"));
     }
     s.init = lp.value("initProcessEnabled", false);
-    if (lp.contains("sharedMemorySize")) s.shm_size_bytes = lp.at("sharedMemorySize").get<int64_t>() * kMiB;
+    if (lp.contains("sharedMemorySize"))
+      s.shm_size_bytes = lp.at("sharedMemorySize").get<int64_t>() * kMiB;
     for (const auto& t : lp.value("tmpfs", json::array())) {
       std::string options = "size=" + std::to_string(t.at("size").get<int64_t>()) + "m";
-      for (const auto& o : t.value("mountOptions", json::array())) options += "," + o.get<std::string>();
+      for (const auto& o : t.value("mountOptions", json::array()))
+        options += "," + o.get<std::string>();
       s.tmpfs[t.at("containerPath").get<std::string>()] = options;
     }
     if (lp.contains("devices")) note("linuxParameters.devices are not passed to local containers");
@@ -193,7 +199,8 @@ TranslatedContainer TranslateContainer(
                               h.at("ipAddress").get<std::string>());
     }
     if (d.contains("dnsServers")) s.dns = Strings(d.at("dnsServers"));
-    if (d.contains("links")) note("links are not applied; containers of a task reach each other by published ports");
+    if (d.contains("links"))
+      note("links are not applied; containers of a task reach each other by published ports");
   }
   if (d.contains("dnsSearchDomains")) s.dns_search = Strings(d.at("dnsSearchDomains"));
 
@@ -219,7 +226,9 @@ TranslatedContainer TranslateContainer(
       if (volume.contains("efsVolumeConfiguration")) {
         note("EFS volume '" + source + "' is emulated with a local Docker volume");
       }
-      s.volumes.push_back({TaskVolumeName(task.task_id, source), target, read_only,
+      s.volumes.push_back({TaskVolumeName(task.task_id, source),
+                           target,
+                           read_only,
                            {{docker::kTaskArnLabel, task.task_arn},
                             {docker::kManagedLabel, "1"},
                             {"berth.instance", task.instance_id}}});
@@ -241,8 +250,9 @@ TranslatedContainer TranslateContainer(
          " is replaced by Docker's json-file driver (docker logs <runtimeId>)");
   }
   if (d.contains("secrets")) note("secrets are not resolved (no Secrets Manager/SSM locally)");
-  const json& env_files = override.contains("environmentFiles") ? override.at("environmentFiles")
-                                                                : d.value("environmentFiles", json::array());
+  const json& env_files = override.contains("environmentFiles")
+                              ? override.at("environmentFiles")
+                              : d.value("environmentFiles", json::array());
   for (const auto& f : env_files) {
     if (LocalEnvironmentFilePath(f.value("value", "")).empty()) {
       note("environment file " + f.value("value", "") +

@@ -30,8 +30,9 @@ std::string LocalEnvironmentFilePath(const std::string& value) {
 
 std::string ReadEnvironmentFiles(const json& definition, const json& override,
                                  std::vector<std::pair<std::string, std::string>>& variables) {
-  const json& files = override.contains("environmentFiles") ? override.at("environmentFiles")
-                                                            : definition.value("environmentFiles", json::array());
+  const json& files = override.contains("environmentFiles")
+                          ? override.at("environmentFiles")
+                          : definition.value("environmentFiles", json::array());
   const auto set = [&](const std::string& name, const std::string& value) {
     for (auto& v : variables) {
       if (v.first == name) {

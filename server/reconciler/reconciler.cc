@@ -27,9 +27,13 @@ Reconciler::Reconciler(storage::Database& database, docker::DockerApi& docker,
                        const ImageResolver& images,
                        std::function<std::string(const storage::Partition&)> registry_password,
                        const Clock& clock, ReconcilerOptions options)
-    : database_(database), docker_(docker), images_(images),
-      registry_password_(std::move(registry_password)), clock_(clock),
-      options_(std::move(options)), network_name_("berth-" + options_.instance_id) {}
+    : database_(database),
+      docker_(docker),
+      images_(images),
+      registry_password_(std::move(registry_password)),
+      clock_(clock),
+      options_(std::move(options)),
+      network_name_("berth-" + options_.instance_id) {}
 
 Reconciler::~Reconciler() { Stop(); }
 
@@ -110,7 +114,8 @@ void Reconciler::FailUnreachable(const std::string& message) {
     doc["desiredStatus"] = "STOPPED";
     doc["lastStatus"] = "STOPPED";
     doc["stopCode"] = "TaskFailedToStart";
-    doc["stoppedReason"] = "ResourceInitializationError: cannot reach the Docker daemon: " + message;
+    doc["stoppedReason"] =
+        "ResourceInitializationError: cannot reach the Docker daemon: " + message;
     if (!doc.contains("stoppingAt")) doc["stoppingAt"] = now;
     doc["stoppedAt"] = now;
     doc["executionStoppedAt"] = now;
@@ -145,9 +150,9 @@ void Reconciler::FailInternal(storage::TaskRecord& task, const std::string& mess
       doc["stoppingAt"] = now;
       fresh->desired_status = "STOPPED";
     } else {
-      for (const auto& c : docker_.ListContainers(
-               {"com.amazonaws.ecs.task-arn=" + doc.value("taskArn", ""),
-                "berth.instance=" + options_.instance_id})) {
+      for (const auto& c :
+           docker_.ListContainers({"com.amazonaws.ecs.task-arn=" + doc.value("taskArn", ""),
+                                   "berth.instance=" + options_.instance_id})) {
         docker_.RemoveContainer(c.id);
       }
       doc["lastStatus"] = "STOPPED";
@@ -179,7 +184,8 @@ void Reconciler::WriteBack(storage::TaskRecord& task) {
     for (const char* key : {"desiredStatus", "stopCode", "stoppedReason", "stoppingAt"}) {
       if (theirs.contains(key)) ours[key] = theirs[key];
     }
-    ours["version"] = std::max(ours.value("version", int64_t{1}), theirs.value("version", int64_t{1})) + 1;
+    ours["version"] =
+        std::max(ours.value("version", int64_t{1}), theirs.value("version", int64_t{1})) + 1;
     task.document = ours.dump();
     task.desired_status = "STOPPED";
     Poke();
@@ -209,8 +215,13 @@ bool Reconciler::ReconcileOnce() {
     }
     // The pause image and the task network are made when a task needs them.
     if (!tasks.empty() && !PrepareDocker()) return true;
-    DriverEnvironment env{docker_, images_, registry_password_, options_.instance_id,
-                          network_name_, options_.pause_image, now};
+    DriverEnvironment env{docker_,
+                          images_,
+                          registry_password_,
+                          options_.instance_id,
+                          network_name_,
+                          options_.pause_image,
+                          now};
     for (auto& task : tasks) {
       try {
         std::optional<storage::TaskDefinitionRecord> definition;
@@ -276,7 +287,9 @@ bool Reconciler::TaskKnown(const std::string& task_arn) {
   const auto key = ParseTaskArn(task_arn);
   if (!key) return false;
   auto lease = database_.Acquire();
-  return storage::TaskStore(lease.db()).Find(key->partition, key->cluster, key->task_id).has_value();
+  return storage::TaskStore(lease.db())
+      .Find(key->partition, key->cluster, key->task_id)
+      .has_value();
 }
 
 void Reconciler::SweepOrphans() {

@@ -86,8 +86,8 @@ class Reconciler {
   std::mutex docker_mutex_;  // one Docker user at a time (loop and reset)
   std::mutex mutex_;
   std::condition_variable wake_;
-  bool poked_ = false;      // guarded by mutex_
-  bool stopping_ = false;   // guarded by mutex_
+  bool poked_ = false;     // guarded by mutex_
+  bool stopping_ = false;  // guarded by mutex_
   std::thread thread_;
 };
 

@@ -28,8 +28,8 @@ std::string Truncate(std::string text) {
 
 // The order of lastStatus values; a task never moves back.
 int Rank(std::string_view status) {
-  static constexpr std::string_view kOrder[] = {"PROVISIONING", "PENDING",  "ACTIVATING",
-                                                "RUNNING",      "DEACTIVATING", "STOPPING",
+  static constexpr std::string_view kOrder[] = {"PROVISIONING",   "PENDING",      "ACTIVATING",
+                                                "RUNNING",        "DEACTIVATING", "STOPPING",
                                                 "DEPROVISIONING", "STOPPED"};
   for (int i = 0; i < 8; ++i) {
     if (kOrder[i] == status) return i;
@@ -172,7 +172,8 @@ bool TaskDriver::Prepare() {
   if (!doc_.contains("pullStartedAt")) doc_["pullStartedAt"] = env_.now;
   for (const auto& d : td_.at("containerDefinitions")) {
     const std::string name = d.at("name").get<std::string>();
-    const ResolvedImage image = env_.images.Resolve(d.at("image").get<std::string>(), task_.partition);
+    const ResolvedImage image =
+        env_.images.Resolve(d.at("image").get<std::string>(), task_.partition);
     try {
       if (!env_.docker.ImageExists(image.reference)) {
         std::string auth;
@@ -198,9 +199,14 @@ bool TaskDriver::EnsurePause() {
   if (runtime_.contains("pause") && runtime_["pause"].contains("ip")) return true;
   const std::string family = td_.at("family").get<std::string>();
   const int64_t revision = td_.at("revision").get<int64_t>();
-  TaskContext context{doc_.at("taskArn").get<std::string>(), task_.task_id, task_.cluster,
-                      task_.partition.region, doc_.value("launchType", "EC2"), "awsvpc",
-                      env_.instance_id, ""};
+  TaskContext context{doc_.at("taskArn").get<std::string>(),
+                      task_.task_id,
+                      task_.cluster,
+                      task_.partition.region,
+                      doc_.value("launchType", "EC2"),
+                      "awsvpc",
+                      env_.instance_id,
+                      ""};
   const auto build = [&](bool ephemeral) {
     docker::ContainerSpec spec;
     spec.name = DockerName(family, revision, "internalecspause", runtime_.at("suffix"));
@@ -247,15 +253,18 @@ bool TaskDriver::EnsurePause() {
   const docker::ContainerState pause = env_.docker.InspectContainer(id);
   json ports = json::array();
   for (const auto& p : pause.ports) {
-    ports.push_back({{"containerPort", p.container_port}, {"hostPort", p.host_port},
-                     {"protocol", p.protocol}, {"bindIP", p.host_ip}});
+    ports.push_back({{"containerPort", p.container_port},
+                     {"hostPort", p.host_port},
+                     {"protocol", p.protocol},
+                     {"bindIP", p.host_ip}});
   }
   runtime_["pause"] = {{"id", id}, {"ip", pause.ip_address}, {"ports", ports}};
 
   // The ENI is attached: its details, and connectivity.
   const std::string digits = crypto::Sha256Hex(task_.task_id);
   const std::string mac = "0e:" + digits.substr(0, 2) + ":" + digits.substr(2, 2) + ":" +
-                          digits.substr(4, 2) + ":" + digits.substr(6, 2) + ":" + digits.substr(8, 2);
+                          digits.substr(4, 2) + ":" + digits.substr(6, 2) + ":" +
+                          digits.substr(8, 2);
   std::string dns = "ip-" + pause.ip_address;
   std::replace(dns.begin(), dns.end(), '.', '-');
   dns += "." + task_.partition.region + ".compute.internal";
@@ -333,9 +342,13 @@ bool TaskDriver::DependenciesMet(const std::string& name, bool& impossible, std:
 bool TaskDriver::CreateAndStartReady() {
   const std::string family = td_.at("family").get<std::string>();
   const int64_t revision = td_.at("revision").get<int64_t>();
-  TaskContext context{doc_.at("taskArn").get<std::string>(), task_.task_id, task_.cluster,
-                      task_.partition.region, doc_.value("launchType", "EC2"),
-                      td_.value("networkMode", "bridge"), env_.instance_id,
+  TaskContext context{doc_.at("taskArn").get<std::string>(),
+                      task_.task_id,
+                      task_.cluster,
+                      task_.partition.region,
+                      doc_.value("launchType", "EC2"),
+                      td_.value("networkMode", "bridge"),
+                      env_.instance_id,
                       runtime_.contains("pause") ? runtime_["pause"].value("id", "") : ""};
   // Create every container up front (so their ids are known), in order.
   for (const auto& d : td_.at("containerDefinitions")) {
@@ -343,11 +356,11 @@ bool TaskDriver::CreateAndStartReady() {
     json& rt = Runtime(name);
     if (rt.contains("id")) continue;
     std::vector<std::pair<std::string, std::string>> file_environment;
-    const std::string env_error = ReadEnvironmentFiles(
-        d, OverrideFor(doc_.at("overrides"), d.at("name")), file_environment);
+    const std::string env_error =
+        ReadEnvironmentFiles(d, OverrideFor(doc_.at("overrides"), d.at("name")), file_environment);
     if (!env_error.empty()) {
-      Fail("TaskFailedToStart", "ResourceInitializationError: failed to read env files: " + env_error,
-           name);
+      Fail("TaskFailedToStart",
+           "ResourceInitializationError: failed to read env files: " + env_error, name);
       return false;
     }
     TranslatedContainer t =
@@ -457,14 +470,17 @@ void TaskDriver::Observe() {
     } else if (mode == "host") {
       for (const auto& m : d.value("portMappings", json::array())) {
         if (!m.contains("containerPort")) continue;
-        bindings.push_back({{"bindIP", "0.0.0.0"}, {"containerPort", m.at("containerPort")},
-                            {"hostPort", m.at("containerPort")}, {"protocol", m.value("protocol", "tcp")}});
+        bindings.push_back({{"bindIP", "0.0.0.0"},
+                            {"containerPort", m.at("containerPort")},
+                            {"hostPort", m.at("containerPort")},
+                            {"protocol", m.value("protocol", "tcp")}});
       }
     } else if (s.running) {
       for (const auto& p : s.ports) {
         if (p.host_port == 0) continue;
         bindings.push_back({{"bindIP", p.host_ip.empty() ? "0.0.0.0" : p.host_ip},
-                            {"containerPort", p.container_port}, {"hostPort", p.host_port},
+                            {"containerPort", p.container_port},
+                            {"hostPort", p.host_port},
                             {"protocol", p.protocol}});
       }
     }
@@ -475,7 +491,8 @@ void TaskDriver::Observe() {
   std::string health = "HEALTHY";
   for (const auto& d : td_.at("containerDefinitions")) {
     if (!d.value("essential", true)) continue;
-    const std::string h = ContainerDoc(d.at("name").get<std::string>()).value("healthStatus", "UNKNOWN");
+    const std::string h =
+        ContainerDoc(d.at("name").get<std::string>()).value("healthStatus", "UNKNOWN");
     if (h == "UNHEALTHY") health = "UNHEALTHY";
     if (h == "UNKNOWN" && health != "UNHEALTHY") health = "UNKNOWN";
   }
@@ -496,7 +513,8 @@ void TaskDriver::CheckDependencyFailures() {
     c["exitCode"] = kAbandonedExitCode;
     c["reason"] = Truncate("CannotStartContainerError: dependency graph: " + why);
     rt["abandoned"] = true;
-    if (IsEssential(name)) Fail("TaskFailedToStart", "CannotStartContainerError: dependency graph: " + why);
+    if (IsEssential(name))
+      Fail("TaskFailedToStart", "CannotStartContainerError: dependency graph: " + why);
   }
 }
 

@@ -189,7 +189,8 @@ http::Response Registry::Handle(const http::Request& request) {
       res = refusal->reply();
       res.close = res.close || !request.body_complete;
     } else if (const auto route = ParseRoute(request.Path()); !route) {
-      res = ErrorResponse(RegistryError("NAME_UNKNOWN", "no such registry route", std::string(request.Path())));
+      res = ErrorResponse(
+          RegistryError("NAME_UNKNOWN", "no such registry route", std::string(request.Path())));
       res.status = 404;
     } else {
       const storage::Partition registry = Caller(request, *route);
@@ -286,8 +287,7 @@ http::Response Registry::Base(const http::Request& request) {
   return JsonReply(200, "{}");
 }
 
-http::Response Registry::Catalog(const http::Request& request,
-                                 const storage::Partition& registry) {
+http::Response Registry::Catalog(const http::Request& request, const storage::Partition& registry) {
   const size_t n = PageSize(request.Query());
   const std::string last = QueryParam(request.Query(), "last").value_or("");
   std::vector<std::string> names;
@@ -308,8 +308,8 @@ http::Response Registry::Tags(const http::Request& request, const Route& route,
   RequireRepository(registry, route.name);
   const size_t n = PageSize(request.Query());
   const std::string last = QueryParam(request.Query(), "last").value_or("");
-  std::vector<std::string> tags = n == 0 ? std::vector<std::string>{}
-                                         : images_.Tags(registry, route.name, last, n + 1);
+  std::vector<std::string> tags =
+      n == 0 ? std::vector<std::string>{} : images_.Tags(registry, route.name, last, n + 1);
   const bool more = tags.size() > n;
   if (more) tags.resize(n);
   http::Response res = JsonReply(200, json{{"name", route.name}, {"tags", tags}}.dump());
@@ -331,9 +331,8 @@ http::Response Registry::Referrers(const http::Request& request, const Route& ro
     const std::optional<std::string> type =
         image.artifact_type ? image.artifact_type : image.artifact_media_type;
     if (filter && type != *filter) continue;
-    json descriptor = {{"mediaType", image.media_type},
-                       {"digest", image.digest},
-                       {"size", image.manifest_size}};
+    json descriptor = {
+        {"mediaType", image.media_type}, {"digest", image.digest}, {"size", image.manifest_size}};
     if (type) descriptor["artifactType"] = *type;
     if (image.annotations) descriptor["annotations"] = json::parse(*image.annotations);
     manifests.push_back(std::move(descriptor));
@@ -341,8 +340,8 @@ http::Response Registry::Referrers(const http::Request& request, const Route& ro
   http::Response res = Reply(200);
   res.headers.Add("Content-Type", std::string(ecr::kOciIndex));
   if (filter) res.headers.Add("OCI-Filters-Applied", "artifactType");
-  res.body = json{{"schemaVersion", 2}, {"mediaType", ecr::kOciIndex}, {"manifests", manifests}}
-                 .dump();
+  res.body =
+      json{{"schemaVersion", 2}, {"mediaType", ecr::kOciIndex}, {"manifests", manifests}}.dump();
   return res;
 }
 

@@ -38,7 +38,10 @@ class Registry {
  public:
   Registry(RegistryOptions options, ecr::EcrService& ecr, ecr::ImageService& images,
            ecr::UploadService& uploads, const Clock& clock)
-      : options_(std::move(options)), ecr_(ecr), images_(images), uploads_(uploads),
+      : options_(std::move(options)),
+        ecr_(ecr),
+        images_(images),
+        uploads_(uploads),
         clock_(clock) {}
 
   static bool Serves(std::string_view path) { return path == "/v2" || path.starts_with("/v2/"); }

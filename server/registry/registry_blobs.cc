@@ -163,7 +163,8 @@ http::BodyPlan Registry::PlanUpload(const http::Request& head, const Route& rout
   const bool monolithic = route.kind == Kind::kUploads && head.method == "POST" &&
                           QueryParam(head.Query(), "digest").has_value() &&
                           !QueryParam(head.Query(), "mount").has_value();
-  const bool appending = route.kind == Kind::kUpload && (head.method == "PATCH" || head.method == "PUT");
+  const bool appending =
+      route.kind == Kind::kUpload && (head.method == "PATCH" || head.method == "PUT");
   if (!monolithic && !appending) return {64 * 1024, nullptr};
   try {
     const storage::Partition registry = Authenticate(head);
@@ -186,9 +187,8 @@ http::BodyPlan Registry::PlanUpload(const http::Request& head, const Route& rout
       if (const auto header = head.headers.Get("Content-Range")) {
         const auto range = ParseContentRange(*header);
         const auto length = head.headers.Get("Content-Length");
-        const bool consistent =
-            range && range->first == session->size &&
-            (!length || Number(*length) == range->last - range->first + 1);
+        const bool consistent = range && range->first == session->size &&
+                                (!length || Number(*length) == range->last - range->first + 1);
         if (!consistent) {
           // Out of order or inconsistent: the session stays usable.
           http::Response res = UploadReply(416, route.name, uuid, session->size);

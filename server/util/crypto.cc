@@ -1,17 +1,16 @@
 #include "server/util/crypto.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
-
-#include <fcntl.h>
-#include <sys/random.h>
-#include <unistd.h>
-
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <stdexcept>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
 
 namespace berth::crypto {
 namespace {
@@ -51,11 +50,11 @@ std::string Encode(std::string_view in, std::string_view alphabet, bool pad) {
   return out;
 }
 
-std::optional<std::string> Decode(std::string_view in, std::string_view alphabet,
-                                  bool padded) {
+std::optional<std::string> Decode(std::string_view in, std::string_view alphabet, bool padded) {
   std::array<int, 256> value{};
   value.fill(-1);
-  for (size_t i = 0; i < alphabet.size(); ++i) value[static_cast<unsigned char>(alphabet[i])] = static_cast<int>(i);
+  for (size_t i = 0; i < alphabet.size(); ++i)
+    value[static_cast<unsigned char>(alphabet[i])] = static_cast<int>(i);
   if (padded) {
     if (in.size() % 4 != 0) return std::nullopt;
     size_t pad = 0;

@@ -23,8 +23,8 @@ std::string FastUuid();
 // `count` random lowercase hex digits.
 std::string RandomHex(size_t count);
 
-std::string Sha256(std::string_view data);          // 32 raw bytes
-std::string Sha256Hex(std::string_view data);       // 64 lowercase hex digits
+std::string Sha256(std::string_view data);                            // 32 raw bytes
+std::string Sha256Hex(std::string_view data);                         // 64 lowercase hex digits
 std::string HmacSha256(std::string_view key, std::string_view data);  // 32 raw bytes
 
 // An incremental SHA-256 or SHA-512 (for streaming uploads).

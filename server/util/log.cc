@@ -1,12 +1,11 @@
 #include "server/util/log.h"
 
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <string>
+#include <unistd.h>
 
 namespace berth::log {
 namespace {
@@ -46,7 +45,9 @@ bool ParseLevel(std::string_view name, Level& level) {
 
 void SetLevel(Level level) { g_level.store(static_cast<int>(level)); }
 
-bool Enabled(Level level) { return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed); }
+bool Enabled(Level level) {
+  return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed);
+}
 
 void Write(Level level, std::string_view message) {
   if (!Enabled(level)) return;

@@ -1,8 +1,8 @@
 #include "storage/sqlite/db.h"
 
-#include <sqlite3.h>
-
 #include <string>
+
+#include <sqlite3.h>
 
 namespace berth::storage {
 namespace {
@@ -24,9 +24,7 @@ StorageError::StorageError(int rc, const std::string& message, std::string_view 
 
 bool StorageError::IsBusy() const noexcept { return (rc_ & 0xff) == SQLITE_BUSY; }
 
-bool StorageError::IsConstraint() const noexcept {
-  return (rc_ & 0xff) == SQLITE_CONSTRAINT;
-}
+bool StorageError::IsConstraint() const noexcept { return (rc_ & 0xff) == SQLITE_CONSTRAINT; }
 
 void Db::Closer::operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
 
@@ -149,8 +147,8 @@ Stmt& Stmt::Bind(int index, double value) {
 }
 
 Stmt& Stmt::Bind(int index, std::string_view value) {
-  Check(sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT,
-                            SQLITE_UTF8));
+  Check(
+      sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
   return *this;
 }
 
@@ -188,9 +186,7 @@ void Stmt::Reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
-bool Stmt::IsNull(int column) const {
-  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
-}
+bool Stmt::IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
 
 int64_t Stmt::ColumnInt(int column) const { return sqlite3_column_int64(stmt_, column); }
 

@@ -28,9 +28,6 @@
 // per-test id> (tests of several processes may share one daemon), and
 // TearDown removes it.
 
-#include <gtest/gtest.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -38,7 +35,10 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unistd.h>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "docker_backend/docker_api.h"
 #include "docker_backend/pause_image.h"
@@ -57,7 +57,7 @@ struct ScriptedProcess {
     int exit_code = 0;
   };
   std::optional<StartError> start_error = std::nullopt;  // the start fails
-  int stop_exit_code = 0;                 // exit code after StopContainer
+  int stop_exit_code = 0;                                // exit code after StopContainer
 };
 
 // Texts the daemon produces (reference/docker-engine-api.md), shared by the
@@ -166,7 +166,6 @@ class DockerApiConformanceTest : public ::testing::Test {
 };
 
 TYPED_TEST_SUITE_P(DockerApiConformanceTest);
-
 
 TYPED_TEST_P(DockerApiConformanceTest, PingAnswers) { EXPECT_TRUE(this->api().Ping()); }
 
@@ -358,11 +357,11 @@ TYPED_TEST_P(DockerApiConformanceTest, ListContainersAndsLabelsNewestFirst) {
   EXPECT_EQ(both[0].state, "created");
   EXPECT_EQ(both[0].labels.at("berth.test.role"), "b");
   // And labels are ANDed; a bare key matches any value
-  EXPECT_EQ(this->NamesOf(this->api().ListContainers({this->TestLabelFilter(), "berth.test.role=a"})),
-            std::vector<std::string>{a.name});
+  EXPECT_EQ(
+      this->NamesOf(this->api().ListContainers({this->TestLabelFilter(), "berth.test.role=a"})),
+      std::vector<std::string>{a.name});
   EXPECT_EQ(this->api().ListContainers({this->TestLabelFilter(), "berth.test.role"}).size(), 2u);
-  EXPECT_TRUE(
-      this->api().ListContainers({this->TestLabelFilter(), "berth.test.role=c"}).empty());
+  EXPECT_TRUE(this->api().ListContainers({this->TestLabelFilter(), "berth.test.role=c"}).empty());
   this->api().StartContainer(a_id);
   const auto after = this->api().ListContainers({this->TestLabelFilter(), "berth.test.role=a"});
   ASSERT_EQ(after.size(), 1u);
@@ -394,8 +393,8 @@ TYPED_TEST_P(DockerApiConformanceTest, AFailedStartCarriesTheDaemonMessage) {
   spec.command.reset();
   spec.init = false;
   const std::string message = ExecNotFoundMessage("/nonexistent");
-  this->env().WillBehave(spec.name,
-                         ScriptedProcess{.start_error = ScriptedProcess::StartError{400, message, 127}});
+  this->env().WillBehave(
+      spec.name, ScriptedProcess{.start_error = ScriptedProcess::StartError{400, message, 127}});
   const std::string id = this->api().CreateContainer(spec);
   EXPECT_DOCKER_ERROR(this->api().StartContainer(id), 400, message);
   const docker::ContainerState state = this->api().InspectContainer(id);
@@ -526,22 +525,15 @@ TYPED_TEST_P(DockerApiConformanceTest, NamedVolumesAreMadeOnFirstUseAndRemovedWh
   EXPECT_TRUE(this->api().ListVolumes({this->TestLabelFilter()}).empty());
 }
 
-REGISTER_TYPED_TEST_SUITE_P(DockerApiConformanceTest, PingAnswers,
-                            ImageExistsTellsPresentFromMissing,
-                            LoadImageLoadsThePauseArchiveIdempotently,
-                            LoadImageRejectsBadArchivesWithTheDaemonMessage,
-                            CreateThenInspectShowsTheSpecAndStartBindsPorts,
-                            StartAndStopAreIdempotent, StopAndRemoveOfMissingContainersSucceed,
-                            KillSignalsWithoutWaitingAndIsIdempotent,
-                            RemoveRemovesEvenARunningContainer,
-                            CreateWithATakenNameReturnsTheExistingId,
-                            InspectOfAMissingContainerIs404, CreateNeverPulls,
-                            ListContainersAndsLabelsNewestFirst,
-                            ExitCodeIsReportedAfterTheProcessExits,
-                            AFailedStartCarriesTheDaemonMessage,
-                            PullFailureCarriesTheDaemonMessage,
-                            ContainersJoinAnotherContainersNetwork,
-                            NetworksAreIdempotentAndAssignAddresses,
-                            NamedVolumesAreMadeOnFirstUseAndRemovedWhenUnused);
+REGISTER_TYPED_TEST_SUITE_P(
+    DockerApiConformanceTest, PingAnswers, ImageExistsTellsPresentFromMissing,
+    LoadImageLoadsThePauseArchiveIdempotently, LoadImageRejectsBadArchivesWithTheDaemonMessage,
+    CreateThenInspectShowsTheSpecAndStartBindsPorts, StartAndStopAreIdempotent,
+    StopAndRemoveOfMissingContainersSucceed, KillSignalsWithoutWaitingAndIsIdempotent,
+    RemoveRemovesEvenARunningContainer, CreateWithATakenNameReturnsTheExistingId,
+    InspectOfAMissingContainerIs404, CreateNeverPulls, ListContainersAndsLabelsNewestFirst,
+    ExitCodeIsReportedAfterTheProcessExits, AFailedStartCarriesTheDaemonMessage,
+    PullFailureCarriesTheDaemonMessage, ContainersJoinAnotherContainersNetwork,
+    NetworksAreIdempotentAndAssignAddresses, NamedVolumesAreMadeOnFirstUseAndRemovedWhenUnused);
 
 }  // namespace berth::testing

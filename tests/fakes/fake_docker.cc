@@ -6,18 +6,17 @@
 #include <regex>
 #include <sstream>
 
-
 #include "server/util/crypto.h"
 #include "tests/fakes/fake_docker_references.h"
 
 namespace berth::testing {
 
+using crypto::Sha256Hex;
 using docker::ContainerSpec;
 using docker::ContainerState;
 using docker::ContainerSummary;
 using docker::DockerError;
 using docker::PortBinding;
-using crypto::Sha256Hex;
 using fake_docker::IsHex;
 using fake_docker::NormalizeReference;
 
@@ -82,21 +81,21 @@ std::optional<Cidr> ParseCidr(const std::string& text) {
 // Docker would refuse it.
 int SignalNumber(const std::string& signal) {
   static const std::map<std::string, int> kSignals = {
-      {"HUP", 1},     {"INT", 2},   {"QUIT", 3},    {"ILL", 4},     {"TRAP", 5},
-      {"ABRT", 6},    {"IOT", 6},   {"BUS", 7},     {"FPE", 8},     {"KILL", 9},
-      {"USR1", 10},   {"SEGV", 11}, {"USR2", 12},   {"PIPE", 13},   {"ALRM", 14},
-      {"TERM", 15},   {"STKFLT", 16}, {"CHLD", 17}, {"CONT", 18},   {"STOP", 19},
-      {"TSTP", 20},   {"TTIN", 21}, {"TTOU", 22},   {"URG", 23},    {"XCPU", 24},
-      {"XFSZ", 25},   {"VTALRM", 26}, {"PROF", 27}, {"WINCH", 28},  {"IO", 29},
-      {"POLL", 29},   {"PWR", 30},  {"SYS", 31}};
+      {"HUP", 1},   {"INT", 2},   {"QUIT", 3},    {"ILL", 4},   {"TRAP", 5},    {"ABRT", 6},
+      {"IOT", 6},   {"BUS", 7},   {"FPE", 8},     {"KILL", 9},  {"USR1", 10},   {"SEGV", 11},
+      {"USR2", 12}, {"PIPE", 13}, {"ALRM", 14},   {"TERM", 15}, {"STKFLT", 16}, {"CHLD", 17},
+      {"CONT", 18}, {"STOP", 19}, {"TSTP", 20},   {"TTIN", 21}, {"TTOU", 22},   {"URG", 23},
+      {"XCPU", 24}, {"XFSZ", 25}, {"VTALRM", 26}, {"PROF", 27}, {"WINCH", 28},  {"IO", 29},
+      {"POLL", 29}, {"PWR", 30},  {"SYS", 31}};
   if (!signal.empty() &&
       std::all_of(signal.begin(), signal.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     const int number = signal.size() <= 2 ? std::stoi(signal) : 0;
     return number >= 1 && number <= 64 ? number : 0;
   }
   std::string name = signal;
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](char c) { return static_cast<char>(std::toupper(static_cast<unsigned char>(c))); });
+  std::transform(name.begin(), name.end(), name.begin(), [](char c) {
+    return static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  });
   if (name.starts_with("SIG")) name.erase(0, 3);
   const auto it = kSignals.find(name);
   return it == kSignals.end() ? 0 : it->second;
@@ -393,9 +392,10 @@ std::string FakeDocker::CreateContainer(const ContainerSpec& spec) {
   }
   const Image* image = FindImage(spec.image);
   if (image == nullptr) throw DockerError(404, "No such image: " + NormalizeReference(spec.image));
-  const bool has_entrypoint = spec.entrypoint ? !spec.entrypoint->empty() : !image->config.entrypoint.empty();
-  const bool has_command = spec.command ? !spec.command->empty()
-                                        : (!spec.entrypoint && !image->config.cmd.empty());
+  const bool has_entrypoint =
+      spec.entrypoint ? !spec.entrypoint->empty() : !image->config.entrypoint.empty();
+  const bool has_command =
+      spec.command ? !spec.command->empty() : (!spec.entrypoint && !image->config.cmd.empty());
   if (!has_entrypoint && !has_command) throw DockerError(400, "No command specified");
   if (const Container* existing = FindContainer(spec.name);
       existing != nullptr && !spec.name.empty() && existing->name == spec.name) {
@@ -431,7 +431,7 @@ void FakeDocker::StartContainer(const std::string& id) {
   };
   if (script.start_failure) {
     throw fail(script.start_failure->http_status, script.start_failure->message,
-         script.start_failure->exit_code);
+               script.start_failure->exit_code);
   }
   std::string network_id;
   std::string ip;
@@ -453,14 +453,13 @@ void FakeDocker::StartContainer(const std::string& id) {
     // Fixed host ports first: a conflict leaves nothing allocated.
     for (const PortBinding& p : c.spec.ports) {
       const std::string host_ip = p.host_ip.empty() ? "0.0.0.0" : p.host_ip;
-      if (p.host_port > 0 && bound_host_ports_.contains(host_ip + ":" +
-                                                        std::to_string(p.host_port) + "/" +
-                                                        p.protocol)) {
+      if (p.host_port > 0 && bound_host_ports_.contains(
+                                 host_ip + ":" + std::to_string(p.host_port) + "/" + p.protocol)) {
         throw fail(500,
-             "driver failed programming external connectivity on endpoint " + c.name + " (" +
-                 NewId("endpoint") + "): Bind for " + host_ip + ":" +
-                 std::to_string(p.host_port) + " failed: port is already allocated",
-             128);
+                   "driver failed programming external connectivity on endpoint " + c.name + " (" +
+                       NewId("endpoint") + "): Bind for " + host_ip + ":" +
+                       std::to_string(p.host_port) + " failed: port is already allocated",
+                   128);
       }
     }
     try {
@@ -476,11 +475,10 @@ void FakeDocker::StartContainer(const std::string& id) {
         // Docker picks a new ephemeral port on every start.
         do {
           bound.host_port = next_host_port_;
-          next_host_port_ = next_host_port_ == kLastEphemeralPort ? kFirstEphemeralPort
-                                                                  : next_host_port_ + 1;
-        } while (bound_host_ports_.contains(bound.host_ip + ":" +
-                                            std::to_string(bound.host_port) + "/" +
-                                            bound.protocol));
+          next_host_port_ =
+              next_host_port_ == kLastEphemeralPort ? kFirstEphemeralPort : next_host_port_ + 1;
+        } while (bound_host_ports_.contains(bound.host_ip + ":" + std::to_string(bound.host_port) +
+                                            "/" + bound.protocol));
       }
       bound_host_ports_.insert(bound.host_ip + ":" + std::to_string(bound.host_port) + "/" +
                                bound.protocol);
@@ -533,7 +531,7 @@ void FakeDocker::RemoveContainer(const std::string& id) {
   const std::lock_guard lock(mutex_);
   Record("RemoveContainer", {id});
   Container* c = FindContainer(id);
-  if (c == nullptr) return;  // 404
+  if (c == nullptr) return;                      // 404
   if (c->running) Exit(*c, 137, /*oom=*/false);  // force=1 kills it
   std::erase_if(containers_, [c](const auto& p) { return p.get() == c; });
 }
@@ -694,7 +692,7 @@ std::vector<std::string> FakeDocker::CallStrings() const {
 
 std::vector<DockerCall> FakeDocker::MutatingCalls() const {
   static const std::set<std::string> kReadOnly = {"Ping", "ImageExists", "InspectContainer",
-                                                   "ListContainers", "ListVolumes"};
+                                                  "ListContainers", "ListVolumes"};
   std::vector<DockerCall> out;
   for (const DockerCall& call : Calls()) {
     if (!kReadOnly.contains(call.method)) out.push_back(call);

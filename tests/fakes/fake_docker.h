@@ -271,7 +271,7 @@ class FakeDocker final : public docker::DockerApi {
   std::vector<std::unique_ptr<Container>> containers_;  // oldest first
   std::vector<std::unique_ptr<Network>> networks_;
   std::map<std::string, std::map<std::string, std::string>> volumes_;  // name -> labels
-  std::map<std::string, ContainerScript> scripts_;        // by container name
+  std::map<std::string, ContainerScript> scripts_;                     // by container name
   std::map<std::string, ContainerScript> image_scripts_;  // by normalized image reference
   std::set<std::string> bound_host_ports_;  // "127.0.0.1:8080/tcp" held by running containers
   int next_host_port_ = 32768;

@@ -84,8 +84,8 @@ void FakeDocker::LoadImage(const std::string& tar) {
       const std::string config_name = item.at("Config").get<std::string>();
       const TarEntry* config_entry = FindEntry(entries, config_name);
       if (config_entry == nullptr) {
-        throw DockerError(500, "open " + import_dir + "/" + config_name +
-                                   ": no such file or directory");
+        throw DockerError(500,
+                          "open " + import_dir + "/" + config_name + ": no such file or directory");
       }
       const json config = json::parse(config_entry->data);
       const json& diff_ids = config.at("rootfs").at("diff_ids");
@@ -100,8 +100,8 @@ void FakeDocker::LoadImage(const std::string& tar) {
         const std::string layer_name = layers[i].get<std::string>();
         const TarEntry* layer = FindEntry(entries, layer_name);
         if (layer == nullptr) {
-          throw DockerError(500, "open " + import_dir + "/" + layer_name +
-                                     ": no such file or directory");
+          throw DockerError(
+              500, "open " + import_dir + "/" + layer_name + ": no such file or directory");
         }
         image.diff_ids.push_back(diff_ids[i].get<std::string>());
         image.actual.push_back("sha256:" + Sha256Hex(layer->data));
@@ -128,8 +128,9 @@ void FakeDocker::LoadImage(const std::string& tar) {
       loaded.push_back(std::move(image));
     }
   } catch (const TarFormatError& e) {
-    error = DockerError(500, std::string("Error processing tar file(exit status 1): ") +
-                                 (e.truncated() ? "unexpected EOF" : "archive/tar: invalid tar header"));
+    error = DockerError(500,
+                        std::string("Error processing tar file(exit status 1): ") +
+                            (e.truncated() ? "unexpected EOF" : "archive/tar: invalid tar header"));
   } catch (const DockerError& e) {
     error = e;
   } catch (const json::exception& e) {
@@ -149,9 +150,8 @@ void FakeDocker::LoadImage(const std::string& tar) {
     for (std::size_t i = 0; i < image.diff_ids.size(); ++i) {
       chain += image.diff_ids[i] + " ";
       if (!layer_chains_.contains(chain) && image.diff_ids[i] != image.actual[i]) {
-        throw DockerError(500, "invalid diffID for layer " + std::to_string(i) +
-                                   ": expected \"" + image.diff_ids[i] + "\", got \"" +
-                                   image.actual[i] + "\"");
+        throw DockerError(500, "invalid diffID for layer " + std::to_string(i) + ": expected \"" +
+                                   image.diff_ids[i] + "\", got \"" + image.actual[i] + "\"");
       }
     }
   }

@@ -12,13 +12,13 @@ constexpr std::size_t kBlock = 512;
 // A NUL-terminated (or full-width) text field.
 std::string Text(std::string_view header, std::size_t at, std::size_t width) {
   std::string_view field = header.substr(at, width);
-  if (const auto nul = field.find('\0'); nul != std::string_view::npos) field = field.substr(0, nul);
+  if (const auto nul = field.find('\0'); nul != std::string_view::npos)
+    field = field.substr(0, nul);
   return std::string(field);
 }
 
 // An octal field: optional leading spaces, digits, then NUL or space padding.
-std::uint64_t Octal(std::string_view header, std::size_t at, std::size_t width,
-                    const char* what) {
+std::uint64_t Octal(std::string_view header, std::size_t at, std::size_t width, const char* what) {
   const std::string_view field = header.substr(at, width);
   std::size_t i = 0;
   while (i < field.size() && field[i] == ' ') ++i;
@@ -47,14 +47,15 @@ bool AllZero(std::string_view block) {
 
 std::vector<TarEntry> ReadUstar(std::string_view archive) {
   if (archive.size() % kBlock != 0) {
-    throw TarFormatError("archive size " + std::to_string(archive.size()) +
-                             " is not a multiple of 512",
-                         /*truncated=*/true);
+    throw TarFormatError(
+        "archive size " + std::to_string(archive.size()) + " is not a multiple of 512",
+        /*truncated=*/true);
   }
   std::vector<TarEntry> entries;
   std::size_t at = 0;
   while (true) {
-    if (at + 2 * kBlock > archive.size()) throw TarFormatError("no end-of-archive marker", /*truncated=*/true);
+    if (at + 2 * kBlock > archive.size())
+      throw TarFormatError("no end-of-archive marker", /*truncated=*/true);
     const std::string_view header = archive.substr(at, kBlock);
     if (AllZero(header)) {
       if (!AllZero(archive.substr(at + kBlock, kBlock))) {
@@ -90,7 +91,8 @@ std::vector<TarEntry> ReadUstar(std::string_view archive) {
     entry.gname = Text(header, 297, 32);
     at += kBlock;
     const std::size_t padded = static_cast<std::size_t>((size + kBlock - 1) / kBlock * kBlock);
-    if (at + padded > archive.size()) throw TarFormatError("truncated entry " + entry.name, /*truncated=*/true);
+    if (at + padded > archive.size())
+      throw TarFormatError("truncated entry " + entry.name, /*truncated=*/true);
     entry.data = std::string(archive.substr(at, static_cast<std::size_t>(size)));
     if (!AllZero(archive.substr(at + size, padded - size))) {
       throw TarFormatError("non-zero padding after " + entry.name);

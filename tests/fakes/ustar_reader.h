@@ -16,15 +16,15 @@
 namespace berth::testing {
 
 struct TarEntry {
-  std::string name;      // prefix + "/" + name when the prefix is set
-  char type = '0';       // '0' regular file, '5' directory, '2' symlink, ...
-  unsigned mode = 0;     // permission bits, e.g. 0755
+  std::string name;   // prefix + "/" + name when the prefix is set
+  char type = '0';    // '0' regular file, '5' directory, '2' symlink, ...
+  unsigned mode = 0;  // permission bits, e.g. 0755
   unsigned uid = 0;
   unsigned gid = 0;
   std::uint64_t mtime = 0;
   std::string uname;
   std::string gname;
-  std::string data;      // the contents (regular files)
+  std::string data;  // the contents (regular files)
 };
 
 class TarFormatError : public std::runtime_error {

@@ -4,12 +4,12 @@
 // server per test, parameterised over every AWS CLI on the machine (v2 from
 // Debian, v1 from pip), so Berth serves both.
 
-#include <gtest/gtest.h>
-
 #include <ctime>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "tests/support/berth_server.h"
 #include "tests/support/text_files.h"
@@ -46,7 +46,6 @@ class CliTest : public ::testing::TestWithParam<std::string> {
   bool CliHas(const std::vector<std::string>& help_args) {
     return RunAws(GetParam(), server_->endpoint(), help_args, {{"PAGER", "cat"}}).exit_code == 0;
   }
-
 
   static std::string TestData(const std::string& name) {
     return SourceDir() + "/tests/testdata/" + name;

@@ -8,13 +8,12 @@
 // process, because ctest runs each test in a process of its own, possibly in
 // parallel with others sharing the daemon.
 
-#include <unistd.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 #include "docker_backend/curl_docker_client.h"
@@ -24,7 +23,6 @@
 
 namespace berth::testing {
 namespace {
-
 
 CommandResult Docker(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {"docker"};
@@ -45,8 +43,8 @@ class CurlDockerEnv {
     shell_image_ = "berth-test/busybox:" + suite_id_;
     const CommandResult info = Docker({"info", "--format", "{{.ServerVersion}}"});
     if (info.exit_code != 0) {
-      problem_ = "`docker info` failed; these tests need a running dockerd (CI starts one):\n" +
-                 info.err;
+      problem_ =
+          "`docker info` failed; these tests need a running dockerd (CI starts one):\n" + info.err;
       return;
     }
     if (!std::filesystem::exists("/bin/busybox")) {

@@ -1,9 +1,9 @@
 // ECR through the real AWS CLI: the walkthrough's create-repository verbatim,
 // then every repository operation of the foundation, checked by describing.
 
-#include <gtest/gtest.h>
-
 #include <ctime>
+
+#include <gtest/gtest.h>
 
 #include "server/util/crypto.h"
 #include "tests/integration/cli_fixture.h"
@@ -45,8 +45,7 @@ TEST_P(EcrCliTest, DuplicatesAndMissingRepositoriesAreAwsErrors) {
             std::string::npos);
   Fails({"ecr", "describe-repositories", "--repository-names", "nope"},
         "RepositoryNotFoundException");
-  Fails({"ecr", "create-repository", "--repository-name", "Bad_Name"},
-        "InvalidParameterException");
+  Fails({"ecr", "create-repository", "--repository-name", "Bad_Name"}, "InvalidParameterException");
   Fails({"ecr", "delete-repository", "--repository-name", "nope"}, "RepositoryNotFoundException");
 }
 
@@ -102,28 +101,29 @@ TEST_P(EcrCliTest, SettingsTagsAndPolicies) {
       R"({"rules":[{"rulePriority":1,"description":"keep 5","selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":5},"action":{"type":"expire"}}]})";
   Ok({"ecr", "put-lifecycle-policy", "--repository-name", "team/app", "--lifecycle-policy-text",
       lifecycle});
-  EXPECT_EQ(Ok({"ecr", "get-lifecycle-policy", "--repository-name",
-                "team/app"})["lifecyclePolicyText"],
-            lifecycle);
+  EXPECT_EQ(
+      Ok({"ecr", "get-lifecycle-policy", "--repository-name", "team/app"})["lifecyclePolicyText"],
+      lifecycle);
   Ok({"ecr", "delete-lifecycle-policy", "--repository-name", "team/app"});
   Fails({"ecr", "get-lifecycle-policy", "--repository-name", "team/app"},
         "LifecyclePolicyNotFoundException");
 }
 
 TEST_P(EcrCliTest, RegistryWideSettings) {
-  EXPECT_EQ(Ok({"ecr", "describe-registry"}),
-            json::parse(R"({"registryId":"000000000000","replicationConfiguration":{"rules":[]}})"));
+  EXPECT_EQ(
+      Ok({"ecr", "describe-registry"}),
+      json::parse(R"({"registryId":"000000000000","replicationConfiguration":{"rules":[]}})"));
   const json scanning = Ok({"ecr", "get-registry-scanning-configuration"});
   EXPECT_EQ(scanning["scanningConfiguration"]["scanType"], "BASIC");
   Ok({"ecr", "put-registry-scanning-configuration", "--scan-type", "BASIC", "--rules",
       R"([{"scanFrequency":"SCAN_ON_PUSH","repositoryFilters":[{"filter":"*","filterType":"WILDCARD"}]}])"});
-  EXPECT_EQ(Ok({"ecr", "get-registry-scanning-configuration"})["scanningConfiguration"]["rules"]
-               .size(),
-            1u);
+  EXPECT_EQ(
+      Ok({"ecr", "get-registry-scanning-configuration"})["scanningConfiguration"]["rules"].size(),
+      1u);
   Ok({"ecr", "put-replication-configuration", "--replication-configuration",
       R"({"rules":[{"destinations":[{"region":"eu-west-1","registryId":"000000000000"}]}]})"});
-  EXPECT_EQ(Ok({"ecr", "describe-registry"})["replicationConfiguration"]["rules"][0]
-              ["destinations"][0]["region"],
+  EXPECT_EQ(Ok({"ecr", "describe-registry"})["replicationConfiguration"]["rules"][0]["destinations"]
+                                            [0]["region"],
             "eu-west-1");
   Fails({"ecr", "get-registry-policy"}, "RegistryPolicyNotFoundException");
   const std::string policy =

@@ -2,9 +2,8 @@
 // RunTask's validation errors, each with every AWS CLI on the machine,
 // against the real berth and Docker (see ecs_task_fixture.h).
 
-#include <signal.h>
-
 #include <chrono>
+#include <signal.h>
 #include <string>
 #include <thread>
 #include <vector>
@@ -28,11 +27,13 @@ TEST_P(EcsWalkthroughTest, StepsOneToNineThenStopTask) {
   // 2. aws ecr get-login-password --region <region> | docker login --username AWS
   //    --password-stdin <registry host>, as one pipeline (RunAws appends
   //    "--endpoint-url <url> --output json": $0..$3 of the script).
-  const AwsResult login = RunAws(
-      "sh", server_->endpoint(),
-      {"-c", "\"$AWS\" ecr get-login-password --region us-east-1 --endpoint-url \"$1\" | "
-             "docker login --username AWS --password-stdin " + host()},
-      {{"AWS", cli_}, {"DOCKER_CONFIG", docker_config_.path()}});
+  const AwsResult login =
+      RunAws("sh", server_->endpoint(),
+             {"-c",
+              "\"$AWS\" ecr get-login-password --region us-east-1 --endpoint-url \"$1\" | "
+              "docker login --username AWS --password-stdin " +
+                  host()},
+             {{"AWS", cli_}, {"DOCKER_CONFIG", docker_config_.path()}});
   ASSERT_EQ(login.exit_code, 0) << login.out << login.err;
   // 3. docker build -t test .   (a name of this test's own: the daemon is shared)
   const std::string local = BuildImage("<h1>poc</h1>\n");
@@ -149,8 +150,8 @@ TEST_P(EcsWalkthroughTest, StepsOneToNineThenStopTask) {
   EXPECT_EQ(after["containers"][0]["exitCode"], 0);  // the image's httpd exits 0 on SIGTERM
   // Nothing of the task publishes its port any more (another test's task
   // may take the freed host port at once, so the port itself proves nothing).
-  const std::string pause =
-      inspected["HostConfig"]["NetworkMode"].get<std::string>().substr(std::string("container:").size());
+  const std::string pause = inspected["HostConfig"]["NetworkMode"].get<std::string>().substr(
+      std::string("container:").size());
   for (const std::string& id : {container.value("runtimeId", ""), pause}) {
     const json state = Inspect(id);
     ASSERT_FALSE(state.is_null()) << id;
@@ -195,8 +196,8 @@ TEST_P(EcsWaiterTest, TasksRunningFailsFastForATaskThatStops) {
   EXPECT_FALSE(Describe(doomed).contains("startedAt"));
 
   // tasks-stopped succeeds for both (one call, two tasks).
-  const AwsResult stopped = RunCli(
-      {"ecs", "wait", "tasks-stopped", "--cluster", cluster_, "--tasks", doomed, quick});
+  const AwsResult stopped =
+      RunCli({"ecs", "wait", "tasks-stopped", "--cluster", cluster_, "--tasks", doomed, quick});
   EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
   const json task = Describe(quick);
   EXPECT_EQ(task["lastStatus"], "STOPPED");
@@ -263,8 +264,9 @@ TEST_P(EcsRunTaskValidationTest, ExactErrors) {
 
   // None of them made a task.
   EXPECT_EQ(Aws({"ecs", "list-tasks", "--cluster", cluster_})["taskArns"], json::array());
-  EXPECT_EQ(Aws({"ecs", "list-tasks", "--cluster", cluster_, "--desired-status", "STOPPED"})["taskArns"],
-            json::array());
+  EXPECT_EQ(
+      Aws({"ecs", "list-tasks", "--cluster", cluster_, "--desired-status", "STOPPED"})["taskArns"],
+      json::array());
   EXPECT_EQ(Cluster()["pendingTasksCount"], 0);
 }
 

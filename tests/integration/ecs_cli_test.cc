@@ -17,7 +17,8 @@ TEST_P(EcsCliTest, RegisterTheWalkthroughTaskDefinitionVerbatim) {
   const json registered = Ok({"ecs", "register-task-definition", "--cli-input-json",
                               "file://" + TestData("ecs_task.json")});
   const json& td = registered["taskDefinition"];
-  EXPECT_EQ(td["taskDefinitionArn"], "arn:aws:ecs:us-east-1:000000000000:task-definition/poc-task:1");
+  EXPECT_EQ(td["taskDefinitionArn"],
+            "arn:aws:ecs:us-east-1:000000000000:task-definition/poc-task:1");
   EXPECT_EQ(td["family"], "poc-task");
   EXPECT_EQ(td["revision"], 1);
   EXPECT_EQ(td["status"], "ACTIVE");
@@ -63,8 +64,10 @@ TEST_P(EcsCliTest, CreateClusterVerbatimThenDescribe) {
   const json described = Ok({"ecs", "describe-clusters", "--clusters", "poc-cluster", "missing"});
   ASSERT_EQ(described["clusters"].size(), 1u);
   EXPECT_EQ(described["clusters"][0]["clusterArn"], cluster["clusterArn"]);
-  EXPECT_EQ(described["failures"],
-            json::parse(R"([{"arn":"arn:aws:ecs:us-east-1:000000000000:cluster/missing","reason":"MISSING"}])"));
+  EXPECT_EQ(
+      described["failures"],
+      json::parse(
+          R"([{"arn":"arn:aws:ecs:us-east-1:000000000000:cluster/missing","reason":"MISSING"}])"));
   EXPECT_EQ(Ok({"ecs", "list-clusters"})["clusterArns"], json::array({cluster["clusterArn"]}));
 }
 
@@ -72,19 +75,20 @@ TEST_P(EcsCliTest, ClusterLifecycle) {
   Ok({"ecs", "create-cluster", "--cluster-name", "c1", "--tags", "key=team,value=core",
       "--capacity-providers", "FARGATE", "FARGATE_SPOT", "--default-capacity-provider-strategy",
       "capacityProvider=FARGATE,weight=1,base=1"});
-  const json with_tags = Ok({"ecs", "describe-clusters", "--clusters", "c1", "--include", "TAGS",
-                             "SETTINGS"});
+  const json with_tags =
+      Ok({"ecs", "describe-clusters", "--clusters", "c1", "--include", "TAGS", "SETTINGS"});
   EXPECT_EQ(with_tags["clusters"][0]["tags"], json::parse(R"([{"key":"team","value":"core"}])"));
-  EXPECT_EQ(with_tags["clusters"][0]["capacityProviders"], json::array({"FARGATE", "FARGATE_SPOT"}));
+  EXPECT_EQ(with_tags["clusters"][0]["capacityProviders"],
+            json::array({"FARGATE", "FARGATE_SPOT"}));
 
   const json updated = Ok({"ecs", "update-cluster-settings", "--cluster", "c1", "--settings",
                            "name=containerInsights,value=enabled"});
   EXPECT_EQ(updated["cluster"]["settings"],
             json::parse(R"([{"name":"containerInsights","value":"enabled"}])"));
-  Ok({"ecs", "put-cluster-capacity-providers", "--cluster", "c1", "--capacity-providers",
-      "FARGATE", "--default-capacity-provider-strategy", "capacityProvider=FARGATE,weight=1"});
-  Fails({"ecs", "put-cluster-capacity-providers", "--cluster", "c1", "--capacity-providers",
-         "NOPE", "--default-capacity-provider-strategy", "capacityProvider=NOPE,weight=1"},
+  Ok({"ecs", "put-cluster-capacity-providers", "--cluster", "c1", "--capacity-providers", "FARGATE",
+      "--default-capacity-provider-strategy", "capacityProvider=FARGATE,weight=1"});
+  Fails({"ecs", "put-cluster-capacity-providers", "--cluster", "c1", "--capacity-providers", "NOPE",
+         "--default-capacity-provider-strategy", "capacityProvider=NOPE,weight=1"},
         "InvalidParameterException");
 
   const json deleted = Ok({"ecs", "delete-cluster", "--cluster", "c1"});
@@ -111,12 +115,14 @@ TEST_P(EcsCliTest, DefaultClusterBehavesAsOnAws) {
 TEST_P(EcsCliTest, TaskDefinitionLifecycleAndErrors) {
   Ok({"ecs", "register-task-definition", "--cli-input-json", "file://" + TestData("ecs_task.json"),
       "--tags", "key=app,value=poc"});
-  Ok({"ecs", "register-task-definition", "--cli-input-json", "file://" + TestData("ecs_task.json")});
-  const json tagged = Ok({"ecs", "describe-task-definition", "--task-definition", "poc-task:1",
-                          "--include", "TAGS"});
+  Ok({"ecs", "register-task-definition", "--cli-input-json",
+      "file://" + TestData("ecs_task.json")});
+  const json tagged = Ok(
+      {"ecs", "describe-task-definition", "--task-definition", "poc-task:1", "--include", "TAGS"});
   EXPECT_EQ(tagged["tags"], json::parse(R"([{"key":"app","value":"poc"}])"));
 
-  const json deregistered = Ok({"ecs", "deregister-task-definition", "--task-definition", "poc-task:2"});
+  const json deregistered =
+      Ok({"ecs", "deregister-task-definition", "--task-definition", "poc-task:2"});
   EXPECT_EQ(deregistered["taskDefinition"]["status"], "INACTIVE");
   EXPECT_TRUE(deregistered["taskDefinition"].contains("deregisteredAt"));
   EXPECT_EQ(Ok({"ecs", "describe-task-definition", "--task-definition",
@@ -140,8 +146,8 @@ TEST_P(EcsCliTest, TaskDefinitionLifecycleAndErrors) {
 }
 
 TEST_P(EcsCliTest, AccountSettingsAndCapacityProviders) {
-  const json put = Ok({"ecs", "put-account-setting", "--name", "containerInsights", "--value",
-                       "enabled"});
+  const json put =
+      Ok({"ecs", "put-account-setting", "--name", "containerInsights", "--value", "enabled"});
   EXPECT_EQ(put["setting"]["value"], "enabled");
   EXPECT_EQ(put["setting"]["principalArn"], "arn:aws:iam::000000000000:root");
   const json listed = Ok({"ecs", "list-account-settings", "--name", "containerInsights"});
@@ -203,7 +209,8 @@ TEST_P(EcsCliTest, AttributesOnTheClustersContainerInstance) {
 }
 
 TEST_P(EcsCliTest, UnemulatedOperationNamesItself) {
-  const std::string err = Fails({"ecr", "describe-pull-through-cache-rules"}, "NotImplementedException");
+  const std::string err =
+      Fails({"ecr", "describe-pull-through-cache-rules"}, "NotImplementedException");
   EXPECT_NE(err.find("DescribePullThroughCacheRules"), std::string::npos);
 }
 

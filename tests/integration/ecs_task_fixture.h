@@ -12,19 +12,18 @@
 // checks that
 // nothing is left. The tests fail, never skip, without a docker daemon.
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <netinet/in.h>
 #include <sstream>
 #include <string>
+#include <sys/socket.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -76,8 +75,8 @@ class EcsTaskFixture : public ::testing::Test {
     Docker({"network", "rm", "berth-" + instance});
     for (const auto& tag : tags_) Docker({"rmi", "-f", tag});
     for (int attempt = 0; attempt < 100; ++attempt) {
-      const CommandResult r = Docker({"image", "prune", "-a", "-f", "--filter", "label=berth.test=1",
-                                      "--filter", by_test});
+      const CommandResult r = Docker(
+          {"image", "prune", "-a", "-f", "--filter", "label=berth.test=1", "--filter", by_test});
       if (r.exit_code == 0 || r.err.find("already running") == std::string::npos) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
@@ -146,8 +145,8 @@ class EcsTaskFixture : public ::testing::Test {
 
   // run-task on this test's cluster; returns the task as RunTask returned it.
   json RunTask(const std::string& task_definition, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"ecs", "run-task", "--cluster", cluster_, "--task-definition",
-                                     task_definition};
+    std::vector<std::string> args = {"ecs",    "run-task",          "--cluster",
+                                     cluster_, "--task-definition", task_definition};
     args.insert(args.end(), extra.begin(), extra.end());
     const json r = Aws(args);
     if (!r.is_object() || r["tasks"].size() != 1) {
@@ -158,18 +157,19 @@ class EcsTaskFixture : public ::testing::Test {
   }
   // run-task of an awsvpc definition with Fargate and a network configuration.
   json RunFargateTask(const std::string& task_definition) {
-    return RunTask(task_definition,
-                   {"--launch-type", "FARGATE", "--network-configuration",
-                    R"({"awsvpcConfiguration":{"subnets":["subnet-0berth"],"securityGroups":["sg-0berth"]}})"});
+    return RunTask(
+        task_definition,
+        {"--launch-type", "FARGATE", "--network-configuration",
+         R"({"awsvpcConfiguration":{"subnets":["subnet-0berth"],"securityGroups":["sg-0berth"]}})"});
   }
 
   // --- The ECS API directly (fast polling, epoch timestamps) ----------------------
 
   json Ecs(const std::string& operation, const json& body) {
-    const HttpReply reply = Curl(
-        server_->endpoint() + "/",
-        {"-X", "POST", "-H", "X-Amz-Target: AmazonEC2ContainerServiceV20141113." + operation, "-H",
-         "Content-Type: application/x-amz-json-1.1", "--data-binary", body.dump()});
+    const HttpReply reply =
+        Curl(server_->endpoint() + "/",
+             {"-X", "POST", "-H", "X-Amz-Target: AmazonEC2ContainerServiceV20141113." + operation,
+              "-H", "Content-Type: application/x-amz-json-1.1", "--data-binary", body.dump()});
     const json parsed = json::parse(reply.body, nullptr, /*allow_exceptions=*/false);
     EXPECT_EQ(reply.status, 200) << operation << " " << body.dump() << ": " << reply.body;
     return parsed.is_discarded() ? json() : parsed;
@@ -190,7 +190,8 @@ class EcsTaskFixture : public ::testing::Test {
   // last task seen. A timeout is a test failure naming `what`.
   json WaitTask(const std::string& task_arn, const std::function<bool(const json&)>& done,
                 double seconds, const std::string& what) {
-    const auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<int>(seconds * 1000));
+    const auto deadline =
+        Clock::now() + std::chrono::milliseconds(static_cast<int>(seconds * 1000));
     json task;
     while (true) {
       task = Describe(task_arn);
@@ -308,7 +309,8 @@ class EcsTaskFixture : public ::testing::Test {
 
   // GETs http://127.0.0.1:<port>/ until it answers 200 (at most `seconds`).
   HttpReply GetPage(int port, double seconds = 10) {
-    const auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<int>(seconds * 1000));
+    const auto deadline =
+        Clock::now() + std::chrono::milliseconds(static_cast<int>(seconds * 1000));
     HttpReply reply;
     do {
       reply = Curl("http://127.0.0.1:" + std::to_string(port) + "/", {"--max-time", "5"});
@@ -352,13 +354,11 @@ class EcsTaskFixture : public ::testing::Test {
     const std::string log = server_->Log();
     return log.size() > 6000 ? log.substr(log.size() - 6000) : log;
   }
-  static double Seconds(Clock::duration d) {
-    return std::chrono::duration<double>(d).count();
-  }
+  static double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
   const std::string id_ = crypto::RandomHex(8);
   const std::string cluster_ = "tasks-" + id_;  // unique per test
-  std::string cli_;                              // the AWS CLI (first of AwsClis())
+  std::string cli_;                             // the AWS CLI (first of AwsClis())
   TempDir data_;
   TempDir docker_config_;
   TempDir work_;

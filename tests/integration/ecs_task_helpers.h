@@ -27,7 +27,8 @@ inline constexpr const char* kIdle = "trap 'exit 0' TERM; sleep 3600 & wait";
 inline std::string Fill(std::string text, const std::map<std::string, std::string>& values) {
   for (const auto& [key, value] : values) {
     const std::string mark = "@" + key + "@";
-    for (auto at = text.find(mark); at != std::string::npos; at = text.find(mark, at + value.size())) {
+    for (auto at = text.find(mark); at != std::string::npos;
+         at = text.find(mark, at + value.size())) {
       text.replace(at, mark.size(), value);
     }
   }
@@ -35,7 +36,8 @@ inline std::string Fill(std::string text, const std::map<std::string, std::strin
 }
 
 // One container definition running `script` with sh -c (stopTimeout 2).
-inline json Container(const std::string& name, const std::string& image, const std::string& script) {
+inline json Container(const std::string& name, const std::string& image,
+                      const std::string& script) {
   return {{"name", name},
           {"image", image},
           {"command", json::array({"sh", "-c", script})},
@@ -73,6 +75,5 @@ class EcsCliTaskTest : public EcsTaskFixture, public ::testing::WithParamInterfa
     EcsTaskFixture::SetUp();
   }
 };
-
 
 }  // namespace berth::testing

@@ -5,9 +5,8 @@
 // networking, StartTask. See ecs_task_fixture.h for what each test starts
 // and removes; ecs_cli_tasks_test.cc has the walkthrough and the waiters.
 
-#include <signal.h>
-
 #include <chrono>
+#include <signal.h>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,13 +48,14 @@ TEST_F(EcsTasksTest, AwsvpcContainersShareLocalhostAndPublishEveryPort) {
   // The probe reached the sidecar on localhost and exited 0; a non-essential
   // exit leaves the task running.
   task = WaitTask(
-      arn, [](const json& t) { return ContainerOf(t, "probe").value("lastStatus", "") == "STOPPED"; },
+      arn,
+      [](const json& t) { return ContainerOf(t, "probe").value("lastStatus", "") == "STOPPED"; },
       10, "probe STOPPED");
   EXPECT_EQ(task["lastStatus"], "RUNNING");
   EXPECT_EQ(ContainerOf(task, "probe")["exitCode"], 0) << task.dump(2);
   EXPECT_FALSE(ContainerOf(task, "probe").contains("reason"));
-  EXPECT_NE(Docker({"logs", ContainerOf(task, "probe").value("runtimeId", "")}).out.find(
-                "from the sidecar"),
+  EXPECT_NE(Docker({"logs", ContainerOf(task, "probe").value("runtimeId", "")})
+                .out.find("from the sidecar"),
             std::string::npos);
   // Every container has the task's ENI address; each published port is
   // reported on the container that declares it.
@@ -122,7 +122,8 @@ TEST_F(EcsTasksTest, AwsvpcHostPortWhenFreeElseEphemeral) {
   ASSERT_GT(wanted, 0);
   const std::string p = std::to_string(wanted);
   json web = Container("web", image, "trap 'exit 0' TERM; httpd -f -p " + p + " -h /www & wait");
-  web["portMappings"] = json::parse(Fill(R"([{"containerPort": @P@, "hostPort": @P@}])", {{"P", p}}));
+  web["portMappings"] =
+      json::parse(Fill(R"([{"containerPort": @P@, "hostPort": @P@}])", {{"P", p}}));
   Register(FargateTd("twice", json::array({web})));
   CreateCluster();
   const json run = Aws({"ecs", "run-task", "--cluster", cluster_, "--task-definition", "twice",
@@ -166,7 +167,8 @@ TEST_F(EcsTasksTest, AwsvpcTaskStopsWhenItsPauseContainerDies) {
   EXPECT_EQ(task["stoppedReason"], "Essential container in task exited");
   EXPECT_TRUE(task.contains("executionStoppedAt"));
   EXPECT_EQ(ContainerOf(task, "web")["exitCode"], 0);
-  EXPECT_FALSE(Inspect(ContainerOf(task, "web").value("runtimeId", ""))["State"]["Running"].get<bool>());
+  EXPECT_FALSE(
+      Inspect(ContainerOf(task, "web").value("runtimeId", ""))["State"]["Running"].get<bool>());
 }
 
 // What a container definition and the run's overrides say reaches Docker.
@@ -191,7 +193,8 @@ TEST_F(EcsTasksTest, DefinitionFieldsAndOverridesReachDocker) {
                         "tmpfs": [{"containerPath": "/scratch", "size": 16}]},
     "mountPoints": [{"sourceVolume": "data", "containerPath": "/data", "readOnly": true}],
     "dependsOn": [{"containerName": "writer", "condition": "SUCCESS"}]
-  })", {{"IMAGE", image}}));
+  })",
+                                     {{"IMAGE", image}}));
   json td = Ec2Td("fields", "bridge", json::array({writer, main}));
   td["volumes"] = json::parse(R"([{"name": "data"}])");
   Register(td);
@@ -202,13 +205,14 @@ TEST_F(EcsTasksTest, DefinitionFieldsAndOverridesReachDocker) {
       "|| echo rootfs-ro; sleep 3600 & wait";
   const json overrides = {
       {"containerOverrides",
-       json::array({{{"name", "main"},
-                     {"command", json::array({script})},
-                     {"environment", json::array({{{"name", "GREETING"}, {"value", "overridden"}}})},
-                     {"memory", 128}}})}};
+       json::array(
+           {{{"name", "main"},
+             {"command", json::array({script})},
+             {"environment", json::array({{{"name", "GREETING"}, {"value", "overridden"}}})},
+             {"memory", 128}}})}};
   const json run = Aws({"ecs", "run-task", "--cluster", cluster_, "--task-definition", "fields",
-                        "--overrides", overrides.dump(), "--started-by", "fields-test",
-                        "--group", "g1", "--tags", "key=k,value=v"});
+                        "--overrides", overrides.dump(), "--started-by", "fields-test", "--group",
+                        "g1", "--tags", "key=k,value=v"});
   ASSERT_EQ(run["tasks"].size(), 1u) << run.dump();
   const std::string arn = run["tasks"][0]["taskArn"];
   EXPECT_EQ(run["tasks"][0]["startedBy"], "fields-test");
@@ -226,8 +230,9 @@ TEST_F(EcsTasksTest, DefinitionFieldsAndOverridesReachDocker) {
   EXPECT_EQ(config["Entrypoint"], json::array({"sh", "-c"}));
   EXPECT_EQ(config["Cmd"], json::array({script}));
   const auto env = config["Env"].get<std::vector<std::string>>();
-  for (const char* expected : {"GREETING=overridden", "FROM_TD=yes", "AWS_EXECUTION_ENV=AWS_ECS_EC2",
-                               "AWS_REGION=us-east-1", "AWS_DEFAULT_REGION=us-east-1"}) {
+  for (const char* expected :
+       {"GREETING=overridden", "FROM_TD=yes", "AWS_EXECUTION_ENV=AWS_ECS_EC2",
+        "AWS_REGION=us-east-1", "AWS_DEFAULT_REGION=us-east-1"}) {
     EXPECT_NE(std::find(env.begin(), env.end(), expected), env.end()) << expected;
   }
   EXPECT_EQ(std::find(env.begin(), env.end(), "GREETING=from the definition"), env.end());
@@ -254,12 +259,14 @@ TEST_F(EcsTasksTest, DefinitionFieldsAndOverridesReachDocker) {
     logs = Docker({"logs", id}).out;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  EXPECT_NE(logs.find("greeting=overridden td=yes pwd=/www uid=1000 data=shared"), std::string::npos)
+  EXPECT_NE(logs.find("greeting=overridden td=yes pwd=/www uid=1000 data=shared"),
+            std::string::npos)
       << logs;
   EXPECT_NE(logs.find("tmpfs-ok"), std::string::npos) << logs;
   EXPECT_NE(logs.find("rootfs-ro"), std::string::npos) << logs;
   // Task metadata the API keeps.
-  const json tagged = Ecs("DescribeTasks", {{"cluster", cluster_}, {"tasks", {arn}}, {"include", {"TAGS"}}});
+  const json tagged =
+      Ecs("DescribeTasks", {{"cluster", cluster_}, {"tasks", {arn}}, {"include", {"TAGS"}}});
   EXPECT_EQ(tagged["tasks"][0]["tags"], json::parse(R"([{"key": "k", "value": "v"}])"));
   EXPECT_EQ(Ecs("ListTasks", {{"cluster", cluster_}, {"startedBy", "fields-test"}})["taskArns"],
             json::array({arn}));
@@ -287,8 +294,9 @@ TEST_F(EcsTasksTest, EssentialContainerExitStopsTheTaskAndCountsStayTrue) {
 
   // While the gate runs, main waits: the task is PENDING.
   json task = WaitTask(
-      arn, [](const json& t) { return ContainerOf(t, "gate").value("lastStatus", "") == "RUNNING"; },
-      20, "gate RUNNING");
+      arn,
+      [](const json& t) { return ContainerOf(t, "gate").value("lastStatus", "") == "RUNNING"; }, 20,
+      "gate RUNNING");
   EXPECT_EQ(task["lastStatus"], "PENDING");
   EXPECT_EQ(ContainerOf(task, "main")["lastStatus"], "PENDING");
   EXPECT_EQ(Cluster()["pendingTasksCount"], 1);
@@ -349,7 +357,8 @@ TEST_F(EcsTasksTest, DependsOnOrdersStartsAndAFailedSuccessDependencyStopsTheTas
   init_slow["essential"] = false;
   init_slow["startTimeout"] = 2;
   json waiting = Container("main", image, kIdle);
-  waiting["dependsOn"] = json::parse(R"([{"containerName": "init-slow", "condition": "COMPLETE"}])");
+  waiting["dependsOn"] =
+      json::parse(R"([{"containerName": "init-slow", "condition": "COMPLETE"}])");
   Register(Ec2Td("slow", "bridge", json::array({init_slow, waiting})));
   CreateCluster();
   const std::string ordered = RunTask("ordered").value("taskArn", "");
@@ -383,7 +392,8 @@ TEST_F(EcsTasksTest, DependsOnOrdersStartsAndAFailedSuccessDependencyStopsTheTas
   EXPECT_EQ(ContainerOf(task, "init-bad")["exitCode"], 1);
   const json& never = ContainerOf(task, "main");
   EXPECT_EQ(never["lastStatus"], "STOPPED");
-  EXPECT_TRUE(never.value("reason", "").starts_with("CannotStartContainerError: dependency graph: "))
+  EXPECT_TRUE(
+      never.value("reason", "").starts_with("CannotStartContainerError: dependency graph: "))
       << never.dump();
   EXPECT_EQ(never["exitCode"], 143) << "the agent reports 143 for an abandoned container";
   for (const auto& id : ContainersWith("com.amazonaws.ecs.task-arn=" + broken)) {
@@ -396,7 +406,8 @@ TEST_F(EcsTasksTest, DependsOnOrdersStartsAndAFailedSuccessDependencyStopsTheTas
   // dependent is abandoned, the dependency stopped.
   task = WaitStatus(slow, "STOPPED", 20);
   EXPECT_EQ(task["stopCode"], "TaskFailedToStart");
-  EXPECT_TRUE(task.value("stoppedReason", "").starts_with("CannotStartContainerError: dependency graph: "))
+  EXPECT_TRUE(
+      task.value("stoppedReason", "").starts_with("CannotStartContainerError: dependency graph: "))
       << task.dump(2);
   EXPECT_EQ(ContainerOf(task, "main")["exitCode"], 143);
   EXPECT_EQ(ContainerOf(task, "init-slow")["exitCode"], 0);  // SIGTERM, handled
@@ -433,8 +444,9 @@ TEST_F(EcsTasksTest, HealthChecksSetContainerAndTaskHealth) {
   // Before the first probe (one interval), health is UNKNOWN, and the
   // helper waits for web to be HEALTHY: the task is not RUNNING yet.
   json task = WaitTask(
-      healthy, [](const json& t) { return ContainerOf(t, "web").value("lastStatus", "") == "RUNNING"; },
-      15, "web RUNNING");
+      healthy,
+      [](const json& t) { return ContainerOf(t, "web").value("lastStatus", "") == "RUNNING"; }, 15,
+      "web RUNNING");
   EXPECT_EQ(ContainerOf(task, "web")["healthStatus"], "UNKNOWN");
   EXPECT_EQ(ContainerOf(task, "helper")["lastStatus"], "PENDING");
   EXPECT_EQ(task["lastStatus"], "PENDING");
@@ -524,8 +536,8 @@ TEST_F(EcsTasksTest, StopTaskSignalsThenKillsAfterStopTimeout) {
 TEST_F(EcsTasksTest, MissingImagesFailTheTaskWithCannotPullContainerError) {
   Aws({"ecr", "create-repository", "--repository-name", "test-repo"});
   const std::vector<std::pair<std::string, std::string>> images = {
-      {"notag", host() + "/test-repo:nosuchtag"},                   // berth's registry
-      {"nolocal", "berth-test-" + id_ + "-nosuch:latest"},          // neither local nor pullable
+      {"notag", host() + "/test-repo:nosuchtag"},           // berth's registry
+      {"nolocal", "berth-test-" + id_ + "-nosuch:latest"},  // neither local nor pullable
       {"norepo", "000000000000.dkr.ecr.us-east-1.amazonaws.com/no-such-repo:latest"},
   };
   for (const auto& [family, image] : images) {
@@ -535,7 +547,8 @@ TEST_F(EcsTasksTest, MissingImagesFailTheTaskWithCannotPullContainerError) {
   }
   CreateCluster();
   std::vector<std::string> arns;
-  for (const auto& [family, image] : images) arns.push_back(RunFargateTask(family).value("taskArn", ""));
+  for (const auto& [family, image] : images)
+    arns.push_back(RunFargateTask(family).value("taskArn", ""));
 
   const auto started = Clock::now();
   for (size_t i = 0; i < arns.size(); ++i) {
@@ -582,11 +595,11 @@ TEST_F(EcsTasksTest, RestartAdoptsRunningTasksStopsDeadOnesAndSweepsOrphans) {
   ASSERT_FALSE(instance.empty());
   const std::string orphan_arn =
       "arn:aws:ecs:us-east-1:000000000000:task/" + cluster_ + "/" + crypto::RandomHex(16);
-  const std::string orphan = Trim(DockerOk(
-      {"run", "-d", "--label", "berth.managed=1", "--label", "berth.instance=" + instance,
-       "--label", "com.amazonaws.ecs.task-arn=" + orphan_arn, "--label",
-       "com.amazonaws.ecs.container-name=main", "--label", "berth.test.id=" + id_, image, "sh",
-       "-c", kIdle}));
+  const std::string orphan = Trim(
+      DockerOk({"run", "-d", "--label", "berth.managed=1", "--label", "berth.instance=" + instance,
+                "--label", "com.amazonaws.ecs.task-arn=" + orphan_arn, "--label",
+                "com.amazonaws.ecs.container-name=main", "--label", "berth.test.id=" + id_, image,
+                "sh", "-c", kIdle}));
   ASSERT_FALSE(orphan.empty());
 
   // Restarted on the same data directory:
@@ -601,8 +614,8 @@ TEST_F(EcsTasksTest, RestartAdoptsRunningTasksStopsDeadOnesAndSweepsOrphans) {
   while (!Inspect(orphan).is_null() && Seconds(Clock::now() - restarted) < 40) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  EXPECT_TRUE(Inspect(orphan).is_null()) << "orphan container still there after "
-                                         << Seconds(Clock::now() - restarted) << " s";
+  EXPECT_TRUE(Inspect(orphan).is_null())
+      << "orphan container still there after " << Seconds(Clock::now() - restarted) << " s";
   // and the running task still runs and serves, at the same address.
   web_task = Describe(web_arn);
   EXPECT_EQ(web_task["lastStatus"], "RUNNING") << web_task.dump(2);
@@ -631,7 +644,8 @@ TEST_F(EcsTasksTest, BridgeHostPortZeroIsEphemeralAndHostModeSharesTheHostNetwor
   ASSERT_GT(free_port, 0);
   const std::string p = std::to_string(free_port);
   json hosted = Container("web", image, "trap 'exit 0' TERM; httpd -f -p " + p + " -h /www & wait");
-  hosted["portMappings"] = json::parse(Fill(R"([{"containerPort": @P@, "hostPort": @P@}])", {{"P", p}}));
+  hosted["portMappings"] =
+      json::parse(Fill(R"([{"containerPort": @P@, "hostPort": @P@}])", {{"P", p}}));
   Register(Ec2Td("hosted", "host", json::array({hosted})));
   CreateCluster();
   const std::string bridge_arn = RunTask("bridged").value("taskArn", "");
@@ -692,7 +706,6 @@ TEST_F(EcsTasksTest, StartTaskRunsOnTheListedContainerInstance) {
   Ecs("StopTask", {{"cluster", cluster_}, {"task", arn}});
   WaitStatus(arn, "STOPPED", 10);
 }
-
 
 }  // namespace
 }  // namespace berth::testing

@@ -9,20 +9,20 @@
 // TearDown with everything else labelled berth.test.id=<this test>. The
 // tests fail, never skip, without a daemon.
 
-#include <unistd.h>
+#include "docker_backend/pause_image.h"
 
 #include <chrono>
 #include <cstdlib>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "docker_backend/curl_docker_client.h"
-#include "docker_backend/pause_image.h"
 #include "server/util/crypto.h"
 #include "tests/fakes/expect_docker_error.h"
 #include "tests/fakes/ustar_reader.h"

@@ -246,7 +246,6 @@ class RegistryClientTest : public ::testing::Test {
     return checked;
   }
 
-
   // A name unique to this test, for local image names.
   std::string tag_id() { return "berth-test-" + id_ + "-" + std::to_string(++names_); }
 

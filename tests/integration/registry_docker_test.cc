@@ -207,8 +207,8 @@ TEST_F(RegistryDockerTest, RequireAuth) {
       GetManifest("private", "v1", {"-u", "AWS:" + LoginPassword()}).body, nullptr, false);
   ASSERT_TRUE(manifest.contains("layers")) << manifest.dump();
   const std::string layer = manifest["layers"][0]["digest"];
-  const std::string url = Aws({"ecr", "get-download-url-for-layer", "--repository-name",
-                               "private", "--layer-digest", layer})["downloadUrl"];
+  const std::string url = Aws({"ecr", "get-download-url-for-layer", "--repository-name", "private",
+                               "--layer-digest", layer})["downloadUrl"];
   const HttpReply download = Curl(url);
   EXPECT_EQ(download.status, 200) << url << "\n" << download.body;
   EXPECT_EQ("sha256:" + crypto::Sha256Hex(download.body), layer);

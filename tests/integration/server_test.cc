@@ -2,13 +2,13 @@
 // survives a restart, clean shutdown, and the HTTP/protocol edges seen over a
 // real socket (curl).
 
-#include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-
 #include <chrono>
 #include <cstdlib>
+#include <signal.h>
+#include <sys/wait.h>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "storage/migrations.h"
 #include "storage/sqlite/db.h"
@@ -21,9 +21,8 @@ using nlohmann::json;
 
 HttpReply AwsCall(const BerthServer& server, const std::string& target, const std::string& body,
                   const std::string& content_type = "application/x-amz-json-1.1") {
-  return Curl(server.endpoint() + "/",
-              {"-X", "POST", "-H", "X-Amz-Target: " + target, "-H", "Content-Type: " + content_type,
-               "--data-binary", body});
+  return Curl(server.endpoint() + "/", {"-X", "POST", "-H", "X-Amz-Target: " + target, "-H",
+                                        "Content-Type: " + content_type, "--data-binary", body});
 }
 
 TEST(ServerTest, HealthReportsVersionAndReadiness) {
@@ -41,16 +40,22 @@ TEST(ServerTest, StateSurvivesARestart) {
   {
     BerthServer server({}, data.path());
     ASSERT_EQ(AwsCall(server, "AmazonEC2ContainerServiceV20141113.CreateCluster",
-                      R"({"clusterName":"keep"})").status, 200);
+                      R"({"clusterName":"keep"})")
+                  .status,
+              200);
     ASSERT_EQ(AwsCall(server, "AmazonEC2ContainerRegistry_V20150921.CreateRepository",
-                      R"({"repositoryName":"keep/me"})").status, 200);
-    before = json::parse(AwsCall(server, "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories",
-                                 "{}").body);
+                      R"({"repositoryName":"keep/me"})")
+                  .status,
+              200);
+    before = json::parse(
+        AwsCall(server, "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories", "{}").body);
     EXPECT_TRUE(server.Stop());
   }
   BerthServer server({"--registry-host", "localhost:4566"}, data.path());
-  const json clusters = json::parse(
-      AwsCall(server, "AmazonEC2ContainerServiceV20141113.DescribeClusters", R"({"clusters":["keep"]})").body);
+  const json clusters =
+      json::parse(AwsCall(server, "AmazonEC2ContainerServiceV20141113.DescribeClusters",
+                          R"({"clusters":["keep"]})")
+                      .body);
   EXPECT_EQ(clusters["clusters"][0]["status"], "ACTIVE");
   const json after = json::parse(
       AwsCall(server, "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories", "{}").body);
@@ -67,10 +72,11 @@ TEST(ServerTest, WithoutADockerDaemonTasksFailWithAnHonestReason) {
   ::unsetenv("DOCKER_HOST");
   const std::string ecs = "AmazonEC2ContainerServiceV20141113.";
   ASSERT_EQ(AwsCall(server, ecs + "CreateCluster", R"({"clusterName":"c"})").status, 200);
-  ASSERT_EQ(AwsCall(server, ecs + "RegisterTaskDefinition",
-                    R"({"family":"f","containerDefinitions":[{"name":"m","image":"x","memory":8}]})")
-                .status,
-            200);
+  ASSERT_EQ(
+      AwsCall(server, ecs + "RegisterTaskDefinition",
+              R"({"family":"f","containerDefinitions":[{"name":"m","image":"x","memory":8}]})")
+          .status,
+      200);
   const HttpReply run = AwsCall(server, ecs + "RunTask", R"({"cluster":"c","taskDefinition":"f"})");
   ASSERT_EQ(run.status, 200) << run.body;
   const std::string arn = json::parse(run.body)["tasks"][0]["taskArn"];
@@ -86,8 +92,10 @@ TEST(ServerTest, WithoutADockerDaemonTasksFailWithAnHonestReason) {
   }
   EXPECT_EQ(task["lastStatus"], "STOPPED") << task.dump();
   EXPECT_EQ(task["stopCode"], "TaskFailedToStart");
-  EXPECT_EQ(task.value("stoppedReason", "").rfind("ResourceInitializationError: cannot reach the "
-                                                  "Docker daemon", 0),
+  EXPECT_EQ(task.value("stoppedReason", "")
+                .rfind("ResourceInitializationError: cannot reach the "
+                       "Docker daemon",
+                       0),
             0u)
       << task.dump();
   EXPECT_EQ(Curl(server.endpoint() + "/_berth/health").status, 200);
@@ -97,8 +105,8 @@ TEST(ServerTest, ResetWipesEverything) {
   BerthServer server;
   AwsCall(server, "AmazonEC2ContainerServiceV20141113.CreateCluster", R"({"clusterName":"x"})");
   EXPECT_EQ(Curl(server.endpoint() + "/_berth/reset", {"-X", "POST"}).status, 200);
-  const json listed = json::parse(
-      AwsCall(server, "AmazonEC2ContainerServiceV20141113.ListClusters", "{}").body);
+  const json listed =
+      json::parse(AwsCall(server, "AmazonEC2ContainerServiceV20141113.ListClusters", "{}").body);
   EXPECT_TRUE(listed["clusterArns"].empty());
 }
 
@@ -118,8 +126,8 @@ TEST(ServerTest, ADatabaseWrittenByANewerBerthIsRefused) {
     storage::Db db = storage::Db::Open(data.path() + "/berth.db");
     db.SetUserVersion(storage::LatestSchemaVersion() + 1);
   }
-  const CommandResult r = RunCommand(
-      {BerthBinary(), "--listen", "127.0.0.1:0", "--data-dir", data.path()}, {}, "", 10);
+  const CommandResult r =
+      RunCommand({BerthBinary(), "--listen", "127.0.0.1:0", "--data-dir", data.path()}, {}, "", 10);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("newer than this Berth understands"), std::string::npos) << r.err;
 }
@@ -148,10 +156,10 @@ TEST(ServerTest, BadFlagsAreClearErrors) {
 
 TEST(ServerTest, PortInUseIsReported) {
   BerthServer first;
-  const CommandResult second = RunCommand(
-      {BerthBinary(), "--listen", "127.0.0.1:" + std::to_string(first.port()), "--data-dir",
-       first.data_dir() + "/second"},
-      {}, "", 10);
+  const CommandResult second =
+      RunCommand({BerthBinary(), "--listen", "127.0.0.1:" + std::to_string(first.port()),
+                  "--data-dir", first.data_dir() + "/second"},
+                 {}, "", 10);
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_NE(second.err.find("cannot listen on"), std::string::npos) << second.err;
 }
@@ -173,8 +181,8 @@ TEST(ServerTest, ProtocolErrorsAreAwsShaped) {
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.headers.find("x-amzn-RequestId"), std::string::npos);
   // Nothing was created by any of them.
-  const json listed = json::parse(
-      AwsCall(server, "AmazonEC2ContainerServiceV20141113.ListClusters", "{}").body);
+  const json listed =
+      json::parse(AwsCall(server, "AmazonEC2ContainerServiceV20141113.ListClusters", "{}").body);
   EXPECT_TRUE(listed["clusterArns"].empty());
 }
 
@@ -190,9 +198,10 @@ TEST(ServerTest, OversizedBodiesAreRefusedAndTheServerLives) {
     std::fputs("\"}", f);
     std::fclose(f);
   }
-  const HttpReply r = Curl(server.endpoint() + "/",
-                           {"-X", "POST", "-H", "X-Amz-Target: AmazonEC2ContainerServiceV20141113.CreateCluster",
-                            "-H", "Content-Type: application/x-amz-json-1.1", "--data-binary", "@" + big});
+  const HttpReply r =
+      Curl(server.endpoint() + "/",
+           {"-X", "POST", "-H", "X-Amz-Target: AmazonEC2ContainerServiceV20141113.CreateCluster",
+            "-H", "Content-Type: application/x-amz-json-1.1", "--data-binary", "@" + big});
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(json::parse(r.body)["__type"], "RequestEntityTooLargeException");
   EXPECT_EQ(Curl(server.endpoint() + "/_berth/health").status, 200);
@@ -210,7 +219,8 @@ TEST(ServerTest, UnknownPathsAre404) {
 
 TEST(ServerTest, KeepAliveServesManyRequestsOnOneConnection) {
   BerthServer server;
-  std::vector<std::string> args = {"-sS", "-o", "/dev/null", "-w", "%{http_code} %{num_connects}\n"};
+  std::vector<std::string> args = {"-sS", "-o", "/dev/null", "-w",
+                                   "%{http_code} %{num_connects}\n"};
   for (int i = 0; i < 20; ++i) {
     args.push_back(server.endpoint() + "/_berth/health");
   }
@@ -231,11 +241,14 @@ TEST(ServerTest, RegistryUploadRefusalsKeepTheirStatus) {
   // session) is answered with its own status, not as a body too large.
   BerthServer server;
   ASSERT_EQ(AwsCall(server, "AmazonEC2ContainerRegistry_V20150921.CreateRepository",
-                    R"({"repositoryName":"app"})").status, 200);
+                    R"({"repositoryName":"app"})")
+                .status,
+            200);
   const HttpReply started = Curl(server.endpoint() + "/v2/app/blobs/uploads/", {"-X", "POST"});
   ASSERT_EQ(started.status, 202);
   const std::string upload = server.endpoint() + started.Header("Location");
-  const auto patch = [&](const std::string& url, const std::string& range, const std::string& data) {
+  const auto patch = [&](const std::string& url, const std::string& range,
+                         const std::string& data) {
     return Curl(url, {"-X", "PATCH", "-H", "Content-Range: " + range, "-H",
                       "Content-Type: application/octet-stream", "--data-binary", data});
   };
@@ -244,8 +257,8 @@ TEST(ServerTest, RegistryUploadRefusalsKeepTheirStatus) {
   EXPECT_EQ(gap.status, 416) << gap.body;
   EXPECT_EQ(gap.Header("Range"), "0-4");
   const HttpReply unknown =
-      patch(server.endpoint() + "/v2/app/blobs/uploads/00000000-0000-4000-8000-000000000000",
-            "0-4", "aaaaa");
+      patch(server.endpoint() + "/v2/app/blobs/uploads/00000000-0000-4000-8000-000000000000", "0-4",
+            "aaaaa");
   EXPECT_EQ(unknown.status, 404) << unknown.body;
   EXPECT_EQ(json::parse(unknown.body)["errors"][0]["code"], "BLOB_UPLOAD_UNKNOWN");
   // The session goes on where it was.
@@ -260,17 +273,19 @@ TEST(ServerTest, RegistryUploadRefusalsKeepTheirStatus) {
 TEST(ServerTest, AccessKeyOfTwelveDigitsSelectsTheAccount) {
   BerthServer server;
   const std::string auth =
-      "Authorization: AWS4-HMAC-SHA256 Credential=111122223333/20260101/eu-west-1/ecs/aws4_request, "
+      "Authorization: AWS4-HMAC-SHA256 "
+      "Credential=111122223333/20260101/eu-west-1/ecs/aws4_request, "
       "SignedHeaders=host, Signature=abc";
-  const HttpReply r = Curl(server.endpoint() + "/",
-                           {"-X", "POST", "-H", "X-Amz-Target: AmazonEC2ContainerServiceV20141113.CreateCluster",
-                            "-H", "Content-Type: application/x-amz-json-1.1", "-H", auth,
-                            "--data-binary", R"({"clusterName":"mine"})"});
+  const HttpReply r =
+      Curl(server.endpoint() + "/",
+           {"-X", "POST", "-H", "X-Amz-Target: AmazonEC2ContainerServiceV20141113.CreateCluster",
+            "-H", "Content-Type: application/x-amz-json-1.1", "-H", auth, "--data-binary",
+            R"({"clusterName":"mine"})"});
   EXPECT_EQ(json::parse(r.body)["cluster"]["clusterArn"],
             "arn:aws:ecs:eu-west-1:111122223333:cluster/mine");
   // The default account in the default region does not see it.
-  const json listed = json::parse(
-      AwsCall(server, "AmazonEC2ContainerServiceV20141113.ListClusters", "{}").body);
+  const json listed =
+      json::parse(AwsCall(server, "AmazonEC2ContainerServiceV20141113.ListClusters", "{}").body);
   EXPECT_TRUE(listed["clusterArns"].empty());
 }
 

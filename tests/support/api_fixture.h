@@ -5,12 +5,11 @@
 // checked against the botocore output shape (unknown members, types,
 // timestamps as numbers, no nulls), so each test also tests fidelity.
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <stdexcept>
 #include <string>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "server/aws/dispatcher.h"
@@ -133,7 +132,8 @@ class ApiTest : public ::testing::Test {
         const auto problems = aws::model::CheckOutput(model, *op, reply.body);
         EXPECT_TRUE(problems.empty())
             << operation << " reply departs from the model: " << ::testing::PrintToString(problems)
-            << "\n" << reply.raw;
+            << "\n"
+            << reply.raw;
       }
     } else {
       EXPECT_TRUE(reply.body.contains("__type")) << reply.raw;
@@ -144,11 +144,11 @@ class ApiTest : public ::testing::Test {
 };
 
 // Asserts a reply is the named AWS error (HTTP 400).
-#define EXPECT_AWS_ERROR(reply_expr, type)                                   \
-  do {                                                                       \
-    const ::berth::testing::ApiReply berth_reply_ = (reply_expr);            \
-    EXPECT_EQ(berth_reply_.status, 400u) << berth_reply_.raw;                \
-    EXPECT_EQ(berth_reply_.error_type(), (type)) << berth_reply_.raw;        \
+#define EXPECT_AWS_ERROR(reply_expr, type)                            \
+  do {                                                                \
+    const ::berth::testing::ApiReply berth_reply_ = (reply_expr);     \
+    EXPECT_EQ(berth_reply_.status, 400u) << berth_reply_.raw;         \
+    EXPECT_EQ(berth_reply_.error_type(), (type)) << berth_reply_.raw; \
   } while (false)
 
 }  // namespace berth::testing

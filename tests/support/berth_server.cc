@@ -1,15 +1,14 @@
 #include "tests/support/berth_server.h"
 
-#include <signal.h>
-#include <sys/wait.h>
-
 #include <cctype>
 #include <chrono>
 #include <fstream>
 #include <random>
 #include <regex>
+#include <signal.h>
 #include <sstream>
 #include <stdexcept>
+#include <sys/wait.h>
 #include <thread>
 
 namespace berth::testing {
@@ -45,8 +44,8 @@ std::string HttpReply::Header(const std::string& name) const {
 }
 
 HttpReply Curl(const std::string& url, const std::vector<std::string>& extra) {
-  std::vector<std::string> argv = {"curl", "-sS", "-D", "/dev/stderr", "-o", "-", "-w",
-                                   "\n%{http_code}", "--max-time", "120"};
+  std::vector<std::string> argv = {
+      "curl", "-sS", "-D", "/dev/stderr", "-o", "-", "-w", "\n%{http_code}", "--max-time", "120"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   argv.push_back(url);
   const CommandResult r = RunCommand(argv, {}, "", 130);
@@ -149,14 +148,10 @@ AwsResult RunAws(const std::string& cli, const std::string& endpoint,
   argv.insert(argv.end(), args.begin(), args.end());
   argv.insert(argv.end(), {"--endpoint-url", endpoint, "--output", "json"});
   std::map<std::string, std::string> environment = {
-      {"AWS_ACCESS_KEY_ID", "AKIDBERTHTEST"},
-      {"AWS_SECRET_ACCESS_KEY", "berth-test-secret"},
-      {"AWS_DEFAULT_REGION", "us-east-1"},
-      {"AWS_PAGER", ""},
-      {"AWS_EC2_METADATA_DISABLED", "true"},
-      {"AWS_CONFIG_FILE", "/dev/null"},
-      {"AWS_SHARED_CREDENTIALS_FILE", "/dev/null"},
-      {"AWS_MAX_ATTEMPTS", "1"},
+      {"AWS_ACCESS_KEY_ID", "AKIDBERTHTEST"},       {"AWS_SECRET_ACCESS_KEY", "berth-test-secret"},
+      {"AWS_DEFAULT_REGION", "us-east-1"},          {"AWS_PAGER", ""},
+      {"AWS_EC2_METADATA_DISABLED", "true"},        {"AWS_CONFIG_FILE", "/dev/null"},
+      {"AWS_SHARED_CREDENTIALS_FILE", "/dev/null"}, {"AWS_MAX_ATTEMPTS", "1"},
   };
   for (const auto& [k, v] : env) environment[k] = v;
   const CommandResult r = RunCommand(argv, environment);

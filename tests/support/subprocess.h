@@ -4,11 +4,10 @@
 // output captured, and long-running children (the berth server) stopped on
 // destruction. POSIX only.
 
-#include <sys/types.h>
-
 #include <map>
 #include <optional>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace berth::testing {

@@ -34,8 +34,7 @@ using Kind = ValidationIssue::Kind;
 // ScanningRepositoryFilterValue "^[a-z0-9*](?:[._\-/a-z0-9*]?[a-z0-9*]+)*$"
 // takes seconds on 24 characters. nosubs: we never read sub-matches.
 #if defined(__GLIBCXX__)
-constexpr auto kPatternSyntax = std::regex::ECMAScript | std::regex::optimize |
-                                std::regex::nosubs |
+constexpr auto kPatternSyntax = std::regex::ECMAScript | std::regex::optimize | std::regex::nosubs |
                                 std::regex_constants::__polynomial;
 #else
 #error "MatchesPattern relies on libstdc++'s polynomial regex executor"
@@ -46,34 +45,29 @@ constexpr auto kPatternSyntax = std::regex::ECMAScript | std::regex::optimize |
 const std::regex& CompiledPattern(const PatternModel& pattern) {
   static std::mutex mutex;
   static auto* cache =
-      new std::unordered_map<const PatternModel*,
-                             std::unique_ptr<const std::regex>>();
+      new std::unordered_map<const PatternModel*, std::unique_ptr<const std::regex>>();
   std::lock_guard<std::mutex> lock(mutex);
   std::unique_ptr<const std::regex>& slot = (*cache)[&pattern];
   if (!slot) {
-    slot = std::make_unique<const std::regex>(std::string(pattern.ecmascript),
-                                              kPatternSyntax);
+    slot = std::make_unique<const std::regex>(std::string(pattern.ecmascript), kPatternSyntax);
   }
   return *slot;
 }
 
-bool IsContinuationByte(char c) {
-  return (static_cast<unsigned char>(c) & 0xC0U) == 0x80U;
-}
+bool IsContinuationByte(char c) { return (static_cast<unsigned char>(c) & 0xC0U) == 0x80U; }
 
 // ---------------------------------------------------------------------------
 // Small parsers
 
 bool IsBase64Char(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-         (c >= '0' && c <= '9') || c == '+' || c == '/';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+         c == '/';
 }
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 // Reads `count` digits at `pos` into `out`; false if they are not all digits.
-bool ReadDigits(std::string_view text, std::size_t pos, std::size_t count,
-                int& out) {
+bool ReadDigits(std::string_view text, std::size_t pos, std::size_t count, int& out) {
   if (pos + count > text.size()) return false;
   out = 0;
   for (std::size_t i = pos; i < pos + count; ++i) {
@@ -84,8 +78,7 @@ bool ReadDigits(std::string_view text, std::size_t pos, std::size_t count,
 }
 
 int DaysInMonth(int year, int month) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30,
-                                  31, 31, 30, 31, 30, 31};
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (month == 2) {
     bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
     return leap ? 29 : 28;
@@ -101,8 +94,7 @@ std::optional<std::int64_t> AsInt64(const json& value) {
   }
   if (value.is_number_unsigned()) {
     auto u = value.get<std::uint64_t>();
-    if (u >
-        static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
       return std::nullopt;
     }
     return static_cast<std::int64_t>(u);
@@ -148,8 +140,7 @@ bool IsValidTimestamp(const json& value) {
 }
 
 bool IsValidBlob(const json& value) {
-  return value.is_string() &&
-         Base64DecodedSize(value.get_ref<const std::string&>()).has_value();
+  return value.is_string() && Base64DecodedSize(value.get_ref<const std::string&>()).has_value();
 }
 
 bool InEnum(const ShapeModel& shape, std::string_view value) {
@@ -179,9 +170,7 @@ std::string EnumList(const ShapeModel& shape) {
 class Path {
  public:
   void PushName(std::string_view name) { segments_.push_back({name, 0}); }
-  void PushIndex(std::size_t zero_based) {
-    segments_.push_back({{}, zero_based + 1});
-  }
+  void PushIndex(std::size_t zero_based) { segments_.push_back({{}, zero_based + 1}); }
   void Pop() { segments_.pop_back(); }
   std::size_t depth() const { return segments_.size(); }
 
@@ -211,12 +200,8 @@ class Path {
 // rules as the Path.
 class PathScope {
  public:
-  PathScope(Path& path, std::string_view name) : path_(path) {
-    path_.PushName(name);
-  }
-  PathScope(Path& path, std::size_t index) : path_(path) {
-    path_.PushIndex(index);
-  }
+  PathScope(Path& path, std::string_view name) : path_(path) { path_.PushName(name); }
+  PathScope(Path& path, std::size_t index) : path_(path) { path_.PushIndex(index); }
   PathScope(const PathScope&) = delete;
   PathScope& operator=(const PathScope&) = delete;
   ~PathScope() { path_.Pop(); }
@@ -269,8 +254,7 @@ void Render(const json& value, std::size_t depth, std::string& out) {
   }
 }
 
-std::string RenderValue(const ShapeModel& shape, const json& value,
-                        bool sensitive) {
+std::string RenderValue(const ShapeModel& shape, const json& value, bool sensitive) {
   if (sensitive) return std::string(kRedactedValue);
   if (shape.type == ShapeType::kBlob && value.is_string()) {
     auto size = Base64DecodedSize(value.get_ref<const std::string&>());
@@ -289,17 +273,14 @@ std::string RenderValue(const ShapeModel& shape, const json& value,
 
 // The first length (strings: code points) or size (lists, maps, blobs) bound
 // that `size` violates, as AWS words it.
-std::optional<std::string> SizeViolation(const ShapeModel& shape,
-                                         std::size_t size) {
+std::optional<std::string> SizeViolation(const ShapeModel& shape, std::size_t size) {
   // Sizes of in-memory values fit in int64.
   auto n = static_cast<std::int64_t>(size);
   if (shape.min && n < *shape.min) {
-    return "Member must have length greater than or equal to " +
-           std::to_string(*shape.min);
+    return "Member must have length greater than or equal to " + std::to_string(*shape.min);
   }
   if (shape.max && n > *shape.max) {
-    return "Member must have length less than or equal to " +
-           std::to_string(*shape.max);
+    return "Member must have length less than or equal to " + std::to_string(*shape.max);
   }
   return std::nullopt;
 }
@@ -308,19 +289,16 @@ std::optional<std::string> SizeViolation(const ShapeModel& shape,
 template <typename Number>
 std::optional<std::string> RangeViolation(const ShapeModel& shape, Number n) {
   if (shape.min && n < static_cast<Number>(*shape.min)) {
-    return "Member must have value greater than or equal to " +
-           std::to_string(*shape.min);
+    return "Member must have value greater than or equal to " + std::to_string(*shape.min);
   }
   if (shape.max && n > static_cast<Number>(*shape.max)) {
-    return "Member must have value less than or equal to " +
-           std::to_string(*shape.max);
+    return "Member must have value less than or equal to " + std::to_string(*shape.max);
   }
   return std::nullopt;
 }
 
 // The first of length, enum and pattern that `text` violates.
-std::optional<std::string> StringViolation(const ShapeModel& shape,
-                                           std::string_view text) {
+std::optional<std::string> StringViolation(const ShapeModel& shape, std::string_view text) {
   if (shape.min || shape.max) {
     if (auto violation = SizeViolation(shape, CountCodePoints(text))) {
       return violation;
@@ -330,8 +308,7 @@ std::optional<std::string> StringViolation(const ShapeModel& shape,
     return "Member must satisfy enum value set: " + EnumList(shape);
   }
   if (shape.pattern != nullptr && !MatchesPattern(*shape.pattern, text)) {
-    return "Member must satisfy regular expression pattern: " +
-           std::string(shape.pattern->source);
+    return "Member must satisfy regular expression pattern: " + std::string(shape.pattern->source);
   }
   return std::nullopt;
 }
@@ -340,8 +317,8 @@ std::optional<std::string> StringViolation(const ShapeModel& shape,
 // the value being checked. One instance per call; not shared.
 class InputValidator {
  public:
-  std::optional<ValidationIssue> Validate(const ShapeModel& shape,
-                                          const json& value, bool sensitive) {
+  std::optional<ValidationIssue> Validate(const ShapeModel& shape, const json& value,
+                                          bool sensitive) {
     sensitive = sensitive || shape.sensitive;
     if (path_.depth() > kMaxValidationDepth) {
       return TypeIssue("Member must not be nested more than " +
@@ -360,9 +337,8 @@ class InputValidator {
         if (!value.is_string()) {
           return TypeIssue("Member must be a string", shape, value, sensitive);
         }
-        return Check(
-            StringViolation(shape, value.get_ref<const std::string&>()), shape,
-            value, sensitive);
+        return Check(StringViolation(shape, value.get_ref<const std::string&>()), shape, value,
+                     sensitive);
       case ShapeType::kInteger:
       case ShapeType::kLong:
         return ValidateInteger(shape, value, sensitive);
@@ -389,8 +365,7 @@ class InputValidator {
   }
 
  private:
-  std::optional<ValidationIssue> ValidateStructure(const ShapeModel& shape,
-                                                   const json& value,
+  std::optional<ValidationIssue> ValidateStructure(const ShapeModel& shape, const json& value,
                                                    bool sensitive) {
     if (!value.is_object()) {
       return TypeIssue("Member must be a structure", shape, value, sensitive);
@@ -407,14 +382,12 @@ class InputValidator {
     return std::nullopt;
   }
 
-  std::optional<ValidationIssue> ValidateList(const ShapeModel& shape,
-                                              const json& value,
+  std::optional<ValidationIssue> ValidateList(const ShapeModel& shape, const json& value,
                                               bool sensitive) {
     if (!value.is_array()) {
       return TypeIssue("Member must be a list", shape, value, sensitive);
     }
-    if (auto issue = Check(SizeViolation(shape, value.size()), shape, value,
-                           sensitive)) {
+    if (auto issue = Check(SizeViolation(shape, value.size()), shape, value, sensitive)) {
       return issue;
     }
     for (std::size_t i = 0; i < value.size(); ++i) {
@@ -428,14 +401,12 @@ class InputValidator {
     return std::nullopt;
   }
 
-  std::optional<ValidationIssue> ValidateMap(const ShapeModel& shape,
-                                             const json& value,
+  std::optional<ValidationIssue> ValidateMap(const ShapeModel& shape, const json& value,
                                              bool sensitive) {
     if (!value.is_object()) {
       return TypeIssue("Member must be a map", shape, value, sensitive);
     }
-    if (auto issue = Check(SizeViolation(shape, value.size()), shape, value,
-                           sensitive)) {
+    if (auto issue = Check(SizeViolation(shape, value.size()), shape, value, sensitive)) {
       return issue;
     }
     for (const auto& [key, element] : value.items()) {
@@ -444,8 +415,7 @@ class InputValidator {
         bool redact = sensitive || shape.key->sensitive;
         return ValidationIssue{
             .path = path_.ToString(),
-            .constraint =
-                "Map keys must satisfy constraint: [" + *violation + "]",
+            .constraint = "Map keys must satisfy constraint: [" + *violation + "]",
             .value = redact ? std::string(kRedactedValue) : key,
             .kind = Kind::kConstraint};
       }
@@ -457,8 +427,7 @@ class InputValidator {
     return std::nullopt;
   }
 
-  std::optional<ValidationIssue> ValidateInteger(const ShapeModel& shape,
-                                                 const json& value,
+  std::optional<ValidationIssue> ValidateInteger(const ShapeModel& shape, const json& value,
                                                  bool sensitive) {
     if (!IsIntegral(value)) {
       return TypeIssue("Member must be an integer", shape, value, sensitive);
@@ -477,8 +446,7 @@ class InputValidator {
     return Check(RangeViolation(shape, *n), shape, value, sensitive);
   }
 
-  std::optional<ValidationIssue> ValidateFloat(const ShapeModel& shape,
-                                               const json& value,
+  std::optional<ValidationIssue> ValidateFloat(const ShapeModel& shape, const json& value,
                                                bool sensitive) {
     std::optional<double> d = AsDouble(value);
     if (!d) {
@@ -488,24 +456,21 @@ class InputValidator {
     return Check(RangeViolation(shape, *d), shape, value, sensitive);
   }
 
-  std::optional<ValidationIssue> ValidateBlob(const ShapeModel& shape,
-                                              const json& value,
+  std::optional<ValidationIssue> ValidateBlob(const ShapeModel& shape, const json& value,
                                               bool sensitive) {
     std::optional<std::size_t> size;
     if (value.is_string()) {
       size = Base64DecodedSize(value.get_ref<const std::string&>());
     }
     if (!size) {
-      return TypeIssue("Member must be a base64-encoded string", shape, value,
-                       sensitive);
+      return TypeIssue("Member must be a base64-encoded string", shape, value, sensitive);
     }
     return Check(SizeViolation(shape, *size), shape, value, sensitive);
   }
 
   // A constraint issue for `violation`, if there is one.
   std::optional<ValidationIssue> Check(std::optional<std::string> violation,
-                                       const ShapeModel& shape,
-                                       const json& value,
+                                       const ShapeModel& shape, const json& value,
                                        bool sensitive) const {
     if (!violation) return std::nullopt;
     return ValidationIssue{.path = path_.ToString(),
@@ -514,8 +479,8 @@ class InputValidator {
                            .kind = Kind::kConstraint};
   }
 
-  ValidationIssue TypeIssue(std::string constraint, const ShapeModel& shape,
-                            const json& value, bool sensitive) const {
+  ValidationIssue TypeIssue(std::string constraint, const ShapeModel& shape, const json& value,
+                            bool sensitive) const {
     return ValidationIssue{.path = path_.ToString(),
                            .constraint = std::move(constraint),
                            .value = RenderValue(shape, value, sensitive),
@@ -541,8 +506,7 @@ class OutputChecker {
  public:
   void Check(const ShapeModel& shape, const json& value) {
     if (path_.depth() > kMaxValidationDepth) {
-      Report("nested more than " + std::to_string(kMaxValidationDepth) +
-             " levels deep");
+      Report("nested more than " + std::to_string(kMaxValidationDepth) + " levels deep");
       return;
     }
     if (value.is_null()) {
@@ -557,8 +521,7 @@ class OutputChecker {
           PathScope scope(path_, std::string_view(key));
           const MemberModel* member = shape.FindMember(key);
           if (member == nullptr) {
-            Report("unknown member (structure " + std::string(shape.name) +
-                   " has no such member)");
+            Report("unknown member (structure " + std::string(shape.name) + " has no such member)");
             continue;
           }
           Check(*member->target, element);
@@ -598,8 +561,7 @@ class OutputChecker {
         Expect(value.is_boolean(), shape, value);
         return;
       case ShapeType::kTimestamp:
-        Expect(value.is_number() && std::isfinite(value.get<double>()), shape,
-               value);
+        Expect(value.is_number() && std::isfinite(value.get<double>()), shape, value);
         return;
       case ShapeType::kBlob:
         Expect(IsValidBlob(value), shape, value);
@@ -622,19 +584,17 @@ class OutputChecker {
   // Reports a type mismatch unless `ok`; returns `ok`.
   bool Expect(bool ok, const ShapeModel& shape, const json& value) {
     if (!ok) {
-      Report("expected " + Expected(shape.type) + " for " +
-             std::string(ShapeTypeName(shape.type)) + " shape " +
-             std::string(shape.name) + ", got " +
-             std::string(value.type_name()) + " " + Snippet(value));
+      Report("expected " + Expected(shape.type) + " for " + std::string(ShapeTypeName(shape.type)) +
+             " shape " + std::string(shape.name) + ", got " + std::string(value.type_name()) + " " +
+             Snippet(value));
     }
     return ok;
   }
 
-  void CheckEnum(const ShapeModel& shape, const std::string& text,
-                 std::string_view what) {
+  void CheckEnum(const ShapeModel& shape, const std::string& text, std::string_view what) {
     if (!shape.enum_values.empty() && !InEnum(shape, text)) {
-      Report(std::string(what) + "'" + text + "' is not in enum " +
-             std::string(shape.name) + " " + EnumList(shape));
+      Report(std::string(what) + "'" + text + "' is not in enum " + std::string(shape.name) + " " +
+             EnumList(shape));
     }
   }
 
@@ -732,8 +692,7 @@ bool IsIso8601Timestamp(std::string_view text) {
   int month = 0;
   int day = 0;
   if (!ReadDigits(text, 0, 4, year) || text.size() < 10 || text[4] != '-' ||
-      !ReadDigits(text, 5, 2, month) || text[7] != '-' ||
-      !ReadDigits(text, 8, 2, day)) {
+      !ReadDigits(text, 5, 2, month) || text[7] != '-' || !ReadDigits(text, 8, 2, day)) {
     return false;
   }
   if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month)) {
@@ -772,13 +731,11 @@ bool IsIso8601Timestamp(std::string_view text) {
   }
   pos += 3;
   if (pos < text.size() && text[pos] == ':') ++pos;
-  return ReadDigits(text, pos, 2, offset_minute) && offset_minute <= 59 &&
-         pos + 2 == text.size();
+  return ReadDigits(text, pos, 2, offset_minute) && offset_minute <= 59 && pos + 2 == text.size();
 }
 
 std::optional<ValidationIssue> ValidateInput(const ServiceModel& /*service*/,
-                                             const OperationModel& operation,
-                                             const json& input) {
+                                             const OperationModel& operation, const json& input) {
   if (operation.input == nullptr) {
     if (input.is_object()) return std::nullopt;
     return ValidationIssue{.path = "",
@@ -791,9 +748,8 @@ std::optional<ValidationIssue> ValidateInput(const ServiceModel& /*service*/,
 }
 
 std::string FormatValidationMessage(const ValidationIssue& issue) {
-  std::string value = issue.constraint == kNotNullConstraint
-                          ? issue.value
-                          : "'" + issue.value + "'";
+  std::string value =
+      issue.constraint == kNotNullConstraint ? issue.value : "'" + issue.value + "'";
   std::string message = "Value " + value + " at '" + issue.path +
                         "' failed to satisfy constraint: " + issue.constraint;
   if (issue.kind == Kind::kConstraint) {
@@ -803,8 +759,7 @@ std::string FormatValidationMessage(const ValidationIssue& issue) {
 }
 
 std::vector<std::string> CheckOutput(const ServiceModel& /*service*/,
-                                     const OperationModel& operation,
-                                     const json& output) {
+                                     const OperationModel& operation, const json& output) {
   OutputChecker checker;
   if (operation.output == nullptr) {
     if (!output.is_object() || !output.empty()) {

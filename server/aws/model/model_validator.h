@@ -27,13 +27,11 @@ inline constexpr std::size_t kMaxValidationDepth = 64;
 inline constexpr std::size_t kMaxPatternInputBytes = 4096;
 
 // The constraint text for a missing or null required member.
-inline constexpr std::string_view kNotNullConstraint =
-    "Member must not be null";
+inline constexpr std::string_view kNotNullConstraint = "Member must not be null";
 
 // What `value` shows for members the model marks sensitive (and everything
 // inside them), instead of the value itself.
-inline constexpr std::string_view kRedactedValue =
-    "*** Sensitive Data Redacted ***";
+inline constexpr std::string_view kRedactedValue = "*** Sensitive Data Redacted ***";
 
 // The first problem ValidateInput found. A plain value type: copy it, move
 // it, hand it to another thread.
@@ -69,9 +67,9 @@ struct ValidationIssue {
 // Work is linear in the size of `input` and recursion is bounded by
 // kMaxValidationDepth. Throws std::regex_error only if a model pattern fails
 // to compile, which the unit tests rule out.
-[[nodiscard]] std::optional<ValidationIssue> ValidateInput(
-    const ServiceModel& service, const OperationModel& operation,
-    const nlohmann::json& input);
+[[nodiscard]] std::optional<ValidationIssue> ValidateInput(const ServiceModel& service,
+                                                           const OperationModel& operation,
+                                                           const nlohmann::json& input);
 
 // The message AWS sends with the error for `issue`, e.g.
 // "1 validation error detected: Value 'a' at 'repositoryName' failed to
@@ -87,9 +85,9 @@ std::string FormatValidationMessage(const ValidationIssue& issue);
 // string values outside their enum, and every null (AWS omits absent members
 // rather than sending null). An operation without an output shape must
 // answer with an empty object. Empty when `output` conforms.
-[[nodiscard]] std::vector<std::string> CheckOutput(
-    const ServiceModel& service, const OperationModel& operation,
-    const nlohmann::json& output);
+[[nodiscard]] std::vector<std::string> CheckOutput(const ServiceModel& service,
+                                                   const OperationModel& operation,
+                                                   const nlohmann::json& output);
 
 // Whether `value` matches `pattern` as a whole (std::regex_match), after
 // folding non-ASCII code points when the pattern asks for it. Values longer
@@ -98,8 +96,7 @@ std::string FormatValidationMessage(const ValidationIssue& issue);
 // polynomial (Thompson NFA) executor, so time is linear in the value and
 // stack use does not grow with it. Throws std::regex_error if the pattern
 // does not compile.
-[[nodiscard]] bool MatchesPattern(const PatternModel& pattern,
-                                  std::string_view value);
+[[nodiscard]] bool MatchesPattern(const PatternModel& pattern, std::string_view value);
 
 // The number of Unicode code points in `utf8` (bytes that are not UTF-8
 // continuation bytes; so malformed input still gets a sensible count).
@@ -107,8 +104,7 @@ std::string FormatValidationMessage(const ValidationIssue& issue);
 
 // The decoded size of standard base64 `text` (padding optional, as Java's
 // decoder accepts), or nullopt if it is not base64.
-[[nodiscard]] std::optional<std::size_t> Base64DecodedSize(
-    std::string_view text);
+[[nodiscard]] std::optional<std::size_t> Base64DecodedSize(std::string_view text);
 
 // Whether `text` is an ISO 8601 date-time, e.g. "2024-05-01T12:30:00Z",
 // "2024-05-01T12:30:00.123+02:00", "2024-05-01".

@@ -10,9 +10,8 @@ namespace {
 // Binary search over a table sorted by `name`; nullptr when absent.
 template <typename T>
 const T* FindByName(std::span<const T> table, std::string_view name) {
-  auto it = std::lower_bound(
-      table.begin(), table.end(), name,
-      [](const T& row, std::string_view key) { return row.name < key; });
+  auto it = std::lower_bound(table.begin(), table.end(), name,
+                             [](const T& row, std::string_view key) { return row.name < key; });
   if (it == table.end() || it->name != name) return nullptr;
   return &*it;
 }

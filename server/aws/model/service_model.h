@@ -103,8 +103,8 @@ struct ShapeModel {
 // One operation of a service. Immutable.
 struct OperationModel {
   std::string_view name = {};
-  const ShapeModel* input = nullptr;   // nullptr when the model has none
-  const ShapeModel* output = nullptr;  // nullptr when the model has none
+  const ShapeModel* input = nullptr;              // nullptr when the model has none
+  const ShapeModel* output = nullptr;             // nullptr when the model has none
   std::span<const std::string_view> errors = {};  // in model order
   bool deprecated = false;
 };
@@ -119,10 +119,10 @@ struct ExceptionModel {
 // One AWS service as botocore describes it. Immutable; the lookups are const
 // and safe to call from any thread.
 struct ServiceModel {
-  std::string_view service_id = {};     // metadata.serviceId: "ECS", "ECR"
-  std::string_view target_prefix = {};  // metadata.targetPrefix (X-Amz-Target)
-  std::string_view api_version = {};    // metadata.apiVersion
-  std::string_view botocore_version = {};  // the botocore the tables came from
+  std::string_view service_id = {};                 // metadata.serviceId: "ECS", "ECR"
+  std::string_view target_prefix = {};              // metadata.targetPrefix (X-Amz-Target)
+  std::string_view api_version = {};                // metadata.apiVersion
+  std::string_view botocore_version = {};           // the botocore the tables came from
   std::span<const OperationModel> operations = {};  // sorted by name
   std::span<const ExceptionModel> exceptions = {};  // sorted by name
   std::span<const ShapeModel> shapes = {};          // sorted by name

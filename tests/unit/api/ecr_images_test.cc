@@ -29,7 +29,8 @@ constexpr const char* kDockerConfig = "application/vnd.docker.container.image.v1
 constexpr const char* kDockerLayer = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 constexpr const char* kOciManifest = "application/vnd.oci.image.manifest.v1+json";
 constexpr const char* kOciEmpty = "application/vnd.oci.empty.v1+json";
-constexpr const char* kMissingBoth = "Invalid request parameters: both tag and digest cannot be null";
+constexpr const char* kMissingBoth =
+    "Invalid request parameters: both tag and digest cannot be null";
 constexpr const char* kNotFound = "Requested image not found";
 
 // A blob as a manifest names it.
@@ -90,9 +91,8 @@ class EcrImagesTest : public ApiTest {
 
   ApiReply Complete(const std::string& upload, const std::string& digest,
                     const std::string& repository = "app") {
-    return Ecr("CompleteLayerUpload", {{"repositoryName", repository},
-                                       {"uploadId", upload},
-                                       {"layerDigests", {digest}}});
+    return Ecr("CompleteLayerUpload",
+               {{"repositoryName", repository}, {"uploadId", upload}, {"layerDigests", {digest}}});
   }
 
   // Uploads `content` as one layer through the layer API, unless the
@@ -103,9 +103,9 @@ class EcrImagesTest : public ApiTest {
     const std::string upload = Initiate(repository);
     EXPECT_EQ(Part(upload, 0, content, repository).status, 200u);
     const std::string digest = Sha256(content);
-    const json done = EcrOk("CompleteLayerUpload", {{"repositoryName", repository},
-                                                    {"uploadId", upload},
-                                                    {"layerDigests", {digest}}});
+    const json done =
+        EcrOk("CompleteLayerUpload",
+              {{"repositoryName", repository}, {"uploadId", upload}, {"layerDigests", {digest}}});
     EXPECT_EQ(done.value("layerDigest", ""), digest);
     return {digest, static_cast<int64_t>(content.size())};
   }
@@ -138,13 +138,12 @@ class EcrImagesTest : public ApiTest {
   static std::string IndexText(const std::vector<Image>& children) {
     json manifests = json::array();
     for (const auto& child : children) {
-      json d = Descriptor(kDockerManifest,
-                          {child.digest, static_cast<int64_t>(child.manifest.size())});
+      json d =
+          Descriptor(kDockerManifest, {child.digest, static_cast<int64_t>(child.manifest.size())});
       d["platform"] = {{"architecture", "amd64"}, {"os", "linux"}};
       manifests.push_back(std::move(d));
     }
-    return json{{"schemaVersion", 2}, {"mediaType", kDockerList}, {"manifests", manifests}}
-        .dump();
+    return json{{"schemaVersion", 2}, {"mediaType", kDockerList}, {"manifests", manifests}}.dump();
   }
 
   // Every ListImages entry across all pages, as "digest" or "digest tag".
@@ -171,8 +170,7 @@ class EcrImagesTest : public ApiTest {
   }
 
   json Detail(const std::string& digest, const std::string& repository = "app") {
-    const json details =
-        Details({{"imageIds", {{{"imageDigest", digest}}}}}, repository);
+    const json details = Details({{"imageIds", {{{"imageDigest", digest}}}}}, repository);
     return details.size() == 1 ? details[0] : json();
   }
 
@@ -232,16 +230,16 @@ TEST_F(EcrImagesTest, UploadedLayerBecomesAvailable) {
   const std::string digest = Sha256("hello");
   ASSERT_FALSE(LayerAvailable(digest));
   // when it completes
-  const json done = EcrOk("CompleteLayerUpload", {{"repositoryName", "app"},
-                                                  {"uploadId", upload},
-                                                  {"layerDigests", {digest}}});
+  const json done =
+      EcrOk("CompleteLayerUpload",
+            {{"repositoryName", "app"}, {"uploadId", upload}, {"layerDigests", {digest}}});
   // then the layer is there, with its size and the Docker layer type
   EXPECT_EQ(done, json({{"registryId", kAccount},
                         {"repositoryName", "app"},
                         {"uploadId", upload},
                         {"layerDigest", digest}}));
-  const json check = EcrOk("BatchCheckLayerAvailability",
-                           {{"repositoryName", "app"}, {"layerDigests", {digest}}});
+  const json check =
+      EcrOk("BatchCheckLayerAvailability", {{"repositoryName", "app"}, {"layerDigests", {digest}}});
   EXPECT_EQ(check, json({{"layers",
                           {{{"layerDigest", digest},
                             {"layerAvailability", "AVAILABLE"},
@@ -387,24 +385,23 @@ TEST_F(EcrImagesTest, PartsBeforeTheLastMustBeFiveMebibytes) {
 TEST_F(EcrImagesTest, BatchCheckLayerAvailabilityReportsMissingAndMalformedDigests) {
   const Blob layer = Upload("present");
   const std::string missing = Sha256("absent");
-  const json out = EcrOk("BatchCheckLayerAvailability",
-                         {{"repositoryName", "app"},
-                          {"layerDigests", {layer.digest, missing, "not-a-digest"}}});
+  const json out =
+      EcrOk("BatchCheckLayerAvailability",
+            {{"repositoryName", "app"}, {"layerDigests", {layer.digest, missing, "not-a-digest"}}});
   ASSERT_EQ(out["layers"].size(), 1u);
   EXPECT_EQ(out["layers"][0]["layerDigest"], layer.digest);
-  EXPECT_EQ(out["failures"],
-            json::array({{{"layerDigest", missing},
-                          {"failureCode", "MissingLayerDigest"},
-                          {"failureReason", "Could not find layer"}},
-                         {{"layerDigest", "not-a-digest"},
-                          {"failureCode", "InvalidLayerDigest"},
-                          {"failureReason", "Invalid layer digest"}}}));
+  EXPECT_EQ(out["failures"], json::array({{{"layerDigest", missing},
+                                           {"failureCode", "MissingLayerDigest"},
+                                           {"failureReason", "Could not find layer"}},
+                                          {{"layerDigest", "not-a-digest"},
+                                           {"failureCode", "InvalidLayerDigest"},
+                                           {"failureReason", "Invalid layer digest"}}}));
   // a layer of another repository is not available here
   CreateRepository("other");
   EXPECT_FALSE(LayerAvailable(layer.digest, "other"));
-  EXPECT_AWS_ERROR(Ecr("BatchCheckLayerAvailability",
-                       {{"repositoryName", "nope"}, {"layerDigests", {missing}}}),
-                   "RepositoryNotFoundException");
+  EXPECT_AWS_ERROR(
+      Ecr("BatchCheckLayerAvailability", {{"repositoryName", "nope"}, {"layerDigests", {missing}}}),
+      "RepositoryNotFoundException");
 }
 
 TEST_F(EcrImagesTest, GetDownloadUrlForLayerPointsAtTheRegistry) {
@@ -471,8 +468,7 @@ TEST_F(EcrImagesTest, PutImageWithoutATagStoresAnUntaggedImage) {
 TEST_F(EcrImagesTest, PutImageChecksTheGivenDigest) {
   const Blob config = Upload("{}");
   const std::string manifest = ManifestText(config, {});
-  const ApiReply wrong =
-      Put(manifest, "v1", "app", {{"imageDigest", Sha256("something else")}});
+  const ApiReply wrong = Put(manifest, "v1", "app", {{"imageDigest", Sha256("something else")}});
   EXPECT_AWS_ERROR(wrong, "ImageDigestDoesNotMatchException");
   EXPECT_TRUE(Listed().empty());
   EXPECT_FALSE(HasBlobFile(Sha256(manifest)));
@@ -577,8 +573,8 @@ TEST_F(EcrImagesTest, PutImageRefusesAnImageThatIsAlreadyThere) {
   EXPECT_AWS_ERROR(Put(image.manifest), "ImageAlreadyExistsException");
   // a new tag on the same manifest is a new image id
   ASSERT_EQ(Put(image.manifest, "v2").status, 200u);
-  EXPECT_EQ(Listed(), (std::vector<std::string>{Entry(image.digest, "v1"),
-                                                Entry(image.digest, "v2")}));
+  EXPECT_EQ(Listed(),
+            (std::vector<std::string>{Entry(image.digest, "v1"), Entry(image.digest, "v2")}));
 }
 
 TEST_F(EcrImagesTest, PutImageMovesAMutableTag) {
@@ -708,9 +704,9 @@ TEST_F(EcrImagesTest, DescribeImagesByIdNamesTheMissingOneExactly) {
   // the same image twice is described once
   EXPECT_EQ(Details({{"imageIds", {{{"imageTag", "v1"}}, {{"imageDigest", image.digest}}}}}).size(),
             1u);
-  const ApiReply missing = Ecr("DescribeImages", {{"repositoryName", "app"},
-                                                  {"imageIds", {{{"imageTag", "v1"}},
-                                                                {{"imageTag", "v9"}}}}});
+  const ApiReply missing =
+      Ecr("DescribeImages",
+          {{"repositoryName", "app"}, {"imageIds", {{{"imageTag", "v1"}}, {{"imageTag", "v9"}}}}});
   EXPECT_AWS_ERROR(missing, "ImageNotFoundException");
   EXPECT_EQ(missing.message(),
             "The image with imageId {imageDigest:'null', imageTag:'v9'} does not exist within "
@@ -722,15 +718,16 @@ TEST_F(EcrImagesTest, DescribeImagesByIdNamesTheMissingOneExactly) {
   EXPECT_EQ(by_digest.message(),
             "The image with imageId {imageDigest:'" + absent +
                 "', imageTag:'null'} does not exist within the repository with name 'app' in the "
-                "registry with id '" + kAccount + "'");
+                "registry with id '" +
+                kAccount + "'");
 }
 
 TEST_F(EcrImagesTest, DescribeImagesRefusesMaxResultsWithImageIds) {
   PushImage("x", "v1");
-  EXPECT_AWS_ERROR(Ecr("DescribeImages", {{"repositoryName", "app"},
-                                          {"imageIds", {{{"imageTag", "v1"}}}},
-                                          {"maxResults", 5}}),
-                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(
+      Ecr("DescribeImages",
+          {{"repositoryName", "app"}, {"imageIds", {{{"imageTag", "v1"}}}}, {"maxResults", 5}}),
+      "InvalidParameterException");
   EXPECT_AWS_ERROR(Ecr("DescribeImages", {{"repositoryName", "nope"}}),
                    "RepositoryNotFoundException");
 }
@@ -738,8 +735,8 @@ TEST_F(EcrImagesTest, DescribeImagesRefusesMaxResultsWithImageIds) {
 TEST_F(EcrImagesTest, DescribeImagesPagesAndFilters) {
   std::set<std::string> digests;
   for (int i = 0; i < 5; ++i) {
-    digests.insert(PushImage("img" + std::to_string(i), i % 2 == 0 ? "t" + std::to_string(i) : "")
-                       .digest);
+    digests.insert(
+        PushImage("img" + std::to_string(i), i % 2 == 0 ? "t" + std::to_string(i) : "").digest);
   }
   std::set<std::string> seen;
   json input = {{"repositoryName", "app"}, {"maxResults", 2}};
@@ -769,22 +766,23 @@ TEST_F(EcrImagesTest, BatchGetImageReturnsTheStoredBytes) {
   // a manifest with unusual spacing must come back byte for byte
   const Blob config = Upload("{}");
   const Blob layer = Upload("spaced");
-  const std::string manifest = "{\n  \"schemaVersion\": 2,\n  \"mediaType\": \"" +
-                               std::string(kDockerManifest) + "\",\n  \"config\": " +
-                               Descriptor(kDockerConfig, config).dump() + ",\n  \"layers\": [" +
-                               Descriptor(kDockerLayer, layer).dump() + "]\n}\n";
+  const std::string manifest =
+      "{\n  \"schemaVersion\": 2,\n  \"mediaType\": \"" + std::string(kDockerManifest) +
+      "\",\n  \"config\": " + Descriptor(kDockerConfig, config).dump() + ",\n  \"layers\": [" +
+      Descriptor(kDockerLayer, layer).dump() + "]\n}\n";
   ASSERT_EQ(Put(manifest, "v1").status, 200u);
-  const json out = EcrOk("BatchGetImage", {{"repositoryName", "app"},
-                                           {"imageIds", {{{"imageTag", "v1"}},
-                                                         {{"imageDigest", Sha256(manifest)}},
-                                                         {{"imageTag", "nope"}}}}});
+  const json out = EcrOk(
+      "BatchGetImage",
+      {{"repositoryName", "app"},
+       {"imageIds",
+        {{{"imageTag", "v1"}}, {{"imageDigest", Sha256(manifest)}}, {{"imageTag", "nope"}}}}});
   ASSERT_EQ(out["images"].size(), 2u);
-  EXPECT_EQ(out["images"][0], json({{"registryId", kAccount},
-                                    {"repositoryName", "app"},
-                                    {"imageId", {{"imageDigest", Sha256(manifest)},
-                                                 {"imageTag", "v1"}}},
-                                    {"imageManifest", manifest},
-                                    {"imageManifestMediaType", kDockerManifest}}));
+  EXPECT_EQ(out["images"][0],
+            json({{"registryId", kAccount},
+                  {"repositoryName", "app"},
+                  {"imageId", {{"imageDigest", Sha256(manifest)}, {"imageTag", "v1"}}},
+                  {"imageManifest", manifest},
+                  {"imageManifestMediaType", kDockerManifest}}));
   EXPECT_EQ(out["images"][1]["imageId"], json({{"imageDigest", Sha256(manifest)}}));
   EXPECT_EQ(out["images"][1]["imageManifest"], manifest);
   EXPECT_EQ(out["failures"], json::array({{{"imageId", {{"imageTag", "nope"}}},
@@ -811,9 +809,10 @@ TEST_F(EcrImagesTest, BatchGetImageHonoursAcceptedMediaTypes) {
   ASSERT_EQ(refused["failures"].size(), 1u);
   EXPECT_EQ(refused["failures"][0]["failureCode"], "ImageNotFound");
   EXPECT_FALSE(Detail(image.digest).contains("lastRecordedPullTime"));
-  const json accepted = EcrOk("BatchGetImage", {{"repositoryName", "app"},
-                                                {"imageIds", {{{"imageTag", "v1"}}}},
-                                                {"acceptedMediaTypes", {kOciManifest, kDockerManifest}}});
+  const json accepted =
+      EcrOk("BatchGetImage", {{"repositoryName", "app"},
+                              {"imageIds", {{{"imageTag", "v1"}}}},
+                              {"acceptedMediaTypes", {kOciManifest, kDockerManifest}}});
   ASSERT_EQ(accepted["images"].size(), 1u);
   EXPECT_TRUE(accepted["failures"].empty());
 }
@@ -821,11 +820,13 @@ TEST_F(EcrImagesTest, BatchGetImageHonoursAcceptedMediaTypes) {
 TEST_F(EcrImagesTest, BatchGetImageReportsMalformedIds) {
   const Image image = PushImage("ids", "v1");
   const Image other = PushImage("other", "v2");
-  const json out = EcrOk("BatchGetImage", {{"repositoryName", "app"},
-                                           {"imageIds", {json::object(),
-                                                         {{"imageDigest", "sha256:XYZ"}},
-                                                         {{"imageTag", "v1"}, {"imageDigest", other.digest}},
-                                                         {{"imageTag", "v1"}, {"imageDigest", image.digest}}}}});
+  const json out =
+      EcrOk("BatchGetImage", {{"repositoryName", "app"},
+                              {"imageIds",
+                               {json::object(),
+                                {{"imageDigest", "sha256:XYZ"}},
+                                {{"imageTag", "v1"}, {"imageDigest", other.digest}},
+                                {{"imageTag", "v1"}, {"imageDigest", image.digest}}}}});
   ASSERT_EQ(out["images"].size(), 1u);
   EXPECT_EQ(out["images"][0]["imageId"], json({{"imageDigest", image.digest}, {"imageTag", "v1"}}));
   ASSERT_EQ(out["failures"].size(), 3u);
@@ -834,9 +835,9 @@ TEST_F(EcrImagesTest, BatchGetImageReportsMalformedIds) {
                                       {"failureReason", kMissingBoth}}));
   EXPECT_EQ(out["failures"][1]["failureCode"], "InvalidImageDigest");
   EXPECT_EQ(out["failures"][2]["failureCode"], "ImageTagDoesNotMatchDigest");
-  EXPECT_AWS_ERROR(Ecr("BatchGetImage", {{"repositoryName", "nope"},
-                                         {"imageIds", {{{"imageTag", "v1"}}}}}),
-                   "RepositoryNotFoundException");
+  EXPECT_AWS_ERROR(
+      Ecr("BatchGetImage", {{"repositoryName", "nope"}, {"imageIds", {{{"imageTag", "v1"}}}}}),
+      "RepositoryNotFoundException");
 }
 
 // --- BatchDeleteImage -----------------------------------------------------------
@@ -905,9 +906,9 @@ TEST_F(EcrImagesTest, BatchDeleteImageReportsEachRefusedId) {
                                       {"failureReason", kNotFound}}));
   EXPECT_EQ(out["failures"][4]["failureCode"], "ImageNotFound");
   EXPECT_EQ(Listed(), std::vector<std::string>{Entry(image.digest, "v1")});
-  EXPECT_AWS_ERROR(Ecr("BatchDeleteImage", {{"repositoryName", "nope"},
-                                            {"imageIds", {{{"imageTag", "v1"}}}}}),
-                   "RepositoryNotFoundException");
+  EXPECT_AWS_ERROR(
+      Ecr("BatchDeleteImage", {{"repositoryName", "nope"}, {"imageIds", {{{"imageTag", "v1"}}}}}),
+      "RepositoryNotFoundException");
 }
 
 TEST_F(EcrImagesTest, BatchDeleteImageMixesSuccessesAndFailures) {
@@ -1000,8 +1001,9 @@ TEST_F(EcrImagesTest, ScanFindingsExistOnlyAfterAScan) {
                            {"imageId", {{"imageDigest", image.digest}, {"imageTag", "v1"}}},
                            {"imageScanStatus", status}}));
 
-  const json findings = EcrOk("DescribeImageScanFindings",
-                              {{"repositoryName", "app"}, {"imageId", {{"imageDigest", image.digest}}}});
+  const json findings =
+      EcrOk("DescribeImageScanFindings",
+            {{"repositoryName", "app"}, {"imageId", {{"imageDigest", image.digest}}}});
   EXPECT_EQ(findings, json({{"registryId", kAccount},
                             {"repositoryName", "app"},
                             {"imageId", {{"imageDigest", image.digest}}},
@@ -1051,16 +1053,17 @@ TEST_F(EcrImagesTest, ListImageReferrersFindsArtifactsOfASubject) {
              {"artifactType", type},
              {"config", Descriptor(kOciEmpty, empty)},
              {"layers", json::array({Descriptor(kOciEmpty, empty)})},
-             {"subject", Descriptor(kDockerManifest, {subject.digest,
-                                                      static_cast<int64_t>(subject.manifest.size())})},
+             {"subject",
+              Descriptor(kDockerManifest,
+                         {subject.digest, static_cast<int64_t>(subject.manifest.size())})},
              {"annotations", {{"org.example.kind", type}, {"org.example.n", std::to_string(n)}}}}
             .dump();
     ASSERT_EQ(Put(text).status, 200u);
     referrers.push_back(Sha256(text));
     EXPECT_EQ(Detail(Sha256(text))["subjectManifestDigest"], subject.digest);
   }
-  const json all = EcrOk("ListImageReferrers",
-                         {{"repositoryName", "app"}, {"subjectId", {{"imageDigest", subject.digest}}}});
+  const json all = EcrOk("ListImageReferrers", {{"repositoryName", "app"},
+                                                {"subjectId", {{"imageDigest", subject.digest}}}});
   ASSERT_EQ(all["referrers"].size(), 3u);
   EXPECT_FALSE(all.contains("nextToken"));
   const json& first = all["referrers"][0];
@@ -1137,13 +1140,14 @@ TEST_F(EcrImagesTest, AnImagePushedThroughTheRegistryPathIsVisibleHere) {
   // then the JSON API lists, describes and serves it
   EXPECT_EQ(Listed(), std::vector<std::string>{Entry(Sha256(manifest), "pushed")});
   EXPECT_EQ(Detail(Sha256(manifest))["imageSizeInBytes"], layer.size);
-  const json got = EcrOk("BatchGetImage",
-                         {{"repositoryName", "app"}, {"imageIds", {{{"imageTag", "pushed"}}}}});
+  const json got =
+      EcrOk("BatchGetImage", {{"repositoryName", "app"}, {"imageIds", {{{"imageTag", "pushed"}}}}});
   EXPECT_EQ(got["images"][0]["imageManifest"], manifest);
   EXPECT_TRUE(LayerAvailable(layer.digest));
-  EXPECT_EQ(EcrOk("GetDownloadUrlForLayer", {{"repositoryName", "app"}, {"layerDigest", layer.digest}})
-                .value("layerDigest", ""),
-            layer.digest);
+  EXPECT_EQ(
+      EcrOk("GetDownloadUrlForLayer", {{"repositoryName", "app"}, {"layerDigest", layer.digest}})
+          .value("layerDigest", ""),
+      layer.digest);
 }
 
 // --- DeleteRepository with images ------------------------------------------------

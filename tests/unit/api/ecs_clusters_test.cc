@@ -500,8 +500,10 @@ TEST_F(EcsClustersTest, NewClustersTakeTheAccountsContainerInsightsSetting) {
   EXPECT_EQ(Create("watched")["settings"],
             json::parse(R"([{"name": "containerInsights", "value": "enhanced"}])"));
   // A setting in the request wins
-  EXPECT_EQ(Create("quiet", {{"settings", {{{"name", "containerInsights"}, {"value", "disabled"}}}}})["settings"],
-            json::parse(R"([{"name": "containerInsights", "value": "disabled"}])"));
+  EXPECT_EQ(
+      Create("quiet",
+             {{"settings", {{{"name", "containerInsights"}, {"value", "disabled"}}}}})["settings"],
+      json::parse(R"([{"name": "containerInsights", "value": "disabled"}])"));
 }
 
 TEST_F(EcsClustersTest, AnEmptyClusterListDescribesTheDefaultCluster) {
@@ -524,7 +526,6 @@ TEST_F(EcsClustersTest, ACredentialScopeWithoutAValidRegionIsRefused) {
   }
   EXPECT_TRUE(ListedArns().empty());
 }
-
 
 }  // namespace
 }  // namespace berth::testing

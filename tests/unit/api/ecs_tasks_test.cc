@@ -5,10 +5,10 @@
 // ListContainerInstances, DescribeContainerInstances, attributes, tags and
 // cluster counts report it.
 
-#include <gmock/gmock.h>
-
 #include <set>
 #include <string>
+
+#include <gmock/gmock.h>
 
 #include "tests/support/api_fixture.h"
 
@@ -24,17 +24,14 @@ class EcsTasksApiTest : public ApiTest {
  protected:
   EcsTasksApiTest() {
     EcsOk("CreateCluster", {{"clusterName", "c"}});
-    EcsOk("RegisterTaskDefinition",
-          json::parse(R"({"family": "web", "containerDefinitions": [
+    EcsOk("RegisterTaskDefinition", json::parse(R"({"family": "web", "containerDefinitions": [
               {"name": "web", "image": "app:1", "memory": 128, "cpu": 256,
                "portMappings": [{"containerPort": 80}]}]})"));
-    EcsOk("RegisterTaskDefinition",
-          json::parse(R"({"family": "static", "containerDefinitions": [
+    EcsOk("RegisterTaskDefinition", json::parse(R"({"family": "static", "containerDefinitions": [
               {"name": "web", "image": "app:1", "memory": 64,
                "portMappings": [{"containerPort": 80, "hostPort": 8080},
                                 {"containerPort": 53, "hostPort": 5353, "protocol": "udp"}]}]})"));
-    EcsOk("RegisterTaskDefinition",
-          json::parse(R"({"family": "fg", "networkMode": "awsvpc",
+    EcsOk("RegisterTaskDefinition", json::parse(R"({"family": "fg", "networkMode": "awsvpc",
               "requiresCompatibilities": ["FARGATE"], "cpu": "256", "memory": "512",
               "containerDefinitions": [{"name": "app", "image": "app:1"}]})"));
   }
@@ -66,7 +63,9 @@ class EcsTasksApiTest : public ApiTest {
   }
 
   static json FargateRun() {
-    return {{"cluster", "c"}, {"taskDefinition", "fg"}, {"launchType", "FARGATE"},
+    return {{"cluster", "c"},
+            {"taskDefinition", "fg"},
+            {"launchType", "FARGATE"},
             {"networkConfiguration", {{"awsvpcConfiguration", {{"subnets", {"subnet-1"}}}}}}};
   }
 };
@@ -74,8 +73,11 @@ class EcsTasksApiTest : public ApiTest {
 // --- RunTask --------------------------------------------------------------------------
 
 TEST_F(EcsTasksApiTest, RunTaskRecordsTasksInTheirFirstState) {
-  const json out = EcsOk("RunTask", {{"cluster", "c"}, {"taskDefinition", "web"}, {"count", 2},
-                                     {"startedBy", "me"}, {"tags", {{{"key", "k"}, {"value", "v"}}}}});
+  const json out = EcsOk("RunTask", {{"cluster", "c"},
+                                     {"taskDefinition", "web"},
+                                     {"count", 2},
+                                     {"startedBy", "me"},
+                                     {"tags", {{{"key", "k"}, {"value", "v"}}}}});
   ASSERT_EQ(out["tasks"].size(), 2u);
   EXPECT_EQ(out["failures"], json::array());
   const json& task = out["tasks"][0];
@@ -92,17 +94,22 @@ TEST_F(EcsTasksApiTest, RunTaskRecordsTasksInTheirFirstState) {
   EXPECT_EQ(task["tags"], json::parse(R"([{"key": "k", "value": "v"}])"));
   EXPECT_THAT(task["containerInstanceArn"].get<std::string>(), StartsWith(kInstancePrefix));
   EXPECT_EQ(task["attachments"], json::array());
-  EXPECT_EQ(task["overrides"],
-            json::parse(R"({"containerOverrides": [{"name": "web"}], "inferenceAcceleratorOverrides": []})"));
+  EXPECT_EQ(
+      task["overrides"],
+      json::parse(
+          R"({"containerOverrides": [{"name": "web"}], "inferenceAcceleratorOverrides": []})"));
   const json& container = task["containers"][0];
   EXPECT_EQ(container["lastStatus"], "PENDING");
   EXPECT_EQ(container["memory"], "128");
   EXPECT_EQ(container["cpu"], "256");
   EXPECT_FALSE(container.contains("runtimeId"));
   EXPECT_EQ(ListTasks().size(), 2u);
-  const json cluster = EcsOk("DescribeClusters", {{"clusters", {"c"}}, {"include", {"STATISTICS"}}})["clusters"][0];
+  const json cluster =
+      EcsOk("DescribeClusters", {{"clusters", {"c"}}, {"include", {"STATISTICS"}}})["clusters"][0];
   EXPECT_EQ(cluster["pendingTasksCount"], 2);
-  EXPECT_THAT(cluster["statistics"], ::testing::Contains(json::parse(R"({"name": "pendingEC2TasksCount", "value": "2"})")));
+  EXPECT_THAT(
+      cluster["statistics"],
+      ::testing::Contains(json::parse(R"({"name": "pendingEC2TasksCount", "value": "2"})")));
 }
 
 TEST_F(EcsTasksApiTest, FargateTasksAreProvisioningWithAPrecreatedEni) {
@@ -117,9 +124,13 @@ TEST_F(EcsTasksApiTest, FargateTasksAreProvisioningWithAPrecreatedEni) {
   EXPECT_EQ(task["attachments"][0]["status"], "PRECREATED");
   EXPECT_EQ(task["attachments"][0]["details"],
             json::parse(R"([{"name": "subnetId", "value": "subnet-1"}])"));
-  const json stats = EcsOk("DescribeClusters", {{"clusters", {"c"}}, {"include", {"STATISTICS"}}})["clusters"][0]["statistics"];
-  EXPECT_THAT(stats, ::testing::Contains(json::parse(R"({"name": "pendingFargateTasksCount", "value": "1"})")));
-  EXPECT_THAT(stats, ::testing::Contains(json::parse(R"({"name": "pendingEC2TasksCount", "value": "0"})")));
+  const json stats =
+      EcsOk("DescribeClusters",
+            {{"clusters", {"c"}}, {"include", {"STATISTICS"}}})["clusters"][0]["statistics"];
+  EXPECT_THAT(stats, ::testing::Contains(
+                         json::parse(R"({"name": "pendingFargateTasksCount", "value": "1"})")));
+  EXPECT_THAT(
+      stats, ::testing::Contains(json::parse(R"({"name": "pendingEC2TasksCount", "value": "0"})")));
 }
 
 TEST_F(EcsTasksApiTest, RunTaskRefusalsStoreNothing) {
@@ -178,7 +189,8 @@ TEST_F(EcsTasksApiTest, AClientTokenMakesRunTaskIdempotent) {
 // --- StopTask, DescribeTasks, ListTasks -------------------------------------------------
 
 TEST_F(EcsTasksApiTest, StopTaskRecordsTheWishAtOnce) {
-  const std::string arn = EcsOk("RunTask", {{"cluster", "c"}, {"taskDefinition", "web"}})["tasks"][0]["taskArn"];
+  const std::string arn =
+      EcsOk("RunTask", {{"cluster", "c"}, {"taskDefinition", "web"}})["tasks"][0]["taskArn"];
   const json stopped = EcsOk("StopTask", {{"cluster", "c"}, {"task", arn}})["task"];
   EXPECT_EQ(stopped["desiredStatus"], "STOPPED");
   EXPECT_EQ(stopped["lastStatus"], "PENDING");
@@ -187,7 +199,8 @@ TEST_F(EcsTasksApiTest, StopTaskRecordsTheWishAtOnce) {
   EXPECT_TRUE(stopped.contains("stoppingAt"));
   EXPECT_EQ(stopped["version"], 2);
   // Stopping again changes nothing
-  const json twice = EcsOk("StopTask", {{"cluster", "c"}, {"task", arn}, {"reason", "again"}})["task"];
+  const json twice =
+      EcsOk("StopTask", {{"cluster", "c"}, {"task", arn}, {"reason", "again"}})["task"];
   EXPECT_EQ(twice["stoppedReason"], "Task stopped by user");
   EXPECT_EQ(twice["version"], 2);
   EXPECT_TRUE(ListTasks().empty());
@@ -200,7 +213,8 @@ TEST_F(EcsTasksApiTest, StopTaskRecordsTheWishAtOnce) {
 }
 
 TEST_F(EcsTasksApiTest, DescribeTasksReportsUnknownTasksAsMissing) {
-  const std::string arn = EcsOk("RunTask", {{"cluster", "c"}, {"taskDefinition", "web"}})["tasks"][0]["taskArn"];
+  const std::string arn =
+      EcsOk("RunTask", {{"cluster", "c"}, {"taskDefinition", "web"}})["tasks"][0]["taskArn"];
   const std::string id = arn.substr(arn.rfind('/') + 1);
   const std::string ghost = "0123456789abcdef0123456789abcdef";
   const json out = EcsOk("DescribeTasks", {{"cluster", "c"}, {"tasks", {id, arn, ghost, "junk"}}});
@@ -219,7 +233,8 @@ TEST_F(EcsTasksApiTest, TaskCallsOnAnInactiveClusterSaySo) {
   EcsOk("DeleteCluster", {{"cluster", "gone"}});
   for (const auto& [op, input] : std::vector<std::pair<std::string, json>>{
            {"ListTasks", {{"cluster", "gone"}}},
-           {"DescribeTasks", {{"cluster", "gone"}, {"tasks", {"0123456789abcdef0123456789abcdef"}}}},
+           {"DescribeTasks",
+            {{"cluster", "gone"}, {"tasks", {"0123456789abcdef0123456789abcdef"}}}},
            {"StopTask", {{"cluster", "gone"}, {"task", "0123456789abcdef0123456789abcdef"}}},
            {"RunTask", {{"cluster", "gone"}, {"taskDefinition", "web"}}}}) {
     const ApiReply r = Ecs(op, input);
@@ -229,13 +244,15 @@ TEST_F(EcsTasksApiTest, TaskCallsOnAnInactiveClusterSaySo) {
 }
 
 TEST_F(EcsTasksApiTest, ListTasksFiltersAndPages) {
-  for (int i = 0; i < 3; ++i) EcsOk("RunTask", {{"cluster", "c"}, {"taskDefinition", "web"}, {"startedBy", "batch"}});
+  for (int i = 0; i < 3; ++i)
+    EcsOk("RunTask", {{"cluster", "c"}, {"taskDefinition", "web"}, {"startedBy", "batch"}});
   EcsOk("RunTask", FargateRun());
   EXPECT_EQ(ListTasks().size(), 4u);
   EXPECT_EQ(ListTasks({{"family", "web"}}).size(), 3u);
   EXPECT_EQ(ListTasks({{"launchType", "FARGATE"}}).size(), 1u);
   EXPECT_EQ(ListTasks({{"startedBy", "batch"}}).size(), 3u);
-  EXPECT_EQ(ListTasks({{"containerInstance", Instance()}}).size(), 3u) << "Fargate tasks have no instance";
+  EXPECT_EQ(ListTasks({{"containerInstance", Instance()}}).size(), 3u)
+      << "Fargate tasks have no instance";
   EXPECT_TRUE(ListTasks({{"containerInstance", "0123456789abcdef0123456789abcdef"}}).empty());
   EXPECT_TRUE(ListTasks({{"desiredStatus", "PENDING"}}).empty());
   EXPECT_AWS_ERROR(Ecs("ListTasks", {{"cluster", "c"}, {"startedBy", "batch"}, {"family", "web"}}),
@@ -261,21 +278,47 @@ TEST_F(EcsTasksApiTest, EachClusterHasOneContainerInstance) {
   EXPECT_THAT(arn, StartsWith(kInstancePrefix));
   EXPECT_EQ(arn.size(), std::string(kInstancePrefix).size() + 32);
   EXPECT_EQ(Instance(), arn) << "stable";
-  EXPECT_EQ(EcsOk("DescribeClusters", {{"clusters", {"c"}}})["clusters"][0]["registeredContainerInstancesCount"], 1);
+  EXPECT_EQ(EcsOk("DescribeClusters",
+                  {{"clusters", {"c"}}})["clusters"][0]["registeredContainerInstancesCount"],
+            1);
   // Another cluster has its own
   EcsOk("CreateCluster", {{"clusterName", "d"}});
   const json other = EcsOk("ListContainerInstances", {{"cluster", "d"}})["containerInstanceArns"];
   ASSERT_EQ(other.size(), 1u);
   EXPECT_NE(other[0], arn);
   // Status and filters
-  EXPECT_TRUE(EcsOk("ListContainerInstances", {{"cluster", "c"}, {"status", "DRAINING"}})["containerInstanceArns"].empty());
-  EXPECT_EQ(EcsOk("ListContainerInstances", {{"cluster", "c"}, {"filter", "attribute:ecs.os-type == linux"}})["containerInstanceArns"].size(), 1u);
-  EXPECT_TRUE(EcsOk("ListContainerInstances", {{"cluster", "c"}, {"filter", "attribute:ecs.os-type == windows"}})["containerInstanceArns"].empty());
-  EXPECT_EQ(EcsOk("ListContainerInstances", {{"cluster", "c"}, {"filter", "attribute:nothing exists or attribute:ecs.cpu-architecture in [arm64, x86_64]"}})["containerInstanceArns"].size(), 1u);
-  EXPECT_TRUE(EcsOk("ListContainerInstances", {{"cluster", "c"}, {"filter", "attribute:ecs.os-type == linux and attribute:nothing exists"}})["containerInstanceArns"].empty());
-  EXPECT_AWS_ERROR(Ecs("ListContainerInstances", {{"cluster", "c"}, {"filter", "attribute:x =="}}), "InvalidParameterException");
-  EXPECT_AWS_ERROR(Ecs("ListContainerInstances", {{"cluster", "c"}, {"filter", "runningTasksCount > 1"}}), "InvalidParameterException");
-  EXPECT_AWS_ERROR(Ecs("ListContainerInstances", {{"cluster", "ghost"}}), "ClusterNotFoundException");
+  EXPECT_TRUE(EcsOk("ListContainerInstances",
+                    {{"cluster", "c"}, {"status", "DRAINING"}})["containerInstanceArns"]
+                  .empty());
+  EXPECT_EQ(EcsOk("ListContainerInstances",
+                  {{"cluster", "c"},
+                   {"filter", "attribute:ecs.os-type == linux"}})["containerInstanceArns"]
+                .size(),
+            1u);
+  EXPECT_TRUE(EcsOk("ListContainerInstances",
+                    {{"cluster", "c"},
+                     {"filter", "attribute:ecs.os-type == windows"}})["containerInstanceArns"]
+                  .empty());
+  EXPECT_EQ(
+      EcsOk("ListContainerInstances",
+            {{"cluster", "c"},
+             {"filter",
+              "attribute:nothing exists or attribute:ecs.cpu-architecture in [arm64, x86_64]"}})
+          ["containerInstanceArns"]
+              .size(),
+      1u);
+  EXPECT_TRUE(EcsOk("ListContainerInstances",
+                    {{"cluster", "c"},
+                     {"filter", "attribute:ecs.os-type == linux and attribute:nothing exists"}})
+                  ["containerInstanceArns"]
+                      .empty());
+  EXPECT_AWS_ERROR(Ecs("ListContainerInstances", {{"cluster", "c"}, {"filter", "attribute:x =="}}),
+                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(
+      Ecs("ListContainerInstances", {{"cluster", "c"}, {"filter", "runningTasksCount > 1"}}),
+      "InvalidParameterException");
+  EXPECT_AWS_ERROR(Ecs("ListContainerInstances", {{"cluster", "ghost"}}),
+                   "ClusterNotFoundException");
 }
 
 TEST_F(EcsTasksApiTest, DescribeContainerInstancesShowsResourcesAndTasks) {
@@ -303,32 +346,49 @@ TEST_F(EcsTasksApiTest, DescribeContainerInstancesShowsResourcesAndTasks) {
   EXPECT_EQ(instance["healthStatus"]["overallStatus"], "OK");
 
   // Unknown instances are failures
-  const json out = EcsOk("DescribeContainerInstances",
-                         {{"cluster", "c"}, {"containerInstances", {"0123456789abcdef0123456789abcdef", Instance()}}});
+  const json out = EcsOk(
+      "DescribeContainerInstances",
+      {{"cluster", "c"}, {"containerInstances", {"0123456789abcdef0123456789abcdef", Instance()}}});
   EXPECT_EQ(out["containerInstances"].size(), 1u);
-  EXPECT_EQ(out["failures"], json::parse(R"([{"arn": "0123456789abcdef0123456789abcdef", "reason": "MISSING"}])"));
+  EXPECT_EQ(out["failures"],
+            json::parse(R"([{"arn": "0123456789abcdef0123456789abcdef", "reason": "MISSING"}])"));
 }
 
 TEST_F(EcsTasksApiTest, TheInstanceTakesAttributesAndTags) {
   const std::string arn = Instance();
   const std::string id = arn.substr(arn.rfind('/') + 1);
-  EcsOk("PutAttributes", {{"cluster", "c"}, {"attributes", {{{"name", "stack"}, {"value", "prod"}, {"targetId", id}}}}});
-  const json listed = EcsOk("ListAttributes", {{"cluster", "c"}, {"targetType", "container-instance"}, {"attributeName", "stack"}});
-  EXPECT_EQ(listed["attributes"], json::parse(R"([{"name": "stack", "value": "prod", "targetType": "container-instance", "targetId": ")" + arn + R"("}])"));
-  EXPECT_THAT(DescribeInstance()["attributes"], ::testing::Contains(json::parse(R"({"name": "stack", "value": "prod"})")));
+  EcsOk("PutAttributes",
+        {{"cluster", "c"},
+         {"attributes", {{{"name", "stack"}, {"value", "prod"}, {"targetId", id}}}}});
+  const json listed =
+      EcsOk("ListAttributes",
+            {{"cluster", "c"}, {"targetType", "container-instance"}, {"attributeName", "stack"}});
+  EXPECT_EQ(
+      listed["attributes"],
+      json::parse(
+          R"([{"name": "stack", "value": "prod", "targetType": "container-instance", "targetId": ")" +
+          arn + R"("}])"));
+  EXPECT_THAT(DescribeInstance()["attributes"],
+              ::testing::Contains(json::parse(R"({"name": "stack", "value": "prod"})")));
   EcsOk("TagResource", {{"resourceArn", arn}, {"tags", {{{"key", "team"}, {"value", "core"}}}}});
-  EXPECT_EQ(DescribeInstance({{"include", {"TAGS"}}})["tags"], json::parse(R"([{"key": "team", "value": "core"}])"));
+  EXPECT_EQ(DescribeInstance({{"include", {"TAGS"}}})["tags"],
+            json::parse(R"([{"key": "team", "value": "core"}])"));
   EXPECT_EQ(DescribeInstance()["tags"], json::array());
 }
 
 TEST_F(EcsTasksApiTest, TasksTakeTagsAfterTheyStart) {
-  const std::string arn = EcsOk("RunTask", {{"cluster", "c"}, {"taskDefinition", "web"}})["tasks"][0]["taskArn"];
+  const std::string arn =
+      EcsOk("RunTask", {{"cluster", "c"}, {"taskDefinition", "web"}})["tasks"][0]["taskArn"];
   EcsOk("TagResource", {{"resourceArn", arn}, {"tags", {{{"key", "k"}, {"value", "v"}}}}});
-  EXPECT_EQ(EcsOk("DescribeTasks", {{"cluster", "c"}, {"tasks", {arn}}, {"include", {"TAGS"}}})["tasks"][0]["tags"],
+  EXPECT_EQ(EcsOk("DescribeTasks",
+                  {{"cluster", "c"}, {"tasks", {arn}}, {"include", {"TAGS"}}})["tasks"][0]["tags"],
             json::parse(R"([{"key": "k", "value": "v"}])"));
-  EXPECT_AWS_ERROR(Ecs("TagResource", {{"resourceArn", "arn:aws:ecs:us-east-1:000000000000:task/c/0123456789abcdef0123456789abcdef"},
-                                       {"tags", {{{"key", "k"}, {"value", "v"}}}}}),
-                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(
+      Ecs("TagResource",
+          {{"resourceArn",
+            "arn:aws:ecs:us-east-1:000000000000:task/c/0123456789abcdef0123456789abcdef"},
+           {"tags", {{{"key", "k"}, {"value", "v"}}}}}),
+      "InvalidParameterException");
 }
 
 TEST_F(EcsTasksApiTest, TasksThatDoNotFitTheInstanceArePlacementFailures) {
@@ -336,21 +396,26 @@ TEST_F(EcsTasksApiTest, TasksThatDoNotFitTheInstanceArePlacementFailures) {
   // A static host port is held by the first task; the second cannot have it
   const json out = EcsOk("RunTask", {{"cluster", "c"}, {"taskDefinition", "static"}, {"count", 2}});
   EXPECT_EQ(out["tasks"].size(), 1u);
-  EXPECT_EQ(out["failures"], json::parse(R"([{"arn": ")" + instance + R"(", "reason": "RESOURCE:PORTS"}])"));
+  EXPECT_EQ(out["failures"],
+            json::parse(R"([{"arn": ")" + instance + R"(", "reason": "RESOURCE:PORTS"}])"));
   json described = DescribeInstance();
   EXPECT_THAT(Resource(described["remainingResources"], "PORTS")["stringSetValue"],
               ::testing::Contains("8080"));
   EXPECT_EQ(Resource(described["remainingResources"], "PORTS_UDP")["stringSetValue"],
             json::array({"5353"}));
   // More memory than the host has
-  const json hungry = EcsOk("RunTask", {{"cluster", "c"}, {"taskDefinition", "web"},
-                                        {"overrides", {{"containerOverrides", {{{"name", "web"}, {"memory", 1 << 30}}}}}}});
+  const json hungry =
+      EcsOk("RunTask",
+            {{"cluster", "c"},
+             {"taskDefinition", "web"},
+             {"overrides", {{"containerOverrides", {{{"name", "web"}, {"memory", 1 << 30}}}}}}});
   EXPECT_TRUE(hungry["tasks"].empty());
   EXPECT_EQ(hungry["failures"][0]["reason"], "RESOURCE:MEMORY");
   // Once the first task is stopped and gone, the port is free again
   const std::string arn = out["tasks"][0]["taskArn"];
   EcsOk("StopTask", {{"cluster", "c"}, {"task", arn}});
-  EXPECT_EQ(EcsOk("RunTask", {{"cluster", "c"}, {"taskDefinition", "static"}})["failures"].size(), 1u)
+  EXPECT_EQ(EcsOk("RunTask", {{"cluster", "c"}, {"taskDefinition", "static"}})["failures"].size(),
+            1u)
       << "a stopping task still holds its port";
   EXPECT_EQ(ListTasks().size(), 0u);
   // Fargate tasks are not placed on the instance
@@ -362,26 +427,35 @@ TEST_F(EcsTasksApiTest, TasksThatDoNotFitTheInstanceArePlacementFailures) {
 TEST_F(EcsTasksApiTest, StartTaskPlacesOneTaskOnEachNamedInstance) {
   const std::string arn = Instance();
   const std::string id = arn.substr(arn.rfind('/') + 1);
-  const json out = EcsOk("StartTask", {{"cluster", "c"}, {"taskDefinition", "web"},
-                                       {"containerInstances", {id, "0123456789abcdef0123456789abcdef"}},
-                                       {"startedBy", "starter"}});
+  const json out =
+      EcsOk("StartTask", {{"cluster", "c"},
+                          {"taskDefinition", "web"},
+                          {"containerInstances", {id, "0123456789abcdef0123456789abcdef"}},
+                          {"startedBy", "starter"}});
   ASSERT_EQ(out["tasks"].size(), 1u);
   EXPECT_EQ(out["tasks"][0]["containerInstanceArn"], arn);
   EXPECT_EQ(out["tasks"][0]["launchType"], "EC2");
   EXPECT_EQ(out["tasks"][0]["lastStatus"], "PENDING");
-  EXPECT_EQ(out["failures"], json::parse(R"([{"arn": "0123456789abcdef0123456789abcdef", "reason": "MISSING"}])"));
+  EXPECT_EQ(out["failures"],
+            json::parse(R"([{"arn": "0123456789abcdef0123456789abcdef", "reason": "MISSING"}])"));
   EXPECT_EQ(ListTasks({{"startedBy", "starter"}}).size(), 1u);
 
   // Refusals store nothing
-  EXPECT_AWS_ERROR(Ecs("StartTask", {{"cluster", "c"}, {"taskDefinition", "web"}, {"containerInstances", json::array()}}),
-                   "InvalidParameterException");
+  EXPECT_AWS_ERROR(
+      Ecs("StartTask",
+          {{"cluster", "c"}, {"taskDefinition", "web"}, {"containerInstances", json::array()}}),
+      "InvalidParameterException");
   json eleven = json::array();
   for (int i = 0; i < 11; ++i) eleven.push_back(arn);
-  EXPECT_AWS_ERROR(Ecs("StartTask", {{"cluster", "c"}, {"taskDefinition", "web"}, {"containerInstances", eleven}}),
+  EXPECT_AWS_ERROR(
+      Ecs("StartTask",
+          {{"cluster", "c"}, {"taskDefinition", "web"}, {"containerInstances", eleven}}),
+      "InvalidParameterException");
+  EXPECT_AWS_ERROR(
+      Ecs("StartTask", {{"cluster", "c"}, {"taskDefinition", "fg"}, {"containerInstances", {arn}}}),
+      "InvalidParameterException");
+  EXPECT_AWS_ERROR(Ecs("StartTask", {{"cluster", "c"}, {"containerInstances", {arn}}}),
                    "InvalidParameterException");
-  EXPECT_AWS_ERROR(Ecs("StartTask", {{"cluster", "c"}, {"taskDefinition", "fg"}, {"containerInstances", {arn}}}),
-                   "InvalidParameterException");
-  EXPECT_AWS_ERROR(Ecs("StartTask", {{"cluster", "c"}, {"containerInstances", {arn}}}), "InvalidParameterException");
   EXPECT_EQ(ListTasks().size(), 1u);
 }
 

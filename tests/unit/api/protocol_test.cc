@@ -19,8 +19,8 @@ TEST_F(ProtocolTest, UnknownTargetsAreUnknownOperationException) {
 }
 
 TEST_F(ProtocolTest, ModelOperationsBerthDoesNotEmulateNameThemselves) {
-  const ApiReply r = Raw("AmazonEC2ContainerServiceV20141113.CreateCapacityProvider",
-                         R"({"name":"x"})");
+  const ApiReply r =
+      Raw("AmazonEC2ContainerServiceV20141113.CreateCapacityProvider", R"({"name":"x"})");
   EXPECT_EQ(r.status, 400u);
   EXPECT_EQ(r.error_type(), "NotImplementedException");
   EXPECT_NE(r.message().find("CreateCapacityProvider"), std::string::npos);
@@ -34,6 +34,27 @@ TEST_F(ProtocolTest, EveryModelOperationAnswersWithJsonAndNeverCrashes) {
       EXPECT_TRUE(r.status == 200 || r.status == 400) << operation.name << ": " << r.raw;
     }
   }
+}
+
+TEST_F(ProtocolTest, RequestLogNamesTheOperationEvenForRefusedBodies) {
+  http::Request head;
+  head.method = "POST";
+  head.target = "/";
+  head.headers.Add("X-Amz-Target", std::string(kEcsPrefix) + "RegisterTaskDefinition");
+  const http::Response refused = dispatcher_.BodyTooLarge(head, 1024);
+  EXPECT_EQ(refused.status, 400u);
+  EXPECT_EQ(refused.operation, "ecs.RegisterTaskDefinition");
+  EXPECT_TRUE(refused.close);
+  EXPECT_EQ(json::parse(refused.body)["__type"], "RequestEntityTooLargeException");
+
+  http::Request unknown = head;
+  unknown.headers = {};
+  unknown.headers.Add("X-Amz-Target", std::string(kEcsPrefix) + "NoSuchThing");
+  EXPECT_EQ(dispatcher_.BodyTooLarge(unknown, 1024).operation, "unknown");
+
+  head.headers.Add("Content-Type", "application/x-amz-json-1.1");
+  head.body = "{}";
+  EXPECT_EQ(dispatcher_.Handle(head).operation, "ecs.RegisterTaskDefinition");
 }
 
 TEST_F(ProtocolTest, MalformedBodiesAreSerializationExceptions) {
@@ -51,14 +72,15 @@ TEST_F(ProtocolTest, MalformedBodiesAreSerializationExceptions) {
 }
 
 TEST_F(ProtocolTest, WrongContentTypeIsRefused) {
-  const ApiReply r = Raw(std::string(kEcsPrefix) + "CreateCluster", R"({"clusterName":"a"})",
-                         "application/json");
+  const ApiReply r =
+      Raw(std::string(kEcsPrefix) + "CreateCluster", R"({"clusterName":"a"})", "application/json");
   EXPECT_EQ(r.status, 400u);
   EXPECT_EQ(r.error_type(), "UnsupportedMediaTypeException");
   EXPECT_TRUE(EcsOk("ListClusters", json::object())["clusterArns"].empty());
   // Both JSON protocol versions and a charset parameter are fine.
-  EXPECT_EQ(Raw(std::string(kEcsPrefix) + "ListClusters", "{}", "application/x-amz-json-1.0").status,
-            200u);
+  EXPECT_EQ(
+      Raw(std::string(kEcsPrefix) + "ListClusters", "{}", "application/x-amz-json-1.0").status,
+      200u);
   EXPECT_EQ(Raw(std::string(kEcsPrefix) + "ListClusters", "{}",
                 "application/x-amz-json-1.1; charset=utf-8")
                 .status,
@@ -77,8 +99,8 @@ TEST_F(ProtocolTest, CredentialScopeChoosesAccountAndRegion) {
   const std::string other =
       "AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20260101/eu-central-1/ecs/aws4_request, "
       "SignedHeaders=host, Signature=x";
-  const ApiReply listed = Raw(std::string(kEcsPrefix) + "ListClusters", "{}",
-                              "application/x-amz-json-1.1", other);
+  const ApiReply listed =
+      Raw(std::string(kEcsPrefix) + "ListClusters", "{}", "application/x-amz-json-1.1", other);
   EXPECT_TRUE(listed.body["clusterArns"].empty());
 }
 
@@ -90,8 +112,8 @@ TEST_F(ProtocolTest, ModelViolationsUseEachServicesWording) {
             "Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must have length "
             "greater than or equal to 2'");
   // ECR operations that declare ValidationException use the Coral wording.
-  const ApiReply lifecycle = Ecr("PutLifecyclePolicy",
-                                 {{"repositoryName", "repo"}, {"lifecyclePolicyText", "short"}});
+  const ApiReply lifecycle =
+      Ecr("PutLifecyclePolicy", {{"repositoryName", "repo"}, {"lifecyclePolicyText", "short"}});
   EXPECT_EQ(lifecycle.error_type(), "ValidationException");
   EXPECT_NE(lifecycle.message().find("1 validation error detected"), std::string::npos);
   // ECS answers InvalidParameterException with the Coral wording.
@@ -101,9 +123,11 @@ TEST_F(ProtocolTest, ModelViolationsUseEachServicesWording) {
 }
 
 TEST_F(ProtocolTest, UnknownMembersAreIgnoredAndNotStored) {
-  EcsOk("CreateCluster", {{"clusterName", "c"}, {"bogus", 1},
-                          {"settings", json::array({{{"name", "containerInsights"},
-                                                     {"value", "enabled"}, {"extra", true}}})}});
+  EcsOk("CreateCluster",
+        {{"clusterName", "c"},
+         {"bogus", 1},
+         {"settings",
+          json::array({{{"name", "containerInsights"}, {"value", "enabled"}, {"extra", true}}})}});
   const json d = EcsOk("DescribeClusters", {{"clusters", {"c"}}, {"include", {"SETTINGS"}}});
   EXPECT_EQ(d["clusters"][0]["settings"],
             json::parse(R"([{"name":"containerInsights","value":"enabled"}])"));

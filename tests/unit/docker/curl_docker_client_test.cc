@@ -5,9 +5,9 @@
 
 #include "docker_backend/curl_docker_client.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace berth::docker {
 namespace {

@@ -30,9 +30,9 @@ class FakeDockerEnv {
     script.exit_on_start = process.exit_on_start;
     script.stop_exit_code = process.stop_exit_code;
     if (process.start_error) {
-      script.start_failure = StartFailure{process.start_error->http_status,
-                                          process.start_error->message,
-                                          process.start_error->exit_code};
+      script.start_failure =
+          StartFailure{process.start_error->http_status, process.start_error->message,
+                       process.start_error->exit_code};
     }
     fake_.ScriptContainer(container_name, script);
   }

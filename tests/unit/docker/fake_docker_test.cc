@@ -4,12 +4,12 @@
 
 #include "tests/fakes/fake_docker.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "docker_backend/pause_image.h"
 #include "tests/fakes/expect_docker_error.h"
@@ -23,7 +23,6 @@ using docker::DockerError;
 using docker::PortBinding;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-
 
 class FakeDockerTest : public ::testing::Test {
  protected:
@@ -54,12 +53,12 @@ TEST_F(FakeDockerTest, RecordsEveryCallWithItsArguments) {
   fake_.CreateNetwork("net", "10.1.2.0/24", "10.1.2.1", {});
   fake_.RemoveNetwork("net");
   // Then the calls are listed in order
-  EXPECT_THAT(fake_.CallStrings(),
-              ElementsAre("Ping()", "ImageExists(app:1)", "PullImage(app:1, e30=)",
-                          "CreateContainer(web)", "StartContainer(" + id + ")",
-                          "ListContainers(task=t1)", "InspectContainer(web)",
-                          "StopContainer(web, 30)", "RemoveContainer(" + id + ")",
-                          "CreateNetwork(net, 10.1.2.0/24, 10.1.2.1)", "RemoveNetwork(net)"));
+  EXPECT_THAT(
+      fake_.CallStrings(),
+      ElementsAre("Ping()", "ImageExists(app:1)", "PullImage(app:1, e30=)", "CreateContainer(web)",
+                  "StartContainer(" + id + ")", "ListContainers(task=t1)", "InspectContainer(web)",
+                  "StopContainer(web, 30)", "RemoveContainer(" + id + ")",
+                  "CreateNetwork(net, 10.1.2.0/24, 10.1.2.1)", "RemoveNetwork(net)"));
   EXPECT_EQ(fake_.CallsTo("StopContainer"),
             (std::vector<DockerCall>{{"StopContainer", {"web", "30"}}}));
   // And the spec is kept for inspection without a recorded call
@@ -78,8 +77,7 @@ TEST_F(FakeDockerTest, MutatingCallsLeaveReadsOut) {
   fake_.ImageExists("app:1");
   EXPECT_THAT(fake_.MutatingCalls(), IsEmpty());
   fake_.StopContainer(id, 1);
-  EXPECT_THAT(fake_.MutatingCalls(),
-              ElementsAre(DockerCall{"StopContainer", {id, "1"}}));
+  EXPECT_THAT(fake_.MutatingCalls(), ElementsAre(DockerCall{"StopContainer", {id, "1"}}));
 }
 
 TEST_F(FakeDockerTest, FailNextFailsThatManyCallsWithoutTouchingState) {
@@ -171,8 +169,7 @@ TEST_F(FakeDockerTest, SignalsActAsTheScriptSays) {
   fake_.StopContainer(deaf, 10);
   EXPECT_EQ(fake_.InspectContainer(deaf).exit_code, 137);
   EXPECT_DOCKER_ERROR(fake_.KillContainer(deaf, "99"), 400, "Invalid signal: 99");
-  EXPECT_DOCKER_ERROR(fake_.KillContainer("nosuch", "SIGBOGUS"), 400,
-                      "Invalid signal: SIGBOGUS");
+  EXPECT_DOCKER_ERROR(fake_.KillContainer("nosuch", "SIGBOGUS"), 400, "Invalid signal: SIGBOGUS");
 }
 
 TEST_F(FakeDockerTest, HealthFollowsTheScriptAndTheTest) {
@@ -305,7 +302,10 @@ TEST_F(FakeDockerTest, LoadedImagesKeepTheirConfig) {
 TEST_F(FakeDockerTest, LayersAlreadyLoadedAreNotReadAgain) {
   // Given an archive whose layer bytes no longer match its diff_id
   std::string corrupt = docker::PauseImageTar("berth-test/pause:y");
-  const std::size_t elf = corrupt.find(std::string("\x7f" "ELF", 4));
+  const std::size_t elf =
+      corrupt.find(std::string("\x7f"
+                               "ELF",
+                               4));
   ASSERT_NE(elf, std::string::npos);
   corrupt[elf + 200] = static_cast<char>(corrupt[elf + 200] ^ 0x5a);
   // Then it is refused while the layer is new

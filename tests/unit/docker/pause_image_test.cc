@@ -4,12 +4,11 @@
 
 #include "docker_backend/pause_image.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "server/util/crypto.h"
@@ -19,18 +18,20 @@
 namespace berth::docker {
 namespace {
 
-using ::testing::ElementsAre;
-using nlohmann::json;
 using berth::testing::FakeDocker;
 using berth::testing::FindEntry;
 using berth::testing::ReadUstar;
 using berth::testing::TarEntry;
+using nlohmann::json;
+using ::testing::ElementsAre;
 
 TEST(PauseImageTest, EmbedsAStaticElfForTheHostArchitecture) {
   const std::string_view binary = PauseBinary();
   ASSERT_GT(binary.size(), 64u);
   EXPECT_LT(binary.size(), 64u * 1024) << "the pause program should stay tiny";
-  EXPECT_EQ(binary.substr(0, 4), std::string_view("\x7f" "ELF", 4));
+  EXPECT_EQ(binary.substr(0, 4), std::string_view("\x7f"
+                                                  "ELF",
+                                                  4));
   EXPECT_EQ(binary[4], 2) << "ELFCLASS64";
   EXPECT_EQ(binary[5], 1) << "little-endian";
   // e_type ET_EXEC (2): static and position-dependent, so no interpreter.
@@ -98,8 +99,8 @@ TEST(PauseImageTest, ArchiveIsDeterministic) {
 }
 
 TEST(PauseImageTest, TagAndExtraLabelsAreApplied) {
-  const std::vector<TarEntry> entries =
-      ReadUstar(PauseImageTar("berth-test/pause:t1", {{"berth.test", "1"}, {"berth.managed", "0"}}));
+  const std::vector<TarEntry> entries = ReadUstar(
+      PauseImageTar("berth-test/pause:t1", {{"berth.test", "1"}, {"berth.managed", "0"}}));
   const json manifest = json::parse(FindEntry(entries, "manifest.json")->data);
   EXPECT_EQ(manifest[0]["RepoTags"], json::array({"berth-test/pause:t1"}));
   const json config = json::parse(FindEntry(entries, "config.json")->data);

@@ -61,14 +61,16 @@ TEST(PolicyDocumentTest, AcceptsRealPoliciesAndRejectsNonsense) {
   EXPECT_TRUE(IsValidResourcePolicy(R"({"Version":"2012-10-17","Statement":[{"Sid":"pull",
     "Effect":"Allow","Principal":{"AWS":["arn:aws:iam::123456789012:root"]},
     "Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]}]})"));
-  EXPECT_TRUE(IsValidResourcePolicy(
-      R"({"Statement":{"Effect":"Deny","Principal":"*","Action":"ecr:*"}})"));
+  EXPECT_TRUE(
+      IsValidResourcePolicy(R"({"Statement":{"Effect":"Deny","Principal":"*","Action":"ecr:*"}})"));
   EXPECT_FALSE(IsValidResourcePolicy("not json"));
   EXPECT_FALSE(IsValidResourcePolicy(R"({"Version":"2012-10-17"})"));
   EXPECT_FALSE(IsValidResourcePolicy(R"({"Statement":[]})"));
-  EXPECT_FALSE(IsValidResourcePolicy(R"({"Statement":[{"Effect":"Maybe","Principal":"*","Action":"x"}]})"));
+  EXPECT_FALSE(
+      IsValidResourcePolicy(R"({"Statement":[{"Effect":"Maybe","Principal":"*","Action":"x"}]})"));
   EXPECT_FALSE(IsValidResourcePolicy(R"({"Statement":[{"Effect":"Allow","Action":"x"}]})"));
-  EXPECT_FALSE(IsValidResourcePolicy(R"({"Version":"2020-01-01","Statement":[{"Effect":"Allow","Principal":"*","Action":"x"}]})"));
+  EXPECT_FALSE(IsValidResourcePolicy(
+      R"({"Version":"2020-01-01","Statement":[{"Effect":"Allow","Principal":"*","Action":"x"}]})"));
 }
 
 }  // namespace

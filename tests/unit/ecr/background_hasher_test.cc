@@ -1,11 +1,11 @@
 #include "server/ecr/background_hasher.h"
 
-#include <gtest/gtest.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "server/util/crypto.h"
 
@@ -13,8 +13,7 @@ namespace berth::ecr {
 namespace {
 
 std::string TempFile() {
-  return (std::filesystem::temp_directory_path() /
-          ("berth-hasher-" + crypto::RandomHex(12)))
+  return (std::filesystem::temp_directory_path() / ("berth-hasher-" + crypto::RandomHex(12)))
       .string();
 }
 

@@ -31,7 +31,8 @@ TEST(LifecyclePolicyTest, RejectsBrokenPolicies) {
   EXPECT_NE(DetailOf("not json").find("not valid JSON"), std::string::npos);
   const std::string tagged_without_filter = R"({"rules":[{"rulePriority":1,"selection":{
     "tagStatus":"tagged","countType":"imageCountMoreThan","countNumber":1},"action":{"type":"expire"}}]})";
-  EXPECT_NE(DetailOf(tagged_without_filter).find("tagPrefixList or tagPatternList"), std::string::npos);
+  EXPECT_NE(DetailOf(tagged_without_filter).find("tagPrefixList or tagPatternList"),
+            std::string::npos);
   const std::string bad_enum = R"({"rules":[{"rulePriority":1,"selection":{
     "tagStatus":"sometimes","countType":"imageCountMoreThan","countNumber":1},"action":{"type":"expire"}}]})";
   EXPECT_NE(DetailOf(bad_enum).find("not found in enum"), std::string::npos);

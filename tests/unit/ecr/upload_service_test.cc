@@ -1,8 +1,8 @@
 #include "server/ecr/upload_service.h"
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
+
+#include <gtest/gtest.h>
 
 #include "server/ecr/digest.h"
 #include "server/ecr/image_error.h"
@@ -21,13 +21,14 @@ class UploadServiceTest : public ::testing::Test {
     repo.name = "repo";
     repo.tag_mutability = "MUTABLE";
     repo.encryption_type = "AES256";
-    repository_id_ = *storage::EcrStore(lease.db(), {"000000000000", "us-east-1"})
-                          .InsertRepository(repo);
+    repository_id_ =
+        *storage::EcrStore(lease.db(), {"000000000000", "us-east-1"}).InsertRepository(repo);
   }
   ~UploadServiceTest() override { std::filesystem::remove_all(root_); }
 
-  std::string root_ = (std::filesystem::temp_directory_path() /
-                       ("berth-uploads-" + crypto::RandomHex(12))).string();
+  std::string root_ =
+      (std::filesystem::temp_directory_path() / ("berth-uploads-" + crypto::RandomHex(12)))
+          .string();
   storage::Database database_{":memory:"};
   storage::BlobStore blobs_{root_};
   ImageService images_{database_, blobs_};

@@ -1,8 +1,7 @@
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "server/aws/dispatcher.h"
@@ -47,8 +46,7 @@ class TaskDefinitionApiTest : public ::testing::Test {
     const json output = json::parse(response.body);
     if (status == 200) {
       const auto& model = aws::model::EcsModel();
-      const auto problems =
-          aws::model::CheckOutput(model, *model.FindOperation(operation), output);
+      const auto problems = aws::model::CheckOutput(model, *model.FindOperation(operation), output);
       EXPECT_TRUE(problems.empty()) << operation << ": " << ::testing::PrintToString(problems);
     }
     return output;
@@ -134,9 +132,9 @@ TEST_F(TaskDefinitionApiTest, ListTaskDefinitionsPagesWithNextToken) {
   for (int i = 0; i < 3; ++i) Call("RegisterTaskDefinition", Request("web"));
   // When listed two at a time, newest first
   const json first = Call("ListTaskDefinitions", {{"maxResults", 2}, {"sort", "DESC"}});
-  const json second = Call("ListTaskDefinitions", {{"maxResults", 2},
-                                                   {"sort", "DESC"},
-                                                   {"nextToken", first.at("nextToken")}});
+  const json second =
+      Call("ListTaskDefinitions",
+           {{"maxResults", 2}, {"sort", "DESC"}, {"nextToken", first.at("nextToken")}});
   // Then the pages split 2 + 1 and the last has no nextToken
   const std::string prefix = "arn:aws:ecs:us-east-1:000000000000:task-definition/web:";
   EXPECT_EQ(first.at("taskDefinitionArns"), json({prefix + "3", prefix + "2"}));

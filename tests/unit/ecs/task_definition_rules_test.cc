@@ -275,7 +275,8 @@ TEST(TaskDefinitionRulesTest, ContainerSizesAndPortsStayInRange) {
                           "Invalid setting for container 'app'. 'hostPort' must be between 0 and "
                           "65535."));
   EXPECT_NO_THROW(NormaliseTaskDefinition(with("memory", 6)));
-  EXPECT_NO_THROW(NormaliseTaskDefinition(with("portMappings", {{{"containerPort", 65535}, {"hostPort", 0}}})));
+  EXPECT_NO_THROW(
+      NormaliseTaskDefinition(with("portMappings", {{{"containerPort", 65535}, {"hostPort", 0}}})));
 }
 
 TEST(TaskDefinitionRulesTest, EphemeralStorageIsTwentyOneToTwoHundredGiB) {

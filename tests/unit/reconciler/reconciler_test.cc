@@ -4,8 +4,7 @@
 // pass must do to Docker and what DescribeTasks must then show; a converged
 // pass must do nothing at all.
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
+#include "server/reconciler/reconciler.h"
 
 #include <algorithm>
 #include <fstream>
@@ -13,8 +12,10 @@
 #include <string>
 #include <vector>
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include "docker_backend/pause_image.h"
-#include "server/reconciler/reconciler.h"
 #include "tests/fakes/fake_docker.h"
 #include "tests/support/api_fixture.h"
 
@@ -73,8 +74,8 @@ class ReconcilerTest : public ApiTest {
   }
 
   std::string RunAwsvpc(const std::string& family) {
-    return Run(family, {{"networkConfiguration",
-                         {{"awsvpcConfiguration", {{"subnets", {"subnet-1"}}}}}}});
+    return Run(family,
+               {{"networkConfiguration", {{"awsvpcConfiguration", {{"subnets", {"subnet-1"}}}}}}});
   }
 
   json Task(const std::string& arn) {
@@ -112,10 +113,10 @@ class ReconcilerTest : public ApiTest {
   }
 
   FakeDocker docker_;
-  reconciler::ImageResolver resolver_{
-      "localhost:4566", [](const storage::Partition&, const std::string& repository) {
-        return repository == "mine";
-      }};
+  reconciler::ImageResolver resolver_{"localhost:4566",
+                                      [](const storage::Partition&, const std::string& repository) {
+                                        return repository == "mine";
+                                      }};
   std::unique_ptr<reconciler::Reconciler> reconciler_ = MakeReconciler();
   int pokes_ = 0;
 };
@@ -134,7 +135,8 @@ TEST_F(ReconcilerTest, ABerthThatNeverRanATaskNeverCallsDocker) {
   reconciler_ = MakeReconciler();
   docker_.ClearCalls();
   clock_.Advance(60);
-  EcsOk("StopTask", {{"cluster", "c"}, {"task", EcsOk("ListTasks", {{"cluster", "c"}})["taskArns"][0]}});
+  EcsOk("StopTask",
+        {{"cluster", "c"}, {"task", EcsOk("ListTasks", {{"cluster", "c"}})["taskArns"][0]}});
   Pass(3);
   EXPECT_FALSE(docker_.CallsTo("ListVolumes").empty());
 }
@@ -173,7 +175,8 @@ TEST_F(ReconcilerTest, BridgeTaskRunsAndAConvergedPassChangesNothing) {
   EXPECT_EQ(web["networkBindings"][0]["bindIP"], "127.0.0.1");
   EXPECT_EQ(web["networkBindings"][0]["containerPort"], 80);
   EXPECT_GE(web["networkBindings"][0]["hostPort"].get<int>(), 32768);
-  EXPECT_EQ(EcsOk("DescribeClusters", {{"clusters", {"c"}}})["clusters"][0]["runningTasksCount"], 1);
+  EXPECT_EQ(EcsOk("DescribeClusters", {{"clusters", {"c"}}})["clusters"][0]["runningTasksCount"],
+            1);
 
   // And a converged pass changes nothing, in Docker or in the task
   docker_.ClearCalls();
@@ -258,7 +261,8 @@ TEST_F(ReconcilerTest, EssentialExitStopsTheTaskButANonEssentialOneDoesNot) {
     EXPECT_TRUE(task.contains(stamp)) << stamp;
   }
   EXPECT_LE(task["stoppingAt"].get<double>(), task["stoppedAt"].get<double>());
-  EXPECT_EQ(EcsOk("DescribeClusters", {{"clusters", {"c"}}})["clusters"][0]["runningTasksCount"], 0);
+  EXPECT_EQ(EcsOk("DescribeClusters", {{"clusters", {"c"}}})["clusters"][0]["runningTasksCount"],
+            0);
 }
 
 TEST_F(ReconcilerTest, StopSignalsInReverseDependencyOrderThenKillsAfterStopTimeout) {
@@ -267,9 +271,10 @@ TEST_F(ReconcilerTest, StopSignalsInReverseDependencyOrderThenKillsAfterStopTime
   docker_.ScriptImage("db:1", {.ignores_stop_signal = true});
   docker_.ScriptImage("app:1", {.stop_exit_code = 143});
   Register("stack",
-           json::array({Container("db", {{"image", "db:1"}, {"stopTimeout", 5}}),
-                        Container("app", {{"dependsOn", {{{"containerName", "db"},
-                                                          {"condition", "START"}}}}})}));
+           json::array(
+               {Container("db", {{"image", "db:1"}, {"stopTimeout", 5}}),
+                Container("app",
+                          {{"dependsOn", {{{"containerName", "db"}, {"condition", "START"}}}}})}));
   const std::string arn = Run("stack");
   Pass(2);
   ASSERT_EQ(Task(arn)["lastStatus"], "RUNNING");
@@ -313,9 +318,10 @@ TEST_F(ReconcilerTest, AFailedSuccessDependencyAbandonsTheEssentialContainer) {
   docker_.AddImage("init:1");
   docker_.ScriptImage("init:1", {.exit_on_start = 1});
   Register("gated",
-           json::array({Container("init", {{"image", "init:1"}, {"essential", false}}),
-                        Container("main", {{"dependsOn", {{{"containerName", "init"},
-                                                           {"condition", "SUCCESS"}}}}})}));
+           json::array(
+               {Container("init", {{"image", "init:1"}, {"essential", false}}),
+                Container("main", {{"dependsOn",
+                                    {{{"containerName", "init"}, {"condition", "SUCCESS"}}}}})}));
   const std::string arn = Run("gated");
   Pass(3);
   const json task = Task(arn);
@@ -344,8 +350,9 @@ TEST_F(ReconcilerTest, AnImageThatCannotBePulledStopsTheTask) {
 }
 
 TEST_F(ReconcilerTest, BerthRepositoryImagesArePulledWithAToken) {
-  Register("own", json::array({Container(
-                      "main", {{"image", "000000000000.dkr.ecr.us-east-1.amazonaws.com/mine:v1"}})}));
+  Register("own",
+           json::array({Container(
+               "main", {{"image", "000000000000.dkr.ecr.us-east-1.amazonaws.com/mine:v1"}})}));
   const std::string arn = Run("own");
   Pass();
   const auto pulls = docker_.CallsTo("PullImage");
@@ -432,8 +439,8 @@ TEST_F(ReconcilerTest, ARestartAdoptsContainersReportsTheDeadAndRemovesOrphans) 
 
 TEST_F(ReconcilerTest, HealthChecksSetContainerAndTaskHealth) {
   Register("checked",
-           json::array({Container("web", {{"healthCheck", {{"command", {"CMD-SHELL", "true"}},
-                                                           {"interval", 5}}}}),
+           json::array({Container("web", {{"healthCheck",
+                                           {{"command", {"CMD-SHELL", "true"}}, {"interval", 5}}}}),
                         Container("plain", {{"essential", false}})}));
   const std::string arn = Run("checked");
   Pass();
@@ -505,11 +512,13 @@ TEST_F(ReconcilerTest, TaskVolumesAreLabelledAndGoWithTheirTask) {
         {{"family", "vol"},
          {"volumes", {{{"name", "data"}}}},
          {"containerDefinitions",
-          {Container("writer", {{"essential", false},
-                                {"mountPoints", {{{"sourceVolume", "data"}, {"containerPath", "/d"}}}}}),
-           Container("reader", {{"mountPoints", {{{"sourceVolume", "data"},
-                                                  {"containerPath", "/d"},
-                                                  {"readOnly", true}}}}})}}});
+          {Container("writer",
+                     {{"essential", false},
+                      {"mountPoints", {{{"sourceVolume", "data"}, {"containerPath", "/d"}}}}}),
+           Container(
+               "reader",
+               {{"mountPoints",
+                 {{{"sourceVolume", "data"}, {"containerPath", "/d"}, {"readOnly", true}}}}})}}});
   const std::string arn = Run("vol");
   Pass();
   const std::string id = arn.substr(arn.rfind('/') + 1);
@@ -544,22 +553,27 @@ TEST_F(ReconcilerTest, LocalEnvironmentFilesReachTheContainer) {
   const std::string dir = blobs_.path;
   std::ofstream(dir + "/a.env") << "# comment\nSHARED=from-a\nONLY_A=1\n\nnot a variable line\n";
   std::ofstream(dir + "/b.env") << "SHARED=from-b\nOVERRIDDEN=from-file\r\nQUOTED=\"kept\"\n";
-  Register("envs", json::array({Container(
-                       "main", {{"environment", {{{"name", "OVERRIDDEN"}, {"value", "from-definition"}}}},
-                                {"environmentFiles", {{{"type", "s3"}, {"value", dir + "/a.env"}},
-                                                      {{"type", "s3"}, {"value", "file://" + dir + "/b.env"}},
-                                                      {{"type", "s3"}, {"value", "arn:aws:s3:::bucket/c.env"}}}}})}));
+  Register("envs",
+           json::array({Container(
+               "main", {{"environment", {{{"name", "OVERRIDDEN"}, {"value", "from-definition"}}}},
+                        {"environmentFiles",
+                         {{{"type", "s3"}, {"value", dir + "/a.env"}},
+                          {{"type", "s3"}, {"value", "file://" + dir + "/b.env"}},
+                          {{"type", "s3"}, {"value", "arn:aws:s3:::bucket/c.env"}}}}})}));
   const std::string arn = Run("envs");
   Pass();
   ASSERT_EQ(Task(arn)["lastStatus"], "RUNNING");
   const auto env = docker_.SpecOf(DockerId(arn, "main"))->env;
-  for (const char* expected : {"SHARED=from-b", "ONLY_A=1", "OVERRIDDEN=from-definition", "QUOTED=\"kept\""}) {
+  for (const char* expected :
+       {"SHARED=from-b", "ONLY_A=1", "OVERRIDDEN=from-definition", "QUOTED=\"kept\""}) {
     EXPECT_NE(std::find(env.begin(), env.end(), expected), env.end()) << expected;
   }
 
   // A local file that cannot be read stops the task, saying why
-  Register("noenv", json::array({Container(
-                        "main", {{"environmentFiles", {{{"type", "s3"}, {"value", dir + "/missing.env"}}}}})}));
+  Register(
+      "noenv",
+      json::array({Container(
+          "main", {{"environmentFiles", {{{"type", "s3"}, {"value", dir + "/missing.env"}}}}})}));
   const std::string failed = Run("noenv");
   Pass(2);
   const json task = Task(failed);

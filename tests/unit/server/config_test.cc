@@ -1,8 +1,8 @@
 #include "server/config.h"
 
-#include <gtest/gtest.h>
-
 #include <map>
+
+#include <gtest/gtest.h>
 
 namespace berth {
 namespace {
@@ -28,8 +28,10 @@ TEST(ConfigTest, DefaultsMatchTheDocumentation) {
 
 TEST(ConfigTest, FlagsWinOverEnvironment) {
   const auto r = Parse({"--listen", "0.0.0.0:5000", "--region=eu-west-1"},
-                       {{"BERTH_LISTEN", "127.0.0.1:6000"}, {"BERTH_REGION", "us-west-2"},
-                        {"BERTH_ACCOUNT_ID", "123456789012"}, {"BERTH_DATA_DIR", "/d"}});
+                       {{"BERTH_LISTEN", "127.0.0.1:6000"},
+                        {"BERTH_REGION", "us-west-2"},
+                        {"BERTH_ACCOUNT_ID", "123456789012"},
+                        {"BERTH_DATA_DIR", "/d"}});
   ASSERT_TRUE(r.config.has_value());
   EXPECT_EQ(r.config->listen_host, "0.0.0.0");
   EXPECT_EQ(r.config->listen_port, 5000);
@@ -39,15 +41,14 @@ TEST(ConfigTest, FlagsWinOverEnvironment) {
 }
 
 TEST(ConfigTest, BadValuesAreClearErrors) {
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"--listen", "nonsense"},
-           {"--listen", "127.0.0.1:70000"},
-           {"--account-id", "12"},
-           {"--region", "Mars"},
-           {"--log-level", "loud"},
-           {"--registry-host", "http://x"},
-           {"--bogus"},
-           {"--region"}}) {
+  for (const auto& args : std::vector<std::vector<std::string>>{{"--listen", "nonsense"},
+                                                                {"--listen", "127.0.0.1:70000"},
+                                                                {"--account-id", "12"},
+                                                                {"--region", "Mars"},
+                                                                {"--log-level", "loud"},
+                                                                {"--registry-host", "http://x"},
+                                                                {"--bogus"},
+                                                                {"--region"}}) {
     const auto r = Parse(args);
     EXPECT_FALSE(r.config.has_value()) << args[0];
     EXPECT_EQ(r.exit_code, 2) << args[0];
@@ -72,10 +73,10 @@ TEST(ConfigTest, AMissingValueIsNotTakenFromTheNextOption) {
 TEST(ConfigTest, HelpListsEveryFlagWithItsVariable) {
   const auto r = Parse({"--help"});
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* text : {"--listen", "BERTH_LISTEN", "--data-dir", "BERTH_DATA_DIR",
-                           "--account-id", "BERTH_ACCOUNT_ID", "--region", "BERTH_REGION",
-                           "--registry-host", "BERTH_REGISTRY_HOST", "--log-level",
-                           "BERTH_LOG_LEVEL"}) {
+  for (const char* text :
+       {"--listen", "BERTH_LISTEN", "--data-dir", "BERTH_DATA_DIR", "--account-id",
+        "BERTH_ACCOUNT_ID", "--region", "BERTH_REGION", "--registry-host", "BERTH_REGISTRY_HOST",
+        "--log-level", "BERTH_LOG_LEVEL"}) {
     EXPECT_NE(r.message.find(text), std::string::npos) << text;
   }
 }

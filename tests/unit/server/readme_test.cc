@@ -2,10 +2,10 @@
 // tables; this keeps it from going stale (regenerate with
 // `./build/server/berth --list-operations`, see the README).
 
-#include <gtest/gtest.h>
-
 #include <fstream>
 #include <sstream>
+
+#include <gtest/gtest.h>
 
 #include "server/coverage.h"
 

@@ -1,8 +1,8 @@
 #include "storage/sqlite/db.h"
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
+
+#include <gtest/gtest.h>
 
 #include "storage/database.h"
 #include "storage/migrations.h"

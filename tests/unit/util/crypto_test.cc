@@ -1,8 +1,8 @@
 #include "server/util/crypto.h"
 
-#include <gtest/gtest.h>
-
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace berth::crypto {
 namespace {
@@ -13,16 +13,17 @@ TEST(CryptoTest, Sha256OfKnownInput) {
 }
 
 TEST(CryptoTest, Base64RoundTripsAndRejectsGarbage) {
-  for (const std::string& s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\0\xff", 2)}) {
+  for (const std::string& s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba",
+                                                       "foobar", std::string("\0\xff", 2)}) {
     EXPECT_EQ(Base64Decode(Base64Encode(s)), s);
     EXPECT_EQ(Base64UrlDecode(Base64UrlEncode(s)), s);
   }
   EXPECT_EQ(Base64Encode("foobar"), "Zm9vYmFy");
   EXPECT_EQ(Base64Encode("fo"), "Zm8=");
-  EXPECT_FALSE(Base64Decode("Zm8").has_value());     // padding missing
+  EXPECT_FALSE(Base64Decode("Zm8").has_value());  // padding missing
   EXPECT_FALSE(Base64Decode("Zm9=vYmF").has_value());
   EXPECT_FALSE(Base64Decode("Zm8*").has_value());
-  EXPECT_FALSE(Base64Decode("Zm9=").has_value());    // non-canonical trailing bits
+  EXPECT_FALSE(Base64Decode("Zm9=").has_value());  // non-canonical trailing bits
 }
 
 TEST(CryptoTest, UuidHasTheVersion4Shape) {

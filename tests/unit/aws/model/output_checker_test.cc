@@ -18,8 +18,8 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::StartsWith;
 
-std::vector<std::string> Check(const ServiceModel& service,
-                               std::string_view operation, const json& output) {
+std::vector<std::string> Check(const ServiceModel& service, std::string_view operation,
+                               const json& output) {
   const OperationModel* op = service.FindOperation(operation);
   if (op == nullptr) {
     ADD_FAILURE() << "no operation " << operation;
@@ -29,37 +29,31 @@ std::vector<std::string> Check(const ServiceModel& service,
 }
 
 json Repository() {
-  return {
-      {"repositoryArn", "arn:aws:ecr:us-east-1:123456789012:repository/app"},
-      {"registryId", "123456789012"},
-      {"repositoryName", "app"},
-      {"repositoryUri", "123456789012.dkr.ecr.us-east-1.amazonaws.com/app"},
-      {"createdAt", 1700000000.5},
-      {"imageTagMutability", "MUTABLE"},
-      {"imageScanningConfiguration", {{"scanOnPush", false}}},
-      {"encryptionConfiguration", {{"encryptionType", "AES256"}}}};
+  return {{"repositoryArn", "arn:aws:ecr:us-east-1:123456789012:repository/app"},
+          {"registryId", "123456789012"},
+          {"repositoryName", "app"},
+          {"repositoryUri", "123456789012.dkr.ecr.us-east-1.amazonaws.com/app"},
+          {"createdAt", 1700000000.5},
+          {"imageTagMutability", "MUTABLE"},
+          {"imageScanningConfiguration", {{"scanOnPush", false}}},
+          {"encryptionConfiguration", {{"encryptionType", "AES256"}}}};
 }
 
 TEST(CheckOutputTest, ConformingOutputHasNoProblems) {
   EXPECT_THAT(Check(EcrModel(), "DescribeRepositories",
-                    {{"repositories", json::array({Repository()})},
-                     {"nextToken", "abc"}}),
+                    {{"repositories", json::array({Repository()})}, {"nextToken", "abc"}}),
               IsEmpty());
-  EXPECT_THAT(Check(EcrModel(), "DescribeRepositories", json::object()),
-              IsEmpty());
-  EXPECT_THAT(
-      Check(EcrModel(), "CreateRepository", {{"repository", Repository()}}),
-      IsEmpty());
+  EXPECT_THAT(Check(EcrModel(), "DescribeRepositories", json::object()), IsEmpty());
+  EXPECT_THAT(Check(EcrModel(), "CreateRepository", {{"repository", Repository()}}), IsEmpty());
 }
 
 TEST(CheckOutputTest, UnknownMemberIsReportedWithItsPath) {
   json repository = Repository();
   repository["bogus"] = 1;
-  EXPECT_THAT(
-      Check(EcrModel(), "DescribeRepositories",
-            {{"repositories", json::array({Repository(), repository})}}),
-      ElementsAre("repositories.2.bogus: unknown member (structure "
-                  "Repository has no such member)"));
+  EXPECT_THAT(Check(EcrModel(), "DescribeRepositories",
+                    {{"repositories", json::array({Repository(), repository})}}),
+              ElementsAre("repositories.2.bogus: unknown member (structure "
+                          "Repository has no such member)"));
   EXPECT_THAT(Check(EcsModel(), "TagResource", {{"tags", json::array()}}),
               ElementsAre("tags: unknown member (structure "
                           "TagResourceResponse has no such member)"));
@@ -70,36 +64,31 @@ TEST(CheckOutputTest, NullIsReported) {
                     {{"repositories", json::array()}, {"nextToken", nullptr}}),
               ElementsAre("nextToken: null (AWS omits absent members instead "
                           "of sending null)"));
-  EXPECT_THAT(Check(EcrModel(), "DescribeRepositories",
-                    {{"repositories", json::array({nullptr})}}),
+  EXPECT_THAT(Check(EcrModel(), "DescribeRepositories", {{"repositories", json::array({nullptr})}}),
               ElementsAre(StartsWith("repositories.1: null")));
 }
 
 TEST(CheckOutputTest, StringTimestampIsReported) {
   json repository = Repository();
   repository["createdAt"] = "2024-05-01T12:30:00Z";
-  EXPECT_THAT(Check(EcrModel(), "DescribeRepositories",
-                    {{"repositories", json::array({repository})}}),
-              ElementsAre("repositories.1.createdAt: expected a JSON number "
-                          "of epoch seconds for timestamp shape "
-                          "CreationTimestamp, got string "
-                          "\"2024-05-01T12:30:00Z\""));
+  EXPECT_THAT(
+      Check(EcrModel(), "DescribeRepositories", {{"repositories", json::array({repository})}}),
+      ElementsAre("repositories.1.createdAt: expected a JSON number "
+                  "of epoch seconds for timestamp shape "
+                  "CreationTimestamp, got string "
+                  "\"2024-05-01T12:30:00Z\""));
 }
 
 TEST(CheckOutputTest, TypeMismatchesAreReported) {
   json detail = {{"registryId", "123456789012"}, {"repositoryName", "app"},
                  {"imageDigest", "sha256:00"},   {"imageTags", "latest"},
                  {"imageSizeInBytes", "12"},     {"imagePushedAt", 1700000000}};
-  EXPECT_THAT(
-      Check(EcrModel(), "DescribeImages",
-            {{"imageDetails", json::array({detail})}}),
-      ElementsAre(
-          "imageDetails.1.imageSizeInBytes: expected an integral JSON number "
-          "within int64 for long shape ImageSizeInBytes, got string \"12\"",
-          "imageDetails.1.imageTags: expected a JSON array for list shape "
-          "ImageTagList, got string \"latest\""));
-  EXPECT_THAT(Check(EcsModel(), "ListTaskDefinitions",
-                    {{"taskDefinitionArns", json::array({1})}}),
+  EXPECT_THAT(Check(EcrModel(), "DescribeImages", {{"imageDetails", json::array({detail})}}),
+              ElementsAre("imageDetails.1.imageSizeInBytes: expected an integral JSON number "
+                          "within int64 for long shape ImageSizeInBytes, got string \"12\"",
+                          "imageDetails.1.imageTags: expected a JSON array for list shape "
+                          "ImageTagList, got string \"latest\""));
+  EXPECT_THAT(Check(EcsModel(), "ListTaskDefinitions", {{"taskDefinitionArns", json::array({1})}}),
               ElementsAre("taskDefinitionArns.1: expected a JSON string for "
                           "string shape String, got number 1"));
 }
@@ -113,34 +102,28 @@ TEST(CheckOutputTest, IntegersMustBeIntegralAndInRange) {
   EXPECT_THAT(Check(EcsModel(), "CreateCluster", {{"cluster", cluster}}),
               ElementsAre(StartsWith("cluster.runningTasksCount: expected")));
   cluster["runningTasksCount"] = 3;
-  EXPECT_THAT(Check(EcsModel(), "CreateCluster", {{"cluster", cluster}}),
-              IsEmpty());
+  EXPECT_THAT(Check(EcsModel(), "CreateCluster", {{"cluster", cluster}}), IsEmpty());
 }
 
 TEST(CheckOutputTest, EnumValuesAreChecked) {
   json repository = Repository();
   repository["imageTagMutability"] = "mutable";
-  EXPECT_THAT(
-      Check(EcrModel(), "CreateRepository", {{"repository", repository}}),
-      ElementsAre("repository.imageTagMutability: 'mutable' is not in "
-                  "enum ImageTagMutability [MUTABLE, IMMUTABLE, "
-                  "IMMUTABLE_WITH_EXCLUSION, MUTABLE_WITH_EXCLUSION]"));
+  EXPECT_THAT(Check(EcrModel(), "CreateRepository", {{"repository", repository}}),
+              ElementsAre("repository.imageTagMutability: 'mutable' is not in "
+                          "enum ImageTagMutability [MUTABLE, IMMUTABLE, "
+                          "IMMUTABLE_WITH_EXCLUSION, MUTABLE_WITH_EXCLUSION]"));
 }
 
 TEST(CheckOutputTest, MapsAreCheckedPerEntry) {
-  json finding = {
-      {"imageScanCompletedAt", 1700000000},
-      {"findingSeverityCounts", {{"HIGH", 2}, {"BOGUS", 1}, {"LOW", "3"}}}};
-  EXPECT_THAT(
-      Check(EcrModel(), "DescribeImageScanFindings",
-            {{"imageScanFindings", finding}}),
-      ElementsAre(
-          "imageScanFindings.findingSeverityCounts.BOGUS: map key 'BOGUS' is "
-          "not in enum FindingSeverity [INFORMATIONAL, LOW, MEDIUM, HIGH, "
-          "CRITICAL, UNDEFINED]",
-          "imageScanFindings.findingSeverityCounts.LOW: expected an integral "
-          "JSON number within int32 for integer shape SeverityCount, got "
-          "string \"3\""));
+  json finding = {{"imageScanCompletedAt", 1700000000},
+                  {"findingSeverityCounts", {{"HIGH", 2}, {"BOGUS", 1}, {"LOW", "3"}}}};
+  EXPECT_THAT(Check(EcrModel(), "DescribeImageScanFindings", {{"imageScanFindings", finding}}),
+              ElementsAre("imageScanFindings.findingSeverityCounts.BOGUS: map key 'BOGUS' is "
+                          "not in enum FindingSeverity [INFORMATIONAL, LOW, MEDIUM, HIGH, "
+                          "CRITICAL, UNDEFINED]",
+                          "imageScanFindings.findingSeverityCounts.LOW: expected an integral "
+                          "JSON number within int32 for integer shape SeverityCount, got "
+                          "string \"3\""));
 }
 
 TEST(CheckOutputTest, EveryProblemIsReported) {
@@ -169,12 +152,10 @@ TEST(CheckOutputTest, DocumentsAcceptAnything) {
   ASSERT_NE(hook, nullptr);
   ASSERT_TRUE(hook->document);
   const MemberModel member = {.name = "details", .target = hook};
-  const ShapeModel wrapper = {.name = "Wrapper",
-                              .type = ShapeType::kStructure,
-                              .members = {&member, 1}};
+  const ShapeModel wrapper = {
+      .name = "Wrapper", .type = ShapeType::kStructure, .members = {&member, 1}};
   const OperationModel op = {.name = "Op", .output = &wrapper};
-  EXPECT_THAT(CheckOutput(EcsModel(), op,
-                          {{"details", {{"any", json::array({1, "x"})}}}}),
+  EXPECT_THAT(CheckOutput(EcsModel(), op, {{"details", {{"any", json::array({1, "x"})}}}}),
               IsEmpty());
   EXPECT_THAT(CheckOutput(EcsModel(), op, {{"details", 3}}), IsEmpty());
 }
@@ -190,8 +171,7 @@ TEST(CheckOutputTest, OperationWithoutOutputShapeMustReturnEmptyObject) {
 TEST(CheckOutputTest, DepthIsBounded) {
   // A self-referencing structure (neither ECS nor ECR has one).
   MemberModel member = {.name = "child"};
-  const ShapeModel node = {
-      .name = "Node", .type = ShapeType::kStructure, .members = {&member, 1}};
+  const ShapeModel node = {.name = "Node", .type = ShapeType::kStructure, .members = {&member, 1}};
   member.target = &node;
   const OperationModel op = {.name = "Deep", .output = &node};
   json value = json::object();

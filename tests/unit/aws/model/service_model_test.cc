@@ -59,15 +59,13 @@ TEST(ServiceModelTest, FindOperationFindsExactNamesOnly) {
   ASSERT_NE(create->output, nullptr);
   EXPECT_EQ(create->output->name, "CreateRepositoryResponse");
 
-  const OperationModel* reg =
-      EcsModel().FindOperation("RegisterTaskDefinition");
+  const OperationModel* reg = EcsModel().FindOperation("RegisterTaskDefinition");
   ASSERT_NE(reg, nullptr);
   EXPECT_EQ(reg->name, "RegisterTaskDefinition");
   std::vector<std::string_view> errors(reg->errors.begin(), reg->errors.end());
   EXPECT_EQ(errors, (std::vector<std::string_view>{
-                        "AccessDeniedException", "LimitExceededException",
-                        "ServerException", "InvalidParameterException",
-                        "ClientException"}));
+                        "AccessDeniedException", "LimitExceededException", "ServerException",
+                        "InvalidParameterException", "ClientException"}));
 
   EXPECT_EQ(EcsModel().FindOperation("Bogus"), nullptr);
   EXPECT_EQ(EcrModel().FindOperation("Bogus"), nullptr);
@@ -78,8 +76,7 @@ TEST(ServiceModelTest, FindOperationFindsExactNamesOnly) {
   for (const ServiceModel* service : kBothModels) {
     EXPECT_EQ(service->FindOperation(service->operations.front().name),
               &service->operations.front());
-    EXPECT_EQ(service->FindOperation(service->operations.back().name),
-              &service->operations.back());
+    EXPECT_EQ(service->FindOperation(service->operations.back().name), &service->operations.back());
   }
 }
 
@@ -194,8 +191,7 @@ TEST(ServiceModelTest, EveryPatternCompiles) {
     for (const PatternModel& pattern : service->patterns) {
       SCOPED_TRACE(std::string(pattern.source));
       EXPECT_NO_THROW({ (void)MatchesPattern(pattern, "x"); });
-      EXPECT_NO_THROW(
-          std::regex(std::string(pattern.ecmascript), std::regex::ECMAScript));
+      EXPECT_NO_THROW(std::regex(std::string(pattern.ecmascript), std::regex::ECMAScript));
       EXPECT_EQ(pattern.ecmascript.find("\\p"), std::string_view::npos);
       ++count;
     }
@@ -223,9 +219,8 @@ TEST(ServiceModelTest, ShapesCarryTheirConstraints) {
   EXPECT_EQ(name.min, 2);
   EXPECT_EQ(name.max, 256);
   ASSERT_NE(name.pattern, nullptr);
-  EXPECT_EQ(
-      name.pattern->source,
-      R"([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*)");
+  EXPECT_EQ(name.pattern->source,
+            R"([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*)");
   EXPECT_FALSE(name.pattern->fold_non_ascii);
 
   const ShapeModel& blob = Shape(EcrModel(), "LayerPartBlob");
@@ -234,10 +229,8 @@ TEST(ServiceModelTest, ShapesCarryTheirConstraints) {
   EXPECT_EQ(blob.max, 20971520);
 
   const ShapeModel& status = Shape(EcsModel(), "TaskDefinitionStatus");
-  std::vector<std::string_view> values(status.enum_values.begin(),
-                                       status.enum_values.end());
-  EXPECT_EQ(values, (std::vector<std::string_view>{"ACTIVE", "INACTIVE",
-                                                   "DELETE_IN_PROGRESS"}));
+  std::vector<std::string_view> values(status.enum_values.begin(), status.enum_values.end());
+  EXPECT_EQ(values, (std::vector<std::string_view>{"ACTIVE", "INACTIVE", "DELETE_IN_PROGRESS"}));
 
   const ShapeModel& drain = Shape(EcsModel(), "DaemonDrainPercent");
   EXPECT_EQ(drain.type, ShapeType::kDouble);
@@ -275,8 +268,7 @@ TEST(ServiceModelTest, UnicodeTagPatternIsRewrittenAndMarked) {
 }
 
 TEST(ServiceModelTest, MembersKeepModelOrderAndFlags) {
-  const ShapeModel& request =
-      Shape(EcsModel(), "RegisterTaskDefinitionRequest");
+  const ShapeModel& request = Shape(EcsModel(), "RegisterTaskDefinitionRequest");
   ASSERT_GE(request.members.size(), 5U);
   EXPECT_EQ(request.members[0].name, "family");
   EXPECT_TRUE(request.members[0].required);
@@ -290,14 +282,12 @@ TEST(ServiceModelTest, MembersKeepModelOrderAndFlags) {
   EXPECT_TRUE(accelerators->target->deprecated);
   EXPECT_EQ(request.FindMember("bogus"), nullptr);
 
-  const MemberModel* token =
-      Shape(EcsModel(), "RunTaskRequest").FindMember("clientToken");
+  const MemberModel* token = Shape(EcsModel(), "RunTaskRequest").FindMember("clientToken");
   ASSERT_NE(token, nullptr);
   EXPECT_TRUE(token->idempotency_token);
 
   const MemberModel* registry_ids =
-      Shape(EcrModel(), "GetAuthorizationTokenRequest")
-          .FindMember("registryIds");
+      Shape(EcrModel(), "GetAuthorizationTokenRequest").FindMember("registryIds");
   ASSERT_NE(registry_ids, nullptr);
   EXPECT_TRUE(registry_ids->deprecated);
 }
