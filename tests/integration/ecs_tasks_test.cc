@@ -6,9 +6,12 @@
 // and removes; ecs_cli_tasks_test.cc has the walkthrough and the waiters.
 
 #include <chrono>
+#include <cstdlib>
 #include <signal.h>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 #include "tests/integration/ecs_task_helpers.h"
@@ -703,6 +706,48 @@ TEST_F(EcsTasksTest, StartTaskRunsOnTheListedContainerInstance) {
   EXPECT_EQ(Aws({"ecs", "list-tasks", "--cluster", cluster_, "--container-instance",
                  instance})["taskArns"],
             json::array({arn}));
+  Ecs("StopTask", {{"cluster", cluster_}, {"task", arn}});
+  WaitStatus(arn, "STOPPED", 10);
+}
+
+// --- 11. The Docker daemon goes away and comes back -----------------------------------
+
+// Berth started while its Docker socket does not exist serves the API, fails
+// tasks with an honest reason, and runs tasks once the socket appears (here a
+// symlink to the real one), without a restart.
+TEST_F(EcsTasksTest, TasksRunOnceAnUnreachableDockerDaemonComesBack) {
+  const std::string image = BuildImage("<p>back</p>\n");
+  const char* host = std::getenv("DOCKER_HOST");
+  const std::string real_socket = host != nullptr && std::string_view(host).starts_with("unix://")
+                                      ? std::string(host).substr(7)
+                                      : "/var/run/docker.sock";
+  const std::string socket = work_.path() + "/docker.sock";
+  StopBerth();
+  ::setenv("DOCKER_HOST", ("unix://" + socket).c_str(), 1);
+  StartBerth();
+  if (host != nullptr) {
+    ::setenv("DOCKER_HOST", host, 1);
+  } else {
+    ::unsetenv("DOCKER_HOST");
+  }
+
+  Register(FargateTd("comeback", json::array({Container("main", image, kIdle)})));
+  CreateCluster();
+  const std::string failed = RunFargateTask("comeback").value("taskArn", "");
+  const json stopped = WaitStatus(failed, "STOPPED", 30);
+  EXPECT_EQ(stopped["stopCode"], "TaskFailedToStart");
+  EXPECT_TRUE(stopped.value("stoppedReason", "")
+                  .starts_with("ResourceInitializationError: cannot reach the Docker daemon"))
+      << stopped.dump(2);
+
+  ASSERT_EQ(::symlink(real_socket.c_str(), socket.c_str()), 0) << real_socket;
+  const std::string arn = RunFargateTask("comeback").value("taskArn", "");
+  const json running = WaitStatus(arn, "RUNNING", 30);
+  EXPECT_EQ(ContainerOf(running, "main")["lastStatus"], "RUNNING");
+  EXPECT_EQ(ContainersWith("com.amazonaws.ecs.task-arn=" + arn).size(), 2u);  // app + pause
+  // The failed task stays failed; the cluster counts only the running one.
+  EXPECT_EQ(Describe(failed)["lastStatus"], "STOPPED");
+  EXPECT_EQ(Cluster()["runningTasksCount"], 1);
   Ecs("StopTask", {{"cluster", cluster_}, {"task", arn}});
   WaitStatus(arn, "STOPPED", 10);
 }
