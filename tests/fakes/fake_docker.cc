@@ -1,3 +1,6 @@
+// FakeDocker's core: the DockerApi calls on containers (create, start, stop,
+// kill, remove, inspect, list), volumes, and the clock and ids it reports.
+
 #include "tests/fakes/fake_docker.h"
 
 #include <algorithm>
@@ -7,6 +10,7 @@
 #include <sstream>
 
 #include "server/util/crypto.h"
+#include "tests/fakes/fake_docker_internals.h"
 #include "tests/fakes/fake_docker_references.h"
 
 namespace berth::testing {
@@ -17,65 +21,18 @@ using docker::ContainerState;
 using docker::ContainerSummary;
 using docker::DockerError;
 using docker::PortBinding;
+using fake_docker::HasHealthCheck;
+using fake_docker::HasLabels;
 using fake_docker::IsHex;
 using fake_docker::NormalizeReference;
+using fake_docker::ParseCidr;
+using fake_docker::ParseIpv4;
 
 namespace {
 
 constexpr std::int64_t kEpochSeconds = 1767225600;  // 2026-01-01T00:00:00Z
 constexpr int kFirstEphemeralPort = 32768;
 constexpr int kLastEphemeralPort = 60999;
-
-std::optional<std::uint32_t> ParseIpv4(const std::string& text) {
-  std::uint32_t value = 0;
-  std::istringstream parts(text);
-  std::string part;
-  int count = 0;
-  while (std::getline(parts, part, '.')) {
-    if (part.empty() || part.size() > 3 ||
-        !std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      return std::nullopt;
-    }
-    const int octet = std::stoi(part);
-    if (octet > 255 || ++count > 4) return std::nullopt;
-    value = (value << 8) | static_cast<std::uint32_t>(octet);
-  }
-  if (count != 4 || text.ends_with(".")) return std::nullopt;
-  return value;
-}
-
-std::string FormatIpv4(std::uint32_t value) {
-  return std::to_string(value >> 24) + "." + std::to_string((value >> 16) & 255) + "." +
-         std::to_string((value >> 8) & 255) + "." + std::to_string(value & 255);
-}
-
-struct Cidr {
-  std::uint32_t base = 0;
-  int bits = 0;
-  std::uint32_t Mask() const { return bits == 0 ? 0 : ~std::uint32_t{0} << (32 - bits); }
-  bool Contains(std::uint32_t address) const { return (address & Mask()) == base; }
-  bool Overlaps(const Cidr& other) const {
-    const Cidr& wider = bits < other.bits ? *this : other;
-    const Cidr& narrower = bits < other.bits ? other : *this;
-    return wider.Contains(narrower.base);
-  }
-};
-
-std::optional<Cidr> ParseCidr(const std::string& text) {
-  const auto slash = text.find('/');
-  if (slash == std::string::npos) return std::nullopt;
-  const auto address = ParseIpv4(text.substr(0, slash));
-  const std::string bits = text.substr(slash + 1);
-  if (!address || bits.empty() || bits.size() > 2 ||
-      !std::all_of(bits.begin(), bits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return std::nullopt;
-  }
-  Cidr cidr;
-  cidr.bits = std::stoi(bits);
-  if (cidr.bits > 30) return std::nullopt;
-  cidr.base = *address & cidr.Mask();
-  return cidr;
-}
 
 // Linux signal numbers by name ("SIGTERM", "TERM") or number ("15"); 0 when
 // Docker would refuse it.
@@ -108,11 +65,6 @@ bool IgnoredByDefault(int number) {
          number == 22 || number == 23 || number == 28;
 }
 
-bool HasHealthCheck(const ContainerSpec& spec) {
-  return spec.health_check && !spec.health_check->test.empty() &&
-         spec.health_check->test.front() != "NONE";
-}
-
 }  // namespace
 
 // --- DockerCall / StartFailure -------------------------------------------------
@@ -134,52 +86,6 @@ StartFailure StartFailure::ExecNotFound(const std::string& path) {
               path + "\": stat " + path + ": no such file or directory: unknown",
           127};
 }
-
-// --- State ----------------------------------------------------------------------
-
-namespace {
-
-// Whether `labels` carry every filter ("k=v", or "k" for any value).
-bool HasLabels(const std::map<std::string, std::string>& labels,
-               const std::vector<std::string>& filters) {
-  return std::all_of(filters.begin(), filters.end(), [&labels](const std::string& f) {
-    const auto eq = f.find('=');
-    const auto found = labels.find(f.substr(0, eq));
-    return found != labels.end() && (eq == std::string::npos || found->second == f.substr(eq + 1));
-  });
-}
-
-}  // namespace
-
-struct FakeDocker::Container {
-  std::string id;
-  std::string name;
-  ContainerSpec spec;
-  std::string image_id;
-  FakeImageConfig image;
-  std::string network_mode;  // as Docker stores it ("container:<full id>" when resolved)
-  std::string status = "created";
-  bool running = false;
-  bool oom_killed = false;
-  int exit_code = 0;
-  std::string error;
-  std::string started_at = kNever;
-  std::string finished_at = kNever;
-  std::string health;
-  std::vector<PortBinding> bound_ports;  // while running
-  std::string network_id;                // the bridge/user network while running
-  std::string ip;                        // while running
-};
-
-struct FakeDocker::Network {
-  std::string id;
-  std::string name;
-  std::optional<Cidr> subnet;  // nullopt for host and none
-  std::uint32_t gateway = 0;
-  std::map<std::string, std::string> labels;
-  bool predefined = false;
-  std::map<std::uint32_t, std::string> used;  // address -> container id
-};
 
 FakeDocker::FakeDocker() {
   for (const char* name : {"bridge", "host", "none"}) {
@@ -251,22 +157,6 @@ FakeDocker::Container& FakeDocker::MustFindContainer(const std::string& id_or_na
   return *c;
 }
 
-FakeDocker::Network* FakeDocker::FindNetwork(const std::string& id_or_name) {
-  const std::string key = id_or_name == "default" ? "bridge" : id_or_name;
-  for (const auto& n : networks_) {
-    if (n->id == key || n->name == key) return n.get();
-  }
-  if (!IsHex(key)) return nullptr;
-  Network* found = nullptr;
-  for (const auto& n : networks_) {
-    if (n->id.starts_with(key)) {
-      if (found != nullptr) return nullptr;
-      found = n.get();
-    }
-  }
-  return found;
-}
-
 ContainerScript FakeDocker::ScriptFor(const Container& container) const {
   if (const auto it = scripts_.find(container.name); it != scripts_.end()) return it->second;
   const auto it = image_scripts_.find(NormalizeReference(container.spec.image));
@@ -295,31 +185,6 @@ void FakeDocker::Exit(Container& c, int exit_code, bool oom) {
   // "unhealthy" (reference §3.4).
   if (!c.health.empty()) c.health = "unhealthy";
   Release(c);
-}
-
-std::string FakeDocker::AllocateAddress(Network& network, const std::string& fixed,
-                                        const std::string& container_id) {
-  const Cidr& subnet = *network.subnet;
-  if (!fixed.empty()) {
-    const auto address = ParseIpv4(fixed);
-    if (!address || !subnet.Contains(*address)) {
-      throw DockerError(500, "Invalid address " + fixed +
-                                 ": It does not belong to any of this network's subnets");
-    }
-    if (network.used.contains(*address) || *address == network.gateway) {
-      throw DockerError(403, "Address already in use");
-    }
-    network.used[*address] = container_id;
-    return fixed;
-  }
-  const std::uint32_t broadcast = subnet.base | ~subnet.Mask();
-  for (std::uint32_t address = subnet.base + 1; address < broadcast; ++address) {
-    if (address == network.gateway || network.used.contains(address)) continue;
-    network.used[address] = container_id;
-    return FormatIpv4(address);
-  }
-  throw DockerError(500, "no available IPv4 addresses on this network's address pools: " +
-                             network.name + " (" + network.id + ")");
 }
 
 void FakeDocker::Validate(const ContainerSpec& spec) const {
@@ -606,204 +471,6 @@ void FakeDocker::RemoveVolume(const std::string& name) {
     throw DockerError(409, "remove " + name + ": volume is in use - [" + list + "]");
   }
   volumes_.erase(name);
-}
-
-std::string FakeDocker::CreateNetwork(const std::string& name, const std::string& subnet,
-                                      const std::string& gateway,
-                                      const std::map<std::string, std::string>& labels) {
-  const std::lock_guard lock(mutex_);
-  Record("CreateNetwork", {name, subnet, gateway});
-  for (const auto& n : networks_) {
-    if (n->name == name) return n->id;  // 409 in Docker; the answer is the existing id
-  }
-  std::optional<Cidr> cidr;
-  if (!subnet.empty()) {
-    cidr = ParseCidr(subnet);
-    if (!cidr) throw DockerError(400, "invalid CIDR address: " + subnet);
-    for (const auto& n : networks_) {
-      if (n->subnet && n->subnet->Overlaps(*cidr)) {
-        throw DockerError(403, "Pool overlaps with other one on this address space");
-      }
-    }
-  } else {
-    // Docker's default pools: 172.18.0.0/16, 172.19.0.0/16, ...
-    for (std::uint32_t second = 18; second < 32 && !cidr; ++second) {
-      const Cidr candidate{(172u << 24) | (second << 16), 16};
-      if (std::none_of(networks_.begin(), networks_.end(), [&candidate](const auto& n) {
-            return n->subnet && n->subnet->Overlaps(candidate);
-          })) {
-        cidr = candidate;
-      }
-    }
-    if (!cidr) {
-      throw DockerError(500,
-                        "could not find an available, non-overlapping IPv4 address pool among "
-                        "the defaults to assign to the network");
-    }
-  }
-  auto network = std::make_unique<Network>();
-  network->id = NewId("network");
-  network->name = name;
-  network->subnet = cidr;
-  network->gateway = cidr->base + 1;
-  if (!gateway.empty()) {
-    const auto address = ParseIpv4(gateway);
-    if (!address || !cidr->Contains(*address)) {
-      throw DockerError(400, "invalid gateway " + gateway + " for subnet " + subnet);
-    }
-    network->gateway = *address;
-  }
-  network->labels = labels;
-  const std::string id = network->id;
-  networks_.push_back(std::move(network));
-  return id;
-}
-
-void FakeDocker::RemoveNetwork(const std::string& id) {
-  const std::lock_guard lock(mutex_);
-  Record("RemoveNetwork", {id});
-  Network* network = FindNetwork(id);
-  if (network == nullptr) return;  // 404
-  if (network->predefined) {
-    throw DockerError(403, network->name + " is a pre-defined network and cannot be removed");
-  }
-  const bool in_use = std::any_of(containers_.begin(), containers_.end(), [network](const auto& c) {
-    return c->running && c->network_id == network->id;
-  });
-  if (in_use) {
-    throw DockerError(403, "error while removing network: network " + network->name + " id " +
-                               network->id + " has active endpoints");
-  }
-  std::erase_if(networks_, [network](const auto& n) { return n.get() == network; });
-}
-
-// --- Recorded calls -------------------------------------------------------------
-
-std::vector<DockerCall> FakeDocker::Calls() const {
-  const std::lock_guard lock(mutex_);
-  return calls_;
-}
-
-std::vector<std::string> FakeDocker::CallStrings() const {
-  std::vector<std::string> out;
-  for (const DockerCall& call : Calls()) out.push_back(call.ToString());
-  return out;
-}
-
-std::vector<DockerCall> FakeDocker::MutatingCalls() const {
-  static const std::set<std::string> kReadOnly = {"Ping", "ImageExists", "InspectContainer",
-                                                  "ListContainers", "ListVolumes"};
-  std::vector<DockerCall> out;
-  for (const DockerCall& call : Calls()) {
-    if (!kReadOnly.contains(call.method)) out.push_back(call);
-  }
-  return out;
-}
-
-std::vector<DockerCall> FakeDocker::CallsTo(const std::string& method) const {
-  std::vector<DockerCall> out;
-  for (const DockerCall& call : Calls()) {
-    if (call.method == method) out.push_back(call);
-  }
-  return out;
-}
-
-void FakeDocker::ClearCalls() {
-  const std::lock_guard lock(mutex_);
-  calls_.clear();
-}
-
-// --- Injected errors ------------------------------------------------------------
-
-void FakeDocker::FailNext(const std::string& method, const DockerError& error, int times) {
-  const std::lock_guard lock(mutex_);
-  if (times > 0) failures_.insert({method, {error, times}});
-}
-
-void FakeDocker::FailAlways(const std::string& method, const DockerError& error) {
-  const std::lock_guard lock(mutex_);
-  failures_.insert({method, {error, -1}});
-}
-
-void FakeDocker::ClearFailures() {
-  const std::lock_guard lock(mutex_);
-  failures_.clear();
-}
-
-void FakeDocker::SetUnreachable(bool unreachable) {
-  const std::lock_guard lock(mutex_);
-  unreachable_ = unreachable;
-}
-
-DockerError FakeDocker::Unreachable() {
-  return DockerError(0, "Cannot connect to the Docker daemon: Couldn't connect to server");
-}
-
-// --- Containers -------------------------------------------------------------------
-
-void FakeDocker::ScriptContainer(const std::string& name, ContainerScript script) {
-  const std::lock_guard lock(mutex_);
-  scripts_[name] = std::move(script);
-}
-
-void FakeDocker::ScriptImage(const std::string& reference, ContainerScript script) {
-  const std::lock_guard lock(mutex_);
-  image_scripts_[NormalizeReference(reference)] = std::move(script);
-}
-
-void FakeDocker::ExitContainer(const std::string& id_or_name, int exit_code) {
-  const std::lock_guard lock(mutex_);
-  Container& c = MustFindContainer(id_or_name);
-  if (c.running) Exit(c, exit_code, /*oom=*/false);
-}
-
-void FakeDocker::OomKill(const std::string& id_or_name) {
-  const std::lock_guard lock(mutex_);
-  Container& c = MustFindContainer(id_or_name);
-  if (c.running) Exit(c, 137, /*oom=*/true);
-}
-
-void FakeDocker::SetHealth(const std::string& id_or_name, const std::string& health) {
-  const std::lock_guard lock(mutex_);
-  Container& c = MustFindContainer(id_or_name);
-  if (c.running && HasHealthCheck(c.spec)) c.health = health;
-}
-
-std::optional<ContainerSpec> FakeDocker::SpecOf(const std::string& id_or_name) const {
-  const std::lock_guard lock(mutex_);
-  const Container* c = FindContainer(id_or_name);
-  if (c == nullptr) return std::nullopt;
-  return c->spec;
-}
-
-std::optional<std::string> FakeDocker::IdOf(const std::string& id_or_name) const {
-  const std::lock_guard lock(mutex_);
-  const Container* c = FindContainer(id_or_name);
-  if (c == nullptr) return std::nullopt;
-  return c->id;
-}
-
-std::vector<std::string> FakeDocker::ContainerIds() const {
-  const std::lock_guard lock(mutex_);
-  std::vector<std::string> out;
-  for (const auto& c : containers_) out.push_back(c->id);
-  return out;
-}
-
-std::vector<std::string> FakeDocker::VolumeNames() const {
-  const std::lock_guard lock(mutex_);
-  std::vector<std::string> out;
-  for (const auto& [name, labels] : volumes_) out.push_back(name);
-  return out;
-}
-
-std::vector<std::string> FakeDocker::NetworkIds() const {
-  const std::lock_guard lock(mutex_);
-  std::vector<std::string> out;
-  for (const auto& n : networks_) {
-    if (!n->predefined) out.push_back(n->id);
-  }
-  return out;
 }
 
 }  // namespace berth::testing
