@@ -33,7 +33,10 @@ Reconciler::Reconciler(storage::Database& database, docker::DockerApi& docker,
       registry_password_(std::move(registry_password)),
       clock_(clock),
       options_(std::move(options)),
-      network_name_("berth-" + options_.instance_id) {}
+      network_name_("berth-" + options_.instance_id) {
+  auto lease = database_.Acquire();
+  used_docker_ = storage::MetaStore(lease.db()).Get(kUsedDockerKey).has_value();
+}
 
 Reconciler::~Reconciler() { Stop(); }
 
@@ -68,16 +71,8 @@ void Reconciler::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-bool Reconciler::UsedDocker() {
-  if (!used_docker_) {
-    auto lease = database_.Acquire();
-    used_docker_ = storage::MetaStore(lease.db()).Get(kUsedDockerKey).has_value();
-  }
-  return used_docker_;
-}
-
 void Reconciler::MarkUsedDocker() {
-  if (UsedDocker()) return;
+  if (used_docker_) return;
   auto lease = database_.Acquire();
   storage::MetaStore(lease.db()).Set(kUsedDockerKey, "1");
   used_docker_ = true;
@@ -206,7 +201,7 @@ bool Reconciler::ReconcileOnce() {
     const double now = clock_.Now();
     // Sweeps look for Berth's leftovers, which exist only once it has used
     // Docker (a Berth that never ran a task never loads the Docker client).
-    const bool sweep_due = now - last_sweep_ >= kSweepPeriodSeconds && UsedDocker();
+    const bool sweep_due = now - last_sweep_ >= kSweepPeriodSeconds && used_docker_;
     if (tasks.empty() && !sweep_due) return false;
     if (!docker_.Ping()) {
       if (!tasks.empty()) FailUnreachable("the daemon does not answer");
@@ -319,7 +314,7 @@ void Reconciler::SweepOrphans() {
 
 void Reconciler::RemoveAll() {
   std::lock_guard docker_lock(docker_mutex_);
-  if (!UsedDocker()) return;  // nothing of Berth's can be there
+  if (!used_docker_) return;  // nothing of Berth's can be there
   try {
     const std::string mine = "berth.instance=" + options_.instance_id;
     for (const auto& c : docker_.ListContainers({mine})) docker_.RemoveContainer(c.id);

@@ -61,8 +61,7 @@ class Reconciler {
 
  private:
   bool PrepareDocker();
-  // Whether this data dir's Berth ever used Docker (kept in the meta table).
-  bool UsedDocker();
+  // Records (in the meta table) that this data dir's Berth used Docker.
   void MarkUsedDocker();
   void WriteBack(storage::TaskRecord& task);
   // Removes containers and task volumes of tasks Berth no longer has.
@@ -81,7 +80,7 @@ class Reconciler {
   std::string network_name_;
   bool docker_ready_ = false;  // pause image loaded, network made (loop thread only)
   double last_sweep_ = 0;      // loop thread only
-  bool used_docker_ = false;   // cached UsedDocker(); under docker_mutex_
+  bool used_docker_ = false;   // this data dir's Berth used Docker; under docker_mutex_
 
   std::mutex docker_mutex_;  // one Docker user at a time (loop and reset)
   std::mutex mutex_;
