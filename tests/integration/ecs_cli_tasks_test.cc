@@ -25,15 +25,9 @@ TEST_P(EcsWalkthroughTest, StepsOneToNineThenStopTask) {
   const std::string uri = created["repository"]["repositoryUri"];
   ASSERT_EQ(uri, host() + "/test-repo");
   // 2. aws ecr get-login-password --region <region> | docker login --username AWS
-  //    --password-stdin <registry host>, as one pipeline (RunAws appends
-  //    "--endpoint-url <url> --output json": $0..$3 of the script).
+  //    --password-stdin <registry host>, as one pipeline.
   const AwsResult login =
-      RunAws("sh", server_->endpoint(),
-             {"-c",
-              "\"$AWS\" ecr get-login-password --region us-east-1 --endpoint-url \"$1\" | "
-              "docker login --username AWS --password-stdin " +
-                  host()},
-             {{"AWS", cli_}, {"DOCKER_CONFIG", docker_config_.path()}});
+      RunLoginPipeline(cli_, server_->endpoint(), host(), docker_config_.path());
   ASSERT_EQ(login.exit_code, 0) << login.out << login.err;
   // 3. docker build -t test .   (a name of this test's own: the daemon is shared)
   const std::string local = BuildImage("<h1>poc</h1>\n");

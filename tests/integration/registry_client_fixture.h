@@ -126,11 +126,7 @@ class RegistryClientTest : public ::testing::Test {
     const AwsResult r = RunAws(aws_cli_, server_->endpoint(),
                                {"ecr", "get-login-password", "--region", "us-east-1"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    std::string password = r.out;
-    while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) {
-      password.pop_back();
-    }
-    return password;
+    return Trim(r.out);
   }
 
   // `aws ecr get-login-password | docker login --username AWS

@@ -29,16 +29,9 @@ TEST_F(RegistryDockerTest, WalkthroughPushListDescribePullRun) {
   const std::string uri = created["repository"]["repositoryUri"];
   ASSERT_EQ(uri, host() + "/test-repo");
   // 2. aws ecr get-login-password --region <region> | docker login --username AWS
-  //    --password-stdin <registry host>, as one shell pipeline. RunAws supplies
-  //    the credentials and appends "--endpoint-url <url> --output json",
-  //    which sh hands to the script as $0..$3.
+  //    --password-stdin <registry host>, as one shell pipeline.
   const AwsResult login =
-      RunAws("sh", server_->endpoint(),
-             {"-c",
-              "\"$AWS\" ecr get-login-password --region us-east-1 --endpoint-url \"$1\" | "
-              "docker login --username AWS --password-stdin " +
-                  host()},
-             {{"AWS", aws_cli_}, {"DOCKER_CONFIG", docker_config_.path()}});
+      RunLoginPipeline(aws_cli_, server_->endpoint(), host(), docker_config_.path());
   ASSERT_EQ(login.exit_code, 0) << login.out << login.err;
   EXPECT_NE(login.out.find("Login Succeeded"), std::string::npos) << login.out;
   // 3. docker build -t test .   (a local name of this test's own)

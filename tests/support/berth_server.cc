@@ -161,4 +161,16 @@ AwsResult RunAws(const std::string& cli, const std::string& endpoint,
   return result;
 }
 
+AwsResult RunLoginPipeline(const std::string& cli, const std::string& endpoint,
+                           const std::string& registry_host, const std::string& docker_config) {
+  // RunAws supplies the credentials and appends "--endpoint-url <url>
+  // --output json", which sh hands to the script as $0..$3.
+  return RunAws("sh", endpoint,
+                {"-c",
+                 "\"$AWS\" ecr get-login-password --region us-east-1 --endpoint-url \"$1\" | "
+                 "docker login --username AWS --password-stdin " +
+                     registry_host},
+                {{"AWS", cli}, {"DOCKER_CONFIG", docker_config}});
+}
+
 }  // namespace berth::testing

@@ -71,6 +71,13 @@ AwsResult RunAws(const std::string& cli, const std::string& endpoint,
                  const std::vector<std::string>& args,
                  const std::map<std::string, std::string>& env = {});
 
+// The walkthrough's login, verbatim and as one shell pipeline:
+//   <cli> ecr get-login-password --region us-east-1 | docker login --username AWS
+//     --password-stdin <registry_host>
+// against `endpoint`, with docker's config in `docker_config` (a directory).
+AwsResult RunLoginPipeline(const std::string& cli, const std::string& endpoint,
+                           const std::string& registry_host, const std::string& docker_config);
+
 // One HTTP exchange made with curl: the status, the body and the response
 // header block (every block when redirects or 100 Continue came first).
 struct HttpReply {
