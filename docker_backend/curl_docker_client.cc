@@ -137,7 +137,75 @@ json CreateBody(const ContainerSpec& s) {
     body["NetworkingConfig"]["EndpointsConfig"][s.network_mode]["IPAMConfig"]["IPv4Address"] =
         *s.network_ip;
   }
+  if (!s.network_aliases.empty() && !s.network_mode.empty()) {
+    body["NetworkingConfig"]["EndpointsConfig"][s.network_mode]["Aliases"] = s.network_aliases;
+  }
   return body;
+}
+
+// Feeds the event stream to its reader: whole lines only, each parsed and
+// handed on as a ContainerEvent.
+struct EventStream {
+  const std::function<void(const ContainerEvent&)>* on_event;
+  const std::function<bool()>* keep_going;
+  std::string pending;
+  std::string error_body;  // what a non-200 reply said
+  long status = 0;
+};
+
+void DeliverEventLine(const std::string& line, const EventStream& stream) {
+  const json event = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (!event.is_object() || event.value("Type", "") != "container") return;
+  ContainerEvent out;
+  out.action = event.value("Action", event.value("status", ""));
+  const json actor = event.value("Actor", json::object());
+  out.id = actor.value("ID", event.value("id", ""));
+  if (actor.contains("Attributes") && actor["Attributes"].is_object()) {
+    for (const auto& [k, v] : actor["Attributes"].items()) {
+      if (v.is_string()) out.attributes[k] = v.get<std::string>();
+    }
+  }
+  (*stream.on_event)(out);
+}
+
+size_t CollectEvents(char* data, size_t size, size_t count, void* user) {
+  auto* stream = static_cast<EventStream*>(user);
+  try {
+    if (stream->status != 200) {
+      stream->error_body.append(data, size * count);
+      return size * count;
+    }
+    stream->pending.append(data, size * count);
+    size_t start = 0;
+    for (size_t nl = stream->pending.find('\n'); nl != std::string::npos;
+         nl = stream->pending.find('\n', start)) {
+      DeliverEventLine(stream->pending.substr(start, nl - start), *stream);
+      start = nl + 1;
+    }
+    stream->pending.erase(0, start);
+    return size * count;
+  } catch (...) {  // never let an exception cross into C
+    return 0;
+  }
+}
+
+size_t NoteStatus(char* data, size_t size, size_t count, void* user) {
+  // Header lines: the status line tells whether the body is events.
+  auto* stream = static_cast<EventStream*>(user);
+  const std::string line(data, size * count);
+  if (line.starts_with("HTTP/")) {
+    const auto space = line.find(' ');
+    if (space != std::string::npos) stream->status = std::atol(line.c_str() + space + 1);
+  }
+  return size * count;
+}
+
+int CheckKeepGoing(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  try {
+    return (*static_cast<EventStream*>(user)->keep_going)() ? 0 : 1;
+  } catch (...) {
+    return 1;
+  }
 }
 
 }  // namespace
@@ -426,6 +494,68 @@ void CurlDockerClient::RemoveNetwork(const std::string& id) {
   const Reply reply = Call("DELETE", "/networks/" + Escape(id));
   if (reply.status == 204 || reply.status == 200 || reply.status == 404) return;
   Fail(reply);
+}
+
+std::vector<NetworkSummary> CurlDockerClient::ListNetworks(const std::vector<std::string>& labels) {
+  const json filters = {{"label", labels}};
+  const Reply reply = Call("GET", "/networks?filters=" + Escape(filters.dump()));
+  if (reply.status != 200) Fail(reply);
+  std::vector<NetworkSummary> out;
+  for (const auto& n : json::parse(reply.body)) {
+    NetworkSummary s;
+    s.id = n.value("Id", "");
+    s.name = n.value("Name", "");
+    if (n.contains("Labels") && n["Labels"].is_object()) {
+      for (const auto& [k, v] : n["Labels"].items()) s.labels[k] = v.get<std::string>();
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+void CurlDockerClient::WatchContainerEvents(
+    const std::vector<std::string>& labels,
+    const std::function<void(const ContainerEvent&)>& on_event,
+    const std::function<bool()>& keep_going) {
+  if (api_version_.empty()) Negotiate();
+  const CurlLibrary& lib = CurlLibrary::Get();
+  if (curl_ == nullptr) {
+    curl_ = lib.easy_init();
+    if (curl_ == nullptr)
+      throw DockerError(0, "Cannot connect to the Docker daemon: curl_easy_init failed");
+  }
+  CURL* curl = static_cast<CURL*>(curl_);
+  lib.easy_reset(curl);
+  const json filters = {{"type", {"container"}}, {"label", labels}};
+  const std::string url =
+      endpoint_.base_url + "/v" + api_version_ + "/events?filters=" + Escape(filters.dump());
+  EventStream stream{&on_event, &keep_going, "", "", 0};
+  lib.easy_setopt(curl, CURLOPT_URL, url.c_str());
+  if (!endpoint_.unix_socket.empty()) {
+    lib.easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, endpoint_.unix_socket.c_str());
+  }
+  lib.easy_setopt(curl, CURLOPT_HEADERFUNCTION, NoteStatus);
+  lib.easy_setopt(curl, CURLOPT_HEADERDATA, &stream);
+  lib.easy_setopt(curl, CURLOPT_WRITEFUNCTION, CollectEvents);
+  lib.easy_setopt(curl, CURLOPT_WRITEDATA, &stream);
+  lib.easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  lib.easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, CheckKeepGoing);
+  lib.easy_setopt(curl, CURLOPT_XFERINFODATA, &stream);
+  lib.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+  lib.easy_setopt(curl, CURLOPT_TIMEOUT_MS, 0L);
+  lib.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  const CURLcode rc = lib.easy_perform(curl);
+  // The handle is left with our callbacks; the next Call resets it.
+  lib.easy_reset(curl);
+  if (rc == CURLE_ABORTED_BY_CALLBACK && !keep_going()) return;
+  if (stream.status != 0 && stream.status != 200) {
+    throw DockerError(static_cast<int>(stream.status), DaemonMessage(stream.error_body));
+  }
+  if (rc != CURLE_OK) {
+    throw DockerError(0,
+                      std::string("Cannot connect to the Docker daemon: ") + lib.easy_strerror(rc));
+  }
+  throw DockerError(0, "Cannot connect to the Docker daemon: the event stream ended");
 }
 
 std::vector<VolumeSummary> CurlDockerClient::ListVolumes(const std::vector<std::string>& labels) {

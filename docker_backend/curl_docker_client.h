@@ -55,6 +55,10 @@ class CurlDockerClient final : public DockerApi {
                             const std::string& gateway,
                             const std::map<std::string, std::string>& labels) override;
   void RemoveNetwork(const std::string& id) override;
+  std::vector<NetworkSummary> ListNetworks(const std::vector<std::string>& labels) override;
+  void WatchContainerEvents(const std::vector<std::string>& labels,
+                            const std::function<void(const ContainerEvent&)>& on_event,
+                            const std::function<bool()>& keep_going) override;
   std::vector<VolumeSummary> ListVolumes(const std::vector<std::string>& labels) override;
   void RemoveVolume(const std::string& name) override;
 

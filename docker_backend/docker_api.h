@@ -16,6 +16,7 @@
 //
 // Thread-safety: implementations may be used from one thread at a time.
 
+#include <functional>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -98,6 +99,18 @@ class DockerApi {
   // By id or name. Missing is success; running containers attached to it
   // are DockerError 403.
   virtual void RemoveNetwork(const std::string& id) = 0;
+  // Networks carrying every label of `labels` ("k=v" or "k").
+  virtual std::vector<NetworkSummary> ListNetworks(const std::vector<std::string>& labels) = 0;
+
+  // Follows the daemon's event stream: calls `on_event` for every event of a
+  // container carrying every label of `labels`, as it happens, until
+  // `keep_going()` turns false (asked at least once a second), then
+  // returns. Events before the call are not replayed. Throws DockerError
+  // when the daemon cannot be reached or the stream breaks; `on_event` must
+  // not throw.
+  virtual void WatchContainerEvents(const std::vector<std::string>& labels,
+                                    const std::function<void(const ContainerEvent&)>& on_event,
+                                    const std::function<bool()>& keep_going) = 0;
 };
 
 }  // namespace berth::docker

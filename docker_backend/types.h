@@ -66,6 +66,9 @@ struct ContainerSpec {
   std::vector<PortBinding> ports;
   std::string network_mode;  // "bridge", "host", "none", "container:<id>", or a network name
   std::optional<std::string> network_ip;  // fixed address on `network_mode`
+  // Names other containers on `network_mode` (a user-defined network) resolve
+  // to this one through Docker's DNS; several containers may share one.
+  std::vector<std::string> network_aliases;
   int64_t memory_bytes = 0;
   int64_t memory_reservation_bytes = 0;
   int64_t cpu_shares = 0;
@@ -107,6 +110,23 @@ struct ContainerState {
   std::vector<std::string> env;               // "K=V": the container's, then the image's
   std::vector<PortBinding> ports;  // as bound (host ports filled in); empty unless running
   std::string ip_address;          // on its first network; empty unless running
+};
+
+// A network found by listing.
+struct NetworkSummary {
+  std::string id;
+  std::string name;
+  std::map<std::string, std::string> labels;
+};
+
+// Something that happened to a container, as Docker's event stream reports
+// it: `action` is "start", "die", "oom", "kill", "health_status: healthy",
+// ...; `attributes` carry the container's labels (and Docker's own "name",
+// "image" and, for "die", "exitCode").
+struct ContainerEvent {
+  std::string action;
+  std::string id;
+  std::map<std::string, std::string> attributes;
 };
 
 // A volume found by listing.

@@ -36,6 +36,9 @@
 
 namespace {
 
+// Task steps Berth runs at once (each mostly waits on the Docker daemon).
+constexpr int kTaskWorkers = 8;
+
 std::optional<std::string> Env(const std::string& name) {
   const char* value = std::getenv(name.c_str());
   if (value == nullptr) return std::nullopt;
@@ -96,21 +99,26 @@ int Run(berth::Config config) {
 
   // ECS tasks become containers through the reconciler; its Docker client is
   // its own (libcurl handles are per thread).
-  docker::CurlDockerClient docker(
-      docker::DockerEndpoint::FromDockerHost(Env("DOCKER_HOST").value_or("")));
+  const docker::DockerEndpoint docker_endpoint =
+      docker::DockerEndpoint::FromDockerHost(Env("DOCKER_HOST").value_or(""));
+  docker::CurlDockerClient docker(docker_endpoint);
   reconciler::ImageResolver image_resolver(
       config.registry_host, [&](const storage::Partition& partition, const std::string& name) {
         auto lease = database.Acquire();
         return storage::EcrStore(lease.db(), partition).FindRepository(name).has_value();
       });
+  reconciler::ReconcilerOptions reconciler_options{InstanceId(database), docker::kPauseImage};
+  reconciler_options.workers = kTaskWorkers;
   reconciler::Reconciler task_reconciler(
-      database, docker, image_resolver,
+      database, docker,
+      [&docker_endpoint] { return std::make_unique<docker::CurlDockerClient>(docker_endpoint); },
+      image_resolver,
       [&](const storage::Partition& partition) {
         int64_t expires = 0;
         return ecr_service.tokens().Issue(partition.account_id, partition.region,
                                           static_cast<int64_t>(clock.Now()), expires);
       },
-      clock, reconciler::ReconcilerOptions{InstanceId(database), docker::kPauseImage});
+      clock, reconciler_options);
   ecs_services.tasks.SetWaker([&] { task_reconciler.Poke(); });
   admin.AddResetHook([&] { task_reconciler.RemoveAll(); });
   Maintenance maintenance(images, uploads, ecs_services.tasks, clock);

@@ -181,7 +181,12 @@ TranslatedContainer TranslateContainer(
   } else if (task.network_mode == "host" || task.network_mode == "none") {
     s.network_mode = task.network_mode;
   } else {
-    s.network_mode = "bridge";
+    // Bridge tasks join the cluster's network (a user-defined bridge: ports
+    // publish as on docker0, and Docker's DNS answers service names).
+    s.network_mode = task.network_name.empty() ? "bridge" : task.network_name;
+    if (!task.network_name.empty() && d.contains("portMappings") && !d.at("portMappings").empty()) {
+      s.network_aliases = task.network_aliases;
+    }
     for (const auto& m : d.value("portMappings", json::array())) {
       if (!m.contains("containerPort")) {
         note("portMappings with containerPortRange are not published");

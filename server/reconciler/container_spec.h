@@ -26,6 +26,11 @@ struct TaskContext {
   std::string network_mode;  // awsvpc, bridge, host, none
   std::string instance_id;   // this Berth's label value
   std::string pause_id;      // awsvpc: the container whose namespace to join
+  // bridge: the Docker network to join (the cluster's; "bridge" when empty).
+  std::string network_name;
+  // bridge: the DNS names the task's containers that publish ports answer
+  // to on that network (a service's name and Service Connect aliases).
+  std::vector<std::string> network_aliases;
 };
 
 struct TranslatedContainer {

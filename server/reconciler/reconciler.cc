@@ -1,5 +1,7 @@
 #include "server/reconciler/reconciler.h"
 
+#include <algorithm>
+#include <atomic>
 #include <exception>
 #include <optional>
 
@@ -7,7 +9,9 @@
 
 #include "docker_backend/pause_image.h"
 #include "server/reconciler/task_driver.h"
+#include "server/util/crypto.h"
 #include "server/util/log.h"
+#include "storage/cluster_store.h"
 #include "storage/meta_store.h"
 #include "storage/task_definition_store.h"
 #include "storage/task_store.h"
@@ -20,238 +24,30 @@ using nlohmann::json;
 constexpr double kSweepPeriodSeconds = 30;
 // Set in the meta table once this data dir's Berth has used Docker.
 constexpr const char* kUsedDockerKey = "reconciler.used-docker";
+// Labels of the networks Berth makes, one per cluster.
+constexpr const char* kClusterLabel = "berth.cluster";
+constexpr const char* kPartitionLabel = "berth.partition";
 
-}  // namespace
-
-Reconciler::Reconciler(storage::Database& database, docker::DockerApi& docker,
-                       const ImageResolver& images,
-                       std::function<std::string(const storage::Partition&)> registry_password,
-                       const Clock& clock, ReconcilerOptions options)
-    : database_(database),
-      docker_(docker),
-      images_(images),
-      registry_password_(std::move(registry_password)),
-      clock_(clock),
-      options_(std::move(options)),
-      network_name_("berth-" + options_.instance_id) {
-  auto lease = database_.Acquire();
-  used_docker_ = storage::MetaStore(lease.db()).Get(kUsedDockerKey).has_value();
+std::string PartitionKey(const storage::Partition& partition) {
+  return partition.account_id + "/" + partition.region;
 }
 
-Reconciler::~Reconciler() { Stop(); }
-
-void Reconciler::Start() {
-  thread_ = std::thread([this] {
-    std::unique_lock lock(mutex_);
-    while (!stopping_) {
-      poked_ = false;
-      lock.unlock();
-      const bool busy = ReconcileOnce();
-      lock.lock();
-      wake_.wait_for(lock, busy ? options_.busy_period : options_.idle_period,
-                     [this] { return stopping_ || poked_; });
-    }
-  });
+// The cluster's Docker network: readable (the cluster name) and unique per
+// Berth, account, region and cluster.
+std::string ClusterNetworkName(const std::string& instance_id, const storage::TaskRecord& task) {
+  const std::string key = instance_id + "/" + PartitionKey(task.partition) + "/" + task.cluster;
+  return "berth-" + task.cluster.substr(0, 40) + "-" + crypto::Sha256Hex(key).substr(0, 10);
 }
 
-void Reconciler::Poke() {
-  {
-    std::lock_guard lock(mutex_);
-    poked_ = true;
-  }
-  wake_.notify_all();
+// The task id at the end of a task ARN (arn:...:task/<cluster>/<id>).
+std::string TaskIdOf(const std::string& task_arn) {
+  const auto slash = task_arn.rfind('/');
+  return slash == std::string::npos ? "" : task_arn.substr(slash + 1);
 }
 
-void Reconciler::Stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+double Seconds(std::chrono::milliseconds period) {
+  return static_cast<double>(period.count()) / 1000.0;
 }
-
-void Reconciler::MarkUsedDocker() {
-  if (used_docker_) return;
-  auto lease = database_.Acquire();
-  storage::MetaStore(lease.db()).Set(kUsedDockerKey, "1");
-  used_docker_ = true;
-}
-
-bool Reconciler::PrepareDocker() {
-  if (docker_ready_) return true;
-  MarkUsedDocker();
-  try {
-    docker::EnsurePauseImage(docker_);
-    docker_.CreateNetwork(network_name_, "", "",
-                          {{docker::kManagedLabel, "1"}, {"berth.instance", options_.instance_id}});
-    docker_ready_ = true;
-  } catch (const docker::DockerError& e) {
-    log::Warn(std::string("reconciler: Docker is not ready: ") + e.what());
-  }
-  return docker_ready_;
-}
-
-void Reconciler::FailUnreachable(const std::string& message) {
-  // Tasks that never got a container cannot start without Docker: after a
-  // grace period they stop, saying why. Running tasks are left alone and
-  // re-checked when the daemon is back.
-  auto lease = database_.Acquire();
-  storage::Tx tx(lease.db());
-  storage::TaskStore store(lease.db());
-  const double now = clock_.Now();
-  for (auto& task : store.Unfinished()) {
-    json runtime = json::parse(task.runtime);
-    const bool untouched = !runtime.contains("containers") || runtime["containers"].empty() ||
-                           !runtime.value("prepared", false);
-    if (!untouched || now - task.created_at < options_.unreachable_grace_seconds) continue;
-    json doc = json::parse(task.document);
-    doc["desiredStatus"] = "STOPPED";
-    doc["lastStatus"] = "STOPPED";
-    doc["stopCode"] = "TaskFailedToStart";
-    doc["stoppedReason"] =
-        "ResourceInitializationError: cannot reach the Docker daemon: " + message;
-    if (!doc.contains("stoppingAt")) doc["stoppingAt"] = now;
-    doc["stoppedAt"] = now;
-    doc["executionStoppedAt"] = now;
-    for (auto& c : doc["containers"]) c["lastStatus"] = "STOPPED";
-    doc["version"] = doc.value("version", int64_t{1}) + 1;
-    task.document = doc.dump();
-    task.desired_status = "STOPPED";
-    task.last_status = "STOPPED";
-    task.stopped_at = now;
-    store.Update(task);
-  }
-  tx.Commit();
-}
-
-void Reconciler::FailInternal(storage::TaskRecord& task, const std::string& message) {
-  // A fault of Berth's own (never the user's input alone) must not leave the
-  // task stuck: the first one stops it, saying why; one while it stops
-  // removes its containers and ends it.
-  try {
-    auto lease = database_.Acquire();
-    storage::Tx tx(lease.db());
-    storage::TaskStore store(lease.db());
-    auto fresh = store.Find(task.partition, task.cluster, task.task_id);
-    if (!fresh || fresh->last_status == "STOPPED") return;
-    json doc = json::parse(fresh->document);
-    const double now = clock_.Now();
-    const std::string reason = "InternalError: Berth could not drive this task: " + message;
-    if (doc.value("desiredStatus", "RUNNING") == "RUNNING") {
-      doc["desiredStatus"] = "STOPPED";
-      doc["stopCode"] = "TaskFailedToStart";
-      doc["stoppedReason"] = reason.substr(0, 1024);
-      doc["stoppingAt"] = now;
-      fresh->desired_status = "STOPPED";
-    } else {
-      for (const auto& c :
-           docker_.ListContainers({"com.amazonaws.ecs.task-arn=" + doc.value("taskArn", ""),
-                                   "berth.instance=" + options_.instance_id})) {
-        docker_.RemoveContainer(c.id);
-      }
-      doc["lastStatus"] = "STOPPED";
-      if (!doc.contains("executionStoppedAt")) doc["executionStoppedAt"] = now;
-      doc["stoppedAt"] = now;
-      for (auto& c : doc["containers"]) c["lastStatus"] = "STOPPED";
-      fresh->last_status = "STOPPED";
-      fresh->stopped_at = now;
-    }
-    doc["version"] = doc.value("version", int64_t{1}) + 1;
-    fresh->document = doc.dump();
-    store.Update(*fresh);
-    tx.Commit();
-  } catch (const std::exception& e) {
-    log::Error("reconciler: could not stop task " + task.task_id + ": " + e.what());
-  }
-}
-
-void Reconciler::WriteBack(storage::TaskRecord& task) {
-  auto lease = database_.Acquire();
-  storage::Tx tx(lease.db());
-  storage::TaskStore store(lease.db());
-  const auto fresh = store.Find(task.partition, task.cluster, task.task_id);
-  if (!fresh) return;  // reset or purged meanwhile
-  // StopTask may have run while this pass worked: keep its decision.
-  if (fresh->desired_status == "STOPPED" && task.desired_status != "STOPPED") {
-    json ours = json::parse(task.document);
-    const json theirs = json::parse(fresh->document);
-    for (const char* key : {"desiredStatus", "stopCode", "stoppedReason", "stoppingAt"}) {
-      if (theirs.contains(key)) ours[key] = theirs[key];
-    }
-    ours["version"] =
-        std::max(ours.value("version", int64_t{1}), theirs.value("version", int64_t{1})) + 1;
-    task.document = ours.dump();
-    task.desired_status = "STOPPED";
-    Poke();
-  }
-  store.Update(task);
-  tx.Commit();
-}
-
-bool Reconciler::ReconcileOnce() {
-  std::lock_guard docker_lock(docker_mutex_);
-  bool busy = false;
-  try {
-    std::vector<storage::TaskRecord> tasks;
-    {
-      auto lease = database_.Acquire();
-      tasks = storage::TaskStore(lease.db()).Unfinished();
-    }
-    const double now = clock_.Now();
-    // Sweeps look for Berth's leftovers, which exist only once it has used
-    // Docker (a Berth that never ran a task never loads the Docker client).
-    const bool sweep_due = now - last_sweep_ >= kSweepPeriodSeconds && used_docker_;
-    if (tasks.empty() && !sweep_due) return false;
-    if (!docker_.Ping()) {
-      if (!tasks.empty()) FailUnreachable("the daemon does not answer");
-      docker_ready_ = false;
-      return !tasks.empty();
-    }
-    // The pause image and the task network are made when a task needs them.
-    if (!tasks.empty() && !PrepareDocker()) return true;
-    DriverEnvironment env{docker_,
-                          images_,
-                          registry_password_,
-                          options_.instance_id,
-                          network_name_,
-                          options_.pause_image,
-                          now};
-    for (auto& task : tasks) {
-      try {
-        std::optional<storage::TaskDefinitionRecord> definition;
-        {
-          auto lease = database_.Acquire();
-          definition = storage::TaskDefinitionStore(lease.db(), task.partition)
-                           .Find(task.family, task.revision);
-        }
-        if (!definition) continue;
-        json td = json::parse(definition->document);
-        td["revision"] = task.revision;
-        env.now = clock_.Now();
-        TaskDriver driver(env, task, td);
-        if (driver.Step()) WriteBack(task);
-        if (task.last_status != "STOPPED") busy = true;
-      } catch (const docker::DockerError& e) {
-        log::Warn("reconciler: task " + task.task_id + ": " + e.what());
-        busy = true;
-      } catch (const std::exception& e) {  // one task's failure never stops the loop
-        log::Error("reconciler: task " + task.task_id + ": " + e.what());
-        FailInternal(task, e.what());
-        busy = true;
-      }
-    }
-    if (sweep_due) {
-      SweepOrphans();
-      last_sweep_ = now;
-    }
-  } catch (const std::exception& e) {
-    log::Error(std::string("reconciler pass failed: ") + e.what());
-  }
-  return busy;
-}
-
-namespace {
 
 // The (partition, cluster, task id) an ECS task ARN names:
 // arn:aws:ecs:<region>:<account>:task/<cluster>/<id>.
@@ -277,6 +73,430 @@ std::optional<TaskKey> ParseTaskArn(const std::string& text) {
 }
 
 }  // namespace
+
+Reconciler::Reconciler(storage::Database& database, docker::DockerApi& docker,
+                       DockerClientFactory make_client, const ImageResolver& images,
+                       std::function<std::string(const storage::Partition&)> registry_password,
+                       const Clock& clock, ReconcilerOptions options)
+    : database_(database),
+      docker_(docker),
+      make_client_(std::move(make_client)),
+      images_(images),
+      registry_password_(std::move(registry_password)),
+      clock_(clock),
+      options_(std::move(options)) {
+  if (!make_client_) options_.workers = 0;
+  auto lease = database_.Acquire();
+  used_docker_ = storage::MetaStore(lease.db()).Get(kUsedDockerKey).has_value();
+}
+
+Reconciler::~Reconciler() { Stop(); }
+
+void Reconciler::Start() {
+  thread_ = std::thread([this] {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      poked_ = false;
+      lock.unlock();
+      const bool busy = ReconcileOnce();
+      lock.lock();
+      auto wait = busy ? options_.busy_period : options_.idle_period;
+      if (next_wake_ > 0) {
+        // Come back when the next task is due.
+        const auto until = std::chrono::milliseconds(
+            static_cast<int64_t>(std::max(0.0, next_wake_ - clock_.Now()) * 1000) + 1);
+        wait = std::min(wait, until);
+      }
+      wake_.wait_for(lock, wait, [this] { return stopping_ || poked_; });
+    }
+  });
+}
+
+void Reconciler::Poke() {
+  {
+    std::lock_guard lock(mutex_);
+    poked_ = true;
+  }
+  wake_.notify_all();
+}
+
+void Reconciler::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard lock(pool_mutex_);
+    pool_stopping_ = true;
+    queue_.clear();
+  }
+  pool_wake_.notify_all();
+  for (auto& worker : workers_) {
+    if (worker.joinable()) worker.join();
+  }
+  workers_.clear();
+  if (watcher_.joinable()) watcher_.join();
+}
+
+void Reconciler::StartWorkers() {
+  if (!workers_.empty() || options_.workers <= 0) return;
+  for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  watcher_ = std::thread([this] { WatchLoop(); });
+}
+
+void Reconciler::WorkerLoop() {
+  std::unique_ptr<docker::DockerApi> client;
+  try {
+    client = make_client_();
+  } catch (const std::exception& e) {
+    log::Error(std::string("reconciler: cannot make a Docker client: ") + e.what());
+    return;
+  }
+  std::unique_lock lock(pool_mutex_);
+  while (true) {
+    pool_wake_.wait(lock, [this] { return pool_stopping_ || !queue_.empty(); });
+    if (pool_stopping_) return;
+    const TaskRef ref = queue_.front();
+    queue_.pop_front();
+    lock.unlock();
+    {
+      std::shared_lock docker_lock(docker_mutex_);
+      RunStep(ref, *client);
+    }
+    lock.lock();
+  }
+}
+
+void Reconciler::WatchLoop() {
+  std::unique_ptr<docker::DockerApi> client;
+  try {
+    client = make_client_();
+  } catch (const std::exception& e) {
+    log::Error(std::string("reconciler: cannot make a Docker client: ") + e.what());
+    return;
+  }
+  const auto going = [this] {
+    std::lock_guard lock(pool_mutex_);
+    return !pool_stopping_;
+  };
+  while (going()) {
+    try {
+      client->WatchContainerEvents(
+          {"berth.instance=" + options_.instance_id},
+          [this](const docker::ContainerEvent& event) {
+            // What the task's next step must see: a death, an OOM kill, a
+            // health change, a removal.
+            const std::string& a = event.action;
+            if (a != "die" && a != "oom" && a != "destroy" && !a.starts_with("health_status")) {
+              return;
+            }
+            const auto arn = event.attributes.find(docker::kTaskArnLabel);
+            if (arn != event.attributes.end()) MarkDue(arn->second);
+          },
+          going);
+    } catch (const std::exception& e) {
+      log::Debug(std::string("reconciler: Docker events: ") + e.what());
+      // The daemon went away: resyncs cover the gap; try again shortly.
+      std::unique_lock lock(pool_mutex_);
+      pool_wake_.wait_for(lock, std::chrono::seconds(1), [this] { return pool_stopping_; });
+    }
+  }
+}
+
+void Reconciler::MarkDue(const std::string& task_arn) {
+  const std::string id = TaskIdOf(task_arn);
+  if (id.empty()) return;
+  {
+    std::lock_guard lock(pool_mutex_);
+    const auto due = next_due_.find(id);
+    if (due == next_due_.end()) return;  // not a task this Berth drives now
+    due->second.at = 0;
+  }
+  Poke();
+}
+
+void Reconciler::MarkUsedDocker() {
+  if (used_docker_) return;
+  auto lease = database_.Acquire();
+  storage::MetaStore(lease.db()).Set(kUsedDockerKey, "1");
+  used_docker_ = true;
+}
+
+bool Reconciler::PrepareDocker() {
+  if (docker_ready_) return true;
+  MarkUsedDocker();
+  try {
+    docker::EnsurePauseImage(docker_);
+    docker_ready_ = true;
+  } catch (const docker::DockerError& e) {
+    log::Warn(std::string("reconciler: Docker is not ready: ") + e.what());
+  }
+  return docker_ready_;
+}
+
+std::string Reconciler::NetworkFor(docker::DockerApi& docker, const storage::TaskRecord& task) {
+  const std::string name = ClusterNetworkName(options_.instance_id, task);
+  std::lock_guard lock(networks_mutex_);
+  if (networks_.contains(name)) return name;
+  docker.CreateNetwork(name, "", "",
+                       {{docker::kManagedLabel, "1"},
+                        {"berth.instance", options_.instance_id},
+                        {kClusterLabel, task.cluster},
+                        {kPartitionLabel, PartitionKey(task.partition)}});
+  networks_.insert(name);
+  return name;
+}
+
+void Reconciler::FailUnreachable(const std::string& message) {
+  // Tasks that never got a container cannot start without Docker: after a
+  // grace period they stop, saying why. Running tasks are left alone and
+  // re-checked when the daemon is back.
+  std::set<std::string> busy;
+  {
+    std::lock_guard lock(pool_mutex_);
+    busy = in_flight_;
+  }
+  auto lease = database_.Acquire();
+  storage::Tx tx(lease.db());
+  storage::TaskStore store(lease.db());
+  const double now = clock_.Now();
+  for (auto& task : store.Unfinished()) {
+    if (busy.contains(task.task_id)) continue;
+    json runtime = json::parse(task.runtime);
+    const bool untouched = !runtime.contains("containers") || runtime["containers"].empty() ||
+                           !runtime.value("prepared", false);
+    if (!untouched || now - task.created_at < options_.unreachable_grace_seconds) continue;
+    json doc = json::parse(task.document);
+    doc["desiredStatus"] = "STOPPED";
+    doc["lastStatus"] = "STOPPED";
+    doc["stopCode"] = "TaskFailedToStart";
+    doc["stoppedReason"] =
+        "ResourceInitializationError: cannot reach the Docker daemon: " + message;
+    if (!doc.contains("stoppingAt")) doc["stoppingAt"] = now;
+    doc["stoppedAt"] = now;
+    doc["executionStoppedAt"] = now;
+    for (auto& c : doc["containers"]) c["lastStatus"] = "STOPPED";
+    doc["version"] = doc.value("version", int64_t{1}) + 1;
+    task.document = doc.dump();
+    task.desired_status = "STOPPED";
+    task.last_status = "STOPPED";
+    task.stopped_at = now;
+    store.Update(task);
+  }
+  tx.Commit();
+}
+
+void Reconciler::FailInternal(const storage::TaskRecord& task, docker::DockerApi& docker,
+                              const std::string& message) {
+  // A fault of Berth's own (never the user's input alone) must not leave the
+  // task stuck: the first one stops it, saying why; one while it stops
+  // removes its containers and ends it.
+  try {
+    auto lease = database_.Acquire();
+    storage::Tx tx(lease.db());
+    storage::TaskStore store(lease.db());
+    auto fresh = store.Find(task.partition, task.cluster, task.task_id);
+    if (!fresh || fresh->last_status == "STOPPED") return;
+    json doc = json::parse(fresh->document);
+    const double now = clock_.Now();
+    const std::string reason = "InternalError: Berth could not drive this task: " + message;
+    if (doc.value("desiredStatus", "RUNNING") == "RUNNING") {
+      doc["desiredStatus"] = "STOPPED";
+      doc["stopCode"] = "TaskFailedToStart";
+      doc["stoppedReason"] = reason.substr(0, 1024);
+      doc["stoppingAt"] = now;
+      fresh->desired_status = "STOPPED";
+    } else {
+      for (const auto& c :
+           docker.ListContainers({"com.amazonaws.ecs.task-arn=" + doc.value("taskArn", ""),
+                                  "berth.instance=" + options_.instance_id})) {
+        docker.RemoveContainer(c.id);
+      }
+      doc["lastStatus"] = "STOPPED";
+      if (!doc.contains("executionStoppedAt")) doc["executionStoppedAt"] = now;
+      doc["stoppedAt"] = now;
+      for (auto& c : doc["containers"]) c["lastStatus"] = "STOPPED";
+      fresh->last_status = "STOPPED";
+      fresh->stopped_at = now;
+    }
+    doc["version"] = doc.value("version", int64_t{1}) + 1;
+    fresh->document = doc.dump();
+    store.Update(*fresh);
+    tx.Commit();
+  } catch (const std::exception& e) {
+    log::Error("reconciler: could not stop task " + task.task_id + ": " + e.what());
+  }
+}
+
+void Reconciler::WriteBack(storage::TaskRecord& task) {
+  auto lease = database_.Acquire();
+  storage::Tx tx(lease.db());
+  storage::TaskStore store(lease.db());
+  const auto fresh = store.Find(task.partition, task.cluster, task.task_id);
+  if (!fresh) return;  // reset or purged meanwhile
+  // StopTask (or the scheduler) may have asked for a stop while this step
+  // worked: keep that decision.
+  if (fresh->desired_status == "STOPPED" && task.desired_status != "STOPPED") {
+    json ours = json::parse(task.document);
+    const json theirs = json::parse(fresh->document);
+    for (const char* key : {"desiredStatus", "stopCode", "stoppedReason", "stoppingAt"}) {
+      if (theirs.contains(key)) ours[key] = theirs[key];
+    }
+    ours["version"] =
+        std::max(ours.value("version", int64_t{1}), theirs.value("version", int64_t{1})) + 1;
+    task.document = ours.dump();
+    task.desired_status = "STOPPED";
+  }
+  store.Update(task);
+  tx.Commit();
+}
+
+void Reconciler::RunStep(const TaskRef& ref, docker::DockerApi& docker) {
+  double next = clock_.Now() + Seconds(options_.busy_period);
+  bool changed = false;
+  std::optional<storage::TaskRecord> task;
+  try {
+    std::optional<storage::TaskDefinitionRecord> definition;
+    {
+      auto lease = database_.Acquire();
+      task = storage::TaskStore(lease.db()).Find(ref.partition, ref.cluster, ref.task_id);
+      if (task) {
+        definition = storage::TaskDefinitionStore(lease.db(), task->partition)
+                         .Find(task->family, task->revision);
+      }
+    }
+    if (!task || task->last_status == "STOPPED" || !definition) {
+      Finished(ref.task_id, -1, false);
+      return;
+    }
+    json td = json::parse(definition->document);
+    td["revision"] = task->revision;
+    DriverEnvironment env{
+        docker,
+        images_,
+        registry_password_,
+        options_.instance_id,
+        options_.pause_image,
+        clock_,
+        [this, &docker](const storage::TaskRecord& t) { return NetworkFor(docker, t); },
+        [this, &changed](storage::TaskRecord& t) {
+          WriteBack(t);
+          changed = true;
+        }};
+    TaskDriver driver(env, *task, td);
+    if (driver.Step()) {
+      WriteBack(*task);
+      changed = true;
+    }
+    if (task->last_status == "STOPPED") {
+      next = -1;
+    } else if (driver.Settled()) {
+      next = clock_.Now() + options_.steady_resync_seconds;
+    }
+  } catch (const docker::DockerError& e) {
+    log::Warn("reconciler: task " + ref.task_id + ": " + e.what());
+  } catch (const std::exception& e) {  // one task's failure never stops the loop
+    log::Error("reconciler: task " + ref.task_id + ": " + e.what());
+    if (task) FailInternal(*task, docker, e.what());
+    changed = true;
+  }
+  Finished(ref.task_id, next, changed);
+}
+
+void Reconciler::Finished(const std::string& task_id, double next_due, bool changed) {
+  {
+    std::lock_guard lock(pool_mutex_);
+    in_flight_.erase(task_id);
+    if (next_due < 0) {
+      next_due_.erase(task_id);
+    } else {
+      next_due_[task_id].at = next_due;
+    }
+  }
+  // The scheduler (and the next step) see what changed at once.
+  if (changed && options_.workers > 0) Poke();
+}
+
+bool Reconciler::ReconcileOnce() {
+  bool busy = false;
+  if (control_plane_) busy = control_plane_();
+  std::shared_lock docker_lock(docker_mutex_);
+  double earliest = 0;
+  try {
+    std::vector<storage::TaskRecord> tasks;
+    {
+      auto lease = database_.Acquire();
+      tasks = storage::TaskStore(lease.db()).Unfinished();
+    }
+    const double now = clock_.Now();
+    // Sweeps look for Berth's leftovers, which exist only once it has used
+    // Docker (a Berth that never ran a task never loads the Docker client).
+    const bool sweep_due = now - last_sweep_ >= kSweepPeriodSeconds && used_docker_;
+    if (tasks.empty() && !sweep_due) {
+      next_wake_ = 0;
+      return busy;
+    }
+    if (!docker_.Ping()) {
+      if (!tasks.empty()) FailUnreachable("the daemon does not answer");
+      docker_ready_ = false;
+      next_wake_ = 0;
+      return busy || !tasks.empty();
+    }
+    // The pause image is loaded when a task needs it.
+    if (!tasks.empty() && !PrepareDocker()) {
+      next_wake_ = 0;
+      return true;
+    }
+    if (!tasks.empty()) StartWorkers();
+    std::vector<TaskRef> inline_steps;
+    {
+      std::lock_guard lock(pool_mutex_);
+      std::set<std::string> live;
+      for (const auto& task : tasks) {
+        live.insert(task.task_id);
+        if (in_flight_.contains(task.task_id)) {
+          busy = true;
+          continue;
+        }
+        Due& due = next_due_[task.task_id];
+        if (due.at > now && due.desired == task.desired_status) {
+          if (earliest == 0 || due.at < earliest) earliest = due.at;
+          continue;
+        }
+        due.desired = task.desired_status;
+        in_flight_.insert(task.task_id);
+        TaskRef ref{task.partition, task.cluster, task.task_id};
+        if (options_.workers > 0) {
+          queue_.push_back(std::move(ref));
+          busy = true;
+        } else {
+          inline_steps.push_back(std::move(ref));
+        }
+      }
+      std::erase_if(next_due_, [&live](const auto& entry) { return !live.contains(entry.first); });
+    }
+    pool_wake_.notify_all();
+    for (const auto& ref : inline_steps) {
+      RunStep(ref, docker_);
+      std::lock_guard lock(pool_mutex_);
+      const auto due = next_due_.find(ref.task_id);
+      if (due != next_due_.end()) {
+        if (due->second.at - now <= Seconds(options_.busy_period) + 1e-6) busy = true;
+        if (earliest == 0 || due->second.at < earliest) earliest = due->second.at;
+      }
+    }
+    if (sweep_due) {
+      SweepOrphans();
+      last_sweep_ = now;
+    }
+  } catch (const std::exception& e) {
+    log::Error(std::string("reconciler pass failed: ") + e.what());
+  }
+  next_wake_ = earliest;
+  return busy;
+}
 
 bool Reconciler::TaskKnown(const std::string& task_arn) {
   const auto key = ParseTaskArn(task_arn);
@@ -307,19 +527,52 @@ void Reconciler::SweepOrphans() {
         log::Debug("reconciler: volume " + v.name + " not removed yet: " + e.what());
       }
     }
+    // A cluster's network goes when the cluster has had no unfinished task
+    // for two sweeps in a row (a task recorded meanwhile finds it again).
+    std::set<std::string> in_use;
+    {
+      auto lease = database_.Acquire();
+      for (const auto& task : storage::TaskStore(lease.db()).Unfinished()) {
+        in_use.insert(PartitionKey(task.partition) + "/" + task.cluster);
+      }
+    }
+    std::lock_guard lock(networks_mutex_);
+    std::set<std::string> idle;
+    for (const auto& n : docker_.ListNetworks({mine})) {
+      const auto cluster = n.labels.find(kClusterLabel);
+      const auto partition = n.labels.find(kPartitionLabel);
+      const bool used = cluster != n.labels.end() && partition != n.labels.end() &&
+                        in_use.contains(partition->second + "/" + cluster->second);
+      if (used) continue;
+      if (!idle_networks_.contains(n.name)) {
+        idle.insert(n.name);
+        continue;
+      }
+      try {
+        docker_.RemoveNetwork(n.id);
+        networks_.erase(n.name);
+      } catch (const docker::DockerError& e) {
+        if (e.unreachable()) throw;
+        log::Debug("reconciler: network " + n.name + " not removed yet: " + e.what());
+      }
+    }
+    idle_networks_ = std::move(idle);
   } catch (const docker::DockerError& e) {
     log::Warn(std::string("reconciler: orphan sweep failed: ") + e.what());
   }
 }
 
 void Reconciler::RemoveAll() {
-  std::lock_guard docker_lock(docker_mutex_);
+  std::unique_lock docker_lock(docker_mutex_);
   if (!used_docker_) return;  // nothing of Berth's can be there
   try {
     const std::string mine = "berth.instance=" + options_.instance_id;
     for (const auto& c : docker_.ListContainers({mine})) docker_.RemoveContainer(c.id);
     for (const auto& v : docker_.ListVolumes({mine})) docker_.RemoveVolume(v.name);
-    docker_.RemoveNetwork(network_name_);
+    std::lock_guard lock(networks_mutex_);
+    for (const auto& n : docker_.ListNetworks({mine})) docker_.RemoveNetwork(n.id);
+    networks_.clear();
+    idle_networks_.clear();
     docker_ready_ = false;
   } catch (const docker::DockerError& e) {
     log::Warn(std::string("reset: could not remove Berth's containers: ") + e.what());

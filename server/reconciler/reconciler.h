@@ -1,23 +1,38 @@
 #pragma once
 
 // The one loop that makes Docker match the ECS tasks Berth has recorded
-// (kubernetes' sample-controller and the ECS agent's task manager, in small):
-// each pass reads the unfinished tasks in a short read, moves each one step
-// with a TaskDriver (Docker calls, no database lease held), and writes back
-// what it observed in a short transaction. API handlers only record desired
-// state and Poke() it. A periodic resync catches containers that changed on
-// their own; after a restart the same passes adopt Berth's containers again
-// through their labels, and containers of tasks Berth no longer knows are
-// removed.
+// (kubernetes' sample-controller and the ECS agent's task manager, in small).
+// Each pass first runs the control plane (the ECS service scheduler, which
+// records tasks to start and to stop), then reads the unfinished tasks and
+// hands every task that is due to a TaskDriver step. Steps of different
+// tasks run concurrently on a small pool of workers, each with its own
+// Docker client; one task's steps never overlap. A step holds no database
+// lease while it calls Docker and writes back what it observed in short
+// transactions. API handlers only record desired state and Poke() the loop.
 //
-// Thread-safety: Start/Poke/Stop from any thread; ReconcileOnce runs on the
-// loop's thread (tests call it directly instead of Start()).
+// When is a task due: at once after a change of desired state; every
+// `busy_period` while it moves (starting, stopping); and only every
+// `steady_resync_seconds` while it just runs, because Docker's event stream
+// (followed on a thread of its own) wakes the loop the moment one of
+// Berth's containers starts, dies or changes health. After a restart the
+// same passes adopt Berth's containers again through their labels, and
+// containers of tasks Berth no longer knows are removed.
+//
+// Thread-safety: Start/Poke/Stop/RemoveAll from any thread; ReconcileOnce
+// runs on the loop's thread (tests call it directly instead of Start(); with
+// `workers == 0` every step runs inside it, in order).
 
 #include <condition_variable>
+#include <deque>
 #include <functional>
+#include <map>
+#include <memory>
 #include <mutex>
+#include <set>
+#include <shared_mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "docker_backend/docker_api.h"
 #include "server/reconciler/image_resolver.h"
@@ -33,61 +48,126 @@ struct ReconcilerOptions {
   // A task whose containers cannot be created because Docker cannot be
   // reached fails after this long.
   double unreachable_grace_seconds = 15;
-  // How often a pass runs without being poked (faster while tasks move).
-  std::chrono::milliseconds busy_period{500};
-  std::chrono::milliseconds idle_period{5000};
+  // How often a moving task is looked at, and the loop runs while one is.
+  std::chrono::milliseconds busy_period{250};
+  // How often the loop runs when nothing moves (the control plane's timers).
+  std::chrono::milliseconds idle_period{2000};
+  // How often a task that just runs is inspected without an event.
+  double steady_resync_seconds = 15;
+  // Concurrent task steps. 0: steps run on the caller of ReconcileOnce.
+  int workers = 0;
 };
+
+// Makes a Docker client for one worker thread.
+using DockerClientFactory = std::function<std::unique_ptr<docker::DockerApi>()>;
 
 class Reconciler {
  public:
-  Reconciler(storage::Database& database, docker::DockerApi& docker, const ImageResolver& images,
+  // `docker` serves the loop's thread; `make_client` one client per worker
+  // (and the event watcher); it may be empty when `options.workers == 0`.
+  Reconciler(storage::Database& database, docker::DockerApi& docker,
+             DockerClientFactory make_client, const ImageResolver& images,
              std::function<std::string(const storage::Partition&)> registry_password,
              const Clock& clock, ReconcilerOptions options);
   Reconciler(const Reconciler&) = delete;
   Reconciler& operator=(const Reconciler&) = delete;
   ~Reconciler();
 
+  // The control plane's pass, run at the start of every pass before tasks
+  // are driven; returns true when it wants another pass soon. It must not
+  // throw. Set before Start().
+  void SetControlPlane(std::function<bool()> pass) { control_plane_ = std::move(pass); }
+
   void Start();
   // Asks for a pass now (after desired state changed).
   void Poke();
-  // Stops the loop and joins it; containers keep running (adopted on the
-  // next start).
+  // Stops the loop, the workers and the watcher, and joins them;
+  // containers keep running (adopted on the next start).
   void Stop();
 
   // One pass. Returns true when tasks are still moving. Never throws.
   bool ReconcileOnce();
-  // Removes every container and the network of this Berth (POST /_berth/reset).
+  // Removes every container, task volume and network of this Berth (POST
+  // /_berth/reset).
   void RemoveAll();
 
  private:
+  // A task to step, by its key.
+  struct TaskRef {
+    storage::Partition partition;
+    std::string cluster;
+    std::string task_id;
+  };
+
   bool PrepareDocker();
   // Records (in the meta table) that this data dir's Berth used Docker.
   void MarkUsedDocker();
+  // The cluster's Docker network (made on first use; thread-safe).
+  std::string NetworkFor(docker::DockerApi& docker, const storage::TaskRecord& task);
+  // Stores the task, keeping a stop recorded meanwhile (by StopTask or the
+  // scheduler); `task` comes back with it.
   void WriteBack(storage::TaskRecord& task);
-  // Removes containers and task volumes of tasks Berth no longer has.
+  // One step of one task (read fresh), on `docker`; then the task's next due
+  // time.
+  void RunStep(const TaskRef& ref, docker::DockerApi& docker);
+  void Finished(const std::string& task_id, double next_due, bool changed);
+  // Removes containers, task volumes and networks of tasks (and clusters)
+  // Berth no longer has.
   void SweepOrphans();
   bool TaskKnown(const std::string& task_arn);
   void FailUnreachable(const std::string& message);
   // Stops a task whose step failed on a fault of Berth's own.
-  void FailInternal(storage::TaskRecord& task, const std::string& message);
+  void FailInternal(const storage::TaskRecord& task, docker::DockerApi& docker,
+                    const std::string& message);
+
+  void StartWorkers();
+  void WorkerLoop();
+  void WatchLoop();
+  void MarkDue(const std::string& task_arn);
 
   storage::Database& database_;
   docker::DockerApi& docker_;
+  DockerClientFactory make_client_;
   const ImageResolver& images_;
   std::function<std::string(const storage::Partition&)> registry_password_;
   const Clock& clock_;
   ReconcilerOptions options_;
-  std::string network_name_;
-  bool docker_ready_ = false;  // pause image loaded, network made (loop thread only)
+  std::function<bool()> control_plane_;
+  bool docker_ready_ = false;  // pause image loaded (loop thread only)
   double last_sweep_ = 0;      // loop thread only
   bool used_docker_ = false;   // this data dir's Berth used Docker; under docker_mutex_
 
-  std::mutex docker_mutex_;  // one Docker user at a time (loop and reset)
+  // Steps hold it shared; RemoveAll exclusively (no step runs during a reset).
+  std::shared_mutex docker_mutex_;
+  std::mutex networks_mutex_;
+  std::set<std::string> networks_;  // made this run; guarded by networks_mutex_
+  // Networks unused at the last sweep (removed if still so at the next).
+  std::set<std::string> idle_networks_;  // guarded by networks_mutex_
+
+  // The loop.
   std::mutex mutex_;
   std::condition_variable wake_;
   bool poked_ = false;     // guarded by mutex_
   bool stopping_ = false;  // guarded by mutex_
   std::thread thread_;
+  double next_wake_ = 0;  // loop thread only: the earliest due time
+
+  // The workers and what they own.
+  std::mutex pool_mutex_;
+  std::condition_variable pool_wake_;
+  std::deque<TaskRef> queue_;        // guarded by pool_mutex_
+  std::set<std::string> in_flight_;  // task ids queued or stepping; pool_mutex_
+  // When each task is next due, and the desired status it had when last
+  // dispatched (a change, by StopTask or the scheduler, makes it due at
+  // once).
+  struct Due {
+    double at = 0;
+    std::string desired;
+  };
+  std::map<std::string, Due> next_due_;  // by task id; pool_mutex_
+  bool pool_stopping_ = false;           // guarded by pool_mutex_
+  std::vector<std::thread> workers_;
+  std::thread watcher_;
 };
 
 }  // namespace berth::reconciler

@@ -47,7 +47,11 @@ std::string HealthStatus(std::string_view docker_health, bool has_check) {
 }  // namespace
 
 TaskDriver::TaskDriver(DriverEnvironment& env, storage::TaskRecord& task, const json& td)
-    : env_(env), task_(task), td_(td) {
+    : env_(env),
+      task_(task),
+      td_(td),
+      stored_document_(task.document),
+      stored_runtime_(task.runtime) {
   doc_ = json::parse(task_.document);
   runtime_ = json::parse(task_.runtime);
   if (!runtime_.is_object()) runtime_ = json::object();
@@ -56,8 +60,6 @@ TaskDriver::TaskDriver(DriverEnvironment& env, storage::TaskRecord& task, const 
 }
 
 bool TaskDriver::Step() {
-  const std::string before_doc = task_.document;
-  const std::string before_runtime = task_.runtime;
   if (doc_.value("lastStatus", "") == "STOPPED") return false;
 
   // After a restart (or a crash between create and record), find the
@@ -85,18 +87,44 @@ bool TaskDriver::Step() {
     }
   }
 
-  if (doc_.value("desiredStatus", "RUNNING") == "RUNNING") {
+  if (DesiredRunning()) {
     Advance();
   } else {
     StopAll();
   }
+  Sync();
+  return task_.document != stored_document_ || task_.runtime != stored_runtime_;
+}
 
+void TaskDriver::Sync() {
   task_.document = doc_.dump();
   task_.runtime = runtime_.dump();
   task_.desired_status = doc_.value("desiredStatus", "RUNNING");
   task_.last_status = doc_.value("lastStatus", "PENDING");
-  if (task_.last_status == "STOPPED" && !task_.stopped_at) task_.stopped_at = env_.now;
-  return task_.document != before_doc || task_.runtime != before_runtime;
+  if (task_.last_status == "STOPPED" && !task_.stopped_at) {
+    task_.stopped_at = doc_.value("stoppedAt", Now());
+  }
+}
+
+void TaskDriver::Publish() {
+  Sync();
+  if (!env_.publish || (task_.document == stored_document_ && task_.runtime == stored_runtime_)) {
+    return;
+  }
+  env_.publish(task_);
+  doc_ = json::parse(task_.document);
+  stored_document_ = task_.document;
+  stored_runtime_ = task_.runtime;
+}
+
+bool TaskDriver::Settled() const {
+  const std::string last = doc_.value("lastStatus", "");
+  if (last == "STOPPED") return true;
+  if (last != "RUNNING" || !DesiredRunning()) return false;
+  for (const auto& [name, rt] : runtime_.at("containers").items()) {
+    if (!rt.value("started", false) && !rt.value("abandoned", false)) return false;
+  }
+  return true;
 }
 
 json& TaskDriver::ContainerDoc(const std::string& name) {
@@ -142,7 +170,7 @@ void TaskDriver::Fail(const std::string& stop_code, const std::string& reason,
     doc_["desiredStatus"] = "STOPPED";
     doc_["stopCode"] = stop_code;
     doc_["stoppedReason"] = Truncate(reason);
-    doc_["stoppingAt"] = env_.now;
+    doc_["stoppingAt"] = Now();
     Touch();
   }
   if (!container.empty()) {
@@ -154,8 +182,11 @@ void TaskDriver::Fail(const std::string& stop_code, const std::string& reason,
 }
 
 void TaskDriver::Advance() {
-  if (!Prepare()) return StopAll();
+  // The network namespace first (connectivity), then the pulls, then the
+  // containers, as on Fargate.
   if (td_.value("networkMode", "") == "awsvpc" && !EnsurePause()) return StopAll();
+  if (!Prepare()) return StopAll();
+  if (!DesiredRunning()) return StopAll();  // a stop arrived while images were pulled
   if (!CreateAndStartReady()) return StopAll();
   Observe();
   CheckDependencyFailures();
@@ -169,13 +200,18 @@ void TaskDriver::Advance() {
 
 bool TaskDriver::Prepare() {
   if (runtime_.value("prepared", false)) return true;
-  if (!doc_.contains("pullStartedAt")) doc_["pullStartedAt"] = env_.now;
+  if (!doc_.contains("pullStartedAt")) doc_["pullStartedAt"] = Now();
+  bool published = false;
   for (const auto& d : td_.at("containerDefinitions")) {
     const std::string name = d.at("name").get<std::string>();
     const ResolvedImage image =
         env_.images.Resolve(d.at("image").get<std::string>(), task_.partition);
     try {
       if (!env_.docker.ImageExists(image.reference)) {
+        if (!published) {
+          Publish();  // a pull may take a while: show that it started
+          published = true;
+        }
         std::string auth;
         if (image.berth_registry) {
           auth = RegistryAuthHeader("AWS", env_.registry_password(*image.berth_registry),
@@ -190,8 +226,11 @@ bool TaskDriver::Prepare() {
     }
     Runtime(name)["image"] = image.reference;
   }
-  doc_["pullStoppedAt"] = env_.now;
+  doc_["pullStoppedAt"] = Now();
   runtime_["prepared"] = true;
+  // After a pull (which may have been long), take up a stop asked for
+  // meanwhile before any container is made.
+  if (published) Publish();
   return true;
 }
 
@@ -206,13 +245,19 @@ bool TaskDriver::EnsurePause() {
                       doc_.value("launchType", "EC2"),
                       "awsvpc",
                       env_.instance_id,
-                      ""};
+                      "",
+                      "",
+                      {}};
+  const std::string network = env_.network_for(task_);
   const auto build = [&](bool ephemeral) {
     docker::ContainerSpec spec;
     spec.name = DockerName(family, revision, "internalecspause", runtime_.at("suffix"));
     spec.image = env_.pause_image;
     spec.labels = TaskLabels(context, family, revision, "~internal~ecs~pause", "pause");
-    spec.network_mode = env_.network_name;
+    spec.network_mode = network;
+    for (const auto& alias : runtime_.value("aliases", json::array())) {
+      spec.network_aliases.push_back(alias.get<std::string>());
+    }
     for (const auto& d : td_.at("containerDefinitions")) {
       for (const auto& m : d.value("portMappings", json::array())) {
         if (!m.contains("containerPort")) continue;
@@ -286,8 +331,9 @@ bool TaskDriver::EnsurePause() {
     }
   }
   doc_["connectivity"] = "CONNECTED";
-  doc_["connectivityAt"] = env_.now;
+  doc_["connectivityAt"] = Now();
   SetLastStatus("PENDING");
+  Publish();
   return true;
 }
 
@@ -307,7 +353,7 @@ bool TaskDriver::DependenciesMet(const std::string& name, bool& impossible, std:
     }
     const int timeout = Definition(target).value("startTimeout", 0);
     const bool timed_out = timeout > 0 && started && state != "exited" &&
-                           env_.now - rt.value("startedAt", env_.now) > timeout;
+                           Now() - rt.value("startedAt", Now()) > timeout;
     if (condition == "START") {
       met = met && started && (state == "running" || state == "exited");
     } else if (condition == "COMPLETE") {
@@ -349,7 +395,19 @@ bool TaskDriver::CreateAndStartReady() {
                       doc_.value("launchType", "EC2"),
                       td_.value("networkMode", "bridge"),
                       env_.instance_id,
-                      runtime_.contains("pause") ? runtime_["pause"].value("id", "") : ""};
+                      runtime_.contains("pause") ? runtime_["pause"].value("id", "") : "",
+                      "",
+                      {}};
+  if (context.network_mode == "bridge") {
+    for (const auto& d : td_.at("containerDefinitions")) {
+      if (Runtime(d.at("name").get<std::string>()).contains("id")) continue;
+      context.network_name = env_.network_for(task_);  // only needed to create one
+      break;
+    }
+    for (const auto& alias : runtime_.value("aliases", json::array())) {
+      context.network_aliases.push_back(alias.get<std::string>());
+    }
+  }
   // Create every container up front (so their ids are known), in order.
   for (const auto& d : td_.at("containerDefinitions")) {
     const std::string name = d.at("name").get<std::string>();
@@ -409,7 +467,7 @@ bool TaskDriver::CreateAndStartReady() {
       return false;
     }
     rt["started"] = true;
-    rt["startedAt"] = env_.now;
+    rt["startedAt"] = Now();
   }
   return true;
 }
@@ -524,12 +582,12 @@ void TaskDriver::CheckEssentialExit() {
     const std::string name = d.at("name").get<std::string>();
     const bool exited = Runtime(name).value("state", "") == "exited";
     if (!pause_exited && (!d.value("essential", true) || !exited)) continue;
-    if (!doc_.contains("executionStoppedAt")) doc_["executionStoppedAt"] = env_.now;
+    if (!doc_.contains("executionStoppedAt")) doc_["executionStoppedAt"] = Now();
     if (doc_.value("desiredStatus", "") == "RUNNING") {
       doc_["desiredStatus"] = "STOPPED";
       doc_["stopCode"] = "EssentialContainerExited";
       doc_["stoppedReason"] = "Essential container in task exited";
-      doc_["stoppingAt"] = env_.now;
+      doc_["stoppingAt"] = Now();
       Touch();
     }
   }
@@ -544,7 +602,7 @@ void TaskDriver::MaybeRunning() {
     if (!rt.value("started", false) || (state != "running" && state != "exited")) return;
   }
   SetLastStatus("RUNNING");
-  if (!doc_.contains("startedAt")) doc_["startedAt"] = env_.now;
+  if (!doc_.contains("startedAt")) doc_["startedAt"] = Now();
 }
 
 void TaskDriver::StopAll() {
@@ -576,9 +634,9 @@ void TaskDriver::StopAll() {
     const std::string id = rt.at("id").get<std::string>();
     if (!rt.contains("stopSignalledAt")) {
       env_.docker.KillContainer(id, "SIGTERM");
-      rt["stopSignalledAt"] = env_.now;
+      rt["stopSignalledAt"] = Now();
     } else if (!rt.value("killed", false) &&
-               env_.now - rt.at("stopSignalledAt").get<double>() >= StopTimeout(name)) {
+               Now() - rt.at("stopSignalledAt").get<double>() >= StopTimeout(name)) {
       env_.docker.KillContainer(id, "SIGKILL");
       rt["killed"] = true;
     }
@@ -587,14 +645,17 @@ void TaskDriver::StopAll() {
 }
 
 void TaskDriver::FinishStopping() {
+  if (!doc_.contains("executionStoppedAt")) doc_["executionStoppedAt"] = Now();
   if (runtime_.contains("pause") && runtime_["pause"].contains("id")) {
-    env_.docker.KillContainer(runtime_["pause"].at("id").get<std::string>(), "SIGKILL");
+    // The network goes last: the task is seen DEPROVISIONING meanwhile.
     SetLastStatus("DEPROVISIONING");
+    for (auto& attachment : doc_["attachments"]) attachment["status"] = "DETACHING";
+    Publish();
+    env_.docker.KillContainer(runtime_["pause"].at("id").get<std::string>(), "SIGKILL");
     for (auto& attachment : doc_["attachments"]) attachment["status"] = "DELETED";
   }
   for (auto& c : doc_["containers"]) c["lastStatus"] = "STOPPED";
-  if (!doc_.contains("executionStoppedAt")) doc_["executionStoppedAt"] = env_.now;
-  doc_["stoppedAt"] = env_.now;
+  doc_["stoppedAt"] = Now();
   SetLastStatus("STOPPED");
 }
 

@@ -9,10 +9,18 @@
 //   desired STOPPED: signal containers in reverse dependency order (SIGTERM,
 //     then SIGKILL after stopTimeout), then tear down the namespace.
 // lastStatus only moves forward (PROVISIONING → PENDING → RUNNING →
-// STOPPING → DEPROVISIONING → STOPPED). A step never waits on a container;
-// anything slow is re-checked on the next pass.
+// STOPPING → DEPROVISIONING → STOPPED), and every timestamp is read from the
+// clock when its event happens (connectivityAt when the network namespace
+// is up, pullStartedAt/pullStoppedAt around the pulls, startedAt when every
+// container is seen running, executionStoppedAt when an essential container
+// is seen exited, stoppedAt at the end). A step takes the task as far as it
+// can go without waiting on a container; where a client may watch the task
+// in between (PENDING while images pull, DEPROVISIONING while the namespace
+// goes), it publishes the task mid-step, and takes up a stop requested
+// meanwhile. Anything slow is re-checked on a later step.
 //
-// Thread-safety: one driver per task per pass, on the reconciler's thread.
+// Thread-safety: one driver per task at a time; drivers of different tasks
+// may run concurrently, each with its own DockerApi client.
 
 #include <functional>
 #include <string>
@@ -21,21 +29,28 @@
 
 #include "docker_backend/docker_api.h"
 #include "server/reconciler/image_resolver.h"
+#include "server/util/clock.h"
 #include "storage/records.h"
 #include "storage/task_store.h"
 
 namespace berth::reconciler {
 
-// What every task's driver shares: Docker, time, where images come from.
+// What a task's driver works with: Docker, time, where images come from,
+// and how it writes the task back mid-step.
 struct DriverEnvironment {
   docker::DockerApi& docker;
   const ImageResolver& images;
   // A registry password for Berth's registry in a partition.
   std::function<std::string(const storage::Partition&)> registry_password;
-  std::string instance_id;   // this Berth's berth.instance label
-  std::string network_name;  // the Docker network of awsvpc tasks
+  std::string instance_id;  // this Berth's berth.instance label
   std::string pause_image;
-  double now = 0;
+  const Clock& clock;
+  // The Docker network the task's cluster uses (made on first use). Throws
+  // docker::DockerError.
+  std::function<std::string(const storage::TaskRecord&)> network_for;
+  // Stores the task now, folding in a stop the API or the scheduler asked
+  // for meanwhile (the record comes back with it). May be empty (tests).
+  std::function<void(storage::TaskRecord&)> publish;
 };
 
 // Stops running containers after this long without their own stopTimeout
@@ -49,12 +64,23 @@ class TaskDriver {
   TaskDriver(DriverEnvironment& env, storage::TaskRecord& task,
              const nlohmann::json& task_definition);
 
-  // One step. Returns true when the task changed (and must be written back).
-  // Throws docker::DockerError when the daemon cannot be reached.
+  // One step. Returns true when the task changed since it was last stored
+  // (and must be written back). Throws docker::DockerError when the daemon
+  // cannot be reached.
   bool Step();
+  // After Step: true when the task only needs watching (RUNNING, every
+  // container started or given up, no stop pending), or has STOPPED.
+  bool Settled() const;
 
  private:
   using json = nlohmann::json;
+
+  double Now() const { return env_.clock.Now(); }
+  // The document and runtime into the record.
+  void Sync();
+  // Sync, then store the task now (see DriverEnvironment::publish).
+  void Publish();
+  bool DesiredRunning() const { return doc_.value("desiredStatus", "RUNNING") == "RUNNING"; }
 
   void Advance();
   void StopAll();
@@ -86,7 +112,9 @@ class TaskDriver {
   const json& td_;
   json doc_;
   json runtime_;
-  bool changed_ = false;
+  // What was last stored (the step's input, or the last publish).
+  std::string stored_document_;
+  std::string stored_runtime_;
 };
 
 }  // namespace berth::reconciler

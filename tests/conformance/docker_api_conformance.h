@@ -15,6 +15,7 @@
 //   static void SetUpTestSuite(); static void TearDownTestSuite();
 //   static std::string SuiteProblem();   // "" when usable; else every test fails with it
 //   docker::DockerApi& api();
+//   docker::DockerApi& api2();           // another client of the same daemon
 //   std::string ShellImage();            // present; has /bin/sh and /bin/busybox
 //   // What a test's container will do, for an environment that runs no
 //   // processes (the fake); the real daemon ignores it and runs them.
@@ -29,9 +30,11 @@
 // TearDown removes it.
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -95,6 +98,9 @@ class DockerApiConformanceTest : public ::testing::Test {
   }
 
   docker::DockerApi& api() { return env_->api(); }
+  // A second client to the same daemon, for use on another thread
+  // (implementations serve one thread at a time).
+  docker::DockerApi& api2() { return env_->api2(); }
   Env& env() { return *env_; }
 
   std::map<std::string, std::string> TestLabels() const {
@@ -525,6 +531,86 @@ TYPED_TEST_P(DockerApiConformanceTest, NamedVolumesAreMadeOnFirstUseAndRemovedWh
   EXPECT_TRUE(this->api().ListVolumes({this->TestLabelFilter()}).empty());
 }
 
+TYPED_TEST_P(DockerApiConformanceTest, EventsReportStartAndDeathOfLabelledContainersAsTheyHappen) {
+  // Given a watcher of this test's containers on a thread of its own
+  std::mutex mutex;
+  std::vector<docker::ContainerEvent> seen;
+  std::atomic<bool> watching{true};
+  std::atomic<bool> failed{false};
+  std::thread watcher([&] {
+    try {
+      this->api2().WatchContainerEvents(
+          {this->TestLabelFilter()},
+          [&](const docker::ContainerEvent& event) {
+            const std::lock_guard lock(mutex);
+            seen.push_back(event);
+          },
+          [&] { return watching.load(); });
+    } catch (const docker::DockerError&) {
+      failed = true;
+    }
+  });
+  const auto has = [&](const std::string& action, const std::string& id) {
+    const std::lock_guard lock(mutex);
+    return std::any_of(seen.begin(), seen.end(), [&](const docker::ContainerEvent& e) {
+      return e.action == action && e.id == id;
+    });
+  };
+  const auto wait_for = [&](const std::string& action, const std::string& id) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!has(action, id) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return has(action, id);
+  };
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the stream is open
+
+  // When a labelled container starts and exits
+  docker::ContainerSpec spec = this->SleeperSpec("evented");
+  spec.command = std::vector<std::string>{"/bin/sh", "-c", "exit 4"};
+  spec.init = false;
+  this->env().WillBehave(spec.name, ScriptedProcess{.exit_on_start = 4});
+  const std::string id = this->api().CreateContainer(spec);
+  this->api().StartContainer(id);
+
+  // Then both events arrive, with its labels and exit code
+  EXPECT_TRUE(wait_for("start", id));
+  EXPECT_TRUE(wait_for("die", id));
+  {
+    const std::lock_guard lock(mutex);
+    for (const auto& e : seen) {
+      if (e.action != "die" || e.id != id) continue;
+      EXPECT_EQ(e.attributes.at("exitCode"), "4");
+      EXPECT_EQ(e.attributes.at("berth.test.id"), this->test_id_);
+      EXPECT_EQ(e.attributes.at("name"), spec.name);
+    }
+  }
+  // And the watch ends when asked to
+  watching = false;
+  watcher.join();
+  EXPECT_FALSE(failed.load());
+}
+
+TYPED_TEST_P(DockerApiConformanceTest, ListNetworksFindsNetworksByLabel) {
+  const auto [network_id, prefix] = this->CreateTestNetwork("listed");
+  ASSERT_FALSE(network_id.empty());
+  const auto found = this->api().ListNetworks({this->TestLabelFilter()});
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].id, network_id);
+  EXPECT_EQ(found[0].name, this->Name("listed"));
+  EXPECT_EQ(found[0].labels.at("berth.test"), "1");
+  EXPECT_TRUE(this->api().ListNetworks({"berth.test.id=none-" + this->test_id_}).empty());
+  // Aliases are accepted on a user network
+  docker::ContainerSpec aliased = this->SleeperSpec("aliased");
+  aliased.network_mode = this->Name("listed");
+  aliased.network_aliases = {"svc", "svc.local"};
+  const std::string id = this->api().CreateContainer(aliased);
+  this->api().StartContainer(id);
+  EXPECT_TRUE(this->api().InspectContainer(id).ip_address.starts_with(prefix));
+  this->api().RemoveContainer(id);
+  this->api().RemoveNetwork(network_id);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
     DockerApiConformanceTest, PingAnswers, ImageExistsTellsPresentFromMissing,
     LoadImageLoadsThePauseArchiveIdempotently, LoadImageRejectsBadArchivesWithTheDaemonMessage,
@@ -534,6 +620,7 @@ REGISTER_TYPED_TEST_SUITE_P(
     InspectOfAMissingContainerIs404, CreateNeverPulls, ListContainersAndsLabelsNewestFirst,
     ExitCodeIsReportedAfterTheProcessExits, AFailedStartCarriesTheDaemonMessage,
     PullFailureCarriesTheDaemonMessage, ContainersJoinAnotherContainersNetwork,
-    NetworksAreIdempotentAndAssignAddresses, NamedVolumesAreMadeOnFirstUseAndRemovedWhenUnused);
+    NetworksAreIdempotentAndAssignAddresses, NamedVolumesAreMadeOnFirstUseAndRemovedWhenUnused,
+    EventsReportStartAndDeathOfLabelledContainersAsTheyHappen, ListNetworksFindsNetworksByLabel);
 
 }  // namespace berth::testing

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <ctime>
 #include <regex>
 #include <sstream>
@@ -185,6 +186,42 @@ void FakeDocker::Exit(Container& c, int exit_code, bool oom) {
   // "unhealthy" (reference §3.4).
   if (!c.health.empty()) c.health = "unhealthy";
   Release(c);
+  if (oom) Emit(c, "oom");
+  Emit(c, "die", {{"exitCode", std::to_string(exit_code)}});
+}
+
+void FakeDocker::Emit(const Container& c, const std::string& action,
+                      std::map<std::string, std::string> extra) {
+  docker::ContainerEvent event{action, c.id, c.image.labels};
+  for (const auto& [k, v] : c.spec.labels) event.attributes[k] = v;
+  event.attributes["name"] = c.name;
+  event.attributes["image"] = c.spec.image;
+  for (auto& [k, v] : extra) event.attributes[k] = std::move(v);
+  events_.push_back(std::move(event));
+  events_changed_.notify_all();
+}
+
+void FakeDocker::WatchContainerEvents(
+    const std::vector<std::string>& labels,
+    const std::function<void(const docker::ContainerEvent&)>& on_event,
+    const std::function<bool()>& keep_going) {
+  std::unique_lock lock(mutex_);
+  Record("WatchContainerEvents", labels);
+  size_t next = events_.size();  // no replay of what came before
+  while (true) {
+    lock.unlock();
+    if (!keep_going()) return;
+    lock.lock();
+    events_changed_.wait_for(lock, std::chrono::milliseconds(50));
+    if (unreachable_) throw Unreachable();
+    std::vector<docker::ContainerEvent> batch;
+    for (; next < events_.size(); ++next) {
+      if (fake_docker::HasLabels(events_[next].attributes, labels)) batch.push_back(events_[next]);
+    }
+    lock.unlock();
+    for (const auto& event : batch) on_event(event);
+    lock.lock();
+  }
 }
 
 void FakeDocker::Validate(const ContainerSpec& spec) const {
@@ -360,6 +397,7 @@ void FakeDocker::StartContainer(const std::string& id) {
   c.ip = ip;
   c.bound_ports = ports;
   c.health = HasHealthCheck(c.spec) ? script.health_on_start : "";
+  Emit(c, "start");
   if (script.oom_on_start) {
     Exit(c, 137, /*oom=*/true);
   } else if (script.exit_on_start) {
@@ -383,6 +421,7 @@ void FakeDocker::KillContainer(const std::string& id, const std::string& signal)
   if (number == 0) throw DockerError(400, "Invalid signal: " + signal);
   Container* c = FindContainer(id);
   if (c == nullptr || !c->running) return;  // 404 / 409
+  Emit(*c, "kill", {{"signal", std::to_string(number)}});
   const ContainerScript script = ScriptFor(*c);
   constexpr int kSigKill = 9;
   if (number == kSigKill) {
@@ -398,6 +437,7 @@ void FakeDocker::RemoveContainer(const std::string& id) {
   Container* c = FindContainer(id);
   if (c == nullptr) return;                      // 404
   if (c->running) Exit(*c, 137, /*oom=*/false);  // force=1 kills it
+  Emit(*c, "destroy");
   std::erase_if(containers_, [c](const auto& p) { return p.get() == c; });
 }
 

@@ -60,6 +60,7 @@
 // Thread-safety: every method may be called from any thread (one mutex), so
 // a test can script a container while a reconciler thread uses the fake.
 
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -92,6 +93,8 @@ namespace berth::testing {
 //   RemoveVolume(name)        {name}
 //   CreateNetwork(name, subnet, gateway, labels)     {name, subnet, gateway}
 //   RemoveNetwork(id)         {id}
+//   ListNetworks(labels)      labels
+//   WatchContainerEvents(labels) labels (recorded when the watch begins)
 struct DockerCall {
   std::string method;
   std::vector<std::string> args;
@@ -174,6 +177,14 @@ class FakeDocker final : public docker::DockerApi {
                             const std::string& gateway,
                             const std::map<std::string, std::string>& labels) override;
   void RemoveNetwork(const std::string& id) override;
+  std::vector<docker::NetworkSummary> ListNetworks(const std::vector<std::string>& labels) override;
+  // Delivers the events of containers (start, die, oom, kill,
+  // health_status: <status>, destroy) as the fake's state changes, from
+  // whichever thread changed it; waits on a condition, so tests may run it
+  // on a thread of their own.
+  void WatchContainerEvents(const std::vector<std::string>& labels,
+                            const std::function<void(const docker::ContainerEvent&)>& on_event,
+                            const std::function<bool()>& keep_going) override;
   std::vector<docker::VolumeSummary> ListVolumes(const std::vector<std::string>& labels) override;
   void RemoveVolume(const std::string& name) override;
 
@@ -203,6 +214,10 @@ class FakeDocker final : public docker::DockerApi {
   // --- Images ---------------------------------------------------------------
   // Makes `reference` present locally; returns its image id.
   std::string AddImage(const std::string& reference, FakeImageConfig config = {});
+  // Runs `hook(image)` inside every PullImage, before the pull is recorded
+  // and without the fake's lock (a test may look at the world mid-pull, or
+  // hold the pull up). Empty: none.
+  void DuringPull(std::function<void(const std::string&)> hook);
   // PullImage(reference) fails with this status and message.
   void FailPull(const std::string& reference, int http_status, const std::string& message);
   // The daemon's message for a registry that does not listen (500), e.g.
@@ -252,6 +267,9 @@ class FakeDocker final : public docker::DockerApi {
   Network* FindNetwork(const std::string& id_or_name);
   ContainerScript ScriptFor(const Container& container) const;
   void Exit(Container& container, int exit_code, bool oom);
+  // Appends an event of `container` for the watchers.
+  void Emit(const Container& container, const std::string& action,
+            std::map<std::string, std::string> extra = {});
   void Release(Container& container);
   void Validate(const docker::ContainerSpec& spec) const;
   std::string AllocateAddress(Network& network, const std::string& fixed,
@@ -277,6 +295,9 @@ class FakeDocker final : public docker::DockerApi {
   int next_host_port_ = 32768;
   std::uint64_t ids_ = 0;
   std::int64_t now_ = 0;
+  std::function<void(const std::string&)> during_pull_;
+  std::vector<docker::ContainerEvent> events_;  // every event so far, oldest first
+  std::condition_variable events_changed_;
 };
 
 }  // namespace berth::testing

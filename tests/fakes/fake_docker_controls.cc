@@ -28,8 +28,9 @@ std::vector<std::string> FakeDocker::CallStrings() const {
 }
 
 std::vector<DockerCall> FakeDocker::MutatingCalls() const {
-  static const std::set<std::string> kReadOnly = {"Ping", "ImageExists", "InspectContainer",
-                                                  "ListContainers", "ListVolumes"};
+  static const std::set<std::string> kReadOnly = {
+      "Ping",        "ImageExists",  "InspectContainer",    "ListContainers",
+      "ListVolumes", "ListNetworks", "WatchContainerEvents"};
   std::vector<DockerCall> out;
   for (const DockerCall& call : Calls()) {
     if (!kReadOnly.contains(call.method)) out.push_back(call);
@@ -103,7 +104,10 @@ void FakeDocker::OomKill(const std::string& id_or_name) {
 void FakeDocker::SetHealth(const std::string& id_or_name, const std::string& health) {
   const std::lock_guard lock(mutex_);
   Container& c = MustFindContainer(id_or_name);
-  if (c.running && HasHealthCheck(c.spec)) c.health = health;
+  if (c.running && HasHealthCheck(c.spec) && c.health != health) {
+    c.health = health;
+    Emit(c, "health_status: " + health);
+  }
 }
 
 std::optional<ContainerSpec> FakeDocker::SpecOf(const std::string& id_or_name) const {

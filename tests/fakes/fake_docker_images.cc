@@ -46,6 +46,13 @@ bool FakeDocker::ImageExists(const std::string& image) {
 }
 
 void FakeDocker::PullImage(const std::string& image, const std::string& registry_auth) {
+  std::function<void(const std::string&)> during;
+  {
+    const std::lock_guard lock(mutex_);
+    during = during_pull_;
+  }
+  // What happens while the pull is under way (the fake's lock is not held).
+  if (during) during(image);
   const std::lock_guard lock(mutex_);
   Record("PullImage", {image, registry_auth});
   const std::string repository = RepositoryPath(image);
@@ -59,6 +66,11 @@ void FakeDocker::PullImage(const std::string& image, const std::string& registry
   }
   if (images_.contains(reference)) return;
   images_[reference] = {"sha256:" + Sha256Hex("fake-pulled-image:" + reference), FakeImageConfig{}};
+}
+
+void FakeDocker::DuringPull(std::function<void(const std::string&)> hook) {
+  const std::lock_guard lock(mutex_);
+  during_pull_ = std::move(hook);
 }
 
 void FakeDocker::LoadImage(const std::string& tar) {

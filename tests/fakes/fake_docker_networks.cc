@@ -171,4 +171,15 @@ void FakeDocker::RemoveNetwork(const std::string& id) {
   std::erase_if(networks_, [network](const auto& n) { return n.get() == network; });
 }
 
+std::vector<docker::NetworkSummary> FakeDocker::ListNetworks(
+    const std::vector<std::string>& labels) {
+  const std::lock_guard lock(mutex_);
+  Record("ListNetworks", labels);
+  std::vector<docker::NetworkSummary> out;
+  for (const auto& n : networks_) {
+    if (fake_docker::HasLabels(n->labels, labels)) out.push_back({n->id, n->name, n->labels});
+  }
+  return out;
+}
+
 }  // namespace berth::testing

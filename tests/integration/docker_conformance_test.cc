@@ -74,9 +74,12 @@ class CurlDockerEnv {
 
   static std::string SuiteProblem() { return problem_; }
 
-  CurlDockerEnv() : client_(docker::DockerEndpoint::FromDockerHost(DockerHost())) {}
+  CurlDockerEnv()
+      : client_(docker::DockerEndpoint::FromDockerHost(DockerHost())),
+        second_(docker::DockerEndpoint::FromDockerHost(DockerHost())) {}
 
   docker::DockerApi& api() { return client_; }
+  docker::DockerApi& api2() { return second_; }
   std::string ShellImage() const { return shell_image_; }
   // The daemon runs the processes itself.
   void WillBehave(const std::string& /*container_name*/, const ScriptedProcess& /*process*/) {}
@@ -109,6 +112,7 @@ class CurlDockerEnv {
   static inline std::filesystem::path context_;
 
   docker::CurlDockerClient client_;
+  docker::CurlDockerClient second_;
 };
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Curl, DockerApiConformanceTest, ::testing::Types<CurlDockerEnv>);

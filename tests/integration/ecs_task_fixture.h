@@ -8,7 +8,7 @@
 // Every image a test builds carries berth.test=1 and berth.test.id=<this
 // test's id>. TearDown stops berth, then removes every container of this
 // berth (they carry berth.instance=<the id in the data dir's meta table>),
-// its task volumes, its berth-<instance> network and the test's images, and
+// its task volumes, its networks (one per cluster) and the test's images, and
 // checks that
 // nothing is left. The tests fail, never skip, without a docker daemon.
 
@@ -72,7 +72,9 @@ class EcsTaskFixture : public ::testing::Test {
     for (const auto& v : Lines(Docker({"volume", "ls", "-q", "--filter", by_instance}).out)) {
       Docker({"volume", "rm", "-f", v});
     }
-    Docker({"network", "rm", "berth-" + instance});
+    for (const auto& n : Lines(Docker({"network", "ls", "-q", "--filter", by_instance}).out)) {
+      Docker({"network", "rm", n});
+    }
     for (const auto& tag : tags_) Docker({"rmi", "-f", tag});
     for (int attempt = 0; attempt < 100; ++attempt) {
       const CommandResult r = Docker(
@@ -83,7 +85,7 @@ class EcsTaskFixture : public ::testing::Test {
     // Nothing of this test is left behind.
     EXPECT_EQ(Docker({"ps", "-aq", "--filter", by_instance}).out, "");
     EXPECT_EQ(Docker({"ps", "-aq", "--filter", by_test}).out, "");
-    EXPECT_EQ(Docker({"network", "ls", "-q", "--filter", "name=^berth-" + instance + "$"}).out, "");
+    EXPECT_EQ(Docker({"network", "ls", "-q", "--filter", by_instance}).out, "");
     EXPECT_EQ(Docker({"images", "-aq", "--filter", by_test}).out, "");
     EXPECT_EQ(Docker({"volume", "ls", "-q", "--filter", by_instance}).out, "");
   }
@@ -256,9 +258,12 @@ class EcsTaskFixture : public ::testing::Test {
     const json parsed = json::parse(r.out, nullptr, /*allow_exceptions=*/false);
     return r.exit_code == 0 && parsed.is_array() && !parsed.empty() ? parsed[0] : json();
   }
-  // Ids of the containers (all states) carrying `label` ("k=v").
-  std::vector<std::string> ContainersWith(const std::string& label) {
-    return Lines(Docker({"ps", "-aq", "--no-trunc", "--filter", "label=" + label}).out);
+  // Ids of the containers (all states) carrying `label` ("k=v"), and
+  // `also` when given.
+  std::vector<std::string> ContainersWith(const std::string& label, const std::string& also = "") {
+    std::vector<std::string> args = {"ps", "-aq", "--no-trunc", "--filter", "label=" + label};
+    if (!also.empty()) args.insert(args.end(), {"--filter", "label=" + also});
+    return Lines(Docker(args).out);
   }
 
   // Builds a busybox image FROM scratch, offline: /bin/busybox and /bin/sh

@@ -194,7 +194,9 @@ TEST_F(EcsTasksTest, BridgeHostPortZeroIsEphemeralAndHostModeSharesTheHostNetwor
   EXPECT_GE(ephemeral, 1024);
   EXPECT_EQ(GetPage(ephemeral).body, "<p>networked</p>\n");
   const json bridge_container = Inspect(ContainerOf(bridge_task, "web").value("runtimeId", ""));
-  EXPECT_EQ(bridge_container["HostConfig"]["NetworkMode"], "bridge");
+  // Bridge tasks join their cluster's network (a user-defined bridge).
+  const std::string bridge_network = bridge_container["HostConfig"].value("NetworkMode", "");
+  EXPECT_TRUE(bridge_network.starts_with("berth-" + cluster_ + "-")) << bridge_network;
 
   const json host_task = WaitStatus(host_arn, "RUNNING", 15);
   const json host_bindings = ContainerOf(host_task, "web")["networkBindings"];

@@ -411,8 +411,10 @@ TEST_F(EcsTasksTest, MissingImagesFailTheTaskWithCannotPullContainerError) {
     EXPECT_FALSE(c.contains("exitCode"));
     EXPECT_FALSE(task.contains("startedAt"));
     EXPECT_TRUE(task.contains("stoppedAt"));
-    // Nothing was created for it.
-    EXPECT_EQ(ContainersWith("com.amazonaws.ecs.task-arn=" + arns[i]).size(), 0u);
+    // No container of the task was created (only its network namespace, which
+    // comes first, as the ENI does on Fargate).
+    EXPECT_EQ(ContainersWith("com.amazonaws.ecs.task-arn=" + arns[i]).size(),
+              ContainersWith("com.amazonaws.ecs.task-arn=" + arns[i], "berth.role=pause").size());
   }
   EXPECT_LT(Seconds(Clock::now() - started), 30) << "a pull that cannot succeed took long";
   EXPECT_NE(Describe(arns[0]).value("stoppedReason", "").find("nosuchtag"), std::string::npos)
@@ -477,7 +479,8 @@ TEST_F(EcsTasksTest, RestartAdoptsRunningTasksStopsDeadOnesAndSweepsOrphans) {
   const HttpReply reset = Curl(server_->endpoint() + "/_berth/reset", {"-X", "POST"});
   EXPECT_EQ(reset.status, 200) << reset.body;
   EXPECT_EQ(ContainersWith("berth.instance=" + instance).size(), 0u);
-  EXPECT_EQ(Docker({"network", "ls", "-q", "--filter", "name=^berth-" + instance + "$"}).out, "");
+  EXPECT_EQ(Docker({"network", "ls", "-q", "--filter", "label=berth.instance=" + instance}).out,
+            "");
   EXPECT_NE(GetPage(port, 0.5).body, "<p>survives restarts</p>\n") << "the task still answers";
 }
 

@@ -5,6 +5,7 @@
 // checked against the botocore output shape (unknown members, types,
 // timestamps as numbers, no nulls), so each test also tests fidelity.
 
+#include <atomic>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -27,14 +28,29 @@
 
 namespace berth::testing {
 
-// A clock tests move by hand.
+// A clock tests move by hand; it may also move a little on every read, so
+// that events of one step get distinct, ordered instants.
+//
+// Thread-safety: any thread (an atomic instant).
 class ManualClock final : public Clock {
  public:
-  double Now() const override { return now_; }
-  void Advance(double seconds) { now_ += seconds; }
+  double Now() const override {
+    double now = now_.load();
+    while (!now_.compare_exchange_weak(now, now + tick_)) {
+    }
+    return now;
+  }
+  void Advance(double seconds) {
+    double now = now_.load();
+    while (!now_.compare_exchange_weak(now, now + seconds)) {
+    }
+  }
+  // Every Now() moves the clock on by `seconds` afterwards.
+  void TickOnEveryRead(double seconds) { tick_ = seconds; }
 
  private:
-  double now_ = 1795000000.125;
+  mutable std::atomic<double> now_{1795000000.125};
+  std::atomic<double> tick_{0};
 };
 
 // The reply to one call: HTTP status and parsed body.

@@ -23,6 +23,7 @@ class FakeDockerEnv {
   }
 
   docker::DockerApi& api() { return fake_; }
+  docker::DockerApi& api2() { return fake_; }  // the fake serves every thread
   std::string ShellImage() const { return "berth-test/busybox:fake"; }
 
   void WillBehave(const std::string& container_name, const ScriptedProcess& process) {

@@ -17,7 +17,7 @@
 
 #include "docker_backend/pause_image.h"
 #include "tests/fakes/fake_docker.h"
-#include "tests/support/api_fixture.h"
+#include "tests/unit/reconciler/reconciler_fixture.h"
 
 namespace berth::testing {
 namespace {
@@ -26,100 +26,6 @@ using nlohmann::json;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::StartsWith;
-
-constexpr const char* kInstance = "test";
-
-class ReconcilerTest : public ApiTest {
- protected:
-  ReconcilerTest() {
-    ecs_services_.tasks.SetWaker([this] { ++pokes_; });
-    EcsOk("CreateCluster", {{"clusterName", "c"}});
-    docker_.AddImage("app:1");
-  }
-
-  std::unique_ptr<reconciler::Reconciler> MakeReconciler() {
-    return std::make_unique<reconciler::Reconciler>(
-        database_, docker_, resolver_, [](const storage::Partition&) { return std::string("pw"); },
-        clock_, reconciler::ReconcilerOptions{kInstance, docker::kPauseImage});
-  }
-
-  // `passes` reconciler passes, one second apart.
-  void Pass(int passes = 1) {
-    for (int i = 0; i < passes; ++i) {
-      clock_.Advance(1);
-      reconciler_->ReconcileOnce();
-    }
-  }
-
-  // A container definition running app:1.
-  static json Container(const std::string& name, json extra = json::object()) {
-    json c = {{"name", name}, {"image", "app:1"}, {"memory", 64}};
-    c.update(extra);
-    return c;
-  }
-
-  void Register(const std::string& family, const json& containers,
-                const std::string& mode = "bridge") {
-    EcsOk("RegisterTaskDefinition",
-          {{"family", family}, {"networkMode", mode}, {"containerDefinitions", containers}});
-  }
-
-  // RunTask in cluster c; returns the task ARN.
-  std::string Run(const std::string& family, json extra = json::object()) {
-    extra["cluster"] = "c";
-    extra["taskDefinition"] = family;
-    const json out = EcsOk("RunTask", extra);
-    EXPECT_EQ(out["tasks"].size(), 1u) << out.dump();
-    return out["tasks"].empty() ? "" : out["tasks"][0].value("taskArn", "");
-  }
-
-  std::string RunAwsvpc(const std::string& family) {
-    return Run(family,
-               {{"networkConfiguration", {{"awsvpcConfiguration", {{"subnets", {"subnet-1"}}}}}}});
-  }
-
-  json Task(const std::string& arn) {
-    const json out = EcsOk("DescribeTasks", {{"cluster", "c"}, {"tasks", {arn}}});
-    EXPECT_EQ(out["tasks"].size(), 1u) << out.dump();
-    return out["tasks"].empty() ? json() : out["tasks"][0];
-  }
-
-  static json ContainerOf(const json& task, const std::string& name) {
-    for (const auto& c : task["containers"]) {
-      if (c["name"] == name) return c;
-    }
-    return json();
-  }
-
-  // The Docker id of the task container `name` (found by its labels).
-  std::string DockerId(const std::string& arn, const std::string& name) {
-    for (const auto& id : docker_.ContainerIds()) {
-      const auto spec = docker_.SpecOf(id);
-      if (spec && spec->labels.at(docker::kTaskArnLabel) == arn &&
-          spec->labels.at(docker::kContainerNameLabel) == name) {
-        return id;
-      }
-    }
-    return "";
-  }
-
-  // "Method(args)" of the mutating calls on one container, in order.
-  std::vector<std::string> MutationsOf(const std::string& id) {
-    std::vector<std::string> out;
-    for (const auto& call : docker_.MutatingCalls()) {
-      if (!call.args.empty() && call.args[0] == id) out.push_back(call.ToString());
-    }
-    return out;
-  }
-
-  FakeDocker docker_;
-  reconciler::ImageResolver resolver_{"localhost:4566",
-                                      [](const storage::Partition&, const std::string& repository) {
-                                        return repository == "mine";
-                                      }};
-  std::unique_ptr<reconciler::Reconciler> reconciler_ = MakeReconciler();
-  int pokes_ = 0;
-};
 
 TEST_F(ReconcilerTest, ABerthThatNeverRanATaskNeverCallsDocker) {
   // Passes, sweeps included, and a reset leave Docker alone
@@ -166,7 +72,7 @@ TEST_F(ReconcilerTest, BridgeTaskRunsAndAConvergedPassChangesNothing) {
   EXPECT_THAT(spec.name, StartsWith("ecs-web-1-web-"));
   EXPECT_EQ(spec.labels.at(docker::kClusterLabel), "c");
   EXPECT_EQ(spec.labels.at("berth.instance"), kInstance);
-  EXPECT_EQ(spec.network_mode, "bridge");
+  EXPECT_EQ(spec.network_mode, ClusterNetwork("c")) << "bridge tasks join the cluster's network";
   EXPECT_EQ(spec.memory_bytes, 64 * 1024 * 1024);
   const json web = ContainerOf(task, "web");
   EXPECT_EQ(web["lastStatus"], "RUNNING");
@@ -203,7 +109,7 @@ TEST_F(ReconcilerTest, AwsvpcTaskSharesThePauseContainersNamespace) {
   ASSERT_FALSE(pause.empty());
   const docker::ContainerSpec pause_spec = *docker_.SpecOf(pause);
   EXPECT_EQ(pause_spec.image, docker::kPauseImage);
-  EXPECT_EQ(pause_spec.network_mode, std::string("berth-") + kInstance);
+  EXPECT_EQ(pause_spec.network_mode, ClusterNetwork("c"));
   ASSERT_EQ(pause_spec.ports.size(), 1u);
   EXPECT_EQ(pause_spec.ports[0].host_port, 8080);
   EXPECT_EQ(pause_spec.ports[0].host_ip, "127.0.0.1");
