@@ -20,6 +20,7 @@
 #include "server/ecr/ecr_service.h"
 #include "server/ecs/ecs_api.h"
 #include "server/ecs/ecs_service.h"
+#include "server/ecs/service_scheduler.h"
 #include "server/http/server.h"
 #include "server/maintenance.h"
 #include "server/reconciler/image_resolver.h"
@@ -119,9 +120,13 @@ int Run(berth::Config config) {
                                           static_cast<int64_t>(clock.Now()), expires);
       },
       clock, reconciler_options);
-  ecs_services.tasks.SetWaker([&] { task_reconciler.Poke(); });
+  ecs_services.SetWaker([&] { task_reconciler.Poke(); });
+  // The service scheduler (ECS's control plane) runs at the start of every
+  // reconciler pass.
+  ecs::ServiceScheduler scheduler(database, ecs_services.container_instances.host(), clock);
+  task_reconciler.SetControlPlane([&] { return scheduler.Pass(); });
   admin.AddResetHook([&] { task_reconciler.RemoveAll(); });
-  Maintenance maintenance(images, uploads, ecs_services.tasks, clock);
+  Maintenance maintenance(images, uploads, ecs_services.tasks, ecs_services.services, clock);
   task_reconciler.Start();
 
   log::Info("berth " BERTH_VERSION " listening on " + config.listen_host + ":" +

@@ -9,8 +9,8 @@
 namespace berth {
 
 Maintenance::Maintenance(ecr::ImageService& images, ecr::UploadService& uploads,
-                         ecs::TaskService& tasks, const Clock& clock)
-    : images_(images), uploads_(uploads), tasks_(tasks), clock_(clock) {
+                         ecs::TaskService& tasks, ecs::ServiceManager& services, const Clock& clock)
+    : images_(images), uploads_(uploads), tasks_(tasks), services_(services), clock_(clock) {
   thread_ = std::thread([this] {
     std::unique_lock lock(mutex_);
     while (!stopping_) {
@@ -37,6 +37,7 @@ void Maintenance::RunOnce() {
     const size_t uploads = uploads_.ExpireStale(now);
     const size_t blobs = images_.CollectOrphans(now - kOrphanGraceSeconds);
     tasks_.PurgeStopped(now);
+    services_.PurgeInactive(now);
     if (uploads + blobs > 0) {
       log::Info("maintenance: expired " + std::to_string(uploads) + " uploads, removed " +
                 std::to_string(blobs) + " unreferenced blobs");

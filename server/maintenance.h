@@ -2,7 +2,8 @@
 
 // Housekeeping on a background thread: every few minutes (and once at
 // start), expire abandoned uploads, remove blobs nothing refers to, and
-// forget tasks that stopped more than an hour ago.
+// forget tasks that stopped, and services that went INACTIVE, more than an
+// hour ago.
 // Stops and joins on destruction.
 //
 // Thread-safety: owns its thread; the services it calls are thread-safe.
@@ -13,6 +14,7 @@
 
 #include "server/ecr/image_service.h"
 #include "server/ecr/upload_service.h"
+#include "server/ecs/service_manager.h"
 #include "server/ecs/task_service.h"
 #include "server/util/clock.h"
 
@@ -26,7 +28,7 @@ class Maintenance {
   static constexpr double kOrphanGraceSeconds = 60 * 60;
 
   Maintenance(ecr::ImageService& images, ecr::UploadService& uploads, ecs::TaskService& tasks,
-              const Clock& clock);
+              ecs::ServiceManager& services, const Clock& clock);
   Maintenance(const Maintenance&) = delete;
   Maintenance& operator=(const Maintenance&) = delete;
   ~Maintenance();
@@ -38,6 +40,7 @@ class Maintenance {
   ecr::ImageService& images_;
   ecr::UploadService& uploads_;
   ecs::TaskService& tasks_;
+  ecs::ServiceManager& services_;
   const Clock& clock_;
   std::mutex mutex_;
   std::condition_variable wake_;

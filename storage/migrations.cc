@@ -10,7 +10,7 @@ namespace {
 // Every table is keyed by (account_id, region, ...): state is partitioned the
 // way AWS partitions it. Nested AWS documents are stored as JSON text; only the
 // fields that queries filter or sort on are columns.
-constexpr std::array<std::string_view, 3> kMigrations = {
+constexpr std::array<std::string_view, 4> kMigrations = {
     // 1: the foundation: key/value metadata, resource tags, ECR repositories
     // and registry settings, ECS clusters, task definitions, account settings
     // and attributes.
@@ -208,6 +208,113 @@ CREATE TABLE ecs_run_task_tokens (
   task_arns    TEXT NOT NULL,
   created_at   REAL NOT NULL,
   PRIMARY KEY (account_id, region, client_token)
+) WITHOUT ROWID;
+)sql",
+
+    // 4: ECS services. A service row holds its configuration as the API
+    // echoes it and the scheduler's own notes; its deployments (ECS
+    // deployments and EXTERNAL task sets are one kind of record, as on ECS)
+    // run tasks that name them; events, service deployments and service
+    // revisions are kept per service. Tasks learn which service and
+    // deployment they belong to; task scale-in protection and the
+    // idempotency tokens of the service APIs live beside them.
+    R"sql(
+ALTER TABLE ecs_tasks ADD COLUMN service_name TEXT;
+ALTER TABLE ecs_tasks ADD COLUMN deployment_id TEXT;
+CREATE INDEX ecs_tasks_by_service
+  ON ecs_tasks (account_id, region, cluster, service_name) WHERE service_name IS NOT NULL;
+
+CREATE TABLE ecs_services (
+  account_id          TEXT NOT NULL,
+  region              TEXT NOT NULL,
+  cluster             TEXT NOT NULL,
+  name                TEXT NOT NULL,
+  status              TEXT NOT NULL,
+  desired_count       INTEGER NOT NULL,
+  scheduling_strategy TEXT NOT NULL,
+  controller          TEXT NOT NULL,
+  launch_type         TEXT,
+  namespace           TEXT,
+  created_at          REAL NOT NULL,
+  updated_at          REAL NOT NULL,
+  document            TEXT NOT NULL,
+  scheduler           TEXT NOT NULL,
+  PRIMARY KEY (account_id, region, cluster, name)
+) WITHOUT ROWID;
+CREATE INDEX ecs_services_live ON ecs_services (status) WHERE status != 'INACTIVE';
+
+CREATE TABLE ecs_deployments (
+  account_id         TEXT NOT NULL,
+  region             TEXT NOT NULL,
+  cluster            TEXT NOT NULL,
+  service            TEXT NOT NULL,
+  id                 TEXT NOT NULL,
+  status             TEXT NOT NULL,
+  task_definition    TEXT NOT NULL,
+  desired_count      INTEGER NOT NULL,
+  failed_tasks       INTEGER NOT NULL,
+  rollout_state      TEXT,
+  rollout_reason     TEXT,
+  created_at         REAL NOT NULL,
+  updated_at         REAL NOT NULL,
+  service_deployment TEXT,
+  document           TEXT NOT NULL,
+  PRIMARY KEY (account_id, region, cluster, service, id)
+) WITHOUT ROWID;
+
+CREATE TABLE ecs_service_events (
+  account_id TEXT NOT NULL,
+  region     TEXT NOT NULL,
+  cluster    TEXT NOT NULL,
+  service    TEXT NOT NULL,
+  seq        INTEGER NOT NULL,
+  id         TEXT NOT NULL,
+  created_at REAL NOT NULL,
+  message    TEXT NOT NULL,
+  PRIMARY KEY (account_id, region, cluster, service, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE ecs_service_deployments (
+  account_id TEXT NOT NULL,
+  region     TEXT NOT NULL,
+  cluster    TEXT NOT NULL,
+  service    TEXT NOT NULL,
+  id         TEXT NOT NULL,
+  status     TEXT NOT NULL,
+  created_at REAL NOT NULL,
+  document   TEXT NOT NULL,
+  PRIMARY KEY (account_id, region, cluster, service, id)
+) WITHOUT ROWID;
+
+CREATE TABLE ecs_service_revisions (
+  account_id TEXT NOT NULL,
+  region     TEXT NOT NULL,
+  cluster    TEXT NOT NULL,
+  service    TEXT NOT NULL,
+  id         TEXT NOT NULL,
+  created_at REAL NOT NULL,
+  document   TEXT NOT NULL,
+  PRIMARY KEY (account_id, region, cluster, service, id)
+) WITHOUT ROWID;
+
+CREATE TABLE ecs_task_protection (
+  account_id TEXT NOT NULL,
+  region     TEXT NOT NULL,
+  cluster    TEXT NOT NULL,
+  task_id    TEXT NOT NULL,
+  expires_at REAL NOT NULL,
+  PRIMARY KEY (account_id, region, cluster, task_id)
+) WITHOUT ROWID;
+
+CREATE TABLE ecs_client_tokens (
+  account_id   TEXT NOT NULL,
+  region       TEXT NOT NULL,
+  operation    TEXT NOT NULL,
+  client_token TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  result       TEXT NOT NULL,
+  created_at   REAL NOT NULL,
+  PRIMARY KEY (account_id, region, operation, client_token)
 ) WITHOUT ROWID;
 )sql",
 };

@@ -5,7 +5,8 @@ namespace {
 
 constexpr std::string_view kColumns =
     "account_id, region, cluster, task_id, family, revision, desired_status, last_status, "
-    "launch_type, started_by, group_name, created_at, stopped_at, document, runtime";
+    "launch_type, started_by, group_name, created_at, stopped_at, document, runtime, "
+    "service_name, deployment_id";
 
 TaskRecord ReadTask(const Stmt& stmt) {
   TaskRecord t;
@@ -23,6 +24,8 @@ TaskRecord ReadTask(const Stmt& stmt) {
   if (!stmt.IsNull(12)) t.stopped_at = stmt.ColumnDouble(12);
   t.document = stmt.ColumnText(13);
   t.runtime = stmt.ColumnText(14);
+  t.service_name = stmt.ColumnOptionalText(15);
+  t.deployment_id = stmt.ColumnOptionalText(16);
   return t;
 }
 
@@ -34,11 +37,13 @@ std::string Select(std::string_view rest) {
 
 void TaskStore::Insert(const TaskRecord& t) {
   Stmt stmt(db_, "INSERT INTO ecs_tasks (" + std::string(kColumns) +
-                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
+                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+                     " ?16, ?17)");
   stmt.Bind(1, t.partition.account_id).Bind(2, t.partition.region).Bind(3, t.cluster);
   stmt.Bind(4, t.task_id).Bind(5, t.family).Bind(6, t.revision).Bind(7, t.desired_status);
   stmt.Bind(8, t.last_status).Bind(9, t.launch_type).Bind(10, t.started_by).Bind(11, t.group);
   stmt.Bind(12, t.created_at).Bind(13, t.stopped_at).Bind(14, t.document).Bind(15, t.runtime);
+  stmt.Bind(16, t.service_name).Bind(17, t.deployment_id);
   stmt.Run();
 }
 
@@ -78,6 +83,7 @@ std::vector<std::string> TaskStore::List(const Partition& partition, const TaskF
   if (f.launch_type) sql += " AND launch_type = ?8";
   if (f.on_container_instance) sql += " AND launch_type != 'FARGATE'";
   if (f.group) sql += " AND group_name = ?9";
+  if (f.service_name) sql += " AND service_name = ?11";
   sql += " ORDER BY task_id LIMIT ?10";
   Stmt stmt(db_, sql);
   stmt.Bind(1, partition.account_id).Bind(2, partition.region).Bind(3, f.cluster);
@@ -86,6 +92,7 @@ std::vector<std::string> TaskStore::List(const Partition& partition, const TaskF
   if (f.started_by) stmt.Bind(7, *f.started_by);
   if (f.launch_type) stmt.Bind(8, *f.launch_type);
   if (f.group) stmt.Bind(9, *f.group);
+  if (f.service_name) stmt.Bind(11, *f.service_name);
   stmt.Bind(10, static_cast<int64_t>(limit));
   std::vector<std::string> ids;
   while (stmt.Step()) ids.push_back(stmt.ColumnText(0));
@@ -127,6 +134,38 @@ TaskCounts TaskStore::CountActive(const Partition& partition, std::string_view c
     }
   }
   return counts;
+}
+
+std::vector<TaskRecord> TaskStore::OfService(const Partition& partition, std::string_view cluster,
+                                             std::string_view service, double stopped_since) {
+  Stmt stmt(db_, Select("WHERE account_id = ?1 AND region = ?2 AND cluster = ?3"
+                        " AND service_name = ?4 AND (last_status != 'STOPPED' OR stopped_at >= ?5)"
+                        " ORDER BY created_at, task_id"));
+  stmt.Bind(1, partition.account_id).Bind(2, partition.region).Bind(3, cluster);
+  stmt.Bind(4, service).Bind(5, stopped_since);
+  std::vector<TaskRecord> out;
+  while (stmt.Step()) out.push_back(ReadTask(stmt));
+  return out;
+}
+
+std::vector<DeploymentTaskCounts> TaskStore::CountByDeployment(const Partition& partition,
+                                                               std::string_view cluster,
+                                                               std::string_view service) {
+  Stmt stmt(db_, R"sql(
+    SELECT deployment_id,
+           SUM(last_status = 'RUNNING'),
+           SUM(desired_status = 'RUNNING'
+               AND last_status IN ('PROVISIONING', 'PENDING', 'ACTIVATING'))
+    FROM ecs_tasks
+    WHERE account_id = ?1 AND region = ?2 AND cluster = ?3 AND service_name = ?4
+      AND last_status != 'STOPPED'
+    GROUP BY deployment_id)sql");
+  stmt.Bind(1, partition.account_id).Bind(2, partition.region).Bind(3, cluster).Bind(4, service);
+  std::vector<DeploymentTaskCounts> out;
+  while (stmt.Step()) {
+    out.push_back({stmt.ColumnOptionalText(0).value_or(""), stmt.ColumnInt(1), stmt.ColumnInt(2)});
+  }
+  return out;
 }
 
 int64_t TaskStore::CountUnfinished(const Partition& partition, std::string_view cluster) {

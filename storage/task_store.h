@@ -32,6 +32,9 @@ struct TaskRecord {
   std::optional<double> stopped_at;
   std::string document;  // the AWS Task shape, JSON
   std::string runtime;   // Berth's local record, JSON
+  // Service tasks: the service and the deployment (or task set) that runs it.
+  std::optional<std::string> service_name;
+  std::optional<std::string> deployment_id;
 };
 
 // Which tasks ListTasks wants.
@@ -42,8 +45,16 @@ struct TaskFilter {
   std::optional<std::string> started_by;
   std::optional<std::string> launch_type;
   std::optional<std::string> group;
+  std::optional<std::string> service_name;
   // Only tasks placed on the cluster's container instance (not Fargate).
   bool on_container_instance = false;
+};
+
+// How many tasks of one deployment run and how many are on their way.
+struct DeploymentTaskCounts {
+  std::string deployment_id;
+  int64_t running = 0;  // lastStatus RUNNING
+  int64_t pending = 0;  // desired RUNNING, lastStatus before RUNNING
 };
 
 // A cluster's running and pending tasks (PROVISIONING, PENDING and
@@ -74,6 +85,14 @@ class TaskStore {
   // The tasks of one cluster not yet STOPPED, oldest first.
   std::vector<TaskRecord> UnfinishedIn(const Partition& partition, std::string_view cluster);
   TaskCounts CountActive(const Partition& partition, std::string_view cluster);
+  // The tasks of one service that are not STOPPED, or stopped at or after
+  // `stopped_since`, oldest first.
+  std::vector<TaskRecord> OfService(const Partition& partition, std::string_view cluster,
+                                    std::string_view service, double stopped_since);
+  // Running and pending tasks of a service, per deployment.
+  std::vector<DeploymentTaskCounts> CountByDeployment(const Partition& partition,
+                                                      std::string_view cluster,
+                                                      std::string_view service);
   // Tasks of a cluster that are not yet STOPPED (DeleteCluster refuses them).
   int64_t CountUnfinished(const Partition& partition, std::string_view cluster);
   // Tasks that use one task definition revision and are not yet STOPPED.

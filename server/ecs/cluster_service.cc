@@ -105,6 +105,8 @@ Cluster ClusterService::Load(storage::Db& db, const aws::RequestContext& context
   cluster.tasks = tasks.CountActive(partition, record.name);
   cluster.running_tasks = cluster.tasks.running_fargate + cluster.tasks.running_ec2;
   cluster.pending_tasks = cluster.tasks.pending_fargate + cluster.tasks.pending_ec2;
+  cluster.services = storage::ServiceStore(db, partition).CountByLaunchType(record.name);
+  cluster.active_services = cluster.services.active_ec2 + cluster.services.active_fargate;
   return cluster;
 }
 
@@ -202,6 +204,9 @@ Cluster ClusterService::Delete(const aws::RequestContext& context, const std::st
   auto lease = database_.Acquire();
   storage::Tx tx(lease.db());
   const std::string name = RequireActive(lease.db(), context, identifier);
+  if (storage::ServiceStore(lease.db(), PartitionOf(context)).CountLive(name) > 0) {
+    throw ClusterContainsServicesException();
+  }
   if (storage::TaskStore(lease.db()).CountUnfinished(PartitionOf(context), name) > 0) {
     throw ClusterContainsTasksException();
   }

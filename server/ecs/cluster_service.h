@@ -16,6 +16,7 @@
 #include "server/ecs/account_settings.h"
 #include "storage/database.h"
 #include "storage/records.h"
+#include "storage/service_store.h"
 #include "storage/task_store.h"
 
 namespace berth::ecs {
@@ -30,6 +31,7 @@ struct Cluster {
   int64_t pending_tasks = 0;
   storage::TaskCounts tasks;  // the same, by launch type
   int64_t active_services = 0;
+  storage::ServiceCounts services;  // by status and launch type
 };
 
 // What CreateCluster, UpdateCluster and friends may set; absent members are

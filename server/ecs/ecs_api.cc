@@ -23,22 +23,35 @@ constexpr std::array<std::string_view, 2> kCapacityProviders = {"FARGATE", "FARG
 
 }  // namespace
 
-const std::array<aws::OperationRow<EcsApi>, 31> EcsApi::kOperations = {{
+const std::array<aws::OperationRow<EcsApi>, 49> EcsApi::kOperations = {{
+    {"ContinueServiceDeployment", &EcsApi::ContinueServiceDeployment},
     {"CreateCluster", &EcsApi::CreateCluster},
+    {"CreateService", &EcsApi::CreateService},
+    {"CreateTaskSet", &EcsApi::CreateTaskSet},
     {"DeleteAccountSetting", &EcsApi::DeleteAccountSetting},
     {"DeleteAttributes", &EcsApi::DeleteAttributes},
     {"DeleteCluster", &EcsApi::DeleteCluster},
+    {"DeleteService", &EcsApi::DeleteService},
     {"DeleteTaskDefinitions", &EcsApi::DeleteTaskDefinitions},
+    {"DeleteTaskSet", &EcsApi::DeleteTaskSet},
     {"DeregisterTaskDefinition", &EcsApi::DeregisterTaskDefinition},
     {"DescribeCapacityProviders", &EcsApi::DescribeCapacityProviders},
     {"DescribeClusters", &EcsApi::DescribeClusters},
     {"DescribeContainerInstances", &EcsApi::DescribeContainerInstances},
+    {"DescribeServiceDeployments", &EcsApi::DescribeServiceDeployments},
+    {"DescribeServiceRevisions", &EcsApi::DescribeServiceRevisions},
+    {"DescribeServices", &EcsApi::DescribeServices},
     {"DescribeTaskDefinition", &EcsApi::DescribeTaskDefinition},
+    {"DescribeTaskSets", &EcsApi::DescribeTaskSets},
     {"DescribeTasks", &EcsApi::DescribeTasks},
+    {"GetTaskProtection", &EcsApi::GetTaskProtection},
     {"ListAccountSettings", &EcsApi::ListAccountSettings},
     {"ListAttributes", &EcsApi::ListAttributes},
     {"ListClusters", &EcsApi::ListClusters},
     {"ListContainerInstances", &EcsApi::ListContainerInstances},
+    {"ListServiceDeployments", &EcsApi::ListServiceDeployments},
+    {"ListServices", &EcsApi::ListServices},
+    {"ListServicesByNamespace", &EcsApi::ListServicesByNamespace},
     {"ListTagsForResource", &EcsApi::ListTagsForResource},
     {"ListTaskDefinitionFamilies", &EcsApi::ListTaskDefinitionFamilies},
     {"ListTaskDefinitions", &EcsApi::ListTaskDefinitions},
@@ -50,11 +63,16 @@ const std::array<aws::OperationRow<EcsApi>, 31> EcsApi::kOperations = {{
     {"RegisterTaskDefinition", &EcsApi::RegisterTaskDefinition},
     {"RunTask", &EcsApi::RunTask},
     {"StartTask", &EcsApi::StartTask},
+    {"StopServiceDeployment", &EcsApi::StopServiceDeployment},
     {"StopTask", &EcsApi::StopTask},
     {"TagResource", &EcsApi::TagResource},
     {"UntagResource", &EcsApi::UntagResource},
     {"UpdateCluster", &EcsApi::UpdateCluster},
     {"UpdateClusterSettings", &EcsApi::UpdateClusterSettings},
+    {"UpdateService", &EcsApi::UpdateService},
+    {"UpdateServicePrimaryTaskSet", &EcsApi::UpdateServicePrimaryTaskSet},
+    {"UpdateTaskProtection", &EcsApi::UpdateTaskProtection},
+    {"UpdateTaskSet", &EcsApi::UpdateTaskSet},
 }};
 
 const aws::ServiceModel& EcsApi::Model() const { return aws::model::EcsModel(); }
@@ -146,10 +164,10 @@ json ClusterJson(const Context& context, const Cluster& c, unsigned include) {
         Statistic("runningFargateTasksCount", c.tasks.running_fargate),
         Statistic("pendingEC2TasksCount", c.tasks.pending_ec2),
         Statistic("pendingFargateTasksCount", c.tasks.pending_fargate),
-        Statistic("activeEC2ServiceCount", 0),
-        Statistic("activeFargateServiceCount", c.active_services),
-        Statistic("drainingEC2ServiceCount", 0),
-        Statistic("drainingFargateServiceCount", 0),
+        Statistic("activeEC2ServiceCount", c.services.active_ec2),
+        Statistic("activeFargateServiceCount", c.services.active_fargate),
+        Statistic("drainingEC2ServiceCount", c.services.draining_ec2),
+        Statistic("drainingFargateServiceCount", c.services.draining_fargate),
     });
   }
   if ((include & kIncludeConfigurations) != 0 && c.document.contains("configuration")) {

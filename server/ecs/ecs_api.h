@@ -32,21 +32,34 @@ class EcsApi final : public aws::ServiceApi {
 
   using Json = nlohmann::json;
   using Context = aws::RequestContext;
+  Json ContinueServiceDeployment(const Json& in, const Context& context);
   Json CreateCluster(const Json& in, const Context& context);
+  Json CreateService(const Json& in, const Context& context);
+  Json CreateTaskSet(const Json& in, const Context& context);
   Json DeleteAccountSetting(const Json& in, const Context& context);
   Json DeleteAttributes(const Json& in, const Context& context);
   Json DeleteCluster(const Json& in, const Context& context);
+  Json DeleteService(const Json& in, const Context& context);
   Json DeleteTaskDefinitions(const Json& in, const Context& context);
+  Json DeleteTaskSet(const Json& in, const Context& context);
   Json DeregisterTaskDefinition(const Json& in, const Context& context);
   Json DescribeCapacityProviders(const Json& in, const Context& context);
   Json DescribeClusters(const Json& in, const Context& context);
   Json DescribeContainerInstances(const Json& in, const Context& context);
+  Json DescribeServiceDeployments(const Json& in, const Context& context);
+  Json DescribeServiceRevisions(const Json& in, const Context& context);
+  Json DescribeServices(const Json& in, const Context& context);
   Json DescribeTaskDefinition(const Json& in, const Context& context);
+  Json DescribeTaskSets(const Json& in, const Context& context);
   Json DescribeTasks(const Json& in, const Context& context);
+  Json GetTaskProtection(const Json& in, const Context& context);
   Json ListAccountSettings(const Json& in, const Context& context);
   Json ListAttributes(const Json& in, const Context& context);
   Json ListClusters(const Json& in, const Context& context);
   Json ListContainerInstances(const Json& in, const Context& context);
+  Json ListServiceDeployments(const Json& in, const Context& context);
+  Json ListServices(const Json& in, const Context& context);
+  Json ListServicesByNamespace(const Json& in, const Context& context);
   Json ListTagsForResource(const Json& in, const Context& context);
   Json ListTaskDefinitionFamilies(const Json& in, const Context& context);
   Json ListTaskDefinitions(const Json& in, const Context& context);
@@ -58,14 +71,19 @@ class EcsApi final : public aws::ServiceApi {
   Json RegisterTaskDefinition(const Json& in, const Context& context);
   Json RunTask(const Json& in, const Context& context);
   Json StartTask(const Json& in, const Context& context);
+  Json StopServiceDeployment(const Json& in, const Context& context);
   Json StopTask(const Json& in, const Context& context);
   Json TagResource(const Json& in, const Context& context);
   Json UntagResource(const Json& in, const Context& context);
   Json UpdateCluster(const Json& in, const Context& context);
   Json UpdateClusterSettings(const Json& in, const Context& context);
+  Json UpdateService(const Json& in, const Context& context);
+  Json UpdateServicePrimaryTaskSet(const Json& in, const Context& context);
+  Json UpdateTaskProtection(const Json& in, const Context& context);
+  Json UpdateTaskSet(const Json& in, const Context& context);
 
  private:
-  static const std::array<aws::OperationRow<EcsApi>, 31> kOperations;
+  static const std::array<aws::OperationRow<EcsApi>, 49> kOperations;
   EcsServices& services_;
 };
 

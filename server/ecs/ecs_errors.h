@@ -31,6 +31,21 @@ inline AwsError ClusterContainsServicesException() {
   return AwsError("ClusterContainsServicesException",
                   "The Cluster cannot be deleted while Services are active.");
 }
+inline AwsError ServiceNotFoundException() {
+  return AwsError("ServiceNotFoundException", "Service not found.");
+}
+inline AwsError ServiceNotActiveException() {
+  return AwsError("ServiceNotActiveException", "Service was not ACTIVE.");
+}
+inline AwsError TaskSetNotFoundException() {
+  return AwsError("TaskSetNotFoundException", "The specified task set does not exist.");
+}
+inline AwsError ServiceDeploymentNotFoundException() {
+  return AwsError("ServiceDeploymentNotFoundException", "The service deployment does not exist.");
+}
+inline AwsError NamespaceNotFoundException() {
+  return AwsError("NamespaceNotFoundException", "The specified namespace wasn't found.");
+}
 inline AwsError ResourceNotFoundException(const std::string& message) {
   return AwsError("ResourceNotFoundException", message);
 }

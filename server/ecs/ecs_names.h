@@ -25,6 +25,27 @@ std::string TaskArn(const std::string& account_id, const std::string& region,
 std::string ContainerArn(const aws::RequestContext& context, std::string_view cluster,
                          std::string_view task_id, std::string_view container_id);
 std::string CapacityProviderArn(const aws::RequestContext& context, std::string_view name);
+// arn:...:service/<cluster>/<name>
+std::string ServiceArn(const aws::RequestContext& context, std::string_view cluster,
+                       std::string_view name);
+// arn:...:task-set/<cluster>/<service>/<ecs-svc/N>
+std::string TaskSetArn(const aws::RequestContext& context, std::string_view cluster,
+                       std::string_view service, std::string_view task_set_id);
+// arn:...:service-deployment/<cluster>/<service>/<id>
+std::string ServiceDeploymentArn(const aws::RequestContext& context, std::string_view cluster,
+                                 std::string_view service, std::string_view id);
+// arn:...:service-revision/<cluster>/<service>/<id>
+std::string ServiceRevisionArn(const aws::RequestContext& context, std::string_view cluster,
+                               std::string_view service, std::string_view id);
+// The service-linked role ECS reports as a service's roleArn.
+std::string ServiceLinkedRoleArn(const aws::RequestContext& context);
+// A new deployment (or task set) id: ecs-svc/<19 decimal digits>.
+std::string NewDeploymentId();
+// A new service deployment id: 21 characters of [A-Za-z0-9_-].
+std::string NewServiceDeploymentId();
+// The revision id of a deployment id: its digits.
+std::string RevisionIdOf(std::string_view deployment_id);
+
 // The principal a caller acts as (Berth has no IAM: the account root).
 std::string RootPrincipalArn(const aws::RequestContext& context);
 

@@ -10,8 +10,12 @@
 #include "server/ecs/cluster_service.h"
 #include "server/ecs/container_instance_service.h"
 #include "server/ecs/ecs_tags.h"
+#include "server/ecs/service_deployment_service.h"
+#include "server/ecs/service_manager.h"
 #include "server/ecs/task_definition_service.h"
+#include "server/ecs/task_protection_service.h"
 #include "server/ecs/task_service.h"
+#include "server/ecs/task_set_manager.h"
 #include "storage/database.h"
 
 namespace berth::ecs {
@@ -24,7 +28,20 @@ struct EcsServices {
         attributes(database, clusters),
         tags(database),
         container_instances(database, clusters),
-        tasks(database, task_definitions, container_instances.host()) {}
+        tasks(database, task_definitions, container_instances.host()),
+        services(database),
+        task_sets(database),
+        service_deployments(database),
+        protection(database) {}
+
+  // Every service whose changes the reconciler must act on wakes it.
+  void SetWaker(const std::function<void()>& waker) {
+    tasks.SetWaker(waker);
+    services.SetWaker(waker);
+    task_sets.SetWaker(waker);
+    service_deployments.SetWaker(waker);
+    protection.SetWaker(waker);
+  }
 
   AccountSettingsService settings;
   ClusterService clusters;
@@ -33,6 +50,10 @@ struct EcsServices {
   TagService tags;
   ContainerInstanceService container_instances;
   TaskService tasks;
+  ServiceManager services;
+  TaskSetManager task_sets;
+  ServiceDeploymentService service_deployments;
+  TaskProtectionService protection;
 };
 
 }  // namespace berth::ecs

@@ -168,6 +168,17 @@ TaskDefinition TaskDefinitionService::Register(const aws::RequestContext& contex
   return TaskDefinition{ServedDocument(std::move(document), record), tags};
 }
 
+std::optional<json> FindTaskDefinition(storage::Db& db, const aws::RequestContext& context,
+                                       const std::string& reference) {
+  const auto parsed = ParseReference(context, reference);
+  if (!parsed || parsed->foreign) return std::nullopt;
+  TaskDefinitionStore store(db, PartitionOf(context));
+  const auto record = parsed->revision ? store.Find(parsed->family, *parsed->revision)
+                                       : store.FindLatestActive(parsed->family);
+  if (!record) return std::nullopt;
+  return ServedDocument(*record);
+}
+
 TaskDefinition TaskDefinitionService::Describe(const aws::RequestContext& context,
                                                const std::string& reference) {
   const auto parsed = ParseReference(context, reference);

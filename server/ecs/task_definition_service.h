@@ -38,6 +38,13 @@ struct DeleteOutcome {
   std::string detail;
 };
 
+// The task definition a reference names (family, family:revision or ARN; a
+// bare family is its latest ACTIVE revision), as DescribeTaskDefinition
+// serves it, read with a lease the caller holds. nullopt when there is none.
+std::optional<nlohmann::json> FindTaskDefinition(storage::Db& db,
+                                                 const aws::RequestContext& context,
+                                                 const std::string& reference);
+
 class TaskDefinitionService {
  public:
   explicit TaskDefinitionService(storage::Database& database) : database_(database) {}
