@@ -7,6 +7,7 @@
 #include "server/ecs/container_instance_service.h"
 #include "server/ecs/ecs_errors.h"
 #include "storage/cluster_store.h"
+#include "storage/service_store.h"
 #include "storage/tag_store.h"
 #include "storage/task_definition_store.h"
 #include "storage/task_store.h"
@@ -91,6 +92,35 @@ void TagService::RequireResource(storage::Db& db, const aws::RequestContext& con
       throw InvalidParameterException(resource.starts_with("task/")
                                           ? "The specified task does not exist."
                                           : "The specified container instance does not exist.");
+    }
+    return;
+  }
+  if (resource.starts_with("service/") || resource.starts_with("task-set/")) {
+    // service/<cluster>/<name>, task-set/<cluster>/<service>/ecs-svc/<n>
+    const bool task_set = resource.starts_with("task-set/");
+    const std::string rest = resource.substr(task_set ? 9 : 8);
+    const size_t slash = rest.find('/');
+    if (slash == std::string::npos) throw InvalidParameterException("The ARN provided is invalid.");
+    const std::string cluster_name = rest.substr(0, slash);
+    std::string service = rest.substr(slash + 1);
+    std::string set_id;
+    if (task_set) {
+      const size_t next = service.find('/');
+      if (next == std::string::npos)
+        throw InvalidParameterException("The ARN provided is invalid.");
+      set_id = service.substr(next + 1);
+      service.resize(next);
+    }
+    storage::ServiceStore services(db, partition);
+    const auto found = services.Find(cluster_name, service);
+    if (!found || found->status == "INACTIVE") {
+      throw InvalidParameterException("The specified service does not exist.");
+    }
+    if (task_set) {
+      const auto set = services.FindDeployment(cluster_name, service, set_id);
+      if (!set || set->status == "INACTIVE") {
+        throw InvalidParameterException("The specified task set does not exist.");
+      }
     }
     return;
   }

@@ -221,8 +221,8 @@ class Planner {
       out_.events.push_back("(service " + Name() + ") (deployment " + primary.id +
                             ") deployment failed: tasks failed to start.");
     }
-    out_.milestone = Milestone::kFailed;
-    out_.milestone_deployment = primary.id;
+    out_.failure = Milestone::kFailed;
+    out_.failed_deployment = primary.id;
     if (!requested && !in_.service.breaker_rollback) return;
     Deployment* target = nullptr;
     for (auto& d : deployments_) {
@@ -237,7 +237,7 @@ class Planner {
         "ECS deployment circuit breaker: rolling back to deploymentId " + target->id + ".";
     out_.events.push_back("(service " + Name() + ") rolling back to deployment " + target->id +
                           ".");
-    out_.milestone = Milestone::kRollingBack;
+    out_.failure = Milestone::kRollingBack;
     out_.rollback_to = target->id;
   }
 
@@ -325,10 +325,7 @@ class Planner {
       reasons_[primary->id] = "ECS deployment " + primary->id + " completed.";
       out_.events.push_back("(service " + Name() + ") (deployment " + primary->id +
                             ") deployment completed.");
-      if (out_.milestone == Milestone::kNone) {
-        out_.milestone = Milestone::kCompleted;
-        out_.milestone_deployment = primary->id;
-      }
+      out_.completed_deployment = primary->id;
     }
     NoteSteadiness(alone && full && primary->rollout == Rollout::kCompleted && !s.draining);
   }

@@ -144,11 +144,13 @@ struct Output {
   std::vector<std::string> events;
   Notes notes;
   bool service_inactive = false;  // a DRAINING service with nothing left
-  // The PRIMARY's rollout milestone this pass, and the deployment rolled
-  // back to (kRollingBack).
-  Milestone milestone = Milestone::kNone;
-  std::string milestone_deployment;
+  // Rollout milestones this pass (both may happen in one): the deployment
+  // that failed (kFailed, or kRollingBack with the deployment rolled back
+  // to), and the one that completed.
+  Milestone failure = Milestone::kNone;
+  std::string failed_deployment;
   std::string rollback_to;
+  std::string completed_deployment;
   // When the plan wants to run again even if nothing happens (a grace
   // period or a back-off ends, protection expires, ...); 0: no need.
   double wake_at = 0;

@@ -430,15 +430,16 @@ class ServicePass {
       changed = true;
     }
     for (const auto& message : out.events) AddEvent(message);
-    if (out.milestone != plan::Milestone::kNone) {
-      UpdateServiceDeployment(out.milestone_deployment, out.milestone, out.rollback_to);
-      if (out.milestone == plan::Milestone::kCompleted) {
-        // A rollback completes with the deployment it rolled back to.
-        const auto d = deployments_.find(out.milestone_deployment);
-        if (d != deployments_.end()) {
-          const json doc = json::parse(d->second.document);
-          if (doc.contains("rollbackOf")) RollbackCompleted(doc.at("rollbackOf"));
-        }
+    if (out.failure != plan::Milestone::kNone) {
+      UpdateServiceDeployment(out.failed_deployment, out.failure, out.rollback_to);
+    }
+    if (!out.completed_deployment.empty()) {
+      UpdateServiceDeployment(out.completed_deployment, plan::Milestone::kCompleted, "");
+      // A rollback completes with the deployment it rolled back to.
+      const auto d = deployments_.find(out.completed_deployment);
+      if (d != deployments_.end()) {
+        const json doc = json::parse(d->second.document);
+        if (doc.contains("rollbackOf")) RollbackCompleted(doc.at("rollbackOf"));
       }
     }
     for (const auto& start : out.starts) {

@@ -1,5 +1,7 @@
 #include "server/ecs/service_views.h"
 
+#include <algorithm>
+
 #include "server/ecs/ecs_names.h"
 #include "server/ecs/service_common.h"
 
@@ -12,6 +14,10 @@ ServiceState LoadServiceState(storage::Db& db, const storage::ServiceRecord& ser
   ServiceState state;
   state.service = service;
   state.deployments = services.Deployments(service.cluster, service.name);
+  // The PRIMARY first, then the others newest first (as ECS lists them).
+  std::stable_sort(
+      state.deployments.begin(), state.deployments.end(),
+      [](const auto& a, const auto& b) { return a.status == "PRIMARY" && b.status != "PRIMARY"; });
   state.counts =
       storage::TaskStore(db).CountByDeployment(service.partition, service.cluster, service.name);
   state.events = services.Events(service.cluster, service.name);
