@@ -120,11 +120,15 @@ int Run(berth::Config config) {
                                           static_cast<int64_t>(clock.Now()), expires);
       },
       clock, reconciler_options);
-  ecs_services.SetWaker([&] { task_reconciler.Poke(); });
   // The service scheduler (ECS's control plane) runs at the start of every
-  // reconciler pass.
+  // reconciler pass, for the services whose tasks or desired state changed.
   ecs::ServiceScheduler scheduler(database, ecs_services.container_instances.host(), clock);
   task_reconciler.SetControlPlane([&] { return scheduler.Pass(); });
+  task_reconciler.SetTaskObserver([&](const storage::TaskRecord& t) { scheduler.TaskChanged(t); });
+  ecs_services.SetWaker([&] {
+    scheduler.MarkAllDirty();
+    task_reconciler.Poke();
+  });
   admin.AddResetHook([&] { task_reconciler.RemoveAll(); });
   Maintenance maintenance(images, uploads, ecs_services.tasks, ecs_services.services, clock);
   task_reconciler.Start();

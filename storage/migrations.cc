@@ -221,8 +221,11 @@ CREATE TABLE ecs_run_task_tokens (
     R"sql(
 ALTER TABLE ecs_tasks ADD COLUMN service_name TEXT;
 ALTER TABLE ecs_tasks ADD COLUMN deployment_id TEXT;
+-- Covering: DescribeServices counts a service's tasks per deployment from the
+-- index alone (the table's row holds the documents first).
 CREATE INDEX ecs_tasks_by_service
-  ON ecs_tasks (account_id, region, cluster, service_name) WHERE service_name IS NOT NULL;
+  ON ecs_tasks (account_id, region, cluster, service_name, deployment_id, last_status,
+                desired_status) WHERE service_name IS NOT NULL;
 
 CREATE TABLE ecs_services (
   account_id          TEXT NOT NULL,

@@ -106,6 +106,24 @@ std::vector<TaskRecord> TaskStore::Unfinished() {
   return out;
 }
 
+std::vector<TaskRecord> TaskStore::UnfinishedKeys() {
+  Stmt stmt(db_, R"sql(
+    SELECT account_id, region, cluster, task_id, desired_status, last_status, created_at
+    FROM ecs_tasks WHERE last_status != 'STOPPED' ORDER BY created_at)sql");
+  std::vector<TaskRecord> out;
+  while (stmt.Step()) {
+    TaskRecord t;
+    t.partition = {stmt.ColumnText(0), stmt.ColumnText(1)};
+    t.cluster = stmt.ColumnText(2);
+    t.task_id = stmt.ColumnText(3);
+    t.desired_status = stmt.ColumnText(4);
+    t.last_status = stmt.ColumnText(5);
+    t.created_at = stmt.ColumnDouble(6);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
 std::vector<TaskRecord> TaskStore::UnfinishedIn(const Partition& partition,
                                                 std::string_view cluster) {
   Stmt stmt(db_, Select("WHERE account_id = ?1 AND region = ?2 AND cluster = ?3"

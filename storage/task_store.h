@@ -82,6 +82,9 @@ class TaskStore {
                                 std::string_view after, size_t limit);
   // Every task not yet STOPPED, in every partition (the reconciler's view).
   std::vector<TaskRecord> Unfinished();
+  // The same without the documents: keys, statuses and created_at only (the
+  // reconciler's pass, which reads each task afresh when it steps it).
+  std::vector<TaskRecord> UnfinishedKeys();
   // The tasks of one cluster not yet STOPPED, oldest first.
   std::vector<TaskRecord> UnfinishedIn(const Partition& partition, std::string_view cluster);
   TaskCounts CountActive(const Partition& partition, std::string_view cluster);

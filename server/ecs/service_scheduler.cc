@@ -71,13 +71,16 @@ class ServicePass {
         store_(db, service_.partition),
         history_(db, service_.partition) {}
 
-  bool Run() {
+  // Returns whether anything changed; `wake_at` is when the plan wants to
+  // run again (0: when something happens).
+  bool Run(double& wake_at) {
     const auto cluster = storage::ClusterStore(db_, service_.partition).Find(service_.cluster);
     if (!cluster) return false;
     cluster_ = *cluster;
     document_ = json::parse(service_.document);
     plan::Input input = Gather();
     const plan::Output out = plan::PlanService(input);
+    wake_at = out.wake_at;
     return Apply(out);
   }
 
@@ -495,6 +498,22 @@ class ServicePass {
 
 }  // namespace
 
+std::string ServiceScheduler::KeyOf(const storage::Partition& partition, const std::string& cluster,
+                                    const std::string& name) {
+  return partition.account_id + "/" + partition.region + "/" + cluster + "/" + name;
+}
+
+void ServiceScheduler::MarkAllDirty() {
+  std::lock_guard lock(mutex_);
+  all_dirty_ = true;
+}
+
+void ServiceScheduler::TaskChanged(const storage::TaskRecord& task) {
+  if (!task.service_name) return;
+  std::lock_guard lock(mutex_);
+  memo_[KeyOf(task.partition, task.cluster, *task.service_name)].dirty = true;
+}
+
 bool ServiceScheduler::Pass() {
   std::vector<storage::ServiceKey> keys;
   try {
@@ -506,19 +525,49 @@ bool ServiceScheduler::Pass() {
     log::Error(std::string("scheduler: cannot list services: ") + e.what());
     return false;
   }
+  const double now = clock_.Now();
+  const bool full = now - last_full_pass_ >= kFullPassSeconds;
+  if (full) last_full_pass_ = now;
+  // The services due now; their marks are taken (a change during the pass
+  // marks them again for the next one).
+  std::vector<storage::ServiceKey> due;
+  {
+    std::lock_guard lock(mutex_);
+    std::map<std::string, Memo> kept;
+    for (const auto& key : keys) {
+      const std::string k = KeyOf(key.partition, key.cluster, key.name);
+      Memo memo = memo_.contains(k) ? memo_[k] : Memo{};
+      if (full || all_dirty_ || memo.dirty || (memo.wake_at > 0 && memo.wake_at <= now)) {
+        due.push_back(key);
+        memo.dirty = false;
+      }
+      kept[k] = memo;
+    }
+    memo_ = std::move(kept);  // forgets services that went INACTIVE
+    all_dirty_ = false;
+  }
   bool changed = false;
-  for (const auto& key : keys) changed = PassService(key) || changed;
+  for (const auto& key : due) {
+    double wake_at = 0;
+    const bool moved = PassService(key, wake_at);
+    changed = moved || changed;
+    std::lock_guard lock(mutex_);
+    Memo& memo = memo_[KeyOf(key.partition, key.cluster, key.name)];
+    memo.wake_at = wake_at;
+    // What it started or stopped is looked at again on the next pass.
+    if (moved) memo.dirty = true;
+  }
   return changed;
 }
 
-bool ServiceScheduler::PassService(const storage::ServiceKey& key) {
+bool ServiceScheduler::PassService(const storage::ServiceKey& key, double& wake_at) {
   try {
     auto lease = database_.Acquire();
     storage::Tx tx(lease.db());
     auto service = storage::ServiceStore(lease.db(), key.partition).Find(key.cluster, key.name);
     if (!service || service->status == "INACTIVE") return false;
     ServicePass pass(lease.db(), host_, std::move(*service), clock_.Now());
-    const bool changed = pass.Run();
+    const bool changed = pass.Run(wake_at);
     tx.Commit();
     return changed;
   } catch (const std::exception& e) {

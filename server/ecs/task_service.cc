@@ -14,6 +14,7 @@
 #include "storage/cluster_store.h"
 #include "storage/service_store.h"
 #include "storage/tag_store.h"
+#include "storage/task_protection_store.h"
 #include "storage/task_store.h"
 
 namespace berth::ecs {
@@ -382,6 +383,7 @@ size_t TaskService::PurgeStopped(double now) {
   for (const auto& task : purged) {
     tags.RemoveAll(
         TaskArn(task.partition.account_id, task.partition.region, task.cluster, task.task_id));
+    storage::TaskProtectionStore(lease.db(), task.partition).Unprotect(task.cluster, task.task_id);
   }
   tx.Commit();
   return purged.size();

@@ -84,7 +84,8 @@ Reconciler::Reconciler(storage::Database& database, docker::DockerApi& docker,
       images_(images),
       registry_password_(std::move(registry_password)),
       clock_(clock),
-      options_(std::move(options)) {
+      options_(std::move(options)),
+      started_at_(clock.Now()) {
   if (!make_client_) options_.workers = 0;
   auto lease = database_.Acquire();
   used_docker_ = storage::MetaStore(lease.db()).Get(kUsedDockerKey).has_value();
@@ -284,6 +285,7 @@ void Reconciler::FailUnreachable(const std::string& message) {
     task.last_status = "STOPPED";
     task.stopped_at = now;
     store.Update(task);
+    if (task_observer_) task_observer_(task);
   }
   tx.Commit();
 }
@@ -325,6 +327,7 @@ void Reconciler::FailInternal(const storage::TaskRecord& task, docker::DockerApi
     fresh->document = doc.dump();
     store.Update(*fresh);
     tx.Commit();
+    if (task_observer_) task_observer_(*fresh);
   } catch (const std::exception& e) {
     log::Error("reconciler: could not stop task " + task.task_id + ": " + e.what());
   }
@@ -351,6 +354,7 @@ void Reconciler::WriteBack(storage::TaskRecord& task) {
   }
   store.Update(task);
   tx.Commit();
+  if (task_observer_) task_observer_(task);
 }
 
 void Reconciler::RunStep(const TaskRef& ref, docker::DockerApi& docker) {
@@ -428,7 +432,7 @@ bool Reconciler::ReconcileOnce() {
     std::vector<storage::TaskRecord> tasks;
     {
       auto lease = database_.Acquire();
-      tasks = storage::TaskStore(lease.db()).Unfinished();
+      tasks = storage::TaskStore(lease.db()).UnfinishedKeys();
     }
     const double now = clock_.Now();
     // Sweeps look for Berth's leftovers, which exist only once it has used
@@ -532,7 +536,7 @@ void Reconciler::SweepOrphans() {
     std::set<std::string> in_use;
     {
       auto lease = database_.Acquire();
-      for (const auto& task : storage::TaskStore(lease.db()).Unfinished()) {
+      for (const auto& task : storage::TaskStore(lease.db()).UnfinishedKeys()) {
         in_use.insert(PartitionKey(task.partition) + "/" + task.cluster);
       }
     }

@@ -77,6 +77,11 @@ class Reconciler {
   // are driven; returns true when it wants another pass soon. It must not
   // throw. Set before Start().
   void SetControlPlane(std::function<bool()> pass) { control_plane_ = std::move(pass); }
+  // Told of every task this reconciler stores (after the write), from
+  // whichever thread stored it. It must not throw. Set before Start().
+  void SetTaskObserver(std::function<void(const storage::TaskRecord&)> observer) {
+    task_observer_ = std::move(observer);
+  }
 
   void Start();
   // Asks for a pass now (after desired state changed).
@@ -133,6 +138,8 @@ class Reconciler {
   const Clock& clock_;
   ReconcilerOptions options_;
   std::function<bool()> control_plane_;
+  std::function<void(const storage::TaskRecord&)> task_observer_;
+  const double started_at_;    // tasks recorded before it may have unrecorded containers
   bool docker_ready_ = false;  // pause image loaded (loop thread only)
   double last_sweep_ = 0;      // loop thread only
   bool used_docker_ = false;   // this data dir's Berth used Docker; under docker_mutex_

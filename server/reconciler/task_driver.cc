@@ -64,9 +64,12 @@ bool TaskDriver::Step() {
 
   // After a restart (or a crash between create and record), find the
   // task's containers by label.
-  bool missing = false;
-  for (const auto& d : td_.at("containerDefinitions")) {
-    missing = missing || !Runtime(d.at("name").get<std::string>()).contains("id");
+  bool missing = task_.created_at < env_.adopt_before;
+  if (missing) {
+    missing = false;
+    for (const auto& d : td_.at("containerDefinitions")) {
+      missing = missing || !Runtime(d.at("name").get<std::string>()).contains("id");
+    }
   }
   if (missing) {
     for (const auto& c : env_.docker.ListContainers(
@@ -544,13 +547,17 @@ void TaskDriver::Observe() {
     }
     if (s.running || !c.contains("networkBindings")) c["networkBindings"] = bindings;
   }
-  // The task's health follows its essential containers: any UNHEALTHY, else
-  // any UNKNOWN, else HEALTHY.
-  std::string health = "HEALTHY";
+  // The task's health follows its essential containers that have a health
+  // check: any UNHEALTHY, else any UNKNOWN, else HEALTHY; UNKNOWN when none
+  // has one (ECS's rule).
+  std::string health = "UNKNOWN";
+  bool checked = false;
   for (const auto& d : td_.at("containerDefinitions")) {
-    if (!d.value("essential", true)) continue;
+    if (!d.value("essential", true) || !d.contains("healthCheck")) continue;
     const std::string h =
         ContainerDoc(d.at("name").get<std::string>()).value("healthStatus", "UNKNOWN");
+    if (!checked) health = "HEALTHY";
+    checked = true;
     if (h == "UNHEALTHY") health = "UNHEALTHY";
     if (h == "UNKNOWN" && health != "UNHEALTHY") health = "UNKNOWN";
   }

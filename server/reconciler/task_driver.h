@@ -51,6 +51,10 @@ struct DriverEnvironment {
   // Stores the task now, folding in a stop the API or the scheduler asked
   // for meanwhile (the record comes back with it). May be empty (tests).
   std::function<void(storage::TaskRecord&)> publish;
+  // Tasks recorded before this instant may have containers a previous Berth
+  // made and never recorded (it stopped between create and record): their
+  // first step looks for them by label. Newer tasks have none.
+  double adopt_before = 0;
 };
 
 // Stops running containers after this long without their own stopTimeout

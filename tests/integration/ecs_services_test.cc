@@ -3,8 +3,9 @@
 // Berth becomes stable and serves, replaces a container killed by hand,
 // rolls to a new revision, rolls back a deployment whose image does not
 // exist, scales to 0 and goes INACTIVE; Berth killed mid-service adopts its
-// tasks; two services reach each other by name; an EXTERNAL service runs
-// two task sets. See ecs_task_fixture.h for the fixture (and its cleanup).
+// tasks; two services reach each other by name; a task failing its health
+// check is replaced; an EXTERNAL service runs two task sets. See ecs_task_fixture.h for the fixture
+// (and its cleanup).
 
 #include <chrono>
 #include <functional>
@@ -323,7 +324,47 @@ TEST_F(EcsServicesTest, TwoServicesReachEachOtherByTheServiceName) {
   EXPECT_EQ(page, "<p>from api</p>\n") << "web could not reach api by name";
 }
 
-// --- 5. The EXTERNAL controller with two task sets --------------------------------------
+// --- 5. A task whose health check fails is replaced ---------------------------------------
+
+TEST_F(EcsServicesTest, ATaskFailingItsHealthCheckIsStoppedAndReplaced) {
+  const std::string image = BuildImage("<p>sick</p>\n");
+  json web = WebContainer(image);
+  // The check fails once /www/sick exists, which every container makes
+  // after 3 s.
+  web["command"] =
+      json::array({"sh", "-c", "(sleep 3; touch /www/sick) & " + std::string(kServe80)});
+  web["healthCheck"] = {{"command", json::array({"CMD-SHELL", "[ ! -e /www/sick ]"})},
+                        {"interval", 5},
+                        {"timeout", 2},
+                        {"retries", 1}};
+  Register(FargateTd("sick", json::array({web})));
+  CreateCluster();
+  CreateService("svc", "sick", 1);
+  WaitService(
+      "svc", [](const json& s) { return s["runningCount"] == 1; }, 60, "a running task");
+  const auto tasks = RunningTasks("svc");
+  ASSERT_EQ(tasks.size(), 1u);
+  const std::string sick = tasks[0]["taskArn"];
+  // UNHEALTHY within ~10 s; then stopped by the scheduler and replaced.
+  const json stopped = WaitTask(
+      sick, [](const json& t) { return t.value("desiredStatus", "") == "STOPPED"; }, 60,
+      "desiredStatus STOPPED");
+  EXPECT_EQ(stopped["stopCode"], "ServiceSchedulerInitiated");
+  EXPECT_EQ(stopped["stoppedReason"], "Task failed container health checks");
+  WaitService(
+      "svc",
+      [&](const json& s) {
+        const auto now = RunningTasks("svc");
+        return s["runningCount"] == 1 && !now.empty() && now[0]["taskArn"] != sick;
+      },
+      60, "a replacement");
+  EXPECT_THAT(Events("svc"), ::testing::Contains("(service svc) (task " + TaskId(sick) +
+                                                 ") failed container health checks."));
+  EXPECT_THAT(Events("svc"), ::testing::Contains(::testing::HasSubstr(
+                                 "Amazon ECS replaced 1 tasks due to an unhealthy status.")));
+}
+
+// --- 6. The EXTERNAL controller with two task sets --------------------------------------
 
 TEST_F(EcsServicesTest, AnExternalServiceRunsTwoTaskSets) {
   const std::string image = BuildImage("<p>sets</p>\n");

@@ -22,13 +22,17 @@ using ::testing::IsEmpty;
 class ServiceSchedulingTest : public ReconcilerTest {
  protected:
   ServiceSchedulingTest() {
-    ecs_services_.SetWaker([this] { ++pokes_; });
+    ecs_services_.SetWaker([this] {
+      ++pokes_;
+      scheduler_.MarkAllDirty();
+    });
     Attach(*reconciler_);
     Register("web", json::array({Container("web", {{"portMappings", {{{"containerPort", 80}}}}})}));
   }
 
   void Attach(reconciler::Reconciler& r) {
     r.SetControlPlane([this] { return scheduler_.Pass(); });
+    r.SetTaskObserver([this](const storage::TaskRecord& t) { scheduler_.TaskChanged(t); });
   }
 
   json CreateService(const std::string& name, int desired, json extra = json::object()) {
