@@ -171,10 +171,15 @@ ServiceCounts ServiceStore::CountByLaunchType(std::string_view cluster) {
   return counts;
 }
 
-std::vector<ServiceRecord> ServiceStore::AllLive(Db& db) {
-  Stmt stmt(db, SelectServices("WHERE status != 'INACTIVE' ORDER BY created_at"));
-  std::vector<ServiceRecord> out;
-  while (stmt.Step()) out.push_back(ReadService(stmt));
+std::vector<ServiceKey> ServiceStore::LiveKeys(Db& db) {
+  Stmt stmt(db, R"sql(
+    SELECT account_id, region, cluster, name FROM ecs_services WHERE status != 'INACTIVE'
+    ORDER BY created_at)sql");
+  std::vector<ServiceKey> out;
+  while (stmt.Step()) {
+    out.push_back(
+        {{stmt.ColumnText(0), stmt.ColumnText(1)}, stmt.ColumnText(2), stmt.ColumnText(3)});
+  }
   return out;
 }
 

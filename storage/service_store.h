@@ -106,8 +106,9 @@ class ServiceStore {
   int64_t CountActive(std::string_view cluster);
   int64_t CountLive(std::string_view cluster);
   ServiceCounts CountByLaunchType(std::string_view cluster);
-  // Every service that is not INACTIVE, in every partition (the scheduler).
-  static std::vector<ServiceRecord> AllLive(Db& db);
+  // The keys of every service that is not INACTIVE, in every partition
+  // (the scheduler's pass).
+  static std::vector<ServiceKey> LiveKeys(Db& db);
   // INACTIVE services last updated before `before`, in every partition.
   static std::vector<ServiceKey> InactiveBefore(Db& db, double before);
 

@@ -98,21 +98,6 @@ aws::AwsError EcsApi::ValidationError(const aws::OperationModel& operation,
   return InvalidParameterException(aws::CoralValidationMessage(issue));
 }
 
-std::vector<storage::Tag> ReadEcsTags(const json& in, const char* member) {
-  std::vector<storage::Tag> tags;
-  if (!Has(in, member)) return tags;
-  for (const auto& tag : in.at(member)) {
-    tags.push_back({tag.value("key", ""), tag.value("value", "")});
-  }
-  return tags;
-}
-
-json EcsTagsJson(const std::vector<storage::Tag>& tags) {
-  json list = json::array();
-  for (const auto& tag : tags) list.push_back({{"key", tag.key}, {"value", tag.value}});
-  return list;
-}
-
 namespace {
 
 enum Include : unsigned {

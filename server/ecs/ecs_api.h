@@ -87,8 +87,4 @@ class EcsApi final : public aws::ServiceApi {
   EcsServices& services_;
 };
 
-// Shared by the ECS API files: tags between JSON and records.
-std::vector<storage::Tag> ReadEcsTags(const nlohmann::json& in, const char* member = "tags");
-nlohmann::json EcsTagsJson(const std::vector<storage::Tag>& tags);
-
 }  // namespace berth::ecs

@@ -35,6 +35,21 @@ void ValidateTags(const std::vector<storage::Tag>& tags) {
   }
 }
 
+std::vector<storage::Tag> ReadEcsTags(const nlohmann::json& in, const char* member) {
+  std::vector<storage::Tag> tags;
+  if (!in.contains(member) || !in.at(member).is_array()) return tags;
+  for (const auto& tag : in.at(member)) {
+    tags.push_back({tag.value("key", ""), tag.value("value", "")});
+  }
+  return tags;
+}
+
+nlohmann::json EcsTagsJson(const std::vector<storage::Tag>& tags) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& tag : tags) list.push_back({{"key", tag.key}, {"value", tag.value}});
+  return list;
+}
+
 void TagService::RequireResource(storage::Db& db, const aws::RequestContext& context,
                                  const std::string& arn) {
   const auto parsed = aws::Arn::Parse(arn);

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "server/aws/request_context.h"
 #include "storage/database.h"
 #include "storage/records.h"
@@ -20,6 +22,11 @@ inline constexpr size_t kMaxTags = 50;
 // ECS's rules: at most 50 tags, keys 1-128 characters, values at most 256, the
 // "aws:" prefix reserved, no key twice. Throws InvalidParameterException.
 void ValidateTags(const std::vector<storage::Tag>& tags);
+
+// Tags between the wire's [{key, value}] and records; `member` of `in`
+// (absent: none).
+std::vector<storage::Tag> ReadEcsTags(const nlohmann::json& in, const char* member = "tags");
+nlohmann::json EcsTagsJson(const std::vector<storage::Tag>& tags);
 
 class TagService {
  public:

@@ -24,20 +24,6 @@ using nlohmann::json;
 constexpr std::string_view kServiceListing = "ecs.services";
 constexpr std::string_view kNamespaceListing = "ecs.services-by-namespace";
 
-std::vector<storage::Tag> TagsOf(const json& request) {
-  std::vector<storage::Tag> tags;
-  for (const auto& tag : request.value("tags", json::array())) {
-    tags.push_back({tag.value("key", ""), tag.value("value", "")});
-  }
-  return tags;
-}
-
-json TagsJson(const std::vector<storage::Tag>& tags) {
-  json list = json::array();
-  for (const auto& tag : tags) list.push_back({{"key", tag.key}, {"value", tag.value}});
-  return list;
-}
-
 // The task definition a service or task set names, as it would run.
 // Throws ClientException / InvalidParameterException with ECS's messages.
 json ResolveTaskDefinition(storage::Db& db, const aws::RequestContext& context,
@@ -269,7 +255,7 @@ json ServiceManager::CreateService(const aws::RequestContext& context, const jso
   }
   const json deployment_configuration =
       DeploymentConfiguration(request.value("deploymentConfiguration", json()), strategy);
-  std::vector<storage::Tag> tags = TagsOf(request);
+  std::vector<storage::Tag> tags = ReadEcsTags(request);
   ValidateTags(tags);
 
   auto lease = database_.Acquire();
@@ -292,7 +278,7 @@ json ServiceManager::CreateService(const aws::RequestContext& context, const jso
       }
       if (auto existing = store.Find(cluster.name, previous->result)) {
         const std::string arn = ServiceArn(context, existing->cluster, existing->name);
-        const json tag_list = TagsJson(storage::TagStore(lease.db()).List(arn));
+        const json tag_list = EcsTagsJson(storage::TagStore(lease.db()).List(arn));
         return ServiceJson(context, LoadServiceState(lease.db(), *existing),
                            tag_list.empty() ? nullptr : &tag_list);
       }
@@ -353,7 +339,7 @@ json ServiceManager::CreateService(const aws::RequestContext& context, const jso
     RecordDeployment(lease.db(), context, service, *spec, "PRIMARY", /*task_set=*/true);
   }
   if (!token.empty()) tokens.Insert("CreateService", token, {fingerprint, name}, context.now);
-  const json tag_list = TagsJson(tags);
+  const json tag_list = EcsTagsJson(tags);
   json out = ServiceJson(context, LoadServiceState(lease.db(), service),
                          tags.empty() ? nullptr : &tag_list);
   tx.Commit();
@@ -540,7 +526,7 @@ DescribeServicesResult ServiceManager::DescribeServices(
     }
     json tags;
     if (include_tags) {
-      tags = TagsJson(
+      tags = EcsTagsJson(
           storage::TagStore(lease.db()).List(ServiceArn(context, service->cluster, service->name)));
     }
     result.services.push_back(ServiceJson(context, LoadServiceState(lease.db(), *service),

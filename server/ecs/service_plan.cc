@@ -36,10 +36,6 @@ std::string TaskList(const std::vector<std::string>& ids) {
   return out;
 }
 
-int64_t CeilPercent(int64_t count, double percent) {
-  return static_cast<int64_t>(std::ceil(static_cast<double>(count) * percent / 100.0 - 1e-9));
-}
-
 // The work of one pass, on copies of the input.
 class Planner {
  public:
@@ -278,7 +274,7 @@ class Planner {
     // a PRIMARY that failed: they are what still serves).
     const bool drain = primary->rollout != Rollout::kFailed;
     const int64_t min_healthy =
-        CeilPercent(desired_, static_cast<double>(s.minimum_healthy_percent));
+        ScaledCount(desired_, static_cast<double>(s.minimum_healthy_percent));
     int64_t budget = HealthyCount("") - min_healthy;
     for (auto& d : deployments_) {
       if (&d == primary || d.status == DeploymentStatus::kInactive) continue;
@@ -335,7 +331,7 @@ class Planner {
     for (auto& d : deployments_) {
       if (d.status == DeploymentStatus::kInactive) continue;
       const bool draining = d.status == DeploymentStatus::kDraining;
-      const int64_t target = draining ? 0 : CeilPercent(desired_, d.scale_percent);
+      const int64_t target = draining ? 0 : ScaledCount(desired_, d.scale_percent);
       const int64_t live = LiveCount(d.id);
       std::vector<std::string> stopped_running;
       if (live < target && BackoffAllows(d)) {
@@ -392,6 +388,10 @@ std::string StartedEvent(const std::string& service, const std::string& task_set
             " tasks due to an unhealthy status.";
   }
   return text;
+}
+
+int64_t ScaledCount(int64_t count, double percent) {
+  return static_cast<int64_t>(std::ceil(static_cast<double>(count) * percent / 100.0 - 1e-9));
 }
 
 int64_t BreakerThreshold(int64_t desired) { return std::clamp<int64_t>((desired + 1) / 2, 3, 200); }

@@ -163,6 +163,10 @@ Output PlanService(const Input& input);
 std::string StartedEvent(const std::string& service, const std::string& task_set,
                          const std::vector<std::string>& task_ids, int64_t replacing_unhealthy);
 
+// ceil(count × percent / 100): a task set's computed desired count, and the
+// healthy floor of minimumHealthyPercent.
+int64_t ScaledCount(int64_t count, double percent);
+
 // The breaker's threshold for a desired count: clamp(ceil(desired/2), 3, 200).
 int64_t BreakerThreshold(int64_t desired);
 

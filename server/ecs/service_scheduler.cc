@@ -518,9 +518,7 @@ bool ServiceScheduler::Pass() {
   std::vector<storage::ServiceKey> keys;
   try {
     auto lease = database_.Acquire();
-    for (const auto& s : storage::ServiceStore::AllLive(lease.db())) {
-      keys.push_back({s.partition, s.cluster, s.name});
-    }
+    keys = storage::ServiceStore::LiveKeys(lease.db());
   } catch (const std::exception& e) {
     log::Error(std::string("scheduler: cannot list services: ") + e.what());
     return false;

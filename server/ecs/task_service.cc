@@ -9,6 +9,7 @@
 #include "server/ecs/ecs_errors.h"
 #include "server/ecs/ecs_names.h"
 #include "server/ecs/ecs_tags.h"
+#include "server/ecs/service_common.h"
 #include "server/ecs/task_documents.h"
 #include "server/util/crypto.h"
 #include "storage/cluster_store.h"
@@ -26,39 +27,16 @@ using storage::Partition;
 constexpr std::string_view kTaskListing = "ecs.tasks";
 constexpr int64_t kMaxCount = 10;
 
-Partition PartitionOf(const aws::RequestContext& context) {
-  return Partition{context.account_id, context.region};
-}
-
 bool IsHexId(std::string_view id) {
   return id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) {
            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
          });
 }
 
-bool Contains(const json& list, std::string_view value) {
-  return list.is_array() && std::find(list.begin(), list.end(), value) != list.end();
-}
-
 bool IsValidStartedBy(std::string_view text) {
   return !text.empty() && text.size() <= 128 && std::all_of(text.begin(), text.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '/' || c == '-';
   });
-}
-
-// The request without its idempotency token, canonically, for comparing
-// repeated RunTask calls.
-std::string RequestFingerprint(json request) {
-  request.erase("clientToken");
-  return crypto::Sha256Hex(request.dump());
-}
-
-std::vector<storage::Tag> TagsOf(const json& request) {
-  std::vector<storage::Tag> tags;
-  for (const auto& tag : request.value("tags", json::array())) {
-    tags.push_back({tag.value("key", ""), tag.value("value", "")});
-  }
-  return tags;
 }
 
 // Throws unless the cluster exists and is ACTIVE.
@@ -119,7 +97,7 @@ RunTaskResult TaskService::Launch(const aws::RequestContext& context, const json
     throw InvalidParameterException(
         "startedBy may contain up to 128 letters, numbers, hyphens, underscores and slashes.");
   }
-  std::vector<storage::Tag> tags = TagsOf(request);
+  std::vector<storage::Tag> tags = ReadEcsTags(request);
   ValidateTags(tags);
 
   // The task definition: a bare family runs its latest ACTIVE revision.
@@ -168,8 +146,7 @@ RunTaskResult TaskService::Launch(const aws::RequestContext& context, const json
     }
   }
   if (placement.launch_type != "FARGATE") placement.container_instance_arn = instance_arn;
-  if (placement.launch_type == "FARGATE" &&
-      !Contains(td.value("compatibilities", json()), "FARGATE")) {
+  if (placement.launch_type == "FARGATE" && !Compatible(td, "FARGATE")) {
     throw InvalidParameterException("Task definition does not support launch_type FARGATE.");
   }
   ValidateNetwork(request, td);

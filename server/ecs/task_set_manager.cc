@@ -7,6 +7,7 @@
 #include "server/ecs/ecs_names.h"
 #include "server/ecs/ecs_tags.h"
 #include "server/ecs/service_common.h"
+#include "server/ecs/service_plan.h"
 #include "server/ecs/service_views.h"
 #include "server/ecs/task_definition_service.h"
 #include "server/ecs/task_documents.h"
@@ -76,24 +77,13 @@ json ReadScale(const json& scale) {
   return {{"value", value}, {"unit", scale.value("unit", "PERCENT")}};
 }
 
-int64_t ComputedDesired(const storage::ServiceRecord& service, double percent) {
-  return static_cast<int64_t>(
-      std::ceil(static_cast<double>(service.desired_count) * percent / 100.0 - 1e-9));
-}
-
-json TagsJson(const std::vector<storage::Tag>& tags) {
-  json list = json::array();
-  for (const auto& tag : tags) list.push_back({{"key", tag.key}, {"value", tag.value}});
-  return list;
-}
-
 json SetJson(storage::Db& db, const aws::RequestContext& context,
              const storage::ServiceRecord& service, const storage::DeploymentRecord& set,
              bool with_tags = false) {
   const ServiceState state = LoadServiceState(db, service);
   json tags;
   if (with_tags) {
-    tags = TagsJson(
+    tags = EcsTagsJson(
         storage::TagStore(db).List(TaskSetArn(context, service.cluster, service.name, set.id)));
   }
   return TaskSetJson(context, state, set, with_tags ? &tags : nullptr);
@@ -108,10 +98,7 @@ json TaskSetManager::CreateTaskSet(const aws::RequestContext& context, const jso
         "one and try again.");
   }
   const json scale = ReadScale(request.value("scale", json::object()));
-  std::vector<storage::Tag> tags;
-  for (const auto& tag : request.value("tags", json::array())) {
-    tags.push_back({tag.value("key", ""), tag.value("value", "")});
-  }
+  const std::vector<storage::Tag> tags = ReadEcsTags(request);
   ValidateTags(tags);
   auto lease = database_.Acquire();
   storage::Tx tx(lease.db());
@@ -183,7 +170,7 @@ json TaskSetManager::CreateTaskSet(const aws::RequestContext& context, const jso
   }
   storage::DeploymentRecord set =
       RecordDeployment(lease.db(), context, t.service, spec, "ACTIVE", /*task_set=*/true);
-  set.desired_count = ComputedDesired(t.service, scale.at("value").get<double>());
+  set.desired_count = plan::ScaledCount(t.service.desired_count, scale.at("value").get<double>());
   store.PutDeployment(t.service.cluster, t.service.name, set);
   if (!tags.empty()) {
     storage::TagStore(lease.db())
@@ -209,7 +196,7 @@ json TaskSetManager::UpdateTaskSet(const aws::RequestContext& context, const std
   document["steady"] = false;
   document["stabilityStatusAt"] = context.now;
   set.document = document.dump();
-  set.desired_count = ComputedDesired(t.service, scale.at("value").get<double>());
+  set.desired_count = plan::ScaledCount(t.service.desired_count, scale.at("value").get<double>());
   set.updated_at = context.now;
   storage::ServiceStore(lease.db(), PartitionOf(context))
       .PutDeployment(t.service.cluster, t.service.name, set);

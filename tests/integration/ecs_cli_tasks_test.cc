@@ -1,4 +1,4 @@
-// The walkthrough's steps 1–9 command for command, the task waiters and
+// The walkthrough's steps 1–10 command for command, the task waiters and
 // RunTask's validation errors, each with every AWS CLI on the machine,
 // against the real berth and Docker (see ecs_task_fixture.h).
 
@@ -17,7 +17,7 @@ namespace {
 
 class EcsWalkthroughTest : public EcsCliTaskTest {};
 
-TEST_P(EcsWalkthroughTest, StepsOneToNineThenStopTask) {
+TEST_P(EcsWalkthroughTest, StepsOneToNineStopTaskThenAServiceForStepTen) {
   const std::string testdata = SourceDir() + "/tests/testdata/";
   // 1. aws ecr create-repository --repository-name test-repo
   const json created = Aws({"ecr", "create-repository", "--repository-name", "test-repo"});
@@ -154,6 +154,42 @@ TEST_P(EcsWalkthroughTest, StepsOneToNineThenStopTask) {
   const json counts = Aws({"ecs", "describe-clusters", "--clusters", "poc-cluster"});
   EXPECT_EQ(counts["clusters"][0]["runningTasksCount"], 0);
   EXPECT_EQ(counts["clusters"][0]["pendingTasksCount"], 0);
+
+  // 10. Long-running work as a service, with the same files: it runs, serves
+  // the page, and a container that stops is replaced.
+  Aws({"ecs", "create-service", "--cluster", "poc-cluster", "--service-name", "poc-service",
+       "--task-definition", "poc-task", "--desired-count", "1", "--launch-type", "FARGATE",
+       "--network-configuration", "file://" + testdata + "network.json"});
+  const AwsResult stable = RunCli(
+      {"ecs", "wait", "services-stable", "--cluster", "poc-cluster", "--services", "poc-service"});
+  ASSERT_EQ(stable.exit_code, 0) << stable.err << "\n" << LogTail();
+  const json listed =
+      Aws({"ecs", "list-tasks", "--cluster", "poc-cluster", "--service-name", "poc-service"});
+  ASSERT_EQ(listed["taskArns"].size(), 1u);
+  const std::string first = listed["taskArns"][0];
+  const auto describe = [&](const std::string& task_arn) {
+    const json r = Aws({"ecs", "describe-tasks", "--cluster", "poc-cluster", "--tasks", task_arn});
+    return r.is_object() && !r["tasks"].empty() ? r["tasks"][0] : json();
+  };
+  const json service_task = describe(first);
+  const int service_port =
+      ContainerOf(service_task, "getting-started-container")["networkBindings"][0].value("hostPort",
+                                                                                         0);
+  EXPECT_EQ(GetPage(service_port).body, "<h1>poc</h1>\n");
+  DockerOk({"kill", ContainerOf(service_task, "getting-started-container")["runtimeId"]});
+  const auto deadline = Clock::now() + std::chrono::seconds(30);
+  json replaced;
+  while (Clock::now() < deadline) {
+    const json now =
+        Aws({"ecs", "list-tasks", "--cluster", "poc-cluster", "--service-name", "poc-service"});
+    if (now["taskArns"].size() == 1 && now["taskArns"][0] != first) {
+      replaced = describe(now["taskArns"][0]);
+      if (replaced.value("lastStatus", "") == "RUNNING") break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  ASSERT_EQ(replaced.value("lastStatus", ""), "RUNNING") << "no replacement ran";
+  Aws({"ecs", "delete-service", "--cluster", "poc-cluster", "--service", "poc-service", "--force"});
 }
 
 INSTANTIATE_TEST_SUITE_P(Clis, EcsWalkthroughTest, ::testing::ValuesIn(AwsClis()), CliName);
