@@ -8,6 +8,7 @@
 #include "server/ecs/ecs_tags.h"
 #include "server/ecs/service_common.h"
 #include "server/ecs/service_plan.h"
+#include "server/ecs/service_spec.h"
 #include "server/ecs/service_views.h"
 #include "server/ecs/task_definition_service.h"
 #include "server/ecs/task_documents.h"
@@ -123,51 +124,20 @@ json TaskSetManager::CreateTaskSet(const aws::RequestContext& context, const jso
         "5 deployments exist on the service. Unable to create new TaskSet since this exceeds the "
         "maximum limit.");
   }
-  const std::string reference = request.at("taskDefinition").get<std::string>();
-  if (reference.empty()) throw InvalidParameterException("Family should not be null or empty.");
-  const auto td = FindTaskDefinition(lease.db(), context, reference);
-  if (!td) throw ClientException("TaskDefinition not found.");
-  if (td->value("status", "") != "ACTIVE") {
-    throw InvalidParameterException("TaskDefinition is inactive");
-  }
-  ValidateNetwork(request, *td);
-  const json cluster_document = json::parse(t.cluster.document);
-  const Placement placement = ChoosePlacement(request, cluster_document);
-  if (placement.launch_type == "FARGATE" && !Compatible(*td, "FARGATE")) {
-    throw InvalidParameterException("Task definition does not support launch_type FARGATE.");
-  }
-  DeploymentSpec spec;
-  spec.task_definition = td->at("taskDefinitionArn").get<std::string>();
+  const json td =
+      ResolveTaskDefinition(lease.db(), context, request.at("taskDefinition").get<std::string>());
+  // Task sets take no Service Connect configuration (the model has none).
+  std::optional<std::string> service_namespace;
+  json settings = request;
+  settings.erase("serviceConnectConfiguration");
+  DeploymentSpec spec =
+      SpecFor(context, td, settings, json::parse(t.cluster.document), service_namespace);
   json& d = spec.document;
-  d = json::object();
-  if (request.contains("capacityProviderStrategy")) {
-    d["capacityProviderStrategy"] = request.at("capacityProviderStrategy");
-  } else if (placement.capacity_provider) {
-    d["capacityProviderStrategy"] =
-        cluster_document.value("defaultCapacityProviderStrategy", json::array());
-  } else {
-    d["launchType"] = placement.launch_type;
-  }
-  if (placement.launch_type == "FARGATE") {
-    const std::string version = request.value("platformVersion", "LATEST");
-    d["platformVersion"] = version == "LATEST" ? "1.4.0" : version;
-    d["platformFamily"] = "Linux";
-  }
-  if (request.contains("networkConfiguration")) {
-    json network = request.at("networkConfiguration");
-    json& vpc = network["awsvpcConfiguration"];
-    if (!vpc.contains("assignPublicIp")) vpc["assignPublicIp"] = "DISABLED";
-    d["networkConfiguration"] = network;
-  }
-  d["loadBalancers"] = request.value("loadBalancers", json::array());
-  d["serviceRegistries"] = request.value("serviceRegistries", json::array());
+  if (!d.contains("loadBalancers")) d["loadBalancers"] = json::array();
+  if (!d.contains("serviceRegistries")) d["serviceRegistries"] = json::array();
   d["scale"] = scale;
   if (request.contains("externalId")) d["externalId"] = request.at("externalId");
   d["stabilityStatusAt"] = context.now;
-  spec.container_images = json::array();
-  for (const auto& c : td->at("containerDefinitions")) {
-    spec.container_images.push_back({{"containerName", c.at("name")}, {"image", c.at("image")}});
-  }
   storage::DeploymentRecord set =
       RecordDeployment(lease.db(), context, t.service, spec, "ACTIVE", /*task_set=*/true);
   set.desired_count = plan::ScaledCount(t.service.desired_count, scale.at("value").get<double>());
