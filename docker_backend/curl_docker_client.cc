@@ -132,6 +132,9 @@ json CreateBody(const ContainerSpec& s) {
   if (s.shm_size_bytes > 0) host["ShmSize"] = s.shm_size_bytes;
   if (!s.sysctls.empty()) host["Sysctls"] = LabelsJson(s.sysctls);
   if (!s.tmpfs.empty()) host["Tmpfs"] = LabelsJson(s.tmpfs);
+  if (!s.log_driver.empty()) {
+    host["LogConfig"] = {{"Type", s.log_driver}, {"Config", LabelsJson(s.log_options)}};
+  }
   body["HostConfig"] = host;
   if (s.network_ip && !s.network_mode.empty()) {
     body["NetworkingConfig"]["EndpointsConfig"][s.network_mode]["IPAMConfig"]["IPv4Address"] =
@@ -424,6 +427,7 @@ ContainerState CurlDockerClient::InspectContainer(const std::string& id) {
   if (config.contains("Env") && config["Env"].is_array()) {
     s.env = config["Env"].get<std::vector<std::string>>();
   }
+  s.tty = config.value("Tty", false);
   const json& network = c.value("NetworkSettings", json::object());
   if (network.contains("Ports") && network["Ports"].is_object()) {
     for (const auto& [key, bindings] : network["Ports"].items()) {
@@ -442,10 +446,39 @@ ContainerState CurlDockerClient::InspectContainer(const std::string& id) {
   if (network.contains("Networks") && network["Networks"].is_object()) {
     for (const auto& [name, endpoint] : network["Networks"].items()) {
       s.ip_address = endpoint.value("IPAddress", "");
+      s.gateway = endpoint.value("Gateway", "");
       if (!s.ip_address.empty()) break;
     }
   }
   return s;
+}
+
+std::string CurlDockerClient::ContainerOutput(const std::string& id) {
+  const Reply reply = Call("GET", "/containers/" + Escape(id) + "/logs?stdout=1&stderr=1");
+  if (reply.status != 200) Fail(reply);
+  // Without a TTY the body is frames: 1 byte stream, 3 zero bytes, a
+  // big-endian 32-bit length, the payload (reference §3.6).
+  const std::string& body = reply.body;
+  const auto byte = [&body](size_t i) { return static_cast<unsigned char>(body[i]); };
+  const bool framed =
+      body.size() >= 8 && byte(0) <= 2 && byte(1) == 0 && byte(2) == 0 && byte(3) == 0;
+  if (!framed) return body;
+  std::string out;
+  for (size_t at = 0; at + 8 <= body.size();) {
+    const size_t length = (size_t{byte(at + 4)} << 24) | (size_t{byte(at + 5)} << 16) |
+                          (size_t{byte(at + 6)} << 8) | size_t{byte(at + 7)};
+    out.append(body, at + 8, std::min(length, body.size() - at - 8));
+    at += 8 + length;
+  }
+  return out;
+}
+
+std::string CurlDockerClient::ContainerStats(const std::string& id) {
+  // stream=false alone waits a second for a second sample (reference §3.7).
+  const Reply reply =
+      Call("GET", "/containers/" + Escape(id) + "/stats?stream=false&one-shot=true");
+  if (reply.status != 200) Fail(reply);
+  return reply.body;
 }
 
 std::vector<ContainerSummary> CurlDockerClient::ListContainers(
@@ -505,6 +538,16 @@ std::vector<NetworkSummary> CurlDockerClient::ListNetworks(const std::vector<std
     NetworkSummary s;
     s.id = n.value("Id", "");
     s.name = n.value("Name", "");
+    if (n.contains("IPAM") && n["IPAM"].is_object() && n["IPAM"].contains("Config") &&
+        n["IPAM"]["Config"].is_array()) {
+      for (const auto& config : n["IPAM"]["Config"]) {
+        const std::string gateway = config.is_object() ? config.value("Gateway", "") : "";
+        if (!gateway.empty() && gateway.find(':') == std::string::npos) {
+          s.gateway = gateway;
+          break;
+        }
+      }
+    }
     if (n.contains("Labels") && n["Labels"].is_object()) {
       for (const auto& [k, v] : n["Labels"].items()) s.labels[k] = v.get<std::string>();
     }

@@ -50,6 +50,8 @@ class CurlDockerClient final : public DockerApi {
   void KillContainer(const std::string& id, const std::string& signal) override;
   void RemoveContainer(const std::string& id) override;
   ContainerState InspectContainer(const std::string& id) override;
+  std::string ContainerOutput(const std::string& id) override;
+  std::string ContainerStats(const std::string& id) override;
   std::vector<ContainerSummary> ListContainers(const std::vector<std::string>& labels) override;
   std::string CreateNetwork(const std::string& name, const std::string& subnet,
                             const std::string& gateway,
@@ -61,6 +63,10 @@ class CurlDockerClient final : public DockerApi {
                             const std::function<bool()>& keep_going) override;
   std::vector<VolumeSummary> ListVolumes(const std::vector<std::string>& labels) override;
   void RemoveVolume(const std::string& name) override;
+  // In curl_log_stream.cc.
+  bool StreamLogs(const std::string& id, int64_t since_unix_nanos, bool follow,
+                  const std::function<void(const LogLine&)>& on_line,
+                  const std::function<bool()>& keep_going) override;
 
  private:
   struct Reply {

@@ -80,6 +80,14 @@ class DockerApi {
   // it does not exist. Published ports and the IP address are only known
   // while it runs, and host ports are picked anew on every start.
   virtual ContainerState InspectContainer(const std::string& id) = 0;
+  // What the container has written so far, stdout and stderr in order (the
+  // stream frames' headers removed), for short outputs such as the pause
+  // program's readiness line. DockerError 404 when it does not exist.
+  virtual std::string ContainerOutput(const std::string& id) = 0;
+  // One sample of the container's resource use: Docker's stats JSON (one
+  // shot, so `precpu_stats` is zero), as text. DockerError 404 when it does
+  // not exist.
+  virtual std::string ContainerStats(const std::string& id) = 0;
   // Containers (running or not) carrying every label of `labels` ("k=v", or
   // "k" for any value), newest first.
   virtual std::vector<ContainerSummary> ListContainers(const std::vector<std::string>& labels) = 0;
@@ -111,6 +119,23 @@ class DockerApi {
   virtual void WatchContainerEvents(const std::vector<std::string>& labels,
                                     const std::function<void(const ContainerEvent&)>& on_event,
                                     const std::function<bool()>& keep_going) = 0;
+
+  // Reads the container's output from its log (json-file or local driver),
+  // stdout and stderr in the order Docker stored them, each line with
+  // Docker's timestamp: every line stamped at or after `since_unix_nanos`
+  // (0: from the start; Docker's `since` is inclusive). Without `follow`,
+  // returns true after the lines stored so far. With `follow`, keeps
+  // reading while the container runs and returns true once it has stopped
+  // and every line was delivered (at once for a container that is not
+  // running). Returns false as soon as `keep_going()` turns false; it is
+  // asked after every chunk of lines and at least once a second while the
+  // stream is idle, and may do work of its own (a collector flushes from
+  // it). Throws DockerError 404 "No such container: <id>", or when the daemon
+  // cannot be reached or the stream breaks; an exception thrown by `on_line`
+  // or `keep_going` ends the stream and propagates.
+  virtual bool StreamLogs(const std::string& id, int64_t since_unix_nanos, bool follow,
+                          const std::function<void(const LogLine&)>& on_line,
+                          const std::function<bool()>& keep_going) = 0;
 };
 
 }  // namespace berth::docker

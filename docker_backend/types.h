@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace berth::docker {
@@ -91,6 +92,10 @@ struct ContainerSpec {
   int64_t shm_size_bytes = 0;
   std::map<std::string, std::string> sysctls;
   std::map<std::string, std::string> tmpfs;  // path -> options
+  // Docker's logging driver (HostConfig.LogConfig) and its options; the
+  // daemon's default when empty.
+  std::string log_driver;
+  std::map<std::string, std::string> log_options;
 };
 
 // What inspecting a container tells Berth.
@@ -110,12 +115,15 @@ struct ContainerState {
   std::vector<std::string> env;               // "K=V": the container's, then the image's
   std::vector<PortBinding> ports;  // as bound (host ports filled in); empty unless running
   std::string ip_address;          // on its first network; empty unless running
+  std::string gateway;             // that network's gateway (the host's side)
+  bool tty = false;                // it has a pseudo-terminal (its output is one raw stream)
 };
 
 // A network found by listing.
 struct NetworkSummary {
   std::string id;
   std::string name;
+  std::string gateway;  // its (first) IPv4 gateway, the host's side
   std::map<std::string, std::string> labels;
 };
 
@@ -127,6 +135,21 @@ struct ContainerEvent {
   std::string action;
   std::string id;
   std::map<std::string, std::string> attributes;
+};
+
+// Which of a container's outputs a line came from.
+enum class LogSource { kStdout, kStderr };
+
+// One message of a container's output as Docker's logs endpoint returns it
+// with timestamps (reference docker-engine-api.md §3.6): normally a line.
+// Docker cuts a line longer than 16 KiB into messages of 16 KiB, all with
+// the timestamp of the first; all but the last are `partial`, and so is a
+// last line the process never ended with a newline.
+struct LogLine {
+  int64_t timestamp_ns = 0;  // when dockerd read it, in Unix nanoseconds
+  LogSource source = LogSource::kStdout;
+  std::string_view text;  // without its newline; valid only during the callback
+  bool partial = false;   // no newline: the next line of `source` continues it
 };
 
 // A volume found by listing.

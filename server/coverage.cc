@@ -6,6 +6,7 @@
 #include "server/aws/model/service_model.h"
 #include "server/ecr/ecr_api.h"
 #include "server/ecs/ecs_api.h"
+#include "server/logs/logs_api.h"
 
 namespace berth {
 namespace {
@@ -34,7 +35,8 @@ std::string Section(const aws::model::ServiceModel& model, const std::string& ti
 
 std::string OperationsMarkdown() {
   return Section(aws::model::EcrModel(), "ECR", ecr::EcrApi::OperationNames()) + "\n" +
-         Section(aws::model::EcsModel(), "ECS", ecs::EcsApi::OperationNames());
+         Section(aws::model::EcsModel(), "ECS", ecs::EcsApi::OperationNames()) + "\n" +
+         Section(aws::model::LogsModel(), "CloudWatch Logs", logs::LogsApi::OperationNames());
 }
 
 }  // namespace berth

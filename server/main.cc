@@ -22,9 +22,14 @@
 #include "server/ecs/ecs_service.h"
 #include "server/ecs/service_scheduler.h"
 #include "server/http/server.h"
+#include "server/logs/log_service.h"
+#include "server/logs/logs_api.h"
 #include "server/maintenance.h"
+#include "server/metadata/metadata_handler.h"
+#include "server/metadata/task_credentials.h"
 #include "server/reconciler/image_resolver.h"
 #include "server/reconciler/reconciler.h"
+#include "server/reconciler/task_endpoints.h"
 #include "server/registry/registry.h"
 #include "server/router.h"
 #include "server/util/clock.h"
@@ -44,6 +49,25 @@ std::optional<std::string> Env(const std::string& name) {
   const char* value = std::getenv(name.c_str());
   if (value == nullptr) return std::nullopt;
   return std::string(value);
+}
+
+// A secret of this data directory, made on first use (named `key` in the
+// meta table).
+std::string DataSecret(berth::storage::Database& database, const std::string& key) {
+  auto lease = database.Acquire();
+  berth::storage::MetaStore meta(lease.db());
+  if (auto secret = meta.Get(key)) return *secret;
+  const std::string secret = berth::crypto::RandomHex(64);
+  meta.Set(key, secret);
+  return secret;
+}
+
+// Berth's API as a container on the host's network reaches it.
+std::string HostBerthUrl(const std::string& listen_host, uint16_t port) {
+  const bool any = listen_host == "0.0.0.0" || listen_host == "::";
+  const std::string host = any ? "127.0.0.1" : listen_host;
+  return "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+         std::to_string(port);
 }
 
 // This Berth's id on Docker labels: one per data directory, so several
@@ -84,10 +108,13 @@ int Run(berth::Config config) {
   ecr::EcrApi ecr_api(ecr_service);
   ecs::EcsServices ecs_services(database);
   ecs::EcsApi ecs_api(ecs_services);
+  logs::LogService log_service(database, clock);
+  logs::LogsApi logs_api(log_service);
 
   aws::Dispatcher dispatcher(aws::DispatcherOptions{config.account_id, config.region}, clock);
   dispatcher.Register(ecr_api);
   dispatcher.Register(ecs_api);
+  dispatcher.Register(logs_api);
   registry::Registry registry(
       registry::RegistryOptions{config.account_id, config.region, config.require_auth}, ecr_service,
       images, uploads, clock);
@@ -110,6 +137,16 @@ int Run(berth::Config config) {
       });
   reconciler::ReconcilerOptions reconciler_options{InstanceId(database), docker::kPauseImage};
   reconciler_options.workers = kTaskWorkers;
+  // The task endpoints at 169.254.170.2: each awsvpc task's pause container
+  // relays them to Berth on its network's gateway, where Berth then listens
+  // too (and serves its API to the task's containers).
+  reconciler::TaskEndpoints task_endpoints;
+  reconciler_options.endpoints = &task_endpoints;
+  reconciler_options.endpoint_port = server.port();
+  reconciler_options.listen_on = [&server](const std::string& host) {
+    return server.AddListener(host);
+  };
+  reconciler_options.host_berth_url = HostBerthUrl(config.listen_host, server.port());
   reconciler::Reconciler task_reconciler(
       database, docker,
       [&docker_endpoint] { return std::make_unique<docker::CurlDockerClient>(docker_endpoint); },
@@ -125,12 +162,22 @@ int Run(berth::Config config) {
   ecs::ServiceScheduler scheduler(database, ecs_services.container_instances.host(), clock);
   task_reconciler.SetControlPlane([&] { return scheduler.Pass(); });
   task_reconciler.SetTaskObserver([&](const storage::TaskRecord& t) { scheduler.TaskChanged(t); });
+  // awslogs containers: their output is collected into Berth's CloudWatch Logs.
+  task_reconciler.SetLogSink(&log_service);
   ecs_services.SetWaker([&] {
     scheduler.MarkAllDirty();
     task_reconciler.Poke();
   });
   admin.AddResetHook([&] { task_reconciler.RemoveAll(); });
-  Maintenance maintenance(images, uploads, ecs_services.tasks, ecs_services.services, clock);
+  const metadata::TaskCredentials task_credentials(
+      DataSecret(database, "berth.task-credentials-secret"));
+  metadata::MetadataHandler task_metadata(
+      database, task_endpoints, task_credentials, ecs_services.protection,
+      [&docker_endpoint] { return std::make_unique<docker::CurlDockerClient>(docker_endpoint); },
+      clock);
+  router.SetTaskEndpoints(task_metadata);
+  Maintenance maintenance(images, uploads, ecs_services.tasks, ecs_services.services, log_service,
+                          clock);
   task_reconciler.Start();
 
   log::Info("berth " BERTH_VERSION " listening on " + config.listen_host + ":" +

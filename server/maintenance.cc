@@ -9,8 +9,14 @@
 namespace berth {
 
 Maintenance::Maintenance(ecr::ImageService& images, ecr::UploadService& uploads,
-                         ecs::TaskService& tasks, ecs::ServiceManager& services, const Clock& clock)
-    : images_(images), uploads_(uploads), tasks_(tasks), services_(services), clock_(clock) {
+                         ecs::TaskService& tasks, ecs::ServiceManager& services,
+                         logs::LogService& logs, const Clock& clock)
+    : images_(images),
+      uploads_(uploads),
+      tasks_(tasks),
+      services_(services),
+      logs_(logs),
+      clock_(clock) {
   thread_ = std::thread([this] {
     std::unique_lock lock(mutex_);
     while (!stopping_) {
@@ -38,6 +44,10 @@ void Maintenance::RunOnce() {
     const size_t blobs = images_.CollectOrphans(now - kOrphanGraceSeconds);
     tasks_.PurgeStopped(now);
     services_.PurgeInactive(now);
+    const int64_t expired = logs_.PurgeExpired();
+    if (expired > 0) {
+      log::Info("maintenance: deleted " + std::to_string(expired) + " expired log events");
+    }
     if (uploads + blobs > 0) {
       log::Info("maintenance: expired " + std::to_string(uploads) + " uploads, removed " +
                 std::to_string(blobs) + " unreferenced blobs");

@@ -1,9 +1,9 @@
 #pragma once
 
 // Housekeeping on a background thread: every few minutes (and once at
-// start), expire abandoned uploads, remove blobs nothing refers to, and
-// forget tasks that stopped, and services that went INACTIVE, more than an
-// hour ago.
+// start), expire abandoned uploads, remove blobs nothing refers to, forget
+// tasks that stopped, and services that went INACTIVE, more than an hour ago,
+// and delete log events past their group's retention.
 // Stops and joins on destruction.
 //
 // Thread-safety: owns its thread; the services it calls are thread-safe.
@@ -16,6 +16,7 @@
 #include "server/ecr/upload_service.h"
 #include "server/ecs/service_manager.h"
 #include "server/ecs/task_service.h"
+#include "server/logs/log_service.h"
 #include "server/util/clock.h"
 
 namespace berth {
@@ -28,7 +29,7 @@ class Maintenance {
   static constexpr double kOrphanGraceSeconds = 60 * 60;
 
   Maintenance(ecr::ImageService& images, ecr::UploadService& uploads, ecs::TaskService& tasks,
-              ecs::ServiceManager& services, const Clock& clock);
+              ecs::ServiceManager& services, logs::LogService& logs, const Clock& clock);
   Maintenance(const Maintenance&) = delete;
   Maintenance& operator=(const Maintenance&) = delete;
   ~Maintenance();
@@ -41,6 +42,7 @@ class Maintenance {
   ecr::UploadService& uploads_;
   ecs::TaskService& tasks_;
   ecs::ServiceManager& services_;
+  logs::LogService& logs_;
   const Clock& clock_;
   std::mutex mutex_;
   std::condition_variable wake_;

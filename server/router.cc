@@ -13,6 +13,10 @@ constexpr size_t kAdminBodyLimit = 64 * 1024;
 
 bool IsAdmin(const http::Request& request) { return request.Path().starts_with("/_berth/"); }
 
+bool IsTaskEndpoint(const metadata::MetadataHandler* handler, const http::Request& request) {
+  return handler != nullptr && metadata::MetadataHandler::Serves(request.Path());
+}
+
 bool IsAws(const http::Request& request) {
   return request.Path() == "/" && (request.method == "POST" || request.headers.Get("X-Amz-Target"));
 }
@@ -20,6 +24,7 @@ bool IsAws(const http::Request& request) {
 }  // namespace
 
 http::BodyPlan Router::Plan(const http::Request& head) {
+  if (IsTaskEndpoint(metadata_, head)) return {kAdminBodyLimit, nullptr};
   if (registry::Registry::Serves(head.Path())) return registry_.Plan(head);
   if (IsAws(head)) return {dispatcher_.BodyLimit(head), nullptr};
   return {kAdminBodyLimit, nullptr};
@@ -28,6 +33,7 @@ http::BodyPlan Router::Plan(const http::Request& head) {
 http::Response Router::Handle(http::Request& request) {
   try {
     if (IsAdmin(request)) return admin_.Handle(request);
+    if (IsTaskEndpoint(metadata_, request)) return metadata_->Handle(request);
     if (registry::Registry::Serves(request.Path())) return registry_.Handle(request);
     if (IsAws(request)) return dispatcher_.Handle(request);
   } catch (const std::exception& e) {  // last resort: parts report their own errors
@@ -48,7 +54,8 @@ http::Response Router::Handle(http::Request& request) {
 }
 
 http::Response Router::BodyTooLarge(const http::Request& head, uint64_t limit) {
-  if (registry::Registry::Serves(head.Path())) return registry_.BodyTooLarge(head, limit);
+  if (!IsTaskEndpoint(metadata_, head) && registry::Registry::Serves(head.Path()))
+    return registry_.BodyTooLarge(head, limit);
   if (IsAws(head)) return dispatcher_.BodyTooLarge(head, static_cast<size_t>(limit));
   http::Response res;
   res.status = 413;

@@ -2,6 +2,8 @@
 
 // Sends each request to the part of Berth that serves it:
 //   /_berth/...               AdminHandler
+//   /v4/, /v3/, /api/, /v2/credentials/<id>, /v1/credentials
+//                             metadata::MetadataHandler (the task endpoints)
 //   /v2/...                   registry::Registry (docker push/pull)
 //   POST / with X-Amz-Target  aws::Dispatcher (ECR and ECS)
 //   anything else             a 404 naming the path
@@ -12,6 +14,7 @@
 #include "server/admin/admin_handler.h"
 #include "server/aws/dispatcher.h"
 #include "server/http/application.h"
+#include "server/metadata/metadata_handler.h"
 #include "server/registry/registry.h"
 
 namespace berth {
@@ -21,6 +24,9 @@ class Router final : public http::Application {
   Router(aws::Dispatcher& dispatcher, registry::Registry& registry, admin::AdminHandler& admin)
       : dispatcher_(dispatcher), registry_(registry), admin_(admin) {}
 
+  // Serves the task endpoints too (set before serving).
+  void SetTaskEndpoints(metadata::MetadataHandler& handler) { metadata_ = &handler; }
+
   http::BodyPlan Plan(const http::Request& head) override;
   http::Response Handle(http::Request& request) override;
   http::Response BodyTooLarge(const http::Request& head, uint64_t limit) override;
@@ -29,6 +35,7 @@ class Router final : public http::Application {
   aws::Dispatcher& dispatcher_;
   registry::Registry& registry_;
   admin::AdminHandler& admin_;
+  metadata::MetadataHandler* metadata_ = nullptr;
 };
 
 }  // namespace berth

@@ -10,7 +10,7 @@ namespace {
 // Every table is keyed by (account_id, region, ...): state is partitioned the
 // way AWS partitions it. Nested AWS documents are stored as JSON text; only the
 // fields that queries filter or sort on are columns.
-constexpr std::array<std::string_view, 4> kMigrations = {
+constexpr std::array<std::string_view, 5> kMigrations = {
     // 1: the foundation: key/value metadata, resource tags, ECR repositories
     // and registry settings, ECS clusters, task definitions, account settings
     // and attributes.
@@ -318,6 +318,57 @@ CREATE TABLE ecs_client_tokens (
   result       TEXT NOT NULL,
   created_at   REAL NOT NULL,
   PRIMARY KEY (account_id, region, operation, client_token)
+) WITHOUT ROWID;
+)sql",
+    // 5: CloudWatch Logs. Groups per account and region; streams and events
+    // refer to their group by id and are deleted with it by LogStore. Times
+    // are epoch milliseconds, as the Logs API has them. An event's `seq` (its
+    // rowid) is its insertion order: it breaks timestamp ties and names the
+    // event (eventId); each events index ends in it implicitly, so reads by
+    // (stream, timestamp, seq) and by (group, timestamp, seq) are range scans.
+    // Collector cursors record how far a container's output has been stored.
+    R"sql(
+CREATE TABLE log_groups (
+  id                  INTEGER PRIMARY KEY,
+  account_id          TEXT NOT NULL,
+  region              TEXT NOT NULL,
+  name                TEXT NOT NULL,
+  created_at          INTEGER NOT NULL,
+  retention_days      INTEGER,
+  kms_key_id          TEXT,
+  log_group_class     TEXT NOT NULL,
+  deletion_protection INTEGER NOT NULL,
+  stored_bytes        INTEGER NOT NULL,
+  UNIQUE (account_id, region, name)
+);
+
+CREATE TABLE log_streams (
+  id                INTEGER PRIMARY KEY,
+  group_id          INTEGER NOT NULL,
+  name              TEXT NOT NULL,
+  created_at        INTEGER NOT NULL,
+  first_event_at    INTEGER,
+  last_event_at     INTEGER,
+  last_ingestion_at INTEGER,
+  sequence_token    TEXT,
+  UNIQUE (group_id, name)
+);
+CREATE INDEX log_streams_by_last_event ON log_streams (group_id, last_event_at, name);
+
+CREATE TABLE log_events (
+  seq            INTEGER PRIMARY KEY,
+  group_id       INTEGER NOT NULL,
+  stream_id      INTEGER NOT NULL,
+  timestamp      INTEGER NOT NULL,
+  ingestion_time INTEGER NOT NULL,
+  message        TEXT NOT NULL
+);
+CREATE INDEX log_events_by_stream ON log_events (stream_id, timestamp);
+CREATE INDEX log_events_by_group ON log_events (group_id, timestamp);
+
+CREATE TABLE log_collector_cursors (
+  key    TEXT PRIMARY KEY,
+  cursor TEXT NOT NULL
 ) WITHOUT ROWID;
 )sql",
 };

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Generates Berth's ECS and ECR model tables from botocore's service models.
+"""Generates Berth's ECS, ECR and CloudWatch Logs model tables from botocore.
 
-Reads botocore's data/ecs/2014-11-13/service-2.json(.gz) and
-data/ecr/2015-09-21/service-2.json(.gz) and writes
+Reads botocore's data/ecs/2014-11-13/service-2.json(.gz),
+data/ecr/2015-09-21/service-2.json(.gz) and
+data/logs/2014-03-28/service-2.json(.gz) and writes
 
     server/aws/model/ecs_model.cc
     server/aws/model/ecr_model.cc
+    server/aws/model/logs_model.cc
 
 which fill the constexpr tables declared in server/aws/model/service_model.h.
 Only shapes reachable from an operation's input, output or declared errors are
@@ -18,6 +20,12 @@ marked `fold_non_ascii` (see PatternModel in service_model.h). Any construct
 that ECMAScript would not read the way Java (AWS) does makes the generator
 fail, as does any pattern Python's `re` cannot compile after the rewrite; the
 unit tests then compile every pattern with std::regex itself.
+
+Event streams (the `eventstream`/`event` traits, e.g. the Logs model's
+StartLiveTail response) are allowed only on shapes that no operation input
+reaches: they change how a response is framed, never what a request may hold,
+so request validation stays exact. Berth answers those operations
+NotImplementedException.
 
 Usage:
     python3 tools/gen_service_model.py                 # uses `import botocore`
@@ -38,6 +46,7 @@ SERVICES = [
     # (service directory, API version, output file, accessor function)
     ("ecs", "2014-11-13", "ecs_model.cc", "EcsModel"),
     ("ecr", "2015-09-21", "ecr_model.cc", "EcrModel"),
+    ("logs", "2014-03-28", "logs_model.cc", "LogsModel"),
 ]
 
 SHAPE_TYPES = {
@@ -61,6 +70,10 @@ WIRE_TRAITS = {
     "xmlNamespace", "xmlAttribute", "streaming", "eventstream", "event",
     "eventpayload", "payload", "hostLabel", "requiresLength",
 }
+
+# Traits that frame a response as an event stream. Allowed only on shapes that
+# no operation input reaches (see the module docstring).
+EVENT_STREAM_TRAITS = {"eventstream", "event"}
 
 # ASCII members of the Unicode property classes we rewrite.
 UNICODE_CLASSES = {
@@ -169,7 +182,14 @@ def convert_pattern(source):
                 fold = True
                 continue
             if e in "dDwWsS":
-                pass
+                if (in_class and source[i + 2:i + 3] == "-"
+                        and source[i + 3:i + 4] not in ("", "]")):
+                    # Java reads '-' after a class escape as a literal
+                    # ("[\\w-_]" is word characters, '-' and '_');
+                    # ECMAScript would try a range, so escape it.
+                    out.append(source[i:i + 2] + "\\-")
+                    i += 3
+                    continue
             elif e in "bB":
                 if in_class:
                     fail("\\b inside a character class")
@@ -247,8 +267,9 @@ def convert_pattern(source):
 # Model → tables
 
 
-def check_traits(where, obj):
-    bad = sorted(WIRE_TRAITS & set(obj))
+def check_traits(where, obj, output_only=False):
+    traits = WIRE_TRAITS - EVENT_STREAM_TRAITS if output_only else WIRE_TRAITS
+    bad = sorted(traits & set(obj))
     if bad:
         raise ModelError(f"{where}: unsupported wire trait(s) {bad}")
 
@@ -266,15 +287,17 @@ def bound(shape_name, key, value):
     return value
 
 
-def reachable_shapes(model):
+def reachable_shapes(model, keys=("input", "output", "errors")):
+    """Names of the shapes reachable from the operations' `keys`."""
     shapes = model["shapes"]
     seen = set()
     stack = []
     for op in model["operations"].values():
         for key in ("input", "output"):
-            if key in op:
+            if key in op and key in keys:
                 stack.append(op[key]["shape"])
-        stack.extend(e["shape"] for e in op.get("errors", []))
+        if "errors" in keys:
+            stack.extend(e["shape"] for e in op.get("errors", []))
     while stack:
         name = stack.pop()
         if name in seen:
@@ -298,6 +321,7 @@ def build_tables(model):
     shapes = model["shapes"]
     names = sorted(reachable_shapes(model))
     index = {name: i for i, name in enumerate(names)}
+    input_shapes = reachable_shapes(model, keys=("input",))
 
     patterns = []  # [(source, ecmascript, fold)] in first-use order
     pattern_index = {}
@@ -306,7 +330,8 @@ def build_tables(model):
     out_shapes = []
     for name in names:
         s = shapes[name]
-        check_traits(name, s)
+        output_only = name not in input_shapes
+        check_traits(name, s, output_only)
         if s["type"] not in SHAPE_TYPES:
             raise ModelError(f"{name}: unsupported type {s['type']!r}")
         row = {"name": name, "type": SHAPE_TYPES[s["type"]]}
@@ -334,7 +359,7 @@ def build_tables(model):
                 raise ModelError(f"{name}: required non-members {unknown}")
             first = len(members)
             for member_name, m in s.get("members", {}).items():
-                check_traits(f"{name}.{member_name}", m)
+                check_traits(f"{name}.{member_name}", m, output_only)
                 members.append((member_name, index[m["shape"]],
                                 member_name in required,
                                 bool(m.get("deprecated")),
@@ -343,7 +368,7 @@ def build_tables(model):
                 row["members"] = (first, len(members) - first)
         for key in ("member", "key", "value"):
             if key in s:
-                check_traits(f"{name}.{key}", s[key])
+                check_traits(f"{name}.{key}", s[key], output_only)
                 row[key] = index[s[key]["shape"]]
         if s["type"] == "list" and "member" not in row:
             raise ModelError(f"{name}: list without member")

@@ -1,68 +1,620 @@
-// pause: PID 1 of an awsvpc task's network namespace (reference
-// docker-engine-api.md §2.4 and §6). It holds the namespace open and does
-// nothing else until it is told to stop.
+// pause: PID 1 of a task's network namespace (reference
+// docker-engine-api.md §2.4 and §6). It holds the namespace open until it is
+// told to stop, and, started as `/pause relay <ipv4> <port>`, it also gives
+// the task its own 169.254.170.2, the address where ECS puts the task
+// metadata and credentials endpoints:
+//
+//   1. adds 169.254.170.2/32 to the namespace's loopback (netlink; the
+//      container has CAP_NET_ADMIN for this, the task's other containers do
+//      not), so the address is local to this namespace and nothing sent to
+//      it can ever leave it;
+//   2. adds an nftables rule in the namespace (nat, output hook) that sends
+//      the namespace's own connections to 169.254.170.2:80 to port 51679 of
+//      the same address, so the task's containers keep port 80 for
+//      themselves, as on ECS;
+//   3. listens on 169.254.170.2:51679 — bind() succeeds only for a local
+//      address, so a listening socket proves step 1 took effect;
+//   4. prints "berth-pause: ready" (Berth starts the task's containers only
+//      after it has read that line), then relays every connection, byte for
+//      byte, to Berth at <ipv4>:<port> (the Docker network's gateway), in a
+//      child process per connection. Berth answers for the task the
+//      connection comes from (by its address). If Berth cannot be reached the
+//      connection is closed: there is no fallback to any other address.
+//   A failure in steps 1 or 3 ends the program with exit code 3 and a message
+//   on stderr, so a task never runs without its own address. A failure in
+//   step 2 prints "berth-pause: no-endpoints: <why>" and leaves a plain
+//   pause (the address stays local, so nothing sent there leaves the
+//   namespace); Berth then records that the endpoints are not offered.
 //
 // The kernel drops every signal except SIGKILL that is sent to a namespace's
 // PID 1 without a handler, so a plain `pause()` would ignore `docker stop`
 // and be SIGKILLed after the whole timeout (exit 137). Instead SIGTERM and
 // SIGINT are blocked (a blocked signal is queued, never dropped) and taken
-// synchronously with rt_sigtimedwait; either one ends the process with
-// exit_group(0), so `docker stop` returns at once with exit code 0.
+// synchronously (rt_sigtimedwait, or a signalfd beside the listening socket);
+// either one ends the process with exit_group(0), so `docker stop` returns at
+// once with exit code 0. SIGCHLD is ignored, so relay children are reaped by
+// the kernel.
 //
 // Built static and libc-free (gcc -static -nostdlib -Os; see
 // docker_backend/CMakeLists.txt): raw system calls for x86_64 and aarch64,
-// entry point _start, no stack, heap or TLS use.
+// entry point _start, no heap or TLS use.
 
 #if !defined(__x86_64__) && !defined(__aarch64__)
 #error "pause.c supports x86_64 and aarch64 only"
 #endif
 
 typedef unsigned long word;
+typedef unsigned int u32;
+typedef unsigned short u16;
+typedef unsigned char u8;
 
 #if defined(__x86_64__)
-enum { kSysRtSigprocmask = 14, kSysRtSigtimedwait = 128, kSysExitGroup = 231 };
+enum {
+  kSysRead = 0,
+  kSysWrite = 1,
+  kSysClose = 3,
+  kSysRtSigaction = 13,
+  kSysRtSigprocmask = 14,
+  kSysSocket = 41,
+  kSysConnect = 42,
+  kSysShutdown = 48,
+  kSysBind = 49,
+  kSysListen = 50,
+  kSysSetsockopt = 54,
+  kSysClone = 56,
+  kSysExit = 60,
+  kSysRtSigtimedwait = 128,
+  kSysExitGroup = 231,
+  kSysPpoll = 271,
+  kSysAccept4 = 288,
+  kSysSignalfd4 = 289,
+};
 
-static long Syscall4(long number, word a, word b, word c, word d) {
+static long Syscall5(long number, word a, word b, word c, word d, word e) {
   long ret;
   register word r10 __asm__("r10") = d;
+  register word r8 __asm__("r8") = e;
   __asm__ volatile("syscall"
                    : "=a"(ret)
-                   : "a"(number), "D"(a), "S"(b), "d"(c), "r"(r10)
+                   : "a"(number), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8)
                    : "rcx", "r11", "memory");
   return ret;
 }
-#elif defined(__aarch64__)
-enum { kSysRtSigprocmask = 135, kSysRtSigtimedwait = 137, kSysExitGroup = 94 };
 
-static long Syscall4(long number, word a, word b, word c, word d) {
+// The kernel enters here with argc at the stack pointer; Main gets that
+// address (with the stack aligned as the ABI wants for a call).
+__asm__(
+    ".text\n"
+    ".globl _start\n"
+    "_start:\n"
+    "  xor %rbp, %rbp\n"
+    "  mov %rsp, %rdi\n"
+    "  and $-16, %rsp\n"
+    "  call Main\n"
+    "  hlt\n");
+#elif defined(__aarch64__)
+enum {
+  kSysShutdown = 210,
+  kSysRead = 63,
+  kSysWrite = 64,
+  kSysClose = 57,
+  kSysRtSigaction = 134,
+  kSysRtSigprocmask = 135,
+  kSysSocket = 198,
+  kSysConnect = 203,
+  kSysBind = 200,
+  kSysListen = 201,
+  kSysSetsockopt = 208,
+  kSysClone = 220,
+  kSysExit = 93,
+  kSysRtSigtimedwait = 137,
+  kSysExitGroup = 94,
+  kSysPpoll = 73,
+  kSysAccept4 = 242,
+  kSysSignalfd4 = 74,
+};
+
+static long Syscall5(long number, word a, word b, word c, word d, word e) {
   register word x8 __asm__("x8") = (word)number;
   register word x0 __asm__("x0") = a;
   register word x1 __asm__("x1") = b;
   register word x2 __asm__("x2") = c;
   register word x3 __asm__("x3") = d;
-  __asm__ volatile("svc #0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3) : "memory");
+  register word x4 __asm__("x4") = e;
+  __asm__ volatile("svc #0"
+                   : "+r"(x0)
+                   : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4)
+                   : "memory");
   return (long)x0;
 }
+
+__asm__(
+    ".text\n"
+    ".globl _start\n"
+    "_start:\n"
+    "  mov x29, #0\n"
+    "  mov x30, #0\n"
+    "  mov x0, sp\n"
+    "  bl Main\n");
 #endif
+
+static long Sys(long number, word a, word b, word c) { return Syscall5(number, a, b, c, 0, 0); }
 
 enum {
   kSigInt = 2,
   kSigTerm = 15,
+  kSigChld = 17,
   kSigBlock = 0,
-  kSigsetBytes = 8,  // the kernel's sigset_t: 64 bits
+  kSigIgnore = 1,       // SIG_IGN
+  kSigsetBytes = 8,     // the kernel's sigset_t: 64 bits
+  kAfInet = 2,
+  kAfNetlink = 16,
+  kSockStream = 1,
+  kSockRaw = 3,
+  kSockCloexec = 02000000,
+  kNetlinkRoute = 0,
+  kNetlinkNetfilter = 12,
+  kSoRcvtimeo = 20,
+  kSolSocket = 1,
+  kSoReuseaddr = 2,
+  kPollIn = 0x001,
+  kPollHup = 0x010,
+  kPollErr = 0x008,
+  kShutWrite = 1,
+  kExitSetupFailed = 3,
+  kRelayBuffer = 16384,
+  // Where the relay listens; the namespace's connections to port 80 are
+  // sent here (the ECS agent's own port for the endpoints).
+  kRelayPort = 51679,
 };
 
 __attribute__((noreturn)) static void ExitGroup(int code) {
-  for (;;) Syscall4(kSysExitGroup, (word)code, 0, 0, 0);
+  for (;;) Sys(kSysExitGroup, (word)code, 0, 0);
 }
 
-__attribute__((noreturn, used)) void _start(void) {
-  const word set = (1UL << (kSigInt - 1)) | (1UL << (kSigTerm - 1));
-  Syscall4(kSysRtSigprocmask, kSigBlock, (word)&set, 0, kSigsetBytes);
+__attribute__((noreturn)) static void ExitThread(int code) {
+  for (;;) Sys(kSysExit, (word)code, 0, 0);
+}
+
+static word Length(const char* s) {
+  word n = 0;
+  while (s[n] != 0) ++n;
+  return n;
+}
+
+static void Print(int fd, const char* text) { Sys(kSysWrite, (word)fd, (word)text, Length(text)); }
+
+__attribute__((noreturn)) static void Fail(const char* what) {
+  Print(2, "berth-pause: ");
+  Print(2, what);
+  Print(2, "\n");
+  ExitGroup(kExitSetupFailed);
+}
+
+static int Equal(const char* a, const char* b) {
+  while (*a != 0 && *a == *b) ++a, ++b;
+  return *a == *b;
+}
+
+// "a.b.c.d" → the address in network byte order; 0 when malformed.
+static u32 ParseIpv4(const char* text) {
+  u32 parts[4] = {0, 0, 0, 0};
+  int part = 0;
+  int digits = 0;
+  for (; *text != 0; ++text) {
+    if (*text == '.') {
+      if (digits == 0 || ++part > 3) return 0;
+      digits = 0;
+    } else if (*text >= '0' && *text <= '9' && digits < 3) {
+      parts[part] = parts[part] * 10 + (u32)(*text - '0');
+      if (parts[part] > 255) return 0;
+      ++digits;
+    } else {
+      return 0;
+    }
+  }
+  if (part != 3 || digits == 0) return 0;
+  const u8 bytes[4] = {(u8)parts[0], (u8)parts[1], (u8)parts[2], (u8)parts[3]};
+  u32 out;
+  __builtin_memcpy(&out, bytes, 4);
+  return out;
+}
+
+static u16 ParsePort(const char* text) {
+  u32 value = 0;
+  for (; *text != 0; ++text) {
+    if (*text < '0' || *text > '9') return 0;
+    value = value * 10 + (u32)(*text - '0');
+    if (value > 65535) return 0;
+  }
+  return (u16)((value >> 8) | ((value & 0xff) << 8));  // network byte order
+}
+
+struct SockaddrIn {
+  u16 family;
+  u16 port;  // network byte order
+  u32 addr;  // network byte order
+  u8 zero[8];
+};
+
+struct PollFd {
+  int fd;
+  short events;
+  short revents;
+};
+
+// Adds `address`/32 to the loopback interface (index 1 in every network
+// namespace) with scope host, as `ip addr add <address>/32 dev lo` does. An
+// address already there (a restarted relay) is fine.
+static void AddLoopbackAddress(u32 address) {
+  struct {
+    u32 len;  // nlmsghdr
+    u16 type;
+    u16 flags;
+    u32 seq;
+    u32 pid;
+    u8 family;  // ifaddrmsg
+    u8 prefixlen;
+    u8 ifa_flags;
+    u8 scope;
+    u32 index;
+    u16 local_len;  // rtattr IFA_LOCAL
+    u16 local_type;
+    u32 local;
+    u16 address_len;  // rtattr IFA_ADDRESS
+    u16 address_type;
+    u32 address;
+  } request = {sizeof(request), 20 /* RTM_NEWADDR */,
+               1 | 4 | 0x400 | 0x200 /* REQUEST|ACK|CREATE|EXCL */,
+               1, 0, kAfInet, 32, 0, 254 /* RT_SCOPE_HOST */, 1,
+               8, 2 /* IFA_LOCAL */, address, 8, 1 /* IFA_ADDRESS */, address};
+  const long fd = Sys(kSysSocket, kAfNetlink, kSockRaw | kSockCloexec, kNetlinkRoute);
+  if (fd < 0) Fail("cannot open a netlink socket");
+  if (Sys(kSysWrite, (word)fd, (word)&request, sizeof(request)) != (long)sizeof(request)) {
+    Fail("cannot send the netlink request");
+  }
+  // The acknowledgement: nlmsghdr (16 bytes) then nlmsgerr's error (int).
+  word reply[64];
+  const long got = Sys(kSysRead, (word)fd, (word)reply, sizeof(reply));
+  if (got < 20) Fail("no netlink acknowledgement");
+  int error;
+  __builtin_memcpy(&error, (const char*)reply + 16, sizeof(error));
+  Sys(kSysClose, (word)fd, 0, 0);
+  if (error != 0 && error != -17 /* EEXIST */) {
+    Fail(error == -1 ? "adding 169.254.170.2 to lo was refused (no CAP_NET_ADMIN)"
+                     : "cannot add 169.254.170.2 to lo");
+  }
+}
+
+
+// --- nftables, spoken over netlink ------------------------------------------
+// One batch (table "berth", chain "endpoints" of type nat at the output hook,
+// one rule) makes the namespace's own connections to 169.254.170.2:80 go to
+// the relay's port instead: `ip daddr 169.254.170.2 tcp dport 80 dnat to
+// 169.254.170.2:<relay port>`. The task's containers can then listen on port
+// 80 themselves, as on ECS, where the agent's endpoint is not in the task's
+// namespace. Values follow linux/netfilter/nf_tables.h; every number in an
+// nftables attribute is big-endian.
+
+enum {
+  kNlmRequest = 1,
+  kNlmAck = 4,
+  kNlmCreate = 0x400,
+  kNlmAppend = 0x800,
+  kNlaNested = 0x8000,
+  kNfnlBatchBegin = 16,
+  kNfnlBatchEnd = 17,
+  kNfnlSubsysNftables = 10,
+  kNftNewTable = 0,
+  kNftNewChain = 3,
+  kNftNewRule = 6,
+  kNfprotoIpv4 = 2,
+  kHookLocalOut = 3,
+};
+
+static struct {
+  u8 bytes[2048];
+  word length;
+} batch;
+
+static u32 Be32(u32 v) {
+  return (v >> 24) | ((v >> 8) & 0xff00) | ((v << 8) & 0xff0000) | (v << 24);
+}
+
+static void Put(const void* data, word length) {
+  if (batch.length + ((length + 3) & ~3UL) > sizeof(batch.bytes)) Fail("nftables batch too large");
+  __builtin_memcpy(batch.bytes + batch.length, data, length);
+  for (word i = length; i < ((length + 3) & ~3UL); ++i) batch.bytes[batch.length + i] = 0;
+  batch.length += (length + 3) & ~3UL;
+}
+
+// Starts a message: nlmsghdr, then nfgenmsg. Returns where it starts.
+static word Message(u16 type, u16 flags, u8 family, u32 seq, u16 res_id_be) {
+  const word at = batch.length;
+  const struct {
+    u32 len;
+    u16 type;
+    u16 flags;
+    u32 seq;
+    u32 pid;
+    u8 family;
+    u8 version;
+    u16 res_id;
+  } header = {0, type, flags, seq, 0, family, 0, res_id_be};
+  Put(&header, sizeof(header));
+  return at;
+}
+
+static void EndMessage(word at) {
+  const u32 length = (u32)(batch.length - at);
+  __builtin_memcpy(batch.bytes + at, &length, sizeof(length));
+}
+
+static word Nest(u16 type) {
+  const word at = batch.length;
+  const u16 header[2] = {4, (u16)(type | kNlaNested)};
+  Put(header, sizeof(header));
+  return at;
+}
+
+static void EndNest(word at) {
+  const u16 length = (u16)(batch.length - at);
+  __builtin_memcpy(batch.bytes + at, &length, sizeof(length));
+}
+
+static void Attr(u16 type, const void* data, u16 length) {
+  const u16 header[2] = {(u16)(4 + length), type};
+  Put(header, sizeof(header));  // 4 bytes: the data starts aligned
+  Put(data, length);
+}
+
+static void AttrU32(u16 type, u32 value) {
+  const u32 be = Be32(value);
+  Attr(type, &be, 4);
+}
+
+static void AttrString(u16 type, const char* text) { Attr(type, text, (u16)(Length(text) + 1)); }
+
+// One expression of a rule: {NFTA_EXPR_NAME, NFTA_EXPR_DATA{...}}; returns
+// the data nest to close with EndExpression.
+static word Expression(const char* name, word* element) {
+  *element = Nest(1);  // NFTA_LIST_ELEM
+  AttrString(1, name);  // NFTA_EXPR_NAME
+  return Nest(2);       // NFTA_EXPR_DATA
+}
+
+static void EndExpression(word data, word element) {
+  EndNest(data);
+  EndNest(element);
+}
+
+static void Compare(const void* value, u16 length) {
+  word element;
+  const word data = Expression("cmp", &element);
+  AttrU32(1, 1);  // NFTA_CMP_SREG: NFT_REG_1
+  AttrU32(2, 0);  // NFTA_CMP_OP: NFT_CMP_EQ
+  const word nest = Nest(3);  // NFTA_CMP_DATA
+  Attr(1, value, length);     // NFTA_DATA_VALUE
+  EndNest(nest);
+  EndExpression(data, element);
+}
+
+static void Payload(u32 base, u32 offset, u32 length) {
+  word element;
+  const word data = Expression("payload", &element);
+  AttrU32(1, 1);  // NFTA_PAYLOAD_DREG: NFT_REG_1
+  AttrU32(2, base);
+  AttrU32(3, offset);
+  AttrU32(4, length);
+  EndExpression(data, element);
+}
+
+static void Immediate(u32 reg, const void* value, u16 length) {
+  word element;
+  const word data = Expression("immediate", &element);
+  AttrU32(1, reg);            // NFTA_IMMEDIATE_DREG
+  const word nest = Nest(2);  // NFTA_IMMEDIATE_DATA
+  Attr(1, value, length);     // NFTA_DATA_VALUE
+  EndNest(nest);
+  EndExpression(data, element);
+}
+
+// Returns 0, or why the rule could not be made.
+static const char* AddEndpointDnat(u32 address, u16 relay_port_be) {
+  const long fd = Sys(kSysSocket, kAfNetlink, kSockRaw | kSockCloexec, kNetlinkNetfilter);
+  if (fd < 0) return "no nfnetlink socket";
+  const word timeout[2] = {2, 0};  // struct timeval: never wait on the kernel for long
+  Syscall5(kSysSetsockopt, (word)fd, kSolSocket, kSoRcvtimeo, (word)timeout, sizeof(timeout));
+  const u16 subsystem_be = (u16)(kNfnlSubsysNftables << 8);  // htons(10)
+  const u16 nft = (u16)(kNfnlSubsysNftables << 8);
+  batch.length = 0;
+  EndMessage(Message(kNfnlBatchBegin, kNlmRequest, 0, 1, subsystem_be));
+
+  word m = Message((u16)(nft | kNftNewTable), kNlmRequest | kNlmAck | kNlmCreate, kNfprotoIpv4, 2, 0);
+  AttrString(1, "berth");  // NFTA_TABLE_NAME
+  EndMessage(m);
+
+  m = Message((u16)(nft | kNftNewChain), kNlmRequest | kNlmAck | kNlmCreate, kNfprotoIpv4, 3, 0);
+  AttrString(1, "berth");      // NFTA_CHAIN_TABLE
+  AttrString(3, "endpoints");  // NFTA_CHAIN_NAME
+  const word hook = Nest(4);   // NFTA_CHAIN_HOOK
+  AttrU32(1, kHookLocalOut);   // NFTA_HOOK_HOOKNUM
+  AttrU32(2, (u32)-100);       // NFTA_HOOK_PRIORITY: NF_IP_PRI_NAT_DST
+  EndNest(hook);
+  AttrString(7, "nat");  // NFTA_CHAIN_TYPE
+  EndMessage(m);
+
+  m = Message((u16)(nft | kNftNewRule), kNlmRequest | kNlmAck | kNlmCreate | kNlmAppend,
+              kNfprotoIpv4, 4, 0);
+  AttrString(1, "berth");          // NFTA_RULE_TABLE
+  AttrString(2, "endpoints");      // NFTA_RULE_CHAIN
+  const word expressions = Nest(4);  // NFTA_RULE_EXPRESSIONS
+  Payload(1, 16, 4);               // ip daddr (network header, offset 16)
+  Compare(&address, 4);
+  {
+    word element;
+    const word data = Expression("meta", &element);
+    AttrU32(1, 1);   // NFTA_META_DREG: NFT_REG_1
+    AttrU32(2, 16);  // NFTA_META_KEY: NFT_META_L4PROTO
+    EndExpression(data, element);
+  }
+  const u8 tcp = 6;
+  Compare(&tcp, 1);
+  Payload(2, 2, 2);  // tcp dport (transport header, offset 2)
+  const u16 port_80_be = 0x5000;
+  Compare(&port_80_be, 2);
+  Immediate(1, &address, 4);         // NFT_REG_1: the address
+  Immediate(2, &relay_port_be, 2);   // NFT_REG_2: the relay's port
+  {
+    word element;
+    const word data = Expression("nat", &element);
+    AttrU32(1, 1);             // NFTA_NAT_TYPE: NFT_NAT_DNAT
+    AttrU32(2, kNfprotoIpv4);  // NFTA_NAT_FAMILY
+    AttrU32(3, 1);             // NFTA_NAT_REG_ADDR_MIN: NFT_REG_1
+    AttrU32(5, 2);             // NFTA_NAT_REG_PROTO_MIN: NFT_REG_2
+    EndExpression(data, element);
+  }
+  EndNest(expressions);
+  EndMessage(m);
+
+  EndMessage(Message(kNfnlBatchEnd, kNlmRequest, 0, 5, subsystem_be));
+  if (Sys(kSysWrite, (word)fd, (word)batch.bytes, batch.length) != (long)batch.length) {
+    Sys(kSysClose, (word)fd, 0, 0);
+    return "cannot send the nftables batch";
+  }
+  // One acknowledgement per message that asked for it (seq 2, 3, 4).
+  int acked = 0;
+  while (acked < 3) {
+    word reply[256];
+    const long got = Sys(kSysRead, (word)fd, (word)reply, sizeof(reply));
+    if (got < 20) {
+      Sys(kSysClose, (word)fd, 0, 0);
+      return "no answer from nftables";
+    }
+    for (long at = 0; at + 20 <= got;) {
+      u32 length;
+      u16 type;
+      int error;
+      __builtin_memcpy(&length, (const u8*)reply + at, 4);
+      __builtin_memcpy(&type, (const u8*)reply + at + 4, 2);
+      if (length < 16) break;
+      if (type == 2 /* NLMSG_ERROR */) {
+        __builtin_memcpy(&error, (const u8*)reply + at + 16, 4);
+        if (error != 0) {
+          Sys(kSysClose, (word)fd, 0, 0);
+          return error == -1 ? "nftables refused (no CAP_NET_ADMIN)" : "nftables refused the rule";
+        }
+        ++acked;
+      }
+      at += (long)((length + 3) & ~3U);
+    }
+  }
+  Sys(kSysClose, (word)fd, 0, 0);
+  return 0;
+}
+
+// Copies bytes both ways between `a` and `b` until both directions ended.
+__attribute__((noreturn)) static void Relay(int a, int b) {
+  char buffer[kRelayBuffer];
+  int open_from_a = 1;
+  int open_from_b = 1;
+  while (open_from_a || open_from_b) {
+    // A direction that ended is left out (a negative fd is ignored).
+    struct PollFd fds[2] = {{open_from_a ? a : -1, kPollIn, 0}, {open_from_b ? b : -1, kPollIn, 0}};
+    if (Syscall5(kSysPpoll, (word)fds, 2, 0, 0, 0) < 0) continue;
+    for (int i = 0; i < 2; ++i) {
+      const int from = i == 0 ? a : b;
+      const int to = i == 0 ? b : a;
+      int* open = i == 0 ? &open_from_a : &open_from_b;
+      if (!*open || (fds[i].revents & (kPollIn | kPollHup | kPollErr)) == 0) continue;
+      const long got = Sys(kSysRead, (word)from, (word)buffer, sizeof(buffer));
+      if (got <= 0) {
+        *open = 0;
+        Sys(kSysShutdown, (word)to, kShutWrite, 0);
+        if (got < 0) ExitThread(0);
+        continue;
+      }
+      for (long sent = 0; sent < got;) {
+        const long n = Sys(kSysWrite, (word)to, (word)(buffer + sent), (word)(got - sent));
+        if (n <= 0) ExitThread(0);
+        sent += n;
+      }
+    }
+  }
+  ExitThread(0);
+}
+
+// Gives the namespace its endpoint address and relays it to Berth; never
+// returns once it relays. Returns (after printing why) when the endpoints
+// cannot be offered although the address is local: the caller then just
+// holds the namespace.
+static void RunRelay(u32 berth, u16 berth_port, word signals) {
+  static const char kLinkLocal[] = "169.254.170.2";
+  const u32 local = ParseIpv4(kLinkLocal);
+  const u16 relay_port = (u16)((kRelayPort >> 8) | ((kRelayPort & 0xff) << 8));
+  AddLoopbackAddress(local);
+  const char* why = AddEndpointDnat(local, relay_port);
+  if (why != 0) {
+    Print(1, "berth-pause: no-endpoints: ");
+    Print(1, why);
+    Print(1, "\n");
+    return;
+  }
+
+  const long listener = Sys(kSysSocket, kAfInet, kSockStream | kSockCloexec, 0);
+  if (listener < 0) Fail("cannot open a socket");
+  const int one = 1;
+  Syscall5(kSysSetsockopt, (word)listener, kSolSocket, kSoReuseaddr, (word)&one, sizeof(one));
+  const struct SockaddrIn at = {kAfInet, relay_port, local, {0}};
+  if (Sys(kSysBind, (word)listener, (word)&at, sizeof(at)) != 0) {
+    Fail("cannot listen on 169.254.170.2 (the address is not local)");
+  }
+  if (Sys(kSysListen, (word)listener, 512, 0) != 0) Fail("cannot listen on 169.254.170.2");
+  const long signal_fd = Syscall5(kSysSignalfd4, (word)-1, (word)&signals, kSigsetBytes,
+                                  kSockCloexec /* SFD_CLOEXEC == O_CLOEXEC */, 0);
+  if (signal_fd < 0) Fail("cannot open a signalfd");
+  Print(1, "berth-pause: ready\n");
+
+  const struct SockaddrIn target = {kAfInet, berth_port, berth, {0}};
+  for (;;) {
+    struct PollFd fds[2] = {{(int)listener, kPollIn, 0}, {(int)signal_fd, kPollIn, 0}};
+    if (Syscall5(kSysPpoll, (word)fds, 2, 0, 0, 0) < 0) continue;
+    if (fds[1].revents != 0) ExitGroup(0);
+    if ((fds[0].revents & kPollIn) == 0) continue;
+    const long client = Syscall5(kSysAccept4, (word)listener, 0, 0, kSockCloexec, 0);
+    if (client < 0) continue;
+    // A child per connection (fork: clone with only the exit signal).
+    const long child = Syscall5(kSysClone, kSigChld, 0, 0, 0, 0);
+    if (child == 0) {
+      Sys(kSysClose, (word)listener, 0, 0);
+      Sys(kSysClose, (word)signal_fd, 0, 0);
+      const long upstream = Sys(kSysSocket, kAfInet, kSockStream | kSockCloexec, 0);
+      if (upstream < 0 || Sys(kSysConnect, (word)upstream, (word)&target, sizeof(target)) != 0) {
+        ExitThread(0);  // closing the client is the whole answer
+      }
+      Relay((int)client, (int)upstream);
+    }
+    Sys(kSysClose, (word)client, 0, 0);
+  }
+}
+
+__attribute__((noreturn, used)) void Main(word* stack) {
+  const long argc = (long)stack[0];
+  char** argv = (char**)(stack + 1);
+  word set = (1UL << (kSigInt - 1)) | (1UL << (kSigTerm - 1));
+  Syscall5(kSysRtSigprocmask, kSigBlock, (word)&set, 0, kSigsetBytes, 0);
+  if (argc == 4 && Equal(argv[1], "relay")) {
+    const word ignore[4] = {kSigIgnore, 0, 0, 0};  // handler, flags, restorer, mask
+    Syscall5(kSysRtSigaction, kSigChld, (word)ignore, 0, kSigsetBytes, 0);
+    const u32 berth = ParseIpv4(argv[2]);
+    const u16 port = ParsePort(argv[3]);
+    if (berth == 0 || port == 0) Fail("usage: pause [relay <berth ipv4> <berth port>]");
+    RunRelay(berth, port, set);  // returns only when it cannot relay
+  }
   for (;;) {
     // No timeout: sleep until one of the blocked signals is pending. Any
     // other result (-EINTR from a stop/continue, say) just waits again.
-    const long sig = Syscall4(kSysRtSigtimedwait, (word)&set, 0, 0, kSigsetBytes);
+    const long sig = Syscall5(kSysRtSigtimedwait, (word)&set, 0, 0, kSigsetBytes, 0);
     if (sig == kSigTerm || sig == kSigInt) ExitGroup(0);
   }
 }

@@ -190,6 +190,7 @@ http::Response Dispatcher::Dispatch(const http::Request& request, const RequestC
     if (input.is_discarded()) throw SerializationException("Request body is not valid JSON");
     if (!input.is_object()) throw SerializationException("Request body must be a JSON object");
   }
+  service->BeforeValidation(*operation, input);
   if (auto issue = model::ValidateInput(service->Model(), *operation, input)) {
     if (issue->kind == ValidationIssue::Kind::kSerialization) {
       throw SerializationException("Cannot read '" + issue->path + "': " + issue->constraint);

@@ -37,6 +37,15 @@ class ServiceApi {
   // The error AWS answers when input breaks the model's constraints.
   virtual AwsError ValidationError(const OperationModel& operation,
                                    const ValidationIssue& issue) const = 0;
+  // Runs before the model check, for members the real service takes in forms
+  // its model's patterns do not describe: rewrites them into a form the model
+  // allows, or refuses them with the service's own error (e.g. CloudWatch Logs
+  // takes log-group ARNs ending in ":*" as identifiers, and refuses them with
+  // ValidationException as tagging ARNs). Throws AwsError. Default: nothing.
+  virtual void BeforeValidation(const OperationModel& operation, nlohmann::json& input) const {
+    (void)operation;
+    (void)input;
+  }
 };
 
 // One row of a service's operation table: the AWS operation name and the

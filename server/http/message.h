@@ -60,6 +60,8 @@ struct Request {
   std::shared_ptr<BodySink> sink;
   // False when the sink refused part of the body (the rest was not read).
   bool body_complete = true;
+  // The peer's IP address ("" when unknown).
+  std::string remote_address;
 
   std::string_view Path() const;
   // The query string without '?', empty when there is none.

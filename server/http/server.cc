@@ -6,6 +6,9 @@
 #include <csignal>
 #include <exception>
 #include <limits>
+#include <memory>
+#include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <sys/sendfile.h>
@@ -196,6 +199,9 @@ asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, Response& res, un
 // Reads, serves and answers requests on one connection until it closes.
 asio::awaitable<void> Session(beast::tcp_stream stream, Application& app, ServerOptions options) {
   beast::flat_buffer buffer;
+  boost::system::error_code endpoint_ec;
+  const auto peer = stream.socket().remote_endpoint(endpoint_ec);
+  const std::string remote_address = endpoint_ec ? "" : peer.address().to_string();
   for (;;) {
     stream.expires_after(options.idle_timeout);
     bhttp::request_parser<bhttp::empty_body> head_parser;
@@ -222,6 +228,7 @@ asio::awaitable<void> Session(beast::tcp_stream stream, Application& app, Server
     }
     const auto started = std::chrono::steady_clock::now();
     Request req = ToRequest(head_parser.get());
+    req.remote_address = remote_address;
     const unsigned version = head_parser.get().version();
     const BodyPlan plan = app.Plan(req);
 
@@ -289,12 +296,9 @@ asio::awaitable<void> Session(beast::tcp_stream stream, Application& app, Server
 
 struct Server::Impl {
   explicit Impl(const ServerOptions& opts)
-      : options(opts),
-        ioc(static_cast<int>(opts.threads)),
-        acceptor(asio::make_strand(ioc)),
-        signals(ioc, SIGINT, SIGTERM) {}
+      : options(opts), ioc(static_cast<int>(opts.threads)), signals(ioc, SIGINT, SIGTERM) {}
 
-  asio::awaitable<void> Accept() {
+  asio::awaitable<void> Accept(tcp::acceptor& acceptor) {
     for (;;) {
       auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), kNoThrow);
       if (ec) {
@@ -317,30 +321,66 @@ struct Server::Impl {
     }
   }
 
+  // A listening acceptor at host:port; throws std::runtime_error naming the
+  // address when it cannot be bound.
+  std::unique_ptr<tcp::acceptor> Listen(const std::string& host, uint16_t at_port) {
+    boost::system::error_code ec;
+    const auto address = asio::ip::make_address(host, ec);
+    if (ec) throw std::runtime_error("invalid listen address '" + host + "'");
+    const tcp::endpoint endpoint(address, at_port);
+    auto acceptor = std::make_unique<tcp::acceptor>(asio::make_strand(ioc));
+    acceptor->open(endpoint.protocol(), ec);
+    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor->bind(endpoint, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(at_port) + ": " +
+                               ec.message());
+    }
+    return acceptor;
+  }
+
+  void Spawn(tcp::acceptor& acceptor) {
+    asio::co_spawn(acceptor.get_executor(), Accept(acceptor), asio::detached);
+  }
+
   ServerOptions options;
   Application* application = nullptr;
   asio::io_context ioc;
-  tcp::acceptor acceptor;
   asio::signal_set signals;
+  uint16_t port = 0;
+  std::mutex mutex;
+  // The first is the main address; the others were added by AddListener.
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;  // guarded by mutex
+  std::set<std::string> hosts;                            // guarded by mutex
+  bool running = false;                                   // guarded by mutex
 };
 
 Server::Server(const ServerOptions& options) : impl_(std::make_unique<Impl>(options)) {
-  boost::system::error_code ec;
-  const auto address = asio::ip::make_address(options.host, ec);
-  if (ec) throw std::runtime_error("invalid listen address '" + options.host + "'");
-  const tcp::endpoint endpoint(address, options.port);
-  const std::string where = options.host + ":" + std::to_string(options.port);
-  auto& acceptor = impl_->acceptor;
-  acceptor.open(endpoint.protocol(), ec);
-  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor.bind(endpoint, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) throw std::runtime_error("cannot listen on " + where + ": " + ec.message());
+  impl_->acceptors.push_back(impl_->Listen(options.host, options.port));
+  impl_->port = impl_->acceptors.front()->local_endpoint().port();
+  impl_->hosts.insert(options.host);
 }
 
 Server::~Server() = default;
 
-uint16_t Server::port() const { return impl_->acceptor.local_endpoint().port(); }
+uint16_t Server::port() const { return impl_->port; }
+
+bool Server::AddListener(const std::string& host) {
+  auto& impl = *impl_;
+  std::lock_guard lock(impl.mutex);
+  if (impl.hosts.contains(host)) return true;
+  try {
+    impl.acceptors.push_back(impl.Listen(host, impl.port));
+  } catch (const std::exception& e) {
+    log::Warn(e.what());
+    return false;
+  }
+  impl.hosts.insert(host);
+  if (impl.running) impl.Spawn(*impl.acceptors.back());
+  log::Info("also listening on " + host + ":" + std::to_string(impl.port));
+  return true;
+}
 
 void Server::Run(Application& application) {
   auto& impl = *impl_;
@@ -350,7 +390,11 @@ void Server::Run(Application& application) {
     log::Info("received signal " + std::to_string(signal) + ", shutting down");
     Stop();
   });
-  asio::co_spawn(impl.acceptor.get_executor(), impl.Accept(), asio::detached);
+  {
+    std::lock_guard lock(impl.mutex);
+    impl.running = true;
+    for (auto& acceptor : impl.acceptors) impl.Spawn(*acceptor);
+  }
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < impl.options.threads; ++i)
     threads.emplace_back([&impl] { impl.ioc.run(); });
@@ -360,9 +404,13 @@ void Server::Run(Application& application) {
 
 void Server::Stop() {
   auto& impl = *impl_;
-  asio::post(impl.acceptor.get_executor(), [&impl] {
+  asio::post(impl.ioc, [&impl] {
     boost::system::error_code ignored;
-    impl.acceptor.close(ignored);
+    {
+      std::lock_guard lock(impl.mutex);
+      impl.running = false;
+      for (auto& acceptor : impl.acceptors) acceptor->close(ignored);
+    }
     impl.signals.cancel(ignored);
     impl.ioc.stop();
   });

@@ -35,6 +35,11 @@ class Server {
 
   // The port actually bound (useful with port 0).
   uint16_t port() const;
+  // Also serves on `host` at the same port (e.g. the gateway of a Docker
+  // network Berth made, for the task endpoints): at once when running, else
+  // from Run(). True when listening there (already or now); false, logged,
+  // when the address cannot be bound. Thread-safe.
+  bool AddListener(const std::string& host);
   // Serves `application` until Stop(), SIGINT or SIGTERM.
   void Run(Application& application);
   void Stop();

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
+#include <set>
 
 #include "server/reconciler/env_files.h"
 
@@ -18,6 +20,7 @@ constexpr int64_t kNanosPerSecond = 1'000'000'000;
 std::vector<std::string> Environment(
     const json& definition, const json& override, const TaskContext& task,
     const std::vector<std::pair<std::string, std::string>>& files) {
+  const std::string container = definition.at("name").get<std::string>();
   std::vector<std::pair<std::string, std::string>> vars;
   const auto set = [&](const std::string& name, const std::string& value) {
     auto it =
@@ -32,10 +35,23 @@ std::vector<std::string> Environment(
   set("AWS_EXECUTION_ENV", task.launch_type == "FARGATE" ? "AWS_ECS_FARGATE" : "AWS_ECS_EC2");
   set("AWS_REGION", task.region);
   set("AWS_DEFAULT_REGION", task.region);
+  // Berth's one addition: its API as the container reaches it, so the SDKs
+  // and the aws CLI inside a task call this Berth (unless the definition
+  // says otherwise).
+  if (!task.berth_url.empty()) set("AWS_ENDPOINT_URL", task.berth_url);
   for (const auto& [name, value] : files) set(name, value);
   for (const auto* source : {&definition, &override}) {
     for (const auto& e : source->value("environment", json::array())) {
       set(e.value("name", ""), e.value("value", ""));
+    }
+  }
+  // The agent's endpoint variables, which the task cannot change.
+  if (const auto id = task.endpoint_ids.find(container); id != task.endpoint_ids.end()) {
+    set("ECS_CONTAINER_METADATA_URI_V4", std::string(kTaskEndpointBase) + "/v4/" + id->second);
+    set("ECS_CONTAINER_METADATA_URI", std::string(kTaskEndpointBase) + "/v3/" + id->second);
+    set("ECS_AGENT_URI", std::string(kTaskEndpointBase) + "/api/" + id->second);
+    if (!task.credentials_id.empty()) {
+      set("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/" + task.credentials_id);
     }
   }
   std::vector<std::string> out;
@@ -47,6 +63,46 @@ std::vector<std::string> Strings(const json& value) {
   std::vector<std::string> out;
   for (const auto& v : value) out.push_back(v.get<std::string>());
   return out;
+}
+
+// logConfiguration → Docker's LogConfig (ecs-semantics.md §2.7). awslogs
+// runs on json-file, from which Berth collects it into its CloudWatch Logs
+// (log_collector.h). The drivers Docker has built in get their options as
+// given: like on an ECS host, one whose target cannot be reached (a fluentd
+// or syslog server, journald) fails the container's start with Docker's
+// error. awsfirelens and unknown drivers are not applied (Docker's default
+// driver keeps the output).
+void ApplyLogConfiguration(const json& d, const TaskContext& task, docker::ContainerSpec& s,
+                           const std::function<void(const std::string&)>& note) {
+  if (!d.contains("logConfiguration") || !d.at("logConfiguration").is_object()) return;
+  const json& configuration = d.at("logConfiguration");
+  const std::string driver = configuration.value("logDriver", "");
+  if (!configuration.value("secretOptions", json::array()).empty()) {
+    note("logConfiguration.secretOptions are not resolved (no Secrets Manager/SSM locally)");
+  }
+  if (driver == "awslogs") {
+    s.log_driver = "json-file";
+    if (!task.collect_awslogs) {
+      note(
+          "logConfiguration awslogs is not honoured: this Berth has no CloudWatch Logs to "
+          "collect into; the output stays in Docker's json-file log (docker logs <runtimeId>)");
+    }
+    return;
+  }
+  static const std::set<std::string> kDockerDrivers = {
+      "json-file", "local",  "syslog",  "journald",   "gelf",
+      "fluentd",   "splunk", "gcplogs", "logentries", "none"};
+  if (!kDockerDrivers.contains(driver)) {
+    note("logConfiguration " + driver + " is not applied" +
+         (driver == "awsfirelens" ? " (no FireLens log router locally)" : "") +
+         "; Docker's default driver keeps the output (docker logs <runtimeId>)");
+    return;
+  }
+  s.log_driver = driver;
+  const json options = configuration.value("options", json::object());
+  for (const auto& [key, value] : options.items()) {
+    s.log_options[key] = value.is_string() ? value.get<std::string>() : value.dump();
+  }
 }
 
 }  // namespace
@@ -249,11 +305,9 @@ TranslatedContainer TranslateContainer(
     }
   }
 
+  ApplyLogConfiguration(d, task, s, note);
+
   // Honestly reported gaps.
-  if (d.contains("logConfiguration")) {
-    note("logConfiguration " + d.at("logConfiguration").value("logDriver", "") +
-         " is replaced by Docker's json-file driver (docker logs <runtimeId>)");
-  }
   if (d.contains("secrets")) note("secrets are not resolved (no Secrets Manager/SSM locally)");
   const json& env_files = override.contains("environmentFiles")
                               ? override.at("environmentFiles")

@@ -7,6 +7,7 @@
 //
 // Thread-safety: pure functions.
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,21 @@ struct TaskContext {
   // bridge: the DNS names the task's containers that publish ports answer
   // to on that network (a service's name and Service Connect aliases).
   std::vector<std::string> network_aliases;
+  // The task endpoints at 169.254.170.2 (empty when not offered): each
+  // container's metadata endpoint id, and the task role's credentials id
+  // (empty without a task role).
+  std::map<std::string, std::string> endpoint_ids = {};
+  std::string credentials_id = {};
+  // Berth's API as the task's containers reach it (AWS_ENDPOINT_URL); empty
+  // when they cannot.
+  std::string berth_url = {};
+  // Berth collects awslogs output into its CloudWatch Logs (log_collector.h);
+  // when false, awslogs is noted as not honoured.
+  bool collect_awslogs = false;
 };
+
+// Where ECS puts the task endpoints, inside the task's network namespace.
+inline constexpr const char* kTaskEndpointBase = "http://169.254.170.2";
 
 struct TranslatedContainer {
   docker::ContainerSpec spec;

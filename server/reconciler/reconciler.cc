@@ -93,6 +93,15 @@ Reconciler::Reconciler(storage::Database& database, docker::DockerApi& docker,
 
 Reconciler::~Reconciler() { Stop(); }
 
+void Reconciler::SetLogSink(LogSink* sink, LogCollectorOptions options) {
+  log_sink_ = sink;
+  logs_.reset();
+  if (sink == nullptr || !make_client_) return;
+  logs_ = std::make_unique<LogCollector>(*sink, make_client_, options);
+  // A stopped task whose output is all stored can become STOPPED now.
+  logs_->SetOnDrained([this](const std::string& task_arn) { MarkDue(task_arn); });
+}
+
 void Reconciler::Start() {
   thread_ = std::thread([this] {
     std::unique_lock lock(mutex_);
@@ -139,6 +148,7 @@ void Reconciler::Stop() {
   }
   workers_.clear();
   if (watcher_.joinable()) watcher_.join();
+  if (logs_) logs_->Stop();  // what is complete is stored; the next Berth reads on
 }
 
 void Reconciler::StartWorkers() {
@@ -237,17 +247,28 @@ bool Reconciler::PrepareDocker() {
   return docker_ready_;
 }
 
-std::string Reconciler::NetworkFor(docker::DockerApi& docker, const storage::TaskRecord& task) {
+TaskNetwork Reconciler::NetworkFor(docker::DockerApi& docker, const storage::TaskRecord& task) {
   const std::string name = ClusterNetworkName(options_.instance_id, task);
   std::lock_guard lock(networks_mutex_);
-  if (networks_.contains(name)) return name;
-  docker.CreateNetwork(name, "", "",
-                       {{docker::kManagedLabel, "1"},
-                        {"berth.instance", options_.instance_id},
-                        {kClusterLabel, task.cluster},
-                        {kPartitionLabel, PartitionKey(task.partition)}});
-  networks_.insert(name);
-  return name;
+  if (const auto known = networks_.find(name); known != networks_.end()) {
+    return {name, known->second};
+  }
+  const std::map<std::string, std::string> labels = {
+      {docker::kManagedLabel, "1"},
+      {"berth.instance", options_.instance_id},
+      {kClusterLabel, task.cluster},
+      {kPartitionLabel, PartitionKey(task.partition)}};
+  docker.CreateNetwork(name, "", "", labels);
+  // Its gateway (the host's address on it), where the task endpoints are
+  // served.
+  std::string gateway;
+  std::vector<std::string> filter;
+  for (const auto& [k, v] : labels) filter.push_back(k + "=" + v);
+  for (const auto& n : docker.ListNetworks(filter)) {
+    if (n.name == name) gateway = n.gateway;
+  }
+  networks_[name] = gateway;
+  return {name, gateway};
 }
 
 void Reconciler::FailUnreachable(const std::string& message) {
@@ -314,6 +335,7 @@ void Reconciler::FailInternal(const storage::TaskRecord& task, docker::DockerApi
       for (const auto& c :
            docker.ListContainers({"com.amazonaws.ecs.task-arn=" + doc.value("taskArn", ""),
                                   "berth.instance=" + options_.instance_id})) {
+        if (logs_) logs_->Forget({c.id});
         docker.RemoveContainer(c.id);
       }
       doc["lastStatus"] = "STOPPED";
@@ -388,7 +410,14 @@ void Reconciler::RunStep(const TaskRef& ref, docker::DockerApi& docker) {
         [this, &changed](storage::TaskRecord& t) {
           WriteBack(t);
           changed = true;
-        }};
+        },
+        started_at_,
+        options_.endpoints,
+        options_.endpoint_port,
+        options_.listen_on,
+        options_.host_berth_url};
+    env.log_sink = log_sink_;
+    env.logs = logs_.get();
     TaskDriver driver(env, *task, td);
     if (driver.Step()) {
       WriteBack(*task);
@@ -518,6 +547,7 @@ void Reconciler::SweepOrphans() {
       const auto arn = c.labels.find(docker::kTaskArnLabel);
       if (arn == c.labels.end() || TaskKnown(arn->second)) continue;
       log::Info("reconciler: removing container " + c.name + " of a task Berth no longer has");
+      if (logs_) logs_->Forget({c.id});
       docker_.RemoveContainer(c.id);
     }
     // Task volumes go once their task is gone (its containers first).
@@ -571,7 +601,13 @@ void Reconciler::RemoveAll() {
   if (!used_docker_) return;  // nothing of Berth's can be there
   try {
     const std::string mine = "berth.instance=" + options_.instance_id;
-    for (const auto& c : docker_.ListContainers({mine})) docker_.RemoveContainer(c.id);
+    const auto containers = docker_.ListContainers({mine});
+    if (logs_) {
+      std::vector<std::string> ids;
+      for (const auto& c : containers) ids.push_back(c.id);
+      logs_->Forget(ids);
+    }
+    for (const auto& c : containers) docker_.RemoveContainer(c.id);
     for (const auto& v : docker_.ListVolumes({mine})) docker_.RemoveVolume(v.name);
     std::lock_guard lock(networks_mutex_);
     for (const auto& n : docker_.ListNetworks({mine})) docker_.RemoveNetwork(n.id);

@@ -36,6 +36,10 @@
 
 #include "docker_backend/docker_api.h"
 #include "server/reconciler/image_resolver.h"
+#include "server/reconciler/log_collector.h"
+#include "server/reconciler/log_sink.h"
+#include "server/reconciler/task_driver.h"
+#include "server/reconciler/task_endpoints.h"
 #include "server/util/clock.h"
 #include "storage/database.h"
 #include "storage/task_store.h"
@@ -56,6 +60,12 @@ struct ReconcilerOptions {
   double steady_resync_seconds = 15;
   // Concurrent task steps. 0: steps run on the caller of ReconcileOnce.
   int workers = 0;
+  // The task endpoints (see DriverEnvironment): not offered without
+  // `endpoints`, a port and `listen_on`.
+  TaskEndpoints* endpoints = nullptr;
+  uint16_t endpoint_port = 0;
+  std::function<bool(const std::string& host)> listen_on = {};
+  std::string host_berth_url = {};
 };
 
 // Makes a Docker client for one worker thread.
@@ -82,6 +92,12 @@ class Reconciler {
   void SetTaskObserver(std::function<void(const storage::TaskRecord&)> observer) {
     task_observer_ = std::move(observer);
   }
+  // Where the output of awslogs containers goes (Berth's CloudWatch Logs):
+  // with a sink (and a client factory for the collector threads) Berth
+  // makes their groups and streams before they start, collects their
+  // output (log_collector.h) and stores all of it before their task is
+  // STOPPED; without, awslogs is noted as not honoured. Set before Start().
+  void SetLogSink(LogSink* sink, LogCollectorOptions options = {});
 
   void Start();
   // Asks for a pass now (after desired state changed).
@@ -108,7 +124,7 @@ class Reconciler {
   // Records (in the meta table) that this data dir's Berth used Docker.
   void MarkUsedDocker();
   // The cluster's Docker network (made on first use; thread-safe).
-  std::string NetworkFor(docker::DockerApi& docker, const storage::TaskRecord& task);
+  TaskNetwork NetworkFor(docker::DockerApi& docker, const storage::TaskRecord& task);
   // Stores the task, keeping a stop recorded meanwhile (by StopTask or the
   // scheduler); `task` comes back with it.
   void WriteBack(storage::TaskRecord& task);
@@ -139,6 +155,9 @@ class Reconciler {
   ReconcilerOptions options_;
   std::function<bool()> control_plane_;
   std::function<void(const storage::TaskRecord&)> task_observer_;
+  // Where awslogs output goes, and its collector (when there is a sink).
+  LogSink* log_sink_ = nullptr;
+  std::unique_ptr<LogCollector> logs_;
   const double started_at_;    // tasks recorded before it may have unrecorded containers
   bool docker_ready_ = false;  // pause image loaded (loop thread only)
   double last_sweep_ = 0;      // loop thread only
@@ -147,7 +166,8 @@ class Reconciler {
   // Steps hold it shared; RemoveAll exclusively (no step runs during a reset).
   std::shared_mutex docker_mutex_;
   std::mutex networks_mutex_;
-  std::set<std::string> networks_;  // made this run; guarded by networks_mutex_
+  // Made this run, with their gateways; guarded by networks_mutex_.
+  std::map<std::string, std::string> networks_;
   // Networks unused at the last sweep (removed if still so at the next).
   std::set<std::string> idle_networks_;  // guarded by networks_mutex_
 

@@ -1,7 +1,9 @@
 #include "server/reconciler/task_driver.h"
 
 #include <algorithm>
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "server/reconciler/container_spec.h"
 #include "server/reconciler/env_files.h"
@@ -16,10 +18,6 @@ constexpr size_t kMaxReason = 1024;
 // The exit code the ECS agent reports for a container it abandons because a
 // dependency can never be met (it never ran).
 constexpr int kAbandonedExitCode = 143;
-
-bool Contains(std::string_view text, std::string_view part) {
-  return text.find(part) != std::string_view::npos;
-}
 
 std::string Truncate(std::string text) {
   if (text.size() > kMaxReason) text.resize(kMaxReason);
@@ -95,6 +93,7 @@ bool TaskDriver::Step() {
   } else {
     StopAll();
   }
+  RegisterEndpoints();
   Sync();
   return task_.document != stored_document_ || task_.runtime != stored_runtime_;
 }
@@ -237,109 +236,6 @@ bool TaskDriver::Prepare() {
   return true;
 }
 
-bool TaskDriver::EnsurePause() {
-  if (runtime_.contains("pause") && runtime_["pause"].contains("ip")) return true;
-  const std::string family = td_.at("family").get<std::string>();
-  const int64_t revision = td_.at("revision").get<int64_t>();
-  TaskContext context{doc_.at("taskArn").get<std::string>(),
-                      task_.task_id,
-                      task_.cluster,
-                      task_.partition.region,
-                      doc_.value("launchType", "EC2"),
-                      "awsvpc",
-                      env_.instance_id,
-                      "",
-                      "",
-                      {}};
-  const std::string network = env_.network_for(task_);
-  const auto build = [&](bool ephemeral) {
-    docker::ContainerSpec spec;
-    spec.name = DockerName(family, revision, "internalecspause", runtime_.at("suffix"));
-    spec.image = env_.pause_image;
-    spec.labels = TaskLabels(context, family, revision, "~internal~ecs~pause", "pause");
-    spec.network_mode = network;
-    for (const auto& alias : runtime_.value("aliases", json::array())) {
-      spec.network_aliases.push_back(alias.get<std::string>());
-    }
-    for (const auto& d : td_.at("containerDefinitions")) {
-      for (const auto& m : d.value("portMappings", json::array())) {
-        if (!m.contains("containerPort")) continue;
-        docker::PortBinding b;
-        b.container_port = m.at("containerPort").get<int>();
-        b.protocol = m.value("protocol", "tcp");
-        b.host_port = ephemeral ? 0 : m.value("hostPort", b.container_port);
-        spec.ports.push_back(b);
-      }
-    }
-    return spec;
-  };
-  std::string id = runtime_.contains("pause") ? runtime_["pause"].value("id", "") : "";
-  bool ephemeral = runtime_.value("ephemeralPorts", false);
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    try {
-      if (id.empty()) id = env_.docker.CreateContainer(build(ephemeral));
-      runtime_["pause"] = {{"id", id}};
-      env_.docker.StartContainer(id);
-      break;
-    } catch (const docker::DockerError& e) {
-      if (e.unreachable()) throw;
-      const std::string message = e.what();
-      env_.docker.RemoveContainer(id);
-      id.clear();
-      runtime_.erase("pause");
-      if (!ephemeral && (Contains(message, "port is already allocated") ||
-                         Contains(message, "address already in use"))) {
-        // The host port is taken: publish on an ephemeral port instead.
-        ephemeral = true;
-        runtime_["ephemeralPorts"] = true;
-        continue;
-      }
-      Fail("TaskFailedToStart", "ResourceInitializationError: " + message);
-      return false;
-    }
-  }
-  const docker::ContainerState pause = env_.docker.InspectContainer(id);
-  json ports = json::array();
-  for (const auto& p : pause.ports) {
-    ports.push_back({{"containerPort", p.container_port},
-                     {"hostPort", p.host_port},
-                     {"protocol", p.protocol},
-                     {"bindIP", p.host_ip}});
-  }
-  runtime_["pause"] = {{"id", id}, {"ip", pause.ip_address}, {"ports", ports}};
-
-  // The ENI is attached: its details, and connectivity.
-  const std::string digits = crypto::Sha256Hex(task_.task_id);
-  const std::string mac = "0e:" + digits.substr(0, 2) + ":" + digits.substr(2, 2) + ":" +
-                          digits.substr(4, 2) + ":" + digits.substr(6, 2) + ":" +
-                          digits.substr(8, 2);
-  std::string dns = "ip-" + pause.ip_address;
-  std::replace(dns.begin(), dns.end(), '.', '-');
-  dns += "." + task_.partition.region + ".compute.internal";
-  for (auto& attachment : doc_["attachments"]) {
-    if (attachment.value("type", "") != "ElasticNetworkInterface") continue;
-    attachment["status"] = "ATTACHED";
-    json details = json::array();
-    for (const auto& d : attachment.value("details", json::array())) {
-      if (d.value("name", "") == "subnetId") details.push_back(d);
-    }
-    details.push_back({{"name", "networkInterfaceId"}, {"value", "eni-" + digits.substr(0, 17)}});
-    details.push_back({{"name", "macAddress"}, {"value", mac}});
-    details.push_back({{"name", "privateDnsName"}, {"value", dns}});
-    details.push_back({{"name", "privateIPv4Address"}, {"value", pause.ip_address}});
-    attachment["details"] = details;
-    for (auto& c : doc_["containers"]) {
-      c["networkInterfaces"] = json::array(
-          {{{"attachmentId", attachment.at("id")}, {"privateIpv4Address", pause.ip_address}}});
-    }
-  }
-  doc_["connectivity"] = "CONNECTED";
-  doc_["connectivityAt"] = Now();
-  SetLastStatus("PENDING");
-  Publish();
-  return true;
-}
-
 bool TaskDriver::DependenciesMet(const std::string& name, bool& impossible, std::string& why) {
   impossible = false;
   bool met = true;
@@ -391,22 +287,29 @@ bool TaskDriver::DependenciesMet(const std::string& name, bool& impossible, std:
 bool TaskDriver::CreateAndStartReady() {
   const std::string family = td_.at("family").get<std::string>();
   const int64_t revision = td_.at("revision").get<int64_t>();
-  TaskContext context{doc_.at("taskArn").get<std::string>(),
-                      task_.task_id,
-                      task_.cluster,
-                      task_.partition.region,
-                      doc_.value("launchType", "EC2"),
-                      td_.value("networkMode", "bridge"),
-                      env_.instance_id,
-                      runtime_.contains("pause") ? runtime_["pause"].value("id", "") : "",
-                      "",
-                      {}};
-  if (context.network_mode == "bridge") {
+  const std::string mode = td_.value("networkMode", "bridge");
+  if (mode == "bridge") {
     for (const auto& d : td_.at("containerDefinitions")) {
       if (Runtime(d.at("name").get<std::string>()).contains("id")) continue;
-      context.network_name = env_.network_for(task_);  // only needed to create one
+      const TaskNetwork network = env_.network_for(task_);  // only needed to create one
+      runtime_["network"] = network.name;
+      runtime_["gateway"] = network.gateway;
       break;
     }
+  }
+  if (mode != "awsvpc") {
+    AddNote(mode == "bridge"
+                ? "the task metadata and credentials endpoints (169.254.170.2) are offered to "
+                  "awsvpc tasks only: Berth gives the address to the task's own network "
+                  "namespace, which its pause container holds"
+                : "the task metadata and credentials endpoints (169.254.170.2) are not offered "
+                  "in " +
+                      mode + " network mode: Berth never adds that address to the host");
+  }
+  TaskContext context = Context(mode);
+  context.collect_awslogs = env_.logs != nullptr;
+  if (mode == "bridge") {
+    context.network_name = runtime_.value("network", "");
     for (const auto& alias : runtime_.value("aliases", json::array())) {
       context.network_aliases.push_back(alias.get<std::string>());
     }
@@ -416,6 +319,7 @@ bool TaskDriver::CreateAndStartReady() {
     const std::string name = d.at("name").get<std::string>();
     json& rt = Runtime(name);
     if (rt.contains("id")) continue;
+    if (!PrepareLog(d, rt)) return false;
     std::vector<std::pair<std::string, std::string>> file_environment;
     const std::string env_error =
         ReadEnvironmentFiles(d, OverrideFor(doc_.at("overrides"), d.at("name")), file_environment);
@@ -435,11 +339,8 @@ bool TaskDriver::CreateAndStartReady() {
       Fail("TaskFailedToStart", std::string("CannotCreateContainerError: ") + e.what(), name);
       return false;
     }
-    json& notes = runtime_["notes"];
-    if (!notes.is_array()) notes = json::array();
-    for (const auto& n : t.notes) {
-      if (std::find(notes.begin(), notes.end(), n) == notes.end()) notes.push_back(n);
-    }
+    if (!PrepareLog(d, rt)) return false;  // a stream named after the container
+    for (const auto& n : t.notes) AddNote(n);
   }
   // Start whatever may start now.
   for (const auto& d : td_.at("containerDefinitions")) {
@@ -472,6 +373,7 @@ bool TaskDriver::CreateAndStartReady() {
     rt["started"] = true;
     rt["startedAt"] = Now();
   }
+  FollowLogs();
   return true;
 }
 
@@ -509,6 +411,10 @@ void TaskDriver::Observe() {
     const bool exited = !s.running && s.status != "created";
     rt["state"] = s.running ? "running" : exited ? "exited" : s.status;
     rt["health"] = s.health;
+    // For the task metadata endpoint.
+    rt["imageId"] = s.image_id;
+    rt["dockerStartedAt"] = s.started_at;
+    if (exited) rt["dockerFinishedAt"] = s.finished_at;
     c["runtimeId"] = s.id;
     c["lastStatus"] = s.running ? "RUNNING" : exited ? "STOPPED" : "PENDING";
     c["healthStatus"] = HealthStatus(s.health, d.contains("healthCheck"));
@@ -614,6 +520,7 @@ void TaskDriver::MaybeRunning() {
 
 void TaskDriver::StopAll() {
   Observe();
+  FollowLogs();
   if (Rank(doc_.value("lastStatus", "")) < Rank("STOPPING")) SetLastStatus("STOPPING");
   // Stop in reverse dependency order: a container waits until everything
   // that depends on it has exited.
@@ -653,6 +560,7 @@ void TaskDriver::StopAll() {
 
 void TaskDriver::FinishStopping() {
   if (!doc_.contains("executionStoppedAt")) doc_["executionStoppedAt"] = Now();
+  if (!LogsDrained()) return;  // every line readable once the task is STOPPED
   if (runtime_.contains("pause") && runtime_["pause"].contains("id")) {
     // The network goes last: the task is seen DEPROVISIONING meanwhile.
     SetLastStatus("DEPROVISIONING");

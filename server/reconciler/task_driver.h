@@ -8,6 +8,9 @@
 //     exits stops the task;
 //   desired STOPPED: signal containers in reverse dependency order (SIGTERM,
 //     then SIGKILL after stopTimeout), then tear down the namespace.
+// awslogs containers (task_driver_logs.cc) get their log group and stream
+// before they can start, their output collected from their start, and the
+// task becomes STOPPED only once all of it is stored.
 // lastStatus only moves forward (PROVISIONING → PENDING → RUNNING →
 // STOPPING → DEPROVISIONING → STOPPED), and every timestamp is read from the
 // clock when its event happens (connectivityAt when the network namespace
@@ -23,17 +26,28 @@
 // may run concurrently, each with its own DockerApi client.
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "docker_backend/docker_api.h"
+#include "server/reconciler/container_spec.h"
 #include "server/reconciler/image_resolver.h"
+#include "server/reconciler/log_collector.h"
+#include "server/reconciler/log_sink.h"
+#include "server/reconciler/task_endpoints.h"
 #include "server/util/clock.h"
 #include "storage/records.h"
 #include "storage/task_store.h"
 
 namespace berth::reconciler {
+
+// A cluster's Docker network, and its gateway (the host's address on it).
+struct TaskNetwork {
+  std::string name;
+  std::string gateway;
+};
 
 // What a task's driver works with: Docker, time, where images come from,
 // and how it writes the task back mid-step.
@@ -47,7 +61,7 @@ struct DriverEnvironment {
   const Clock& clock;
   // The Docker network the task's cluster uses (made on first use). Throws
   // docker::DockerError.
-  std::function<std::string(const storage::TaskRecord&)> network_for;
+  std::function<TaskNetwork(const storage::TaskRecord&)> network_for;
   // Stores the task now, folding in a stop the API or the scheduler asked
   // for meanwhile (the record comes back with it). May be empty (tests).
   std::function<void(storage::TaskRecord&)> publish;
@@ -55,6 +69,18 @@ struct DriverEnvironment {
   // made and never recorded (it stopped between create and record): their
   // first step looks for them by label. Newer tasks have none.
   double adopt_before = 0;
+  // The task endpoints (metadata, credentials) at 169.254.170.2: where the
+  // ids are registered (nullptr: not offered), Berth's port, and how Berth
+  // starts listening on a network's gateway (true when it does).
+  TaskEndpoints* endpoints = nullptr;
+  uint16_t endpoint_port = 0;
+  std::function<bool(const std::string& host)> listen_on = {};
+  // Berth's API as a host-network container reaches it; may be empty.
+  std::string host_berth_url = {};
+  // awslogs: where the groups and streams are made (nullptr: awslogs is not
+  // honoured) and who collects the containers' output.
+  LogSink* log_sink = nullptr;
+  LogCollector* logs = nullptr;
 };
 
 // Stops running containers after this long without their own stopTimeout
@@ -90,6 +116,28 @@ class TaskDriver {
   void StopAll();
   bool Prepare();
   bool EnsurePause();
+  // Waits (briefly) for the pause program to give the namespace its
+  // 169.254.170.2: ready; unavailable (the address is local but the
+  // endpoints cannot be relayed; `why` says why); or failed (the task is
+  // failed).
+  enum class RelayState { kReady, kUnavailable, kFailed };
+  RelayState AwaitRelay(const std::string& pause_id, std::string& why);
+  // The task context the containers are translated with.
+  TaskContext Context(const std::string& network_mode);
+  // Gives the task's containers their endpoint ids (once) and keeps the
+  // directory current; forgets them once the task has stopped.
+  void RegisterEndpoints();
+  // Records a field or feature Berth does not honour for this task.
+  void AddNote(const std::string& text);
+  // awslogs (awslogs.h): the container's settings (nullopt: not awslogs, or
+  // not honoured); its group and stream made before it can start (false,
+  // with the task failed, when they cannot be); its output followed once
+  // started; and all of it stored before the task is STOPPED (false while
+  // the collector is still at it).
+  std::optional<AwslogsSettings> Awslogs(const json& definition, const std::string& container_id);
+  bool PrepareLog(const json& definition, json& runtime);
+  void FollowLogs();
+  bool LogsDrained();
   bool CreateAndStartReady();
   void Observe();
   void CheckDependencyFailures();

@@ -61,6 +61,8 @@ struct ScriptedProcess {
   };
   std::optional<StartError> start_error = std::nullopt;  // the start fails
   int stop_exit_code = 0;                                // exit code after StopContainer
+  // What it writes when it starts (the real daemon runs the command).
+  std::vector<std::pair<docker::LogSource, std::string>> output = {};
 };
 
 // Texts the daemon produces (reference/docker-engine-api.md), shared by the
@@ -158,6 +160,35 @@ class DockerApiConformanceTest : public ::testing::Test {
       state = api().InspectContainer(id);
     }
     return state;
+  }
+
+  // One line StreamLogs delivered, kept.
+  struct Line {
+    int64_t timestamp_ns = 0;
+    docker::LogSource source = docker::LogSource::kStdout;
+    std::string text;
+    bool partial = false;
+  };
+  // The container's log from `since` as StreamLogs delivers it without
+  // following.
+  std::vector<Line> ReadLogs(const std::string& id, int64_t since = 0) {
+    std::vector<Line> lines;
+    const bool ended = this->api().StreamLogs(
+        id, since, /*follow=*/false,
+        [&lines](const docker::LogLine& l) {
+          lines.push_back({l.timestamp_ns, l.source, std::string(l.text), l.partial});
+        },
+        [] { return true; });
+    EXPECT_TRUE(ended);
+    return lines;
+  }
+  static std::vector<std::string> TextsOf(const std::vector<Line>& lines,
+                                          docker::LogSource source) {
+    std::vector<std::string> texts;
+    for (const auto& l : lines) {
+      if (l.source == source) texts.push_back(l.text);
+    }
+    return texts;
   }
 
   static std::vector<std::string> NamesOf(const std::vector<docker::ContainerSummary>& list) {
@@ -611,6 +642,186 @@ TYPED_TEST_P(DockerApiConformanceTest, ListNetworksFindsNetworksByLabel) {
   this->api().RemoveNetwork(network_id);
 }
 
+TYPED_TEST_P(DockerApiConformanceTest, StreamLogsReadsBothOutputsWithTimestamps) {
+  // Given a container that wrote to stdout and stderr, then exited
+  docker::ContainerSpec spec = this->SleeperSpec("printer");
+  spec.command = std::vector<std::string>{"/bin/sh", "-c", "echo one; echo two >&2; echo three"};
+  spec.init = false;
+  this->env().WillBehave(spec.name,
+                         ScriptedProcess{.exit_on_start = 0,
+                                         .output = {{docker::LogSource::kStdout, "one\n"},
+                                                    {docker::LogSource::kStderr, "two\n"},
+                                                    {docker::LogSource::kStdout, "three\n"}}});
+  const std::string id = this->api().CreateContainer(spec);
+  this->api().StartContainer(id);
+  ASSERT_FALSE(this->WaitUntilExited(id).running);
+
+  // When its log is read
+  const auto lines = this->ReadLogs(id);
+
+  // Then every line is there once, by stream and in order, without its
+  // newline, stamped in nanoseconds after 2020 (Docker's read time)
+  EXPECT_EQ(this->TextsOf(lines, docker::LogSource::kStdout),
+            (std::vector<std::string>{"one", "three"}));
+  EXPECT_EQ(this->TextsOf(lines, docker::LogSource::kStderr), std::vector<std::string>{"two"});
+  constexpr int64_t k2020 = 1577836800LL * 1'000'000'000;
+  int64_t last_stdout = 0;
+  for (const auto& l : lines) {
+    EXPECT_FALSE(l.partial) << l.text;
+    EXPECT_GT(l.timestamp_ns, k2020) << l.text;
+    if (l.source != docker::LogSource::kStdout) continue;
+    EXPECT_GE(l.timestamp_ns, last_stdout);
+    last_stdout = l.timestamp_ns;
+  }
+  // And `since` is inclusive: from the stamp of "three" on, exactly the
+  // lines stamped then or later (stderr is read apart, so "two" may be one)
+  const auto tail = this->ReadLogs(id, last_stdout);
+  EXPECT_EQ(this->TextsOf(tail, docker::LogSource::kStdout), std::vector<std::string>{"three"});
+  int64_t latest = 0;
+  size_t from_three = 0;
+  for (const auto& l : lines) {
+    latest = std::max(latest, l.timestamp_ns);
+    if (l.timestamp_ns >= last_stdout) ++from_three;
+  }
+  EXPECT_EQ(tail.size(), from_three);
+  EXPECT_TRUE(this->ReadLogs(id, latest + 1).empty());
+}
+
+TYPED_TEST_P(DockerApiConformanceTest, StreamLogsCutsLongLinesAt16KiBLikeDocker) {
+  // Given a line of 32,771 bytes, then a last line without a newline
+  docker::ContainerSpec spec = this->SleeperSpec("long");
+  spec.command = std::vector<std::string>{
+      "/bin/sh", "-c",
+      "s=x; i=0; while [ $i -lt 15 ]; do s=$s$s; i=$((i+1)); done; echo \"${s}abc\"; "
+      "printf last"};
+  spec.init = false;
+  this->env().WillBehave(spec.name,
+                         ScriptedProcess{.exit_on_start = 0,
+                                         .output = {{docker::LogSource::kStdout,
+                                                     std::string(32768, 'x') + "abc\n" + "last"}}});
+  const std::string id = this->api().CreateContainer(spec);
+  this->api().StartContainer(id);
+  ASSERT_FALSE(this->WaitUntilExited(id).running);
+
+  const auto lines = this->ReadLogs(id);
+
+  // Then Docker cut it into two partial messages of 16 KiB and the rest, all
+  // with the first one's stamp; the unfinished last line comes partial
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0].text, std::string(16384, 'x'));
+  EXPECT_TRUE(lines[0].partial);
+  EXPECT_EQ(lines[1].text, std::string(16384, 'x'));
+  EXPECT_TRUE(lines[1].partial);
+  EXPECT_EQ(lines[2].text, "abc");
+  EXPECT_FALSE(lines[2].partial);
+  EXPECT_EQ(lines[1].timestamp_ns, lines[0].timestamp_ns);
+  EXPECT_EQ(lines[2].timestamp_ns, lines[0].timestamp_ns);
+  EXPECT_EQ(lines[3].text, "last");
+  EXPECT_TRUE(lines[3].partial);
+  EXPECT_GE(lines[3].timestamp_ns, lines[2].timestamp_ns);
+}
+
+TYPED_TEST_P(DockerApiConformanceTest, StreamLogsOfATtyContainerIsOneStream) {
+  // Given a container with a terminal (which turns "\n" into "\r\n")
+  docker::ContainerSpec spec = this->SleeperSpec("tty");
+  spec.command = std::vector<std::string>{
+      "/bin/sh", "-c",
+      "echo out; echo err >&2; s=x; i=0; while [ $i -lt 14 ]; do s=$s$s; i=$((i+1)); done; "
+      "echo \"${s}${s}yz\""};
+  spec.init = false;
+  spec.tty = true;
+  this->env().WillBehave(
+      spec.name,
+      ScriptedProcess{.exit_on_start = 0,
+                      .output = {{docker::LogSource::kStdout, "out\n"},
+                                 {docker::LogSource::kStderr, "err\n"},
+                                 {docker::LogSource::kStdout, std::string(32768, 'x') + "yz\n"}}});
+  const std::string id = this->api().CreateContainer(spec);
+  this->api().StartContainer(id);
+  ASSERT_FALSE(this->WaitUntilExited(id).running);
+  EXPECT_TRUE(this->api().InspectContainer(id).tty);
+
+  const auto lines = this->ReadLogs(id);
+
+  // Then everything is stdout, each line keeps the terminal's "\r", and the
+  // long line is cut as without a terminal
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(this->TextsOf(lines, docker::LogSource::kStdout),
+            (std::vector<std::string>{"out\r", "err\r", std::string(16384, 'x'),
+                                      std::string(16384, 'x'), "yz\r"}));
+  EXPECT_TRUE(lines[2].partial);
+  EXPECT_TRUE(lines[3].partial);
+  EXPECT_FALSE(lines[4].partial);
+  EXPECT_EQ(lines[4].timestamp_ns, lines[2].timestamp_ns);
+}
+
+TYPED_TEST_P(DockerApiConformanceTest, FollowingLogsEndsWhenTheContainerStops) {
+  // Given a running container that wrote a line, followed from another
+  // client on a thread of its own
+  docker::ContainerSpec spec = this->SleeperSpec("followed");
+  spec.command =
+      std::vector<std::string>{"/bin/sh", "-c", "echo ready; trap 'exit 0' TERM; sleep 300 & wait"};
+  spec.init = false;
+  this->env().WillBehave(
+      spec.name,
+      ScriptedProcess{.stop_exit_code = 0, .output = {{docker::LogSource::kStdout, "ready\n"}}});
+  const std::string id = this->api().CreateContainer(spec);
+  this->api().StartContainer(id);
+  std::mutex mutex;
+  std::vector<std::string> seen;
+  std::atomic<int> result{-1};
+  std::thread follower([&] {
+    try {
+      const bool ended = this->api2().StreamLogs(
+          id, 0, /*follow=*/true,
+          [&](const docker::LogLine& l) {
+            const std::lock_guard lock(mutex);
+            seen.emplace_back(l.text);
+          },
+          [] { return true; });
+      result = ended ? 1 : 0;
+    } catch (const docker::DockerError&) {
+      result = 2;
+    }
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  const auto has_ready = [&] {
+    const std::lock_guard lock(mutex);
+    return std::find(seen.begin(), seen.end(), "ready") != seen.end();
+  };
+  while (!has_ready() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(has_ready());
+  EXPECT_EQ(result.load(), -1) << "the follow ended while the container ran";
+
+  // When the container stops, the follow ends by itself
+  this->api().StopContainer(id, 10);
+  follower.join();
+  EXPECT_EQ(result.load(), 1);
+  const std::lock_guard lock(mutex);
+  EXPECT_EQ(seen, std::vector<std::string>{"ready"});
+}
+
+TYPED_TEST_P(DockerApiConformanceTest, FollowingLogsStopsWhenAskedTo) {
+  const std::string id = this->api().CreateContainer(this->SleeperSpec("quiet"));
+  this->api().StartContainer(id);
+  const auto begun = std::chrono::steady_clock::now();
+  const bool ended = this->api().StreamLogs(
+      id, 0, /*follow=*/true, [](const docker::LogLine&) {},
+      [&] { return std::chrono::steady_clock::now() - begun < std::chrono::milliseconds(300); });
+  EXPECT_FALSE(ended);
+  EXPECT_LT(std::chrono::steady_clock::now() - begun, std::chrono::seconds(3));
+  EXPECT_TRUE(this->api().InspectContainer(id).running);
+}
+
+TYPED_TEST_P(DockerApiConformanceTest, StreamLogsOfAMissingContainerIs404) {
+  const std::string name = this->Name("nosuch");
+  EXPECT_DOCKER_ERROR(this->api().StreamLogs(
+                          name, 0, false, [](const docker::LogLine&) {}, [] { return true; }),
+                      404, "No such container: " + name);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
     DockerApiConformanceTest, PingAnswers, ImageExistsTellsPresentFromMissing,
     LoadImageLoadsThePauseArchiveIdempotently, LoadImageRejectsBadArchivesWithTheDaemonMessage,
@@ -621,6 +832,9 @@ REGISTER_TYPED_TEST_SUITE_P(
     ExitCodeIsReportedAfterTheProcessExits, AFailedStartCarriesTheDaemonMessage,
     PullFailureCarriesTheDaemonMessage, ContainersJoinAnotherContainersNetwork,
     NetworksAreIdempotentAndAssignAddresses, NamedVolumesAreMadeOnFirstUseAndRemovedWhenUnused,
-    EventsReportStartAndDeathOfLabelledContainersAsTheyHappen, ListNetworksFindsNetworksByLabel);
+    EventsReportStartAndDeathOfLabelledContainersAsTheyHappen, ListNetworksFindsNetworksByLabel,
+    StreamLogsReadsBothOutputsWithTimestamps, StreamLogsCutsLongLinesAt16KiBLikeDocker,
+    StreamLogsOfATtyContainerIsOneStream, FollowingLogsEndsWhenTheContainerStops,
+    FollowingLogsStopsWhenAskedTo, StreamLogsOfAMissingContainerIs404);
 
 }  // namespace berth::testing

@@ -10,6 +10,8 @@
 #include <regex>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "server/util/crypto.h"
 #include "tests/fakes/fake_docker_internals.h"
 #include "tests/fakes/fake_docker_references.h"
@@ -186,6 +188,7 @@ void FakeDocker::Exit(Container& c, int exit_code, bool oom) {
   // "unhealthy" (reference §3.4).
   if (!c.health.empty()) c.health = "unhealthy";
   Release(c);
+  CloseOutput(c);
   if (oom) Emit(c, "oom");
   Emit(c, "die", {{"exitCode", std::to_string(exit_code)}});
 }
@@ -398,6 +401,26 @@ void FakeDocker::StartContainer(const std::string& id) {
   c.bound_ports = ports;
   c.health = HasHealthCheck(c.spec) ? script.health_on_start : "";
   Emit(c, "start");
+  const auto& entrypoint = c.spec.entrypoint.value_or(c.image.entrypoint);
+  if (entrypoint == std::vector<std::string>{"/pause"} && c.spec.command &&
+      !c.spec.command->empty() && c.spec.command->front() == "relay") {
+    // Berth's pause program in relay mode (pause/pause.c): it needs
+    // CAP_NET_ADMIN to give the namespace its 169.254.170.2.
+    if (std::find(c.spec.cap_add.begin(), c.spec.cap_add.end(), "NET_ADMIN") ==
+        c.spec.cap_add.end()) {
+      AppendOutput(c, docker::LogSource::kStderr,
+                   "berth-pause: adding 169.254.170.2 to lo was refused (no CAP_NET_ADMIN)\n",
+                   std::nullopt);
+      Exit(c, 3, /*oom=*/false);
+      return;
+    }
+    // A script that ends the program at once stands for a failed set-up, one
+    // with output of its own for what the program printed instead.
+    if (!script.exit_on_start && !script.oom_on_start && script.output.empty()) {
+      AppendOutput(c, docker::LogSource::kStdout, "berth-pause: ready\n", std::nullopt);
+    }
+  }
+  for (const auto& [source, text] : script.output) AppendOutput(c, source, text, std::nullopt);
   if (script.oom_on_start) {
     Exit(c, 137, /*oom=*/true);
   } else if (script.exit_on_start) {
@@ -468,8 +491,44 @@ ContainerState FakeDocker::InspectContainer(const std::string& id) {
     if (!overridden) s.env.push_back(entry);
   }
   s.ports = c.bound_ports;
+  s.tty = c.spec.tty;
   s.ip_address = c.ip;
+  if (!c.ip.empty()) {
+    for (const auto& network : networks_) {
+      if (network->id == c.network_id) s.gateway = fake_docker::FormatIpv4(network->gateway);
+    }
+  }
   return s;
+}
+
+std::string FakeDocker::ContainerOutput(const std::string& id) {
+  const std::lock_guard lock(mutex_);
+  Record("ContainerOutput", {id});
+  return MustFindContainer(id).output;
+}
+
+std::string FakeDocker::ContainerStats(const std::string& id) {
+  const std::lock_guard lock(mutex_);
+  Record("ContainerStats", {id});
+  const Container& c = MustFindContainer(id);
+  // Docker's shape with the fake's fixed numbers; a container that is not
+  // running reads zero, as Docker's does.
+  const long long usage = c.running ? 123456789 : 0;
+  return nlohmann::json{
+      {"read", c.running ? Tick() : "0001-01-01T00:00:00Z"},
+      {"preread", "0001-01-01T00:00:00Z"},
+      {"id", c.id},
+      {"name", "/" + c.name},
+      {"pids_stats", {{"current", c.running ? 1 : 0}}},
+      {"cpu_stats",
+       {{"cpu_usage", {{"total_usage", usage}}},
+        {"system_cpu_usage", c.running ? 987654321000 : 0},
+        {"online_cpus", 2}}},
+      {"precpu_stats", {{"cpu_usage", {{"total_usage", 0}}}}},
+      {"memory_stats", {{"usage", c.running ? 5242880 : 0}, {"limit", 536870912}}},
+      {"networks",
+       {{"eth0", {{"rx_bytes", c.running ? 1296 : 0}, {"tx_bytes", c.running ? 648 : 0}}}}}}
+      .dump();
 }
 
 std::vector<ContainerSummary> FakeDocker::ListContainers(const std::vector<std::string>& labels) {

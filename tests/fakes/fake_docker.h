@@ -39,6 +39,9 @@
 //     health a container with a health check reports after start, the exit
 //     code the stop signal produces, or that the process ignores it;
 //   - at any time: ExitContainer, OomKill, SetHealth;
+//   - output: what a process writes (ContainerScript::output at start, or
+//     WriteOutput at any time), stored as Docker stores it (a stamp per
+//     line, 16 KiB pieces) and read back with StreamLogs;
 //   - images: pulls succeed for any reference unless FailPull scripted a
 //     failure (UnreachableRegistry / ManifestUnknown give the daemon's
 //     texts); AddImage makes one present without a call.
@@ -46,8 +49,8 @@
 // Every DockerApi call is recorded, in order, with its arguments (see
 // DockerCall for what each records), so tests can list the calls they
 // expect, as kubernetes' sample-controller tests do:
-//   EXPECT_THAT(fake.CallStrings(), ElementsAre("ImageExists(berth/pause:1.0)",
-//                                               "LoadImage(berth/pause:1.0)"));
+//   EXPECT_THAT(fake.CallStrings(), ElementsAre("ImageExists(berth/pause:1.1)",
+//                                               "LoadImage(berth/pause:1.1)"));
 //   EXPECT_THAT(fake.MutatingCalls(), IsEmpty());  // a converged pass does nothing
 // Any call can be made to fail (after it is recorded) with FailNext /
 // FailAlways, including as if the daemon were unreachable (Unreachable():
@@ -88,6 +91,8 @@ namespace berth::testing {
 //   KillContainer(id, signal) {id, signal}
 //   RemoveContainer(id)       {id}
 //   InspectContainer(id)      {id}
+//   ContainerOutput(id)       {id}
+//   ContainerStats(id)        {id}
 //   ListContainers(labels)    labels
 //   ListVolumes(labels)       labels
 //   RemoveVolume(name)        {name}
@@ -95,6 +100,7 @@ namespace berth::testing {
 //   RemoveNetwork(id)         {id}
 //   ListNetworks(labels)      labels
 //   WatchContainerEvents(labels) labels (recorded when the watch begins)
+//   StreamLogs(id, since, follow) {id, since_unix_nanos, "follow" or "once"}
 struct DockerCall {
   std::string method;
   std::vector<std::string> args;
@@ -135,6 +141,9 @@ struct ContainerScript {
   // KillContainer(SIGTERM) does nothing, and StopContainer ends it with
   // SIGKILL (137) after the timeout (at once: the fake does not wait).
   bool ignores_stop_signal = false;
+  // What the process writes right after every start (before it exits, if
+  // it is scripted to), as WriteOutput would.
+  std::vector<std::pair<docker::LogSource, std::string>> output = {};
 };
 
 // An image's config as far as containers see it. The defaults are those of
@@ -171,6 +180,14 @@ class FakeDocker final : public docker::DockerApi {
   void KillContainer(const std::string& id, const std::string& signal) override;
   void RemoveContainer(const std::string& id) override;
   docker::ContainerState InspectContainer(const std::string& id) override;
+  std::string ContainerOutput(const std::string& id) override;
+  std::string ContainerStats(const std::string& id) override;
+  // Delivers the container's output as WriteOutput stored it (see there);
+  // a follow ends once the container has stopped. Waits on a condition, so
+  // tests may run it on a thread of their own.
+  bool StreamLogs(const std::string& id, int64_t since_unix_nanos, bool follow,
+                  const std::function<void(const docker::LogLine&)>& on_line,
+                  const std::function<bool()>& keep_going) override;
   std::vector<docker::ContainerSummary> ListContainers(
       const std::vector<std::string>& labels) override;
   std::string CreateNetwork(const std::string& name, const std::string& subnet,
@@ -239,6 +256,17 @@ class FakeDocker final : public docker::DockerApi {
   // A running container's health check now reports `health`
   // ("starting", "healthy", "unhealthy").
   void SetHealth(const std::string& id_or_name, const std::string& health);
+  // The process of a running container writes `text` to stdout or stderr.
+  // Stored as Docker's log copier stores it (daemon/logger/copier.go): one
+  // message per line, stamped when written (`timestamp_ns`, or the fake's
+  // log clock: a microsecond after the last stamp), the newline removed; a
+  // line reaching 16 KiB without one is cut into partial messages that all
+  // carry its first stamp; text after the last newline waits for the rest of
+  // its line, or is stored (as partial) when the container stops. With a TTY
+  // every line goes to stdout and ends in "\r" (the terminal's "\r\n").
+  // Also appended to what ContainerOutput returns.
+  void WriteOutput(const std::string& id_or_name, docker::LogSource source, const std::string& text,
+                   std::optional<int64_t> timestamp_ns = std::nullopt);
   // The spec a container was created with, and its id; nullopt when missing.
   // Neither is recorded as a call.
   std::optional<docker::ContainerSpec> SpecOf(const std::string& id_or_name) const;
@@ -267,6 +295,11 @@ class FakeDocker final : public docker::DockerApi {
   Network* FindNetwork(const std::string& id_or_name);
   ContainerScript ScriptFor(const Container& container) const;
   void Exit(Container& container, int exit_code, bool oom);
+  // Stores what the container wrote (see WriteOutput); CloseOutput stores
+  // the unfinished lines when it stops.
+  void AppendOutput(Container& container, docker::LogSource source, std::string_view text,
+                    std::optional<int64_t> timestamp_ns);
+  void CloseOutput(Container& container);
   // Appends an event of `container` for the watchers.
   void Emit(const Container& container, const std::string& action,
             std::map<std::string, std::string> extra = {});
@@ -295,6 +328,7 @@ class FakeDocker final : public docker::DockerApi {
   int next_host_port_ = 32768;
   std::uint64_t ids_ = 0;
   std::int64_t now_ = 0;
+  std::int64_t log_clock_ns_ = 0;  // the last stamp WriteOutput gave
   std::function<void(const std::string&)> during_pull_;
   std::vector<docker::ContainerEvent> events_;  // every event so far, oldest first
   std::condition_variable events_changed_;

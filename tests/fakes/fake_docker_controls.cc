@@ -29,8 +29,8 @@ std::vector<std::string> FakeDocker::CallStrings() const {
 
 std::vector<DockerCall> FakeDocker::MutatingCalls() const {
   static const std::set<std::string> kReadOnly = {
-      "Ping",        "ImageExists",  "InspectContainer",    "ListContainers",
-      "ListVolumes", "ListNetworks", "WatchContainerEvents"};
+      "Ping",        "ImageExists",  "InspectContainer",     "ListContainers",
+      "ListVolumes", "ListNetworks", "WatchContainerEvents", "StreamLogs"};
   std::vector<DockerCall> out;
   for (const DockerCall& call : Calls()) {
     if (!kReadOnly.contains(call.method)) out.push_back(call);

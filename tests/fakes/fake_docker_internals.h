@@ -5,6 +5,7 @@
 // keeps of containers and networks, IPv4 arithmetic and label filters.
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -51,6 +52,14 @@ inline bool HasHealthCheck(const docker::ContainerSpec& spec) {
          spec.health_check->test.front() != "NONE";
 }
 
+// One message of a container's log, as Docker's json-file driver stores it.
+struct LogEntry {
+  std::int64_t timestamp_ns = 0;
+  docker::LogSource source = docker::LogSource::kStdout;
+  std::string text;  // without its newline
+  bool partial = false;
+};
+
 }  // namespace fake_docker
 
 // One container as the fake daemon records it.
@@ -72,6 +81,12 @@ struct FakeDocker::Container {
   std::vector<docker::PortBinding> bound_ports;  // while running
   std::string network_id;                        // the bridge/user network while running
   std::string ip;                                // while running
+  std::string output;                            // stdout and stderr, as written
+  std::vector<fake_docker::LogEntry> log;        // its output as Docker stores it
+  // Per stream (stdout, stderr): the text after its last newline, and the
+  // stamp of the line Docker is cutting into partial messages (0: none).
+  std::array<std::string, 2> unfinished;
+  std::array<std::int64_t, 2> partial_stamp = {0, 0};
 };
 
 // One network as the fake daemon records it.

@@ -177,7 +177,8 @@ std::vector<docker::NetworkSummary> FakeDocker::ListNetworks(
   Record("ListNetworks", labels);
   std::vector<docker::NetworkSummary> out;
   for (const auto& n : networks_) {
-    if (fake_docker::HasLabels(n->labels, labels)) out.push_back({n->id, n->name, n->labels});
+    if (!fake_docker::HasLabels(n->labels, labels)) continue;
+    out.push_back({n->id, n->name, n->subnet ? FormatIpv4(n->gateway) : "", n->labels});
   }
   return out;
 }

@@ -37,6 +37,8 @@ class SharedFake final : public docker::DockerApi {
   docker::ContainerState InspectContainer(const std::string& id) override {
     return fake_.InspectContainer(id);
   }
+  std::string ContainerOutput(const std::string& id) override { return fake_.ContainerOutput(id); }
+  std::string ContainerStats(const std::string& id) override { return fake_.ContainerStats(id); }
   std::vector<docker::ContainerSummary> ListContainers(
       const std::vector<std::string>& labels) override {
     return fake_.ListContainers(labels);
@@ -59,6 +61,11 @@ class SharedFake final : public docker::DockerApi {
                             const std::function<void(const docker::ContainerEvent&)>& on_event,
                             const std::function<bool()>& keep_going) override {
     fake_.WatchContainerEvents(labels, on_event, keep_going);
+  }
+  bool StreamLogs(const std::string& id, int64_t since_unix_nanos, bool follow,
+                  const std::function<void(const docker::LogLine&)>& on_line,
+                  const std::function<bool()>& keep_going) override {
+    return fake_.StreamLogs(id, since_unix_nanos, follow, on_line, keep_going);
   }
 
  private:

@@ -1,8 +1,9 @@
 #pragma once
 
-// The AWS API contract for ECS and ECR, as tables generated from botocore's
-// service models (server/aws/model/ecs_model.cc and ecr_model.cc, written by
-// tools/gen_service_model.py; do not edit those by hand).
+// The AWS API contract for ECS, ECR and CloudWatch Logs, as tables generated
+// from botocore's service models (server/aws/model/ecs_model.cc, ecr_model.cc
+// and logs_model.cc, written by tools/gen_service_model.py; do not edit those
+// by hand).
 //
 // Every table is a constexpr array of plain structs: nothing is parsed or
 // allocated at start-up, and all of it is immutable, so any thread may read
@@ -70,8 +71,9 @@ struct MemberModel {
 // on `type`:
 //   - kStructure: `members` (in model order); `document` means any JSON value
 //     is allowed and `members` is empty; `is_union` means exactly one member
-//     must be set (neither ECS nor ECR has a union today, and the validator
-//     does not check it); `exception`/`fault` mark error shapes.
+//     must be set (the validator does not check it: ECS and ECR have no
+//     union, and Logs has two, both used only by PutIntegration, which Berth
+//     does not emulate); `exception`/`fault` mark error shapes.
 //   - kList: `member`; `min`/`max` bound the number of elements.
 //   - kMap: `key` and `value`; `min`/`max` bound the number of entries.
 //   - kString: `min`/`max` bound the length in Unicode code points;
@@ -138,9 +140,11 @@ struct ServiceModel {
   const ShapeModel* FindShape(std::string_view name) const;
 };
 
-// The Amazon ECS (2014-11-13) and Amazon ECR (2015-09-21) models. Both return
-// a reference to a constant-initialised object; never throws.
+// The Amazon ECS (2014-11-13), Amazon ECR (2015-09-21) and Amazon CloudWatch
+// Logs (2014-03-28) models. Each returns a reference to a constant-initialised
+// object; never throws.
 const ServiceModel& EcsModel();
 const ServiceModel& EcrModel();
+const ServiceModel& LogsModel();
 
 }  // namespace berth::aws::model

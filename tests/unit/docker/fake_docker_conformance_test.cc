@@ -30,6 +30,7 @@ class FakeDockerEnv {
     ContainerScript script;
     script.exit_on_start = process.exit_on_start;
     script.stop_exit_code = process.stop_exit_code;
+    script.output = process.output;
     if (process.start_error) {
       script.start_failure =
           StartFailure{process.start_error->http_status, process.start_error->message,
