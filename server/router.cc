@@ -32,7 +32,20 @@ http::BodyPlan Router::Plan(const http::Request& head) {
 
 http::Response Router::Handle(http::Request& request) {
   try {
-    if (IsAdmin(request)) return admin_.Handle(request);
+    if (IsAdmin(request)) {
+      // Berth's own endpoints (reset included) are for its user, not for the
+      // tasks that reach Berth on their network's gateway.
+      if (request.added_listener) {
+        http::Response res;
+        res.status = 403;
+        res.headers.Add("Content-Type", "application/json");
+        res.body =
+            nlohmann::json{{"message", "Berth's /_berth endpoints are not served to tasks"}}.dump();
+        res.operation = "berth.forbidden";
+        return res;
+      }
+      return admin_.Handle(request);
+    }
     if (IsTaskEndpoint(metadata_, request)) return metadata_->Handle(request);
     if (registry::Registry::Serves(request.Path())) return registry_.Handle(request);
     if (IsAws(request)) return dispatcher_.Handle(request);

@@ -62,6 +62,9 @@ struct Request {
   bool body_complete = true;
   // The peer's IP address ("" when unknown).
   std::string remote_address;
+  // It arrived on an address added with Server::AddListener (a Docker
+  // network's gateway, where tasks reach Berth), not on the main one.
+  bool added_listener = false;
 
   std::string_view Path() const;
   // The query string without '?', empty when there is none.

@@ -197,7 +197,8 @@ asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, Response& res, un
 }
 
 // Reads, serves and answers requests on one connection until it closes.
-asio::awaitable<void> Session(beast::tcp_stream stream, Application& app, ServerOptions options) {
+asio::awaitable<void> Session(beast::tcp_stream stream, Application& app, ServerOptions options,
+                              bool added_listener) {
   beast::flat_buffer buffer;
   boost::system::error_code endpoint_ec;
   const auto peer = stream.socket().remote_endpoint(endpoint_ec);
@@ -229,6 +230,7 @@ asio::awaitable<void> Session(beast::tcp_stream stream, Application& app, Server
     const auto started = std::chrono::steady_clock::now();
     Request req = ToRequest(head_parser.get());
     req.remote_address = remote_address;
+    req.added_listener = added_listener;
     const unsigned version = head_parser.get().version();
     const BodyPlan plan = app.Plan(req);
 
@@ -298,7 +300,7 @@ struct Server::Impl {
   explicit Impl(const ServerOptions& opts)
       : options(opts), ioc(static_cast<int>(opts.threads)), signals(ioc, SIGINT, SIGTERM) {}
 
-  asio::awaitable<void> Accept(tcp::acceptor& acceptor) {
+  asio::awaitable<void> Accept(tcp::acceptor& acceptor, bool added_listener) {
     for (;;) {
       auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), kNoThrow);
       if (ec) {
@@ -309,15 +311,17 @@ struct Server::Impl {
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
       auto executor = socket.get_executor();
-      asio::co_spawn(executor, Session(beast::tcp_stream(std::move(socket)), *application, options),
-                     [](const std::exception_ptr& error) {
-                       if (!error) return;
-                       try {
-                         std::rethrow_exception(error);
-                       } catch (const std::exception& e) {
-                         log::Error(std::string("connection failed: ") + e.what());
-                       }
-                     });
+      asio::co_spawn(
+          executor,
+          Session(beast::tcp_stream(std::move(socket)), *application, options, added_listener),
+          [](const std::exception_ptr& error) {
+            if (!error) return;
+            try {
+              std::rethrow_exception(error);
+            } catch (const std::exception& e) {
+              log::Error(std::string("connection failed: ") + e.what());
+            }
+          });
     }
   }
 
@@ -341,7 +345,8 @@ struct Server::Impl {
   }
 
   void Spawn(tcp::acceptor& acceptor) {
-    asio::co_spawn(acceptor.get_executor(), Accept(acceptor), asio::detached);
+    const bool added = &acceptor != acceptors.front().get();
+    asio::co_spawn(acceptor.get_executor(), Accept(acceptor, added), asio::detached);
   }
 
   ServerOptions options;

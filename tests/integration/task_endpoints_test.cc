@@ -171,6 +171,22 @@ TEST_F(TaskEndpointsTest, MetadataAndCredentialsAnswerOnlyTheTaskThatAsks) {
   EXPECT_EQ(Curl(server_->endpoint() + relative).status, 400);
   EXPECT_EQ(Curl(server_->endpoint() + v4.substr(20) + "/task").status, 404);
 
+  // Berth's API answers the task on its gateway, but Berth's own endpoints
+  // (reset above all) do not.
+  const CommandResult health = Exec(app_a, "wget -q -O- \"$AWS_ENDPOINT_URL/_berth/health\"");
+  EXPECT_NE(health.exit_code, 0) << health.out;
+  EXPECT_NE(health.err.find("403"), std::string::npos) << health.err;
+  const CommandResult reset =
+      Exec(app_a, "wget -q -O- --post-data '' \"$AWS_ENDPOINT_URL/_berth/reset\"");
+  EXPECT_NE(reset.err.find("403"), std::string::npos) << reset.err;
+  const CommandResult api =
+      Exec(app_a,
+           "wget -q -O- --header 'X-Amz-Target: AmazonEC2ContainerServiceV20141113."
+           "ListClusters' --header 'Content-Type: application/x-amz-json-1.1' "
+           "--post-data '{}' \"$AWS_ENDPOINT_URL/\"");
+  EXPECT_NE(api.out.find(cluster_), std::string::npos) << api.out << api.err;
+  EXPECT_EQ(Describe(a).value("lastStatus", ""), "RUNNING");
+
   // The credentials die with the task.
   Aws({"ecs", "stop-task", "--cluster", cluster_, "--task", b});
   Aws({"ecs", "stop-task", "--cluster", cluster_, "--task", a});
