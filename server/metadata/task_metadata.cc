@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "server/aws/arn.h"
+#include "server/reconciler/awslogs.h"
 #include "server/reconciler/container_spec.h"
 #include "server/util/time_format.h"
 
@@ -63,15 +65,9 @@ std::string TaskId(const TaskView& task) {
   return arn.substr(arn.rfind('/') + 1);
 }
 
-// From the task ARN: arn:aws:ecs:<region>:<account>:task/...
-std::string Region(const TaskView& task) {
-  const std::string arn = task.document.value("taskArn", "");
-  size_t at = 0;
-  for (int colons = 0; colons < 3 && at != std::string::npos; ++colons) {
-    at = arn.find(':', at == 0 ? 0 : at + 1);
-  }
-  if (at == std::string::npos) return "";
-  return arn.substr(at + 1, arn.find(':', at + 1) - at - 1);
+// The task ARN's parts (empty when it does not parse).
+aws::Arn TaskArnOf(const TaskView& task) {
+  return aws::Arn::Parse(task.document.value("taskArn", "")).value_or(aws::Arn{});
 }
 
 std::string ClusterName(const TaskView& task) {
@@ -127,7 +123,7 @@ json Networks(const TaskView& task, Version version) {
     }
     // Docker's embedded DNS answers in every user-defined network.
     network["DomainNameServers"] = json::array({"127.0.0.11"});
-    network["DomainNameSearchList"] = json::array({Region(task) + ".compute.internal"});
+    network["DomainNameSearchList"] = json::array({TaskArnOf(task).region + ".compute.internal"});
     const std::string gateway = pause.value("gateway", "");
     if (!gateway.empty()) network["SubnetGatewayIpv4Address"] = gateway;
   }
@@ -149,13 +145,6 @@ json Ports(const TaskView& task, const std::string& name) {
 
 std::string DockerIdOf(const TaskView& task, const std::string& name) {
   return Runtime(task, name).value("id", "");
-}
-
-std::string AwslogsStream(const json& log_options, const std::string& container,
-                          const std::string& task_id) {
-  const std::string prefix = log_options.value("awslogs-stream-prefix", "");
-  if (prefix.empty()) return "";
-  return prefix + "/" + container + "/" + task_id;
 }
 
 json ContainerMetadata(const TaskView& task, const std::string& name, Version version) {
@@ -203,9 +192,16 @@ json ContainerMetadata(const TaskView& task, const std::string& name, Version ve
     const std::string driver = log.value("logDriver", "");
     json options = log.value("options", json::object());
     if (driver == "awslogs") {
-      if (!options.contains("awslogs-region")) options["awslogs-region"] = Region(task);
-      const std::string stream = AwslogsStream(options, name, TaskId(task));
-      if (!stream.empty()) options["awslogs-stream"] = stream;
+      // What ECS reports: the options with awslogs-region and the computed
+      // awslogs-stream (the collector's own reading of them).
+      const aws::Arn arn = TaskArnOf(task);
+      try {
+        const auto settings = reconciler::AwslogsFor(d, {arn.account_id, arn.region, TaskId(task)},
+                                                     DockerIdOf(task, name));
+        if (settings) options = settings->docker_options;
+      } catch (const reconciler::AwslogsOptionError&) {
+        // Options Docker refuses: the task never ran this container.
+      }
     }
     out["LogDriver"] = driver;
     out["LogOptions"] = options;

@@ -34,9 +34,4 @@ nlohmann::json TaskMetadata(const TaskView& task, Version version, double now,
 // The Docker container id of container `name` ("" before it exists).
 std::string DockerIdOf(const TaskView& task, const std::string& name);
 
-// The awslogs stream ECS computes for a container:
-// <awslogs-stream-prefix>/<container name>/<task id> ("" without a prefix).
-std::string AwslogsStream(const nlohmann::json& log_options, const std::string& container,
-                          const std::string& task_id);
-
 }  // namespace berth::metadata

@@ -72,6 +72,21 @@ TEST_F(MetadataHandlerTest, TheBasePathDescribesTheCallingContainer) {
   EXPECT_FALSE(c.contains("ExitCode"));
 }
 
+TEST_F(MetadataHandlerTest, AwslogsOptionsAreReportedAsEcsHandsThemToDocker) {
+  Start({{"containerDefinitions",
+          {Container("app",
+                     {{"logConfiguration",
+                       {{"logDriver", "awslogs"},
+                        {"options",
+                         {{"awslogs-group", "/ecs/web"}, {"awslogs-stream-prefix", "ecs"}}}}}})}}});
+  const json c = Body(Get("/v4/" + endpoint_, address_));
+  EXPECT_EQ(c["LogDriver"], "awslogs");
+  EXPECT_EQ(c["LogOptions"]["awslogs-group"], "/ecs/web");
+  EXPECT_EQ(c["LogOptions"]["awslogs-region"], "us-east-1");
+  EXPECT_EQ(c["LogOptions"]["awslogs-stream"], "ecs/app/" + arn_.substr(arn_.rfind('/') + 1));
+  EXPECT_FALSE(c["LogOptions"].contains("awslogs-stream-prefix"));
+}
+
 TEST_F(MetadataHandlerTest, TheTaskPathDescribesTheTaskInTheAgentsShape) {
   Start({{"cpu", "256"}, {"memory", "512"}});
   const json t = Body(Get("/v4/" + endpoint_ + "/task", address_));
