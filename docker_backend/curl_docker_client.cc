@@ -146,17 +146,9 @@ json CreateBody(const ContainerSpec& s) {
   return body;
 }
 
-// Feeds the event stream to its reader: whole lines only, each parsed and
-// handed on as a ContainerEvent.
-struct EventStream {
-  const std::function<void(const ContainerEvent&)>* on_event;
-  const std::function<bool()>* keep_going;
-  std::string pending;
-  std::string error_body;  // what a non-200 reply said
-  long status = 0;
-};
-
-void DeliverEventLine(const std::string& line, const EventStream& stream) {
+// One line of the event stream, handed on when it is a container's event.
+void DeliverEventLine(std::string_view line,
+                      const std::function<void(const ContainerEvent&)>& on_event) {
   const json event = json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (!event.is_object() || event.value("Type", "") != "container") return;
   ContainerEvent out;
@@ -168,47 +160,7 @@ void DeliverEventLine(const std::string& line, const EventStream& stream) {
       if (v.is_string()) out.attributes[k] = v.get<std::string>();
     }
   }
-  (*stream.on_event)(out);
-}
-
-size_t CollectEvents(char* data, size_t size, size_t count, void* user) {
-  auto* stream = static_cast<EventStream*>(user);
-  try {
-    if (stream->status != 200) {
-      stream->error_body.append(data, size * count);
-      return size * count;
-    }
-    stream->pending.append(data, size * count);
-    size_t start = 0;
-    for (size_t nl = stream->pending.find('\n'); nl != std::string::npos;
-         nl = stream->pending.find('\n', start)) {
-      DeliverEventLine(stream->pending.substr(start, nl - start), *stream);
-      start = nl + 1;
-    }
-    stream->pending.erase(0, start);
-    return size * count;
-  } catch (...) {  // never let an exception cross into C
-    return 0;
-  }
-}
-
-size_t NoteStatus(char* data, size_t size, size_t count, void* user) {
-  // Header lines: the status line tells whether the body is events.
-  auto* stream = static_cast<EventStream*>(user);
-  const std::string line(data, size * count);
-  if (line.starts_with("HTTP/")) {
-    const auto space = line.find(' ');
-    if (space != std::string::npos) stream->status = std::atol(line.c_str() + space + 1);
-  }
-  return size * count;
-}
-
-int CheckKeepGoing(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  try {
-    return (*static_cast<EventStream*>(user)->keep_going)() ? 0 : 1;
-  } catch (...) {
-    return 1;
-  }
+  on_event(out);
 }
 
 }  // namespace
@@ -560,44 +512,24 @@ void CurlDockerClient::WatchContainerEvents(
     const std::vector<std::string>& labels,
     const std::function<void(const ContainerEvent&)>& on_event,
     const std::function<bool()>& keep_going) {
-  if (api_version_.empty()) Negotiate();
-  const CurlLibrary& lib = CurlLibrary::Get();
-  if (curl_ == nullptr) {
-    curl_ = lib.easy_init();
-    if (curl_ == nullptr)
-      throw DockerError(0, "Cannot connect to the Docker daemon: curl_easy_init failed");
-  }
-  CURL* curl = static_cast<CURL*>(curl_);
-  lib.easy_reset(curl);
   const json filters = {{"type", {"container"}}, {"label", labels}};
-  const std::string url =
-      endpoint_.base_url + "/v" + api_version_ + "/events?filters=" + Escape(filters.dump());
-  EventStream stream{&on_event, &keep_going, "", "", 0};
-  lib.easy_setopt(curl, CURLOPT_URL, url.c_str());
-  if (!endpoint_.unix_socket.empty()) {
-    lib.easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, endpoint_.unix_socket.c_str());
-  }
-  lib.easy_setopt(curl, CURLOPT_HEADERFUNCTION, NoteStatus);
-  lib.easy_setopt(curl, CURLOPT_HEADERDATA, &stream);
-  lib.easy_setopt(curl, CURLOPT_WRITEFUNCTION, CollectEvents);
-  lib.easy_setopt(curl, CURLOPT_WRITEDATA, &stream);
-  lib.easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-  lib.easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, CheckKeepGoing);
-  lib.easy_setopt(curl, CURLOPT_XFERINFODATA, &stream);
-  lib.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-  lib.easy_setopt(curl, CURLOPT_TIMEOUT_MS, 0L);
-  lib.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  const CURLcode rc = lib.easy_perform(curl);
-  // The handle is left with our callbacks; the next Call resets it.
-  lib.easy_reset(curl);
-  if (rc == CURLE_ABORTED_BY_CALLBACK && !keep_going()) return;
-  if (stream.status != 0 && stream.status != 200) {
-    throw DockerError(static_cast<int>(stream.status), DaemonMessage(stream.error_body));
-  }
-  if (rc != CURLE_OK) {
-    throw DockerError(0,
-                      std::string("Cannot connect to the Docker daemon: ") + lib.easy_strerror(rc));
-  }
+  // Whole lines only: a piece may end inside one.
+  std::string pending;
+  const bool ended = Stream(
+      "/events?filters=" + Escape(filters.dump()),
+      [&](std::string_view bytes) {
+        pending.append(bytes);
+        size_t start = 0;
+        for (size_t nl = pending.find('\n'); nl != std::string::npos;
+             nl = pending.find('\n', start)) {
+          DeliverEventLine(std::string_view(pending).substr(start, nl - start), on_event);
+          start = nl + 1;
+        }
+        pending.erase(0, start);
+        return true;
+      },
+      keep_going, "");
+  if (!ended) return;
   throw DockerError(0, "Cannot connect to the Docker daemon: the event stream ended");
 }
 

@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "docker_backend/docker_api.h"
@@ -80,6 +81,16 @@ class CurlDockerClient final : public DockerApi {
              const std::string& content_type = "", long timeout_ms = 30000,
              const std::vector<std::string>& headers = {}, bool versioned = true);
   void Negotiate();
+  // In curl_stream.cc. GETs `path` (under the negotiated /v1.xx) without a
+  // timeout and hands each piece of a 200 reply's body to `on_bytes` as it
+  // arrives; `on_bytes` returning false, or `keep_going` (asked about once
+  // a second) saying no, cancels it. Returns true when the body ended,
+  // false when cancelled. Throws DockerError with the daemon's status and
+  // message for any other reply, status 0 when the connection fails
+  // ("Cannot connect to the Docker daemon: " + `broken` + curl's words),
+  // and rethrows what the callbacks threw.
+  bool Stream(const std::string& path, const std::function<bool(std::string_view)>& on_bytes,
+              const std::function<bool()>& keep_going, std::string_view broken);
   // Throws DockerError(status, the daemon's message).
   [[noreturn]] static void Fail(const Reply& reply);
 

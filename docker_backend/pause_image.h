@@ -32,7 +32,7 @@ namespace berth::docker {
 // The name Berth loads the pause image under. Bump the tag whenever
 // pause.c or the archive layout changes: EnsurePauseImage trusts an image
 // that already carries this name.
-inline constexpr const char* kPauseImage = "berth/pause:1.1";
+inline constexpr const char* kPauseImage = "berth/pause:1.2";
 
 // The image's "created" time (and the mtime of every archive entry).
 inline constexpr const char* kPauseImageCreated = "2026-01-01T00:00:00Z";

@@ -2,12 +2,16 @@
 // the parts together: config → database → services → dispatcher → router →
 // HTTP server.
 
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <malloc.h>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 #include "docker_backend/curl_docker_client.h"
@@ -16,6 +20,8 @@
 #include "server/aws/dispatcher.h"
 #include "server/config.h"
 #include "server/coverage.h"
+#include "server/dashboard/dashboard_handler.h"
+#include "server/dashboard/dashboard_state.h"
 #include "server/ecr/ecr_api.h"
 #include "server/ecr/ecr_service.h"
 #include "server/ecs/ecs_api.h"
@@ -70,6 +76,23 @@ std::string HostBerthUrl(const std::string& listen_host, uint16_t port) {
          std::to_string(port);
 }
 
+// Live Tail's session length: AWS's 3 hours, unless the internal test knob
+// BERTH_LIVE_TAIL_TIMEOUT_SECONDS (deliberately not a flag, and not in the
+// README) says otherwise, so that integration tests can see a session time out.
+berth::logs::LiveTailOptions LiveTailOptionsFromEnv() {
+  berth::logs::LiveTailOptions options;
+  const auto text = Env("BERTH_LIVE_TAIL_TIMEOUT_SECONDS");
+  if (!text) return options;
+  char* end = nullptr;
+  const long long seconds = std::strtoll(text->c_str(), &end, 10);
+  if (end == text->c_str() || *end != '\0' || seconds <= 0) {
+    berth::log::Warn("ignoring BERTH_LIVE_TAIL_TIMEOUT_SECONDS='" + *text + "'");
+    return options;
+  }
+  options.timeout = std::chrono::seconds(seconds);
+  return options;
+}
+
 // This Berth's id on Docker labels: one per data directory, so several
 // Berths on one Docker host never touch each other's containers.
 std::string InstanceId(berth::storage::Database& database) {
@@ -81,21 +104,36 @@ std::string InstanceId(berth::storage::Database& database) {
   return id;
 }
 
+// Creates the data directory if needed and checks that Berth can write
+// there; on failure says why, in one line (empty when usable).
+std::string PrepareDataDir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return "cannot create data directory " + dir + ": " + ec.message();
+  if (!std::filesystem::is_directory(dir, ec)) {
+    return "data directory " + dir + " is not a directory";
+  }
+  if (access(dir.c_str(), W_OK | X_OK) != 0) {
+    return "data directory " + dir + " is not writable: " + std::strerror(errno);
+  }
+  return "";
+}
+
 int Run(berth::Config config) {
   using namespace berth;
-  std::error_code ec;
-  std::filesystem::create_directories(config.data_dir, ec);
-  if (ec) {
-    log::Error("cannot create data directory " + config.data_dir + ": " + ec.message());
-    return 1;
-  }
-  storage::Database database(config.data_dir + "/berth.db");
-
+  // The address first: a Berth that cannot serve leaves nothing behind, not
+  // even a new data directory.
   http::ServerOptions server_options;
   server_options.host = config.listen_host;
   server_options.port = config.listen_port;
   server_options.threads = config.threads;
   http::Server server(server_options);
+  if (const std::string problem = PrepareDataDir(config.data_dir); !problem.empty()) {
+    log::Error(problem);
+    return 1;
+  }
+  storage::Database database(config.data_dir + "/berth.db");
+
   if (config.registry_host.empty()) {
     config.registry_host = "localhost:" + std::to_string(server.port());
   }
@@ -109,6 +147,7 @@ int Run(berth::Config config) {
   ecs::EcsServices ecs_services(database);
   ecs::EcsApi ecs_api(ecs_services);
   logs::LogService log_service(database, clock);
+  log_service.SetLiveTailOptions(LiveTailOptionsFromEnv());
   logs::LogsApi logs_api(log_service);
 
   aws::Dispatcher dispatcher(aws::DispatcherOptions{config.account_id, config.region}, clock);
@@ -176,6 +215,14 @@ int Run(berth::Config config) {
       [&docker_endpoint] { return std::make_unique<docker::CurlDockerClient>(docker_endpoint); },
       clock);
   router.SetTaskEndpoints(task_metadata);
+  // The dashboard at /_berth/ui, on Berth's own listener only (see Router).
+  dashboard::DashboardState dashboard_state(database, ecr_service, ecs_services, log_service,
+                                            clock);
+  dashboard::DashboardOptions dashboard_options;
+  dashboard_options.default_partition = {config.account_id, config.region};
+  dashboard_options.host_names = {dashboard::HostPart(config.registry_host), config.listen_host};
+  dashboard::DashboardHandler dashboard(dashboard_state, database, dashboard_options);
+  router.SetDashboard(dashboard);
   Maintenance maintenance(images, uploads, ecs_services.tasks, ecs_services.services, log_service,
                           clock);
   task_reconciler.Start();

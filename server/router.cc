@@ -44,6 +44,9 @@ http::Response Router::Handle(http::Request& request) {
         res.operation = "berth.forbidden";
         return res;
       }
+      if (dashboard_ != nullptr && dashboard::DashboardHandler::Serves(request.Path())) {
+        return dashboard_->Handle(request);
+      }
       return admin_.Handle(request);
     }
     if (IsTaskEndpoint(metadata_, request)) return metadata_->Handle(request);

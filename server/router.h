@@ -1,6 +1,7 @@
 #pragma once
 
 // Sends each request to the part of Berth that serves it:
+//   /_berth/ui, /_berth/ui/...  dashboard::DashboardHandler (when set)
 //   /_berth/...               AdminHandler
 //   /v4/, /v3/, /api/, /v2/credentials/<id>, /v1/credentials
 //                             metadata::MetadataHandler (the task endpoints)
@@ -13,6 +14,7 @@
 
 #include "server/admin/admin_handler.h"
 #include "server/aws/dispatcher.h"
+#include "server/dashboard/dashboard_handler.h"
 #include "server/http/application.h"
 #include "server/metadata/metadata_handler.h"
 #include "server/registry/registry.h"
@@ -26,6 +28,8 @@ class Router final : public http::Application {
 
   // Serves the task endpoints too (set before serving).
   void SetTaskEndpoints(metadata::MetadataHandler& handler) { metadata_ = &handler; }
+  // Serves the dashboard at /_berth/ui too (set before serving).
+  void SetDashboard(dashboard::DashboardHandler& handler) { dashboard_ = &handler; }
 
   http::BodyPlan Plan(const http::Request& head) override;
   http::Response Handle(http::Request& request) override;
@@ -36,6 +40,7 @@ class Router final : public http::Application {
   registry::Registry& registry_;
   admin::AdminHandler& admin_;
   metadata::MetadataHandler* metadata_ = nullptr;
+  dashboard::DashboardHandler* dashboard_ = nullptr;
 };
 
 }  // namespace berth

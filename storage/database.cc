@@ -52,6 +52,11 @@ Db OpenOrCreate(const std::string& path) {
 
 Database::Database(const std::string& path) : db_(OpenOrCreate(path)) { Migrate(db_); }
 
+int64_t Database::ChangeCount() {
+  auto lease = Acquire();
+  return lease.db().TotalChanges();
+}
+
 void Database::Reset() {
   auto lease = Acquire();
   std::vector<std::string> tables;

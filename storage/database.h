@@ -7,6 +7,7 @@
 // Thread-safety: Acquire() may be called from any thread; a Lease gives its
 // holder exclusive use of the connection until it is destroyed.
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -36,6 +37,11 @@ class Database {
     Db& db_;
   };
   [[nodiscard]] Lease Acquire() { return Lease(mutex_, db_); }
+
+  // A number that grows with every row any write changes (all writes go
+  // through this one connection): equal readings mean nothing was written in
+  // between. Takes the lease for an instant; for cheap change checks.
+  int64_t ChangeCount();
 
   // Deletes every resource (all tables but `meta`) in one transaction. Used
   // by POST /_berth/reset. Throws StorageError.

@@ -308,4 +308,11 @@ void LogStore::ForgetCursor(std::string_view key) {
   stmt.Run();
 }
 
+std::vector<std::string> LogStore::CursorKeys() {
+  Stmt stmt(db_, "SELECT key FROM log_collector_cursors ORDER BY key");
+  std::vector<std::string> keys;
+  while (stmt.Step()) keys.push_back(stmt.ColumnText(0));
+  return keys;
+}
+
 }  // namespace berth::storage

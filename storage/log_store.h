@@ -145,6 +145,8 @@ class LogStore {
   std::optional<std::string> Cursor(std::string_view key);
   void SetCursor(std::string_view key, std::string_view cursor);
   void ForgetCursor(std::string_view key);
+  // Every key a cursor is stored under.
+  std::vector<std::string> CursorKeys();
 
  private:
   Db& db_;

@@ -124,6 +124,27 @@ std::vector<TaskRecord> TaskStore::UnfinishedKeys() {
   return out;
 }
 
+std::vector<TaskRecord> TaskStore::KeysIn(const Partition& partition) {
+  // The columns read all precede the documents.
+  Stmt stmt(db_, R"sql(
+    SELECT cluster, task_id, desired_status, last_status, created_at, stopped_at FROM ecs_tasks
+    WHERE account_id = ?1 AND region = ?2)sql");
+  stmt.Bind(1, partition.account_id).Bind(2, partition.region);
+  std::vector<TaskRecord> out;
+  while (stmt.Step()) {
+    TaskRecord t;
+    t.partition = partition;
+    t.cluster = stmt.ColumnText(0);
+    t.task_id = stmt.ColumnText(1);
+    t.desired_status = stmt.ColumnText(2);
+    t.last_status = stmt.ColumnText(3);
+    t.created_at = stmt.ColumnDouble(4);
+    if (!stmt.IsNull(5)) t.stopped_at = stmt.ColumnDouble(5);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
 std::vector<TaskRecord> TaskStore::UnfinishedIn(const Partition& partition,
                                                 std::string_view cluster) {
   Stmt stmt(db_, Select("WHERE account_id = ?1 AND region = ?2 AND cluster = ?3"

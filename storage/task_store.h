@@ -85,6 +85,11 @@ class TaskStore {
   // The same without the documents: keys, statuses and created_at only (the
   // reconciler's pass, which reads each task afresh when it steps it).
   std::vector<TaskRecord> UnfinishedKeys();
+  // Keys, statuses and times (no documents) of every task of a partition,
+  // in no particular order, read in one pass that never touches the
+  // documents' overflow pages. For overviews that then pick the tasks they
+  // show and read those documents a few at a time.
+  std::vector<TaskRecord> KeysIn(const Partition& partition);
   // The tasks of one cluster not yet STOPPED, oldest first.
   std::vector<TaskRecord> UnfinishedIn(const Partition& partition, std::string_view cluster);
   TaskCounts CountActive(const Partition& partition, std::string_view cluster);

@@ -16,10 +16,11 @@
 //      address, so a listening socket proves step 1 took effect;
 //   4. prints "berth-pause: ready" (Berth starts the task's containers only
 //      after it has read that line), then relays every connection, byte for
-//      byte, to Berth at <ipv4>:<port> (the Docker network's gateway), in a
-//      child process per connection. Berth answers for the task the
-//      connection comes from (by its address). If Berth cannot be reached the
-//      connection is closed: there is no fallback to any other address.
+//      byte, to Berth at <ipv4>:<port> (the Docker network's gateway): one
+//      process, one epoll loop, up to 256 connections at once (see "The
+//      relay" below). Berth answers for the task the connection comes from
+//      (by its address). If Berth cannot be reached the connection is
+//      closed: there is no fallback to any other address.
 //   A failure in steps 1 or 3 ends the program with exit code 3 and a message
 //   on stderr, so a task never runs without its own address. A failure in
 //   step 2 prints "berth-pause: no-endpoints: <why>" and leaves a plain
@@ -32,12 +33,13 @@
 // SIGINT are blocked (a blocked signal is queued, never dropped) and taken
 // synchronously (rt_sigtimedwait, or a signalfd beside the listening socket);
 // either one ends the process with exit_group(0), so `docker stop` returns at
-// once with exit code 0. SIGCHLD is ignored, so relay children are reaped by
-// the kernel.
+// once with exit code 0. The program never forks, so there is nothing to
+// reap; writes to sockets pass MSG_NOSIGNAL, so a peer that went away is an
+// error for that connection and never a SIGPIPE.
 //
 // Built static and libc-free (gcc -static -nostdlib -Os; see
 // docker_backend/CMakeLists.txt): raw system calls for x86_64 and aarch64,
-// entry point _start, no heap or TLS use.
+// entry point _start, no heap or TLS use (the relay's buffers are static).
 
 #if !defined(__x86_64__) && !defined(__aarch64__)
 #error "pause.c supports x86_64 and aarch64 only"
@@ -53,21 +55,22 @@ enum {
   kSysRead = 0,
   kSysWrite = 1,
   kSysClose = 3,
-  kSysRtSigaction = 13,
   kSysRtSigprocmask = 14,
   kSysSocket = 41,
   kSysConnect = 42,
+  kSysSendto = 44,
   kSysShutdown = 48,
   kSysBind = 49,
   kSysListen = 50,
   kSysSetsockopt = 54,
-  kSysClone = 56,
-  kSysExit = 60,
+  kSysGetsockopt = 55,
   kSysRtSigtimedwait = 128,
   kSysExitGroup = 231,
-  kSysPpoll = 271,
+  kSysEpollCtl = 233,
+  kSysEpollPwait = 281,
   kSysAccept4 = 288,
   kSysSignalfd4 = 289,
+  kSysEpollCreate1 = 291,
 };
 
 static long Syscall5(long number, word a, word b, word c, word d, word e) {
@@ -94,24 +97,25 @@ __asm__(
     "  hlt\n");
 #elif defined(__aarch64__)
 enum {
-  kSysShutdown = 210,
+  kSysEpollCreate1 = 20,
+  kSysEpollCtl = 21,
+  kSysEpollPwait = 22,
+  kSysClose = 57,
   kSysRead = 63,
   kSysWrite = 64,
-  kSysClose = 57,
-  kSysRtSigaction = 134,
+  kSysSignalfd4 = 74,
+  kSysExitGroup = 94,
   kSysRtSigprocmask = 135,
+  kSysRtSigtimedwait = 137,
   kSysSocket = 198,
-  kSysConnect = 203,
   kSysBind = 200,
   kSysListen = 201,
+  kSysConnect = 203,
+  kSysSendto = 206,
   kSysSetsockopt = 208,
-  kSysClone = 220,
-  kSysExit = 93,
-  kSysRtSigtimedwait = 137,
-  kSysExitGroup = 94,
-  kSysPpoll = 73,
+  kSysGetsockopt = 209,
+  kSysShutdown = 210,
   kSysAccept4 = 242,
-  kSysSignalfd4 = 74,
 };
 
 static long Syscall5(long number, word a, word b, word c, word d, word e) {
@@ -143,9 +147,7 @@ static long Sys(long number, word a, word b, word c) { return Syscall5(number, a
 enum {
   kSigInt = 2,
   kSigTerm = 15,
-  kSigChld = 17,
   kSigBlock = 0,
-  kSigIgnore = 1,       // SIG_IGN
   kSigsetBytes = 8,     // the kernel's sigset_t: 64 bits
   kAfInet = 2,
   kAfNetlink = 16,
@@ -157,12 +159,9 @@ enum {
   kSoRcvtimeo = 20,
   kSolSocket = 1,
   kSoReuseaddr = 2,
-  kPollIn = 0x001,
-  kPollHup = 0x010,
-  kPollErr = 0x008,
   kShutWrite = 1,
   kExitSetupFailed = 3,
-  kRelayBuffer = 16384,
+  kRelayBuffer = 8192,  // per direction of each connection
   // Where the relay listens; the namespace's connections to port 80 are
   // sent here (the ECS agent's own port for the endpoints).
   kRelayPort = 51679,
@@ -170,10 +169,6 @@ enum {
 
 __attribute__((noreturn)) static void ExitGroup(int code) {
   for (;;) Sys(kSysExitGroup, (word)code, 0, 0);
-}
-
-__attribute__((noreturn)) static void ExitThread(int code) {
-  for (;;) Sys(kSysExit, (word)code, 0, 0);
 }
 
 static word Length(const char* s) {
@@ -235,12 +230,6 @@ struct SockaddrIn {
   u16 port;  // network byte order
   u32 addr;  // network byte order
   u8 zero[8];
-};
-
-struct PollFd {
-  int fd;
-  short events;
-  short revents;
 };
 
 // Adds `address`/32 to the loopback interface (index 1 in every network
@@ -323,7 +312,9 @@ static u32 Be32(u32 v) {
 
 static void Put(const void* data, word length) {
   if (batch.length + ((length + 3) & ~3UL) > sizeof(batch.bytes)) Fail("nftables batch too large");
-  __builtin_memcpy(batch.bytes + batch.length, data, length);
+  // Byte by byte: a memcpy of unknown length would be a call to a libc
+  // function this program does not have.
+  for (word i = 0; i < length; ++i) batch.bytes[batch.length + i] = ((const u8*)data)[i];
   for (word i = length; i < ((length + 3) & ~3UL); ++i) batch.bytes[batch.length + i] = 0;
   batch.length += (length + 3) & ~3UL;
 }
@@ -513,41 +504,223 @@ static const char* AddEndpointDnat(u32 address, u16 relay_port_be) {
   return 0;
 }
 
-// Copies bytes both ways between `a` and `b` until both directions ended.
-__attribute__((noreturn)) static void Relay(int a, int b) {
-  char buffer[kRelayBuffer];
-  int open_from_a = 1;
-  int open_from_b = 1;
-  while (open_from_a || open_from_b) {
-    // A direction that ended is left out (a negative fd is ignored).
-    struct PollFd fds[2] = {{open_from_a ? a : -1, kPollIn, 0}, {open_from_b ? b : -1, kPollIn, 0}};
-    if (Syscall5(kSysPpoll, (word)fds, 2, 0, 0, 0) < 0) continue;
-    for (int i = 0; i < 2; ++i) {
-      const int from = i == 0 ? a : b;
-      const int to = i == 0 ? b : a;
-      int* open = i == 0 ? &open_from_a : &open_from_b;
-      if (!*open || (fds[i].revents & (kPollIn | kPollHup | kPollErr)) == 0) continue;
-      const long got = Sys(kSysRead, (word)from, (word)buffer, sizeof(buffer));
-      if (got <= 0) {
-        *open = 0;
-        Sys(kSysShutdown, (word)to, kShutWrite, 0);
-        if (got < 0) ExitThread(0);
-        continue;
-      }
-      for (long sent = 0; sent < got;) {
-        const long n = Sys(kSysWrite, (word)to, (word)(buffer + sent), (word)(got - sent));
-        if (n <= 0) ExitThread(0);
-        sent += n;
-      }
-    }
+// --- The relay ----------------------------------------------------------------
+// One process, one epoll set, every socket non-blocking. An accepted
+// connection takes a slot in `slots`; its other side is a non-blocking
+// connect() to Berth. Each direction has a fixed buffer: bytes read from one
+// socket wait there until the other takes them, and a side is not read while
+// its buffer is full (backpressure) nor written while the buffer is empty.
+// When one side says EOF and its buffer has drained, the other side gets
+// shutdown(SHUT_WR) (half-close), and the slot is freed once both directions
+// have ended that way. A connection that fails (reset, refused, any error)
+// is closed alone: nothing else is touched. With every slot taken the
+// listener is left out of the epoll set, so new connections wait in its
+// backlog until a slot frees. Interest is level-triggered and recomputed
+// after each event; an fd that wants nothing is removed from the set (so a
+// hung-up socket cannot make epoll spin).
+
+enum {
+  kMaxConnections = 256,
+  kEpollIn = 0x001,
+  kEpollOut = 0x004,
+  kEpollErr = 0x008,
+  kEpollHup = 0x010,
+  kEpollCtlAdd = 1,
+  kEpollCtlDel = 2,
+  kEpollCtlMod = 3,
+  kEpollBatch = 64,
+  kErrAgain = 11,
+  kErrInProgress = 115,
+  kSockNonblock = 04000,
+  kMsgNoSignal = 0x4000,  // a write to a closed peer fails with EPIPE instead of raising SIGPIPE
+  kIpprotoTcp = 6,
+  kTcpNodelay = 1,
+  kSoError = 4,
+  // epoll keys besides a connection's (slot * 2 + side).
+  kListenerKey = 2 * kMaxConnections,
+  kSignalKey = kListenerKey + 1,
+};
+
+struct EpollEvent {
+  u32 events;
+  unsigned long long key;
+}
+#if defined(__x86_64__)
+__attribute__((packed))  // x86_64's struct epoll_event is packed; aarch64's is not
+#endif
+;
+
+// Bytes read from one side of a connection, waiting to be written to the
+// other: data[start, end) is pending.
+struct Pipe {
+  u32 start;
+  u32 end;
+  u8 ended;  // its source said EOF: nothing more will be read
+  u8 shut;   // ...and all was written, then the sink got shutdown(SHUT_WR)
+  char data[kRelayBuffer];
+};
+
+// One relayed connection: side 0 is the task's client, side 1 is Berth.
+// pipe[i] carries what fd[i] sent to fd[1 - i].
+struct Connection {
+  int used;  // 0: the slot is free (BSS starts zeroed: all are)
+  int fd[2];
+  u32 watching[2];  // the epoll events each fd is in the set for (0: not in it)
+  int connecting;   // fd[1]'s connect() has not completed yet
+  struct Pipe pipe[2];
+};
+
+// Only the pages of slots in use are ever touched, so the resident size
+// follows the connections actually open (16 KiB each), not the cap.
+static struct Connection slots[kMaxConnections];
+
+static void SetWatch(int epoll, int fd, u32 events, unsigned long long key, u32* watching) {
+  if (events == *watching) return;
+  struct EpollEvent event = {events, key};
+  const long op = events == 0 ? kEpollCtlDel : *watching == 0 ? kEpollCtlAdd : kEpollCtlMod;
+  Syscall5(kSysEpollCtl, (word)epoll, (word)op, (word)fd, (word)&event, 0);
+  *watching = events;
+}
+
+// Puts side `side` of slot `slot` in the epoll set for what it can do now.
+static void Watch(int epoll, int slot, int side) {
+  struct Connection* c = &slots[slot];
+  const struct Pipe* from = &c->pipe[side];    // read from this side
+  const struct Pipe* to = &c->pipe[1 - side];  // written to this side
+  u32 events = 0;
+  if (!from->ended && from->end < kRelayBuffer) events |= kEpollIn;
+  if (to->start < to->end || (side == 1 && c->connecting)) events |= kEpollOut;
+  SetWatch(epoll, c->fd[side], events, (unsigned long long)(slot * 2 + side), &c->watching[side]);
+}
+
+// Reads what side `side` sent into its pipe. Returns 0, or -1 when the
+// connection failed.
+static int Fill(struct Connection* c, int side) {
+  struct Pipe* p = &c->pipe[side];
+  if (p->ended || p->end == kRelayBuffer) return 0;
+  const long got =
+      Sys(kSysRead, (word)c->fd[side], (word)(p->data + p->end), kRelayBuffer - p->end);
+  if (got > 0) p->end += (u32)got;
+  if (got == 0) p->ended = 1;
+  return got >= 0 || got == -kErrAgain ? 0 : -1;
+}
+
+// Writes what side `side` sent to the other side, then passes an EOF on
+// once all is written. Returns 0, or -1 when the connection failed.
+static int Flush(struct Connection* c, int side) {
+  struct Pipe* p = &c->pipe[side];
+  const int to = c->fd[1 - side];
+  if (side == 0 && c->connecting) return 0;
+  if (p->start < p->end) {
+    const long sent = Syscall5(kSysSendto, (word)to, (word)(p->data + p->start), p->end - p->start,
+                               kMsgNoSignal, 0);
+    if (sent < 0) return sent == -kErrAgain ? 0 : -1;
+    p->start += (u32)sent;
+    if (p->start < p->end) return 0;
+    p->start = p->end = 0;
   }
-  ExitThread(0);
+  if (p->ended && !p->shut) {
+    Sys(kSysShutdown, (word)to, kShutWrite, 0);
+    p->shut = 1;
+  }
+  return 0;
+}
+
+// The relay's whole state besides the slots.
+struct Relay {
+  int epoll;
+  int listener;
+  u32 listener_watching;
+  int open;  // slots in use
+  struct SockaddrIn berth;
+};
+
+static void CloseConnection(struct Relay* r, int slot) {
+  struct Connection* c = &slots[slot];
+  Sys(kSysClose, (word)c->fd[0], 0, 0);  // closing also leaves the epoll set
+  Sys(kSysClose, (word)c->fd[1], 0, 0);
+  c->used = 0;
+  --r->open;
+  SetWatch(r->epoll, r->listener, kEpollIn, kListenerKey, &r->listener_watching);
+}
+
+// Something happened on side `side` of slot `slot`: move what can move.
+static void Handle(struct Relay* r, int slot, int side, u32 events) {
+  struct Connection* c = &slots[slot];
+  if (!c->used) return;  // closed earlier in the same batch of events
+  if (events & kEpollErr) {
+    CloseConnection(r, slot);  // reset, or Berth refused the connection
+    return;
+  }
+  if (side == 1 && c->connecting) {
+    int error = 0;
+    u32 size = sizeof(error);
+    Syscall5(kSysGetsockopt, (word)c->fd[1], kSolSocket, kSoError, (word)&error, (word)&size);
+    if (error != 0) {
+      CloseConnection(r, slot);  // closing the client is the whole answer
+      return;
+    }
+    c->connecting = 0;
+  }
+  // A hang-up is read (to its EOF) and written (to its error) like the rest.
+  if (events & kEpollHup) events |= kEpollIn | kEpollOut;
+  if ((events & kEpollIn) && (Fill(c, side) != 0 || Flush(c, side) != 0)) {
+    CloseConnection(r, slot);
+    return;
+  }
+  if ((events & kEpollOut) && Flush(c, 1 - side) != 0) {
+    CloseConnection(r, slot);
+    return;
+  }
+  if (c->pipe[0].shut && c->pipe[1].shut) {
+    CloseConnection(r, slot);
+    return;
+  }
+  Watch(r->epoll, slot, 0);
+  Watch(r->epoll, slot, 1);
+}
+
+// Takes the pending connections while there are free slots, each with its
+// own non-blocking connect() to Berth.
+static void Accept(struct Relay* r) {
+  int slot = 0;
+  while (r->open < kMaxConnections) {
+    const long client =
+        Syscall5(kSysAccept4, (word)r->listener, 0, 0, kSockNonblock | kSockCloexec, 0);
+    if (client < 0) return;  // none left (or one that vanished: the next event says)
+    const long upstream = Sys(kSysSocket, kAfInet, kSockStream | kSockNonblock | kSockCloexec, 0);
+    const long connected =
+        upstream < 0 ? -1 : Sys(kSysConnect, (word)upstream, (word)&r->berth, sizeof(r->berth));
+    if (connected != 0 && connected != -kErrInProgress) {
+      if (upstream >= 0) Sys(kSysClose, (word)upstream, 0, 0);
+      Sys(kSysClose, (word)client, 0, 0);  // Berth cannot be reached: just close
+      continue;
+    }
+    const int one = 1;
+    Syscall5(kSysSetsockopt, (word)client, kIpprotoTcp, kTcpNodelay, (word)&one, sizeof(one));
+    Syscall5(kSysSetsockopt, (word)upstream, kIpprotoTcp, kTcpNodelay, (word)&one, sizeof(one));
+    while (slots[slot].used) ++slot;  // a free one exists: open < kMaxConnections
+    struct Connection* c = &slots[slot];
+    c->used = 1;
+    c->fd[0] = (int)client;
+    c->fd[1] = (int)upstream;
+    c->watching[0] = c->watching[1] = 0;
+    c->connecting = connected != 0;
+    for (int i = 0; i < 2; ++i) {
+      c->pipe[i].start = c->pipe[i].end = 0;
+      c->pipe[i].ended = c->pipe[i].shut = 0;
+    }
+    ++r->open;
+    Watch(r->epoll, slot, 0);
+    Watch(r->epoll, slot, 1);
+  }
+  SetWatch(r->epoll, r->listener, 0, kListenerKey, &r->listener_watching);  // full: wait
 }
 
 // Gives the namespace its endpoint address and relays it to Berth; never
-// returns once it relays. Returns (after printing why) when the endpoints
-// cannot be offered although the address is local: the caller then just
-// holds the namespace.
+// returns once it relays (SIGTERM or SIGINT end the process). Returns (after
+// printing why) when the endpoints cannot be offered although the address is
+// local: the caller then just holds the namespace.
 static void RunRelay(u32 berth, u16 berth_port, word signals) {
   static const char kLinkLocal[] = "169.254.170.2";
   const u32 local = ParseIpv4(kLinkLocal);
@@ -561,7 +734,7 @@ static void RunRelay(u32 berth, u16 berth_port, word signals) {
     return;
   }
 
-  const long listener = Sys(kSysSocket, kAfInet, kSockStream | kSockCloexec, 0);
+  const long listener = Sys(kSysSocket, kAfInet, kSockStream | kSockNonblock | kSockCloexec, 0);
   if (listener < 0) Fail("cannot open a socket");
   const int one = 1;
   Syscall5(kSysSetsockopt, (word)listener, kSolSocket, kSoReuseaddr, (word)&one, sizeof(one));
@@ -573,28 +746,31 @@ static void RunRelay(u32 berth, u16 berth_port, word signals) {
   const long signal_fd = Syscall5(kSysSignalfd4, (word)-1, (word)&signals, kSigsetBytes,
                                   kSockCloexec /* SFD_CLOEXEC == O_CLOEXEC */, 0);
   if (signal_fd < 0) Fail("cannot open a signalfd");
+  const long epoll = Sys(kSysEpollCreate1, kSockCloexec /* EPOLL_CLOEXEC */, 0, 0);
+  if (epoll < 0) Fail("cannot open an epoll set");
+  struct Relay relay = {(int)epoll, (int)listener, 0, 0, {kAfInet, berth_port, berth, {0}}};
+  u32 signal_watching = 0;
+  SetWatch(relay.epoll, (int)signal_fd, kEpollIn, kSignalKey, &signal_watching);
+  SetWatch(relay.epoll, relay.listener, kEpollIn, kListenerKey, &relay.listener_watching);
   Print(1, "berth-pause: ready\n");
 
-  const struct SockaddrIn target = {kAfInet, berth_port, berth, {0}};
   for (;;) {
-    struct PollFd fds[2] = {{(int)listener, kPollIn, 0}, {(int)signal_fd, kPollIn, 0}};
-    if (Syscall5(kSysPpoll, (word)fds, 2, 0, 0, 0) < 0) continue;
-    if (fds[1].revents != 0) ExitGroup(0);
-    if ((fds[0].revents & kPollIn) == 0) continue;
-    const long client = Syscall5(kSysAccept4, (word)listener, 0, 0, kSockCloexec, 0);
-    if (client < 0) continue;
-    // A child per connection (fork: clone with only the exit signal).
-    const long child = Syscall5(kSysClone, kSigChld, 0, 0, 0, 0);
-    if (child == 0) {
-      Sys(kSysClose, (word)listener, 0, 0);
-      Sys(kSysClose, (word)signal_fd, 0, 0);
-      const long upstream = Sys(kSysSocket, kAfInet, kSockStream | kSockCloexec, 0);
-      if (upstream < 0 || Sys(kSysConnect, (word)upstream, (word)&target, sizeof(target)) != 0) {
-        ExitThread(0);  // closing the client is the whole answer
+    struct EpollEvent events[kEpollBatch];
+    const long count =
+        Syscall5(kSysEpollPwait, (word)epoll, (word)events, kEpollBatch, (word)-1, 0);
+    int accept = 0;
+    for (long i = 0; i < count; ++i) {
+      const unsigned long long key = events[i].key;
+      if (key == kSignalKey) ExitGroup(0);
+      if (key == kListenerKey) {
+        accept = 1;
+      } else {
+        Handle(&relay, (int)(key / 2), (int)(key % 2), events[i].events);
       }
-      Relay((int)client, (int)upstream);
     }
-    Sys(kSysClose, (word)client, 0, 0);
+    // After the batch, so that no slot freed in it is reused while later
+    // events of the batch may still name it.
+    if (accept) Accept(&relay);
   }
 }
 
@@ -604,8 +780,6 @@ __attribute__((noreturn, used)) void Main(word* stack) {
   word set = (1UL << (kSigInt - 1)) | (1UL << (kSigTerm - 1));
   Syscall5(kSysRtSigprocmask, kSigBlock, (word)&set, 0, kSigsetBytes, 0);
   if (argc == 4 && Equal(argv[1], "relay")) {
-    const word ignore[4] = {kSigIgnore, 0, 0, 0};  // handler, flags, restorer, mask
-    Syscall5(kSysRtSigaction, kSigChld, (word)ignore, 0, kSigsetBytes, 0);
     const u32 berth = ParseIpv4(argv[2]);
     const u16 port = ParsePort(argv[3]);
     if (berth == 0 || port == 0) Fail("usage: pause [relay <berth ipv4> <berth port>]");

@@ -2,6 +2,7 @@
 
 #include <exception>
 
+#include "server/aws/event_stream_body.h"
 #include "server/aws/input_pruner.h"
 #include "server/aws/sigv4.h"
 #include "server/util/crypto.h"
@@ -13,6 +14,7 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view kJsonContentType = "application/x-amz-json-1.1";
+constexpr std::string_view kEventStreamContentType = "application/vnd.amazon.eventstream";
 constexpr size_t kMaxJsonDepth = 64;
 
 // Nesting depth of a JSON text, counted without parsing (strings skipped), so
@@ -198,6 +200,16 @@ http::Response Dispatcher::Dispatch(const http::Request& request, const RequestC
     throw service->ValidationError(*operation, *issue);
   }
   if (operation->input != nullptr) PruneToShape(*operation->input, input);
+  if (service->StreamsOutput(operation_name)) {
+    // Errors so far are plain JSON replies; from here on the reply is a
+    // stream of events.
+    auto source = service->OpenEventStream(operation_name, input, context);
+    http::Response res;
+    res.headers.Add("Content-Type", std::string(kEventStreamContentType));
+    res.headers.Add("x-amzn-RequestId", context.request_id);
+    res.producer = std::make_shared<EventStreamBody>(std::move(source));
+    return res;
+  }
   json output = service->Invoke(operation_name, input, context);
   if (output.is_null()) output = json::object();
   return JsonResponse(200, output.dump(-1, ' ', false, json::error_handler_t::replace),

@@ -2,7 +2,8 @@
 
 // The AWS JSON 1.1 protocol: turns `POST /` with X-Amz-Target into a call on
 // the right service's operation, and the result or the AwsError into the
-// response botocore expects. The one catch site for AwsError.
+// response botocore expects (an event stream for operations whose output is
+// one, see ServiceApi::OpenEventStream). The one catch site for AwsError.
 //
 // Thread-safety: Handle() may run on every server thread at once once all
 // services are registered.

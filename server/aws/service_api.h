@@ -8,11 +8,13 @@
 
 #include <algorithm>
 #include <array>
+#include <memory>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
 
 #include "server/aws/aws_error.h"
+#include "server/aws/event_stream_body.h"
 #include "server/aws/model/model_validator.h"
 #include "server/aws/model/service_model.h"
 #include "server/aws/request_context.h"
@@ -34,6 +36,23 @@ class ServiceApi {
   // Runs an implemented operation. Throws AwsError.
   virtual nlohmann::json Invoke(std::string_view operation, const nlohmann::json& input,
                                 const RequestContext& context) = 0;
+  // True for the implemented operations whose output is an event stream
+  // (CloudWatch Logs' StartLiveTail): they are served by OpenEventStream
+  // instead of Invoke. Default: none.
+  virtual bool StreamsOutput(std::string_view operation) const {
+    (void)operation;
+    return false;
+  }
+  // Opens the stream of such an operation: the events after the
+  // initial-response. Throws AwsError, answered as a plain JSON error, before
+  // any byte of the stream is sent.
+  virtual std::unique_ptr<EventSource> OpenEventStream(std::string_view operation,
+                                                       const nlohmann::json& input,
+                                                       const RequestContext& context) {
+    (void)input;
+    (void)context;
+    throw InternalFailure("no event stream for " + std::string(operation));
+  }
   // The error AWS answers when input breaks the model's constraints.
   virtual AwsError ValidationError(const OperationModel& operation,
                                    const ValidationIssue& issue) const = 0;

@@ -10,6 +10,7 @@
 // Thread-safety: every method may be called from any thread.
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,6 +40,36 @@ struct RunTaskResult {
 struct DescribeTasksResult {
   std::vector<Task> tasks;
   std::vector<std::string> missing;  // identifiers as requested
+};
+
+// A partition's newest tasks, for an overview (Berth's dashboard).
+struct RecentTasks {
+  // Each task as DescribeTasks reports it (without tags) and Berth's local
+  // record of it (runtime: containers, resolved images, notes on what it
+  // could not honour), as the JSON text stored, so that an overview that
+  // keeps what it made of a task parses only tasks whose text changed.
+  // Those not yet STOPPED come first, newest first, then the STOPPED ones,
+  // most recently stopped first. A STOPPED task the caller said it already
+  // has (a STOPPED task's record never changes again) comes without texts
+  // (`known`), and is not even read.
+  struct Entry {
+    std::string task_id;
+    bool stopped = false;
+    bool known = false;
+    std::string document;
+    std::string runtime;
+  };
+  std::vector<Entry> tasks;
+  bool more_unfinished = false;  // tasks not yet STOPPED were left out
+  bool more_stopped = false;     // STOPPED tasks were left out
+  // Every task of the partition, left out or not, counted per cluster as
+  // DescribeClusters counts them: RUNNING, and PROVISIONING, PENDING or
+  // ACTIVATING.
+  struct Counts {
+    int64_t running = 0;
+    int64_t pending = 0;
+  };
+  std::map<std::string, Counts> by_cluster;
 };
 
 // ListTasks filters, as the API received them.
@@ -85,6 +116,16 @@ class TaskService {
   // Task ARNs of one page; `next` is empty on the last page.
   std::vector<std::string> ListTasks(const aws::RequestContext& context,
                                      const ListTasksQuery& query, std::string& next);
+
+  // The newest `max_unfinished` tasks not yet STOPPED and the `max_stopped`
+  // most recently STOPPED ones of a partition, every cluster. Reads the
+  // documents in short leases of a few dozen tasks, so that API requests
+  // wait at most that long (a task that changes meanwhile is read as it is
+  // then; one purged meanwhile is left out). Implemented in task_overview.cc.
+  // `have_stopped(task_id)`: whether the caller already has that STOPPED
+  // task (then it is not read); may be empty.
+  RecentTasks Recent(const storage::Partition& partition, size_t max_unfinished, size_t max_stopped,
+                     const std::function<bool(const std::string&)>& have_stopped = {});
 
   // Removes tasks STOPPED longer than the retention (with their tags).
   size_t PurgeStopped(double now);

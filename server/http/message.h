@@ -3,6 +3,7 @@
 // Beast-free HTTP request and response types. Everything outside server/http
 // speaks these; the session converts to and from Beast's types.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -50,6 +51,30 @@ struct FileRegion {
 // from `offset`; nullopt when it cannot be opened.
 std::optional<FileRegion> OpenFileRegion(const std::string& path, uint64_t offset, uint64_t length);
 
+// A response body made over time (an event stream, say). The session sends
+// the header, then calls Next() at once and again each time the wait it asked
+// for has passed, sending each piece as it comes (chunked transfer encoding),
+// until a piece is the last; the connection then closes. The client closing
+// the connection ends the body early: the producer is then released without
+// another call. When the server stops, Stop() gives the last bytes instead.
+// Next() may be called early (e.g. after the client sent stray bytes), so a
+// producer keeps its own cadence. Neither may throw.
+//
+// Thread-safety: the session calls it from one thread at a time.
+class BodyProducer {
+ public:
+  virtual ~BodyProducer() = default;
+
+  struct Piece {
+    std::string bytes;                        // may be empty
+    bool last = false;                        // the body ends after `bytes`
+    std::chrono::milliseconds next_in{1000};  // when to call Next() again
+  };
+  virtual Piece Next() = 0;
+  // The server is stopping: the body's last bytes.
+  virtual std::string Stop() { return {}; }
+};
+
 // One parsed request. `target` is the raw request-target (path and query).
 // The body is in `body`, or was handed to `sink` when the body plan had one.
 struct Request {
@@ -86,6 +111,9 @@ struct Response {
   std::optional<FileRegion> file;
   // For HEAD: the Content-Length to announce without sending a body.
   std::optional<uint64_t> head_length;
+  // When set, the body is streamed from this producer instead of `body`
+  // (see BodyProducer), and the connection closes after it.
+  std::shared_ptr<BodyProducer> producer;
 };
 
 // Case-insensitive ASCII comparison, as HTTP field names need.

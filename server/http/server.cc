@@ -21,11 +21,13 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "server/http/streamed_body.h"
 #include "server/util/log.h"
 
 namespace berth::http {
@@ -38,6 +40,9 @@ using tcp = asio::ip::tcp;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 // Beast reads at most 64 KiB at a time; streamed bodies get that much room.
 constexpr std::size_t kStreamReadBytes = 64 * 1024;
+// How long streamed responses get to send their last bytes when the server
+// stops.
+constexpr auto kStopGrace = std::chrono::seconds(2);
 
 // A Beast body type that hands each piece of a request body to a BodySink
 // as it is parsed, instead of collecting it.
@@ -198,7 +203,7 @@ asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, Response& res, un
 
 // Reads, serves and answers requests on one connection until it closes.
 asio::awaitable<void> Session(beast::tcp_stream stream, Application& app, ServerOptions options,
-                              bool added_listener) {
+                              bool added_listener, OpenStreams& streams) {
   beast::flat_buffer buffer;
   boost::system::error_code endpoint_ec;
   const auto peer = stream.socket().remote_endpoint(endpoint_ec);
@@ -287,6 +292,17 @@ asio::awaitable<void> Session(beast::tcp_stream stream, Application& app, Server
 
     Response res = app.Handle(req);
     LogRequest(req, res, started);
+    if (res.producer && req.method != "HEAD") {
+      // A streamed body ends the connection when it ends.
+      const char* ending =
+          co_await WriteStreamedBody(stream, res, version, streams, options.idle_timeout);
+      if (log::Enabled(log::Level::kDebug)) {
+        log::Debug("stream " + res.operation + " ended (" + ending + ") after " +
+                   FormatMillis(std::chrono::steady_clock::now() - started));
+      }
+      break;
+    }
+    res.producer.reset();
     const bool keep = keep_alive && !res.close;
     if (!co_await WriteResponse(stream, res, version, keep, req.method == "HEAD") || !keep) break;
   }
@@ -298,7 +314,10 @@ asio::awaitable<void> Session(beast::tcp_stream stream, Application& app, Server
 
 struct Server::Impl {
   explicit Impl(const ServerOptions& opts)
-      : options(opts), ioc(static_cast<int>(opts.threads)), signals(ioc, SIGINT, SIGTERM) {}
+      : options(opts),
+        ioc(static_cast<int>(opts.threads)),
+        signals(ioc, SIGINT, SIGTERM),
+        stop_grace(ioc) {}
 
   asio::awaitable<void> Accept(tcp::acceptor& acceptor, bool added_listener) {
     for (;;) {
@@ -311,17 +330,17 @@ struct Server::Impl {
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
       auto executor = socket.get_executor();
-      asio::co_spawn(
-          executor,
-          Session(beast::tcp_stream(std::move(socket)), *application, options, added_listener),
-          [](const std::exception_ptr& error) {
-            if (!error) return;
-            try {
-              std::rethrow_exception(error);
-            } catch (const std::exception& e) {
-              log::Error(std::string("connection failed: ") + e.what());
-            }
-          });
+      asio::co_spawn(executor,
+                     Session(beast::tcp_stream(std::move(socket)), *application, options,
+                             added_listener, streams),
+                     [](const std::exception_ptr& error) {
+                       if (!error) return;
+                       try {
+                         std::rethrow_exception(error);
+                       } catch (const std::exception& e) {
+                         log::Error(std::string("connection failed: ") + e.what());
+                       }
+                     });
     }
   }
 
@@ -353,6 +372,8 @@ struct Server::Impl {
   Application* application = nullptr;
   asio::io_context ioc;
   asio::signal_set signals;
+  asio::steady_timer stop_grace;
+  OpenStreams streams;
   uint16_t port = 0;
   std::mutex mutex;
   // The first is the main address; the others were added by AddListener.
@@ -417,7 +438,11 @@ void Server::Stop() {
       for (auto& acceptor : impl.acceptors) acceptor->close(ignored);
     }
     impl.signals.cancel(ignored);
-    impl.ioc.stop();
+    // Streamed responses end first (with their last bytes), for at most
+    // kStopGrace; then everything stops.
+    impl.streams.StopAll([&impl] { impl.ioc.stop(); });
+    impl.stop_grace.expires_after(kStopGrace);
+    impl.stop_grace.async_wait([&impl](const boost::system::error_code&) { impl.ioc.stop(); });
   });
 }
 

@@ -2,8 +2,10 @@
 
 // Berth's HTTP/1.1 server: an accept loop and one coroutine per connection
 // (keep-alive, idle timeout, header-first reads so the application can pick a
-// body limit per route), on a small pool of threads. Stops cleanly on SIGINT
-// or SIGTERM. The only place Beast and Asio appear.
+// body limit per route), on a small pool of threads; a response may also be
+// streamed from a BodyProducer. Stops cleanly on SIGINT or SIGTERM (streamed
+// responses get their last bytes out first). The only place Beast and Asio
+// appear.
 //
 // Thread-safety: construct and Run() from one thread; Stop() from any.
 

@@ -123,6 +123,7 @@ PutResult LogService::PutLogEvents(const Context& context, const std::string& gr
   storage::Tx tx(lease.db());
   store.AppendEvents(found.record.id, record->id, batch, now, result.next_sequence_token);
   tx.Commit();
+  live_tail_hub_.Publish(found.record.id, stream, batch, now);
   return result;
 }
 

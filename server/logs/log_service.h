@@ -9,19 +9,26 @@
 // changes nothing. Times are epoch milliseconds. Reads never show events
 // older than their group's retention; PurgeExpired deletes them.
 //
+// Every committed write of events is also published to the Live Tail hub,
+// which passes them on to the open Live Tail sessions.
+//
 // Implemented in log_service.cc (groups, streams, retention), log_tags.cc,
-// log_events.cc (put, get, filter) and log_sink.cc (reconciler::LogSink).
+// log_events.cc (put, get, filter), live_tail.cc (StartLiveTail) and
+// log_sink.cc (reconciler::LogSink).
 //
 // Thread-safety: every method may be called from any thread.
 
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "server/aws/request_context.h"
+#include "server/logs/live_tail.h"
+#include "server/logs/live_tail_hub.h"
 #include "server/logs/log_names.h"
 #include "server/reconciler/log_sink.h"
 #include "server/util/clock.h"
@@ -197,6 +204,15 @@ class LogService final : public reconciler::LogSink {
   // Deletes events older than their group's retention; returns how many.
   int64_t PurgeExpired();
 
+  // --- Live Tail (live_tail.cc) -------------------------------------------------
+  // Checks the input and opens a session that hears of every event committed
+  // from now on. Throws the Logs errors (before any stream byte is sent).
+  std::unique_ptr<LiveTailSession> StartLiveTail(const Context& context,
+                                                 const LiveTailQuery& query);
+  // Set before serving (tests shorten the timeout and the interval).
+  void SetLiveTailOptions(const LiveTailOptions& options) { live_tail_options_ = options; }
+  LiveTailHub& live_tail_hub() { return live_tail_hub_; }
+
   // --- reconciler::LogSink (log_sink.cc) ----------------------------------------
   std::optional<std::string> Prepare(const reconciler::LogDestination& destination,
                                      bool create_group) override;
@@ -204,6 +220,7 @@ class LogService final : public reconciler::LogSink {
               const std::vector<reconciler::LogEvent>& events, const std::string& cursor) override;
   std::string Cursor(const std::string& collector_key) override;
   void ForgetCursor(const std::string& collector_key) override;
+  std::vector<std::string> CursorKeys() override;
 
   // Milliseconds since the epoch of a request's (or the clock's) instant.
   static int64_t Millis(double seconds);
@@ -211,6 +228,8 @@ class LogService final : public reconciler::LogSink {
  private:
   storage::Database& database_;
   const Clock& clock_;
+  LiveTailHub live_tail_hub_;
+  LiveTailOptions live_tail_options_;
 };
 
 // The group `ref` names, or LogGroupNotFound. For the service's .cc files.

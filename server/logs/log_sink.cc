@@ -81,14 +81,17 @@ void LogService::Append(const reconciler::LogDestination& destination,
   storage::Tx tx(lease.db());
   // A group or stream deleted meanwhile drops the events, as PutLogEvents
   // would refuse them; the cursor still moves on.
+  std::optional<int64_t> appended_to;  // the group id
   if (const auto group = store.FindGroup(partition, destination.group)) {
     if (const auto stream = store.FindStream(group->id, destination.stream)) {
       const int64_t counter = SequenceCounter(stream->sequence_token.value_or(""));
       store.AppendEvents(group->id, stream->id, batch, now, SequenceToken(stream->id, counter + 1));
+      appended_to = group->id;
     }
   }
   store.SetCursor(collector_key, cursor);
   tx.Commit();
+  if (appended_to) live_tail_hub_.Publish(*appended_to, destination.stream, batch, now);
 }
 
 std::string LogService::Cursor(const std::string& collector_key) {
@@ -99,6 +102,11 @@ std::string LogService::Cursor(const std::string& collector_key) {
 void LogService::ForgetCursor(const std::string& collector_key) {
   auto lease = database_.Acquire();
   LogStore(lease.db()).ForgetCursor(collector_key);
+}
+
+std::vector<std::string> LogService::CursorKeys() {
+  auto lease = database_.Acquire();
+  return LogStore(lease.db()).CursorKeys();
 }
 
 }  // namespace berth::logs

@@ -17,6 +17,8 @@ using nlohmann::json;
 // caller gives no limit; GetLogEvents and FilterLogEvents return up to 10,000
 // events (and 1 MB).
 constexpr size_t kDefaultPageSize = 50;
+// The one operation whose output is an event stream.
+constexpr std::string_view kStartLiveTail = "StartLiveTail";
 constexpr size_t kDefaultEventLimit = 10'000;
 
 size_t LimitOf(const json& in, size_t fallback) {
@@ -107,13 +109,30 @@ const std::array<aws::OperationRow<LogsApi>, 18> LogsApi::kOperations = {{
 const aws::ServiceModel& LogsApi::Model() const { return aws::model::LogsModel(); }
 
 bool LogsApi::Implements(std::string_view operation) const {
-  return aws::FindOperationRow(kOperations, operation) != nullptr;
+  return aws::FindOperationRow(kOperations, operation) != nullptr || operation == kStartLiveTail;
 }
 
 std::vector<std::string_view> LogsApi::OperationNames() {
   std::vector<std::string_view> names;
   for (const auto& row : kOperations) names.push_back(row.name);
+  names.push_back(kStartLiveTail);
   return names;
+}
+
+bool LogsApi::StreamsOutput(std::string_view operation) const {
+  return operation == kStartLiveTail;
+}
+
+std::unique_ptr<aws::EventSource> LogsApi::OpenEventStream(std::string_view operation,
+                                                           const json& input,
+                                                           const Context& context) {
+  (void)operation;  // StartLiveTail, the only one
+  LiveTailQuery query;
+  query.group_identifiers = aws::StringList(input, "logGroupIdentifiers");
+  query.stream_names = aws::StringList(input, "logStreamNames");
+  query.stream_prefixes = aws::StringList(input, "logStreamNamePrefixes");
+  query.filter_pattern = OptionalString(input, "logEventFilterPattern");
+  return service_.StartLiveTail(context, query);
 }
 
 json LogsApi::Invoke(std::string_view operation, const json& input, const Context& context) {
@@ -128,7 +147,6 @@ aws::AwsError LogsApi::ValidationError(const aws::OperationModel& operation,
 }
 
 void LogsApi::BeforeValidation(const aws::OperationModel& operation, json& input) const {
-  (void)operation;
   constexpr std::string_view kAllStreams = ":*";
   const auto strip = [&](json& value) {
     if (!value.is_string()) return;
@@ -138,7 +156,8 @@ void LogsApi::BeforeValidation(const aws::OperationModel& operation, json& input
     }
   };
   if (const auto it = input.find("logGroupIdentifier"); it != input.end()) strip(*it);
-  if (const auto it = input.find("logGroupIdentifiers"); it != input.end() && it->is_array()) {
+  if (const auto it = input.find("logGroupIdentifiers");
+      it != input.end() && it->is_array() && operation.name != kStartLiveTail) {
     for (auto& identifier : *it) strip(identifier);
   }
   if (const auto it = input.find("resourceArn");

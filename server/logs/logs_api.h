@@ -3,13 +3,14 @@
 // The CloudWatch Logs JSON API (target prefix Logs_20140328): one member
 // function per emulated operation, named after it. Each reads its
 // (model-validated) input, calls LogService and shapes the reply as botocore's
-// Logs model describes. AWS member names live here only. Operations not in the
-// table (StartLiveTail among them: it answers over an event stream on the
-// "stream-" host) get NotImplementedException from the dispatcher.
+// Logs model describes. AWS member names live here only. StartLiveTail answers
+// with an event stream (OpenEventStream, a LiveTailSession); operations in
+// neither get NotImplementedException from the dispatcher.
 //
 // Thread-safety: as LogService (any thread).
 
 #include <array>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -27,14 +28,20 @@ class LogsApi final : public aws::ServiceApi {
   bool Implements(std::string_view operation) const override;
   nlohmann::json Invoke(std::string_view operation, const nlohmann::json& input,
                         const aws::RequestContext& context) override;
+  bool StreamsOutput(std::string_view operation) const override;
+  std::unique_ptr<aws::EventSource> OpenEventStream(std::string_view operation,
+                                                    const nlohmann::json& input,
+                                                    const aws::RequestContext& context) override;
   aws::AwsError ValidationError(const aws::OperationModel& operation,
                                 const aws::ValidationIssue& issue) const override;
   // Group identifiers may be ARNs ending in ":*" (the model's pattern has no
-  // '*'): the suffix is dropped. Tagging ARNs with it are refused as AWS does
-  // (ValidationException "Invalid resourceArn").
+  // '*'): the suffix is dropped, except for StartLiveTail, which refuses it
+  // (through the model's pattern). Tagging ARNs with it are refused as AWS
+  // does (ValidationException "Invalid resourceArn").
   void BeforeValidation(const aws::OperationModel& operation, nlohmann::json& input) const override;
 
-  // Operation names in table order (for coverage listings).
+  // Operation names in table order, then StartLiveTail (for coverage
+  // listings).
   static std::vector<std::string_view> OperationNames();
 
   using Json = nlohmann::json;

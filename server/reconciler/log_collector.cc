@@ -117,6 +117,34 @@ void LogCollector::Forget(const std::vector<std::string>& container_ids) {
   }
 }
 
+std::vector<std::string> LogCollector::StoredCursors() {
+  try {
+    return sink_.CursorKeys();
+  } catch (const std::exception& e) {
+    log::Warn(std::string("logs: could not list the collector cursors: ") + e.what());
+    return {};
+  }
+}
+
+void LogCollector::ForgetMissing(const std::vector<std::string>& cursors,
+                                 const std::set<std::string>& existing) {
+  std::vector<std::string> gone;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& id : cursors) {
+      if (!existing.contains(id) && !entries_.contains(id)) gone.push_back(id);
+    }
+  }
+  for (const auto& id : gone) {
+    log::Debug("logs: forgetting the cursor of container " + id + ", removed outside Berth");
+    try {
+      sink_.ForgetCursor(id);
+    } catch (const std::exception& e) {
+      log::Warn("logs: could not forget the cursor of container " + id + ": " + e.what());
+    }
+  }
+}
+
 void LogCollector::Stop() {
   std::map<uint64_t, std::thread> threads;
   {

@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -81,6 +82,16 @@ class LogCollector {
   // The containers are being removed: stops reading them (what is not
   // stored yet is dropped) and forgets their cursors in the sink.
   void Forget(const std::vector<std::string>& container_ids);
+  // Cursors of containers removed behind Berth's back (`docker rm`) are
+  // never Forgotten; the reconciler's sweep drops them in two steps, in this
+  // order: StoredCursors() (every container with a cursor), then a listing
+  // of the containers that exist, then ForgetMissing(cursors, existing),
+  // which forgets the listed cursors whose container is neither in
+  // `existing` nor being collected. Listing the cursors first means a
+  // container made between the two listings cannot lose its cursor.
+  std::vector<std::string> StoredCursors();
+  void ForgetMissing(const std::vector<std::string>& cursors,
+                     const std::set<std::string>& existing);
   // Stops every reading (what is complete is stored first) and joins the
   // threads. Collect does nothing afterwards.
   void Stop();

@@ -53,6 +53,9 @@ class LogSink {
 
   // Forgets the cursor (the container is gone).
   virtual void ForgetCursor(const std::string& collector_key) = 0;
+
+  // Every key a cursor is stored under.
+  virtual std::vector<std::string> CursorKeys() = 0;
 };
 
 }  // namespace berth::reconciler

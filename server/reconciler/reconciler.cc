@@ -543,13 +543,17 @@ bool Reconciler::TaskKnown(const std::string& task_arn) {
 void Reconciler::SweepOrphans() {
   const std::string mine = "berth.instance=" + options_.instance_id;
   try {
+    const auto cursors = logs_ ? logs_->StoredCursors() : std::vector<std::string>{};
+    std::set<std::string> existing;
     for (const auto& c : docker_.ListContainers({mine})) {
+      existing.insert(c.id);
       const auto arn = c.labels.find(docker::kTaskArnLabel);
       if (arn == c.labels.end() || TaskKnown(arn->second)) continue;
       log::Info("reconciler: removing container " + c.name + " of a task Berth no longer has");
       if (logs_) logs_->Forget({c.id});
       docker_.RemoveContainer(c.id);
     }
+    if (logs_) logs_->ForgetMissing(cursors, existing);
     // Task volumes go once their task is gone (its containers first).
     for (const auto& v : docker_.ListVolumes({mine})) {
       const auto arn = v.labels.find(docker::kTaskArnLabel);

@@ -59,11 +59,25 @@ bool TaskDriver::PrepareLog(const json& definition, json& runtime) {
 void TaskDriver::FollowLogs() {
   if (env_.logs == nullptr) return;
   for (const auto& d : td_.at("containerDefinitions")) {
-    const json& rt = Runtime(d.at("name").get<std::string>());
-    if (!rt.value("started", false) || !rt.contains("id")) continue;
+    json& rt = Runtime(d.at("name").get<std::string>());
+    if (!rt.value("started", false) || !rt.contains("id") || rt.value("logSkipped", false)) {
+      continue;
+    }
     const std::string id = rt.at("id").get<std::string>();
     try {
       if (auto settings = Awslogs(d, id)) {
+        // A task adopted from a Berth that did not collect awslogs yet
+        // never had its stream made; without it every event would drop.
+        if (!rt.value("logPrepared", false)) {
+          if (const auto reason =
+                  env_.log_sink->Prepare(settings->destination, settings->create_group)) {
+            log::Warn("logs: the output of task " + task_.task_id +
+                      " is not collected: " + *reason);
+            rt["logSkipped"] = true;
+            continue;
+          }
+          rt["logPrepared"] = true;
+        }
         env_.logs->Collect({id, doc_.at("taskArn").get<std::string>(), std::move(*settings)});
       }
     } catch (const AwslogsOptionError&) {

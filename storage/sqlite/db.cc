@@ -80,6 +80,8 @@ void Db::Execute(std::string_view sql) {
 
 int64_t Db::Changes() const { return sqlite3_changes64(db_.get()); }
 
+int64_t Db::TotalChanges() const { return sqlite3_total_changes64(db_.get()); }
+
 int64_t Db::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_.get()); }
 
 int64_t Db::UserVersion() {

@@ -67,6 +67,9 @@ class Db {
   void Execute(std::string_view sql);
   // Rows changed by the most recent INSERT/UPDATE/DELETE.
   int64_t Changes() const;
+  // Rows changed by every INSERT/UPDATE/DELETE since the connection opened
+  // (a number that only grows; equal readings mean nothing was written).
+  int64_t TotalChanges() const;
   int64_t LastInsertRowId() const;
   // PRAGMA user_version, which the migration runner uses as the schema version.
   int64_t UserVersion();

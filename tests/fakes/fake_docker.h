@@ -49,8 +49,8 @@
 // Every DockerApi call is recorded, in order, with its arguments (see
 // DockerCall for what each records), so tests can list the calls they
 // expect, as kubernetes' sample-controller tests do:
-//   EXPECT_THAT(fake.CallStrings(), ElementsAre("ImageExists(berth/pause:1.1)",
-//                                               "LoadImage(berth/pause:1.1)"));
+//   EXPECT_THAT(fake.CallStrings(), ElementsAre("ImageExists(berth/pause:1.2)",
+//                                               "LoadImage(berth/pause:1.2)"));
 //   EXPECT_THAT(fake.MutatingCalls(), IsEmpty());  // a converged pass does nothing
 // Any call can be made to fail (after it is recorded) with FailNext /
 // FailAlways, including as if the daemon were unreachable (Unreachable():

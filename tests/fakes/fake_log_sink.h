@@ -74,6 +74,13 @@ class FakeLogSink final : public reconciler::LogSink {
     cursors_.erase(collector_key);
   }
 
+  std::vector<std::string> CursorKeys() override {
+    const std::lock_guard lock(mutex_);
+    std::vector<std::string> keys;
+    for (const auto& [key, cursor] : cursors_) keys.push_back(key);
+    return keys;
+  }
+
   // --- What tests look at ----------------------------------------------------
   std::vector<reconciler::LogEvent> Events(const reconciler::LogDestination& d) const {
     const std::lock_guard lock(mutex_);

@@ -1,7 +1,8 @@
 // CloudWatch Logs through the real AWS CLIs (v2 and v1) against a live berth:
 // groups, streams, events in and out, a filter pattern, the CLI's paginator,
 // retention, tags and deletion; then `aws logs tail` (v2 only), once and
-// with --follow. (The API's rules are tested in tests/unit/api/logs_*.)
+// with --follow. (The API's rules are tested in tests/unit/api/logs_*;
+// start-live-tail in logs_live_tail_test.cc.)
 
 #include <chrono>
 #include <csignal>
@@ -92,25 +93,6 @@ TEST_P(LogsCliTest, GroupStreamAndEventsRoundTrip) {
       Fails({"logs", "get-log-events", "--log-group-name", group, "--log-stream-name", "web/1"},
             "ResourceNotFoundException");
   EXPECT_NE(err.find("The specified log group does not exist."), std::string::npos) << err;
-}
-
-TEST_P(LogsCliTest, StartLiveTailIsNotEmulatedAndSaysSo) {
-  if (!CliHas({"logs", "start-live-tail", "help"})) {
-    // CLI v2 2.9 predates StartLiveTail: the command does not exist there.
-    const AwsResult r = RunAws(GetParam(), server_->endpoint(),
-                               {"logs", "start-live-tail", "--log-group-identifiers", "x"});
-    EXPECT_NE(r.exit_code, 0);
-    return;
-  }
-  Ok({"logs", "create-log-group", "--log-group-name", "g"});
-  // Without this the CLI sends StartLiveTail to http://stream-127.0.0.1:<port>.
-  const AwsResult r = RunAws(GetParam(), server_->endpoint(),
-                             {"logs", "start-live-tail", "--log-group-identifiers",
-                              "arn:aws:logs:us-east-1:000000000000:log-group:g"},
-                             {{"AWS_DISABLE_HOST_PREFIX_INJECTION", "true"}});
-  EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.err.find("NotImplementedException"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("StartLiveTail"), std::string::npos) << r.err;
 }
 
 INSTANTIATE_TEST_SUITE_P(Clis, LogsCliTest, ::testing::ValuesIn(AwsClis()), CliName);

@@ -137,7 +137,9 @@ class ApiTest : public ::testing::Test {
   ecs::EcsApi ecs_api_{ecs_services_};
   aws::Dispatcher dispatcher_{aws::DispatcherOptions{}, clock_};
 
- private:
+ protected:
+  // Sends `operation` of the service `model` describes and checks a 200
+  // reply against the model's output shape, an error for its AWS form.
   ApiReply Call(const aws::model::ServiceModel& model, const std::string& prefix,
                 const std::string& operation, const nlohmann::json& input) {
     ApiReply reply = Raw(prefix + operation, input.dump());

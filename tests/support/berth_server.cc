@@ -71,7 +71,8 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-BerthServer::BerthServer(std::vector<std::string> extra_args, std::string data_dir)
+BerthServer::BerthServer(std::vector<std::string> extra_args, std::string data_dir,
+                         const std::map<std::string, std::string>& env)
     : data_dir_(std::move(data_dir)) {
   if (data_dir_.empty()) {
     std::string pattern = (std::filesystem::temp_directory_path() / "berth-data-XXXXXX").string();
@@ -92,7 +93,7 @@ BerthServer::BerthServer(std::vector<std::string> extra_args, std::string data_d
     argv.push_back("--log-level");
     argv.push_back("info");
   }
-  process_ = std::make_unique<ChildProcess>(argv, std::map<std::string, std::string>{}, log_path_);
+  process_ = std::make_unique<ChildProcess>(argv, env, log_path_);
   // berth logs "listening on 127.0.0.1:<port>" once it accepts connections.
   static const std::regex kListening(R"(listening on 127\.0\.0\.1:(\d+))");
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);

@@ -27,23 +27,7 @@ class LogsApiTest : public ApiTest {
   LogsApiTest() { dispatcher_.Register(logs_api_); }
 
   ApiReply Logs(const std::string& operation, const nlohmann::json& input) {
-    ApiReply reply = Raw(kLogsPrefix + operation, input.dump());
-    if (reply.status == 200) {
-      const auto& model = aws::model::LogsModel();
-      const auto* op = model.FindOperation(operation);
-      EXPECT_NE(op, nullptr) << operation;
-      if (op != nullptr) {
-        const auto problems = aws::model::CheckOutput(model, *op, reply.body);
-        EXPECT_TRUE(problems.empty())
-            << operation << " reply departs from the model: " << ::testing::PrintToString(problems)
-            << "\n"
-            << reply.raw;
-      }
-    } else {
-      EXPECT_TRUE(reply.body.contains("__type")) << reply.raw;
-      EXPECT_TRUE(reply.body.contains("message")) << reply.raw;
-    }
-    return reply;
+    return Call(aws::model::LogsModel(), kLogsPrefix, operation, input);
   }
 
   // Expects success and returns the body.

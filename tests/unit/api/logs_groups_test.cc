@@ -394,7 +394,7 @@ TEST_F(LogsGroupsTest, LegacyTaggingSharesTheTagSet) {
 // --- The rest of the model ------------------------------------------------------
 
 TEST_F(LogsGroupsTest, UnemulatedOperationsNameThemselves) {
-  for (const char* op : {"StartLiveTail", "PutMetricFilter", "StartQuery"}) {
+  for (const char* op : {"PutMetricFilter", "StartQuery", "GetQueryResults"}) {
     const ApiReply reply = Logs(op, json::object());
     EXPECT_AWS_ERROR(reply, "NotImplementedException");
     EXPECT_NE(reply.message().find(op), std::string::npos) << reply.raw;

@@ -76,7 +76,7 @@ TEST(PauseImageTest, ArchiveHoldsManifestConfigAndLayerAsValidUstar) {
 TEST(PauseImageTest, ManifestAndConfigAreWhatDockerLoads) {
   const std::vector<TarEntry> entries = ReadUstar(PauseImageTar());
   const json manifest = json::parse(FindEntry(entries, "manifest.json")->data);
-  EXPECT_EQ(manifest, json::parse(R"([{"Config":"config.json","RepoTags":["berth/pause:1.1"],
+  EXPECT_EQ(manifest, json::parse(R"([{"Config":"config.json","RepoTags":["berth/pause:1.2"],
                                       "Layers":["layer.tar"]}])"));
   EXPECT_EQ(manifest[0]["RepoTags"][0], kPauseImage);
 
@@ -122,8 +122,8 @@ TEST(PauseImageTest, EnsurePauseImageLoadsOnlyWhenMissing) {
   EnsurePauseImage(fake);
   // Then it was loaded once, and found the second time
   EXPECT_THAT(fake.CallStrings(),
-              ElementsAre("ImageExists(berth/pause:1.1)", "LoadImage(berth/pause:1.1)",
-                          "ImageExists(berth/pause:1.1)"));
+              ElementsAre("ImageExists(berth/pause:1.2)", "LoadImage(berth/pause:1.2)",
+                          "ImageExists(berth/pause:1.2)"));
 }
 
 TEST(PauseImageTest, EnsurePauseImagePassesDaemonErrorsOn) {

@@ -269,6 +269,55 @@ TEST_F(AwslogsCollectTest, ResetForgetsTheCursorsOfTheContainersItRemoves) {
   EXPECT_FALSE(docker_.IdOf(id));
 }
 
+TEST_F(AwslogsCollectTest, ASweepForgetsTheCursorOfAContainerRemovedBehindBerthsBack) {
+  // Given a stopped awslogs task whose lines are stored, and another running
+  RegisterLogger("removed");
+  const std::string gone = Run("removed");
+  const std::string kept = Run("removed");
+  Pass();
+  Write(gone, 1, 3);
+  Write(kept, 1, 3);
+  ASSERT_TRUE(Stored(gone, 3));
+  ASSERT_TRUE(Stored(kept, 3));
+  docker_.ExitContainer(DockerId(gone, "web"), 0);
+  ASSERT_TRUE(PassUntil([&] { return Task(gone)["lastStatus"] == "STOPPED"; }));
+  const std::string gone_id = DockerId(gone, "web");
+  const std::string kept_id = DockerId(kept, "web");
+  ASSERT_TRUE(sink_.HasCursor(gone_id));
+
+  // When its container is removed outside Berth (`docker rm`) and a sweep runs
+  docker_.RemoveContainer(gone_id);
+  Pass(31);
+
+  // Then its cursor is gone, and the running task's is still there
+  EXPECT_FALSE(sink_.HasCursor(gone_id));
+  EXPECT_TRUE(sink_.HasCursor(kept_id));
+  EXPECT_EQ(Task(kept)["lastStatus"], "RUNNING");
+}
+
+TEST_F(AwslogsCollectTest, AnAdoptedTaskWhoseStreamWasNeverMadeGetsItAndItsLines) {
+  // Given a task started by a Berth that did not collect awslogs (no sink):
+  // its stream was never made
+  reconciler_->Stop();
+  reconciler_ = MakeReconciler();
+  RegisterLogger("older");
+  const std::string arn = Run("older");
+  Pass();
+  ASSERT_EQ(Task(arn)["lastStatus"], "RUNNING");
+  EXPECT_THAT(sink_.Streams(), IsEmpty());
+  Write(arn, 1, 5);
+
+  // When a Berth that collects adopts it
+  reconciler_->Stop();
+  reconciler_ = CollectingReconciler();
+  Pass();
+
+  // Then the stream is made and holds the lines written before and after
+  Write(arn, 6, 8);
+  ASSERT_TRUE(Stored(arn, 8));
+  EXPECT_EQ(sink_.Messages(StreamOf(arn)), Numbered(1, 8));
+}
+
 TEST_F(ReconcilerTest, WithoutALogSinkAwslogsIsNotedAsNotHonoured) {
   Register(
       "plain",

@@ -1,0 +1,73 @@
+#pragma once
+
+// Serves each account and region's dashboard snapshot as JSON text with an
+// ETag, building it again only when Berth's state has changed since (the
+// version source, Database::ChangeCount: one counter read). An unchanged
+// state answers "not modified" without building anything, so a page that
+// polls every second costs next to nothing while nothing happens. The ETag
+// is a hash of the content, so a change that alters nothing the snapshot
+// shows still answers "not modified" (after a build).
+//
+// At most one build runs per account and region; meanwhile other callers get
+// the previous text at once (or wait for the first). A partition is rebuilt
+// at most once per `min_interval`, however many pages poll it, so a state
+// that changes all the time (a chatty awslogs container) cannot make the
+// dashboard take more than its share of the CPU from the API.
+//
+// Thread-safety: Get() may be called from any thread.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "storage/records.h"
+
+namespace berth::dashboard {
+
+class SnapshotCache {
+ public:
+  using VersionSource = std::function<int64_t()>;
+  using Builder = std::function<std::string(const storage::Partition&)>;
+
+  SnapshotCache(VersionSource version, Builder build, std::chrono::milliseconds min_interval);
+
+  struct Result {
+    bool not_modified = false;  // the caller's ETag is current: send 304
+    std::string etag;
+    std::shared_ptr<const std::string> body;  // the JSON text (also when not modified)
+  };
+  // The snapshot of `partition`; `if_none_match` is the ETag the caller has.
+  // Throws what the builder throws (nothing is cached then).
+  Result Get(const storage::Partition& partition, std::optional<std::string_view> if_none_match);
+
+  // How many snapshots were built (for tests).
+  int64_t builds() const;
+
+ private:
+  struct Entry {
+    int64_t version = -1;
+    std::string etag;
+    std::shared_ptr<const std::string> body;
+    std::chrono::steady_clock::time_point built_at;
+    bool building = false;
+  };
+  // Forgets idle entries when there are too many partitions.
+  void Evict(const std::string& keep);
+
+  const VersionSource version_;
+  const Builder build_;
+  const std::chrono::milliseconds min_interval_;
+  mutable std::mutex mutex_;
+  std::condition_variable built_;
+  std::map<std::string, Entry> entries_;  // by "account|region", under mutex_
+  int64_t builds_ = 0;                    // under mutex_
+};
+
+}  // namespace berth::dashboard

@@ -1,0 +1,166 @@
+// The pause program's relay on its own, in the real dockerd: a pause
+// container in relay mode on a network of this test's, pointed at a busybox
+// peer that reads each connection to its EOF and then sends it all back. So
+// every byte must cross the relay both ways, the client's half-close must
+// reach the peer (or the peer never answers), and the peer's EOF must reach
+// the client (or the client never ends). Transfers are far larger than the
+// relay's buffers, so it must apply backpressure rather than drop or
+// reorder anything.
+//
+// Everything is labelled berth.test.id=<this test> and removed in TearDown
+// (containers, then the network and the images). The test fails, never
+// skips, without a daemon.
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "docker_backend/curl_docker_client.h"
+#include "docker_backend/pause_image.h"
+#include "tests/support/berth_server.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/text_files.h"
+
+namespace berth::testing {
+namespace {
+
+class PauseImageRelayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const CommandResult info = Docker({"info", "--format", "{{.ServerVersion}}"});
+    docker_ready_ = info.exit_code == 0;
+    ASSERT_EQ(info.exit_code, 0) << "`docker info` failed; these tests need a running dockerd "
+                                    "(CI starts one):\n"
+                                 << info.err;
+    id_ = "pause-relay-" + std::to_string(::getpid());
+    const char* host = std::getenv("DOCKER_HOST");
+    client_ = std::make_unique<docker::CurlDockerClient>(
+        docker::DockerEndpoint::FromDockerHost(host == nullptr ? "" : host));
+  }
+
+  void TearDown() override {
+    if (!docker_ready_) return;
+    const std::string label = "label=berth.test.id=" + id_;
+    for (const auto& id : Lines(Docker({"ps", "-aq", "--filter", label}).out)) {
+      Docker({"rm", "-f", id});
+    }
+    Docker({"network", "rm", network_});
+    Docker({"rmi", "-f", pause_tag_, busybox_tag_});
+    EXPECT_EQ(Docker({"ps", "-aq", "--filter", label}).out, "");
+    EXPECT_EQ(Docker({"network", "ls", "-q", "--filter", label}).out, "");
+    EXPECT_EQ(Docker({"images", "-q", "--filter", label}).out, "");
+  }
+
+  static CommandResult Docker(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"docker"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunCommand(argv, {}, "", 120);
+  }
+  std::string DockerOk(const std::vector<std::string>& args) {
+    const CommandResult r = Docker(args);
+    EXPECT_EQ(r.exit_code, 0) << "docker " << Join(args) << "\n" << r.out << r.err;
+    return Trim(r.out);
+  }
+
+  // An image FROM scratch with this machine's static busybox as /bin/busybox
+  // (its shell runs every applet).
+  void BuildBusybox() {
+    const std::string context = work_.path() + "/busybox";
+    std::filesystem::create_directories(context);
+    std::filesystem::copy_file("/bin/busybox", context + "/busybox");
+    WriteFile(context + "/Dockerfile", "FROM scratch\nLABEL berth.test=1 berth.test.id=" + id_ +
+                                           "\nCOPY busybox /bin/busybox\nENV PATH=/bin\n"
+                                           "ENTRYPOINT [\"/bin/busybox\", \"sh\", \"-c\"]\n");
+    DockerOk({"build", "-q", "--force-rm", "-t", busybox_tag_, context});
+  }
+
+  // Starts the pause program as `/pause relay <peer> <port>` on the test's
+  // network, with the capability Berth gives it; waits for its ready line.
+  std::string StartRelay(const std::string& peer, int port) {
+    client_->LoadImage(docker::PauseImageTar(pause_tag_, {{"berth.test.id", id_}}));
+    docker::ContainerSpec spec;
+    spec.name = id_ + "-pause";
+    spec.image = pause_tag_;
+    spec.labels = {{"berth.test", "1"}, {"berth.test.id", id_}};
+    spec.network_mode = network_;
+    spec.command = {"relay", peer, std::to_string(port)};
+    spec.cap_add = {"NET_ADMIN"};
+    const std::string id = client_->CreateContainer(spec);
+    client_->StartContainer(id);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    std::string output;
+    while (std::chrono::steady_clock::now() < deadline) {
+      output = client_->ContainerOutput(id);
+      if (output.find("berth-pause: ready") != std::string::npos) return id;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ADD_FAILURE() << "the relay did not report ready: " << output;
+    return id;
+  }
+
+  bool docker_ready_ = false;
+  std::string id_;
+  std::string network_ = "berth-test-" + std::to_string(::getpid()) + "-relay";
+  std::string pause_tag_ = "berth-test/pause:relay-" + std::to_string(::getpid());
+  std::string busybox_tag_ = "berth-test/busybox:relay-" + std::to_string(::getpid());
+  TempDir work_;
+  std::unique_ptr<docker::CurlDockerClient> client_;
+};
+
+TEST_F(PauseImageRelayTest, RelaysEveryByteBothWaysWithHalfCloseOnManyConnectionsAtOnce) {
+  // Given a peer that answers each connection, once its client half-closed,
+  // with everything the client sent
+  BuildBusybox();
+  DockerOk({"network", "create", "--label", "berth.test=1", "--label", "berth.test.id=" + id_,
+            network_});
+  const std::string peer = DockerOk(
+      {"run", "-d", "--label", "berth.test=1", "--label", "berth.test.id=" + id_, "--network",
+       network_, busybox_tag_,
+       R"(mkdir -p /tmp; exec nc -ll -p 7000 -e sh -c 'f=/tmp/c.$$; cat >$f; cat $f; rm $f')"});
+  const std::string peer_ip =
+      DockerOk({"inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", peer});
+  ASSERT_FALSE(peer_ip.empty());
+  // and a relay to it
+  const std::string pause = StartRelay(peer_ip, 7000);
+
+  // When 20 clients in the relay's namespace send 2 MB each at once to
+  // 169.254.170.2:80 (port 80 reaches the relay through its DNAT rule)
+  const std::string script = R"sh(set -e
+mkdir -p /tmp
+tries=0
+until echo ping | nc 169.254.170.2 80 | grep -q ping; do  # until the peer listens
+  tries=$((tries + 1)); [ $tries -lt 100 ] || exit 9; sleep 0.1
+done
+for i in $(seq 1 20); do head -c 2000000 /dev/urandom >/tmp/sent$i; done
+for i in $(seq 1 20); do nc 169.254.170.2 80 </tmp/sent$i >/tmp/got$i & done
+wait
+same=0
+for i in $(seq 1 20); do cmp -s /tmp/sent$i /tmp/got$i && same=$((same + 1)); done
+echo "same=$same"
+)sh";
+  const CommandResult run =
+      Docker({"run", "--rm", "--label", "berth.test=1", "--label", "berth.test.id=" + id_,
+              "--network", "container:" + pause, busybox_tag_, script});
+
+  // Then every client got back exactly what it sent
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_EQ(Trim(run.out), "same=20") << run.err;
+  // And the relay still runs, and still stops at once with exit code 0
+  ASSERT_TRUE(client_->InspectContainer(pause).running);
+  const auto before = std::chrono::steady_clock::now();
+  client_->StopContainer(pause, 10);
+  EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::seconds(2));
+  const docker::ContainerState state = client_->InspectContainer(pause);
+  EXPECT_EQ(state.status, "exited");
+  EXPECT_EQ(state.exit_code, 0);
+}
+
+}  // namespace
+}  // namespace berth::testing
