@@ -146,6 +146,11 @@ TEST_F(ComposedBerthTest, WalkthroughThenDownAndUpKeepStateImagesAndTasks) {
 
   // Inside the task, the metadata endpoint answers: the task's pause relays
   // to Berth listening on the Docker network's gateway from its container.
+  // Only once 169.254.170.2 is local to the task's namespace is anything
+  // sent there (else it could reach the host's own endpoint).
+  const std::string route =
+      DockerOk({"exec", app, "busybox", "ip", "route", "get", "169.254.170.2"});
+  ASSERT_EQ(route.rfind("local 169.254.170.2 dev lo", 0), 0u) << route;
   const std::string metadata =
       DockerOk({"exec", app, "sh", "-c", "wget -qO- \"$ECS_CONTAINER_METADATA_URI_V4/task\""});
   const json task_metadata = json::parse(metadata, nullptr, /*allow_exceptions=*/false);
