@@ -143,13 +143,28 @@ def hold(url, seconds):
         # Loading and drawing the page is over; what is measured is the page
         # sitting open and polling.
         time.sleep(SETTLE_SECONDS)
+        page.send("Performance.enable")
+        before = page_metrics(page)
+        page.eval("performance.clearResourceTimings()")
         print("ready", flush=True)
         time.sleep(seconds)
+        after = page_metrics(page)
         polls = page.eval("performance.getEntriesByType('resource')"
                           ".filter((e) => e.name.includes('/api/state')).length")
         rebuilt = page.eval("performance.getEntriesByType('resource')"
                             ".filter((e) => e.name.includes('/api/state') && e.responseStatus === 200).length")
-    print(json.dumps({"polls": polls, "fresh": rebuilt}))
+        received = page.eval("performance.getEntriesByType('resource')"
+                             ".filter((e) => e.name.includes('/api/state'))"
+                             ".reduce((n, e) => n + e.encodedBodySize, 0)")
+    # The page's main-thread work while it was held open (script, style,
+    # layout), per poll: what the page costs the machine, whatever the noise.
+    busy_ms = round((after["TaskDuration"] - before["TaskDuration"]) * 1000, 1)
+    print(json.dumps({"polls": polls, "fresh": rebuilt, "bytes": received, "main_thread_ms": busy_ms,
+                      "ms_per_poll": round(busy_ms / max(polls, 1), 2)}))
+
+
+def page_metrics(page):
+    return {m["name"]: m["value"] for m in page.send("Performance.getMetrics")["metrics"]}
 
 
 def main(argv):

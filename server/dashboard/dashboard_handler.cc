@@ -72,6 +72,7 @@ http::Response Asset(const http::Request& request, const StaticAsset& asset) {
   if (asset.name.empty()) res.headers.Add("Content-Security-Policy", kContentSecurityPolicy);
   if (request.headers.Get("If-None-Match") == asset.etag) {
     res.status = 304;
+    res.routine = true;
     return res;
   }
   res.headers.Add("Content-Type", std::string(asset.content_type));
@@ -170,7 +171,7 @@ std::optional<storage::Partition> DashboardHandler::PartitionFrom(std::string_vi
   return partition;
 }
 
-std::string DashboardHandler::BuildSnapshot(const storage::Partition& partition) {
+Snapshot DashboardHandler::BuildSnapshot(const storage::Partition& partition) {
   std::vector<storage::Partition> partitions = state_.Partitions();
   for (const auto& p : {options_.default_partition, partition}) {
     const bool listed = std::any_of(partitions.begin(), partitions.end(), [&](const auto& q) {
@@ -180,9 +181,8 @@ std::string DashboardHandler::BuildSnapshot(const storage::Partition& partition)
   }
   json list = json::array();
   for (const auto& p : partitions) list.push_back(PartitionJson(p));
-  return state_.Snapshot(partition,
-                         {{"partitions", std::move(list)},
-                          {"defaultPartition", PartitionJson(options_.default_partition)}});
+  return state_.Build(partition, {{"partitions", std::move(list)},
+                                  {"defaultPartition", PartitionJson(options_.default_partition)}});
 }
 
 http::Response DashboardHandler::State(const http::Request& request) {
@@ -190,18 +190,25 @@ http::Response DashboardHandler::State(const http::Request& request) {
   if (!partition) {
     return Message(400, "account must be 12 digits and region a region name", "berth.ui.State");
   }
-  const SnapshotCache::Result result = cache_.Get(*partition, request.headers.Get("If-None-Match"));
+  const auto if_none_match = request.headers.Get("If-None-Match");
+  const SnapshotCache::Result result = cache_.Get(*partition, if_none_match);
   http::Response res;
   AddCommonHeaders(res);
   res.headers.Add("ETag", result.etag);
   res.headers.Add("Cache-Control", "no-cache");
   res.operation = "berth.ui.State";
+  res.routine = true;  // the page polls every second
   if (result.not_modified) {
     res.status = 304;
     return res;
   }
   res.headers.Add("Content-Type", "application/json");
-  res.body = *result.body;
+  // A page that asks for deltas and holds a snapshot still kept gets only
+  // what changed since; anyone else the whole snapshot.
+  const bool delta = QueryValue(request.Query(), "delta") == "1";
+  res.body = delta && result.base
+                 ? result.snapshot->DeltaFrom(*result.base, std::string(*if_none_match))
+                 : result.snapshot->Full();
   return res;
 }
 

@@ -64,7 +64,7 @@ class DashboardHandler {
   // The partition the query names (account=, region=), the default one for
   // what it leaves out; nullopt when malformed.
   std::optional<storage::Partition> PartitionFrom(std::string_view query) const;
-  std::string BuildSnapshot(const storage::Partition& partition);
+  Snapshot BuildSnapshot(const storage::Partition& partition);
 
   DashboardState& state_;
   const DashboardOptions options_;

@@ -212,7 +212,7 @@ json DashboardState::Services(const aws::RequestContext& context, json& clusters
   return out;
 }
 
-std::string DashboardState::Snapshot(const storage::Partition& partition, const json& extra) {
+Snapshot DashboardState::Build(const storage::Partition& partition, const json& extra) {
   const aws::RequestContext context = Context(partition);
   json errors = json::array();
   json head = extra.is_object() ? extra : json::object();
@@ -225,7 +225,6 @@ std::string DashboardState::Snapshot(const storage::Partition& partition, const 
                     {"clusters", limits_.clusters},
                     {"services", limits_.services}};
   CollectedTasks tasks;
-  tasks.rows_json = "[]";
   json repositories = json::array();
   json clusters = json::array();
   json services = json::array();
@@ -248,13 +247,15 @@ std::string DashboardState::Snapshot(const storage::Partition& partition, const 
   head["clusters"] = std::move(clusters);
   head["services"] = std::move(services);
   head["errors"] = std::move(errors);
-  // The task rows are JSON text already: spliced in as the last member.
-  std::string text = head.dump(-1, ' ', false, json::error_handler_t::replace);
-  text.pop_back();  // the closing brace
-  text += ",\"tasks\":";
-  text += tasks.rows_json;
-  text += '}';
-  return text;
+  // Each member as its own text (the page is sent only the ones that
+  // changed); the task rows are JSON text already.
+  Snapshot out;
+  out.members.reserve(head.size());
+  for (const auto& [name, value] : head.items()) {
+    out.members.emplace_back(name, value.dump(-1, ' ', false, json::error_handler_t::replace));
+  }
+  out.tasks = std::move(tasks.rows);
+  return out;
 }
 
 std::optional<json> DashboardState::TaskLogs(const storage::Partition& partition,

@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/dashboard/snapshot.h"
 #include "server/dashboard/task_rows.h"
 #include "server/ecr/ecr_service.h"
 #include "server/ecs/ecs_service.h"
@@ -56,8 +57,8 @@ class DashboardState {
   // log groups, ordered.
   std::vector<storage::Partition> Partitions();
 
-  // The state of one account and region as JSON text, with the members of
-  // `extra` (an object) added:
+  // The state of one account and region (as snapshot.h parts), with the
+  // members of `extra` (an object) added; as one JSON object:
   //   {account, region, limits, truncated: {...}, errors: [...],
   //    repositories: [{name, uri, createdAt, tagMutability, imagesTruncated,
   //                    images: [{digest, tags, size, pushedAt, lastPulledAt,
@@ -70,8 +71,8 @@ class DashboardState {
   // Images are newest first within their repository. Cluster counts come
   // from the same pass over the tasks (DescribeClusters' rule), not from
   // DescribeClusters.
-  std::string Snapshot(const storage::Partition& partition,
-                       const nlohmann::json& extra = nlohmann::json::object());
+  Snapshot Build(const storage::Partition& partition,
+                 const nlohmann::json& extra = nlohmann::json::object());
 
   // {task, containers: [{name, group, stream, lines: [{timestamp, message}],
   // error?}]} for each awslogs container of the task (at most

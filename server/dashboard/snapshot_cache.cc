@@ -9,11 +9,14 @@ namespace berth::dashboard {
 namespace {
 
 constexpr size_t kMaxEntries = 16;
+// Snapshots kept per partition besides the current one: a page that missed
+// more than this many changes gets the whole snapshot again.
+constexpr size_t kHistory = 8;
 
-std::string ContentTag(std::string_view body) {
+std::string ContentTag(const Snapshot& snapshot) {
   char hex[17];
-  std::snprintf(hex, sizeof(hex), "%016zx", std::hash<std::string_view>{}(body));
-  return "\"" + std::string(hex) + "-" + std::to_string(body.size()) + "\"";
+  std::snprintf(hex, sizeof(hex), "%016zx", snapshot.ContentHash());
+  return "\"" + std::string(hex) + "-" + std::to_string(snapshot.tasks.size()) + "\"";
 }
 
 }  // namespace
@@ -25,6 +28,17 @@ SnapshotCache::SnapshotCache(VersionSource version, Builder build,
 int64_t SnapshotCache::builds() const {
   std::lock_guard lock(mutex_);
   return builds_;
+}
+
+SnapshotCache::Result SnapshotCache::Answer(const Entry& entry,
+                                            std::optional<std::string_view> if_none_match) {
+  Result result{if_none_match == entry.etag, entry.etag, entry.snapshot, nullptr};
+  if (!result.not_modified && if_none_match) {
+    for (const auto& [etag, snapshot] : entry.history) {
+      if (etag == *if_none_match) result.base = snapshot;
+    }
+  }
+  return result;
 }
 
 void SnapshotCache::Evict(const std::string& keep) {
@@ -42,11 +56,11 @@ SnapshotCache::Result SnapshotCache::Get(const storage::Partition& partition,
   if (!entries_.contains(key)) Evict(key);
   Entry* entry = &entries_[key];
   while (true) {
-    const bool fresh = entry->body != nullptr &&
+    const bool fresh = entry->snapshot != nullptr &&
                        (entry->version == version || entry->building ||
                         std::chrono::steady_clock::now() - entry->built_at < min_interval_);
     if (fresh) {
-      return {if_none_match == entry->etag, entry->etag, entry->body};
+      return Answer(*entry, if_none_match);
     }
     if (!entry->building) break;
     built_.wait(lock);  // the first build of this partition is under way
@@ -54,9 +68,9 @@ SnapshotCache::Result SnapshotCache::Get(const storage::Partition& partition,
   }
   entry->building = true;
   lock.unlock();
-  std::string body;
+  std::shared_ptr<const Snapshot> built;
   try {
-    body = build_(partition);
+    built = std::make_shared<const Snapshot>(build_(partition));
   } catch (...) {
     lock.lock();
     entries_[key].building = false;
@@ -69,13 +83,18 @@ SnapshotCache::Result SnapshotCache::Get(const storage::Partition& partition,
   // The ETag names the content, not the version: a write that changes
   // nothing the snapshot shows (a tag, a log line of another task) still
   // answers 304, and the page does no work at all.
-  entry->etag = ContentTag(body);
-  entry->body = std::make_shared<const std::string>(std::move(body));
+  std::string etag = ContentTag(*built);
+  if (etag != entry->etag) {
+    if (entry->snapshot) entry->history.emplace_back(std::move(entry->etag), entry->snapshot);
+    if (entry->history.size() > kHistory) entry->history.pop_front();
+    entry->etag = std::move(etag);
+    entry->snapshot = std::move(built);
+  }
   entry->built_at = std::chrono::steady_clock::now();
   entry->building = false;
   ++builds_;
   built_.notify_all();
-  return {if_none_match == entry->etag, entry->etag, entry->body};
+  return Answer(*entry, if_none_match);
 }
 
 }  // namespace berth::dashboard

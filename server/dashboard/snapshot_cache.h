@@ -1,6 +1,6 @@
 #pragma once
 
-// Serves each account and region's dashboard snapshot as JSON text with an
+// Serves each account and region's dashboard snapshot (snapshot.h) with an
 // ETag, building it again only when Berth's state has changed since (the
 // version source, Database::ChangeCount: one counter read). An unchanged
 // state answers "not modified" without building anything, so a page that
@@ -14,11 +14,16 @@
 // that changes all the time (a chatty awslogs container) cannot make the
 // dashboard take more than its share of the CPU from the API.
 //
+// The last few snapshots of each partition are kept by ETag, so that a page
+// polling with an older ETag can be sent only what changed since
+// (Snapshot::DeltaFrom) instead of the whole snapshot again.
+//
 // Thread-safety: Get() may be called from any thread.
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -26,7 +31,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
+#include "server/dashboard/snapshot.h"
 #include "storage/records.h"
 
 namespace berth::dashboard {
@@ -34,14 +41,17 @@ namespace berth::dashboard {
 class SnapshotCache {
  public:
   using VersionSource = std::function<int64_t()>;
-  using Builder = std::function<std::string(const storage::Partition&)>;
+  using Builder = std::function<Snapshot(const storage::Partition&)>;
 
   SnapshotCache(VersionSource version, Builder build, std::chrono::milliseconds min_interval);
 
   struct Result {
     bool not_modified = false;  // the caller's ETag is current: send 304
     std::string etag;
-    std::shared_ptr<const std::string> body;  // the JSON text (also when not modified)
+    std::shared_ptr<const Snapshot> snapshot;  // the current one (also when not modified)
+    // The snapshot the caller's ETag names, when it is an older one still
+    // kept: what a delta is made from.
+    std::shared_ptr<const Snapshot> base;
   };
   // The snapshot of `partition`; `if_none_match` is the ETag the caller has.
   // Throws what the builder throws (nothing is cached then).
@@ -54,10 +64,13 @@ class SnapshotCache {
   struct Entry {
     int64_t version = -1;
     std::string etag;
-    std::shared_ptr<const std::string> body;
+    std::shared_ptr<const Snapshot> snapshot;
+    // Older snapshots by ETag, oldest first (at most kHistory).
+    std::deque<std::pair<std::string, std::shared_ptr<const Snapshot>>> history;
     std::chrono::steady_clock::time_point built_at;
     bool building = false;
   };
+  static Result Answer(const Entry& entry, std::optional<std::string_view> if_none_match);
   // Forgets idle entries when there are too many partitions.
   void Evict(const std::string& keep);
 

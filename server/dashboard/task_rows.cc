@@ -66,10 +66,9 @@ CollectedTasks TaskRowCollector::Collect(const aws::RequestContext& context, siz
   out.more_unfinished = recent.more_unfinished;
   out.more_stopped = recent.more_stopped;
   out.by_cluster = std::move(recent.by_cluster);
-  out.count = recent.tasks.size();
+  out.rows.reserve(recent.tasks.size());
   RowCache rows;
   const std::hash<std::string_view> hash;
-  out.rows_json = "[";
   for (const auto& task : recent.tasks) {
     CachedRow row;
     const auto it = previous.find(task.task_id);
@@ -85,13 +84,12 @@ CollectedTasks TaskRowCollector::Collect(const aws::RequestContext& context, siz
                           AwslogsContainers(context, document.value("taskDefinitionArn", "")));
       // The page compares rows by this instead of by their content.
       made["v"] = std::to_string(fingerprint);
-      row.json = made.dump(-1, ' ', false, json::error_handler_t::replace);
+      row.json = std::make_shared<const std::string>(
+          made.dump(-1, ' ', false, json::error_handler_t::replace));
     }
-    if (out.rows_json.size() > 1) out.rows_json += ',';
-    out.rows_json += row.json;
+    out.rows.push_back({task.task_id, row.json});
     rows.emplace(task.task_id, std::move(row));
   }
-  out.rows_json += ']';
   std::lock_guard lock(mutex_);
   if (rows_by_partition_.size() > kMaxRememberedPartitions) rows_by_partition_.clear();
   rows_by_partition_[partition_key] = std::move(rows);

@@ -12,22 +12,23 @@
 
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "server/aws/request_context.h"
+#include "server/dashboard/snapshot.h"
 #include "server/ecs/ecs_service.h"
 
 namespace berth::dashboard {
 
 // The tasks of one snapshot.
 struct CollectedTasks {
-  // A JSON array of rows, in RecentTasks order; each row also carries "v",
-  // a version that changes whenever anything else in it may have.
-  std::string rows_json;
-  size_t count = 0;
+  // The rows, in RecentTasks order; each row also carries "v", a version
+  // that changes whenever anything else in it may have.
+  std::vector<TaskRowText> rows;
   bool more_unfinished = false;
   bool more_stopped = false;
   std::map<std::string, ecs::RecentTasks::Counts> by_cluster;
@@ -44,9 +45,9 @@ class TaskRowCollector {
 
  private:
   struct CachedRow {
-    size_t fingerprint = 0;  // of the texts the row was made from
-    bool stopped = false;    // final: never read again
-    std::string json;
+    size_t fingerprint = 0;                   // of the texts the row was made from
+    bool stopped = false;                     // final: never read again
+    std::shared_ptr<const std::string> json;  // shared with the snapshots
   };
   using RowCache = std::unordered_map<std::string, CachedRow>;  // by task id
 

@@ -103,6 +103,9 @@ struct Response {
   Headers headers;
   std::string body;
   std::string operation;
+  // Something a client repeats on a timer (a page polling): the access log
+  // records it at debug level, not info, so that it does not drown the rest.
+  bool routine = false;
   // Close the connection after this response (e.g. when the request body
   // could not be read completely).
   bool close = false;

@@ -27,17 +27,12 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "server/http/asio_names.h"
 #include "server/http/streamed_body.h"
 #include "server/util/log.h"
 
 namespace berth::http {
 namespace {
-
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
-using tcp = asio::ip::tcp;
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 // Beast reads at most 64 KiB at a time; streamed bodies get that much room.
 constexpr std::size_t kStreamReadBytes = 64 * 1024;
 // How long streamed responses get to send their last bytes when the server
@@ -152,7 +147,8 @@ std::string FormatMillis(std::chrono::steady_clock::duration elapsed) {
 
 void LogRequest(const Request& req, const Response& res,
                 std::chrono::steady_clock::time_point started) {
-  if (!log::Enabled(log::Level::kInfo)) return;
+  const log::Level level = res.routine ? log::Level::kDebug : log::Level::kInfo;
+  if (!log::Enabled(level)) return;
   std::string line = req.method;
   line += ' ';
   line += req.Path();
@@ -164,7 +160,7 @@ void LogRequest(const Request& req, const Response& res,
   line += std::to_string(res.status);
   line += ' ';
   line += FormatMillis(std::chrono::steady_clock::now() - started);
-  log::Info(line);
+  log::Write(level, line);
 }
 
 // Reads a request body to its end, restarting the idle timer for every

@@ -15,16 +15,11 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http.hpp>
 
+#include "server/http/asio_names.h"
 #include "server/util/log.h"
 
 namespace berth::http {
 namespace {
-
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
-using tcp = asio::ip::tcp;
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
 BodyProducer::Piece NextPiece(BodyProducer& producer) {
   try {

@@ -79,6 +79,10 @@ def main():
             time.sleep(0.1)
         seen["stopped"] = seen["statuses"][-1] == "STOPPED"
         seen["noReload"] = page.eval("window.__berthNoReload") == "still here"
+        # After the first snapshot the page is sent deltas: what changed.
+        seen["deltas"] = page.eval("performance.getEntriesByType('resource').filter((e) => "
+                                   "e.name.includes('/api/state') && e.name.includes('delta=1') && "
+                                   "e.responseStatus === 200).length")
         seen["xss"] = page.eval("window.__xss")
         seen["rowText"] = page.eval("document.querySelector('%s').textContent" % row)
         seen["servicesText"] = page.eval("document.getElementById('service-rows').textContent")

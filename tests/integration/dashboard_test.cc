@@ -92,6 +92,8 @@ TEST_F(DashboardTest, ShowsATaskLiveAndStopsItFromTheBrowser) {
   EXPECT_EQ(seen.value("confirmText", ""), "Confirm stop");
   EXPECT_TRUE(seen.value("stopped", false)) << seen.dump(2);
   EXPECT_TRUE(seen.value("noReload", false));
+  // (the changes reached it as deltas, not whole snapshots)
+  EXPECT_GT(seen.value("deltas", 0), 0) << seen.dump(2);
   EXPECT_NE(seen.value("servicesText", "").find("web-" + id_), std::string::npos) << seen.dump(2);
   EXPECT_NE(seen.value("servicesText", "").find("ACTIVE"), std::string::npos) << seen.dump(2);
   EXPECT_NE(seen.value("rowText", "").find("Stopped from the Berth dashboard"), std::string::npos)

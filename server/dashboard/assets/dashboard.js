@@ -1,5 +1,6 @@
 // Berth's dashboard: polls /_berth/ui/api/state every second (answered 304
-// while nothing changed), renders each table with one innerHTML assignment,
+// while nothing changed, and with only what changed since the snapshot the
+// page holds otherwise), renders each table with one innerHTML assignment,
 // and escapes every string it shows (task names, tags, log lines are user
 // data). No external resources, no build step.
 'use strict';
@@ -14,6 +15,9 @@
   const ROWS_PER_STEP = 250;
   // More new or changed rows than this: the list is redrawn instead.
   const KEYED_LIMIT = 200;
+  // `#full` in the address: always fetch whole snapshots, never deltas (to
+  // compare the two).
+  const DELTAS = !new URLSearchParams(location.hash.slice(1)).has('full');
 
   const $ = (id) => document.getElementById(id);
   const ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -33,6 +37,7 @@
     taskRows: new Map(), // task id -> {key, html} of its row as last rendered
     shownTasks: [], // ids of the rows in the DOM, in order
     sectionKeys: {}, // section -> JSON of what it shows now
+    changedMembers: null, // members the last delta changed (null: a whole snapshot)
     rowsToken: 0, // bumps with every full redraw of the task list
     rowsCompletedOnce: false,
     firstSteps: 2, // the first render is complete when both steps are done
@@ -87,8 +92,12 @@
     if (el.textContent !== text) el.textContent = text;
   }
 
-  // Runs draw(value) only when value differs from what `section` shows.
-  function renderIfChanged(section, value, draw) {
+  // Runs draw(value) only when value differs from what `section` shows;
+  // after a delta that changed none of the snapshot `members` it is drawn
+  // from, without even comparing.
+  function renderIfChanged(section, members, value, draw) {
+    if (state.changedMembers && state.sectionKeys[section] !== undefined &&
+        !members.some((m) => state.changedMembers.has(m))) return;
     const key = JSON.stringify(value);
     if (state.sectionKeys[section] === key) return;
     state.sectionKeys[section] = key;
@@ -101,12 +110,24 @@
     clearTimeout(state.timer);
     const generation = state.generation;
     try {
-      const headers = state.etag ? { 'If-None-Match': state.etag } : {};
-      const res = await fetch('api/state?' + query(state.partition), { cache: 'no-store', headers });
+      const held = state.snapshot ? state.etag : null;
+      const delta = held && DELTAS;
+      const headers = held ? { 'If-None-Match': held } : {};
+      const url = 'api/state?' + query(state.partition) + (delta ? '&delta=1' : '');
+      const res = await fetch(url, { cache: 'no-store', headers });
       if (generation !== state.generation) return;
       if (res.status === 200) {
-        const snapshot = await res.json();
+        const body = await res.json();
         if (generation !== state.generation) return;
+        const snapshot = body.base === undefined ? body : applyDelta(body, held);
+        if (!snapshot) {
+          // A delta from a snapshot this page does not hold: start over.
+          state.etag = null;
+          state.snapshot = null;
+          state.timer = setTimeout(poll, 0);
+          return;
+        }
+        state.changedMembers = body.base === undefined ? null : new Set(Object.keys(body.members));
         state.etag = res.headers.get('ETag');
         state.snapshot = snapshot;
         if (!state.partition.account) state.partition = { account: snapshot.account, region: snapshot.region };
@@ -127,9 +148,24 @@
     }
   }
 
+  // The snapshot a delta ({base, members, rows, order?}) makes of the one
+  // the page holds; null when it was made from another.
+  function applyDelta(delta, held) {
+    const old = state.snapshot;
+    if (!old || delta.base !== held) return null;
+    const s = Object.assign({}, old, delta.members);
+    const byId = new Map();
+    for (const t of old.tasks) byId.set(t.id, t);
+    for (const t of delta.rows) byId.set(t.id, t);
+    // Unchanged rows stay the same objects: renderTasks skips them.
+    s.tasks = (delta.order || old.tasks.map((t) => t.id)).map((id) => byId.get(id));
+    return s.tasks.every((t) => t !== undefined) ? s : null;
+  }
+
   function choosePartition(account, region) {
     state.partition = { account, region };
     state.etag = null;
+    state.snapshot = null;
     state.generation++;
     state.sectionKeys = {};
     history.replaceState(null, '', '#' + query(state.partition));
@@ -143,13 +179,15 @@
     const s = state.snapshot;
     renderPartitions(s);
     renderCounters(s);
-    renderIfChanged('errors', s.errors, () => renderErrors(s));
+    renderIfChanged('errors', ['errors'], s.errors, () => renderErrors(s));
     renderTasks();
     const below = () => {
       if (s !== state.snapshot) return;  // a newer snapshot drew them already
-      renderIfChanged('services', [s.services, s.truncated.services], () => renderServices(s));
-      renderIfChanged('clusters', s.clusters, () => renderClusters(s));
-      renderIfChanged('repositories', [s.repositories, s.truncated.repositories], () => renderRepositories(s));
+      renderIfChanged('services', ['services', 'truncated', 'limits'], [s.services, s.truncated.services],
+        () => renderServices(s));
+      renderIfChanged('clusters', ['clusters'], s.clusters, () => renderClusters(s));
+      renderIfChanged('repositories', ['repositories', 'truncated', 'limits'],
+        [s.repositories, s.truncated.repositories], () => renderRepositories(s));
       if (state.firstSteps > 0) firstStepDone();
     };
     // The first time, what is below the task list waits for the first paint.

@@ -5,7 +5,9 @@
 
 #include "server/dashboard/dashboard_handler.h"
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include <gmock/gmock.h>
 
@@ -158,6 +160,48 @@ TEST_F(DashboardHandlerTest, SnapshotShowsTheStateAndAnswers304UntilItChanges) {
   EXPECT_EQ(RowOf(json::parse(changed.body), id)["desiredStatus"], "STOPPED");
 }
 
+TEST_F(DashboardHandlerTest, APageHoldingASnapshotIsSentOnlyWhatChanged) {
+  const std::string kept = RunTask();
+  const std::string stopping = RunTask();
+  const http::Response first = Get("/_berth/ui/api/state?delta=1");
+  ASSERT_EQ(first.status, 200u);
+  json page = json::parse(first.body);
+  EXPECT_FALSE(page.contains("base"));  // no ETag held: the whole snapshot
+  const std::string etag(first.headers.Get("ETag").value_or(""));
+
+  // One task stops and a new one starts: the delta carries those two rows,
+  // the new order, and the one member that changed (the cluster counts).
+  EcsOk("StopTask", {{"cluster", "web"}, {"task", stopping}});
+  const std::string added = RunTask();
+  const http::Response changed = Get("/_berth/ui/api/state?delta=1", etag);
+  ASSERT_EQ(changed.status, 200u);
+  const json delta = json::parse(changed.body);
+  EXPECT_EQ(delta["base"], etag);
+  std::vector<std::string> rows;
+  for (const auto& row : delta["rows"]) rows.push_back(row["id"]);
+  EXPECT_THAT(rows, ::testing::UnorderedElementsAre(stopping, added));
+  ASSERT_TRUE(delta.contains("order"));
+  EXPECT_EQ(delta["order"].size(), 3u);
+  EXPECT_FALSE(delta["members"].contains("repositories"));
+  EXPECT_FALSE(delta["members"].contains("account"));
+  EXPECT_LT(changed.body.size(), first.body.size());
+
+  // Applied as the page does, it is exactly the whole snapshot.
+  std::map<std::string, json> by_id;
+  for (const auto& t : page["tasks"]) by_id[t["id"]] = t;
+  for (const auto& t : delta["rows"]) by_id[t["id"]] = t;
+  for (const auto& [name, value] : delta["members"].items()) page[name] = value;
+  page["tasks"] = json::array();
+  for (const auto& id : delta["order"]) page["tasks"].push_back(by_id.at(id));
+  EXPECT_EQ(page, json::parse(Get("/_berth/ui/api/state").body));
+  EXPECT_EQ(RowOf(page, kept)["desiredStatus"], "RUNNING");
+
+  // A page that does not ask for deltas, or holds an ETag the cache does
+  // not know, gets the whole snapshot.
+  EXPECT_FALSE(json::parse(Get("/_berth/ui/api/state", etag).body).contains("base"));
+  EXPECT_FALSE(json::parse(Get("/_berth/ui/api/state?delta=1", "\"0-0\"").body).contains("base"));
+}
+
 TEST_F(DashboardHandlerTest, ListsEveryAccountAndRegionInUse) {
   // Given a cluster in another account and region (the access key is the
   // account id, the SigV4 scope the region)
@@ -190,7 +234,7 @@ TEST_F(DashboardHandlerTest, LimitsTheTasksItShows) {
   const std::string middle = RunTask();
   clock_.Advance(1);
   const std::string newest = RunTask();
-  const json snapshot = json::parse(small.Snapshot({"000000000000", "us-east-1"}));
+  const json snapshot = json::parse(small.Build({"000000000000", "us-east-1"}).Full());
   ASSERT_EQ(snapshot["tasks"].size(), 2u);
   EXPECT_EQ(snapshot["tasks"][0]["id"], newest);
   EXPECT_EQ(snapshot["tasks"][1]["id"], middle);
@@ -201,7 +245,7 @@ TEST_F(DashboardHandlerTest, LimitsTheTasksItShows) {
 TEST_F(DashboardHandlerTest, StoppedTasksAreReadOnceThenRemembered) {
   const std::string id = RunTask();
   const storage::Partition partition{"000000000000", "us-east-1"};
-  EXPECT_EQ(RowOf(json::parse(state_.Snapshot(partition)), id)["lastStatus"], "PENDING");
+  EXPECT_EQ(RowOf(json::parse(state_.Build(partition).Full()), id)["lastStatus"], "PENDING");
   // Given the reconciler records the task STOPPED
   {
     auto lease = database_.Acquire();
@@ -217,7 +261,7 @@ TEST_F(DashboardHandlerTest, StoppedTasksAreReadOnceThenRemembered) {
     store.Update(*record);
   }
   // then the next snapshot shows it
-  const json stopped = RowOf(json::parse(state_.Snapshot(partition)), id);
+  const json stopped = RowOf(json::parse(state_.Build(partition).Full()), id);
   EXPECT_EQ(stopped["lastStatus"], "STOPPED");
   EXPECT_EQ(stopped["stoppedReason"], "Essential container in task exited");
   // and later ones keep showing it without reading it again.
@@ -226,7 +270,7 @@ TEST_F(DashboardHandlerTest, StoppedTasksAreReadOnceThenRemembered) {
   ASSERT_EQ(recent.tasks.size(), 1u);
   EXPECT_TRUE(recent.tasks[0].known);
   EXPECT_TRUE(recent.tasks[0].document.empty());
-  EXPECT_EQ(RowOf(json::parse(state_.Snapshot(partition)), id), stopped);
+  EXPECT_EQ(RowOf(json::parse(state_.Build(partition).Full()), id), stopped);
 }
 
 TEST_F(DashboardHandlerTest, ShowsTheLastLinesOfAwslogsContainers) {

@@ -1,6 +1,7 @@
 // SnapshotCache: a snapshot is built again only when the state's version
 // moved, at most once per interval, and an unchanged state answers "not
-// modified" without building.
+// modified" without building; older snapshots are kept by ETag so that a
+// page holding one can be sent a delta.
 
 #include "server/dashboard/snapshot_cache.h"
 
@@ -14,16 +15,28 @@ namespace {
 
 using std::chrono::milliseconds;
 
+// A snapshot whose one member is `text` (as a JSON string).
+Snapshot Of(const std::string& text) {
+  Snapshot s;
+  s.members.emplace_back("at", "\"" + text + "\"");
+  return s;
+}
+
+std::string Text(const SnapshotCache::Result& result) {
+  const std::string& quoted = result.snapshot->members.at(0).second;
+  return quoted.substr(1, quoted.size() - 2);
+}
+
 class SnapshotCacheTest : public ::testing::Test {
  protected:
   SnapshotCache Make(milliseconds interval) {
-    return SnapshotCache([this] { return version_.load(); },
-                         [this](const storage::Partition& p) {
-                           ++builds_;
-                           return p.account_id + "/" + p.region + "@" +
-                                  std::to_string(version_.load());
-                         },
-                         interval);
+    return SnapshotCache(
+        [this] { return version_.load(); },
+        [this](const storage::Partition& p) {
+          ++builds_;
+          return Of(p.account_id + "/" + p.region + "@" + std::to_string(version_.load()));
+        },
+        interval);
   }
   const storage::Partition a_{"000000000000", "us-east-1"};
   const storage::Partition b_{"111111111111", "eu-west-1"};
@@ -35,7 +48,7 @@ TEST_F(SnapshotCacheTest, UnchangedStateIsNotModifiedWithoutABuild) {
   SnapshotCache cache = Make(milliseconds(0));
   const auto first = cache.Get(a_, std::nullopt);
   EXPECT_FALSE(first.not_modified);
-  EXPECT_EQ(*first.body, "000000000000/us-east-1@7");
+  EXPECT_EQ(Text(first), "000000000000/us-east-1@7");
   // When the page asks again with the ETag it has, and nothing changed
   const auto again = cache.Get(a_, first.etag);
   // then it is told so, and nothing was built.
@@ -52,7 +65,7 @@ TEST_F(SnapshotCacheTest, AChangeBuildsANewSnapshotWithANewEtag) {
   const auto second = cache.Get(a_, first.etag);
   EXPECT_FALSE(second.not_modified);
   EXPECT_NE(second.etag, first.etag);
-  EXPECT_EQ(*second.body, "000000000000/us-east-1@8");
+  EXPECT_EQ(Text(second), "000000000000/us-east-1@8");
   EXPECT_EQ(builds_, 2);
 }
 
@@ -60,7 +73,7 @@ TEST_F(SnapshotCacheTest, AChangeThatShowsNothingNewIsStillNotModified) {
   SnapshotCache cache([this] { return version_.load(); },
                       [this](const storage::Partition&) {
                         ++builds_;
-                        return std::string("{\"same\":true}");
+                        return Of("same");
                       },
                       milliseconds(0));
   const auto first = cache.Get(a_, std::nullopt);
@@ -71,13 +84,33 @@ TEST_F(SnapshotCacheTest, AChangeThatShowsNothingNewIsStillNotModified) {
   EXPECT_EQ(second.etag, first.etag);
 }
 
+TEST_F(SnapshotCacheTest, AnOlderEtagStillKeptNamesTheBaseOfADelta) {
+  SnapshotCache cache = Make(milliseconds(0));
+  const auto first = cache.Get(a_, std::nullopt);
+  EXPECT_EQ(first.base, nullptr);
+  version_ = 8;
+  const auto second = cache.Get(a_, first.etag);
+  ASSERT_NE(second.base, nullptr);  // the page's snapshot: a delta can be made
+  EXPECT_EQ(second.base, first.snapshot);
+  EXPECT_EQ(Text(second), "000000000000/us-east-1@8");
+  // An ETag the cache never made (or forgot) names no base.
+  EXPECT_EQ(cache.Get(a_, std::string("\"unknown\"")).base, nullptr);
+  // After more changes than it keeps, the oldest is forgotten.
+  for (int v = 9; v < 17; ++v) {  // eight more
+    version_ = v;
+    cache.Get(a_, std::nullopt);
+  }
+  EXPECT_EQ(cache.Get(a_, first.etag).base, nullptr);
+  EXPECT_NE(cache.Get(a_, second.etag).base, nullptr);
+}
+
 TEST_F(SnapshotCacheTest, PartitionsAreKeptApart) {
   SnapshotCache cache = Make(milliseconds(0));
   const auto a = cache.Get(a_, std::nullopt);
   const auto b = cache.Get(b_, a.etag);
   EXPECT_FALSE(b.not_modified);  // a's ETag says nothing about b
   EXPECT_NE(b.etag, a.etag);
-  EXPECT_EQ(*b.body, "111111111111/eu-west-1@7");
+  EXPECT_EQ(Text(b), "111111111111/eu-west-1@7");
   EXPECT_EQ(builds_, 2);
 }
 
@@ -101,12 +134,12 @@ TEST_F(SnapshotCacheTest, ConcurrentCallersShareOneBuild) {
                         std::this_thread::sleep_for(milliseconds(50));
                         --running;
                         ++builds_;
-                        return std::string("{}");
+                        return Of("{}");
                       },
                       milliseconds(0));
   std::vector<std::thread> threads;
   for (int i = 0; i < 4; ++i) {
-    threads.emplace_back([&] { EXPECT_EQ(*cache.Get(a_, std::nullopt).body, "{}"); });
+    threads.emplace_back([&] { EXPECT_EQ(Text(cache.Get(a_, std::nullopt)), "{}"); });
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(builds_, 1);
