@@ -381,6 +381,8 @@ ALTER TABLE ecr_images ADD COLUMN last_archived_at REAL;
 ALTER TABLE ecr_images ADD COLUMN last_activated_at REAL;
 ALTER TABLE ecr_images ADD COLUMN activating_until REAL;
 CREATE INDEX ecr_images_activating ON ecr_images (image_status, activating_until);
+-- Is a blob some image's manifest (garbage collection asks per digest)?
+CREATE INDEX ecr_images_by_digest ON ecr_images (digest);
 
 ALTER TABLE ecr_repository_blobs ADD COLUMN unreferenced_at REAL;
 

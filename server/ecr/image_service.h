@@ -7,9 +7,28 @@
 // respect immutability), serving them, tags, referrers, deleting images and
 // collecting the blobs nothing refers to any more.
 //
-// Thread-safety: every method may be called from any thread. Blob files are
-// created and removed only while holding the database lease, so collecting
-// garbage never races with a commit of the same digest.
+// Blob garbage collection, mark and sweep with a grace period:
+//  * A blob row exists for every verified blob file; a repository may serve
+//    a blob while it has a link to it (ecr_repository_blobs). Uploads
+//    (complete, mount) and manifest PUTs add or refresh the link in the same
+//    transaction that checks what the manifest names.
+//  * Deleting an image (BatchDeleteImage, registry DELETE, lifecycle
+//    expiry) removes its rows and marks the links of the blobs no image of
+//    the repository still refers to as unreferenced since now. Nothing is
+//    unlinked or removed yet: a push in flight that saw the layer (HEAD) and
+//    skipped its upload can still name it in its manifest.
+//  * CollectOrphans(before) (the maintenance sweep, grace one hour) unlinks
+//    links still unreferenced whose stamp -- or, for a blob uploaded but never
+//    referenced, whose upload -- is older than `before`, then removes the
+//    blobs no link, manifest or image mentions. Every batch re-checks under
+//    the lease, and blob files are created (commit of an upload or manifest)
+//    and removed only while holding the database lease, so a manifest PUT
+//    either sees the link and keeps the blob, or misses it and is refused
+//    (MANIFEST_BLOB_UNKNOWN); no stored manifest ever loses a blob.
+//  * DeleteRepository drops the repository's links at once; its blobs go as
+//    soon as no other repository links them.
+//
+// Thread-safety: every method may be called from any thread.
 
 #include <cstdint>
 #include <functional>
