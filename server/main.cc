@@ -24,6 +24,7 @@
 #include "server/dashboard/dashboard_state.h"
 #include "server/ecr/ecr_api.h"
 #include "server/ecr/ecr_service.h"
+#include "server/ecr/lifecycle_service.h"
 #include "server/ecs/ecs_api.h"
 #include "server/ecs/ecs_service.h"
 #include "server/ecs/service_scheduler.h"
@@ -41,6 +42,7 @@
 #include "server/util/clock.h"
 #include "server/util/crypto.h"
 #include "server/util/log.h"
+#include "server/util/offset_clock.h"
 #include "storage/blob_store.h"
 #include "storage/database.h"
 #include "storage/ecr_store.h"
@@ -93,6 +95,20 @@ berth::logs::LiveTailOptions LiveTailOptionsFromEnv() {
   return options;
 }
 
+// A number of seconds from the environment variable `name`, or `fallback`
+// when unset or malformed (with a warning).
+double SecondsFromEnv(const std::string& name, double fallback) {
+  const auto text = Env(name);
+  if (!text) return fallback;
+  char* end = nullptr;
+  const double seconds = std::strtod(text->c_str(), &end);
+  if (end == text->c_str() || *end != '\0') {
+    berth::log::Warn("ignoring " + name + "='" + *text + "'");
+    return fallback;
+  }
+  return seconds;
+}
+
 // This Berth's id on Docker labels: one per data directory, so several
 // Berths on one Docker host never touch each other's containers.
 std::string InstanceId(berth::storage::Database& database) {
@@ -138,12 +154,23 @@ int Run(berth::Config config) {
     config.registry_host = "localhost:" + std::to_string(server.port());
   }
 
-  SystemClock clock;
+  // BERTH_CLOCK_OFFSET_SECONDS moves Berth's clock (test-only, like
+  // BERTH_LIVE_TAIL_TIMEOUT_SECONDS: not a flag, not in the README).
+  SystemClock system_clock;
+  const OffsetClock clock(system_clock, SecondsFromEnv("BERTH_CLOCK_OFFSET_SECONDS", 0));
   storage::BlobStore blob_store(config.data_dir);
   ecr::ImageService images(database, blob_store);
   ecr::UploadService uploads(database, images);
   ecr::EcrService ecr_service(database, ecr::EcrOptions{config.registry_host}, images);
   ecr::EcrApi ecr_api(ecr_service);
+  // Lifecycle policies: evaluated on their own thread, periodically and after
+  // each push; BERTH_ECR_RESTORE_SECONDS is how long a restore takes.
+  ecr::LifecycleOptions lifecycle_options;
+  lifecycle_options.restore_seconds =
+      SecondsFromEnv("BERTH_ECR_RESTORE_SECONDS", lifecycle_options.restore_seconds);
+  ecr::LifecycleService lifecycle(database, images, clock, lifecycle_options);
+  images.SetPushObserver([&lifecycle](int64_t repository_id) { lifecycle.Poke(repository_id); });
+  ecr_api.AttachLifecycle(&lifecycle);
   ecs::EcsServices ecs_services(database);
   ecs::EcsApi ecs_api(ecs_services);
   logs::LogService log_service(database, clock);
@@ -226,12 +253,14 @@ int Run(berth::Config config) {
   Maintenance maintenance(images, uploads, ecs_services.tasks, ecs_services.services, log_service,
                           clock);
   task_reconciler.Start();
+  lifecycle.Start();
 
   log::Info("berth " BERTH_VERSION " listening on " + config.listen_host + ":" +
             std::to_string(server.port()) + " (data " + config.data_dir + ", registry " +
             config.registry_host + (config.require_auth ? ", tokens required" : "") + ")");
   server.Run(router);
   task_reconciler.Stop();  // containers keep running; adopted on the next start
+  lifecycle.Stop();
   log::Info("berth stopped");
   return 0;
 }

@@ -5,7 +5,8 @@ namespace {
 
 constexpr std::string_view kImageColumns =
     "repository_id, digest, media_type, artifact_media_type, artifact_type, manifest_size, "
-    "image_size, subject_digest, annotations, pushed_at, last_pulled_at, scanned_at";
+    "image_size, subject_digest, annotations, pushed_at, last_pulled_at, scanned_at, image_status, "
+    "last_archived_at, last_activated_at";
 
 ImageRecord ReadImage(const Stmt& stmt) {
   ImageRecord r;
@@ -21,6 +22,9 @@ ImageRecord ReadImage(const Stmt& stmt) {
   r.pushed_at = stmt.ColumnDouble(9);
   if (!stmt.IsNull(10)) r.last_pulled_at = stmt.ColumnDouble(10);
   if (!stmt.IsNull(11)) r.scanned_at = stmt.ColumnDouble(11);
+  r.image_status = stmt.ColumnText(12);
+  if (!stmt.IsNull(13)) r.last_archived_at = stmt.ColumnDouble(13);
+  if (!stmt.IsNull(14)) r.last_activated_at = stmt.ColumnDouble(14);
   return r;
 }
 
@@ -48,7 +52,8 @@ std::optional<int64_t> ImageStore::BlobSize(std::string_view digest) {
 void ImageStore::LinkBlob(int64_t repository_id, std::string_view digest, double now) {
   Stmt stmt(db_, R"sql(
     INSERT INTO ecr_repository_blobs (repository_id, digest, added_at) VALUES (?1, ?2, ?3)
-    ON CONFLICT (repository_id, digest) DO NOTHING)sql");
+    ON CONFLICT (repository_id, digest) DO UPDATE SET added_at = excluded.added_at,
+        unreferenced_at = NULL)sql");
   stmt.Bind(1, repository_id).Bind(2, digest).Bind(3, now);
   stmt.Run();
 }
@@ -118,7 +123,10 @@ void ImageStore::UpsertImage(const ImageRecord& r) {
     INSERT INTO ecr_images (repository_id, digest, media_type, artifact_media_type,
         artifact_type, manifest_size, image_size, subject_digest, annotations, pushed_at)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-    ON CONFLICT (repository_id, digest) DO UPDATE SET pushed_at = excluded.pushed_at)sql");
+    ON CONFLICT (repository_id, digest) DO UPDATE SET pushed_at = excluded.pushed_at,
+        image_status = 'ACTIVE', activating_until = NULL,
+        last_activated_at = CASE WHEN image_status = 'ACTIVE' THEN last_activated_at
+                                 ELSE excluded.pushed_at END)sql");
   stmt.Bind(1, r.repository_id).Bind(2, r.digest).Bind(3, r.media_type);
   stmt.Bind(4, r.artifact_media_type).Bind(5, r.artifact_type).Bind(6, r.manifest_size);
   stmt.Bind(7, r.image_size).Bind(8, r.subject_digest).Bind(9, r.annotations);
@@ -204,14 +212,17 @@ int64_t ImageStore::CountImages(int64_t repository_id) {
 
 std::vector<ImageRecord> ImageStore::ListImages(int64_t repository_id,
                                                 std::string_view after_digest,
-                                                std::optional<bool> tagged, size_t limit) {
+                                                std::optional<bool> tagged, size_t limit,
+                                                const std::optional<std::string>& status) {
   std::string where = "WHERE repository_id = ?1 AND digest > ?2";
+  if (status) where += " AND image_status = ?4";
   constexpr std::string_view kHasTag =
       "EXISTS (SELECT 1 FROM ecr_image_tags t WHERE t.repository_id = ecr_images.repository_id "
       "AND t.digest = ecr_images.digest)";
   if (tagged) where += std::string(*tagged ? " AND " : " AND NOT ") + std::string(kHasTag);
   Stmt stmt(db_, Select(where + " ORDER BY digest LIMIT ?3"));
   stmt.Bind(1, repository_id).Bind(2, after_digest).Bind(3, static_cast<int64_t>(limit));
+  if (status) stmt.Bind(4, *status);
   std::vector<ImageRecord> out;
   while (stmt.Step()) out.push_back(ReadImage(stmt));
   for (auto& image : out) image.tags = TagsOf(repository_id, image.digest);
@@ -250,6 +261,62 @@ void ImageStore::SetScanned(int64_t repository_id, std::string_view digest, doub
     UPDATE ecr_images SET scanned_at = ?3 WHERE repository_id = ?1 AND digest = ?2)sql");
   stmt.Bind(1, repository_id).Bind(2, digest).Bind(3, now);
   stmt.Run();
+}
+
+void ImageStore::ArchiveImage(int64_t repository_id, std::string_view digest, double now) {
+  Stmt stmt(db_, R"sql(
+    UPDATE ecr_images SET image_status = 'ARCHIVED', last_archived_at = ?3,
+        activating_until = NULL
+    WHERE repository_id = ?1 AND digest = ?2)sql");
+  stmt.Bind(1, repository_id).Bind(2, digest).Bind(3, now);
+  stmt.Run();
+}
+
+void ImageStore::StartActivation(int64_t repository_id, std::string_view digest, double until) {
+  Stmt stmt(db_, R"sql(
+    UPDATE ecr_images SET image_status = 'ACTIVATING', activating_until = ?3
+    WHERE repository_id = ?1 AND digest = ?2)sql");
+  stmt.Bind(1, repository_id).Bind(2, digest).Bind(3, until);
+  stmt.Run();
+}
+
+int64_t ImageStore::FinishActivations(double now) {
+  Stmt stmt(db_, R"sql(
+    UPDATE ecr_images SET image_status = 'ACTIVE', last_activated_at = activating_until,
+        activating_until = NULL
+    WHERE image_status = 'ACTIVATING' AND activating_until <= ?1)sql");
+  stmt.Bind(1, now);
+  stmt.Run();
+  return db_.Changes();
+}
+
+std::optional<double> ImageStore::NextActivation() {
+  Stmt stmt(db_, R"sql(
+    SELECT MIN(activating_until) FROM ecr_images WHERE image_status = 'ACTIVATING')sql");
+  if (!stmt.Step() || stmt.IsNull(0)) return std::nullopt;
+  return stmt.ColumnDouble(0);
+}
+
+void ImageStore::MarkUnreferenced(int64_t repository_id, std::string_view digest, double now) {
+  Stmt stmt(db_, R"sql(
+    UPDATE ecr_repository_blobs SET unreferenced_at = ?3
+    WHERE repository_id = ?1 AND digest = ?2)sql");
+  stmt.Bind(1, repository_id).Bind(2, digest).Bind(3, now);
+  stmt.Run();
+}
+
+std::vector<std::pair<int64_t, std::string>> ImageStore::StaleLinks(double before) {
+  Stmt stmt(db_, R"sql(
+    SELECT l.repository_id, l.digest FROM ecr_repository_blobs l
+    WHERE COALESCE(l.unreferenced_at, l.added_at) < ?1
+      AND NOT EXISTS (SELECT 1 FROM ecr_image_references r
+                      WHERE r.child_digest = l.digest AND r.repository_id = l.repository_id)
+      AND NOT EXISTS (SELECT 1 FROM ecr_images i
+                      WHERE i.repository_id = l.repository_id AND i.digest = l.digest))sql");
+  stmt.Bind(1, before);
+  std::vector<std::pair<int64_t, std::string>> out;
+  while (stmt.Step()) out.emplace_back(stmt.ColumnInt(0), stmt.ColumnText(1));
+  return out;
 }
 
 std::vector<std::string> ImageStore::RepositoryDigests(int64_t repository_id) {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "storage/sqlite/db.h"
@@ -30,6 +31,9 @@ struct ImageRecord {
   double pushed_at = 0;
   std::optional<double> last_pulled_at;
   std::optional<double> scanned_at;
+  std::string image_status = "ACTIVE";  // ACTIVE, ARCHIVED, ACTIVATING
+  std::optional<double> last_archived_at;
+  std::optional<double> last_activated_at;
   std::vector<std::string> tags;  // sorted; filled by the queries that say so
 };
 
@@ -65,11 +69,18 @@ class ImageStore {
   // Blobs linked to no repository and referred to by no image, added before
   // `before` (leftovers of abandoned pushes).
   std::vector<std::string> OrphanBlobs(double before);
+  // Stamps the repository's link to `digest` as unreferenced since `now`
+  // (its last referring image went); the link stays for the GC grace period.
+  void MarkUnreferenced(int64_t repository_id, std::string_view digest, double now);
+  // Links (repository id, digest) that no image of their repository refers
+  // to or is, unreferenced (or, never referenced, added) before `before`.
+  std::vector<std::pair<int64_t, std::string>> StaleLinks(double before);
 
   // --- images
   std::optional<ImageRecord> FindImage(int64_t repository_id, std::string_view digest);
   std::optional<std::string> FindTag(int64_t repository_id, std::string_view tag);
-  // Inserts the image, or refreshes pushed_at when it exists.
+  // Inserts the image, or refreshes pushed_at when it exists (re-pushing an
+  // archived image makes it ACTIVE again at once, stamping last_activated_at).
   void UpsertImage(const ImageRecord& image);
   void AddReferences(int64_t repository_id, std::string_view digest,
                      const std::vector<ImageReference>& references);
@@ -86,14 +97,26 @@ class ImageStore {
   int64_t CountImages(int64_t repository_id);
   // Images ordered by digest after `after_digest` (exclusive), with tags.
   // `tagged`: true only tagged, false only untagged, nullopt all.
+  // `status`: only images in that status (ACTIVE, ARCHIVED, ACTIVATING),
+  // nullopt all.
   std::vector<ImageRecord> ListImages(int64_t repository_id, std::string_view after_digest,
-                                      std::optional<bool> tagged, size_t limit);
+                                      std::optional<bool> tagged, size_t limit,
+                                      const std::optional<std::string>& status = std::nullopt);
   // Tags in byte order after `after` (exclusive).
   std::vector<std::string> ListTags(int64_t repository_id, std::string_view after, size_t limit);
   // Images whose subject is `subject_digest`.
   std::vector<ImageRecord> Referrers(int64_t repository_id, std::string_view subject_digest);
   void TouchPulled(int64_t repository_id, std::string_view digest, double now);
   void SetScanned(int64_t repository_id, std::string_view digest, double now);
+  // Storage classes: ACTIVE → ARCHIVED (stamps last_archived_at);
+  // ARCHIVED → ACTIVATING until `until`; ACTIVATING → ACTIVE for every image
+  // whose `until` is at or before `now` (stamps last_activated_at = until),
+  // returning how many.
+  void ArchiveImage(int64_t repository_id, std::string_view digest, double now);
+  void StartActivation(int64_t repository_id, std::string_view digest, double until);
+  int64_t FinishActivations(double now);
+  // The earliest `until` of an activation in progress, if any.
+  std::optional<double> NextActivation();
   // Every digest the repository's images and links mention (for deleting a
   // repository and collecting what it leaves behind).
   std::vector<std::string> RepositoryDigests(int64_t repository_id);

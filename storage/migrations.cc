@@ -10,7 +10,7 @@ namespace {
 // Every table is keyed by (account_id, region, ...): state is partitioned the
 // way AWS partitions it. Nested AWS documents are stored as JSON text; only the
 // fields that queries filter or sort on are columns.
-constexpr std::array<std::string_view, 5> kMigrations = {
+constexpr std::array<std::string_view, 6> kMigrations = {
     // 1: the foundation: key/value metadata, resource tags, ECR repositories
     // and registry settings, ECS clusters, task definitions, account settings
     // and attributes.
@@ -370,6 +370,29 @@ CREATE TABLE log_collector_cursors (
   key    TEXT PRIMARY KEY,
   cursor TEXT NOT NULL
 ) WITHOUT ROWID;
+)sql",
+
+    // 6 (issue 11, lifecycle): ECR image storage classes (archive/restore),
+    // lifecycle policy previews, and when a repository's link to a blob lost
+    // its last referring image (blob GC keeps it for a grace period after).
+    R"sql(
+ALTER TABLE ecr_images ADD COLUMN image_status TEXT NOT NULL DEFAULT 'ACTIVE';
+ALTER TABLE ecr_images ADD COLUMN last_archived_at REAL;
+ALTER TABLE ecr_images ADD COLUMN last_activated_at REAL;
+ALTER TABLE ecr_images ADD COLUMN activating_until REAL;
+CREATE INDEX ecr_images_activating ON ecr_images (image_status, activating_until);
+-- Is a blob some image's manifest (garbage collection asks per digest)?
+CREATE INDEX ecr_images_by_digest ON ecr_images (digest);
+
+ALTER TABLE ecr_repository_blobs ADD COLUMN unreferenced_at REAL;
+
+CREATE TABLE ecr_lifecycle_previews (
+  repository_id INTEGER PRIMARY KEY REFERENCES ecr_repositories (id) ON DELETE CASCADE,
+  policy_text   TEXT NOT NULL,
+  status        TEXT NOT NULL,
+  started_at    REAL NOT NULL,
+  results       TEXT
+);
 )sql",
 };
 

@@ -4,6 +4,7 @@
 
 #include "server/aws/json_params.h"
 #include "server/ecr/ecr_errors.h"
+#include "server/ecr/lifecycle_service.h"
 
 namespace berth::ecr {
 namespace {
@@ -53,7 +54,7 @@ json ExclusionsJson(const std::vector<MutabilityFilter>& filters) {
 
 }  // namespace
 
-const std::array<aws::OperationRow<EcrApi>, 35> EcrApi::kOperations = {{
+const std::array<aws::OperationRow<EcrApi>, 38> EcrApi::kOperations = {{
     {"BatchCheckLayerAvailability", &EcrApi::BatchCheckLayerAvailability},
     {"BatchDeleteImage", &EcrApi::BatchDeleteImage},
     {"BatchGetImage", &EcrApi::BatchGetImage},
@@ -70,6 +71,7 @@ const std::array<aws::OperationRow<EcrApi>, 35> EcrApi::kOperations = {{
     {"GetAuthorizationToken", &EcrApi::GetAuthorizationToken},
     {"GetDownloadUrlForLayer", &EcrApi::GetDownloadUrlForLayer},
     {"GetLifecyclePolicy", &EcrApi::GetLifecyclePolicy},
+    {"GetLifecyclePolicyPreview", &EcrApi::GetLifecyclePolicyPreview},
     {"GetRegistryPolicy", &EcrApi::GetRegistryPolicy},
     {"GetRegistryScanningConfiguration", &EcrApi::GetRegistryScanningConfiguration},
     {"GetRepositoryPolicy", &EcrApi::GetRepositoryPolicy},
@@ -86,8 +88,10 @@ const std::array<aws::OperationRow<EcrApi>, 35> EcrApi::kOperations = {{
     {"PutReplicationConfiguration", &EcrApi::PutReplicationConfiguration},
     {"SetRepositoryPolicy", &EcrApi::SetRepositoryPolicy},
     {"StartImageScan", &EcrApi::StartImageScan},
+    {"StartLifecyclePolicyPreview", &EcrApi::StartLifecyclePolicyPreview},
     {"TagResource", &EcrApi::TagResource},
     {"UntagResource", &EcrApi::UntagResource},
+    {"UpdateImageStorageClass", &EcrApi::UpdateImageStorageClass},
     {"UploadLayerPart", &EcrApi::UploadLayerPart},
 }};
 
@@ -246,6 +250,7 @@ json EcrApi::PutLifecyclePolicy(const json& in, const Context& context) {
   const std::string name = RequiredString(in, "repositoryName");
   const std::string text =
       service_.PutLifecyclePolicy(registry, name, RequiredString(in, "lifecyclePolicyText"));
+  if (lifecycle_ != nullptr) lifecycle_->Poke(registry, name);  // evaluate the new policy soon
   return {
       {"registryId", registry.account_id}, {"repositoryName", name}, {"lifecyclePolicyText", text}};
 }

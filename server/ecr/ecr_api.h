@@ -17,9 +17,13 @@
 
 namespace berth::ecr {
 
+class LifecycleService;
+
 class EcrApi final : public aws::ServiceApi {
  public:
   explicit EcrApi(EcrService& service) : service_(service) {}
+  // The lifecycle service (previews, storage classes); attach during wiring.
+  void AttachLifecycle(LifecycleService* lifecycle) { lifecycle_ = lifecycle; }
 
   const aws::ServiceModel& Model() const override;
   std::string_view Name() const override { return "ecr"; }
@@ -50,6 +54,7 @@ class EcrApi final : public aws::ServiceApi {
   Json GetAuthorizationToken(const Json& in, const Context& context);
   Json GetDownloadUrlForLayer(const Json& in, const Context& context);
   Json GetLifecyclePolicy(const Json& in, const Context& context);
+  Json GetLifecyclePolicyPreview(const Json& in, const Context& context);
   Json GetRegistryPolicy(const Json& in, const Context& context);
   Json GetRegistryScanningConfiguration(const Json& in, const Context& context);
   Json GetRepositoryPolicy(const Json& in, const Context& context);
@@ -66,13 +71,17 @@ class EcrApi final : public aws::ServiceApi {
   Json PutReplicationConfiguration(const Json& in, const Context& context);
   Json SetRepositoryPolicy(const Json& in, const Context& context);
   Json StartImageScan(const Json& in, const Context& context);
+  Json StartLifecyclePolicyPreview(const Json& in, const Context& context);
   Json TagResource(const Json& in, const Context& context);
   Json UntagResource(const Json& in, const Context& context);
+  Json UpdateImageStorageClass(const Json& in, const Context& context);
   Json UploadLayerPart(const Json& in, const Context& context);
 
  private:
-  static const std::array<aws::OperationRow<EcrApi>, 35> kOperations;
+  static const std::array<aws::OperationRow<EcrApi>, 38> kOperations;
+  LifecycleService& lifecycle();
   EcrService& service_;
+  LifecycleService* lifecycle_ = nullptr;
 };
 
 }  // namespace berth::ecr

@@ -20,6 +20,7 @@
 #include "server/ecr/ecr_errors.h"
 #include "server/ecr/image_error.h"
 #include "server/ecr/image_service.h"
+#include "server/ecr/lifecycle_errors.h"
 #include "server/ecr/upload_service.h"
 #include "server/util/crypto.h"
 
@@ -97,6 +98,8 @@ AwsError FromImageError(const ImageError& e, const std::string& repository,
       return InvalidParameterException(e.what());
     case ErrorKind::kStorage:
       return ServerException(e.what());
+    case ErrorKind::kStorageClassUnsupported:
+      return ImageStorageClassUpdateNotSupportedException(e.what());
   }
   return ServerException(e.what());
 }
@@ -131,8 +134,16 @@ std::optional<bool> TagFilter(const json& filter) {
   return std::nullopt;
 }
 
-// Berth has no archive storage class: every image is ACTIVE, so a status
-// filter selects all of them or none.
+// filter.imageStatus: the status to list (ACTIVE when absent), nullopt for ANY.
+std::optional<std::string> StatusFilter(const json& filter) {
+  const auto status = OptionalString(filter, "imageStatus");
+  if (!status) return "ACTIVE";
+  if (*status == "ANY") return std::nullopt;
+  return status;
+}
+
+// Referrers are never archived on their own in Berth: every one is ACTIVE, so
+// an artifactStatus filter selects all of them or none.
 bool SelectsActive(const json& filter, const char* member) {
   const auto status = OptionalString(filter, member);
   return !status || *status == "ACTIVE" || *status == "ANY";
@@ -187,6 +198,9 @@ json FailureJson(const RefusedImageId& refused) {
           "Requested image is referenced by a manifest list or image index in the "
           "repository";
       break;
+    case ImageIdFailure::kArchived:
+      reason = "Requested image is archived; restore it before pulling";
+      break;
     case ImageIdFailure::kMediaTypeNotAccepted:
       reason =
           "Requested image not found: its manifest media type is not among the "
@@ -218,7 +232,9 @@ json ImageDetailJson(const Partition& registry, const std::string& repository,
                                      {"findingSeverityCounts", json::object()}};
   }
   if (image.subject_digest) d["subjectManifestDigest"] = *image.subject_digest;
-  d["imageStatus"] = "ACTIVE";
+  d["imageStatus"] = image.image_status;
+  if (image.last_archived_at) d["lastArchivedAt"] = *image.last_archived_at;
+  if (image.last_activated_at) d["lastActivatedAt"] = *image.last_activated_at;
   return d;
 }
 
@@ -237,11 +253,10 @@ json EcrApi::ListImages(const json& in, const Context& context) {
   ImagePage<ImageId> page;
   try {
     page = service_.images().ListImageIds(registry, name, TagFilter(filter), after,
-                                          PageSize(in, kDefaultPageSize));
+                                          PageSize(in, kDefaultPageSize), StatusFilter(filter));
   } catch (const ImageError& e) {
     throw FromImageError(e, name, registry);
   }
-  if (!SelectsActive(filter, "imageStatus")) page = {};
   json ids = json::array();
   for (const auto& id : page.items) ids.push_back(ImageIdJson(id));
   json out = {{"imageIds", std::move(ids)}};
@@ -264,9 +279,9 @@ json EcrApi::DescribeImages(const json& in, const Context& context) {
       records = service_.images().DescribeImages(registry, name, ReadImageIds(in.at("imageIds")));
     } else {
       const std::string after = ResumeKey(in, kImageDetailListing);
-      auto page = service_.images().ListImageRecords(registry, name, TagFilter(filter), after,
-                                                     PageSize(in, kDefaultPageSize));
-      if (!SelectsActive(filter, "imageStatus")) page = {};
+      auto page =
+          service_.images().ListImageRecords(registry, name, TagFilter(filter), after,
+                                             PageSize(in, kDefaultPageSize), StatusFilter(filter));
       records = std::move(page.items);
       SetNextToken(out, kImageDetailListing, page.next);
     }
@@ -307,7 +322,8 @@ json EcrApi::BatchDeleteImage(const json& in, const Context& context) {
   const std::string name = RequiredString(in, "repositoryName");
   DeletedImages result;
   try {
-    result = service_.images().DeleteImages(registry, name, ReadImageIds(in.at("imageIds")));
+    result = service_.images().DeleteImages(registry, name, ReadImageIds(in.at("imageIds")),
+                                            context.now);
   } catch (const ImageError& e) {
     throw FromImageError(e, name, registry);
   }

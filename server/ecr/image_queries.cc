@@ -140,6 +140,10 @@ FetchedImages ImageService::GetImages(const Partition& registry, const std::stri
       continue;
     }
     const storage::ImageRecord& image = *resolved.image;
+    if (image.image_status != "ACTIVE") {  // archived: restore before pulling
+      out.failures.push_back({id, ImageIdFailure::kArchived});
+      continue;
+    }
     if (!accepted.empty() &&
         std::find(accepted.begin(), accepted.end(), image.media_type) == accepted.end()) {
       out.failures.push_back({id, ImageIdFailure::kMediaTypeNotAccepted});
@@ -156,7 +160,7 @@ FetchedImages ImageService::GetImages(const Partition& registry, const std::stri
 }
 
 DeletedImages ImageService::DeleteImages(const Partition& registry, const std::string& repository,
-                                         const std::vector<ImageId>& ids) {
+                                         const std::vector<ImageId>& ids, double now) {
   auto lease = database_.Acquire();
   storage::Tx tx(lease.db());
   const auto repo = RequireRepository(lease.db(), registry, repository);
@@ -170,7 +174,7 @@ DeletedImages ImageService::DeleteImages(const Partition& registry, const std::s
     // DeleteImage refuses before it changes anything, so a refused id leaves
     // the transaction as it was.
     try {
-      out.deleted.push_back(DeleteImage(lease.db(), repo.id, id.digest, id.tag, doomed));
+      out.deleted.push_back(DeleteImage(lease.db(), repo.id, id.digest, id.tag, now, doomed));
     } catch (const ImageError& e) {
       switch (e.kind()) {
         case Kind::kManifestUnknown:
@@ -195,7 +199,8 @@ DeletedImages ImageService::DeleteImages(const Partition& registry, const std::s
 ImagePage<ImageId> ImageService::ListImageIds(const Partition& registry,
                                               const std::string& repository,
                                               std::optional<bool> tagged, std::string_view after,
-                                              size_t limit) {
+                                              size_t limit,
+                                              const std::optional<std::string>& status) {
   std::string cursor(after);
   std::optional<std::string> after_tag;
   if (const auto space = after.find(' '); space != std::string_view::npos) {
@@ -217,11 +222,14 @@ ImagePage<ImageId> ImageService::ListImageIds(const Partition& registry,
   };
   // The rest of the image the previous page stopped inside.
   if (after_tag && tagged != false) {
-    if (const auto image = store.FindImage(repo.id, cursor)) add(*image, after_tag);
+    if (const auto image = store.FindImage(repo.id, cursor);
+        image && (!status || image->image_status == *status)) {
+      add(*image, after_tag);
+    }
   }
   // One more entry than asked tells whether another page follows.
   while (page.items.size() <= limit) {
-    const auto batch = store.ListImages(repo.id, cursor, tagged, limit + 1);
+    const auto batch = store.ListImages(repo.id, cursor, tagged, limit + 1, status);
     for (const auto& image : batch) add(image, std::nullopt);
     if (batch.size() < limit + 1) break;
     cursor = batch.back().digest;
@@ -233,15 +241,13 @@ ImagePage<ImageId> ImageService::ListImageIds(const Partition& registry,
   return page;
 }
 
-ImagePage<storage::ImageRecord> ImageService::ListImageRecords(const Partition& registry,
-                                                               const std::string& repository,
-                                                               std::optional<bool> tagged,
-                                                               std::string_view after,
-                                                               size_t limit) {
+ImagePage<storage::ImageRecord> ImageService::ListImageRecords(
+    const Partition& registry, const std::string& repository, std::optional<bool> tagged,
+    std::string_view after, size_t limit, const std::optional<std::string>& status) {
   auto lease = database_.Acquire();
   const auto repo = RequireRepository(lease.db(), registry, repository);
   ImagePage<storage::ImageRecord> page;
-  page.items = ImageStore(lease.db()).ListImages(repo.id, after, tagged, limit + 1);
+  page.items = ImageStore(lease.db()).ListImages(repo.id, after, tagged, limit + 1, status);
   if (page.items.size() > limit) {
     page.items.resize(limit);
     if (!page.items.empty()) page.next = page.items.back().digest;

@@ -140,83 +140,90 @@ PutManifestResult ImageService::PutManifest(const Partition& registry,
   const std::string tag = by_digest ? std::string() : std::string(reference);
   if (!tag.empty()) RequireValidTag(tag);
 
-  auto lease = database_.Acquire();
-  storage::Db& db = lease.db();
-  storage::Tx tx(db);
-  const auto repo = RequireRepository(db, registry, repository);
-  ImageStore store(db);
+  PutManifestResult result;
+  int64_t repository_id = 0;
+  {
+    auto lease = database_.Acquire();
+    storage::Db& db = lease.db();
+    storage::Tx tx(db);
+    const auto repo = RequireRepository(db, registry, repository);
+    ImageStore store(db);
 
-  // Everything the manifest names must already be in this repository.
-  std::vector<storage::ImageReference> references;
-  int64_t image_size = 0;
-  if (manifest.is_index) {
-    for (const auto& child : manifest.manifests) {
-      const auto found = store.FindImage(repo.id, child.digest);
-      if (!found) {
-        throw ImageError(Kind::kManifestChildUnknown,
-                         "manifest references unknown manifest " + child.digest, child.digest);
+    // Everything the manifest names must already be in this repository.
+    std::vector<storage::ImageReference> references;
+    int64_t image_size = 0;
+    if (manifest.is_index) {
+      for (const auto& child : manifest.manifests) {
+        const auto found = store.FindImage(repo.id, child.digest);
+        if (!found) {
+          throw ImageError(Kind::kManifestChildUnknown,
+                           "manifest references unknown manifest " + child.digest, child.digest);
+        }
+        image_size = std::max(image_size, found->image_size);
+        references.push_back({child.digest, "manifest"});
       }
-      image_size = std::max(image_size, found->image_size);
-      references.push_back({child.digest, "manifest"});
-    }
-  } else {
-    std::vector<Descriptor> blobs = manifest.layers;
-    blobs.insert(blobs.begin(), *manifest.config);
-    for (size_t i = 0; i < blobs.size(); ++i) {
-      const Descriptor& d = blobs[i];
-      if (d.foreign()) continue;
-      if (!store.RepositoryBlobSize(repo.id, d.digest)) {
-        throw ImageError(Kind::kManifestBlobUnknown, "blob unknown to registry: " + d.digest,
-                         d.digest);
+    } else {
+      std::vector<Descriptor> blobs = manifest.layers;
+      blobs.insert(blobs.begin(), *manifest.config);
+      for (size_t i = 0; i < blobs.size(); ++i) {
+        const Descriptor& d = blobs[i];
+        if (d.foreign()) continue;
+        if (!store.RepositoryBlobSize(repo.id, d.digest)) {
+          throw ImageError(Kind::kManifestBlobUnknown, "blob unknown to registry: " + d.digest,
+                           d.digest);
+        }
+        if (i > 0) image_size += d.size;
+        references.push_back({d.digest, "blob"});
       }
-      if (i > 0) image_size += d.size;
-      references.push_back({d.digest, "blob"});
     }
-  }
 
-  const auto existing = store.FindImage(repo.id, digest);
-  if (mode == PutMode::kPutImage && existing &&
-      (tag.empty() ||
-       std::find(existing->tags.begin(), existing->tags.end(), tag) != existing->tags.end())) {
-    throw ImageError(Kind::kImageAlreadyExists,
-                     "Image with digest '" + digest + "' and tag '" + tag +
-                         "' already exists in the repository with name '" + repository +
-                         "' in registry with id '" + registry.account_id + "'");
-  }
-  std::optional<std::string> moved_from;
-  if (!tag.empty()) {
-    const auto current = store.FindTag(repo.id, tag);
-    if (current && *current != digest) {
-      if (IsTagImmutable(tag, repo.tag_mutability, repo.mutability_exclusions)) {
-        throw ImageError(Kind::kTagImmutable,
-                         "The image tag '" + tag + "' already exists in the '" + repository +
-                             "' repository and cannot be overwritten because the repository is "
-                             "immutable.",
-                         tag);
-      }
-      moved_from = current;
+    const auto existing = store.FindImage(repo.id, digest);
+    if (mode == PutMode::kPutImage && existing &&
+        (tag.empty() ||
+         std::find(existing->tags.begin(), existing->tags.end(), tag) != existing->tags.end())) {
+      throw ImageError(Kind::kImageAlreadyExists,
+                       "Image with digest '" + digest + "' and tag '" + tag +
+                           "' already exists in the repository with name '" + repository +
+                           "' in registry with id '" + registry.account_id + "'");
     }
-  }
+    std::optional<std::string> moved_from;
+    if (!tag.empty()) {
+      const auto current = store.FindTag(repo.id, tag);
+      if (current && *current != digest) {
+        if (IsTagImmutable(tag, repo.tag_mutability, repo.mutability_exclusions)) {
+          throw ImageError(Kind::kTagImmutable,
+                           "The image tag '" + tag + "' already exists in the '" + repository +
+                               "' repository and cannot be overwritten because the repository is "
+                               "immutable.",
+                           tag);
+        }
+        moved_from = current;
+      }
+    }
 
-  blobs_.WriteBlob(digest, bytes);
-  store.AddBlob(digest, static_cast<int64_t>(bytes.size()), now);
-  store.LinkBlob(repo.id, digest, now);
-  storage::ImageRecord image;
-  image.repository_id = repo.id;
-  image.digest = digest;
-  image.media_type = manifest.media_type;
-  if (manifest.config) image.artifact_media_type = manifest.config->media_type;
-  image.artifact_type = manifest.artifact_type;
-  image.manifest_size = static_cast<int64_t>(bytes.size());
-  image.image_size = image_size;
-  if (manifest.subject) image.subject_digest = manifest.subject->digest;
-  image.annotations = manifest.annotations;
-  image.pushed_at = now;
-  store.UpsertImage(image);
-  store.AddReferences(repo.id, digest, references);
-  if (!tag.empty()) store.SetTag(repo.id, tag, digest);
-  tx.Commit();
-  return {digest, manifest.media_type, image.subject_digest};
+    blobs_.WriteBlob(digest, bytes);
+    store.AddBlob(digest, static_cast<int64_t>(bytes.size()), now);
+    store.LinkBlob(repo.id, digest, now);
+    storage::ImageRecord image;
+    image.repository_id = repo.id;
+    image.digest = digest;
+    image.media_type = manifest.media_type;
+    if (manifest.config) image.artifact_media_type = manifest.config->media_type;
+    image.artifact_type = manifest.artifact_type;
+    image.manifest_size = static_cast<int64_t>(bytes.size());
+    image.image_size = image_size;
+    if (manifest.subject) image.subject_digest = manifest.subject->digest;
+    image.annotations = manifest.annotations;
+    image.pushed_at = now;
+    store.UpsertImage(image);
+    store.AddReferences(repo.id, digest, references);
+    if (!tag.empty()) store.SetTag(repo.id, tag, digest);
+    tx.Commit();
+    result = {digest, manifest.media_type, image.subject_digest};
+    repository_id = repo.id;
+  }
+  if (push_observer_) push_observer_(repository_id);  // after the commit and the lease
+  return result;
 }
 
 ManifestContent ImageService::GetManifest(const Partition& registry, const std::string& repository,
@@ -238,6 +245,12 @@ ManifestContent ImageService::GetManifest(const Partition& registry, const std::
     throw ImageError(Kind::kManifestUnknown, "manifest unknown: " + std::string(reference),
                      std::string(reference));
   }
+  if (image->image_status != "ACTIVE") {  // archived images are restored before a pull
+    throw ImageError(Kind::kManifestUnknown,
+                     "manifest unknown: the image is " + image->image_status +
+                         "; restore it (UpdateImageStorageClass STANDARD) before pulling",
+                     std::string(reference));
+  }
   if (!Acceptable(image->media_type, accept)) {
     throw ImageError(Kind::kManifestUnknown,
                      "manifest of type " + image->media_type + " is not acceptable",
@@ -251,7 +264,8 @@ ManifestContent ImageService::GetManifest(const Partition& registry, const std::
 
 DeletedImage ImageService::DeleteImage(storage::Db& db, int64_t repository_id,
                                        const std::optional<std::string>& digest,
-                                       const std::optional<std::string>& tag, DoomedBlobs& doomed) {
+                                       const std::optional<std::string>& tag, double now,
+                                       DoomedBlobs& doomed) {
   ImageStore store(db);
   std::string target;
   if (tag) {
@@ -287,13 +301,12 @@ DeletedImage ImageService::DeleteImage(storage::Db& db, int64_t repository_id,
   }
   children.push_back(target);
   store.DeleteImage(repository_id, target);
-  Collect(db, repository_id, children, doomed);
+  Collect(db, repository_id, children, now, doomed);
   return deleted;
 }
 
 void ImageService::DeleteManifest(const Partition& registry, const std::string& repository,
                                   std::string_view reference, double now) {
-  (void)now;
   const std::optional<Digest> by_digest = ReferenceDigest(reference);
   if (!by_digest) RequireValidTag(reference);
   auto lease = database_.Acquire();
@@ -301,7 +314,7 @@ void ImageService::DeleteManifest(const Partition& registry, const std::string& 
   const auto repo = RequireRepository(lease.db(), registry, repository);
   DoomedBlobs doomed;
   if (by_digest) {
-    DeleteImage(lease.db(), repo.id, by_digest->text, std::nullopt, doomed);
+    DeleteImage(lease.db(), repo.id, by_digest->text, std::nullopt, now, doomed);
   } else {
     ImageStore store(lease.db());
     if (!store.FindTag(repo.id, reference)) {
@@ -342,11 +355,12 @@ int64_t ImageService::BlobSize(const Partition& registry, const std::string& rep
 }
 
 void ImageService::Collect(storage::Db& db, int64_t repository_id,
-                           const std::vector<std::string>& digests, DoomedBlobs& doomed) {
+                           const std::vector<std::string>& digests, double now,
+                           DoomedBlobs& doomed) {
   ImageStore store(db);
   for (const auto& digest : digests) {
     if (!store.IsReferenced(repository_id, digest) && !store.FindImage(repository_id, digest)) {
-      store.UnlinkBlob(repository_id, digest);
+      store.MarkUnreferenced(repository_id, digest, now);
     }
     if (!store.BlobInUse(digest) && store.BlobSize(digest)) {
       store.DeleteBlob(digest);
@@ -366,18 +380,91 @@ void ImageService::PurgeRepository(storage::Db& db, int64_t repository_id, Doome
     store.DeleteImage(repository_id, image.digest);
   }
   for (const auto& digest : digests) store.UnlinkBlob(repository_id, digest);
-  Collect(db, repository_id, digests, doomed);
+  Collect(db, repository_id, digests, 0, doomed);
 }
 
 size_t ImageService::CollectOrphans(double before) {
+  // Mark: links whose grace period is over. Sweep: blobs nothing links or
+  // refers to. Each batch re-checks under its own lease, so a manifest PUT
+  // or upload that got in between keeps what it uses.
+  for (;;) {
+    auto lease = database_.Acquire();
+    storage::Tx tx(lease.db());
+    ImageStore store(lease.db());
+    auto stale = store.StaleLinks(before);
+    const bool more = stale.size() > kSweepBatch;
+    if (more) stale.resize(kSweepBatch);
+    for (const auto& [repository_id, digest] : stale) store.UnlinkBlob(repository_id, digest);
+    tx.Commit();
+    if (!more) break;
+  }
+  size_t removed = 0;
+  for (;;) {
+    auto lease = database_.Acquire();
+    storage::Tx tx(lease.db());
+    ImageStore store(lease.db());
+    auto orphans = store.OrphanBlobs(before);
+    const bool more = orphans.size() > kSweepBatch;
+    if (more) orphans.resize(kSweepBatch);
+    for (const auto& digest : orphans) store.DeleteBlob(digest);
+    tx.Commit();
+    RemoveFiles(orphans);  // still under the lease: no commit of the same digest in between
+    removed += orphans.size();
+    if (!more) break;
+  }
+  return removed;
+}
+
+StorageClassChange ImageService::UpdateStorageClass(const Partition& registry,
+                                                    const std::string& repository,
+                                                    const ImageId& id, const std::string& target,
+                                                    double now, double restore_seconds) {
   auto lease = database_.Acquire();
   storage::Tx tx(lease.db());
+  const auto repo = RequireRepository(lease.db(), registry, repository);
   ImageStore store(lease.db());
-  const auto orphans = store.OrphanBlobs(before);
-  for (const auto& digest : orphans) store.DeleteBlob(digest);
+  std::string digest = id.digest.value_or("");
+  if (id.tag) {
+    const auto tagged = store.FindTag(repo.id, *id.tag);
+    if (tagged && (!id.digest || *id.digest == *tagged)) digest = *tagged;
+    if (!tagged || digest != *tagged) digest.clear();
+  }
+  const auto image = digest.empty() ? std::nullopt : store.FindImage(repo.id, digest);
+  if (!image) {
+    throw ImageError(Kind::kManifestUnknown,
+                     "The image with imageId " + DescribeImageId(id) +
+                         " does not exist within the repository with name '" + repository +
+                         "' in the registry with id '" + registry.account_id + "'",
+                     digest);
+  }
+  const auto unsupported = [&](const std::string& why) {
+    return ImageError(Kind::kStorageClassUnsupported,
+                      "The requested image storage class update is not supported: " + why, digest);
+  };
+  std::string status;
+  if (target == "ARCHIVE") {
+    if (image->image_status != "ACTIVE") throw unsupported("the image is " + image->image_status);
+    if (store.IsReferenced(repo.id, digest))
+      throw unsupported("an image index in the repository refers to the image");
+    store.ArchiveImage(repo.id, digest, now);
+    status = "ARCHIVED";
+  } else {
+    if (image->image_status != "ARCHIVED") throw unsupported("the image is " + image->image_status);
+    store.StartActivation(repo.id, digest, now + restore_seconds);
+    status = "ACTIVATING";
+  }
   tx.Commit();
-  RemoveFiles(orphans);
-  return orphans.size();
+  return {digest, status};
+}
+
+int64_t ImageService::FinishRestores(double now) {
+  auto lease = database_.Acquire();
+  return ImageStore(lease.db()).FinishActivations(now);
+}
+
+std::optional<double> ImageService::NextRestore() {
+  auto lease = database_.Acquire();
+  return ImageStore(lease.db()).NextActivation();
 }
 
 }  // namespace berth::ecr

@@ -7,11 +7,31 @@
 // respect immutability), serving them, tags, referrers, deleting images and
 // collecting the blobs nothing refers to any more.
 //
-// Thread-safety: every method may be called from any thread. Blob files are
-// created and removed only while holding the database lease, so collecting
-// garbage never races with a commit of the same digest.
+// Blob garbage collection, mark and sweep with a grace period:
+//  * A blob row exists for every verified blob file; a repository may serve
+//    a blob while it has a link to it (ecr_repository_blobs). Uploads
+//    (complete, mount) and manifest PUTs add or refresh the link in the same
+//    transaction that checks what the manifest names.
+//  * Deleting an image (BatchDeleteImage, registry DELETE, lifecycle
+//    expiry) removes its rows and marks the links of the blobs no image of
+//    the repository still refers to as unreferenced since now. Nothing is
+//    unlinked or removed yet: a push in flight that saw the layer (HEAD) and
+//    skipped its upload can still name it in its manifest.
+//  * CollectOrphans(before) (the maintenance sweep, grace one hour) unlinks
+//    links still unreferenced whose stamp -- or, for a blob uploaded but never
+//    referenced, whose upload -- is older than `before`, then removes the
+//    blobs no link, manifest or image mentions. Every batch re-checks under
+//    the lease, and blob files are created (commit of an upload or manifest)
+//    and removed only while holding the database lease, so a manifest PUT
+//    either sees the link and keeps the blob, or misses it and is refused
+//    (MANIFEST_BLOB_UNKNOWN); no stored manifest ever loses a blob.
+//  * DeleteRepository drops the repository's links at once; its blobs go as
+//    soon as no other repository links them.
+//
+// Thread-safety: every method may be called from any thread.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,6 +73,12 @@ using DoomedBlobs = std::vector<std::string>;
 
 class UploadService;
 
+// UpdateImageStorageClass's outcome.
+struct StorageClassChange {
+  std::string digest;
+  std::string status;  // ARCHIVED or ACTIVATING
+};
+
 // An image as the ECR API names it: by digest, by tag, or by both (which must
 // then agree).
 struct ImageId {
@@ -70,6 +96,7 @@ enum class ImageIdFailure {
   kTagDigestMismatch,     // the tag names a different digest
   kReferencedByIndex,     // an index in the repository still names the image
   kMediaTypeNotAccepted,  // the stored manifest type is not among the accepted ones
+  kArchived,              // the image is ARCHIVED or ACTIVATING (cannot be pulled)
 };
 
 struct RefusedImageId {
@@ -152,7 +179,7 @@ class ImageService {
   // they must agree. Throws ImageError.
   DeletedImage DeleteImage(storage::Db& db, int64_t repository_id,
                            const std::optional<std::string>& digest,
-                           const std::optional<std::string>& tag, DoomedBlobs& doomed);
+                           const std::optional<std::string>& tag, double now, DoomedBlobs& doomed);
 
   // Tags in order after `last`, at most `limit` (+1 to tell if more remain).
   std::vector<std::string> Tags(const storage::Partition& registry, const std::string& repository,
@@ -169,17 +196,43 @@ class ImageService {
   // (DeleteRepository --force), inside the caller's transaction.
   void PurgeRepository(storage::Db& db, int64_t repository_id, DoomedBlobs& doomed);
 
-  // Unlinks from the repository the `digests` no image there refers to, and
-  // drops the rows of blobs nothing refers to anywhere (adding them to
-  // `doomed`).
+  // Stamps the repository's links to the `digests` no image there refers to
+  // as unreferenced since `now` (CollectGarbage removes them after the grace
+  // period), and drops the rows of blobs nothing links or refers to anywhere
+  // (adding them to `doomed`).
   void Collect(storage::Db& db, int64_t repository_id, const std::vector<std::string>& digests,
-               DoomedBlobs& doomed);
+               double now, DoomedBlobs& doomed);
   // Removes the files of `doomed` blobs; call after the commit.
   void RemoveFiles(const DoomedBlobs& doomed);
 
-  // Removes blobs linked nowhere and referenced by nothing, created before
-  // `before` (abandoned pushes). Returns how many were removed.
+  // The garbage collector's sweep: unlinks repository links no image refers
+  // to that went unreferenced (or, never referenced, were added) before
+  // `before`, then removes the blobs linked nowhere and referenced by
+  // nothing, created before `before`. Works in batches of kSweepBatch, each
+  // under its own lease. Returns how many blobs were removed.
   size_t CollectOrphans(double before);
+  static constexpr size_t kSweepBatch = 500;
+
+  // UpdateImageStorageClass: ARCHIVE moves an ACTIVE image to ARCHIVED;
+  // STANDARD moves an ARCHIVED image to ACTIVATING until now +
+  // `restore_seconds` (FinishRestores makes it ACTIVE). Returns the image's
+  // digest and new status. Throws ImageError kRepositoryNotFound, kManifestUnknown (worded
+  // as ImageNotFoundException), kStorageClassUnsupported (already in that
+  // class, restoring, or an image an index refers to).
+  StorageClassChange UpdateStorageClass(const storage::Partition& registry,
+                                        const std::string& repository, const ImageId& id,
+                                        const std::string& target, double now,
+                                        double restore_seconds);
+  // Makes ACTIVE the images whose restore is due; returns how many.
+  int64_t FinishRestores(double now);
+  // When the next restore is due, if one is in progress.
+  std::optional<double> NextRestore();
+
+  // Called after every manifest stored (registry PUT, PutImage) with the
+  // repository's id, after the commit. Set during wiring, before serving.
+  void SetPushObserver(std::function<void(int64_t repository_id)> observer) {
+    push_observer_ = std::move(observer);
+  }
 
   // --- The ECR JSON API's image operations. Each takes its own lease and
   // throws ImageError kRepositoryNotFound for an unknown repository.
@@ -204,19 +257,20 @@ class ImageService {
   // BatchDeleteImage: DeleteImage for every id in one transaction, then
   // removes the files of the blobs nothing refers to any more.
   DeletedImages DeleteImages(const storage::Partition& registry, const std::string& repository,
-                             const std::vector<ImageId>& ids);
+                             const std::vector<ImageId>& ids, double now);
 
   // ListImages: one id per (digest, tag) pair of tagged images and one
   // digest-only id per untagged image, ordered by digest then tag.
   // `tagged`: true only tagged images, false only untagged, nullopt all.
   // `after` is a `next` of an earlier page (empty for the first).
+  // `status`: only images with that imageStatus, nullopt every status.
   ImagePage<ImageId> ListImageIds(const storage::Partition& registry, const std::string& repository,
-                                  std::optional<bool> tagged, std::string_view after, size_t limit);
+                                  std::optional<bool> tagged, std::string_view after, size_t limit,
+                                  const std::optional<std::string>& status = "ACTIVE");
   // DescribeImages without ids: images ordered by digest, with tags.
-  ImagePage<storage::ImageRecord> ListImageRecords(const storage::Partition& registry,
-                                                   const std::string& repository,
-                                                   std::optional<bool> tagged,
-                                                   std::string_view after, size_t limit);
+  ImagePage<storage::ImageRecord> ListImageRecords(
+      const storage::Partition& registry, const std::string& repository, std::optional<bool> tagged,
+      std::string_view after, size_t limit, const std::optional<std::string>& status = "ACTIVE");
   // DescribeImages with ids: the image of each id, once per digest, in the
   // order asked. Throws ImageError kManifestUnknown for the first id that
   // names nothing, worded as ECR's ImageNotFoundException.
@@ -263,6 +317,7 @@ class ImageService {
   storage::Database& database_;
   storage::BlobStore& blobs_;
   UploadService* uploads_ = nullptr;
+  std::function<void(int64_t)> push_observer_;
 };
 
 // The artifact type of a referrer as the OCI referrers API reports it: the

@@ -292,9 +292,21 @@ TEST_F(EcrImagesTest, BatchDeleteImageCollectsBlobsNothingRefersTo) {
   ASSERT_EQ(second.layers[0].digest, shared);
   // and a layer uploaded but never used
   const Blob loose = Upload("loose");
+  constexpr double kGrace = 3600;
+  clock_.Advance(2 * kGrace);
   // when the first image goes
   Delete({{{"imageTag", "one"}}});
-  // then its own blobs and manifest are gone, the shared layer is not
+  // then its blobs stay for the grace period (a push in flight may reuse
+  // them), while the abandoned upload's grace is over
+  EXPECT_TRUE(HasBlobFile(first.layers[1].digest));
+  EXPECT_TRUE(LayerAvailable(first.layers[1].digest));
+  images_.CollectOrphans(clock_.Now() - kGrace);
+  EXPECT_TRUE(HasBlobFile(first.layers[1].digest));
+  EXPECT_FALSE(HasBlobFile(loose.digest));
+  // after the grace period its own blobs and manifest are gone, the shared
+  // layer is not
+  clock_.Advance(2 * kGrace);
+  images_.CollectOrphans(clock_.Now() - kGrace);
   EXPECT_FALSE(HasBlobFile(first.digest));
   EXPECT_FALSE(HasBlobFile(first.config.digest));
   EXPECT_FALSE(HasBlobFile(first.layers[1].digest));
@@ -302,16 +314,35 @@ TEST_F(EcrImagesTest, BatchDeleteImageCollectsBlobsNothingRefersTo) {
   EXPECT_FALSE(LayerAvailable(first.layers[1].digest));
   EXPECT_TRUE(HasBlobFile(shared));
   EXPECT_TRUE(LayerAvailable(shared));
-  EXPECT_TRUE(HasBlobFile(loose.digest));
   // the second image is still whole and servable
   const json got =
       EcrOk("BatchGetImage", {{"repositoryName", "app"}, {"imageIds", {{{"imageTag", "two"}}}}});
   EXPECT_EQ(got["images"][0]["imageManifest"], second.manifest);
   // when the second goes too, the shared layer goes with it
   Delete({{{"imageDigest", second.digest}}});
+  clock_.Advance(2 * kGrace);
+  images_.CollectOrphans(clock_.Now() - kGrace);
   EXPECT_FALSE(HasBlobFile(shared));
   EXPECT_FALSE(HasBlobFile(second.digest));
-  EXPECT_TRUE(HasBlobFile(loose.digest));
+}
+
+TEST_F(EcrImagesTest, ReusingALayerWithinTheGracePeriodKeepsIt) {
+  // given an image whose layer a new push reuses right after the image went
+  const Image old_image = PushImage("old", "v1", "app", {"reused"});
+  const std::string reused = old_image.layers[0].digest;
+  Delete({{{"imageTag", "v1"}}});
+  // (the client saw the layer available and did not upload it again)
+  ASSERT_TRUE(LayerAvailable(reused));
+  const Blob config = Upload("new config");
+  const std::string manifest = ManifestText(config, {{reused, 6}});
+  ASSERT_EQ(Put(manifest, "v2").status, 200u);
+  // when the collector runs with no grace left for the old image
+  clock_.Advance(7200);
+  images_.CollectOrphans(clock_.Now());
+  // then the layer the new image refers to is still there
+  EXPECT_TRUE(HasBlobFile(reused));
+  EXPECT_TRUE(LayerAvailable(reused));
+  EXPECT_FALSE(HasBlobFile(old_image.digest));
 }
 
 TEST_F(EcrImagesTest, GarbageCollectionSparesBlobsOfOtherRepositories) {
@@ -319,6 +350,8 @@ TEST_F(EcrImagesTest, GarbageCollectionSparesBlobsOfOtherRepositories) {
   const Image here = PushImage("here", "v1", "app", {"common"});
   const Image there = PushImage("there", "v1", "other", {"common"});
   Delete({{{"imageTag", "v1"}}});
+  clock_.Advance(7200);
+  images_.CollectOrphans(clock_.Now());
   EXPECT_FALSE(HasBlobFile(here.layers[1].digest));
   EXPECT_TRUE(HasBlobFile(there.layers[0].digest));
   EXPECT_TRUE(LayerAvailable(there.layers[0].digest, "other"));
