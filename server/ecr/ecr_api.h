@@ -17,6 +17,9 @@
 
 namespace berth::ecr {
 
+class PullThroughRules;
+class CreationTemplates;
+
 class EcrApi final : public aws::ServiceApi {
  public:
   explicit EcrApi(EcrService& service) : service_(service) {}
@@ -38,15 +41,21 @@ class EcrApi final : public aws::ServiceApi {
   Json BatchDeleteImage(const Json& in, const Context& context);
   Json BatchGetImage(const Json& in, const Context& context);
   Json CompleteLayerUpload(const Json& in, const Context& context);
+  Json CreatePullThroughCacheRule(const Json& in, const Context& context);
   Json CreateRepository(const Json& in, const Context& context);
+  Json CreateRepositoryCreationTemplate(const Json& in, const Context& context);
   Json DeleteLifecyclePolicy(const Json& in, const Context& context);
+  Json DeletePullThroughCacheRule(const Json& in, const Context& context);
   Json DeleteRegistryPolicy(const Json& in, const Context& context);
   Json DeleteRepository(const Json& in, const Context& context);
+  Json DeleteRepositoryCreationTemplate(const Json& in, const Context& context);
   Json DeleteRepositoryPolicy(const Json& in, const Context& context);
   Json DescribeImageScanFindings(const Json& in, const Context& context);
   Json DescribeImages(const Json& in, const Context& context);
+  Json DescribePullThroughCacheRules(const Json& in, const Context& context);
   Json DescribeRegistry(const Json& in, const Context& context);
   Json DescribeRepositories(const Json& in, const Context& context);
+  Json DescribeRepositoryCreationTemplates(const Json& in, const Context& context);
   Json GetAuthorizationToken(const Json& in, const Context& context);
   Json GetDownloadUrlForLayer(const Json& in, const Context& context);
   Json GetLifecyclePolicy(const Json& in, const Context& context);
@@ -68,11 +77,23 @@ class EcrApi final : public aws::ServiceApi {
   Json StartImageScan(const Json& in, const Context& context);
   Json TagResource(const Json& in, const Context& context);
   Json UntagResource(const Json& in, const Context& context);
+  Json UpdatePullThroughCacheRule(const Json& in, const Context& context);
+  Json UpdateRepositoryCreationTemplate(const Json& in, const Context& context);
   Json UploadLayerPart(const Json& in, const Context& context);
+  Json ValidatePullThroughCacheRule(const Json& in, const Context& context);
+
+  // Pull-through cache rules and repository creation templates (issue 11),
+  // wired by main; until attached their operations answer ServerException.
+  void AttachPullThrough(PullThroughRules* rules, CreationTemplates* templates) {
+    pull_through_ = rules;
+    templates_ = templates;
+  }
 
  private:
-  static const std::array<aws::OperationRow<EcrApi>, 35> kOperations;
+  static const std::array<aws::OperationRow<EcrApi>, 44> kOperations;
   EcrService& service_;
+  PullThroughRules* pull_through_ = nullptr;
+  CreationTemplates* templates_ = nullptr;
 };
 
 }  // namespace berth::ecr
