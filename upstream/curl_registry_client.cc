@@ -237,8 +237,13 @@ class CurlRegistryClient final : public RegistryClient {
   // UpstreamError unless the final answer is 200.
   void Authorized(const Endpoint& endpoint, const std::string& url, const std::string& scope,
                   std::vector<std::string> headers, bool streaming, Reply& reply) {
-    const std::string key = endpoint.base_url + " " + scope + " " +
-                            (endpoint.credentials ? endpoint.credentials->username : "");
+    // Cached per identity: other credentials for the same upstream must
+    // not ride on an answer earned by these.
+    const std::string key =
+        endpoint.base_url + " " + scope + " " +
+        (endpoint.credentials
+             ? Base64(endpoint.credentials->username + ":" + endpoint.credentials->password)
+             : std::string());
     std::string auth = Cached(key);
     for (int attempt = 0; attempt < 2; ++attempt) {
       std::vector<std::string> all = headers;
