@@ -22,9 +22,11 @@
 #include "server/coverage.h"
 #include "server/dashboard/dashboard_handler.h"
 #include "server/dashboard/dashboard_state.h"
+#include "server/ecr/creation_templates.h"
 #include "server/ecr/ecr_api.h"
 #include "server/ecr/ecr_service.h"
 #include "server/ecr/lifecycle_service.h"
+#include "server/ecr/pull_through_rules.h"
 #include "server/ecs/ecs_api.h"
 #include "server/ecs/ecs_service.h"
 #include "server/ecs/service_scheduler.h"
@@ -37,6 +39,7 @@
 #include "server/reconciler/image_resolver.h"
 #include "server/reconciler/reconciler.h"
 #include "server/reconciler/task_endpoints.h"
+#include "server/registry/pull_through_cache.h"
 #include "server/registry/registry.h"
 #include "server/router.h"
 #include "server/util/clock.h"
@@ -47,6 +50,7 @@
 #include "storage/database.h"
 #include "storage/ecr_store.h"
 #include "storage/meta_store.h"
+#include "upstream/registry_client.h"
 
 namespace {
 
@@ -184,6 +188,16 @@ int Run(berth::Config config) {
   registry::Registry registry(
       registry::RegistryOptions{config.account_id, config.region, config.require_auth}, ecr_service,
       images, uploads, clock);
+  // Issue 11: pull-through cache rules (their upstream client, secrets file
+  // and endpoint redirections from the environment) and creation templates.
+  const auto upstream_client = upstream::MakeCurlRegistryClient();
+  ecr::PullThroughRules pull_through_rules(database, *upstream_client,
+                                           ecr::PullThroughOptionsFromEnv(Env));
+  ecr::CreationTemplates creation_templates(database, ecr_service);
+  ecr_api.AttachPullThrough(&pull_through_rules, &creation_templates);
+  registry::PullThroughCache pull_through_cache(pull_through_rules, creation_templates, images,
+                                                uploads, database, clock);
+  registry.AttachPullThrough(&pull_through_cache, &creation_templates);
   admin::AdminHandler admin(database);
   admin.AddResetHook([&] {
     blob_store.Clear();

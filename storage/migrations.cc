@@ -10,7 +10,7 @@ namespace {
 // Every table is keyed by (account_id, region, ...): state is partitioned the
 // way AWS partitions it. Nested AWS documents are stored as JSON text; only the
 // fields that queries filter or sort on are columns.
-constexpr std::array<std::string_view, 6> kMigrations = {
+constexpr std::array<std::string_view, 7> kMigrations = {
     // 1: the foundation: key/value metadata, resource tags, ECR repositories
     // and registry settings, ECS clusters, task definitions, account settings
     // and attributes.
@@ -393,6 +393,42 @@ CREATE TABLE ecr_lifecycle_previews (
   started_at    REAL NOT NULL,
   results       TEXT
 );
+)sql",
+
+    // 7 (issue 11, pull-through cache and creation templates): ECR pull-through
+    // cache rules and repository creation templates per registry, keyed by
+    // their prefix; when each cached tag was last checked upstream.
+    R"sql(
+CREATE TABLE ecr_pull_through_rules (
+  account_id        TEXT NOT NULL,
+  region            TEXT NOT NULL,
+  prefix            TEXT NOT NULL,
+  upstream_url      TEXT NOT NULL,
+  upstream_registry TEXT NOT NULL,
+  credential_arn    TEXT,
+  custom_role_arn   TEXT,
+  upstream_prefix   TEXT,
+  created_at        REAL NOT NULL,
+  updated_at        REAL NOT NULL,
+  PRIMARY KEY (account_id, region, prefix)
+) WITHOUT ROWID;
+
+CREATE TABLE ecr_creation_templates (
+  account_id  TEXT NOT NULL,
+  region      TEXT NOT NULL,
+  prefix      TEXT NOT NULL,
+  document    TEXT NOT NULL,
+  created_at  REAL NOT NULL,
+  updated_at  REAL NOT NULL,
+  PRIMARY KEY (account_id, region, prefix)
+) WITHOUT ROWID;
+
+CREATE TABLE ecr_pull_through_tags (
+  repository_id INTEGER NOT NULL REFERENCES ecr_repositories (id) ON DELETE CASCADE,
+  tag           TEXT NOT NULL,
+  checked_at    REAL NOT NULL,
+  PRIMARY KEY (repository_id, tag)
+) WITHOUT ROWID;
 )sql",
 };
 

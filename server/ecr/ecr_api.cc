@@ -54,20 +54,26 @@ json ExclusionsJson(const std::vector<MutabilityFilter>& filters) {
 
 }  // namespace
 
-const std::array<aws::OperationRow<EcrApi>, 38> EcrApi::kOperations = {{
+const std::array<aws::OperationRow<EcrApi>, 47> EcrApi::kOperations = {{
     {"BatchCheckLayerAvailability", &EcrApi::BatchCheckLayerAvailability},
     {"BatchDeleteImage", &EcrApi::BatchDeleteImage},
     {"BatchGetImage", &EcrApi::BatchGetImage},
     {"CompleteLayerUpload", &EcrApi::CompleteLayerUpload},
+    {"CreatePullThroughCacheRule", &EcrApi::CreatePullThroughCacheRule},
     {"CreateRepository", &EcrApi::CreateRepository},
+    {"CreateRepositoryCreationTemplate", &EcrApi::CreateRepositoryCreationTemplate},
     {"DeleteLifecyclePolicy", &EcrApi::DeleteLifecyclePolicy},
+    {"DeletePullThroughCacheRule", &EcrApi::DeletePullThroughCacheRule},
     {"DeleteRegistryPolicy", &EcrApi::DeleteRegistryPolicy},
     {"DeleteRepository", &EcrApi::DeleteRepository},
+    {"DeleteRepositoryCreationTemplate", &EcrApi::DeleteRepositoryCreationTemplate},
     {"DeleteRepositoryPolicy", &EcrApi::DeleteRepositoryPolicy},
     {"DescribeImageScanFindings", &EcrApi::DescribeImageScanFindings},
     {"DescribeImages", &EcrApi::DescribeImages},
+    {"DescribePullThroughCacheRules", &EcrApi::DescribePullThroughCacheRules},
     {"DescribeRegistry", &EcrApi::DescribeRegistry},
     {"DescribeRepositories", &EcrApi::DescribeRepositories},
+    {"DescribeRepositoryCreationTemplates", &EcrApi::DescribeRepositoryCreationTemplates},
     {"GetAuthorizationToken", &EcrApi::GetAuthorizationToken},
     {"GetDownloadUrlForLayer", &EcrApi::GetDownloadUrlForLayer},
     {"GetLifecyclePolicy", &EcrApi::GetLifecyclePolicy},
@@ -92,7 +98,10 @@ const std::array<aws::OperationRow<EcrApi>, 38> EcrApi::kOperations = {{
     {"TagResource", &EcrApi::TagResource},
     {"UntagResource", &EcrApi::UntagResource},
     {"UpdateImageStorageClass", &EcrApi::UpdateImageStorageClass},
+    {"UpdatePullThroughCacheRule", &EcrApi::UpdatePullThroughCacheRule},
+    {"UpdateRepositoryCreationTemplate", &EcrApi::UpdateRepositoryCreationTemplate},
     {"UploadLayerPart", &EcrApi::UploadLayerPart},
+    {"ValidatePullThroughCacheRule", &EcrApi::ValidatePullThroughCacheRule},
 }};
 
 const aws::ServiceModel& EcrApi::Model() const { return aws::model::EcrModel(); }

@@ -18,6 +18,8 @@
 namespace berth::ecr {
 
 class LifecycleService;
+class PullThroughRules;
+class CreationTemplates;
 
 class EcrApi final : public aws::ServiceApi {
  public:
@@ -42,15 +44,21 @@ class EcrApi final : public aws::ServiceApi {
   Json BatchDeleteImage(const Json& in, const Context& context);
   Json BatchGetImage(const Json& in, const Context& context);
   Json CompleteLayerUpload(const Json& in, const Context& context);
+  Json CreatePullThroughCacheRule(const Json& in, const Context& context);
   Json CreateRepository(const Json& in, const Context& context);
+  Json CreateRepositoryCreationTemplate(const Json& in, const Context& context);
   Json DeleteLifecyclePolicy(const Json& in, const Context& context);
+  Json DeletePullThroughCacheRule(const Json& in, const Context& context);
   Json DeleteRegistryPolicy(const Json& in, const Context& context);
   Json DeleteRepository(const Json& in, const Context& context);
+  Json DeleteRepositoryCreationTemplate(const Json& in, const Context& context);
   Json DeleteRepositoryPolicy(const Json& in, const Context& context);
   Json DescribeImageScanFindings(const Json& in, const Context& context);
   Json DescribeImages(const Json& in, const Context& context);
+  Json DescribePullThroughCacheRules(const Json& in, const Context& context);
   Json DescribeRegistry(const Json& in, const Context& context);
   Json DescribeRepositories(const Json& in, const Context& context);
+  Json DescribeRepositoryCreationTemplates(const Json& in, const Context& context);
   Json GetAuthorizationToken(const Json& in, const Context& context);
   Json GetDownloadUrlForLayer(const Json& in, const Context& context);
   Json GetLifecyclePolicy(const Json& in, const Context& context);
@@ -75,13 +83,25 @@ class EcrApi final : public aws::ServiceApi {
   Json TagResource(const Json& in, const Context& context);
   Json UntagResource(const Json& in, const Context& context);
   Json UpdateImageStorageClass(const Json& in, const Context& context);
+  Json UpdatePullThroughCacheRule(const Json& in, const Context& context);
+  Json UpdateRepositoryCreationTemplate(const Json& in, const Context& context);
   Json UploadLayerPart(const Json& in, const Context& context);
+  Json ValidatePullThroughCacheRule(const Json& in, const Context& context);
+
+  // Pull-through cache rules and repository creation templates (issue 11),
+  // wired by main; until attached their operations answer ServerException.
+  void AttachPullThrough(PullThroughRules* rules, CreationTemplates* templates) {
+    pull_through_ = rules;
+    templates_ = templates;
+  }
 
  private:
-  static const std::array<aws::OperationRow<EcrApi>, 38> kOperations;
+  static const std::array<aws::OperationRow<EcrApi>, 47> kOperations;
   LifecycleService& lifecycle();
   EcrService& service_;
   LifecycleService* lifecycle_ = nullptr;
+  PullThroughRules* pull_through_ = nullptr;
+  CreationTemplates* templates_ = nullptr;
 };
 
 }  // namespace berth::ecr

@@ -168,7 +168,7 @@ PutManifestResult ImageService::PutManifest(const Partition& registry,
       for (size_t i = 0; i < blobs.size(); ++i) {
         const Descriptor& d = blobs[i];
         if (d.foreign()) continue;
-        if (!store.RepositoryBlobSize(repo.id, d.digest)) {
+        if (mode != PutMode::kPullThrough && !store.RepositoryBlobSize(repo.id, d.digest)) {
           throw ImageError(Kind::kManifestBlobUnknown, "blob unknown to registry: " + d.digest,
                            d.digest);
         }

@@ -45,8 +45,10 @@
 namespace berth::ecr {
 
 // How a manifest arrives: a registry PUT may repeat an existing push; ECR's
-// PutImage refuses an image (and tag) that is already there.
-enum class PutMode { kRegistry, kPutImage };
+// PutImage refuses an image (and tag) that is already there. A pull-through
+// import stores a manifest whose blobs are fetched from the upstream later,
+// on first use.
+enum class PutMode { kRegistry, kPutImage, kPullThrough };
 
 struct PutManifestResult {
   std::string digest;

@@ -26,7 +26,13 @@
 #include "server/util/clock.h"
 #include "storage/records.h"
 
+namespace berth::ecr {
+class CreationTemplates;
+}
+
 namespace berth::registry {
+
+class PullThroughCache;
 
 struct RegistryOptions {
   std::string default_account_id = "000000000000";
@@ -53,6 +59,14 @@ class Registry {
   http::Response Handle(const http::Request& request);
   http::Response BodyTooLarge(const http::Request& head, uint64_t limit);
 
+  // Issue 11: pulls under a pull-through cache rule go through `cache`, and
+  // pushes to a missing repository create it when a CREATE_ON_PUSH creation
+  // template matches. Attach during wiring, before serving.
+  void AttachPullThrough(PullThroughCache* cache, ecr::CreationTemplates* templates) {
+    pull_through_ = cache;
+    templates_ = templates;
+  }
+
  private:
   // Who is asking: the account and region their token grants, or the
   // defaults. Throws RegistryError UNAUTHORIZED.
@@ -70,6 +84,10 @@ class Registry {
                           const storage::Partition& registry);
   storage::RepositoryRecord RequireRepository(const storage::Partition& registry,
                                               const std::string& name);
+  // RequireRepository for a push: a missing repository is first created
+  // from a CREATE_ON_PUSH creation template when one matches.
+  storage::RepositoryRecord RequirePushRepository(const storage::Partition& registry,
+                                                  const std::string& name);
 
   http::Response Base(const http::Request& request);
   http::Response Catalog(const http::Request& request, const storage::Partition& registry);
@@ -100,6 +118,8 @@ class Registry {
   ecr::ImageService& images_;
   ecr::UploadService& uploads_;
   const Clock& clock_;
+  PullThroughCache* pull_through_ = nullptr;
+  ecr::CreationTemplates* templates_ = nullptr;
 };
 
 // The value of query parameter `name` in `query` (percent-decoded), if any.

@@ -7,6 +7,7 @@
 
 #include "server/ecr/digest.h"
 #include "server/ecr/image_error.h"
+#include "server/registry/pull_through_cache.h"
 #include "server/registry/registry.h"
 #include "server/registry/registry_error.h"
 #include "server/registry/registry_support.h"
@@ -127,6 +128,12 @@ http::Response Registry::GetBlob(const http::Request& request, const Route& rout
     throw RegistryError(ecr::LooksLikeDigest(route.reference) ? "BLOB_UNKNOWN" : "DIGEST_INVALID",
                         "invalid or unknown digest", route.reference);
   }
+  if (pull_through_ != nullptr) {
+    if (auto streamed = pull_through_->ServeBlob(registry, route.name, route.reference,
+                                                 request.method == "HEAD")) {
+      return std::move(*streamed);
+    }
+  }
   const auto size = static_cast<uint64_t>(images_.BlobSize(registry, route.name, route.reference));
   http::Response res = Reply(200);
   res.headers.Add("Docker-Content-Digest", route.reference);
@@ -168,7 +175,8 @@ http::BodyPlan Registry::PlanUpload(const http::Request& head, const Route& rout
   if (!monolithic && !appending) return {64 * 1024, nullptr};
   try {
     const storage::Partition registry = Authenticate(head);
-    const auto repo = RequireRepository(registry, route.name);
+    const auto repo = monolithic ? RequirePushRepository(registry, route.name)
+                                 : RequireRepository(registry, route.name);
     const double now = clock_.Now();
     std::string uuid;
     if (monolithic) {
@@ -208,7 +216,7 @@ http::BodyPlan Registry::PlanUpload(const http::Request& head, const Route& rout
 
 http::Response Registry::StartUpload(const http::Request& request, const Route& route,
                                      const storage::Partition& registry) {
-  const auto repo = RequireRepository(registry, route.name);
+  const auto repo = RequirePushRepository(registry, route.name);
   const double now = clock_.Now();
   if (auto* sink = dynamic_cast<UploadSink*>(request.sink.get())) {
     // One-request upload: the body was the whole blob.
