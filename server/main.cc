@@ -24,6 +24,8 @@
 #include "server/dashboard/dashboard_state.h"
 #include "server/ecr/ecr_api.h"
 #include "server/ecr/ecr_service.h"
+#include "server/ecr/registry_settings.h"
+#include "server/ecr/replication_service.h"
 #include "server/ecs/ecs_api.h"
 #include "server/ecs/ecs_service.h"
 #include "server/ecs/service_scheduler.h"
@@ -144,6 +146,9 @@ int Run(berth::Config config) {
   ecr::UploadService uploads(database, images);
   ecr::EcrService ecr_service(database, ecr::EcrOptions{config.registry_host}, images);
   ecr::EcrApi ecr_api(ecr_service);
+  // Pushes replicate (in the background) and get their signing statuses.
+  ecr::ReplicationService replication(database, images, clock);
+  ecr::SigningRecorder signing(database, images);
   ecs::EcsServices ecs_services(database);
   ecs::EcsApi ecs_api(ecs_services);
   logs::LogService log_service(database, clock);
@@ -226,12 +231,14 @@ int Run(berth::Config config) {
   Maintenance maintenance(images, uploads, ecs_services.tasks, ecs_services.services, log_service,
                           clock);
   task_reconciler.Start();
+  replication.Start();
 
   log::Info("berth " BERTH_VERSION " listening on " + config.listen_host + ":" +
             std::to_string(server.port()) + " (data " + config.data_dir + ", registry " +
             config.registry_host + (config.require_auth ? ", tokens required" : "") + ")");
   server.Run(router);
   task_reconciler.Stop();  // containers keep running; adopted on the next start
+  replication.Stop();      // pending copies resume on the next start
   log::Info("berth stopped");
   return 0;
 }
