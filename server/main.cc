@@ -27,6 +27,8 @@
 #include "server/ecr/ecr_service.h"
 #include "server/ecr/lifecycle_service.h"
 #include "server/ecr/pull_through_rules.h"
+#include "server/ecr/registry_settings.h"
+#include "server/ecr/replication_service.h"
 #include "server/ecs/ecs_api.h"
 #include "server/ecs/ecs_service.h"
 #include "server/ecs/service_scheduler.h"
@@ -175,6 +177,9 @@ int Run(berth::Config config) {
   ecr::LifecycleService lifecycle(database, images, clock, lifecycle_options);
   images.SetPushObserver([&lifecycle](int64_t repository_id) { lifecycle.Poke(repository_id); });
   ecr_api.AttachLifecycle(&lifecycle);
+  // Pushes replicate (in the background) and get their signing statuses.
+  ecr::ReplicationService replication(database, images, clock);
+  ecr::SigningRecorder signing(database, images);
   ecs::EcsServices ecs_services(database);
   ecs::EcsApi ecs_api(ecs_services);
   logs::LogService log_service(database, clock);
@@ -268,6 +273,7 @@ int Run(berth::Config config) {
                           clock);
   task_reconciler.Start();
   lifecycle.Start();
+  replication.Start();
 
   log::Info("berth " BERTH_VERSION " listening on " + config.listen_host + ":" +
             std::to_string(server.port()) + " (data " + config.data_dir + ", registry " +
@@ -275,6 +281,7 @@ int Run(berth::Config config) {
   server.Run(router);
   task_reconciler.Stop();  // containers keep running; adopted on the next start
   lifecycle.Stop();
+  replication.Stop();      // pending copies resume on the next start
   log::Info("berth stopped");
   return 0;
 }

@@ -10,7 +10,7 @@ namespace {
 // Every table is keyed by (account_id, region, ...): state is partitioned the
 // way AWS partitions it. Nested AWS documents are stored as JSON text; only the
 // fields that queries filter or sort on are columns.
-constexpr std::array<std::string_view, 7> kMigrations = {
+constexpr std::array<std::string_view, 8> kMigrations = {
     // 1: the foundation: key/value metadata, resource tags, ECR repositories
     // and registry settings, ECS clusters, task definitions, account settings
     // and attributes.
@@ -428,6 +428,64 @@ CREATE TABLE ecr_pull_through_tags (
   tag           TEXT NOT NULL,
   checked_at    REAL NOT NULL,
   PRIMARY KEY (repository_id, tag)
+) WITHOUT ROWID;
+)sql",
+
+    // 8: ECR replication and the registry's account surface (issue 11,
+    // replication). Replication statuses are the replication queue too: a
+    // row IN_PROGRESS is a copy still to make (tags: the tags pushed with the
+    // image, one per line). Account settings, the signing configuration,
+    // per-image signing statuses and pull-time update exclusions are per
+    // registry (account, region).
+    R"sql(
+CREATE TABLE ecr_replication_statuses (
+  account_id      TEXT NOT NULL,
+  region          TEXT NOT NULL,
+  repository_name TEXT NOT NULL,
+  image_digest    TEXT NOT NULL,
+  dest_region     TEXT NOT NULL,
+  dest_registry   TEXT NOT NULL,
+  status          TEXT NOT NULL,
+  failure_code    TEXT,
+  tags            TEXT NOT NULL,
+  updated_at      REAL NOT NULL,
+  PRIMARY KEY (account_id, region, repository_name, image_digest, dest_region, dest_registry)
+) WITHOUT ROWID;
+CREATE INDEX ecr_replication_pending ON ecr_replication_statuses (status);
+
+CREATE TABLE ecr_account_settings (
+  account_id TEXT NOT NULL,
+  region     TEXT NOT NULL,
+  name       TEXT NOT NULL,
+  value      TEXT NOT NULL,
+  PRIMARY KEY (account_id, region, name)
+) WITHOUT ROWID;
+
+CREATE TABLE ecr_signing_configurations (
+  account_id TEXT NOT NULL,
+  region     TEXT NOT NULL,
+  document   TEXT NOT NULL,
+  PRIMARY KEY (account_id, region)
+) WITHOUT ROWID;
+
+CREATE TABLE ecr_signing_statuses (
+  account_id      TEXT NOT NULL,
+  region          TEXT NOT NULL,
+  repository_name TEXT NOT NULL,
+  image_digest    TEXT NOT NULL,
+  profile_arn     TEXT NOT NULL,
+  status          TEXT NOT NULL,
+  failure_code    TEXT,
+  failure_reason  TEXT,
+  PRIMARY KEY (account_id, region, repository_name, image_digest, profile_arn)
+) WITHOUT ROWID;
+
+CREATE TABLE ecr_pull_time_exclusions (
+  account_id    TEXT NOT NULL,
+  region        TEXT NOT NULL,
+  principal_arn TEXT NOT NULL,
+  created_at    REAL NOT NULL,
+  PRIMARY KEY (account_id, region, principal_arn)
 ) WITHOUT ROWID;
 )sql",
 };

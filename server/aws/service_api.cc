@@ -4,6 +4,7 @@ namespace berth::aws {
 namespace {
 
 constexpr std::string_view kMemberPrefix = "Member ";
+constexpr std::string_view kEnumPrefix = "must satisfy enum value set";
 constexpr std::string_view kPatternPrefix = "must satisfy regular expression pattern: ";
 
 std::string RenderValue(const ValidationIssue& issue) {
@@ -20,7 +21,12 @@ std::string CoralValidationMessage(const ValidationIssue& issue) {
 
 std::string EcrValidationMessage(const ValidationIssue& issue) {
   std::string_view constraint = issue.constraint;
-  if (constraint.starts_with(kMemberPrefix)) constraint.remove_prefix(kMemberPrefix.size());
+  // ECR keeps Coral's "Member must satisfy enum value set: [...]" for enums
+  // and drops "Member" elsewhere.
+  if (constraint.starts_with(kMemberPrefix) &&
+      !constraint.substr(kMemberPrefix.size()).starts_with(kEnumPrefix)) {
+    constraint.remove_prefix(kMemberPrefix.size());
+  }
   std::string text;
   if (constraint.starts_with(kPatternPrefix)) {
     text = "must satisfy regular expression '" +

@@ -89,6 +89,7 @@ const OperationRow<Api>* FindOperationRow(const std::array<OperationRow<Api>, N>
 //   Coral:  "1 validation error detected: Value 'x' at 'path' failed to satisfy
 //            constraint: Member must ..."
 //   ECR:    "Invalid parameter at 'path' failed to satisfy constraint: 'must ...'"
+//           ("'Member must satisfy enum value set: [...]'" for enums)
 std::string CoralValidationMessage(const ValidationIssue& issue);
 std::string EcrValidationMessage(const ValidationIssue& issue);
 

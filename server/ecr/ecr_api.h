@@ -43,6 +43,7 @@ class EcrApi final : public aws::ServiceApi {
   Json BatchCheckLayerAvailability(const Json& in, const Context& context);
   Json BatchDeleteImage(const Json& in, const Context& context);
   Json BatchGetImage(const Json& in, const Context& context);
+  Json BatchGetRepositoryScanningConfiguration(const Json& in, const Context& context);
   Json CompleteLayerUpload(const Json& in, const Context& context);
   Json CreatePullThroughCacheRule(const Json& in, const Context& context);
   Json CreateRepository(const Json& in, const Context& context);
@@ -53,12 +54,17 @@ class EcrApi final : public aws::ServiceApi {
   Json DeleteRepository(const Json& in, const Context& context);
   Json DeleteRepositoryCreationTemplate(const Json& in, const Context& context);
   Json DeleteRepositoryPolicy(const Json& in, const Context& context);
+  Json DeleteSigningConfiguration(const Json& in, const Context& context);
+  Json DeregisterPullTimeUpdateExclusion(const Json& in, const Context& context);
+  Json DescribeImageReplicationStatus(const Json& in, const Context& context);
   Json DescribeImageScanFindings(const Json& in, const Context& context);
+  Json DescribeImageSigningStatus(const Json& in, const Context& context);
   Json DescribeImages(const Json& in, const Context& context);
   Json DescribePullThroughCacheRules(const Json& in, const Context& context);
   Json DescribeRegistry(const Json& in, const Context& context);
   Json DescribeRepositories(const Json& in, const Context& context);
   Json DescribeRepositoryCreationTemplates(const Json& in, const Context& context);
+  Json GetAccountSetting(const Json& in, const Context& context);
   Json GetAuthorizationToken(const Json& in, const Context& context);
   Json GetDownloadUrlForLayer(const Json& in, const Context& context);
   Json GetLifecyclePolicy(const Json& in, const Context& context);
@@ -66,10 +72,13 @@ class EcrApi final : public aws::ServiceApi {
   Json GetRegistryPolicy(const Json& in, const Context& context);
   Json GetRegistryScanningConfiguration(const Json& in, const Context& context);
   Json GetRepositoryPolicy(const Json& in, const Context& context);
+  Json GetSigningConfiguration(const Json& in, const Context& context);
   Json InitiateLayerUpload(const Json& in, const Context& context);
   Json ListImageReferrers(const Json& in, const Context& context);
   Json ListImages(const Json& in, const Context& context);
+  Json ListPullTimeUpdateExclusions(const Json& in, const Context& context);
   Json ListTagsForResource(const Json& in, const Context& context);
+  Json PutAccountSetting(const Json& in, const Context& context);
   Json PutImage(const Json& in, const Context& context);
   Json PutImageScanningConfiguration(const Json& in, const Context& context);
   Json PutImageTagMutability(const Json& in, const Context& context);
@@ -77,6 +86,8 @@ class EcrApi final : public aws::ServiceApi {
   Json PutRegistryPolicy(const Json& in, const Context& context);
   Json PutRegistryScanningConfiguration(const Json& in, const Context& context);
   Json PutReplicationConfiguration(const Json& in, const Context& context);
+  Json PutSigningConfiguration(const Json& in, const Context& context);
+  Json RegisterPullTimeUpdateExclusion(const Json& in, const Context& context);
   Json SetRepositoryPolicy(const Json& in, const Context& context);
   Json StartImageScan(const Json& in, const Context& context);
   Json StartLifecyclePolicyPreview(const Json& in, const Context& context);
@@ -96,7 +107,7 @@ class EcrApi final : public aws::ServiceApi {
   }
 
  private:
-  static const std::array<aws::OperationRow<EcrApi>, 47> kOperations;
+  static const std::array<aws::OperationRow<EcrApi>, 58> kOperations;
   LifecycleService& lifecycle();
   EcrService& service_;
   LifecycleService* lifecycle_ = nullptr;

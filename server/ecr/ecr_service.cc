@@ -53,6 +53,20 @@ std::vector<MutabilityFilter> ParseExclusions(const std::optional<std::string>& 
   return out;
 }
 
+// The AWS managed key (aws/ecr) of a registry, as ECR reports it for a
+// repository encrypted with KMS and no key of its own: a key ARN whose uuid
+// is the same for every repository of the account and region (derived from
+// them, so it needs no storage).
+std::string DefaultEcrKmsKey(const Partition& registry) {
+  const std::string hex =
+      crypto::Sha256Hex("berth aws/ecr key " + registry.account_id + " " + registry.region);
+  // Shaped as a version 4 UUID, as KMS key ids are.
+  const std::string uuid = hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-4" + hex.substr(13, 3) +
+                           "-" + std::string(1, "89ab"[hex[16] % 4]) + hex.substr(17, 3) + "-" +
+                           hex.substr(20, 12);
+  return aws::MakeArn("kms", registry.region, registry.account_id, "key/" + uuid);
+}
+
 bool IsWithExclusion(const std::string& mutability) {
   return mutability.ends_with("_WITH_EXCLUSION");
 }
@@ -144,9 +158,7 @@ Repository EcrService::CreateRepository(const aws::RequestContext& context,
     throw InvalidParameterAt("encryptionConfiguration",
                              "kmsKey can only be specified when encryptionType is KMS or KMS_DSSE");
   }
-  if (spec.encryption_type != "AES256" && !kms_key) {
-    kms_key = aws::MakeArn("kms", registry.region, registry.account_id, "alias/aws/ecr");
-  }
+  if (spec.encryption_type != "AES256" && !kms_key) kms_key = DefaultEcrKmsKey(registry);
 
   storage::RepositoryRecord record;
   record.name = spec.name;
@@ -419,18 +431,20 @@ json EcrService::GetReplicationConfiguration(const Partition& registry) {
 }
 
 json EcrService::PutReplicationConfiguration(const Partition& registry, const json& configuration) {
-  size_t destinations = 0;
+  std::set<std::pair<std::string, std::string>> destinations;  // unique ones count
   for (const auto& rule : configuration.at("rules")) {
     for (const auto& destination : rule.at("destinations")) {
-      ++destinations;
-      if (destination.at("region") == registry.region &&
-          destination.at("registryId") == registry.account_id) {
+      const std::string region = destination.at("region");
+      const std::string account = destination.at("registryId");
+      destinations.emplace(region, account);
+      if (region == registry.region && account == registry.account_id) {
         throw InvalidParameterAt("replicationConfiguration",
-                                 "Replication destination cannot be the source registry");
+                                 "Replication destination cannot be the same as the source "
+                                 "registry");
       }
     }
   }
-  if (destinations > 25) {
+  if (destinations.size() > 25) {
     throw InvalidParameterAt("replicationConfiguration",
                              "A replication configuration can have at most 25 destinations");
   }

@@ -72,6 +72,9 @@ class EcrService {
   EcrService(storage::Database& database, EcrOptions options, ImageService& images);
 
   const std::string& registry_host() const { return options_.registry_host; }
+  // The database, for the registry-wide features kept in their own services
+  // (replication statuses, account settings, signing, exclusions).
+  storage::Database& database() { return database_; }
   // The images of this registry (the ECR image and layer operations use it
   // and, through it, the attached UploadService).
   ImageService& images() { return images_; }

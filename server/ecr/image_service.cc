@@ -121,6 +121,21 @@ PutManifestResult ImageService::PutManifest(const Partition& registry,
                                             std::string_view reference, std::string_view bytes,
                                             std::string_view content_type, double now,
                                             PutMode mode) {
+  PutManifestResult result =
+      StoreManifest(registry, repository, reference, bytes, content_type, now, mode);
+  const std::string tag =
+      reference.find(':') == std::string_view::npos ? std::string(reference) : std::string();
+  for (PushListener* listener : push_listeners_) {
+    listener->ManifestPushed(registry, repository, result.digest, tag, now);
+  }
+  return result;
+}
+
+PutManifestResult ImageService::StoreManifest(const Partition& registry,
+                                              const std::string& repository,
+                                              std::string_view reference, std::string_view bytes,
+                                              std::string_view content_type, double now,
+                                              PutMode mode) {
   if (bytes.size() > kMaxManifestBytes) {
     throw ImageError(Kind::kManifestTooLarge, "manifest exceeds 4 MiB");
   }

@@ -81,6 +81,18 @@ struct StorageClassChange {
   std::string status;  // ARCHIVED or ACTIVATING
 };
 
+// Told about every manifest stored in a repository (registry PUT or
+// PutImage), after its transaction committed and with no database lease
+// held. `tag` is empty for a push by digest. Must not throw: the push has
+// succeeded whatever the listener does.
+class PushListener {
+ public:
+  virtual ~PushListener() = default;
+  virtual void ManifestPushed(const storage::Partition& registry, const std::string& repository,
+                              const std::string& digest, const std::string& tag,
+                              double now) noexcept = 0;
+};
+
 // An image as the ECR API names it: by digest, by tag, or by both (which must
 // then agree).
 struct ImageId {
@@ -315,11 +327,22 @@ class ImageService {
   }
   UploadService& uploads();
 
+  // Listeners told of every push (replication, signing). Add and remove
+  // during wiring, before serving or after it stopped.
+  void AddPushListener(PushListener* listener) { push_listeners_.push_back(listener); }
+  void RemovePushListener(const PushListener* listener) { std::erase(push_listeners_, listener); }
+
  private:
+  // PutManifest without telling the listeners.
+  PutManifestResult StoreManifest(const storage::Partition& registry, const std::string& repository,
+                                  std::string_view reference, std::string_view bytes,
+                                  std::string_view content_type, double now, PutMode mode);
+
   storage::Database& database_;
   storage::BlobStore& blobs_;
   UploadService* uploads_ = nullptr;
   std::function<void(int64_t)> push_observer_;
+  std::vector<PushListener*> push_listeners_;
 };
 
 // The artifact type of a referrer as the OCI referrers API reports it: the
