@@ -24,6 +24,7 @@
 #include "server/dashboard/dashboard_state.h"
 #include "server/ecr/ecr_api.h"
 #include "server/ecr/ecr_service.h"
+#include "server/ecs/daemon_scheduler.h"
 #include "server/ecs/ecs_api.h"
 #include "server/ecs/ecs_service.h"
 #include "server/ecs/service_scheduler.h"
@@ -199,7 +200,13 @@ int Run(berth::Config config) {
   // The service scheduler (ECS's control plane) runs at the start of every
   // reconciler pass, for the services whose tasks or desired state changed.
   ecs::ServiceScheduler scheduler(database, ecs_services.container_instances.host(), clock);
-  task_reconciler.SetControlPlane([&] { return scheduler.Pass(); });
+  // Daemons keep one task per container instance, in the same pass.
+  ecs::DaemonScheduler daemon_scheduler(database, ecs_services.container_instances, clock);
+  task_reconciler.SetControlPlane([&] {
+    const bool services_moved = scheduler.Pass();
+    const bool daemons_moved = daemon_scheduler.Pass();
+    return services_moved || daemons_moved;
+  });
   task_reconciler.SetTaskObserver([&](const storage::TaskRecord& t) { scheduler.TaskChanged(t); });
   // awslogs containers: their output is collected into Berth's CloudWatch Logs.
   task_reconciler.SetLogSink(&log_service);
