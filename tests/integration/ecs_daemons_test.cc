@@ -24,6 +24,65 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// The daemon operations the CLI test above does not drive, through boto3:
+// argv = endpoint, cluster, daemon ARN, container definitions (revision 2).
+constexpr const char* kDaemonScript = R"PY(
+import json, sys, time, boto3
+from botocore.exceptions import ClientError
+endpoint, cluster, daemon, containers = sys.argv[1:5]
+c = boto3.client("ecs", endpoint_url=endpoint, region_name="us-east-1",
+                 aws_access_key_id="a", aws_secret_access_key="b")
+def wait(probe, seconds=40):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        value = probe()
+        if value is not None:
+            return value
+        time.sleep(0.2)
+    raise SystemExit("timed out: " + probe.__name__)
+out = {}
+td = c.register_daemon_task_definition(family="agent",
+                                       containerDefinitions=json.loads(containers))
+arn = td["daemonTaskDefinitionArn"]
+provider = "arn:aws:ecs:us-east-1:000000000000:capacity-provider/managed"
+dep = c.update_daemon(daemonArn=daemon, daemonTaskDefinitionArn=arn,
+                      capacityProviderArns=[provider])["deploymentArn"]
+def updated():
+    d = c.describe_daemon_deployments(daemonDeploymentArns=[dep])["daemonDeployments"][0]
+    return d if d["status"] == "SUCCESSFUL" else None
+out["updatedDeployment"] = json.loads(json.dumps(wait(updated), default=str))
+tasks = c.list_tasks(cluster=cluster)["taskArns"]
+described = c.describe_tasks(cluster=cluster, tasks=tasks)["tasks"] if tasks else []
+out["tasksAfterUpdate"] = [{"taskDefinitionArn": t["taskDefinitionArn"],
+                            "containers": [{"runtimeId": x.get("runtimeId", "")} for x in t["containers"]]}
+                           for t in described if t.get("group") == "daemon:agent"
+                           and t["lastStatus"] == "RUNNING"]
+out["listedDaemons"] = [d["daemonArn"] for d in c.list_daemons(clusterArn=cluster)["daemonSummariesList"]]
+out["listedDeployments"] = [d["daemonDeploymentArn"]
+                            for d in c.list_daemon_deployments(daemonArn=daemon)["daemonDeployments"]]
+target = out["updatedDeployment"]["targetDaemonRevision"]["arn"]
+out["revision"] = json.loads(json.dumps(
+    c.describe_daemon_revisions(daemonRevisionArns=[target])["daemonRevisions"][0], default=str))
+out["latestDefinition"] = {"revision": c.describe_daemon_task_definition(
+    daemonTaskDefinition="agent")["daemonTaskDefinition"]["revision"]}
+c.delete_daemon_task_definition(daemonTaskDefinition="agent:1")
+def deleted_definition():
+    d = c.describe_daemon_task_definition(daemonTaskDefinition="agent:1")["daemonTaskDefinition"]
+    return {"status": d["status"]} if d["status"] == "DELETED" else None
+out["deletedDefinition"] = wait(deleted_definition)
+out["activeDefinitions"] = [d["arn"] for d in c.list_daemon_task_definitions(
+    familyPrefix="agent")["daemonTaskDefinitions"]]
+out["deleteStatus"] = c.delete_daemon(daemonArn=daemon)["status"]
+def gone():
+    try:
+        c.describe_daemon(daemonArn=daemon)
+        return None
+    except ClientError as e:
+        return str(e)
+out["describeAfterDelete"] = wait(gone)
+print(json.dumps(out))
+)PY";
+
 class EcsDaemonsTest : public EcsTaskFixture {
  protected:
   void SetUp() override {
@@ -39,7 +98,7 @@ class EcsDaemonsTest : public EcsTaskFixture {
     // Daemons, Express tasks (bridge mode) and EC2 tasks need a container
     // instance: Berth's clusters have one once it registers (before that
     // rework: one per cluster).
-    if (Instances().empty()) Aws({"ecs", "register-container-instance", "--cluster", cluster_});
+    if (Instances().empty()) Ecs("RegisterContainerInstance", {{"cluster", cluster_}});
   }
 
   // Polls `probe` every 200 ms until it returns true (at most `seconds`).
@@ -54,7 +113,7 @@ class EcsDaemonsTest : public EcsTaskFixture {
   }
 
   std::vector<std::string> Instances() {
-    const json r = Aws({"ecs", "list-container-instances", "--cluster", cluster_});
+    const json r = Ecs("ListContainerInstances", {{"cluster", cluster_}});
     std::vector<std::string> out;
     for (const auto& arn : r.value("containerInstanceArns", json::array())) out.push_back(arn);
     return out;
@@ -112,13 +171,10 @@ TEST_F(EcsDaemonsTest, ADaemonRunsOneContainerPerInstanceAndReplacesAKilledOne) 
       << "the daemon's tasks did not run\n"
       << LogTail();
   const json first = RunningDaemonTasks().at(0);
-  const json deployment = Aws({"ecs", "describe-daemon-deployments", "--daemon-deployment-arns",
-                               created.value("deploymentArn", "")});
-  ASSERT_EQ(deployment["daemonDeployments"].size(), 1u) << deployment.dump();
   EXPECT_TRUE(WaitFor(
       [&] {
-        const json d = Aws({"ecs", "describe-daemon-deployments", "--daemon-deployment-arns",
-                            created.value("deploymentArn", "")});
+        const json d = Ecs("DescribeDaemonDeployments",
+                           {{"daemonDeploymentArns", {created.value("deploymentArn", "")}}});
         return d["daemonDeployments"][0].value("status", "") == "SUCCESSFUL";
       },
       15));
@@ -142,16 +198,41 @@ TEST_F(EcsDaemonsTest, ADaemonRunsOneContainerPerInstanceAndReplacesAKilledOne) 
       << LogTail();
   EXPECT_EQ(Describe(first["taskArn"]).value("lastStatus", ""), "STOPPED");
 
-  // Deleting the daemon stops its containers.
-  const json deleted = Aws({"ecs", "delete-daemon", "--daemon-arn", daemon_arn});
-  EXPECT_EQ(deleted.value("status", ""), "DELETE_IN_PROGRESS");
-  EXPECT_TRUE(WaitFor([&] { return RunningDaemonTasks().empty(); }, 30)) << LogTail();
-  EXPECT_TRUE(WaitFor(
-      [&] {
-        return RunCli({"ecs", "describe-daemon", "--daemon-arn", daemon_arn})
-                   .err.find("DaemonNotFoundException") != std::string::npos;
-      },
-      15));
+  // boto3 (one process) for the rest: an update rolls out revision 2, the
+  // listings and revisions show it, revision 1 is deleted once unused, and
+  // deleting the daemon stops its containers and forgets it.
+  const json containers2 = json::array({{{"name", "agent"},
+                                         {"image", image},
+                                         {"memory", 64},
+                                         {"stopTimeout", 2},
+                                         {"environment", {{{"name", "V"}, {"value", "2"}}}},
+                                         {"command", {"sh", "-c", kIdle}}}});
+  const CommandResult r = RunCommand({"python3", "-c", kDaemonScript, server_->endpoint(), cluster_,
+                                      daemon_arn, containers2.dump()},
+                                     {}, "", 120);
+  ASSERT_EQ(r.exit_code, 0) << r.err << LogTail();
+  const json out = json::parse(r.out);
+  EXPECT_EQ(out["updatedDeployment"]["status"], "SUCCESSFUL") << out.dump(2);
+  EXPECT_EQ(out["updatedDeployment"]["sourceDaemonRevisions"].size(), 1u);
+  ASSERT_EQ(out["tasksAfterUpdate"].size(), instances) << out.dump(2);
+  std::vector<std::string> runtime_ids;
+  for (const auto& t : out["tasksAfterUpdate"]) {
+    EXPECT_THAT(t["taskDefinitionArn"].get<std::string>(),
+                HasSubstr(":daemon-task-definition/agent:2"));
+    runtime_ids.push_back(t["containers"][0]["runtimeId"]);
+  }
+  EXPECT_EQ(out["listedDaemons"], json::array({daemon_arn}));
+  EXPECT_EQ(out["listedDeployments"].size(), 2u);
+  EXPECT_EQ(out["revision"]["daemonArn"], daemon_arn);
+  EXPECT_EQ(out["latestDefinition"]["revision"], 2);
+  EXPECT_EQ(out["deletedDefinition"]["status"], "DELETED");
+  EXPECT_EQ(out["activeDefinitions"].size(), 1u);
+  EXPECT_EQ(out["deleteStatus"], "DELETE_IN_PROGRESS");
+  EXPECT_THAT(out["describeAfterDelete"].get<std::string>(), HasSubstr("DaemonNotFoundException"));
+  // Its containers are gone.
+  for (const auto& id : runtime_ids) {
+    EXPECT_NE(Trim(Docker({"inspect", "-f", "{{.State.Running}}", id}).out), "true");
+  }
 }
 
 TEST_F(EcsDaemonsTest, AnExpressServiceAnswersOnItsLocalEndpoint) {
@@ -198,7 +279,7 @@ TEST_F(EcsDaemonsTest, AnExpressServiceAnswersOnItsLocalEndpoint) {
   EXPECT_EQ(deleted["service"]["status"].value("statusCode", ""), "DRAINING");
   EXPECT_TRUE(WaitFor(
       [&] {
-        const json d = Aws({"ecs", "describe-express-gateway-service", "--service-arn", arn});
+        const json d = Ecs("DescribeExpressGatewayService", {{"serviceArn", arn}});
         return d["service"]["status"].value("statusCode", "") == "INACTIVE";
       },
       30))
@@ -208,10 +289,13 @@ TEST_F(EcsDaemonsTest, AnExpressServiceAnswersOnItsLocalEndpoint) {
 
 TEST_F(EcsDaemonsTest, ExecuteCommandRunsInTheContainerOnlyWhenEnabled) {
   const std::string image = BuildImage("exec page");
-  const std::string td =
-      Register(Ec2Td("exec", "bridge", json::array({Container("web", image, kServe80)})));
-  const json enabled = RunTask(td, {"--enable-execute-command"});
-  const json disabled = RunTask(td);
+  Ecs("RegisterTaskDefinition",
+      Ec2Td("exec", "bridge", json::array({Container("web", image, kServe80)})));
+  const json enabled = Ecs("RunTask", {{"cluster", cluster_},
+                                       {"taskDefinition", "exec"},
+                                       {"enableExecuteCommand", true}})["tasks"][0];
+  const json disabled =
+      Ecs("RunTask", {{"cluster", cluster_}, {"taskDefinition", "exec"}})["tasks"][0];
   WaitStatus(enabled["taskArn"], "RUNNING");
   WaitStatus(disabled["taskArn"], "RUNNING");
   // tools/session-manager-plugin on PATH stands in for AWS's plugin.
@@ -220,7 +304,7 @@ TEST_F(EcsDaemonsTest, ExecuteCommandRunsInTheContainerOnlyWhenEnabled) {
   const AwsResult ran =
       RunAws(cli_, server_->endpoint(),
              {"ecs", "execute-command", "--cluster", cluster_, "--task", enabled["taskArn"],
-              "--container", "web", "--interactive", "--command", "cat /www/index.html"},
+              "--container", "web", "--interactive", "--command", "sh -c 'cat /www/index.html'"},
              env);
   EXPECT_EQ(ran.exit_code, 0) << ran.err << LogTail();
   EXPECT_THAT(ran.out, HasSubstr("exec page"));
