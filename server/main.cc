@@ -29,6 +29,7 @@
 #include "server/ecr/pull_through_rules.h"
 #include "server/ecr/registry_settings.h"
 #include "server/ecr/replication_service.h"
+#include "server/ecs/daemon_scheduler.h"
 #include "server/ecs/ecs_api.h"
 #include "server/ecs/ecs_service.h"
 #include "server/ecs/service_scheduler.h"
@@ -245,7 +246,13 @@ int Run(berth::Config config) {
   // The service scheduler (ECS's control plane) runs at the start of every
   // reconciler pass, for the services whose tasks or desired state changed.
   ecs::ServiceScheduler scheduler(database, ecs_services.container_instances.host(), clock);
-  task_reconciler.SetControlPlane([&] { return scheduler.Pass(); });
+  // Daemons keep one task per container instance, in the same pass.
+  ecs::DaemonScheduler daemon_scheduler(database, ecs_services.container_instances, clock);
+  task_reconciler.SetControlPlane([&] {
+    const bool services_moved = scheduler.Pass();
+    const bool daemons_moved = daemon_scheduler.Pass();
+    return services_moved || daemons_moved;
+  });
   task_reconciler.SetTaskObserver([&](const storage::TaskRecord& t) { scheduler.TaskChanged(t); });
   // awslogs containers: their output is collected into Berth's CloudWatch Logs.
   task_reconciler.SetLogSink(&log_service);

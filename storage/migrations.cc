@@ -10,7 +10,7 @@ namespace {
 // Every table is keyed by (account_id, region, ...): state is partitioned the
 // way AWS partitions it. Nested AWS documents are stored as JSON text; only the
 // fields that queries filter or sort on are columns.
-constexpr std::array<std::string_view, 8> kMigrations = {
+constexpr std::array<std::string_view, 9> kMigrations = {
     // 1: the foundation: key/value metadata, resource tags, ECR repositories
     // and registry settings, ECS clusters, task definitions, account settings
     // and attributes.
@@ -486,6 +486,22 @@ CREATE TABLE ecr_pull_time_exclusions (
   principal_arn TEXT NOT NULL,
   created_at    REAL NOT NULL,
   PRIMARY KEY (account_id, region, principal_arn)
+) WITHOUT ROWID;
+)sql",
+
+    // 9: ECS daemons and Express gateway services (issue 11, daemons): daemon
+    // task definitions, daemons, their deployments and revisions, Express
+    // configurations, as AWS documents (storage/ecs_document_store.h).
+    R"sql(
+CREATE TABLE ecs_documents (
+  account_id TEXT NOT NULL,
+  region     TEXT NOT NULL,
+  kind       TEXT NOT NULL,
+  name       TEXT NOT NULL,
+  id         TEXT NOT NULL,
+  created_at REAL NOT NULL,
+  document   TEXT NOT NULL,
+  PRIMARY KEY (account_id, region, kind, name, id)
 ) WITHOUT ROWID;
 )sql",
 };

@@ -34,11 +34,16 @@ class EcsApi final : public aws::ServiceApi {
   using Context = aws::RequestContext;
   Json ContinueServiceDeployment(const Json& in, const Context& context);
   Json CreateCluster(const Json& in, const Context& context);
+  Json CreateDaemon(const Json& in, const Context& context);
+  Json CreateExpressGatewayService(const Json& in, const Context& context);
   Json CreateService(const Json& in, const Context& context);
   Json CreateTaskSet(const Json& in, const Context& context);
   Json DeleteAccountSetting(const Json& in, const Context& context);
   Json DeleteAttributes(const Json& in, const Context& context);
   Json DeleteCluster(const Json& in, const Context& context);
+  Json DeleteDaemon(const Json& in, const Context& context);
+  Json DeleteDaemonTaskDefinition(const Json& in, const Context& context);
+  Json DeleteExpressGatewayService(const Json& in, const Context& context);
   Json DeleteService(const Json& in, const Context& context);
   Json DeleteTaskDefinitions(const Json& in, const Context& context);
   Json DeleteTaskSet(const Json& in, const Context& context);
@@ -46,17 +51,26 @@ class EcsApi final : public aws::ServiceApi {
   Json DescribeCapacityProviders(const Json& in, const Context& context);
   Json DescribeClusters(const Json& in, const Context& context);
   Json DescribeContainerInstances(const Json& in, const Context& context);
+  Json DescribeDaemon(const Json& in, const Context& context);
+  Json DescribeDaemonDeployments(const Json& in, const Context& context);
+  Json DescribeDaemonRevisions(const Json& in, const Context& context);
+  Json DescribeDaemonTaskDefinition(const Json& in, const Context& context);
+  Json DescribeExpressGatewayService(const Json& in, const Context& context);
   Json DescribeServiceDeployments(const Json& in, const Context& context);
   Json DescribeServiceRevisions(const Json& in, const Context& context);
   Json DescribeServices(const Json& in, const Context& context);
   Json DescribeTaskDefinition(const Json& in, const Context& context);
   Json DescribeTaskSets(const Json& in, const Context& context);
   Json DescribeTasks(const Json& in, const Context& context);
+  Json ExecuteCommand(const Json& in, const Context& context);
   Json GetTaskProtection(const Json& in, const Context& context);
   Json ListAccountSettings(const Json& in, const Context& context);
   Json ListAttributes(const Json& in, const Context& context);
   Json ListClusters(const Json& in, const Context& context);
   Json ListContainerInstances(const Json& in, const Context& context);
+  Json ListDaemonDeployments(const Json& in, const Context& context);
+  Json ListDaemonTaskDefinitions(const Json& in, const Context& context);
+  Json ListDaemons(const Json& in, const Context& context);
   Json ListServiceDeployments(const Json& in, const Context& context);
   Json ListServices(const Json& in, const Context& context);
   Json ListServicesByNamespace(const Json& in, const Context& context);
@@ -68,6 +82,7 @@ class EcsApi final : public aws::ServiceApi {
   Json PutAccountSettingDefault(const Json& in, const Context& context);
   Json PutAttributes(const Json& in, const Context& context);
   Json PutClusterCapacityProviders(const Json& in, const Context& context);
+  Json RegisterDaemonTaskDefinition(const Json& in, const Context& context);
   Json RegisterTaskDefinition(const Json& in, const Context& context);
   Json RunTask(const Json& in, const Context& context);
   Json StartTask(const Json& in, const Context& context);
@@ -77,13 +92,15 @@ class EcsApi final : public aws::ServiceApi {
   Json UntagResource(const Json& in, const Context& context);
   Json UpdateCluster(const Json& in, const Context& context);
   Json UpdateClusterSettings(const Json& in, const Context& context);
+  Json UpdateDaemon(const Json& in, const Context& context);
+  Json UpdateExpressGatewayService(const Json& in, const Context& context);
   Json UpdateService(const Json& in, const Context& context);
   Json UpdateServicePrimaryTaskSet(const Json& in, const Context& context);
   Json UpdateTaskProtection(const Json& in, const Context& context);
   Json UpdateTaskSet(const Json& in, const Context& context);
 
  private:
-  static const std::array<aws::OperationRow<EcsApi>, 49> kOperations;
+  static const std::array<aws::OperationRow<EcsApi>, 66> kOperations;
   EcsServices& services_;
 };
 

@@ -9,7 +9,9 @@
 #include "server/ecs/attribute_service.h"
 #include "server/ecs/cluster_service.h"
 #include "server/ecs/container_instance_service.h"
+#include "server/ecs/daemon_service.h"
 #include "server/ecs/ecs_tags.h"
+#include "server/ecs/express_gateway_service.h"
 #include "server/ecs/service_deployment_service.h"
 #include "server/ecs/service_manager.h"
 #include "server/ecs/task_definition_service.h"
@@ -32,7 +34,9 @@ struct EcsServices {
         services(database),
         task_sets(database),
         service_deployments(database),
-        protection(database) {}
+        protection(database),
+        daemons(database, clusters),
+        express(database, clusters, task_definitions, services) {}
 
   // Every service whose changes the reconciler must act on wakes it.
   void SetWaker(const std::function<void()>& waker) {
@@ -41,6 +45,7 @@ struct EcsServices {
     task_sets.SetWaker(waker);
     service_deployments.SetWaker(waker);
     protection.SetWaker(waker);
+    daemons.SetWaker(waker);
   }
 
   AccountSettingsService settings;
@@ -54,6 +59,8 @@ struct EcsServices {
   TaskSetManager task_sets;
   ServiceDeploymentService service_deployments;
   TaskProtectionService protection;
+  DaemonService daemons;
+  ExpressGatewayService express;
 };
 
 }  // namespace berth::ecs

@@ -57,8 +57,8 @@ json EcsApi::ListServices(const json& in, const Context& context) {
   query.token = OptionalString(in, "nextToken").value_or("");
   query.max_results = static_cast<size_t>(aws::OptionalInt(in, "maxResults").value_or(10));
   if (OptionalString(in, "resourceManagementType").value_or("CUSTOMER") == "ECS") {
-    // Berth has no Express services: none are managed by ECS.
-    return {{"serviceArns", json::array()}};
+    // The services ECS manages: Express gateway services.
+    return {{"serviceArns", services_.express.ListServiceArns(context, query.cluster)}};
   }
   std::string next;
   json out = {{"serviceArns", services_.services.ListServices(context, query, next)}};

@@ -7,6 +7,7 @@
 #include "server/util/crypto.h"
 #include "server/util/log.h"
 #include "server/util/time_format.h"
+#include "storage/ecs_document_store.h"
 #include "storage/tag_store.h"
 #include "storage/task_definition_store.h"
 #include "storage/task_store.h"
@@ -149,8 +150,11 @@ std::shared_ptr<const MetadataHandler::Found> MetadataHandler::Load(
       return cached->second;
     }
   }
+  // A daemon's task runs from its daemon task definition.
+  const bool daemon_task = task->group.value_or("").starts_with("daemon:");
   const std::string td_key = target.partition.account_id + "|" + target.partition.region + "|" +
-                             task->family + "|" + std::to_string(task->revision);
+                             (daemon_task ? "daemon|" : "") + task->family + "|" +
+                             std::to_string(task->revision);
   std::shared_ptr<const json> definition;
   {
     std::lock_guard lock(mutex_);
@@ -162,8 +166,17 @@ std::shared_ptr<const MetadataHandler::Found> MetadataHandler::Load(
     std::optional<storage::TaskDefinitionRecord> record;
     {
       auto lease = database_.Acquire();
-      record = storage::TaskDefinitionStore(lease.db(), target.partition)
-                   .Find(task->family, task->revision);
+      if (daemon_task) {
+        if (auto runnable = storage::EcsDocumentStore(lease.db(), target.partition)
+                                .Find(storage::EcsDocumentStore::kRunnable, task->family,
+                                      storage::EcsDocumentStore::RevisionKey(task->revision))) {
+          record = storage::TaskDefinitionRecord{};
+          record->document = runnable->document;
+        }
+      } else {
+        record = storage::TaskDefinitionStore(lease.db(), target.partition)
+                     .Find(task->family, task->revision);
+      }
     }
     if (!record) return nullptr;
     auto parsed = std::make_shared<json>(json::parse(record->document));

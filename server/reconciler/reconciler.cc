@@ -12,6 +12,7 @@
 #include "server/util/crypto.h"
 #include "server/util/log.h"
 #include "storage/cluster_store.h"
+#include "storage/ecs_document_store.h"
 #include "storage/meta_store.h"
 #include "storage/task_definition_store.h"
 #include "storage/task_store.h"
@@ -388,7 +389,15 @@ void Reconciler::RunStep(const TaskRef& ref, docker::DockerApi& docker) {
     {
       auto lease = database_.Acquire();
       task = storage::TaskStore(lease.db()).Find(ref.partition, ref.cluster, ref.task_id);
-      if (task) {
+      if (task && task->group.value_or("").starts_with("daemon:")) {
+        // A daemon's task runs from its daemon task definition.
+        if (auto runnable = storage::EcsDocumentStore(lease.db(), task->partition)
+                                .Find(storage::EcsDocumentStore::kRunnable, task->family,
+                                      storage::EcsDocumentStore::RevisionKey(task->revision))) {
+          definition = storage::TaskDefinitionRecord{};
+          definition->document = runnable->document;
+        }
+      } else if (task) {
         definition = storage::TaskDefinitionStore(lease.db(), task->partition)
                          .Find(task->family, task->revision);
       }
