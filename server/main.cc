@@ -200,6 +200,11 @@ int Run(berth::Config config) {
   ecr::PullThroughRules pull_through_rules(database, *upstream_client,
                                            ecr::PullThroughOptionsFromEnv(Env));
   ecr::CreationTemplates creation_templates(database, ecr_service);
+  replication.SetRepositoryMaker(
+      [&creation_templates](const storage::Partition& destination, const std::string& name,
+                            double now) {
+        return creation_templates.CreateFromTemplate(destination, name, "REPLICATION", now);
+      });
   ecr_api.AttachPullThrough(&pull_through_rules, &creation_templates);
   registry::PullThroughCache pull_through_cache(pull_through_rules, creation_templates, images,
                                                 uploads, database, clock);

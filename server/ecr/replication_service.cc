@@ -214,8 +214,37 @@ size_t ReplicationService::ReplicatePending() {
   }
 }
 
+void ReplicationService::MakeRepositoryFromTemplate(const storage::ReplicationRecord& r,
+                                                    double now) {
+  if (!repository_maker_) return;
+  if (aws::PartitionForRegion(r.destination.region) != aws::PartitionForRegion(r.source.region)) {
+    return;
+  }
+  {
+    auto lease = database_.Acquire();
+    storage::EcrStore destination(lease.db(), r.destination);
+    if (destination.FindRepository(r.repository)) return;
+    if (r.destination.account_id != r.source.account_id) {
+      const auto policy = destination.GetRegistry().policy_text;
+      if (!RegistryPolicyAllows(policy, r.source.account_id, "ecr:ReplicateImage") ||
+          !RegistryPolicyAllows(policy, r.source.account_id, "ecr:CreateRepository")) {
+        return;  // the copy fails with the reason
+      }
+    }
+  }
+  try {
+    repository_maker_(r.destination, r.repository, now);
+  } catch (const std::exception& e) {
+    // The template's settings could not be applied: the copy makes the
+    // repository with the defaults instead.
+    log::Warn("replication: the creation template for " + r.repository + " in " +
+              r.destination.account_id + "/" + r.destination.region + " failed: " + e.what());
+  }
+}
+
 void ReplicationService::Replicate(const storage::ReplicationRecord& r) {
   const double now = clock_.Now();
+  MakeRepositoryFromTemplate(r, now);
   auto lease = database_.Acquire();
   storage::Db& db = lease.db();
   try {

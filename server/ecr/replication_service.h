@@ -23,6 +23,7 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <stop_token>
@@ -60,10 +61,10 @@ std::vector<storage::Partition> ReplicationDestinations(const std::string& confi
 bool RegistryPolicyAllows(const std::optional<std::string>& policy_text, const std::string& account,
                           const std::string& action);
 
-// Creates the destination repository of a replication, with default
-// settings (MUTABLE, scan on push off, AES256, no tags). This is the single
-// place where a repository creation template applying to REPLICATION would
-// be applied. Runs in the caller's transaction.
+// Creates the destination repository of a replication with default settings
+// (MUTABLE, scan on push off, AES256, no tags), when no repository creation
+// template for REPLICATION made it first (ReplicationService's
+// RepositoryMaker). Runs in the caller's transaction.
 storage::RepositoryRecord CreateReplicaRepository(storage::Db& db,
                                                   const storage::Partition& destination,
                                                   const std::string& name, double now);
@@ -85,6 +86,14 @@ class ReplicationService final : public PushListener {
   // were made (COMPLETE or FAILED). Tests call it instead of Start().
   size_t ReplicatePending();
 
+  // Makes a missing destination repository from the registry's repository
+  // creation templates (appliedFor REPLICATION): true when it did (or the
+  // repository exists), false when no template applies. Called without the
+  // database lease, before the copy; set before Start().
+  using RepositoryMaker = std::function<bool(const storage::Partition& destination,
+                                             const std::string& name, double now)>;
+  void SetRepositoryMaker(RepositoryMaker maker) { repository_maker_ = std::move(maker); }
+
   // Starts / stops the background worker (idempotent).
   void Start();
   void Stop();
@@ -92,10 +101,15 @@ class ReplicationService final : public PushListener {
  private:
   void Run(const std::stop_token& stop);
   void Replicate(const storage::ReplicationRecord& record);
+  // Runs repository_maker_ when the copy will create the destination
+  // repository (it is missing, and a cross-account destination's policy
+  // allows the source to create it).
+  void MakeRepositoryFromTemplate(const storage::ReplicationRecord& record, double now);
 
   storage::Database& database_;
   ImageService& images_;
   const Clock& clock_;
+  RepositoryMaker repository_maker_;
   std::mutex mutex_;
   std::condition_variable_any wake_;
   bool poked_ = false;

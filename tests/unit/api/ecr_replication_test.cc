@@ -5,6 +5,7 @@
 
 #include <regex>
 
+#include "server/ecr/creation_templates.h"
 #include "server/ecr/replication_service.h"
 #include "tests/unit/api/ecr_images_fixture.h"
 
@@ -116,6 +117,47 @@ TEST_F(EcrReplicationTest, PushIsCopiedToAnotherRegionAndAnotherAccount) {
   const Image unmatched = PushImage("two", "v1", "other");
   EXPECT_TRUE(Statuses(unmatched.digest, "other").empty());
   EXPECT_EQ(replication_.ReplicatePending(), 0u);
+}
+
+TEST_F(EcrReplicationTest, ADestinationRepositoryIsMadeFromAReplicationTemplate) {
+  // Given, in the destination region, a ROOT template for REPLICATION that
+  // makes immutable repositories with a tag, and one for another scenario.
+  ecr::CreationTemplates templates(database_, ecr_service_);
+  replication_.SetRepositoryMaker(
+      [&templates](const storage::Partition& destination, const std::string& name, double now) {
+        return templates.CreateFromTemplate(destination, name, "REPLICATION", now);
+      });
+  const storage::Partition west{kAccount, kWest};
+  templates.Create(west,
+                   {{"prefix", "ROOT"},
+                    {"appliedFor", {"REPLICATION"}},
+                    {"imageTagMutability", "IMMUTABLE"}},
+                   clock_.Now());
+  templates.Create(west,
+                   {{"prefix", "team"},
+                    {"appliedFor", {"PULL_THROUGH_CACHE"}},
+                    {"imageTagMutability", "MUTABLE"}},
+                   clock_.Now());
+  Replicate({{{"destinations", {Destination(kWest, kAccount)}}}});
+
+  // When images are pushed to "app" and "team/api" and replicated
+  const Image app = PushImage("one", "v1");
+  CreateRepository("team/api");
+  const Image api = PushImage("two", "v1", "team/api");
+  EXPECT_EQ(replication_.ReplicatePending(), 2u);
+
+  // then both replicas exist, in repositories the REPLICATION template made
+  // (the "team" template is not for replication).
+  for (const auto& [name, image] :
+       std::vector<std::pair<std::string, Image>>{{"app", app}, {"team/api", api}}) {
+    EXPECT_EQ(Statuses(image.digest, name), (std::vector<std::string>{"us-west-2/" +
+                                                                        std::string(kAccount) +
+                                                                        " COMPLETE"}));
+    const ApiReply repos =
+        EcrIn(kAccount, kWest, "DescribeRepositories", {{"repositoryNames", {name}}});
+    ASSERT_EQ(repos.status, 200u) << repos.raw;
+    EXPECT_EQ(repos.body["repositories"][0]["imageTagMutability"], "IMMUTABLE") << name;
+  }
 }
 
 TEST_F(EcrReplicationTest, NoBackfillNoChainingAndDeletesStay) {
