@@ -30,7 +30,8 @@ struct PullThroughCache::Fetch {
   std::mutex mutex;
   std::condition_variable changed;
   uint64_t written = 0;                // guarded by mutex
-  bool finished = false;               // guarded by mutex
+  bool received = false;               // guarded by mutex; every byte is in the file
+  bool finished = false;               // guarded by mutex; stored (or failed)
   bool ok = false;                     // guarded by mutex
   std::optional<RegistryError> error;  // guarded by mutex; when finished and not ok
   std::thread thread;
@@ -72,7 +73,8 @@ class FetchProducer final : public http::BodyProducer {
     {
       std::lock_guard lock(fetch_->mutex);
       written = fetch_->written;
-      finished = fetch_->finished;
+      // The client need not wait for the commit: it checks the digest too.
+      finished = fetch_->finished || fetch_->received;
     }
     Piece piece;
     if (written > offset_) {
@@ -283,6 +285,11 @@ std::shared_ptr<PullThroughCache::Fetch> PullThroughCache::StartFetch(
                                                     });
       writer.reset();
       if (!complete) throw RegistryError("UNKNOWN", "the blob download was interrupted");
+      {
+        std::lock_guard fetch_lock(fetch->mutex);
+        fetch->received = true;
+      }
+      fetch->changed.notify_all();
       uploads_.Complete(fetch->uuid, fetch->repository_id, fetch->digest, clock_.Now());
       ok = true;
     } catch (const UpstreamError& e) {

