@@ -241,7 +241,7 @@ class DaemonPass {
 };
 
 // DELETE_IN_PROGRESS revisions no daemon runs become DELETED.
-bool FinishDeletes(storage::Db& db, double now) {
+bool FinishDeletes(storage::Db& db) {
   bool changed = false;
   for (const auto& o : EcsDocumentStore::AllOfKind(db, EcsDocumentStore::kTaskDefinition)) {
     json doc = json::parse(o.document);
@@ -263,7 +263,6 @@ bool FinishDeletes(storage::Db& db, double now) {
     }
     shown["status"] = "DELETED";
     store.Put(o.kind, o.name, o.id, o.created_at, doc.dump());
-    (void)now;
     changed = true;
   }
   return changed;
@@ -318,7 +317,7 @@ bool DaemonScheduler::Pass() {
   try {
     auto lease = database_.Acquire();
     storage::Tx tx(lease.db());
-    const bool moved = FinishDeletes(lease.db(), clock_.Now());
+    const bool moved = FinishDeletes(lease.db());
     tx.Commit();
     changed = changed || moved;
   } catch (const std::exception& e) {

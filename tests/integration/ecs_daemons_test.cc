@@ -94,7 +94,7 @@ class EcsDaemonsTest : public EcsTaskFixture {
         RunCommand({cli_, "ecs", "create-daemon", "help"}, {{"PAGER", "cat"}});
     ASSERT_EQ(help.exit_code, 0) << cli_ << " does not know `ecs create-daemon`: " << help.err;
     EcsTaskFixture::SetUp();
-    CreateCluster();
+    Ecs("CreateCluster", {{"clusterName", cluster_}});
     // Daemons, Express tasks (bridge mode) and EC2 tasks need a container
     // instance: Berth's clusters have one once it registers (before that
     // rework: one per cluster).
@@ -257,7 +257,7 @@ TEST_F(EcsDaemonsTest, AnExpressServiceAnswersOnItsLocalEndpoint) {
   const std::string deployment = described["service"].value("currentDeployment", "");
   EXPECT_THAT(deployment, HasSubstr(":service-deployment/" + cluster_ + "/web/"));
   const json deployments =
-      Aws({"ecs", "describe-service-deployments", "--service-deployment-arns", deployment});
+      Ecs("DescribeServiceDeployments", {{"serviceDeploymentArns", {deployment}}});
   EXPECT_EQ(deployments["serviceDeployments"].size(), 1u) << deployments.dump();
 
   // An update rolls out a new revision on the same endpoint.
