@@ -200,6 +200,10 @@ TEST_F(EcrImagesTest, DeletingATagKeepsAnImageWithOtherTags) {
   const json last = Delete({{{"imageTag", "b"}}});
   EXPECT_EQ(last["imageIds"], json({{{"imageDigest", image.digest}, {"imageTag", "b"}}}));
   EXPECT_TRUE(Listed().empty());
+  // its blobs go with the collector's next sweep after the grace period
+  EXPECT_TRUE(HasBlobFile(image.digest));
+  clock_.Advance(7200);
+  images_.CollectOrphans(clock_.Now() - 3600);
   EXPECT_FALSE(HasBlobFile(image.digest));
 }
 
