@@ -98,7 +98,7 @@ AwsError FromImageError(const ImageError& e, const std::string& repository,
       return InvalidParameterException(e.what());
     case ErrorKind::kStorage:
       return ServerException(e.what());
-    case ErrorKind::kStorageClassUnsupported:
+    case ErrorKind::kClassUnsupported:
       return ImageStorageClassUpdateNotSupportedException(e.what());
   }
   return ServerException(e.what());

@@ -147,7 +147,7 @@ json EcrApi::UpdateImageStorageClass(const json& in, const Context& context) {
         throw RepositoryNotFoundException(name, registry.account_id);
       case ImageError::Kind::kManifestUnknown:
         throw ImageNotFoundException(e.what());
-      case ImageError::Kind::kStorageClassUnsupported:
+      case ImageError::Kind::kClassUnsupported:
         throw ImageStorageClassUpdateNotSupportedException(e.what());
       default:
         throw ServerException(e.what());

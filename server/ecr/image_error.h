@@ -14,27 +14,27 @@ namespace berth::ecr {
 class ImageError : public std::runtime_error {
  public:
   enum class Kind {
-    kRepositoryNotFound,       // no such repository
-    kNameInvalid,              // repository name breaks the naming rules
-    kManifestInvalid,          // unparsable or inconsistent manifest
-    kMediaTypeMismatch,        // PutImage's imageManifestMediaType contradicts the manifest
-    kManifestBlobUnknown,      // a config or layer the manifest names is missing (detail: digest)
-    kManifestChildUnknown,     // a manifest an index names is missing (detail: digest)
-    kManifestUnknown,          // no image with that tag or digest
-    kManifestTooLarge,         // over the 4 MiB ECR accepts
-    kDigestInvalid,            // malformed digest, or content that does not match it
-    kTagInvalid,               // malformed tag
-    kTagImmutable,             // the tag exists on another image in an immutable repository
-    kImageAlreadyExists,       // PutImage of an image and tag that are already there
-    kReferencedByIndex,        // deleting an image an index in the repository still names
-    kBlobUnknown,              // no such blob in the repository
-    kUploadUnknown,            // no such upload session
-    kUploadBusy,               // another request is writing to the session
-    kRangeInvalid,             // a chunk that does not continue the upload
-    kSizeInvalid,              // the body is not the announced size
-    kUnsupported,              // valid but not supported (e.g. an unknown digest algorithm)
-    kStorage,                  // the server could not store the data
-    kStorageClassUnsupported,  // UpdateImageStorageClass cannot move the image there
+    kRepositoryNotFound,    // no such repository
+    kNameInvalid,           // repository name breaks the naming rules
+    kManifestInvalid,       // unparsable or inconsistent manifest
+    kMediaTypeMismatch,     // PutImage's imageManifestMediaType contradicts the manifest
+    kManifestBlobUnknown,   // a config or layer the manifest names is missing (detail: digest)
+    kManifestChildUnknown,  // a manifest an index names is missing (detail: digest)
+    kManifestUnknown,       // no image with that tag or digest
+    kManifestTooLarge,      // over the 4 MiB ECR accepts
+    kDigestInvalid,         // malformed digest, or content that does not match it
+    kTagInvalid,            // malformed tag
+    kTagImmutable,          // the tag exists on another image in an immutable repository
+    kImageAlreadyExists,    // PutImage of an image and tag that are already there
+    kReferencedByIndex,     // deleting an image an index in the repository still names
+    kBlobUnknown,           // no such blob in the repository
+    kUploadUnknown,         // no such upload session
+    kUploadBusy,            // another request is writing to the session
+    kRangeInvalid,          // a chunk that does not continue the upload
+    kSizeInvalid,           // the body is not the announced size
+    kUnsupported,           // valid but not supported (e.g. an unknown digest algorithm)
+    kStorage,               // the server could not store the data
+    kClassUnsupported,      // UpdateImageStorageClass cannot move the image there
   };
 
   ImageError(Kind kind, const std::string& message, std::string detail = "")

@@ -155,90 +155,85 @@ PutManifestResult ImageService::StoreManifest(const Partition& registry,
   const std::string tag = by_digest ? std::string() : std::string(reference);
   if (!tag.empty()) RequireValidTag(tag);
 
-  PutManifestResult result;
-  int64_t repository_id = 0;
-  {
-    auto lease = database_.Acquire();
-    storage::Db& db = lease.db();
-    storage::Tx tx(db);
-    const auto repo = RequireRepository(db, registry, repository);
-    ImageStore store(db);
+  auto lease = database_.Acquire();
+  storage::Db& db = lease.db();
+  storage::Tx tx(db);
+  const auto repo = RequireRepository(db, registry, repository);
+  ImageStore store(db);
 
-    // Everything the manifest names must already be in this repository.
-    std::vector<storage::ImageReference> references;
-    int64_t image_size = 0;
-    if (manifest.is_index) {
-      for (const auto& child : manifest.manifests) {
-        const auto found = store.FindImage(repo.id, child.digest);
-        if (!found) {
-          throw ImageError(Kind::kManifestChildUnknown,
-                           "manifest references unknown manifest " + child.digest, child.digest);
-        }
-        image_size = std::max(image_size, found->image_size);
-        references.push_back({child.digest, "manifest"});
+  // Everything the manifest names must already be in this repository.
+  std::vector<storage::ImageReference> references;
+  int64_t image_size = 0;
+  if (manifest.is_index) {
+    for (const auto& child : manifest.manifests) {
+      const auto found = store.FindImage(repo.id, child.digest);
+      if (!found) {
+        throw ImageError(Kind::kManifestChildUnknown,
+                         "manifest references unknown manifest " + child.digest, child.digest);
       }
-    } else {
-      std::vector<Descriptor> blobs = manifest.layers;
-      blobs.insert(blobs.begin(), *manifest.config);
-      for (size_t i = 0; i < blobs.size(); ++i) {
-        const Descriptor& d = blobs[i];
-        if (d.foreign()) continue;
-        if (mode != PutMode::kPullThrough && !store.RepositoryBlobSize(repo.id, d.digest)) {
-          throw ImageError(Kind::kManifestBlobUnknown, "blob unknown to registry: " + d.digest,
-                           d.digest);
-        }
-        if (i > 0) image_size += d.size;
-        references.push_back({d.digest, "blob"});
+      image_size = std::max(image_size, found->image_size);
+      references.push_back({child.digest, "manifest"});
+    }
+  } else {
+    std::vector<Descriptor> blobs = manifest.layers;
+    blobs.insert(blobs.begin(), *manifest.config);
+    for (size_t i = 0; i < blobs.size(); ++i) {
+      const Descriptor& d = blobs[i];
+      if (d.foreign()) continue;
+      if (mode != PutMode::kPullThrough && !store.RepositoryBlobSize(repo.id, d.digest)) {
+        throw ImageError(Kind::kManifestBlobUnknown, "blob unknown to registry: " + d.digest,
+                         d.digest);
       }
+      if (i > 0) image_size += d.size;
+      references.push_back({d.digest, "blob"});
     }
-
-    const auto existing = store.FindImage(repo.id, digest);
-    if (mode == PutMode::kPutImage && existing &&
-        (tag.empty() ||
-         std::find(existing->tags.begin(), existing->tags.end(), tag) != existing->tags.end())) {
-      throw ImageError(Kind::kImageAlreadyExists,
-                       "Image with digest '" + digest + "' and tag '" + tag +
-                           "' already exists in the repository with name '" + repository +
-                           "' in registry with id '" + registry.account_id + "'");
-    }
-    std::optional<std::string> moved_from;
-    if (!tag.empty()) {
-      const auto current = store.FindTag(repo.id, tag);
-      if (current && *current != digest) {
-        if (IsTagImmutable(tag, repo.tag_mutability, repo.mutability_exclusions)) {
-          throw ImageError(Kind::kTagImmutable,
-                           "The image tag '" + tag + "' already exists in the '" + repository +
-                               "' repository and cannot be overwritten because the repository is "
-                               "immutable.",
-                           tag);
-        }
-        moved_from = current;
-      }
-    }
-
-    blobs_.WriteBlob(digest, bytes);
-    store.AddBlob(digest, static_cast<int64_t>(bytes.size()), now);
-    store.LinkBlob(repo.id, digest, now);
-    storage::ImageRecord image;
-    image.repository_id = repo.id;
-    image.digest = digest;
-    image.media_type = manifest.media_type;
-    if (manifest.config) image.artifact_media_type = manifest.config->media_type;
-    image.artifact_type = manifest.artifact_type;
-    image.manifest_size = static_cast<int64_t>(bytes.size());
-    image.image_size = image_size;
-    if (manifest.subject) image.subject_digest = manifest.subject->digest;
-    image.annotations = manifest.annotations;
-    image.pushed_at = now;
-    store.UpsertImage(image);
-    store.AddReferences(repo.id, digest, references);
-    if (!tag.empty()) store.SetTag(repo.id, tag, digest);
-    tx.Commit();
-    result = {digest, manifest.media_type, image.subject_digest};
-    repository_id = repo.id;
   }
-  if (push_observer_) push_observer_(repository_id);  // after the commit and the lease
-  return result;
+
+  const auto existing = store.FindImage(repo.id, digest);
+  if (mode == PutMode::kPutImage && existing &&
+      (tag.empty() ||
+       std::find(existing->tags.begin(), existing->tags.end(), tag) != existing->tags.end())) {
+    throw ImageError(Kind::kImageAlreadyExists,
+                     "Image with digest '" + digest + "' and tag '" + tag +
+                         "' already exists in the repository with name '" + repository +
+                         "' in registry with id '" + registry.account_id + "'");
+  }
+  std::optional<std::string> moved_from;
+  if (!tag.empty()) {
+    const auto current = store.FindTag(repo.id, tag);
+    if (current && *current != digest) {
+      if (IsTagImmutable(tag, repo.tag_mutability, repo.mutability_exclusions)) {
+        throw ImageError(Kind::kTagImmutable,
+                         "The image tag '" + tag + "' already exists in the '" + repository +
+                             "' repository and cannot be overwritten because the repository is "
+                             "immutable.",
+                         tag);
+      }
+      moved_from = current;
+    }
+  }
+
+  blobs_.WriteBlob(digest, bytes);
+  store.AddBlob(digest, static_cast<int64_t>(bytes.size()), now);
+  store.LinkBlob(repo.id, digest, now);
+  storage::ImageRecord image;
+  image.repository_id = repo.id;
+  image.digest = digest;
+  image.media_type = manifest.media_type;
+  if (manifest.config) image.artifact_media_type = manifest.config->media_type;
+  image.artifact_type = manifest.artifact_type;
+  image.manifest_size = static_cast<int64_t>(bytes.size());
+  image.image_size = image_size;
+  if (manifest.subject) image.subject_digest = manifest.subject->digest;
+  image.annotations = manifest.annotations;
+  image.pushed_at = now;
+  store.UpsertImage(image);
+  store.AddReferences(repo.id, digest, references);
+  if (!tag.empty()) store.SetTag(repo.id, tag, digest);
+  tx.Commit();
+  // Still under the lease (the observer only queues work).
+  if (push_observer_) push_observer_(repo.id);
+  return {digest, manifest.media_type, image.subject_digest};
 }
 
 ManifestContent ImageService::GetManifest(const Partition& registry, const std::string& repository,
@@ -453,7 +448,7 @@ StorageClassChange ImageService::UpdateStorageClass(const Partition& registry,
                      digest);
   }
   const auto unsupported = [&](const std::string& why) {
-    return ImageError(Kind::kStorageClassUnsupported,
+    return ImageError(Kind::kClassUnsupported,
                       "The requested image storage class update is not supported: " + why, digest);
   };
   std::string status;

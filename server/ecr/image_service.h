@@ -231,7 +231,7 @@ class ImageService {
   // STANDARD moves an ARCHIVED image to ACTIVATING until now +
   // `restore_seconds` (FinishRestores makes it ACTIVE). Returns the image's
   // digest and new status. Throws ImageError kRepositoryNotFound, kManifestUnknown (worded
-  // as ImageNotFoundException), kStorageClassUnsupported (already in that
+  // as ImageNotFoundException), kClassUnsupported (already in that
   // class, restoring, or an image an index refers to).
   StorageClassChange UpdateStorageClass(const storage::Partition& registry,
                                         const std::string& repository, const ImageId& id,
@@ -243,7 +243,9 @@ class ImageService {
   std::optional<double> NextRestore();
 
   // Called after every manifest stored (registry PUT, PutImage) with the
-  // repository's id, after the commit. Set during wiring, before serving.
+  // repository's id, after the commit but still under the database lease:
+  // it must not take the lease (it only queues work). Set during wiring,
+  // before serving.
   void SetPushObserver(std::function<void(int64_t repository_id)> observer) {
     push_observer_ = std::move(observer);
   }

@@ -103,7 +103,7 @@ RegistryError FromImageError(const ecr::ImageError& error) {
       code = "SIZE_INVALID";
       break;
     case Kind::kUnsupported:
-    case Kind::kStorageClassUnsupported:
+    case Kind::kClassUnsupported:
       code = "UNSUPPORTED";
       break;
     case Kind::kStorage:
