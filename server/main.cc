@@ -145,6 +145,8 @@ int Run(berth::Config config) {
   ecr::EcrService ecr_service(database, ecr::EcrOptions{config.registry_host}, images);
   ecr::EcrApi ecr_api(ecr_service);
   ecs::EcsServices ecs_services(database);
+  ecs_services.register_local_instance = config.register_local_instance;
+  ecs_services.endpoint_url = HostBerthUrl(config.listen_host, server.port());
   ecs::EcsApi ecs_api(ecs_services);
   logs::LogService log_service(database, clock);
   log_service.SetLiveTailOptions(LiveTailOptionsFromEnv());

@@ -7,6 +7,7 @@
 
 #include "server/ecs/account_settings.h"
 #include "server/ecs/attribute_service.h"
+#include "server/ecs/capacity_provider_service.h"
 #include "server/ecs/cluster_service.h"
 #include "server/ecs/container_instance_service.h"
 #include "server/ecs/ecs_tags.h"
@@ -21,7 +22,8 @@
 namespace berth::ecs {
 
 struct EcsServices {
-  explicit EcsServices(storage::Database& database)
+  // `register_local`: see register_local_instance.
+  explicit EcsServices(storage::Database& database, bool register_local = false)
       : settings(database),
         clusters(database, settings),
         task_definitions(database),
@@ -32,11 +34,14 @@ struct EcsServices {
         services(database),
         task_sets(database),
         service_deployments(database),
-        protection(database) {}
+        protection(database),
+        capacity_providers(database),
+        register_local_instance(register_local) {}
 
   // Every service whose changes the reconciler must act on wakes it.
   void SetWaker(const std::function<void()>& waker) {
     tasks.SetWaker(waker);
+    container_instances.SetWaker(waker);
     services.SetWaker(waker);
     task_sets.SetWaker(waker);
     service_deployments.SetWaker(waker);
@@ -54,6 +59,14 @@ struct EcsServices {
   TaskSetManager task_sets;
   ServiceDeploymentService service_deployments;
   TaskProtectionService protection;
+  CapacityProviderService capacity_providers;
+
+  // Options main sets before serving. register_local_instance: every new
+  // cluster gets the local Docker host as a container instance (as an ECS
+  // agent would register it). endpoint_url: Berth's own URL, which
+  // DiscoverPollEndpoint answers.
+  bool register_local_instance = false;
+  std::string endpoint_url = "http://127.0.0.1:4566";
 };
 
 }  // namespace berth::ecs

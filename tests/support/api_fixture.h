@@ -133,7 +133,9 @@ class ApiTest : public ::testing::Test {
   ecr::UploadService uploads_{database_, images_};
   ecr::EcrService ecr_service_{database_, ecr::EcrOptions{"localhost:4566"}, images_};
   ecr::EcrApi ecr_api_{ecr_service_};
-  ecs::EcsServices ecs_services_{database_};
+  // Clusters get the local host as a container instance, as berth with
+  // --register-local-instance (tests of the default turn it off).
+  ecs::EcsServices ecs_services_{database_, /*register_local_instance=*/true};
   ecs::EcsApi ecs_api_{ecs_services_};
   aws::Dispatcher dispatcher_{aws::DispatcherOptions{}, clock_};
 
