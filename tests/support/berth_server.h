@@ -19,8 +19,7 @@ namespace berth::testing {
 class BerthServer {
  public:
   // Starts berth with `extra_args`, using `data_dir` (a new temp dir when
-  // empty) and `env` added to its environment; with
-  // --register-local-instance unless the arguments or env say otherwise. Waits until it answers
+  // empty) and `env` added to its environment. Waits until it answers
   // /_berth/health; throws on failure.
   explicit BerthServer(std::vector<std::string> extra_args = {}, std::string data_dir = "",
                        const std::map<std::string, std::string>& env = {});
