@@ -106,6 +106,17 @@ std::string ApplyRequireAuth(Config& c, const std::string& value) {
   return {};
 }
 
+std::string ApplyRegisterLocalInstance(Config& c, const std::string& value) {
+  if (value == "true" || value == "1" || value == "yes") {
+    c.register_local_instance = true;
+  } else if (value == "false" || value == "0" || value == "no") {
+    c.register_local_instance = false;
+  } else {
+    return "expected true or false";
+  }
+  return {};
+}
+
 const std::vector<Option>& Options() {
   static const std::vector<Option> kOptions = {
       {"--listen", "BERTH_LISTEN", "HOST:PORT to serve on (default 127.0.0.1:4566)", ApplyListen},
@@ -124,6 +135,10 @@ const std::vector<Option>& Options() {
       {"--require-auth", "BERTH_REQUIRE_AUTH",
        "the registry needs a token from GetAuthorizationToken (default: anonymous allowed)",
        ApplyRequireAuth, true},
+      {"--register-local-instance", "BERTH_REGISTER_LOCAL_INSTANCE",
+       "register the local Docker host as a container instance of every new ECS cluster "
+       "(default: clusters start with none, as on AWS)",
+       ApplyRegisterLocalInstance, true},
   };
   return kOptions;
 }

@@ -24,6 +24,8 @@ struct Config {
   log::Level log_level = log::Level::kInfo;
   unsigned threads = 2;       // HTTP event-loop threads
   bool require_auth = false;  // registry answers 401 without a valid ECR token
+  // Every new ECS cluster gets the local Docker host as a container instance.
+  bool register_local_instance = false;
 };
 
 // The outcome of parsing: a config to run with, or a message to print and the

@@ -182,6 +182,8 @@ int Run(berth::Config config) {
   ecr::ReplicationService replication(database, images, clock);
   ecr::SigningRecorder signing(database, images);
   ecs::EcsServices ecs_services(database);
+  ecs_services.register_local_instance = config.register_local_instance;
+  ecs_services.endpoint_url = HostBerthUrl(config.listen_host, server.port());
   ecs::EcsApi ecs_api(ecs_services);
   logs::LogService log_service(database, clock);
   log_service.SetLiveTailOptions(LiveTailOptionsFromEnv());

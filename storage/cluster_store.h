@@ -25,6 +25,12 @@ class ClusterStore {
   void UpdateStatus(std::string_view name, std::string_view status);
   // ACTIVE clusters ordered by name, after `after_name` (exclusive).
   std::vector<std::string> ListActiveNames(std::string_view after_name, size_t limit);
+  // Marks the cluster INACTIVE as of `now`.
+  void MarkInactive(std::string_view name, double now);
+  // ACTIVE clusters and those made INACTIVE after `inactive_since`, by name,
+  // after `after_name` (exclusive).
+  std::vector<std::string> ListNames(std::string_view after_name, size_t limit,
+                                     double inactive_since);
 
  private:
   Db& db_;

@@ -10,7 +10,7 @@ namespace {
 // Every table is keyed by (account_id, region, ...): state is partitioned the
 // way AWS partitions it. Nested AWS documents are stored as JSON text; only the
 // fields that queries filter or sort on are columns.
-constexpr std::array<std::string_view, 9> kMigrations = {
+constexpr std::array<std::string_view, 10> kMigrations = {
     // 1: the foundation: key/value metadata, resource tags, ECR repositories
     // and registry settings, ECS clusters, task definitions, account settings
     // and attributes.
@@ -503,6 +503,37 @@ CREATE TABLE ecs_documents (
   document   TEXT NOT NULL,
   PRIMARY KEY (account_id, region, kind, name, id)
 ) WITHOUT ROWID;
+)sql",
+
+    // 10 (issue 11, container instances and capacity providers): container
+    // instances as records (each naming the Docker engine it stands for),
+    // user capacity providers, and when a cluster was deleted (INACTIVE
+    // clusters stay listed for an hour).
+    R"sql(
+CREATE TABLE ecs_container_instances (
+  account_id      TEXT NOT NULL,
+  region          TEXT NOT NULL,
+  cluster         TEXT NOT NULL,
+  instance_id     TEXT NOT NULL,
+  status          TEXT NOT NULL,
+  engine          TEXT NOT NULL,
+  registered_at   REAL NOT NULL,
+  deregistered_at REAL,
+  document        TEXT NOT NULL,
+  PRIMARY KEY (account_id, region, cluster, instance_id)
+) WITHOUT ROWID;
+
+CREATE TABLE ecs_capacity_providers (
+  account_id TEXT NOT NULL,
+  region     TEXT NOT NULL,
+  name       TEXT NOT NULL,
+  status     TEXT NOT NULL,
+  created_at REAL NOT NULL,
+  document   TEXT NOT NULL,
+  PRIMARY KEY (account_id, region, name)
+) WITHOUT ROWID;
+
+ALTER TABLE ecs_clusters ADD COLUMN deleted_at REAL;
 )sql",
 };
 

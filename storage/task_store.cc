@@ -81,7 +81,9 @@ std::vector<std::string> TaskStore::List(const Partition& partition, const TaskF
   if (f.family) sql += " AND family = ?6";
   if (f.started_by) sql += " AND started_by = ?7";
   if (f.launch_type) sql += " AND launch_type = ?8";
-  if (f.on_container_instance) sql += " AND launch_type != 'FARGATE'";
+  if (f.container_instance_arn) {
+    sql += " AND json_extract(document, '$.containerInstanceArn') = ?12";
+  }
   if (f.group) sql += " AND group_name = ?9";
   if (f.service_name) sql += " AND service_name = ?11";
   sql += " ORDER BY task_id LIMIT ?10";
@@ -93,6 +95,7 @@ std::vector<std::string> TaskStore::List(const Partition& partition, const TaskF
   if (f.launch_type) stmt.Bind(8, *f.launch_type);
   if (f.group) stmt.Bind(9, *f.group);
   if (f.service_name) stmt.Bind(11, *f.service_name);
+  if (f.container_instance_arn) stmt.Bind(12, *f.container_instance_arn);
   stmt.Bind(10, static_cast<int64_t>(limit));
   std::vector<std::string> ids;
   while (stmt.Step()) ids.push_back(stmt.ColumnText(0));

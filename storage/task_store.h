@@ -46,8 +46,8 @@ struct TaskFilter {
   std::optional<std::string> launch_type;
   std::optional<std::string> group;
   std::optional<std::string> service_name;
-  // Only tasks placed on the cluster's container instance (not Fargate).
-  bool on_container_instance = false;
+  // Only tasks placed on this container instance.
+  std::optional<std::string> container_instance_arn;
 };
 
 // How many tasks of one deployment run and how many are on their way.

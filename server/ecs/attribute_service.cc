@@ -5,6 +5,7 @@
 #include "server/ecs/container_instance_service.h"
 #include "server/ecs/ecs_errors.h"
 #include "storage/cluster_store.h"
+#include "storage/container_instance_store.h"
 #include "storage/ecs_settings_store.h"
 
 namespace berth::ecs {
@@ -50,10 +51,9 @@ std::string AttributeService::ResolveTarget(storage::Db& db, const aws::RequestC
                                             const std::string& cluster,
                                             const std::string& target_id) {
   if (target_id.empty()) throw InvalidParameterException("targetId must be specified.");
-  const storage::Partition partition{context.account_id, context.region};
-  const auto record = storage::ClusterStore(db, partition).Find(cluster);
-  if (record) {
-    if (auto id = ResolveContainerInstance(context, partition, *record, target_id)) return *id;
+  if (auto record = ResolveContainerInstance(db, context, cluster, target_id);
+      record && record->status != "INACTIVE") {
+    return record->instance_id;
   }
   throw TargetNotFoundException("Could not find " + target_id + ".");
 }
@@ -104,12 +104,19 @@ std::vector<storage::AttributeRecord> AttributeService::List(
   auto lease = database_.Acquire();
   const std::string cluster_name = clusters_.RequireActive(lease.db(), context, cluster);
   const storage::Partition partition{context.account_id, context.region};
-  const auto record = storage::ClusterStore(lease.db(), partition).Find(cluster_name);
-  const std::string instance = ContainerInstanceId(partition, *record);
-  // The instance's built-in attributes, then the custom ones.
+  // Each registered instance's attributes (as it registered them), then the
+  // custom ones.
   std::vector<storage::AttributeRecord> all;
-  for (auto& [n, v] : BuiltInInstanceAttributes(context)) {
-    all.push_back({cluster_name, "container-instance", instance, n, v});
+  for (const auto& instance :
+       storage::ContainerInstanceStore(lease.db(), partition).List(cluster_name, 0)) {
+    if (instance.status == "INACTIVE") continue;
+    for (const auto& a :
+         nlohmann::json::parse(instance.document).value("attributes", nlohmann::json::array())) {
+      std::optional<std::string> v;
+      if (a.contains("value")) v = a.at("value").get<std::string>();
+      all.push_back({cluster_name, "container-instance", instance.instance_id,
+                     a.at("name").get<std::string>(), v});
+    }
   }
   for (auto& a : storage::EcsSettingsStore(lease.db(), partition).ListAttributes(cluster_name)) {
     all.push_back(std::move(a));

@@ -1,12 +1,15 @@
 #include "server/ecs/cluster_service.h"
 
 #include <algorithm>
+#include <set>
 
 #include "server/aws/pagination.h"
+#include "server/ecs/capacity_provider_service.h"
 #include "server/ecs/ecs_errors.h"
 #include "server/ecs/ecs_names.h"
 #include "server/ecs/ecs_tags.h"
 #include "storage/cluster_store.h"
+#include "storage/container_instance_store.h"
 #include "storage/tag_store.h"
 #include "storage/task_store.h"
 
@@ -52,20 +55,23 @@ void Apply(json& document, const ClusterChanges& changes) {
 
 }  // namespace
 
-void ValidateClusterDocument(const json& document) {
+void ValidateClusterDocument(const json& document, const std::set<std::string>& user_providers) {
   for (const auto& setting : document.at("settings")) {
     if (setting.value("name", "") != "containerInsights") {
       throw InvalidParameterException("A cluster setting name must be containerInsights.");
     }
     const json& value = setting.contains("value") ? setting.at("value") : json();
     if (value != "enabled" && value != "disabled" && value != "enhanced") {
-      throw InvalidParameterException(
-          "The value for containerInsights must be enabled, disabled or enhanced.");
+      throw InvalidParameterException("Invalid setting value '" +
+                                      (value.is_string() ? value.get<std::string>() : "") +
+                                      "' for containerInsights. Valid values are enabled, "
+                                      "enhanced and disabled.");
     }
   }
   const json& providers = document.at("capacityProviders");
   for (const auto& provider : providers) {
-    if (!IsBuiltInCapacityProvider(provider)) {
+    if (!IsBuiltInCapacityProvider(provider) &&
+        !user_providers.contains(provider.get<std::string>())) {
       throw InvalidParameterException("The specified capacity provider '" +
                                       provider.get<std::string>() + "' does not exist.");
     }
@@ -107,6 +113,10 @@ Cluster ClusterService::Load(storage::Db& db, const aws::RequestContext& context
   cluster.pending_tasks = cluster.tasks.pending_fargate + cluster.tasks.pending_ec2;
   cluster.services = storage::ServiceStore(db, partition).CountByLaunchType(record.name);
   cluster.active_services = cluster.services.active_ec2 + cluster.services.active_fargate;
+  cluster.registered_instances =
+      record.status == "ACTIVE"
+          ? storage::ContainerInstanceStore(db, partition).CountRegistered(record.name)
+          : 0;
   return cluster;
 }
 
@@ -126,10 +136,10 @@ Cluster ClusterService::Create(const aws::RequestContext& context, const std::st
       {"capacityProviders", json::array()},
       {"defaultCapacityProviderStrategy", json::array()}};
   Apply(document, changes);
-  ValidateClusterDocument(document);
 
   auto lease = database_.Acquire();
   storage::Tx tx(lease.db());
+  ValidateClusterDocument(document, ActiveUserCapacityProviders(lease.db(), context));
   storage::ClusterStore store(lease.db(), PartitionOf(context));
   if (auto existing = store.Find(name); existing && existing->status == "ACTIVE") {
     return Load(lease.db(), context, *existing);
@@ -173,8 +183,9 @@ std::vector<std::string> ClusterService::List(const aws::RequestContext& context
     after = std::move(*key);
   }
   auto lease = database_.Acquire();
+  // Deleted clusters stay listed (as INACTIVE) for an hour, as on AWS.
   auto names = storage::ClusterStore(lease.db(), PartitionOf(context))
-                   .ListActiveNames(after, max_results + 1);
+                   .ListNames(after, max_results + 1, context.now - kInactiveClusterSeconds);
   if (names.size() > max_results) {
     names.resize(max_results);
     next = aws::EncodePageToken(kClusterListing, names.back());
@@ -210,8 +221,24 @@ Cluster ClusterService::Delete(const aws::RequestContext& context, const std::st
   if (storage::TaskStore(lease.db()).CountUnfinished(PartitionOf(context), name) > 0) {
     throw ClusterContainsTasksException();
   }
+  // Instances registered through the API keep the cluster; the local host
+  // Berth registered itself (--register-local-instance) leaves with it.
+  storage::ContainerInstanceStore instances(lease.db(), PartitionOf(context));
+  for (auto& instance : instances.List(name, context.now)) {
+    if (instance.status == "INACTIVE") continue;
+    if (!json::parse(instance.document).value("berth.registeredByBerth", false)) {
+      throw AwsError("ClusterContainsContainerInstancesException",
+                     "The Cluster cannot be deleted while Container Instances are active.");
+    }
+  }
+  for (auto& instance : instances.List(name, context.now)) {
+    if (instance.status == "INACTIVE") continue;
+    instance.status = "INACTIVE";
+    instance.deregistered_at = context.now;
+    instances.Update(instance);
+  }
   storage::ClusterStore store(lease.db(), PartitionOf(context));
-  store.UpdateStatus(name, "INACTIVE");
+  store.MarkInactive(name, context.now);
   tx.Commit();
   return Load(lease.db(), context, *store.Find(name));
 }
@@ -224,7 +251,7 @@ Cluster ClusterService::Update(const aws::RequestContext& context, const std::st
   storage::ClusterStore store(lease.db(), PartitionOf(context));
   json document = json::parse(store.Find(name)->document);
   Apply(document, changes);
-  ValidateClusterDocument(document);
+  ValidateClusterDocument(document, ActiveUserCapacityProviders(lease.db(), context));
   store.UpdateDocument(name, document.dump());
   tx.Commit();
   return Load(lease.db(), context, *store.Find(name));

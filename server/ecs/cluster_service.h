@@ -7,6 +7,7 @@
 // Thread-safety: every method may be called from any thread.
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,8 @@ struct Cluster {
   int64_t pending_tasks = 0;
   storage::TaskCounts tasks;  // the same, by launch type
   int64_t active_services = 0;
-  storage::ServiceCounts services;  // by status and launch type
+  storage::ServiceCounts services;   // by status and launch type
+  int64_t registered_instances = 0;  // ACTIVE and DRAINING container instances
 };
 
 // What CreateCluster, UpdateCluster and friends may set; absent members are
@@ -46,6 +48,9 @@ struct ClusterChanges {
 
 class ClusterService {
  public:
+  // A deleted (INACTIVE) cluster stays in ListClusters this long.
+  static constexpr double kInactiveClusterSeconds = 60 * 60;
+
   ClusterService(storage::Database& database, AccountSettingsService& settings)
       : database_(database), settings_(settings) {}
 
@@ -57,7 +62,8 @@ class ClusterService {
   std::vector<Cluster> Describe(const aws::RequestContext& context,
                                 const std::vector<std::string>& identifiers,
                                 std::vector<std::string>& missing);
-  // ARNs of ACTIVE clusters, one page; `next` is the token for the next.
+  // ARNs of ACTIVE clusters and of those deleted within the last hour, one
+  // page; `next` is the token for the next.
   std::vector<std::string> List(const aws::RequestContext& context, const std::string& token,
                                 size_t max_results, std::string& next);
   Cluster Delete(const aws::RequestContext& context, const std::string& identifier);
@@ -79,8 +85,10 @@ class ClusterService {
   AccountSettingsService& settings_;  // the account's containerInsights default
 };
 
-// Checks settings, capacity providers and the default strategy of a cluster
-// document. Throws InvalidParameterException.
-void ValidateClusterDocument(const nlohmann::json& document);
+// Checks settings, capacity providers (built in, or among `user_providers`)
+// and the default strategy of a cluster document. Throws
+// InvalidParameterException.
+void ValidateClusterDocument(const nlohmann::json& document,
+                             const std::set<std::string>& user_providers);
 
 }  // namespace berth::ecs

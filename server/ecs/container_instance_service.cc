@@ -184,6 +184,21 @@ HostResources HostResources::OfThisMachine() {
   return host;
 }
 
+json LocalInstanceRegistration(const aws::RequestContext& context, const HostResources& host) {
+  json attributes = json::array();
+  for (const auto& [name, value] : BuiltInInstanceAttributes(context)) {
+    json a = {{"name", name}};
+    if (value) a["value"] = *value;
+    attributes.push_back(std::move(a));
+  }
+  return {{"registeredResources",
+           json::array({IntegerResource("CPU", host.cpu_units),
+                        IntegerResource("MEMORY", host.memory_mib),
+                        PortsResource("PORTS", kReservedPorts), PortsResource("PORTS_UDP", {})})},
+          {"attributes", attributes},
+          {"versionInfo", {{"agentVersion", "1.89.2"}, {"agentHash", "berth-" BERTH_VERSION}}}};
+}
+
 std::vector<std::pair<std::string, std::optional<std::string>>> BuiltInInstanceAttributes(
     const aws::RequestContext& context) {
   std::vector<std::pair<std::string, std::optional<std::string>>> out = {
@@ -244,20 +259,31 @@ InstanceUsage NeedsOf(const json& td, const json& overrides) {
   return needs;
 }
 
-InstanceUsage UsageOf(storage::Db& db, const Partition& partition, const std::string& cluster) {
+InstanceUsage UsageOf(storage::Db& db, const Partition& partition, const std::string& cluster,
+                      std::string_view instance_arn) {
   InstanceUsage used;
   storage::TaskDefinitionStore definitions(db, partition);
   for (const auto& task : storage::TaskStore(db).UnfinishedIn(partition, cluster)) {
     if (task.launch_type.value_or("EC2") == "FARGATE") continue;
+    const json document = json::parse(task.document);
+    if (document.value("containerInstanceArn", "") != instance_arn) continue;
     if (task.last_status == "RUNNING") ++used.running_tasks;
     if (task.last_status == "PENDING" || task.last_status == "PROVISIONING") ++used.pending_tasks;
     const auto definition = definitions.Find(task.family, task.revision);
     if (!definition) continue;
-    const json document = json::parse(task.document);
     used.Add(
         NeedsOf(json::parse(definition->document), document.value("overrides", json::object())));
   }
   return used;
+}
+
+HostResources RegisteredResourcesOf(const json& registered) {
+  HostResources resources;
+  for (const auto& r : registered.value("registeredResources", json::array())) {
+    if (r.value("name", "") == "CPU") resources.cpu_units = r.value("integerValue", int64_t{0});
+    if (r.value("name", "") == "MEMORY") resources.memory_mib = r.value("integerValue", int64_t{0});
+  }
+  return resources;
 }
 
 std::optional<std::string> PlacementFailure(const HostResources& host, const InstanceUsage& used,
@@ -278,12 +304,6 @@ std::optional<std::string> PlacementFailure(const HostResources& host, const Ins
   return std::nullopt;
 }
 
-std::string ContainerInstanceId(const Partition& partition, const storage::ClusterRecord& cluster) {
-  return crypto::Sha256Hex("container-instance/" + partition.account_id + "/" + partition.region +
-                           "/" + cluster.name + "/" + std::to_string(cluster.created_at))
-      .substr(0, 32);
-}
-
 std::string ContainerInstanceArn(const aws::RequestContext& context, std::string_view cluster,
                                  std::string_view instance_id) {
   return aws::MakeArn(
@@ -291,70 +311,88 @@ std::string ContainerInstanceArn(const aws::RequestContext& context, std::string
       "container-instance/" + std::string(cluster) + "/" + std::string(instance_id));
 }
 
-std::optional<std::string> ResolveContainerInstance(const aws::RequestContext& context,
-                                                    const Partition& partition,
-                                                    const storage::ClusterRecord& cluster,
-                                                    std::string_view text) {
-  const std::string id = ContainerInstanceId(partition, cluster);
-  if (text == id) return id;
-  if (!text.starts_with("arn:")) return std::nullopt;
-  const auto arn = aws::Arn::Parse(text);
-  if (!arn || arn->service != "ecs" || arn->account_id != context.account_id ||
-      arn->region != context.region) {
+std::optional<storage::ContainerInstanceRecord> ResolveContainerInstance(
+    storage::Db& db, const aws::RequestContext& context, const std::string& cluster,
+    std::string_view text) {
+  std::string id(text);
+  if (text.starts_with("arn:")) {
+    const auto arn = aws::Arn::Parse(text);
+    if (!arn || arn->partition != aws::PartitionForRegion(context.region) ||
+        arn->service != "ecs" || arn->account_id != context.account_id ||
+        arn->region != context.region) {
+      return std::nullopt;
+    }
+    // Long format (container-instance/<cluster>/<id>) or short (container-instance/<id>).
+    const std::string long_prefix = "container-instance/" + cluster + "/";
+    if (arn->resource.starts_with(long_prefix)) {
+      id = arn->resource.substr(long_prefix.size());
+    } else if (arn->resource.starts_with("container-instance/") &&
+               arn->resource.find('/', 19) == std::string::npos) {
+      id = arn->resource.substr(19);
+    } else {
+      return std::nullopt;
+    }
+  }
+  auto record = storage::ContainerInstanceStore(db, PartitionOf(context)).Find(cluster, id);
+  if (!record) return std::nullopt;
+  if (record->status == "INACTIVE" &&
+      record->deregistered_at.value_or(0) <= context.now - kInactiveInstanceSeconds) {
     return std::nullopt;
   }
-  // Long format (container-instance/<cluster>/<id>) or short (container-instance/<id>).
-  if (arn->resource == "container-instance/" + cluster.name + "/" + id ||
-      arn->resource == "container-instance/" + id) {
-    return id;
-  }
-  return std::nullopt;
+  return record;
 }
 
 json ContainerInstanceService::Document(storage::Db& db, const aws::RequestContext& context,
-                                        const storage::ClusterRecord& cluster, bool with_tags,
-                                        bool with_health) {
+                                        const storage::ContainerInstanceRecord& record,
+                                        bool with_tags, bool with_health) {
   const Partition partition = PartitionOf(context);
-  const std::string id = ContainerInstanceId(partition, cluster);
-  const std::string arn = ContainerInstanceArn(context, cluster.name, id);
-  const InstanceUsage used = UsageOf(db, partition, cluster.name);
-  std::vector<std::string> tcp = kReservedPorts;
+  const std::string arn = ContainerInstanceArn(context, record.cluster, record.instance_id);
+  const json registered = json::parse(record.document);
+  const HostResources resources = RegisteredResourcesOf(registered);
+  const InstanceUsage used = UsageOf(db, partition, record.cluster, arn);
+  std::vector<std::string> tcp;
+  std::vector<std::string> udp;
+  for (const auto& r : registered.at("registeredResources")) {
+    const auto ports = r.value("stringSetValue", std::vector<std::string>{});
+    if (r.value("name", "") == "PORTS") tcp = ports;
+    if (r.value("name", "") == "PORTS_UDP") udp = ports;
+  }
   tcp.insert(tcp.end(), used.tcp_ports.begin(), used.tcp_ports.end());
-  const std::vector<std::string> udp(used.udp_ports.begin(), used.udp_ports.end());
+  udp.insert(udp.end(), used.udp_ports.begin(), used.udp_ports.end());
 
-  json attributes = json::array();
-  const auto attribute = [&](const std::string& name, const std::optional<std::string>& value) {
-    json a = {{"name", name}};
-    if (value) a["value"] = *value;
+  json attributes = registered.value("attributes", json::array());
+  for (const auto& custom :
+       storage::EcsSettingsStore(db, partition).ListAttributes(record.cluster)) {
+    if (custom.target_id != record.instance_id) continue;
+    json a = {{"name", custom.name}};
+    if (custom.value) a["value"] = *custom.value;
     attributes.push_back(std::move(a));
-  };
-  for (const auto& [name, value] : BuiltInInstanceAttributes(context)) attribute(name, value);
-  for (const auto& custom : storage::EcsSettingsStore(db, partition).ListAttributes(cluster.name)) {
-    if (custom.target_id == id) attribute(custom.name, custom.value);
   }
 
   json out = {
       {"containerInstanceArn", arn},
-      {"ec2InstanceId", "i-" + crypto::Sha256Hex("ec2/" + id).substr(0, 17)},
-      {"version", 1},
-      {"versionInfo", {{"agentVersion", "1.89.2"}, {"agentHash", "berth-" BERTH_VERSION}}},
-      {"registeredResources",
-       json::array({IntegerResource("CPU", host_.cpu_units),
-                    IntegerResource("MEMORY", host_.memory_mib),
-                    PortsResource("PORTS", kReservedPorts), PortsResource("PORTS_UDP", {})})},
+      {"ec2InstanceId", registered.at("ec2InstanceId")},
+      {"version", registered.value("version", 1)},
+      {"versionInfo", registered.value("versionInfo", json::object())},
+      {"registeredResources", registered.at("registeredResources")},
       {"remainingResources",
-       json::array({IntegerResource("CPU", std::max<int64_t>(0, host_.cpu_units - used.cpu)),
-                    IntegerResource("MEMORY", std::max<int64_t>(0, host_.memory_mib - used.memory)),
-                    PortsResource("PORTS", tcp), PortsResource("PORTS_UDP", udp)})},
-      {"status", "ACTIVE"},
-      {"agentConnected", true},
+       json::array(
+           {IntegerResource("CPU", std::max<int64_t>(0, resources.cpu_units - used.cpu)),
+            IntegerResource("MEMORY", std::max<int64_t>(0, resources.memory_mib - used.memory)),
+            PortsResource("PORTS", tcp), PortsResource("PORTS_UDP", udp)})},
+      {"status", record.status},
+      // The agent of an INACTIVE instance is no longer connected.
+      {"agentConnected", record.status != "INACTIVE"},
       {"runningTasksCount", used.running_tasks},
       {"pendingTasksCount", used.pending_tasks},
       {"attributes", attributes},
-      {"registeredAt", cluster.created_at},
+      {"registeredAt", record.registered_at},
       {"attachments", json::array()},
       {"tags", json::array()},
   };
+  if (registered.contains("capacityProviderName")) {
+    out["capacityProviderName"] = registered.at("capacityProviderName");
+  }
   if (with_tags) {
     json tags = json::array();
     for (const auto& t : storage::TagStore(db).List(arn)) {
@@ -363,11 +401,12 @@ json ContainerInstanceService::Document(storage::Db& db, const aws::RequestConte
     out["tags"] = tags;
   }
   if (with_health) {
-    out["healthStatus"] = {{"overallStatus", "OK"},
-                           {"details", json::array({{{"type", "CONTAINER_RUNTIME"},
-                                                     {"status", "OK"},
-                                                     {"lastUpdated", cluster.created_at},
-                                                     {"lastStatusChange", cluster.created_at}}})}};
+    out["healthStatus"] = {
+        {"overallStatus", "OK"},
+        {"details", json::array({{{"type", "CONTAINER_RUNTIME"},
+                                  {"status", "OK"},
+                                  {"lastUpdated", record.registered_at},
+                                  {"lastStatusChange", record.registered_at}}})}};
   }
   return out;
 }
@@ -387,35 +426,51 @@ std::vector<std::string> ContainerInstanceService::List(
   }
   auto lease = database_.Acquire();
   const std::string name = clusters_.RequireActive(lease.db(), context, cluster);
-  const auto record = storage::ClusterStore(lease.db(), PartitionOf(context)).Find(name);
-  const json instance = Document(lease.db(), context, *record, false, false);
   next.clear();
-  if (!after.empty()) return {};  // one instance: a second page is empty
-  if (status && *status != "ACTIVE") return {};
-  if (filter && !MatchesClusterQuery(*filter, instance)) return {};
-  return {instance.at("containerInstanceArn").get<std::string>()};
+  std::vector<std::string> arns;
+  std::string last_id;
+  // Pages follow the instance ids.
+  auto records = storage::ContainerInstanceStore(lease.db(), PartitionOf(context))
+                     .List(name, context.now - kInactiveInstanceSeconds);
+  std::sort(records.begin(), records.end(),
+            [](const auto& a, const auto& b) { return a.instance_id < b.instance_id; });
+  for (const auto& record : records) {
+    // Without a status filter, every instance but the INACTIVE ones.
+    if (status ? record.status != *status : record.status == "INACTIVE") continue;
+    if (!after.empty() && record.instance_id <= after) continue;
+    if (filter &&
+        !MatchesClusterQuery(*filter, Document(lease.db(), context, record, false, false))) {
+      continue;
+    }
+    if (arns.size() == static_cast<size_t>(max_results)) {
+      next = aws::EncodePageToken(kListing, last_id);
+      break;
+    }
+    arns.push_back(ContainerInstanceArn(context, name, record.instance_id));
+    last_id = record.instance_id;
+  }
+  return arns;
 }
 
 DescribeContainerInstancesResult ContainerInstanceService::Describe(
     const aws::RequestContext& context, const std::optional<std::string>& cluster,
     const std::vector<std::string>& identifiers, bool with_tags, bool with_health) {
-  if (identifiers.empty()) throw InvalidParameterException("ContainerInstances cannot be empty.");
+  if (identifiers.empty()) throw ClientException("Container instance cannot be empty.");
   if (identifiers.size() > 100) {
     throw InvalidParameterException("containerInstances can have at most 100 items.");
   }
   auto lease = database_.Acquire();
   const std::string name = clusters_.RequireActive(lease.db(), context, cluster);
-  const auto record = storage::ClusterStore(lease.db(), PartitionOf(context)).Find(name);
   DescribeContainerInstancesResult result;
-  bool described = false;
+  std::set<std::string> described;
   for (const auto& identifier : identifiers) {
-    if (!ResolveContainerInstance(context, PartitionOf(context), *record, identifier)) {
+    const auto record = ResolveContainerInstance(lease.db(), context, name, identifier);
+    if (!record) {
       result.missing.push_back(identifier);
       continue;
     }
-    if (described) continue;  // named twice
+    if (!described.insert(record->instance_id).second) continue;  // named twice
     result.instances.push_back(Document(lease.db(), context, *record, with_tags, with_health));
-    described = true;
   }
   return result;
 }

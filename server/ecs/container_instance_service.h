@@ -1,16 +1,16 @@
 #pragma once
 
-// The container instance of each ACTIVE cluster: the local Docker host, on
-// which Berth runs every task that is not Fargate. ECS places EC2 tasks on
-// registered instances; Berth has exactly one per cluster, registered when
-// the cluster was created, so that StartTask, ListContainerInstances,
-// DescribeContainerInstances, the containerInstance filter of ListTasks and
-// custom attributes work as on a cluster with one EC2 instance. The instance
-// is derived, not stored: its id follows from the cluster (a cluster made
-// again gets a new one), its counts and remaining resources from the tasks.
+// ECS container instances as records: each is registered (through
+// RegisterContainerInstance, as an ECS agent registers its host, or by Berth
+// itself for the local Docker host when --register-local-instance is on),
+// names the Docker engine it stands for ("local" today), may be DRAINING,
+// and is deregistered to INACTIVE (describable for an hour after). A new
+// cluster has none: EC2 tasks need one. Counts and remaining resources
+// follow from the tasks placed on each instance.
 //
 // Thread-safety: every method may be called from any thread.
 
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -20,23 +20,30 @@
 
 #include "server/aws/request_context.h"
 #include "server/ecs/cluster_service.h"
+#include "storage/container_instance_store.h"
 #include "storage/database.h"
 #include "storage/records.h"
 
 namespace berth::ecs {
 
-// The id (32 hex) of a cluster's container instance.
-std::string ContainerInstanceId(const storage::Partition& partition,
-                                const storage::ClusterRecord& cluster);
 // arn:...:container-instance/<cluster>/<id>
 std::string ContainerInstanceArn(const aws::RequestContext& context, std::string_view cluster,
                                  std::string_view instance_id);
-// The container instance id a parameter (bare id or ARN of this account,
-// region and cluster) names, when it is the cluster's instance.
-std::optional<std::string> ResolveContainerInstance(const aws::RequestContext& context,
-                                                    const storage::Partition& partition,
-                                                    const storage::ClusterRecord& cluster,
-                                                    std::string_view text);
+// The instance a parameter (bare id or ARN of this account, region and
+// cluster, long or short format) names, whatever its status (an INACTIVE one
+// only within the hour it stays describable); nullopt when none.
+std::optional<storage::ContainerInstanceRecord> ResolveContainerInstance(
+    storage::Db& db, const aws::RequestContext& context, const std::string& cluster,
+    std::string_view text);
+
+// The Docker engine name of the host Berth runs on.
+inline constexpr std::string_view kLocalEngine = "local";
+// The member of a registration document that marks an instance Berth
+// registered itself (--register-local-instance): DeleteCluster deregisters
+// it instead of refusing.
+inline constexpr std::string_view kRegisteredByBerth = "berth.registeredByBerth";
+// Deregistered instances stay describable this long.
+inline constexpr double kInactiveInstanceSeconds = 60 * 60;
 
 // The attributes every instance has (name, value), as the ECS agent
 // registers them for a Linux x86_64 host.
@@ -65,9 +72,11 @@ struct InstanceUsage {
 
 // What one task of `task_definition` with `overrides` needs.
 InstanceUsage NeedsOf(const nlohmann::json& task_definition, const nlohmann::json& overrides);
-// What the cluster's unfinished non-Fargate tasks hold.
+// What the cluster's unfinished tasks placed on the instance hold.
 InstanceUsage UsageOf(storage::Db& db, const storage::Partition& partition,
-                      const std::string& cluster);
+                      const std::string& cluster, std::string_view instance_arn);
+// An instance's registered CPU and memory (its registeredResources).
+HostResources RegisteredResourcesOf(const nlohmann::json& registered_document);
 // Why a task needing `needs` does not fit beside `used` on `host`, as ECS's
 // placement failure reasons (RESOURCE:CPU, RESOURCE:MEMORY, RESOURCE:PORTS,
 // RESOURCE:PORTS_UDP); nullopt when it fits.
@@ -79,15 +88,50 @@ struct DescribeContainerInstancesResult {
   std::vector<std::string> missing;       // as requested
 };
 
+struct UpdateContainerInstancesStateResult {
+  std::vector<nlohmann::json> instances;  // those updated, as ContainerInstance shapes
+  std::vector<nlohmann::json> failures;   // {arn, reason}
+};
+
 class ContainerInstanceService {
  public:
   ContainerInstanceService(storage::Database& database, ClusterService& clusters,
                            HostResources host = HostResources::OfThisMachine())
       : database_(database), clusters_(clusters), host_(host) {}
 
+  // Called after tasks were told to stop (wakes the reconciler).
+  void SetWaker(std::function<void()> waker) { waker_ = std::move(waker); }
+
+  // `request` is a RegisterContainerInstanceRequest checked against the
+  // model. Registers a new instance of the local engine (resources default to
+  // the host's), or re-registers the one `containerInstanceArn` names.
+  // Throws ClusterNotFoundException, InvalidParameterException.
+  nlohmann::json Register(const aws::RequestContext& context, const nlohmann::json& request);
+  // Registers the local Docker host in the cluster unless an ACTIVE or
+  // DRAINING instance of the local engine is there already (what an ECS agent
+  // configured with ECS_CLUSTER does when it starts). Idempotent.
+  void RegisterLocal(const aws::RequestContext& context, const std::string& cluster);
+  // Without `force`, an instance with tasks not yet STOPPED fails with
+  // InvalidParameterException ("Found running tasks on the instance.");
+  // with it, those tasks are told to stop. The instance becomes INACTIVE.
+  nlohmann::json Deregister(const aws::RequestContext& context,
+                            const std::optional<std::string>& cluster, const std::string& instance,
+                            bool force);
+  // ACTIVE or DRAINING; unknown (or INACTIVE) instances are failures.
+  UpdateContainerInstancesStateResult UpdateState(const aws::RequestContext& context,
+                                                  const std::optional<std::string>& cluster,
+                                                  const std::vector<std::string>& instances,
+                                                  const std::string& status);
+  // Berth's instances run Berth's own agent, always its newest version:
+  // NoUpdateAvailableException (after checking the instance exists).
+  nlohmann::json UpdateAgent(const aws::RequestContext& context,
+                             const std::optional<std::string>& cluster,
+                             const std::string& instance);
+
   // ARNs of the cluster's instances matching `filter` (ECS's cluster query
   // language: attribute:<name> exists | == | != | in [...], and
-  // ec2InstanceId == | != | in, joined by `and`/`or`) and `status`.
+  // ec2InstanceId == | != | in, joined by `and`/`or`) and `status` (all but
+  // INACTIVE when absent).
   std::vector<std::string> List(const aws::RequestContext& context,
                                 const std::optional<std::string>& cluster,
                                 const std::optional<std::string>& filter,
@@ -101,12 +145,27 @@ class ContainerInstanceService {
 
  private:
   nlohmann::json Document(storage::Db& db, const aws::RequestContext& context,
-                          const storage::ClusterRecord& cluster, bool with_tags, bool with_health);
+                          const storage::ContainerInstanceRecord& record, bool with_tags,
+                          bool with_health);
+  storage::ContainerInstanceRecord RequireInstance(storage::Db& db,
+                                                   const aws::RequestContext& context,
+                                                   const std::string& cluster,
+                                                   const std::string& instance);
+  // Returns the new instance's id.
+  std::string Insert(storage::Db& db, const aws::RequestContext& context,
+                     const std::string& cluster, const nlohmann::json& registered,
+                     const std::vector<storage::Tag>& tags, const std::string& engine);
 
   storage::Database& database_;
   ClusterService& clusters_;
   HostResources host_;
+  std::function<void()> waker_;
 };
+
+// The documents an instance registers with: the local host's (resources of
+// `host`, the built-in attributes).
+nlohmann::json LocalInstanceRegistration(const aws::RequestContext& context,
+                                         const HostResources& host);
 
 // Whether an instance (its ec2InstanceId and attributes) matches a cluster
 // query language expression. Throws InvalidParameterException when the

@@ -18,13 +18,11 @@ using Context = aws::RequestContext;
 
 constexpr int64_t kDefaultPageSize = 100;
 
-// The built-in capacity providers every account has.
-constexpr std::array<std::string_view, 2> kCapacityProviders = {"FARGATE", "FARGATE_SPOT"};
-
 }  // namespace
 
-const std::array<aws::OperationRow<EcsApi>, 66> EcsApi::kOperations = {{
+const std::array<aws::OperationRow<EcsApi>, 77> EcsApi::kOperations = {{
     {"ContinueServiceDeployment", &EcsApi::ContinueServiceDeployment},
+    {"CreateCapacityProvider", &EcsApi::CreateCapacityProvider},
     {"CreateCluster", &EcsApi::CreateCluster},
     {"CreateDaemon", &EcsApi::CreateDaemon},
     {"CreateExpressGatewayService", &EcsApi::CreateExpressGatewayService},
@@ -32,6 +30,7 @@ const std::array<aws::OperationRow<EcsApi>, 66> EcsApi::kOperations = {{
     {"CreateTaskSet", &EcsApi::CreateTaskSet},
     {"DeleteAccountSetting", &EcsApi::DeleteAccountSetting},
     {"DeleteAttributes", &EcsApi::DeleteAttributes},
+    {"DeleteCapacityProvider", &EcsApi::DeleteCapacityProvider},
     {"DeleteCluster", &EcsApi::DeleteCluster},
     {"DeleteDaemon", &EcsApi::DeleteDaemon},
     {"DeleteDaemonTaskDefinition", &EcsApi::DeleteDaemonTaskDefinition},
@@ -39,6 +38,7 @@ const std::array<aws::OperationRow<EcsApi>, 66> EcsApi::kOperations = {{
     {"DeleteService", &EcsApi::DeleteService},
     {"DeleteTaskDefinitions", &EcsApi::DeleteTaskDefinitions},
     {"DeleteTaskSet", &EcsApi::DeleteTaskSet},
+    {"DeregisterContainerInstance", &EcsApi::DeregisterContainerInstance},
     {"DeregisterTaskDefinition", &EcsApi::DeregisterTaskDefinition},
     {"DescribeCapacityProviders", &EcsApi::DescribeCapacityProviders},
     {"DescribeClusters", &EcsApi::DescribeClusters},
@@ -54,6 +54,7 @@ const std::array<aws::OperationRow<EcsApi>, 66> EcsApi::kOperations = {{
     {"DescribeTaskDefinition", &EcsApi::DescribeTaskDefinition},
     {"DescribeTaskSets", &EcsApi::DescribeTaskSets},
     {"DescribeTasks", &EcsApi::DescribeTasks},
+    {"DiscoverPollEndpoint", &EcsApi::DiscoverPollEndpoint},
     {"ExecuteCommand", &EcsApi::ExecuteCommand},
     {"GetTaskProtection", &EcsApi::GetTaskProtection},
     {"ListAccountSettings", &EcsApi::ListAccountSettings},
@@ -74,16 +75,23 @@ const std::array<aws::OperationRow<EcsApi>, 66> EcsApi::kOperations = {{
     {"PutAccountSettingDefault", &EcsApi::PutAccountSettingDefault},
     {"PutAttributes", &EcsApi::PutAttributes},
     {"PutClusterCapacityProviders", &EcsApi::PutClusterCapacityProviders},
+    {"RegisterContainerInstance", &EcsApi::RegisterContainerInstance},
     {"RegisterDaemonTaskDefinition", &EcsApi::RegisterDaemonTaskDefinition},
     {"RegisterTaskDefinition", &EcsApi::RegisterTaskDefinition},
     {"RunTask", &EcsApi::RunTask},
     {"StartTask", &EcsApi::StartTask},
     {"StopServiceDeployment", &EcsApi::StopServiceDeployment},
     {"StopTask", &EcsApi::StopTask},
+    {"SubmitAttachmentStateChanges", &EcsApi::SubmitAttachmentStateChanges},
+    {"SubmitContainerStateChange", &EcsApi::SubmitContainerStateChange},
+    {"SubmitTaskStateChange", &EcsApi::SubmitTaskStateChange},
     {"TagResource", &EcsApi::TagResource},
     {"UntagResource", &EcsApi::UntagResource},
+    {"UpdateCapacityProvider", &EcsApi::UpdateCapacityProvider},
     {"UpdateCluster", &EcsApi::UpdateCluster},
     {"UpdateClusterSettings", &EcsApi::UpdateClusterSettings},
+    {"UpdateContainerAgent", &EcsApi::UpdateContainerAgent},
+    {"UpdateContainerInstancesState", &EcsApi::UpdateContainerInstancesState},
     {"UpdateDaemon", &EcsApi::UpdateDaemon},
     {"UpdateExpressGatewayService", &EcsApi::UpdateExpressGatewayService},
     {"UpdateService", &EcsApi::UpdateService},
@@ -148,8 +156,7 @@ json ClusterJson(const Context& context, const Cluster& c, unsigned include) {
       {"clusterArn", ClusterArn(context, c.name)},
       {"clusterName", c.name},
       {"status", c.status},
-      // Each ACTIVE cluster has one container instance: the local Docker host.
-      {"registeredContainerInstancesCount", c.status == "ACTIVE" ? 1 : 0},
+      {"registeredContainerInstancesCount", c.registered_instances},
       {"runningTasksCount", c.running_tasks},
       {"pendingTasksCount", c.pending_tasks},
       {"activeServicesCount", c.active_services},
@@ -201,8 +208,14 @@ ClusterChanges ReadClusterChanges(const json& in) {
 
 json EcsApi::CreateCluster(const json& in, const Context& context) {
   const std::string name = OptionalString(in, "clusterName").value_or(std::string(kDefaultCluster));
-  const Cluster cluster =
+  Cluster cluster =
       services_.clusters.Create(context, name, ReadClusterChanges(in), ReadEcsTags(in));
+  if (services_.register_local_instance) {
+    // As an ECS agent on the local host configured with this cluster.
+    services_.container_instances.RegisterLocal(context, name);
+    std::vector<std::string> missing;
+    cluster = services_.clusters.Describe(context, {name}, missing).at(0);
+  }
   return {{"cluster", ClusterJson(context, cluster,
                                   kIncludeTags | kIncludeSettings | kIncludeConfigurations)}};
 }
@@ -283,33 +296,14 @@ std::optional<size_t> ParseOffset(std::string_view text) {
 
 json EcsApi::DescribeCapacityProviders(const json& in, const Context& context) {
   if (Has(in, "cluster")) services_.clusters.EnsureActive(context, OptionalString(in, "cluster"));
-  std::vector<std::string> wanted = aws::StringList(in, "capacityProviders");
-  const bool all = !Has(in, "capacityProviders");
-  if (all) wanted.assign(kCapacityProviders.begin(), kCapacityProviders.end());
   const bool with_tags = aws::StringList(in, "include") == std::vector<std::string>{"TAGS"};
-  json providers = json::array();
+  const auto described = services_.capacity_providers.Describe(
+      context, aws::StringList(in, "capacityProviders"), !Has(in, "capacityProviders"), with_tags);
   json failures = json::array();
-  for (const auto& identifier : wanted) {
-    std::string name = identifier;
-    if (const auto slash = identifier.rfind("capacity-provider/"); slash != std::string::npos) {
-      name = identifier.substr(slash + 18);
-    }
-    const bool known = std::find(kCapacityProviders.begin(), kCapacityProviders.end(), name) !=
-                       kCapacityProviders.end();
-    if (!known) {
-      // As DescribeClusters: a name is reported as the ARN it would have.
-      const bool is_arn = identifier.starts_with("arn:");
-      failures.push_back({{"arn", is_arn ? identifier : CapacityProviderArn(context, identifier)},
-                          {"reason", "MISSING"}});
-      continue;
-    }
-    json provider = {{"capacityProviderArn", CapacityProviderArn(context, name)},
-                     {"name", name},
-                     {"status", "ACTIVE"},
-                     {"type", name}};
-    if (with_tags) provider["tags"] = json::array();
-    providers.push_back(std::move(provider));
+  for (const auto& arn : described.missing) {
+    failures.push_back({{"arn", arn}, {"reason", "MISSING"}});
   }
+  const auto& providers = described.providers;
   // Pages of maxResults providers (the failures come with the first page).
   const int64_t max = aws::OptionalInt(in, "maxResults").value_or(10);
   if (max < 1 || max > 10) throw InvalidParameterException("maxResults must be between 1 and 10.");

@@ -33,6 +33,17 @@ class EcsApi final : public aws::ServiceApi {
   using Json = nlohmann::json;
   using Context = aws::RequestContext;
   Json ContinueServiceDeployment(const Json& in, const Context& context);
+  Json UpdateContainerInstancesState(const Json& in, const Context& context);
+  Json UpdateContainerAgent(const Json& in, const Context& context);
+  Json UpdateCapacityProvider(const Json& in, const Context& context);
+  Json SubmitTaskStateChange(const Json& in, const Context& context);
+  Json SubmitContainerStateChange(const Json& in, const Context& context);
+  Json SubmitAttachmentStateChanges(const Json& in, const Context& context);
+  Json RegisterContainerInstance(const Json& in, const Context& context);
+  Json DiscoverPollEndpoint(const Json& in, const Context& context);
+  Json DeregisterContainerInstance(const Json& in, const Context& context);
+  Json DeleteCapacityProvider(const Json& in, const Context& context);
+  Json CreateCapacityProvider(const Json& in, const Context& context);
   Json CreateCluster(const Json& in, const Context& context);
   Json CreateDaemon(const Json& in, const Context& context);
   Json CreateExpressGatewayService(const Json& in, const Context& context);
@@ -100,7 +111,7 @@ class EcsApi final : public aws::ServiceApi {
   Json UpdateTaskSet(const Json& in, const Context& context);
 
  private:
-  static const std::array<aws::OperationRow<EcsApi>, 66> kOperations;
+  static const std::array<aws::OperationRow<EcsApi>, 77> kOperations;
   EcsServices& services_;
 };
 

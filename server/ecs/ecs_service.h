@@ -7,6 +7,7 @@
 
 #include "server/ecs/account_settings.h"
 #include "server/ecs/attribute_service.h"
+#include "server/ecs/capacity_provider_service.h"
 #include "server/ecs/cluster_service.h"
 #include "server/ecs/container_instance_service.h"
 #include "server/ecs/daemon_service.h"
@@ -23,7 +24,8 @@
 namespace berth::ecs {
 
 struct EcsServices {
-  explicit EcsServices(storage::Database& database)
+  // `register_local`: see register_local_instance.
+  explicit EcsServices(storage::Database& database, bool register_local = false)
       : settings(database),
         clusters(database, settings),
         task_definitions(database),
@@ -36,11 +38,14 @@ struct EcsServices {
         service_deployments(database),
         protection(database),
         daemons(database, clusters),
-        express(database, clusters, task_definitions, services) {}
+        express(database, clusters, task_definitions, services),
+        capacity_providers(database),
+        register_local_instance(register_local) {}
 
   // Every service whose changes the reconciler must act on wakes it.
   void SetWaker(const std::function<void()>& waker) {
     tasks.SetWaker(waker);
+    container_instances.SetWaker(waker);
     services.SetWaker(waker);
     task_sets.SetWaker(waker);
     service_deployments.SetWaker(waker);
@@ -61,6 +66,14 @@ struct EcsServices {
   TaskProtectionService protection;
   DaemonService daemons;
   ExpressGatewayService express;
+  CapacityProviderService capacity_providers;
+
+  // Options main sets before serving. register_local_instance: every new
+  // cluster gets the local Docker host as a container instance (as an ECS
+  // agent would register it). endpoint_url: Berth's own URL, which
+  // DiscoverPollEndpoint answers.
+  bool register_local_instance = false;
+  std::string endpoint_url = "http://127.0.0.1:4566";
 };
 
 }  // namespace berth::ecs

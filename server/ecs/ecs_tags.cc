@@ -7,6 +7,7 @@
 #include "server/ecs/container_instance_service.h"
 #include "server/ecs/ecs_errors.h"
 #include "storage/cluster_store.h"
+#include "storage/container_instance_store.h"
 #include "storage/service_store.h"
 #include "storage/tag_store.h"
 #include "storage/task_definition_store.h"
@@ -66,7 +67,18 @@ void TagService::RequireResource(storage::Db& db, const aws::RequestContext& con
   if (resource.starts_with("cluster/")) {
     const auto cluster = storage::ClusterStore(db, partition).Find(resource.substr(8));
     if (!cluster) throw ClusterNotFoundException();
-    if (cluster->status != "ACTIVE") throw ClusterInactiveException();
+    // As ECS answers cleanup tools that tag a cluster they listed.
+    if (cluster->status != "ACTIVE") {
+      throw InvalidParameterException(
+          "The specified cluster is inactive. Specify an active cluster and try again.");
+    }
+    return;
+  }
+  if (resource.starts_with("capacity-provider/")) {
+    const auto provider = storage::CapacityProviderStore(db, partition).Find(resource.substr(18));
+    if (!provider || provider->status != "ACTIVE") {
+      throw InvalidParameterException("The specified capacity provider does not exist.");
+    }
     return;
   }
   if (resource.starts_with("task-definition/")) {
@@ -102,7 +114,8 @@ void TagService::RequireResource(storage::Db& db, const aws::RequestContext& con
     const bool found =
         resource.starts_with("task/")
             ? storage::TaskStore(db).Find(partition, cluster_name, id).has_value()
-            : cluster->status == "ACTIVE" && id == ContainerInstanceId(partition, *cluster);
+            : cluster->status == "ACTIVE" &&
+                  ResolveContainerInstance(db, context, cluster_name, id).has_value();
     if (!found) {
       throw InvalidParameterException(resource.starts_with("task/")
                                           ? "The specified task does not exist."

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "server/ecs/ecs_names.h"
+#include "server/ecs/instance_placement.h"
 #include "server/ecs/service_common.h"
 #include "server/ecs/service_plan.h"
 #include "server/ecs/task_definition_service.h"
@@ -254,14 +255,18 @@ class ServicePass {
     }
     const json overrides = EchoOverrides(json::object(), td->at("containerDefinitions"));
     const bool on_instance = placement.launch_type != "FARGATE";
-    InstanceUsage used;
+    std::optional<InstancePlacer> placer;
     InstanceUsage needs;
     if (on_instance) {
-      const std::string instance_id = ContainerInstanceId(service_.partition, cluster_);
-      placement.container_instance_arn =
-          ContainerInstanceArn(context_, service_.cluster, instance_id);
-      used = UsageOf(db_, service_.partition, service_.cluster);
+      placer.emplace(db_, context_, service_.cluster);
       needs = NeedsOf(*td, overrides);
+      if (placer->empty()) {
+        AddEventOnce("(service " + service_.name +
+                     ") was unable to place a task because no container instance met all of its "
+                     "requirements. Reason: No Container Instances were found in your cluster. "
+                     "For more information, see the Troubleshooting section.");
+        return ids;
+      }
     }
     json request = {{"group", "service:" + service_.name},
                     {"startedBy", settings.value("startedBy", deployment.id)},
@@ -278,17 +283,19 @@ class ServicePass {
     storage::TaskStore tasks(db_);
     for (int64_t i = 0; i < count; ++i) {
       if (on_instance) {
-        if (const auto why = PlacementFailure(host_, used, needs)) {
+        std::vector<json> failures;
+        const auto arn = placer->Place(needs, failures);
+        if (!arn) {
+          const std::string closest = failures.front().at("arn").get<std::string>();
           AddEventOnce("(service " + service_.name +
                        ") was unable to place a task because no container instance met all of "
                        "its requirements. The closest matching (container-instance " +
-                       placement.container_instance_arn.substr(
-                           placement.container_instance_arn.rfind('/') + 1) +
-                       ") is missing resources (" + *why +
+                       closest.substr(closest.rfind('/') + 1) + ") is missing resources (" +
+                       failures.front().at("reason").get<std::string>() +
                        "). For more information, see the Troubleshooting section.");
           break;
         }
-        used.Add(needs);
+        placement.container_instance_arn = *arn;
       }
       storage::TaskRecord record;
       record.partition = service_.partition;

@@ -229,7 +229,10 @@ std::optional<std::string> FargateFeatureViolation(const json& td) {
       return "Fargate does not support 'dockerVolumeConfiguration' (volume '" + name + "').";
     }
   }
-  if (StringOr(td, "pidMode", "") == "host") return "Fargate does not support pidMode 'host'.";
+  if (StringOr(td, "pidMode", "") == "host") {
+    return "Tasks using the Fargate launch type do not support pidMode 'host'. The supported value "
+           "for pidMode is 'task'.";
+  }
   if (Present(td, "ipcMode")) return "Fargate does not support 'ipcMode'.";
   const bool has_execution_role = Present(td, "executionRoleArn");
   int64_t container_memory = 0;
@@ -636,6 +639,13 @@ json NormaliseTaskDefinition(const json& request) {
   }
   NormaliseContainerDefaults(containers);
   if (!Present(td, "volumes")) td["volumes"] = json::array();
+  // An EFS volume without rootDirectory mounts the file system's root.
+  for (auto& volume : td["volumes"]) {
+    if (Present(volume, "efsVolumeConfiguration") &&
+        !Present(volume.at("efsVolumeConfiguration"), "rootDirectory")) {
+      volume["efsVolumeConfiguration"]["rootDirectory"] = "/";
+    }
+  }
   if (!Present(td, "placementConstraints")) td["placementConstraints"] = json::array();
   td["compatibilities"] = Compatibilities(td);
   td["requiresAttributes"] = RequiresAttributes(td);

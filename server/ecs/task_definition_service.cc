@@ -64,7 +64,8 @@ std::optional<Reference> ParseReference(const aws::RequestContext& context, std:
   std::string resource;
   if (text.starts_with("arn:")) {
     const auto arn = aws::Arn::Parse(text);
-    if (!arn || arn->service != "ecs" || !arn->resource.starts_with("task-definition/")) {
+    if (!arn || arn->partition != aws::PartitionForRegion(context.region) ||
+        arn->service != "ecs" || !arn->resource.starts_with("task-definition/")) {
       return std::nullopt;
     }
     reference.foreign = arn->account_id != context.account_id || arn->region != context.region;
@@ -182,6 +183,18 @@ std::optional<json> FindTaskDefinition(storage::Db& db, const aws::RequestContex
 TaskDefinition TaskDefinitionService::Describe(const aws::RequestContext& context,
                                                const std::string& reference) {
   const auto parsed = ParseReference(context, reference);
+  if (!parsed) {
+    // family:<not a number> is a malformed revision, not a missing one.
+    const std::string_view text = std::string_view(reference).substr(
+        reference.starts_with("arn:") ? reference.find('/') + 1 : 0);
+    const auto colon = text.find(':');
+    if (colon != std::string_view::npos && IsEcsName(text.substr(0, colon))) {
+      const std::string number(text.substr(colon + 1));
+      if (!ParseRevision(number)) {
+        throw InvalidParameterException("Invalid revision number. Number: " + number);
+      }
+    }
+  }
   if (!parsed || parsed->foreign) throw ClientException("Unable to describe task definition.");
   auto lease = database_.Acquire();
   TaskDefinitionStore store(lease.db(), PartitionOf(context));

@@ -27,11 +27,14 @@ Placement ChoosePlacement(const json& request, const json& cluster_document) {
       if (item.value("weight", 0) > chosen->value("weight", 0)) chosen = &item;
     }
     const std::string provider = chosen->at("capacityProvider").get<std::string>();
-    if (provider != "FARGATE" && provider != "FARGATE_SPOT") {
-      throw InvalidParameterException("The specified capacity provider " + provider +
-                                      " does not exist.");
+    if (provider == "FARGATE" || provider == "FARGATE_SPOT") return {"FARGATE", provider, ""};
+    // A user (Auto Scaling group) provider must be associated with the
+    // cluster; its tasks run on the cluster's container instances.
+    const json associated = cluster_document.value("capacityProviders", json::array());
+    if (std::find(associated.begin(), associated.end(), provider) == associated.end()) {
+      throw InvalidParameterException(kProviderNotAssociated);
     }
-    return {"FARGATE", provider, ""};
+    return {"EC2", provider, ""};
   }
   return {"EC2", {}, ""};
 }

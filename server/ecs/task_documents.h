@@ -17,16 +17,23 @@
 
 namespace berth::ecs {
 
+inline constexpr const char* kProviderNotAssociated =
+    "The specified capacity provider strategy cannot contain a capacity provider that is not "
+    "associated with the cluster. Associate the capacity provider with the cluster or specify a "
+    "valid capacity provider and try again.";
+
 // The launch type and capacity provider a task runs with.
 struct Placement {
   std::string launch_type;
   std::optional<std::string> capacity_provider;
-  std::string container_instance_arn;  // every launch type but FARGATE: the cluster's instance
+  std::string container_instance_arn;  // every launch type but FARGATE: the instance it is on
 };
 
 // launchType, or the first provider of the request's (else the cluster's)
-// capacityProviderStrategy, else EC2. Throws InvalidParameterException for a
-// provider that does not exist.
+// capacityProviderStrategy, else EC2. FARGATE and FARGATE_SPOT run as
+// Fargate; a user provider runs EC2 tasks (on the cluster's container
+// instances) and must be associated with the cluster, else
+// InvalidParameterException (kProviderNotAssociated).
 Placement ChoosePlacement(const nlohmann::json& request, const nlohmann::json& cluster_document);
 
 // The overrides as ECS echoes them: every container listed (with what was

@@ -9,6 +9,7 @@
 #include "server/ecs/ecs_errors.h"
 #include "server/ecs/ecs_names.h"
 #include "server/ecs/ecs_tags.h"
+#include "server/ecs/instance_placement.h"
 #include "server/ecs/service_common.h"
 #include "server/ecs/task_documents.h"
 #include "server/util/crypto.h"
@@ -123,14 +124,13 @@ RunTaskResult TaskService::Launch(const aws::RequestContext& context, const json
   if (!cluster) throw ClusterNotFoundException();
   if (cluster->status != "ACTIVE") throw ClusterInactiveException();
 
-  const std::string instance_arn = ContainerInstanceArn(
-      context, *cluster_name, ContainerInstanceId(PartitionOf(context), *cluster));
   RunTaskResult result;
   // How many tasks, placed how: RunTask places `count` by launch type or
   // strategy; StartTask one on each named instance (the unknown ones are
   // failures, as ECS reports them).
   int64_t count = 0;
   Placement placement;
+  std::vector<std::string> named_instances;  // StartTask: one task on each
   if (kind == LaunchKind::kRun) {
     count = request.value("count", int64_t{1});
     placement = ChoosePlacement(request, json::parse(cluster->document));
@@ -138,14 +138,21 @@ RunTaskResult TaskService::Launch(const aws::RequestContext& context, const json
     placement = {"EC2", std::nullopt, ""};
     for (const auto& instance : request.at("containerInstances")) {
       const std::string text = instance.get<std::string>();
-      if (ResolveContainerInstance(context, PartitionOf(context), *cluster, text)) {
+      const auto record = ResolveContainerInstance(lease.db(), context, *cluster_name, text);
+      if (record && record->status != "INACTIVE") {
+        named_instances.push_back(
+            ContainerInstanceArn(context, *cluster_name, record->instance_id));
         ++count;
       } else {
         result.failures.push_back({{"arn", text}, {"reason", "MISSING"}});
       }
     }
   }
-  if (placement.launch_type != "FARGATE") placement.container_instance_arn = instance_arn;
+  const bool on_instance = placement.launch_type != "FARGATE";
+  InstancePlacer placer(lease.db(), context, *cluster_name);
+  if (on_instance && kind == LaunchKind::kRun && placer.empty()) {
+    throw InvalidParameterException(kNoContainerInstances);
+  }
   if (placement.launch_type == "FARGATE" && !Compatible(td, "FARGATE")) {
     throw InvalidParameterException("Task definition does not support launch_type FARGATE.");
   }
@@ -186,23 +193,17 @@ RunTaskResult TaskService::Launch(const aws::RequestContext& context, const json
     ValidateTags(tags);
   }
 
-  // Tasks on the container instance must fit beside those it already holds;
+  // Tasks on a container instance must fit beside those it already holds;
   // those that do not are placement failures, as ECS reports them.
-  const bool on_instance = !placement.container_instance_arn.empty();
-  InstanceUsage used;
-  InstanceUsage needs;
-  if (on_instance) {
-    used = UsageOf(lease.db(), PartitionOf(context), *cluster_name);
-    needs = NeedsOf(td, overrides);
-  }
+  const InstanceUsage needs = on_instance ? NeedsOf(td, overrides) : InstanceUsage{};
   json arns = json::array();
   for (int64_t i = 0; i < count; ++i) {
-    if (on_instance) {
-      if (const auto why = PlacementFailure(host_, used, needs)) {
-        result.failures.push_back({{"arn", placement.container_instance_arn}, {"reason", *why}});
-        continue;
-      }
-      used.Add(needs);
+    if (kind == LaunchKind::kStart) {
+      placement.container_instance_arn = named_instances.at(static_cast<size_t>(i));
+    } else if (on_instance) {
+      const auto arn = placer.Place(needs, result.failures);
+      if (!arn) continue;
+      placement.container_instance_arn = *arn;
     }
     storage::TaskRecord record;
     record.partition = PartitionOf(context);
@@ -260,6 +261,15 @@ Task TaskService::StopTask(const aws::RequestContext& context,
   tx.Commit();
   Wake();
   return result;
+}
+
+void TaskService::RequireTask(const aws::RequestContext& context, const std::string& cluster,
+                              const std::string& task) {
+  auto lease = database_.Acquire();
+  const auto id = TaskIdFrom(context, task);
+  if (!id || !storage::TaskStore(lease.db()).Find(PartitionOf(context), cluster, *id)) {
+    throw InvalidParameterException("The referenced task was not found.");
+  }
 }
 
 DescribeTasksResult TaskService::DescribeTasks(const aws::RequestContext& context,
@@ -329,12 +339,11 @@ std::vector<std::string> TaskService::ListTasks(const aws::RequestContext& conte
   // PENDING is a desired status ECS never sets.
   if (query.desired_status == "PENDING") return {};
   if (query.container_instance) {
-    // Only the cluster's own instance has tasks: those not on Fargate.
-    if (!ResolveContainerInstance(context, PartitionOf(context), *cluster,
-                                  *query.container_instance)) {
-      return {};
-    }
-    filter.on_container_instance = true;
+    const auto instance =
+        ResolveContainerInstance(lease.db(), context, *cluster_name, *query.container_instance);
+    if (!instance) return {};
+    filter.container_instance_arn =
+        ContainerInstanceArn(context, *cluster_name, instance->instance_id);
   }
   filter.cluster = *cluster_name;
   filter.desired_status = query.desired_status;

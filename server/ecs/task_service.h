@@ -110,6 +110,10 @@ class TaskService {
   // Throws InvalidParameterException ("The referenced task was not found.").
   Task StopTask(const aws::RequestContext& context, const std::optional<std::string>& cluster,
                 const std::string& task, const std::optional<std::string>& reason);
+  // Throws InvalidParameterException ("The referenced task was not found.")
+  // unless the task (id or ARN) is one of the cluster's.
+  void RequireTask(const aws::RequestContext& context, const std::string& cluster,
+                   const std::string& task);
   DescribeTasksResult DescribeTasks(const aws::RequestContext& context,
                                     const std::optional<std::string>& cluster,
                                     const std::vector<std::string>& tasks);

@@ -139,7 +139,9 @@ class ApiTest : public ::testing::Test {
   std::unique_ptr<upstream::RegistryClient> upstream_client_ = upstream::MakeCurlRegistryClient();
   ecr::PullThroughRules pull_through_rules_{database_, *upstream_client_, {}};
   ecr::CreationTemplates creation_templates_{database_, ecr_service_};
-  ecs::EcsServices ecs_services_{database_};
+  // Clusters get the local host as a container instance, as berth with
+  // --register-local-instance (tests of the default turn it off).
+  ecs::EcsServices ecs_services_{database_, /*register_local_instance=*/true};
   ecs::EcsApi ecs_api_{ecs_services_};
   aws::Dispatcher dispatcher_{aws::DispatcherOptions{}, clock_};
 

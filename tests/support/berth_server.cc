@@ -85,9 +85,16 @@ BerthServer::BerthServer(std::vector<std::string> extra_args, std::string data_d
   std::vector<std::string> argv = {BerthBinary(), "--listen", "127.0.0.1:0", "--data-dir",
                                    data_dir_};
   bool has_log_level = false;
+  bool has_local_instance = false;
   for (auto& arg : extra_args) {
     if (arg.starts_with("--log-level")) has_log_level = true;
+    if (arg.starts_with("--register-local-instance")) has_local_instance = true;
     argv.push_back(std::move(arg));
+  }
+  // EC2 tasks need a container instance: tests run with the local host
+  // registered in every cluster unless they say otherwise.
+  if (!has_local_instance && env.count("BERTH_REGISTER_LOCAL_INSTANCE") == 0) {
+    argv.push_back("--register-local-instance");
   }
   if (!has_log_level) {
     argv.push_back("--log-level");

@@ -299,7 +299,7 @@ TEST_F(EcsClustersTest, TagOperationsOnMissingOrInactiveClusters) {
   EcsOk("DeleteCluster", {{"cluster", "old"}});
   EXPECT_AWS_ERROR(Ecs("TagResource", {{"resourceArn", std::string(kClusterArnPrefix) + "old"},
                                        {"tags", TagList(1)}}),
-                   "ClusterNotFoundException");
+                   "InvalidParameterException");
   // Neither name picked up tags on the way.
   EXPECT_TRUE(Create("ghost")["tags"].empty());
   EXPECT_TRUE(Create("old")["tags"].empty());

@@ -266,6 +266,7 @@ TEST_F(EcsClustersTest, DescribeClustersIncludeAddsTheExtras) {
 
 // --- ListClusters --------------------------------------------------------------
 
+// Deleted clusters stay listed (INACTIVE) for an hour, as on AWS.
 TEST_F(EcsClustersTest, ListClustersWalksEveryPageOfActiveClusters) {
   for (const char* name : {"e", "a", "d", "b", "c", "f"}) Create(name);
   EcsOk("DeleteCluster", {{"cluster", "f"}});
@@ -279,11 +280,14 @@ TEST_F(EcsClustersTest, ListClustersWalksEveryPageOfActiveClusters) {
     if (!out.contains("nextToken")) break;
     input["nextToken"] = out["nextToken"];
   }
-  EXPECT_EQ(sizes, (std::vector<size_t>{2, 2, 1}));
+  EXPECT_EQ(sizes, (std::vector<size_t>{2, 2, 2}));
   std::vector<std::string> expected;
-  for (const char* name : {"a", "b", "c", "d", "e"})
+  for (const char* name : {"a", "b", "c", "d", "e", "f"})
     expected.push_back(kClusterArnPrefix + std::string(name));
   EXPECT_EQ(seen, expected);
+  EXPECT_EQ(ListedArns(), expected);
+  clock_.Advance(3601);
+  expected.pop_back();
   EXPECT_EQ(ListedArns(), expected);
 }
 
@@ -313,9 +317,9 @@ TEST_F(EcsClustersTest, DeleteClusterLeavesItInactive) {
       EcsOk("DeleteCluster", {{"cluster", std::string(kClusterArnPrefix) + "demo"}});
   EXPECT_EQ(deleted["cluster"]["status"], "INACTIVE");
   EXPECT_EQ(deleted["cluster"]["clusterName"], "demo");
-  // Still describable, as INACTIVE, but no longer listed.
+  // Still describable, as INACTIVE, and listed for an hour.
   EXPECT_EQ(Describe("demo")["status"], "INACTIVE");
-  EXPECT_TRUE(ListedArns().empty());
+  EXPECT_EQ(ListedArns().size(), 1u);
   // A second delete finds it inactive.
   const ApiReply again = Ecs("DeleteCluster", {{"cluster", "demo"}});
   EXPECT_AWS_ERROR(again, "ClusterNotFoundException");

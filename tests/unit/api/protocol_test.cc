@@ -19,11 +19,11 @@ TEST_F(ProtocolTest, UnknownTargetsAreUnknownOperationException) {
 }
 
 TEST_F(ProtocolTest, ModelOperationsBerthDoesNotEmulateNameThemselves) {
-  const ApiReply r =
-      Raw("AmazonEC2ContainerServiceV20141113.CreateCapacityProvider", R"({"name":"x"})");
+  const ApiReply r = Raw("AmazonEC2ContainerServiceV20141113.ExecuteCommand",
+                         R"({"task":"x","command":"sh","interactive":true})");
   EXPECT_EQ(r.status, 400u);
   EXPECT_EQ(r.error_type(), "NotImplementedException");
-  EXPECT_NE(r.message().find("CreateCapacityProvider"), std::string::npos);
+  EXPECT_NE(r.message().find("ExecuteCommand"), std::string::npos);
 }
 
 TEST_F(ProtocolTest, EveryModelOperationAnswersWithJsonAndNeverCrashes) {

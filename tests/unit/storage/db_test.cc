@@ -80,7 +80,8 @@ TEST(DatabaseTest, ResetEmptiesEveryTableButMeta) {
     auto lease = database.Acquire();
     lease.db().Execute(
         "INSERT INTO meta VALUES ('k', 'v');"
-        "INSERT INTO ecs_clusters VALUES ('000000000000', 'us-east-1', 'c', 'ACTIVE', 0, '{}');");
+        "INSERT INTO ecs_clusters (account_id, region, name, status, created_at, document) "
+        "VALUES ('000000000000', 'us-east-1', 'c', 'ACTIVE', 0, '{}');");
   }
   database.Reset();
   auto lease = database.Acquire();
