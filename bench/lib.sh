@@ -93,11 +93,12 @@ wait_http() {
   return 1
 }
 
-# start_berth BINARY DATA_DIR: sets STARTED_PID and STARTED_URL.
+# start_berth BINARY DATA_DIR: sets STARTED_PID and STARTED_URL. Clusters get
+# the local Docker host as a container instance (EC2 tasks need one).
 start_berth() {
   local binary=$1 data_dir=$2 port
   port=$(free_port)
-  "$binary" --listen "127.0.0.1:$port" --data-dir "$data_dir" --log-level warn \
+  "$binary" --listen "127.0.0.1:$port" --data-dir "$data_dir" --log-level warn --register-local-instance \
     >>"$BENCH_TMP/berth.log" 2>&1 &
   STARTED_PID=$!
   BENCH_PIDS+=("$STARTED_PID")
