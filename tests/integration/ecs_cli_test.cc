@@ -95,7 +95,9 @@ TEST_P(EcsCliTest, ClusterLifecycle) {
   EXPECT_EQ(deleted["cluster"]["status"], "INACTIVE");
   EXPECT_EQ(Ok({"ecs", "describe-clusters", "--clusters", "c1"})["clusters"][0]["status"],
             "INACTIVE");
-  EXPECT_TRUE(Ok({"ecs", "list-clusters"})["clusterArns"].empty());
+  // Deleted clusters stay listed (INACTIVE) for an hour, as on AWS.
+  EXPECT_EQ(Ok({"ecs", "list-clusters"})["clusterArns"],
+            json::array({deleted["cluster"]["clusterArn"]}));
   Fails({"ecs", "delete-cluster", "--cluster", "c1"}, "ClusterNotFoundException");
   Fails({"ecs", "update-cluster-settings", "--cluster", "nope", "--settings",
          "name=containerInsights,value=enabled"},
