@@ -202,11 +202,10 @@ int Run(berth::Config config) {
   ecr::PullThroughRules pull_through_rules(database, *upstream_client,
                                            ecr::PullThroughOptionsFromEnv(Env));
   ecr::CreationTemplates creation_templates(database, ecr_service);
-  replication.SetRepositoryMaker(
-      [&creation_templates](const storage::Partition& destination, const std::string& name,
-                            double now) {
-        return creation_templates.CreateFromTemplate(destination, name, "REPLICATION", now);
-      });
+  replication.SetRepositoryMaker([&creation_templates](const storage::Partition& destination,
+                                                       const std::string& name, double now) {
+    return creation_templates.CreateFromTemplate(destination, name, "REPLICATION", now);
+  });
   ecr_api.AttachPullThrough(&pull_through_rules, &creation_templates);
   registry::PullThroughCache pull_through_cache(pull_through_rules, creation_templates, images,
                                                 uploads, database, clock);
@@ -295,7 +294,7 @@ int Run(berth::Config config) {
   server.Run(router);
   task_reconciler.Stop();  // containers keep running; adopted on the next start
   lifecycle.Stop();
-  replication.Stop();      // pending copies resume on the next start
+  replication.Stop();  // pending copies resume on the next start
   log::Info("berth stopped");
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <exception>
 #include <functional>
+#include <map>
 #include <string_view>
 #include <utility>
 
@@ -160,12 +161,21 @@ json DashboardState::Clusters(const aws::RequestContext& context, const Collecte
   do {
     std::string next;
     const size_t page_size = std::min<size_t>(100, limits_.clusters - out.size());
-    for (const auto& arn : ecs_.clusters.List(context, token, page_size, next)) {
+    const std::vector<std::string> arns = ecs_.clusters.List(context, token, page_size, next);
+    // List also names clusters deleted within the hour (INACTIVE).
+    std::map<std::string, std::string> statuses;
+    std::vector<std::string> missing;
+    for (const auto& cluster : ecs_.clusters.Describe(context, arns, missing)) {
+      statuses[cluster.name] = cluster.status;
+    }
+    for (const auto& arn : arns) {
       const std::string name = ArnName(arn);
+      const auto status = statuses.find(name);
+      if (status == statuses.end()) continue;  // gone meanwhile
       const auto counts = tasks.by_cluster.find(name);
       const bool counted = counts != tasks.by_cluster.end();
       out.push_back({{"name", name},
-                     {"status", "ACTIVE"},  // List names ACTIVE clusters only
+                     {"status", status->second},
                      {"runningTasks", counted ? counts->second.running : 0},
                      {"pendingTasks", counted ? counts->second.pending : 0},
                      {"activeServices", 0}});

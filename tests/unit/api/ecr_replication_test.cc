@@ -128,11 +128,10 @@ TEST_F(EcrReplicationTest, ADestinationRepositoryIsMadeFromAReplicationTemplate)
         return templates.CreateFromTemplate(destination, name, "REPLICATION", now);
       });
   const storage::Partition west{kAccount, kWest};
-  templates.Create(west,
-                   {{"prefix", "ROOT"},
-                    {"appliedFor", {"REPLICATION"}},
-                    {"imageTagMutability", "IMMUTABLE"}},
-                   clock_.Now());
+  templates.Create(
+      west,
+      {{"prefix", "ROOT"}, {"appliedFor", {"REPLICATION"}}, {"imageTagMutability", "IMMUTABLE"}},
+      clock_.Now());
   templates.Create(west,
                    {{"prefix", "team"},
                     {"appliedFor", {"PULL_THROUGH_CACHE"}},
@@ -150,9 +149,8 @@ TEST_F(EcrReplicationTest, ADestinationRepositoryIsMadeFromAReplicationTemplate)
   // (the "team" template is not for replication).
   for (const auto& [name, image] :
        std::vector<std::pair<std::string, Image>>{{"app", app}, {"team/api", api}}) {
-    EXPECT_EQ(Statuses(image.digest, name), (std::vector<std::string>{"us-west-2/" +
-                                                                        std::string(kAccount) +
-                                                                        " COMPLETE"}));
+    EXPECT_EQ(Statuses(image.digest, name),
+              (std::vector<std::string>{"us-west-2/" + std::string(kAccount) + " COMPLETE"}));
     const ApiReply repos =
         EcrIn(kAccount, kWest, "DescribeRepositories", {{"repositoryNames", {name}}});
     ASSERT_EQ(repos.status, 200u) << repos.raw;

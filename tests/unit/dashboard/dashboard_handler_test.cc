@@ -202,6 +202,16 @@ TEST_F(DashboardHandlerTest, APageHoldingASnapshotIsSentOnlyWhatChanged) {
   EXPECT_FALSE(json::parse(Get("/_berth/ui/api/state?delta=1", "\"0-0\"").body).contains("base"));
 }
 
+TEST_F(DashboardHandlerTest, ADeletedClusterShowsAsInactive) {
+  EcsOk("CreateCluster", {{"clusterName", "old"}});
+  EcsOk("DeleteCluster", {{"cluster", "old"}});
+  const json snapshot = GetJson("/_berth/ui/api/state");
+  std::map<std::string, std::string> statuses;
+  for (const auto& c : snapshot["clusters"]) statuses[c["name"]] = c["status"];
+  EXPECT_EQ(statuses["old"], "INACTIVE") << snapshot["clusters"].dump();
+  EXPECT_EQ(statuses["web"], "ACTIVE");
+}
+
 TEST_F(DashboardHandlerTest, ListsEveryAccountAndRegionInUse) {
   // Given a cluster in another account and region (the access key is the
   // account id, the SigV4 scope the region)
