@@ -184,9 +184,13 @@ TaskDefinition TaskDefinitionService::Describe(const aws::RequestContext& contex
                                                const std::string& reference) {
   const auto parsed = ParseReference(context, reference);
   if (!parsed) {
-    // family:<not a number> is a malformed revision, not a missing one.
-    const std::string_view text = std::string_view(reference).substr(
-        reference.starts_with("arn:") ? reference.find('/') + 1 : 0);
+    // family:<not a number> is a malformed revision, not a missing one (an
+    // ARN without a resource part is neither).
+    const bool arn = reference.starts_with("arn:");
+    const size_t slash = reference.find('/');
+    const std::string_view text = arn && slash == std::string::npos
+                                      ? std::string_view()
+                                      : std::string_view(reference).substr(arn ? slash + 1 : 0);
     const auto colon = text.find(':');
     if (colon != std::string_view::npos && IsEcsName(text.substr(0, colon))) {
       const std::string number(text.substr(colon + 1));

@@ -56,6 +56,15 @@ class LogsGroupsTest : public LogsApiTest {
 
 // --- Groups -------------------------------------------------------------------
 
+// Every ECR and ECS operation is emulated; a CloudWatch Logs operation that
+// is not yet answers NotImplementedException naming itself.
+TEST_F(LogsGroupsTest, ModelOperationsBerthDoesNotEmulateNameThemselves) {
+  const ApiReply r = Logs("DescribeMetricFilters", nlohmann::json::object());
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_EQ(r.error_type(), "NotImplementedException");
+  EXPECT_NE(r.message().find("DescribeMetricFilters"), std::string::npos) << r.raw;
+}
+
 TEST_F(LogsGroupsTest, CreateLogGroupAnswersEmptyAndDescribesInAwsShape) {
   const ApiReply created = Logs("CreateLogGroup", {{"logGroupName", "/aws/ecs/web"}});
   EXPECT_EQ(created.status, 200u);

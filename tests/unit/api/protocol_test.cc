@@ -18,14 +18,6 @@ TEST_F(ProtocolTest, UnknownTargetsAreUnknownOperationException) {
   EXPECT_AWS_ERROR(Raw("AmazonEC2ContainerServiceV20141113", "{}"), "UnknownOperationException");
 }
 
-TEST_F(ProtocolTest, ModelOperationsBerthDoesNotEmulateNameThemselves) {
-  const ApiReply r = Raw("AmazonEC2ContainerServiceV20141113.ExecuteCommand",
-                         R"({"task":"x","command":"sh","interactive":true})");
-  EXPECT_EQ(r.status, 400u);
-  EXPECT_EQ(r.error_type(), "NotImplementedException");
-  EXPECT_NE(r.message().find("ExecuteCommand"), std::string::npos);
-}
-
 TEST_F(ProtocolTest, EveryModelOperationAnswersWithJsonAndNeverCrashes) {
   for (const auto* model : {&aws::model::EcrModel(), &aws::model::EcsModel()}) {
     const std::string prefix(model->target_prefix);

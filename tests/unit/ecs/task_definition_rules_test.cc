@@ -607,7 +607,9 @@ TEST(TaskDefinitionRulesTest, FargateRefusesDevices) {
 TEST(TaskDefinitionRulesTest, FargateRefusesHostPidMode) {
   json request = FargateRequest();
   request["pidMode"] = "host";
-  EXPECT_TRUE(RejectsWith(request, "Fargate does not support pidMode 'host'."));
+  EXPECT_TRUE(RejectsWith(request,
+                          "Tasks using the Fargate launch type do not support pidMode 'host'. "
+                          "The supported value for pidMode is 'task'."));
   request["pidMode"] = "task";
   EXPECT_NO_THROW(NormaliseTaskDefinition(request));
 }

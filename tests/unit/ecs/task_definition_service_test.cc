@@ -166,13 +166,19 @@ TEST_F(TaskDefinitionServiceTest, DescribeRefusesUnknownMalformedAndForeignRefer
   service_.Deregister(context_, "old:1");
   // When described by references that name nothing here, then each is refused
   for (const std::string reference :
-       {"nope", "web:2", "web:0", "web:-1", "web:x", "web:", "bad name", "web:1:2", "", "old",
+       {"nope", "web:2", "bad name", "", "old",
         "arn:aws:ecs:us-east-1:111111111111:task-definition/web:1",
         "arn:aws:ecs:eu-west-1:000000000000:task-definition/web:1",
         "arn:aws:ecs:us-east-1:000000000000:cluster/web", "arn:aws:ecs"}) {
     EXPECT_TRUE(Throws([&] { service_.Describe(context_, reference); }, "ClientException",
                        "Unable to describe task definition."))
         << reference;
+  }
+  // and a revision that is not a positive number is malformed, as ECS says.
+  for (const std::string revision : {"0", "-1", "x", "", "1:2"}) {
+    EXPECT_TRUE(Throws([&] { service_.Describe(context_, "web:" + revision); },
+                       "InvalidParameterException", "Invalid revision number. Number: " + revision))
+        << revision;
   }
 }
 
