@@ -16,7 +16,7 @@ check_berth_binary "$BERTH"
 export BENCH_SUMMARY=$BENCH_TMP/summary
 
 declare -A STATUS
-for script in api_vs_moto footprint list_scaling registry_vs_distribution task_start services logs container_start dashboard; do
+for script in api_vs_moto footprint list_scaling registry_vs_distribution task_start services logs container_start dashboard pull_through; do
   echo "=== $script"
   rc=0
   "$BENCH_DIR/$script.sh" "$BERTH" || rc=$?
