@@ -7,6 +7,7 @@
 #include "server/ecs/ecs_errors.h"
 #include "server/ecs/ecs_names.h"
 #include "server/ecs/ecs_tags.h"
+#include "server/ecs/service_common.h"
 #include "storage/cluster_store.h"
 #include "storage/container_instance_store.h"
 #include "storage/tag_store.h"
@@ -16,10 +17,6 @@ namespace {
 
 using nlohmann::json;
 using storage::Partition;
-
-Partition PartitionOf(const aws::RequestContext& context) {
-  return Partition{context.account_id, context.region};
-}
 
 bool IsBuiltIn(std::string_view name) { return name == "FARGATE" || name == "FARGATE_SPOT"; }
 

@@ -8,6 +8,7 @@
 #include "server/ecs/ecs_errors.h"
 #include "server/ecs/ecs_names.h"
 #include "server/ecs/ecs_tags.h"
+#include "server/ecs/service_common.h"
 #include "server/util/crypto.h"
 #include "storage/tag_store.h"
 #include "storage/task_store.h"
@@ -17,10 +18,6 @@ namespace {
 
 using nlohmann::json;
 using storage::Partition;
-
-Partition PartitionOf(const aws::RequestContext& context) {
-  return Partition{context.account_id, context.region};
-}
 
 // The EC2 instance id an identity document names, else a made-up one.
 std::string Ec2InstanceId(const json& request) {

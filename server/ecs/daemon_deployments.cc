@@ -10,6 +10,7 @@
 #include "server/aws/pagination.h"
 #include "server/ecs/daemon_service.h"
 #include "server/ecs/ecs_errors.h"
+#include "server/ecs/service_common.h"
 #include "storage/ecs_document_store.h"
 #include "storage/task_store.h"
 
@@ -18,10 +19,6 @@ namespace {
 
 using nlohmann::json;
 using storage::EcsDocumentStore;
-
-storage::Partition PartitionOf(const aws::RequestContext& context) {
-  return {context.account_id, context.region};
-}
 
 // <type>/<cluster>/<name>/<id> of an ARN of this account and region.
 struct ChildKey {

@@ -15,6 +15,7 @@
 #include "server/ecs/ecs_errors.h"
 #include "server/ecs/ecs_names.h"
 #include "server/ecs/ecs_tags.h"
+#include "server/ecs/service_common.h"
 #include "storage/ecs_document_store.h"
 #include "storage/tag_store.h"
 #include "storage/task_store.h"
@@ -24,10 +25,6 @@ namespace {
 
 using nlohmann::json;
 using storage::EcsDocumentStore;
-
-storage::Partition PartitionOf(const aws::RequestContext& context) {
-  return {context.account_id, context.region};
-}
 
 // A daemon ARN's cluster and name (this account and region only).
 struct DaemonKey {

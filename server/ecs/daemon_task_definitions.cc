@@ -13,6 +13,7 @@
 #include "server/ecs/ecs_errors.h"
 #include "server/ecs/ecs_names.h"
 #include "server/ecs/ecs_tags.h"
+#include "server/ecs/service_common.h"
 #include "server/ecs/task_definition_rules.h"
 #include "storage/ecs_document_store.h"
 #include "storage/tag_store.h"
@@ -22,10 +23,6 @@ namespace {
 
 using nlohmann::json;
 using storage::EcsDocumentStore;
-
-storage::Partition PartitionOf(const aws::RequestContext& context) {
-  return {context.account_id, context.region};
-}
 
 struct Reference {
   std::string family;

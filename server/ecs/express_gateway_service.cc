@@ -11,6 +11,7 @@
 #include "server/ecs/ecs_errors.h"
 #include "server/ecs/ecs_names.h"
 #include "server/ecs/ecs_tags.h"
+#include "server/ecs/service_common.h"
 #include "server/util/crypto.h"
 #include "storage/ecs_document_store.h"
 
@@ -19,10 +20,6 @@ namespace {
 
 using nlohmann::json;
 using storage::EcsDocumentStore;
-
-storage::Partition PartitionOf(const aws::RequestContext& context) {
-  return {context.account_id, context.region};
-}
 
 // A TCP port nothing listens on now, as the kernel hands out for port 0
 // on the loopback interface; 0 if none could be had.
