@@ -41,6 +41,14 @@ class PullThroughCliTest : public CliTest {
             {"BERTH_SECRETS_FILE", files_.path() + "/secrets.json"}});
   }
 
+  // A CLI older than an operation (Debian's v2.9) refuses it as a user sees
+  // it, without reaching Berth: recorded rather than skipped.
+  void ExpectCliLacks(const std::vector<std::string>& args) {
+    const AwsResult r = RunAws(GetParam(), server_->endpoint(), args, {{"PAGER", "cat"}});
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find("Invalid choice"), std::string::npos) << r.err;
+  }
+
   TempDir storage_;
   TempDir files_;
   std::unique_ptr<UpstreamRegistry> upstream_;
@@ -48,7 +56,8 @@ class PullThroughCliTest : public CliTest {
 
 TEST_P(PullThroughCliTest, PullThroughCacheRuleOperations) {
   if (!CliHas({"ecr", "validate-pull-through-cache-rule", "help"})) {
-    GTEST_SKIP() << GetParam() << " predates ValidatePullThroughCacheRule";
+    ExpectCliLacks({"ecr", "validate-pull-through-cache-rule", "--ecr-repository-prefix", "gh"});
+    return;
   }
   // create: the upstream kind is inferred from the URL
   const json created = Ok({"ecr", "create-pull-through-cache-rule", "--ecr-repository-prefix", "gh",
@@ -89,7 +98,8 @@ TEST_P(PullThroughCliTest, PullThroughCacheRuleOperations) {
 
 TEST_P(PullThroughCliTest, RepositoryCreationTemplateOperations) {
   if (!CliHas({"ecr", "create-repository-creation-template", "help"})) {
-    GTEST_SKIP() << GetParam() << " predates repository creation templates";
+    ExpectCliLacks({"ecr", "create-repository-creation-template", "--prefix", "prod"});
+    return;
   }
   const json created = Ok({"ecr", "create-repository-creation-template", "--prefix", "prod",
                            "--applied-for", "PULL_THROUGH_CACHE", "CREATE_ON_PUSH", "--description",
