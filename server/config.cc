@@ -95,6 +95,16 @@ std::string ApplyThreads(Config& c, const std::string& value) {
   return {};
 }
 
+std::string ApplyMaxConnections(Config& c, const std::string& value) {
+  unsigned number = 0;
+  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
+  if (ec != std::errc() || end != value.data() + value.size() || number < 8 || number > 65536) {
+    return "expected a number of connections from 8 to 65536";
+  }
+  c.max_connections = number;
+  return {};
+}
+
 std::string ApplyRequireAuth(Config& c, const std::string& value) {
   if (value == "true" || value == "1" || value == "yes") {
     c.require_auth = true;
@@ -132,6 +142,9 @@ const std::vector<Option>& Options() {
       {"--log-level", "BERTH_LOG_LEVEL", "debug, info, warn or error (default info)",
        ApplyLogLevel},
       {"--threads", "BERTH_THREADS", "HTTP worker threads (default 2)", ApplyThreads},
+      {"--max-connections", "BERTH_MAX_CONNECTIONS",
+       "open connections served at once; more are answered 503 (default 1024)",
+       ApplyMaxConnections},
       {"--require-auth", "BERTH_REQUIRE_AUTH",
        "the registry needs a token from GetAuthorizationToken (default: anonymous allowed)",
        ApplyRequireAuth, true},

@@ -22,8 +22,9 @@ struct Config {
   std::string region = "us-east-1";
   std::string registry_host;  // host[:port] in repositoryUri; empty: localhost:<bound port>
   log::Level log_level = log::Level::kInfo;
-  unsigned threads = 2;       // HTTP event-loop threads
-  bool require_auth = false;  // registry answers 401 without a valid ECR token
+  unsigned threads = 2;             // HTTP event-loop threads
+  unsigned max_connections = 1024;  // open connections served at once
+  bool require_auth = false;        // registry answers 401 without a valid ECR token
   // Every new ECS cluster gets the local Docker host as a container instance.
   bool register_local_instance = false;
 };

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <malloc.h>
 #include <string>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <vector>
 
@@ -142,14 +143,28 @@ std::string PrepareDataDir(const std::string& dir) {
   return "";
 }
 
+// Raises the soft limit on open files to the hard limit (at most 65536):
+// every connection, upload and blob being served holds a descriptor, and
+// Debian's soft default of 1024 is below --max-connections' default.
+void RaiseOpenFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t wanted = std::min<rlim_t>(limit.rlim_max, 65536);
+  if (limit.rlim_cur >= wanted) return;
+  limit.rlim_cur = wanted;
+  setrlimit(RLIMIT_NOFILE, &limit);
+}
+
 int Run(berth::Config config) {
   using namespace berth;
+  RaiseOpenFileLimit();
   // The address first: a Berth that cannot serve leaves nothing behind, not
   // even a new data directory.
   http::ServerOptions server_options;
   server_options.host = config.listen_host;
   server_options.port = config.listen_port;
   server_options.threads = config.threads;
+  server_options.max_connections = config.max_connections;
   http::Server server(server_options);
   if (const std::string problem = PrepareDataDir(config.data_dir); !problem.empty()) {
     log::Error(problem);

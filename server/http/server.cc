@@ -1,6 +1,7 @@
 #include "server/http/server.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -164,17 +165,52 @@ void LogRequest(const Request& req, const Response& res,
 }
 
 // Reads a request body to its end, restarting the idle timer for every
-// piece so that a long upload lives as long as data keeps arriving.
+// piece so that a long upload lives as long as data keeps arriving, but no
+// longer than it keeps arriving at body_min_bytes per body_window (a slow
+// body ends as a timeout).
 template <class Parser>
 asio::awaitable<beast::error_code> ReadBody(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                            Parser& parser, std::chrono::seconds idle_timeout) {
+                                            Parser& parser, const ServerOptions& options) {
+  auto window_start = std::chrono::steady_clock::now();
+  std::size_t window_bytes = 0;
   while (!parser.is_done()) {
-    stream.expires_after(idle_timeout);
+    stream.expires_after(options.idle_timeout);
     auto [ec, n] = co_await bhttp::async_read_some(stream, buffer, parser, kNoThrow);
-    (void)n;
     if (ec) co_return ec;
+    window_bytes += n;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - window_start >= options.body_window) {
+      if (window_bytes < options.body_min_bytes && !parser.is_done()) {
+        co_return beast::error::timeout;
+      }
+      window_start = now;
+      window_bytes = 0;
+    }
   }
   co_return beast::error_code{};
+}
+
+// Answers a request the server cannot serve before reading its body (bad
+// framing), then closes.
+asio::awaitable<void> WriteBadRequest(beast::tcp_stream& stream, const std::string& why) {
+  bhttp::response<bhttp::string_body> bad{bhttp::status::bad_request, 11};
+  bad.set(bhttp::field::content_type, "text/plain");
+  bad.body() = "Bad Request: " + why + "\n";
+  bad.keep_alive(false);
+  bad.prepare_payload();
+  co_await bhttp::async_write(stream, bad, kNoThrow);
+}
+
+// Waits for the first byte of the next request for up to idle_timeout (an
+// idle keep-alive connection). False when the connection closed or idled.
+asio::awaitable<bool> AwaitRequest(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                   const ServerOptions& options) {
+  if (buffer.size() > 0) co_return true;  // pipelined: the next request is here
+  stream.expires_after(options.idle_timeout);
+  auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kNoThrow);
+  if (ec) co_return false;
+  buffer.commit(n);
+  co_return true;
 }
 
 // Writes one response: from memory, from a file region, or (HEAD) the header
@@ -205,7 +241,8 @@ asio::awaitable<void> Session(beast::tcp_stream stream, Application& app, Server
   const auto peer = stream.socket().remote_endpoint(endpoint_ec);
   const std::string remote_address = endpoint_ec ? "" : peer.address().to_string();
   for (;;) {
-    stream.expires_after(options.idle_timeout);
+    if (!co_await AwaitRequest(stream, buffer, options)) break;
+    stream.expires_after(options.header_timeout);
     bhttp::request_parser<bhttp::empty_body> head_parser;
     head_parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
     // The body limit is the application's to choose once it has seen the
@@ -219,13 +256,15 @@ asio::awaitable<void> Session(beast::tcp_stream stream, Application& app, Server
       // connection just ends.
       if (read_ec != bhttp::error::end_of_stream && read_ec != beast::error::timeout &&
           read_ec != asio::error::connection_reset && read_ec != asio::error::eof) {
-        bhttp::response<bhttp::string_body> bad{bhttp::status::bad_request, 11};
-        bad.set(bhttp::field::content_type, "text/plain");
-        bad.body() = "Bad Request: " + read_ec.message() + "\n";
-        bad.keep_alive(false);
-        bad.prepare_payload();
-        co_await bhttp::async_write(stream, bad, kNoThrow);
+        co_await WriteBadRequest(stream, read_ec.message());
       }
+      break;
+    }
+    // Content-Length beside Transfer-Encoding is how requests are smuggled
+    // past a proxy that reads the other one: refuse it (RFC 9112 §6.1).
+    if (head_parser.get().count(bhttp::field::content_length) > 0 &&
+        head_parser.get().count(bhttp::field::transfer_encoding) > 0) {
+      co_await WriteBadRequest(stream, "Content-Length and Transfer-Encoding together");
       break;
     }
     const auto started = std::chrono::steady_clock::now();
@@ -260,7 +299,7 @@ asio::awaitable<void> Session(beast::tcp_stream stream, Application& app, Server
       parser.body_limit(plan.limit);
       parser.get().body().sink = plan.sink;
       req.sink = plan.sink;
-      const auto body_ec = co_await ReadBody(stream, buffer, parser, options.idle_timeout);
+      const auto body_ec = co_await ReadBody(stream, buffer, parser, options);
       if (body_ec == bhttp::error::body_limit) {
         Response res = app.BodyTooLarge(req, plan.limit);
         LogRequest(req, res, started);
@@ -274,7 +313,7 @@ asio::awaitable<void> Session(beast::tcp_stream stream, Application& app, Server
     } else {
       bhttp::request_parser<bhttp::string_body> parser(std::move(head_parser));
       parser.body_limit(plan.limit);
-      const auto body_ec = co_await ReadBody(stream, buffer, parser, options.idle_timeout);
+      const auto body_ec = co_await ReadBody(stream, buffer, parser, options);
       if (body_ec == bhttp::error::body_limit) {
         Response res = app.BodyTooLarge(req, plan.limit);
         LogRequest(req, res, started);
@@ -321,15 +360,27 @@ struct Server::Impl {
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
         log::Warn("accept failed: " + ec.message());
+        if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
+          // Out of file descriptors: the pending connection stays queued;
+          // wait for some to close instead of spinning on accept.
+          asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(100));
+          co_await pause.async_wait(kNoThrow);
+        }
         continue;
       }
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
       auto executor = socket.get_executor();
+      if (open_connections.load() >= options.max_connections) {
+        asio::co_spawn(executor, Refuse(beast::tcp_stream(std::move(socket))), asio::detached);
+        continue;
+      }
+      ++open_connections;
       asio::co_spawn(executor,
                      Session(beast::tcp_stream(std::move(socket)), *application, options,
                              added_listener, streams),
-                     [](const std::exception_ptr& error) {
+                     [this](const std::exception_ptr& error) {
+                       --open_connections;
                        if (!error) return;
                        try {
                          std::rethrow_exception(error);
@@ -338,6 +389,31 @@ struct Server::Impl {
                        }
                      });
     }
+  }
+
+  // The answer past max_connections: the request's header is read (briefly,
+  // so that the client is listening when the answer comes), then a 503 that
+  // AWS SDKs and docker retry, and the connection closes.
+  asio::awaitable<void> Refuse(beast::tcp_stream stream) {
+    if (refusals.fetch_add(1) % 1000 == 0) {
+      log::Warn("more than " + std::to_string(options.max_connections) +
+                " open connections; refusing new ones until some close");
+    }
+    beast::flat_buffer buffer;
+    bhttp::request_parser<bhttp::empty_body> head;
+    stream.expires_after(std::chrono::seconds(2));
+    co_await bhttp::async_read_header(stream, buffer, head, kNoThrow);
+    bhttp::response<bhttp::string_body> busy{bhttp::status::service_unavailable, 11};
+    busy.set(bhttp::field::content_type, "application/x-amz-json-1.1");
+    busy.set(bhttp::field::retry_after, "1");
+    busy.body() = R"({"__type":"ServiceUnavailableException","message":"Berth has )" +
+                  std::to_string(options.max_connections) + R"( connections open; retry shortly"})";
+    busy.keep_alive(false);
+    busy.prepare_payload();
+    stream.expires_after(std::chrono::seconds(2));
+    co_await bhttp::async_write(stream, busy, kNoThrow);
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
   // A listening acceptor at host:port; throws std::runtime_error naming the
@@ -370,6 +446,8 @@ struct Server::Impl {
   asio::signal_set signals;
   asio::steady_timer stop_grace;
   OpenStreams streams;
+  std::atomic<std::size_t> open_connections{0};
+  std::atomic<std::size_t> refusals{0};
   uint16_t port = 0;
   std::mutex mutex;
   // The first is the main address; the others were added by AddListener.

@@ -22,8 +22,19 @@ struct ServerOptions {
   std::string host = "127.0.0.1";  // address to bind
   uint16_t port = 4566;            // 0 picks a free port
   unsigned threads = 2;            // threads running the event loop
+  // A connection with no request in progress is closed after idle_timeout;
+  // once a request's first byte arrives, its whole header must follow within
+  // header_timeout (slow headers are cut off).
   std::chrono::seconds idle_timeout{60};
+  std::chrono::seconds header_timeout{10};
   size_t header_limit = 64 * 1024;  // bytes of request line and fields
+  // A request body must bring at least body_min_bytes in every body_window,
+  // and never pause for idle_timeout (slow bodies are cut off).
+  std::chrono::seconds body_window{30};
+  size_t body_min_bytes = 4096;
+  // Connections beyond this many open ones are answered 503 (with
+  // Retry-After) and closed.
+  size_t max_connections = 1024;
 };
 
 class Server {

@@ -21,6 +21,7 @@
 
 #include "server/http/application.h"
 #include "server/http/server.h"
+#include "tests/unit/http/test_client.h"
 
 namespace berth::http {
 namespace {
@@ -81,59 +82,6 @@ class StreamingApp final : public Application {
     res.close = true;
     return res;
   }
-};
-
-// A plain TCP client with a deadline on every read.
-class Client {
- public:
-  explicit Client(uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
-      ADD_FAILURE() << "connect failed";
-    }
-  }
-  ~Client() { Close(); }
-  void Close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  void Send(const std::string& bytes) {
-    ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL),
-              static_cast<ssize_t>(bytes.size()));
-  }
-  // Reads until `needle` is in what was read, EOF, or the deadline; returns
-  // everything read so far.
-  std::string ReadUntil(const std::string& needle, std::chrono::milliseconds within = 5s) {
-    const auto deadline = Clock::now() + within;
-    while (received_.find(needle) == std::string::npos && !eof_ && Clock::now() < deadline) {
-      pollfd p{fd_, POLLIN, 0};
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      if (::poll(&p, 1, static_cast<int>(std::max<int64_t>(left.count(), 1))) <= 0) continue;
-      char buffer[4096];
-      const ssize_t n = ::recv(fd_, buffer, sizeof(buffer), 0);
-      if (n <= 0) {
-        eof_ = true;
-      } else {
-        received_.append(buffer, static_cast<size_t>(n));
-      }
-    }
-    return received_;
-  }
-  std::string ReadToEof(std::chrono::milliseconds within = 5s) {
-    return ReadUntil(std::string(1, '\0') + "never", within);
-  }
-  bool eof() const { return eof_; }
-  // Forgets what was read so far (for the next response on the connection).
-  void Consume() { received_.clear(); }
-
- private:
-  int fd_;
-  std::string received_;
-  bool eof_ = false;
 };
 
 // The body of a chunked message (after the header block); "" when malformed.

@@ -1,0 +1,208 @@
+// The HTTP server against hostile clients, over real loopback sockets: slow
+// headers and slow bodies are cut off by their timeouts while other clients
+// are served; connections past the cap get a polite 503; Content-Length
+// beside Transfer-Encoding (request smuggling) gets 400; pipelined requests
+// are answered in order; an idle keep-alive connection still lasts its idle
+// timeout.
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "server/http/application.h"
+#include "server/http/server.h"
+#include "tests/unit/http/test_client.h"
+
+namespace berth::http {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// Answers every request with its path; counts the requests it served.
+class EchoApp final : public Application {
+ public:
+  std::atomic<int> handled{0};
+
+  BodyPlan Plan(const Request& /*head*/) override { return {1 << 20, nullptr}; }
+  Response Handle(Request& request) override {
+    ++handled;
+    Response res;
+    res.body = "path=" + std::string(request.Path()) + ";";
+    return res;
+  }
+  Response BodyTooLarge(const Request& /*head*/, uint64_t /*limit*/) override {
+    Response res;
+    res.status = 413;
+    res.close = true;
+    return res;
+  }
+};
+
+class HttpAbuseTest : public ::testing::Test {
+ protected:
+  void Start() {
+    options_.host = "127.0.0.1";
+    options_.port = 0;
+    options_.threads = 2;
+    server_ = std::make_unique<Server>(options_);
+    runner_ = std::thread([this] { server_->Run(app_); });
+  }
+  ~HttpAbuseTest() override {
+    if (server_) server_->Stop();
+    if (runner_.joinable()) runner_.join();
+  }
+  uint16_t port() const { return server_->port(); }
+
+  // A request on a new connection; the whole answer (the server closes).
+  std::string Get(const std::string& path) {
+    Client client(port());
+    client.Send("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    return client.ReadToEof();
+  }
+
+  ServerOptions options_;
+  EchoApp app_;
+  std::unique_ptr<Server> server_;
+  std::thread runner_;
+};
+
+TEST_F(HttpAbuseTest, SlowHeadersAreCutOffWhileOtherClientsAreServed) {
+  options_.header_timeout = 1s;
+  Start();
+  std::vector<std::unique_ptr<Client>> slow;
+  for (int i = 0; i < 20; ++i) {
+    slow.push_back(std::make_unique<Client>(port()));
+    slow.back()->Send("GET /slow HTTP/1.1\r\nHo");
+  }
+  const auto started = Clock::now();
+  std::atomic<bool> dribbling{true};
+  std::thread dribbler([&] {
+    while (dribbling) {
+      for (auto& c : slow) {
+        if (!c->eof()) ::send(c->fd(), "x", 1, MSG_NOSIGNAL);
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+  });
+  // Others are served at once meanwhile.
+  EXPECT_NE(Get("/fast").find("path=/fast;"), std::string::npos);
+  for (auto& c : slow) {
+    const std::string got = c->ReadToEof(4s);
+    EXPECT_TRUE(c->eof()) << "a header dribbled for 4 s was not cut off";
+    EXPECT_EQ(got.find("path=/slow"), std::string::npos);
+  }
+  dribbling = false;
+  dribbler.join();
+  EXPECT_LT(Clock::now() - started, 3s);
+  EXPECT_EQ(app_.handled.load(), 1);
+}
+
+TEST_F(HttpAbuseTest, SlowBodiesAreCutOff) {
+  options_.body_window = 1s;
+  options_.body_min_bytes = 1000;
+  Start();
+  Client slow(port());
+  slow.Send("PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n");
+  const auto started = Clock::now();
+  while (!slow.eof() && Clock::now() - started < 5s) {
+    ::send(slow.fd(), "0123456789", 10, MSG_NOSIGNAL);
+    slow.ReadUntil("never", 200ms);
+  }
+  EXPECT_TRUE(slow.eof()) << "a body trickling 50 bytes a second was not cut off";
+  EXPECT_LT(Clock::now() - started, 3s);
+  EXPECT_EQ(app_.handled.load(), 0);
+  // A body at a normal pace is taken whole.
+  Client fine(port());
+  fine.Send("PUT /fine HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+  EXPECT_NE(fine.ReadUntil("path=/fine;").find("path=/fine;"), std::string::npos);
+}
+
+TEST_F(HttpAbuseTest, ConnectionsPastTheCapGetA503ThatSaysWhenToRetry) {
+  options_.max_connections = 8;
+  Start();
+  std::vector<std::unique_ptr<Client>> held;
+  for (int i = 0; i < 8; ++i) {
+    held.push_back(std::make_unique<Client>(port()));
+    held.back()->Send("GET /held HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_NE(held.back()->ReadUntil("path=/held;").find("path=/held;"), std::string::npos);
+  }
+  const std::string refused = Get("/ninth");
+  EXPECT_EQ(refused.rfind("HTTP/1.1 503", 0), 0u) << refused;
+  EXPECT_NE(refused.find("Retry-After: 1"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("ServiceUnavailableException"), std::string::npos) << refused;
+  // Once one closes, new connections are served again.
+  held.front()->Close();
+  std::string served;
+  for (int attempt = 0; attempt < 50 && served.find("path=/again;") == std::string::npos;
+       ++attempt) {
+    served = Get("/again");
+    if (served.find("path=/again;") == std::string::npos) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_NE(served.find("path=/again;"), std::string::npos) << served;
+}
+
+TEST_F(HttpAbuseTest, ContentLengthBesideTransferEncodingIsRefused) {
+  Start();
+  Client client(port());
+  client.Send(
+      "POST /smuggle HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n"
+      "\r\n0\r\n\r\nGET /hidden HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::string got = client.ReadToEof();
+  EXPECT_EQ(got.rfind("HTTP/1.1 400", 0), 0u) << got;
+  EXPECT_TRUE(client.eof());
+  EXPECT_EQ(got.find("path="), std::string::npos) << got;
+  EXPECT_EQ(app_.handled.load(), 0);
+}
+
+TEST_F(HttpAbuseTest, DifferingContentLengthsAreRefused) {
+  Start();
+  Client client(port());
+  client.Send(
+      "POST /twice HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}");
+  const std::string got = client.ReadToEof();
+  EXPECT_EQ(got.rfind("HTTP/1.1 400", 0), 0u) << got;
+  EXPECT_EQ(app_.handled.load(), 0);
+}
+
+TEST_F(HttpAbuseTest, PipelinedRequestsAreAnsweredInOrder) {
+  Start();
+  Client client(port());
+  std::string requests;
+  for (const char* path : {"/one", "/two", "/three", "/four"}) {
+    requests += std::string("GET ") + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  }
+  requests += "POST /five HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc";
+  client.Send(requests);
+  const std::string got = client.ReadToEof();
+  size_t at = 0;
+  for (const char* body :
+       {"path=/one;", "path=/two;", "path=/three;", "path=/four;", "path=/five;"}) {
+    const size_t found = got.find(body, at);
+    ASSERT_NE(found, std::string::npos) << body << " missing or out of order in:\n" << got;
+    at = found;
+  }
+}
+
+TEST_F(HttpAbuseTest, AnIdleKeepAliveConnectionLastsItsIdleTimeoutNotTheHeaderTimeout) {
+  options_.header_timeout = 1s;
+  options_.idle_timeout = 4s;
+  Start();
+  Client client(port());
+  client.Send("GET /first HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_NE(client.ReadUntil("path=/first;").find("path=/first;"), std::string::npos);
+  client.Consume();
+  std::this_thread::sleep_for(1500ms);
+  client.Send("GET /second HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(client.ReadUntil("path=/second;").find("path=/second;"), std::string::npos);
+  EXPECT_FALSE(client.eof());
+}
+
+}  // namespace
+}  // namespace berth::http
