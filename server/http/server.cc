@@ -36,6 +36,10 @@ namespace berth::http {
 namespace {
 // Beast reads at most 64 KiB at a time; streamed bodies get that much room.
 constexpr std::size_t kStreamReadBytes = 64 * 1024;
+// How long, and for how many bytes, a connection answered before its body
+// was read keeps draining that body (see Linger).
+constexpr auto kLingerTime = std::chrono::seconds(5);
+constexpr std::size_t kLingerBytes = 64 * 1024 * 1024;
 // How long streamed responses get to send their last bytes when the server
 // stops.
 constexpr auto kStopGrace = std::chrono::seconds(2);
@@ -201,6 +205,23 @@ asio::awaitable<void> WriteBadRequest(beast::tcp_stream& stream, const std::stri
   co_await bhttp::async_write(stream, bad, kNoThrow);
 }
 
+// After an answer given before the request's body was read (too large):
+// stops sending, then reads and drops what the client is still sending, for
+// a little while, so that a client that writes its whole body before reading
+// (most do) gets the answer instead of a reset connection.
+asio::awaitable<void> Linger(beast::tcp_stream& stream, beast::flat_buffer& buffer) {
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.expires_after(kLingerTime);
+  std::size_t drained = 0;
+  while (drained < kLingerBytes) {
+    buffer.clear();
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kStreamReadBytes), kNoThrow);
+    if (ec) break;
+    drained += n;
+  }
+}
+
 // Waits for the first byte of the next request for up to idle_timeout (an
 // idle keep-alive connection). False when the connection closed or idled.
 asio::awaitable<bool> AwaitRequest(beast::tcp_stream& stream, beast::flat_buffer& buffer,
@@ -278,7 +299,7 @@ asio::awaitable<void> Session(beast::tcp_stream stream, Application& app, Server
     if (declared && *declared > plan.limit) {
       Response res = app.BodyTooLarge(req, plan.limit);
       LogRequest(req, res, started);
-      co_await WriteResponse(stream, res, version, false);
+      if (co_await WriteResponse(stream, res, version, false)) co_await Linger(stream, buffer);
       break;
     }
     if (bhttp::request<bhttp::empty_body>& head = head_parser.get();
@@ -303,7 +324,7 @@ asio::awaitable<void> Session(beast::tcp_stream stream, Application& app, Server
       if (body_ec == bhttp::error::body_limit) {
         Response res = app.BodyTooLarge(req, plan.limit);
         LogRequest(req, res, started);
-        co_await WriteResponse(stream, res, version, false);
+        if (co_await WriteResponse(stream, res, version, false)) co_await Linger(stream, buffer);
         break;
       }
       if (body_ec && !parser.get().body().refused) break;  // the client went away
@@ -317,7 +338,7 @@ asio::awaitable<void> Session(beast::tcp_stream stream, Application& app, Server
       if (body_ec == bhttp::error::body_limit) {
         Response res = app.BodyTooLarge(req, plan.limit);
         LogRequest(req, res, started);
-        co_await WriteResponse(stream, res, version, false);
+        if (co_await WriteResponse(stream, res, version, false)) co_await Linger(stream, buffer);
         break;
       }
       if (body_ec) break;

@@ -1,7 +1,8 @@
 // The HTTP server against hostile clients, over real loopback sockets: slow
 // headers and slow bodies are cut off by their timeouts while other clients
 // are served; connections past the cap get a polite 503; Content-Length
-// beside Transfer-Encoding (request smuggling) gets 400; pipelined requests
+// beside Transfer-Encoding (request smuggling) gets 400; a body over the
+// limit is drained so that its sender reads the 413; pipelined requests
 // are answered in order; an idle keep-alive connection still lasts its idle
 // timeout.
 
@@ -168,6 +169,24 @@ TEST_F(HttpAbuseTest, DifferingContentLengthsAreRefused) {
       "POST /twice HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}");
   const std::string got = client.ReadToEof();
   EXPECT_EQ(got.rfind("HTTP/1.1 400", 0), 0u) << got;
+  EXPECT_EQ(app_.handled.load(), 0);
+}
+
+TEST_F(HttpAbuseTest, AClientThatSendsATooLargeBodyBeforeReadingStillGetsThe413) {
+  Start();
+  Client client(port());
+  const std::string body(5 << 20, 'x');  // over the 1 MiB plan
+  client.Send("PUT /big HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
+              "\r\n\r\n");
+  // Written whole before reading, as most clients do: the server drains it.
+  size_t sent = 0;
+  while (sent < body.size()) {
+    const ssize_t n = ::send(client.fd(), body.data() + sent, body.size() - sent, MSG_NOSIGNAL);
+    ASSERT_GT(n, 0) << "the connection was reset while the body was being sent";
+    sent += static_cast<size_t>(n);
+  }
+  const std::string got = client.ReadToEof();
+  EXPECT_EQ(got.rfind("HTTP/1.1 413", 0), 0u) << got;
   EXPECT_EQ(app_.handled.load(), 0);
 }
 
