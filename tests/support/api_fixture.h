@@ -27,6 +27,7 @@
 #include "server/util/clock.h"
 #include "storage/blob_store.h"
 #include "storage/database.h"
+#include "tests/support/fuzz_seeds.h"
 
 namespace berth::testing {
 
@@ -86,6 +87,7 @@ class ApiTest : public ::testing::Test {
     if (!content_type.empty()) request.headers.Add("Content-Type", content_type);
     if (!authorization.empty()) request.headers.Add("Authorization", authorization);
     request.body = body;
+    RecordSeeds(target, body);
     const http::Response response = dispatcher_.Handle(request);
     ApiReply reply{response.status, nullptr, response.body};
     reply.body = nlohmann::json::parse(response.body, nullptr, false);
@@ -146,6 +148,26 @@ class ApiTest : public ::testing::Test {
   aws::Dispatcher dispatcher_{aws::DispatcherOptions{}, clock_};
 
  protected:
+  // Fuzz seeds (tests/support/fuzz_seeds.h): the request, and the policy
+  // documents it carries.
+  static void RecordSeeds(const std::string& target, const std::string& body) {
+    if (std::getenv("BERTH_FUZZ_SEEDS") == nullptr) return;
+    RecordFuzzSeed("fuzz_aws_request", target + "\n" + body);
+    const auto input = nlohmann::json::parse(body, nullptr, false);
+    if (!input.is_object()) return;
+    if (input.contains("lifecyclePolicyText") && input["lifecyclePolicyText"].is_string()) {
+      RecordFuzzSeed("fuzz_documents",
+                     "lifecycle\n" + input["lifecyclePolicyText"].get<std::string>());
+    }
+    if (input.contains("policyText") && input["policyText"].is_string()) {
+      RecordFuzzSeed("fuzz_documents", "policy\n" + input["policyText"].get<std::string>());
+    }
+    if (input.contains("imageManifest") && input["imageManifest"].is_string()) {
+      RecordFuzzSeed("fuzz_documents", "manifest " + input.value("imageManifestMediaType", "") +
+                                           "\n" + input["imageManifest"].get<std::string>());
+    }
+  }
+
   // Sends `operation` of the service `model` describes and checks a 200
   // reply against the model's output shape, an error for its AWS form.
   ApiReply Call(const aws::model::ServiceModel& model, const std::string& prefix,

@@ -26,6 +26,7 @@
 #include "storage/blob_store.h"
 #include "storage/database.h"
 #include "tests/support/api_fixture.h"
+#include "tests/support/fuzz_seeds.h"
 
 namespace berth::testing {
 
@@ -125,6 +126,7 @@ class RegistryTest : public ::testing::Test {
     if (!call.chunked && has_body) {
       request.headers.Add("Content-Length", std::to_string(call.body.size()));
     }
+    RecordSeeds(call);
     const http::BodyPlan plan = registry_.Plan(request);
     http::Response response;
     if (call.body.size() > plan.limit) {
@@ -151,6 +153,22 @@ class RegistryTest : public ::testing::Test {
         << call.method << " " << call.target << " → " << reply.status;
     return reply;
   }
+  // Fuzz seeds (tests/support/fuzz_seeds.h): the request, and the manifest
+  // it carries.
+  static void RecordSeeds(const Call& call) {
+    if (std::getenv("BERTH_FUZZ_SEEDS") == nullptr) return;
+    std::string text = call.method + " " + call.target + "\n";
+    std::string content_type;
+    for (const auto& [name, value] : call.headers) {
+      text += name + ": " + value + "\n";
+      if (name == "Content-Type") content_type = value;
+    }
+    RecordFuzzSeed("fuzz_registry", text + "\n" + call.body);
+    if (call.method == "PUT" && call.target.find("/manifests/") != std::string::npos) {
+      RecordFuzzSeed("fuzz_documents", "manifest " + content_type + "\n" + call.body);
+    }
+  }
+
   RegistryReply Send(const std::string& method, const std::string& target,
                      const std::string& body = "", const Fields& headers = {}) {
     return Send(Call{method, target, body, headers, false});
