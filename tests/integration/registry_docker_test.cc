@@ -107,7 +107,20 @@ TEST_F(RegistryDockerTest, MultiLayerImagesAndMountsAcrossRepositories) {
   // The same layers pushed to another repository: ECR's default
   // (BLOB_MOUNTING DISABLED) answers docker's mount requests with upload
   // sessions, so the layers are sent again.
-  EXPECT_EQ(Aws({"ecr", "get-account-setting", "--name", "BLOB_MOUNTING"})["value"], "DISABLED");
+  // (Debian's CLI v2.9 predates the account setting commands: use one that has them.)
+  std::string settings_cli;
+  for (const auto& cli : AwsClis()) {
+    if (RunAws(cli, server_->endpoint(), {"ecr", "put-account-setting", "help"}, {{"PAGER", "cat"}})
+            .exit_code == 0) {
+      settings_cli = cli;
+      break;
+    }
+  }
+  ASSERT_FALSE(settings_cli.empty()) << "no AWS CLI with put-account-setting";
+  EXPECT_EQ(RunAws(settings_cli, server_->endpoint(),
+                   {"ecr", "get-account-setting", "--name", "BLOB_MOUNTING"})
+                .json["value"],
+            "DISABLED");
   Tag(local, host() + "/layers/two:v1");
   EXPECT_EQ(Push(host() + "/layers/two:v1", &output), digest);
   EXPECT_EQ(output.find("Mounted from"), std::string::npos) << output;
@@ -117,7 +130,10 @@ TEST_F(RegistryDockerTest, MultiLayerImagesAndMountsAcrossRepositories) {
   EXPECT_NE(server_->Log().find("POST /v2/layers/two/blobs/uploads/ registry.POST 202"),
             std::string::npos);
   // With mounting enabled they are mounted, not sent.
-  Aws({"ecr", "put-account-setting", "--name", "BLOB_MOUNTING", "--value", "ENABLED"});
+  EXPECT_EQ(RunAws(settings_cli, server_->endpoint(),
+                   {"ecr", "put-account-setting", "--name", "BLOB_MOUNTING", "--value", "ENABLED"})
+                .exit_code,
+            0);
   Tag(local, host() + "/layers/three:v1");
   EXPECT_EQ(Push(host() + "/layers/three:v1", &output), digest);
   EXPECT_NE(output.find("Mounted from layers/"), std::string::npos) << output;
