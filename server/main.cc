@@ -27,6 +27,7 @@
 #include "server/ecr/ecr_api.h"
 #include "server/ecr/ecr_service.h"
 #include "server/ecr/lifecycle_service.h"
+#include "server/ecr/pull_through_importer.h"
 #include "server/ecr/pull_through_rules.h"
 #include "server/ecr/registry_settings.h"
 #include "server/ecr/replication_service.h"
@@ -222,8 +223,10 @@ int Run(berth::Config config) {
     return creation_templates.CreateFromTemplate(destination, name, "REPLICATION", now);
   });
   ecr_api.AttachPullThrough(&pull_through_rules, &creation_templates);
-  registry::PullThroughCache pull_through_cache(pull_through_rules, creation_templates, images,
-                                                uploads, database, clock);
+  ecr::PullThroughImporter pull_through_importer(pull_through_rules, creation_templates, images,
+                                                 uploads, database, clock);
+  ecr_api.AttachImporter(&pull_through_importer);
+  registry::PullThroughCache pull_through_cache(pull_through_importer);
   registry.AttachPullThrough(&pull_through_cache, &creation_templates);
   admin::AdminHandler admin(database);
   admin.AddResetHook([&] {

@@ -142,6 +142,13 @@ std::optional<double> PullThroughStore::TagCheckedAt(int64_t repository_id, std:
   return stmt.ColumnDouble(0);
 }
 
+bool PullThroughStore::HoldsPullThroughImages(int64_t repository_id) {
+  Stmt stmt(db_, R"sql(
+    SELECT EXISTS (SELECT 1 FROM ecr_pull_through_tags WHERE repository_id = ?1))sql");
+  stmt.Bind(1, repository_id);
+  return stmt.Step() && stmt.ColumnBool(0);
+}
+
 void PullThroughStore::SetTagChecked(int64_t repository_id, std::string_view tag, double now) {
   Stmt stmt(db_, R"sql(
     INSERT INTO ecr_pull_through_tags (repository_id, tag, checked_at) VALUES (?1, ?2, ?3)

@@ -63,6 +63,8 @@ class PullThroughStore {
   // When the tag of a pull-through repository was last checked upstream.
   std::optional<double> TagCheckedAt(int64_t repository_id, std::string_view tag);
   void SetTagChecked(int64_t repository_id, std::string_view tag, double now);
+  // Whether the pull-through cache imported anything into the repository.
+  bool HoldsPullThroughImages(int64_t repository_id);
 
  private:
   Db& db_;

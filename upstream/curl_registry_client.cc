@@ -302,6 +302,7 @@ class CurlRegistryClient final : public RegistryClient {
                              (reply.body.empty() ? "" : ": " + reply.body.substr(0, 300));
     if (reply.status == 401 || reply.status == 403) throw UpstreamError(Kind::kUnauthorized, what);
     if (reply.status == 404) throw UpstreamError(Kind::kNotFound, what);
+    if (reply.status == 429) throw UpstreamError(Kind::kTooManyRequests, what);
     throw UpstreamError(Kind::kFailed, what);
   }
 

@@ -34,10 +34,11 @@ struct Endpoint {
 class UpstreamError : public std::runtime_error {
  public:
   enum class Kind {
-    kUnreachable,   // no connection, or a transfer that broke off
-    kUnauthorized,  // 401/403: no or wrong credentials
-    kNotFound,      // 404: no such repository, tag or blob
-    kFailed,        // any other answer
+    kUnreachable,      // no connection, or a transfer that broke off
+    kUnauthorized,     // 401/403: no or wrong credentials
+    kNotFound,         // 404: no such repository, tag or blob
+    kTooManyRequests,  // 429: the upstream's rate limit
+    kFailed,           // any other answer
   };
   UpstreamError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
   Kind kind() const noexcept { return kind_; }

@@ -20,6 +20,7 @@ namespace berth::ecr {
 class LifecycleService;
 class PullThroughRules;
 class CreationTemplates;
+class PullThroughImporter;
 
 class EcrApi final : public aws::ServiceApi {
  public:
@@ -105,6 +106,9 @@ class EcrApi final : public aws::ServiceApi {
     pull_through_ = rules;
     templates_ = templates;
   }
+  // The pull-through importer BatchGetImage and GetDownloadUrlForLayer use
+  // for what is not cached yet; until attached they serve the cache only.
+  void AttachImporter(PullThroughImporter* importer) { importer_ = importer; }
 
  private:
   static const std::array<aws::OperationRow<EcrApi>, 58> kOperations;
@@ -113,6 +117,7 @@ class EcrApi final : public aws::ServiceApi {
   LifecycleService* lifecycle_ = nullptr;
   PullThroughRules* pull_through_ = nullptr;
   CreationTemplates* templates_ = nullptr;
+  PullThroughImporter* importer_ = nullptr;
 };
 
 }  // namespace berth::ecr

@@ -22,6 +22,7 @@
 #include "server/ecr/image_service.h"
 #include "server/ecr/lifecycle_errors.h"
 #include "server/ecr/upload_service.h"
+#include "server/ecr/upstream_images.h"
 #include "server/util/crypto.h"
 
 namespace berth::ecr {
@@ -297,12 +298,19 @@ json EcrApi::DescribeImages(const json& in, const Context& context) {
 json EcrApi::BatchGetImage(const json& in, const Context& context) {
   const Partition registry = RegistryOf(in, context);
   const std::string name = RequiredString(in, "repositoryName");
+  const std::vector<ImageId> ids = ReadImageIds(in.at("imageIds"));
+  // Pull-through: import the uncached tags first (upstream_images.h).
+  const UpstreamImports upstream = ImportUpstreamImages(importer_, registry, name, ids);
   FetchedImages fetched;
   try {
-    fetched = service_.images().GetImages(registry, name, ReadImageIds(in.at("imageIds")),
+    fetched = service_.images().GetImages(registry, name, ids,
                                           aws::StringList(in, "acceptedMediaTypes"), context.now);
   } catch (const ImageError& e) {
-    throw FromImageError(e, name, registry);
+    if (!upstream.covered || e.kind() != ErrorKind::kRepositoryNotFound) {
+      throw FromImageError(e, name, registry);
+    }
+    // Under a rule, the upstream simply had none of them.
+    for (const auto& id : ids) fetched.failures.push_back({id, ImageIdFailure::kNotFound});
   }
   json images = json::array();
   for (const auto& image : fetched.images) {
@@ -313,7 +321,11 @@ json EcrApi::BatchGetImage(const json& in, const Context& context) {
                       {"imageManifestMediaType", image.manifest.media_type}});
   }
   json failures = json::array();
-  for (const auto& refused : fetched.failures) failures.push_back(FailureJson(refused));
+  for (const auto& refused : fetched.failures) {
+    const auto why =
+        refused.id.tag ? upstream.failures.find(*refused.id.tag) : upstream.failures.end();
+    failures.push_back(why != upstream.failures.end() ? why->second : FailureJson(refused));
+  }
   return {{"images", std::move(images)}, {"failures", std::move(failures)}};
 }
 
@@ -485,6 +497,7 @@ json EcrApi::GetDownloadUrlForLayer(const json& in, const Context& context) {
   const std::string digest = RequiredString(in, "layerDigest");
   std::optional<LayerInfo> layer;
   try {
+    FetchUpstreamLayer(importer_, registry, name, digest);  // pull-through (upstream_images.h)
     layer = service_.images().FindLayer(registry, name, digest);
   } catch (const ImageError& e) {
     throw FromImageError(e, name, registry);

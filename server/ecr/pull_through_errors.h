@@ -41,6 +41,12 @@ inline aws::AwsError UnableToDecryptSecretValueException(const std::string& mess
 inline aws::AwsError LimitExceededException(const std::string& message) {
   return aws::AwsError("LimitExceededException", message);
 }
+inline aws::AwsError UnableToGetUpstreamImageException(const std::string& message) {
+  return aws::AwsError("UnableToGetUpstreamImageException", message);
+}
+inline aws::AwsError UnableToGetUpstreamLayerException(const std::string& message) {
+  return aws::AwsError("UnableToGetUpstreamLayerException", message);
+}
 inline aws::AwsError TemplateAlreadyExistsException(const std::string& prefix,
                                                     const std::string& registry) {
   return aws::AwsError("TemplateAlreadyExistsException",

@@ -5,6 +5,7 @@
 
 #include <charconv>
 
+#include "server/ecr/blob_mounting.h"
 #include "server/ecr/digest.h"
 #include "server/ecr/image_error.h"
 #include "server/registry/pull_through_cache.h"
@@ -228,13 +229,11 @@ http::Response Registry::StartUpload(const http::Request& request, const Route& 
   }
   if (const auto mount = QueryParam(request.Query(), "mount")) {
     const auto from = QueryParam(request.Query(), "from");
-    if (ecr::ParseDigest(*mount) && from && IsValidRepositoryName(*from)) {
-      try {
-        const auto source = images_.Repository(registry, *from);
-        if (uploads_.Mount(repo.id, source.id, *mount, now)) return BlobCreated(route.name, *mount);
-      } catch (const ecr::ImageError&) {
-        // An unknown source repository: fall back to a normal upload.
-      }
+    // ECR's rule (BLOB_MOUNTING, same encryption, a referenced blob; see
+    // blob_mounting.h); otherwise, or without `from`, a normal upload.
+    if (ecr::ParseDigest(*mount) && from && IsValidRepositoryName(*from) &&
+        ecr::MountBlob(ecr_.database(), uploads_, registry, repo, *from, *mount, now)) {
+      return BlobCreated(route.name, *mount);
     }
   }
   const ecr::UploadSession session = uploads_.Start(repo.id, now);

@@ -2,8 +2,8 @@
 // the walkthrough command for command (create-repository, get-login-password
 // | docker login, build, tag, push, list-images/describe-images), pulling
 // and running what was pushed, pushing again, multi-layer images, blob
-// mounts across repositories, a multi-arch manifest list, --require-auth,
-// and a berth killed in the middle of a streamed upload.
+// mounts across repositories (off by default, as ECR's BLOB_MOUNTING), a multi-arch manifest list,
+// --require-auth, and a berth killed in the middle of a streamed upload.
 
 #include <chrono>
 #include <signal.h>
@@ -83,6 +83,7 @@ TEST_F(RegistryDockerTest, WalkthroughPushListDescribePullRun) {
 TEST_F(RegistryDockerTest, MultiLayerImagesAndMountsAcrossRepositories) {
   Aws({"ecr", "create-repository", "--repository-name", "layers/one"});
   Aws({"ecr", "create-repository", "--repository-name", "layers/two"});
+  Aws({"ecr", "create-repository", "--repository-name", "layers/three"});
   ASSERT_EQ(DockerLogin(), 0);
   const std::string local = tag_id();
   BuildImage(local, "<p>many layers</p>\n", /*extra_layers=*/4);
@@ -103,15 +104,45 @@ TEST_F(RegistryDockerTest, MultiLayerImagesAndMountsAcrossRepositories) {
     EXPECT_EQ("sha256:" + crypto::Sha256Hex(blob.body), layer["digest"]);
   }
 
-  // The same layers pushed to another repository are mounted, not sent.
+  // The same layers pushed to another repository: ECR's default
+  // (BLOB_MOUNTING DISABLED) answers docker's mount requests with upload
+  // sessions, so the layers are sent again.
+  // (Debian's CLI v2.9 predates the account setting commands: use one that has them.)
+  std::string settings_cli;
+  for (const auto& cli : AwsClis()) {
+    if (RunAws(cli, server_->endpoint(), {"ecr", "put-account-setting", "help"}, {{"PAGER", "cat"}})
+            .exit_code == 0) {
+      settings_cli = cli;
+      break;
+    }
+  }
+  ASSERT_FALSE(settings_cli.empty()) << "no AWS CLI with put-account-setting";
+  EXPECT_EQ(RunAws(settings_cli, server_->endpoint(),
+                   {"ecr", "get-account-setting", "--name", "BLOB_MOUNTING"})
+                .json["value"],
+            "DISABLED");
   Tag(local, host() + "/layers/two:v1");
   EXPECT_EQ(Push(host() + "/layers/two:v1", &output), digest);
-  EXPECT_NE(output.find("Mounted from layers/one"), std::string::npos) << output;
-  EXPECT_NE(server_->Log().find("POST /v2/layers/two/blobs/uploads/ registry.POST 201"),
+  EXPECT_EQ(output.find("Mounted from"), std::string::npos) << output;
+  EXPECT_NE(output.find("Pushed"), std::string::npos) << output;
+  EXPECT_EQ(server_->Log().find("POST /v2/layers/two/blobs/uploads/ registry.POST 201"),
+            std::string::npos);
+  EXPECT_NE(server_->Log().find("POST /v2/layers/two/blobs/uploads/ registry.POST 202"),
+            std::string::npos);
+  // With mounting enabled they are mounted, not sent.
+  EXPECT_EQ(RunAws(settings_cli, server_->endpoint(),
+                   {"ecr", "put-account-setting", "--name", "BLOB_MOUNTING", "--value", "ENABLED"})
+                .exit_code,
+            0);
+  Tag(local, host() + "/layers/three:v1");
+  EXPECT_EQ(Push(host() + "/layers/three:v1", &output), digest);
+  EXPECT_NE(output.find("Mounted from layers/"), std::string::npos) << output;
+  EXPECT_NE(server_->Log().find("POST /v2/layers/three/blobs/uploads/ registry.POST 201"),
             std::string::npos);
 
   // Pulled back from the second repository, it is the same image.
-  DockerOk({"rmi", local, host() + "/layers/one:v1", host() + "/layers/two:v1"});
+  DockerOk({"rmi", local, host() + "/layers/one:v1", host() + "/layers/two:v1",
+            host() + "/layers/three:v1"});
   EXPECT_EQ(Pull(host() + "/layers/two:v1"), digest);
   EXPECT_EQ(Trim(DockerOk({"image", "inspect", "--format", "{{.Id}}", host() + "/layers/two:v1"})),
             image_id);

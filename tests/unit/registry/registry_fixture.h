@@ -25,6 +25,7 @@
 #include "server/util/crypto.h"
 #include "storage/blob_store.h"
 #include "storage/database.h"
+#include "storage/registry_settings_store.h"
 #include "tests/support/api_fixture.h"
 #include "tests/support/fuzz_seeds.h"
 
@@ -180,6 +181,15 @@ class RegistryTest : public ::testing::Test {
     ecr::RepositorySpec spec;
     spec.name = name;
     ecr_.CreateRepository(Context(registry.account_id), registry, spec);
+  }
+
+  // Turns on cross-repository blob mounts (ECR's BLOB_MOUNTING account
+  // setting) in `account` (the default account when empty).
+  void EnableBlobMounting(const std::string& account = "") {
+    auto lease = database_.Acquire();
+    storage::RegistrySettingsStore(
+        lease.db(), storage::Partition{account.empty() ? "000000000000" : account, "us-east-1"})
+        .PutAccountSetting("BLOB_MOUNTING", "ENABLED");
   }
 
   // "Basic <token>" as docker sends it after `docker login` with the
