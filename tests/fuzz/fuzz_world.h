@@ -19,12 +19,14 @@
 #include "server/ecr/ecr_api.h"
 #include "server/ecr/ecr_service.h"
 #include "server/ecr/image_service.h"
+#include "server/ecr/pull_through_importer.h"
 #include "server/ecr/pull_through_rules.h"
 #include "server/ecr/upload_service.h"
 #include "server/ecs/ecs_api.h"
 #include "server/ecs/ecs_service.h"
 #include "server/logs/log_service.h"
 #include "server/logs/logs_api.h"
+#include "server/registry/pull_through_cache.h"
 #include "server/registry/registry.h"
 #include "server/util/clock.h"
 #include "storage/blob_store.h"
@@ -86,6 +88,8 @@ struct FuzzWorld {
     dispatcher.Register(ecs_api);
     dispatcher.Register(logs_api);
     ecr_api.AttachPullThrough(&pull_through_rules, &creation_templates);
+    ecr_api.AttachImporter(&importer);
+    registry.AttachPullThrough(&pull_through_cache, &creation_templates);
   }
 
   // Empties the database every `every` calls (memory stays bounded).
@@ -107,12 +111,15 @@ struct FuzzWorld {
   OfflineUpstream upstream_client;
   ecr::PullThroughRules pull_through_rules{database, upstream_client, {}};
   ecr::CreationTemplates creation_templates{database, ecr_service};
+  ecr::PullThroughImporter importer{pull_through_rules, creation_templates, images, uploads,
+                                    database, clock};
   ecs::EcsServices ecs_services{database, /*register_local_instance=*/true};
   ecs::EcsApi ecs_api{ecs_services};
   logs::LogService log_service{database, clock};
   logs::LogsApi logs_api{log_service};
   aws::Dispatcher dispatcher{aws::DispatcherOptions{}, clock};
   registry::Registry registry{registry::RegistryOptions{}, ecr_service, images, uploads, clock};
+  registry::PullThroughCache pull_through_cache{importer};
 
  private:
   long calls_ = 0;
