@@ -26,6 +26,11 @@
 //     repeated failures back off;
 //   - scale-in stops pending tasks first, then the newest, never protected
 //     ones;
+//   - tasks on a DRAINING container instance move: PENDING ones stop at
+//     once; RUNNING ones no longer count toward the desired count, their
+//     replacements start within maximumPercent (the drained ones count as
+//     live), and they stop while minimumHealthyPercent holds (they count
+//     as healthy until then);
 //   - EXTERNAL services keep each task set at its computed desired count;
 //   - a DRAINING service stops everything and becomes INACTIVE when no task
 //     is left.
@@ -56,6 +61,8 @@ struct Task {
   // scheduler or the user.
   bool failed = false;
   double protected_until = 0;  // scale-in protection; 0: none
+  // It sits on a DRAINING container instance: the scheduler moves it.
+  bool on_draining_instance = false;
 };
 
 enum class DeploymentStatus { kPrimary, kActive, kDraining, kInactive };
@@ -107,7 +114,7 @@ struct Input {
   double now = 0;
 };
 
-enum class StopKind { kScaleIn, kUnhealthy };
+enum class StopKind { kScaleIn, kUnhealthy, kDraining };
 
 struct Stop {
   std::string task_id;
@@ -157,6 +164,9 @@ struct Output {
 };
 
 Output PlanService(const Input& input);
+
+// The stoppedReason of a service task moved off a DRAINING instance.
+inline constexpr const char* kDrainingReason = "Container instance is draining";
 
 // "(service web) has started 2 tasks: (task a) (task b)." (and the task
 // set's name for EXTERNAL services, and the unhealthy note).

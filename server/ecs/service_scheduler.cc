@@ -2,6 +2,7 @@
 
 #include <exception>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "server/ecs/ecs_names.h"
@@ -13,6 +14,7 @@
 #include "server/util/crypto.h"
 #include "server/util/log.h"
 #include "storage/cluster_store.h"
+#include "storage/container_instance_store.h"
 #include "storage/service_history_store.h"
 #include "storage/tag_store.h"
 #include "storage/task_protection_store.h"
@@ -137,6 +139,14 @@ class ServicePass {
       p.rollback_requested = doc.value("rollbackRequested", false);
       in.deployments.push_back(p);
     }
+    // Tasks on DRAINING container instances are moved elsewhere.
+    std::set<std::string> draining;
+    for (const auto& instance :
+         storage::ContainerInstanceStore(db_, service_.partition).List(service_.cluster, Now())) {
+      if (instance.status == "DRAINING") {
+        draining.insert(ContainerInstanceArn(context_, service_.cluster, instance.instance_id));
+      }
+    }
     storage::TaskProtectionStore protection(db_, service_.partition);
     for (const auto& record :
          storage::TaskStore(db_).OfService(service_.partition, service_.cluster, service_.name,
@@ -146,6 +156,8 @@ class ServicePass {
       in.tasks.push_back(
           ToPlanTask(record, doc, td != nullptr && HasHealthCheck(*td),
                      protection.ExpiresAt(service_.cluster, record.task_id).value_or(0)));
+      in.tasks.back().on_draining_instance =
+          draining.contains(doc.value("containerInstanceArn", std::string()));
       tasks_.emplace(record.task_id, record);
     }
     const json notes = json::parse(service_.scheduler);
