@@ -11,7 +11,7 @@
 //
 // The rules follow ../shared/reference/ecs-semantics.md §6:
 //   - REPLICA services keep `desired` tasks of the PRIMARY deployment;
-//     DAEMON services one per container instance;
+//     DAEMON services one per ACTIVE container instance;
 //   - a rolling deployment starts new tasks while at most
 //     floor(desired × maximumPercent / 100) tasks are live, and stops old
 //     ones while at least ceil(desired × minimumHealthyPercent / 100) stay

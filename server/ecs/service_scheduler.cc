@@ -116,6 +116,14 @@ class ServicePass {
     s.breaker_enabled = breaker.value("enable", false);
     s.breaker_rollback = breaker.value("rollback", false);
     s.health_check_grace_seconds = document_.value("healthCheckGracePeriodSeconds", 0.0);
+    if (s.daemon) {
+      // One task per ACTIVE container instance of the cluster.
+      s.instances = 0;
+      for (const auto& instance :
+           storage::ContainerInstanceStore(db_, service_.partition).List(service_.cluster, Now())) {
+        if (instance.status == "ACTIVE") ++s.instances;
+      }
+    }
 
     // Live deployments, and the newest completed one that drained (the
     // circuit breaker may roll back to it).
@@ -272,6 +280,16 @@ class ServicePass {
     if (on_instance) {
       placer.emplace(db_, context_, service_.cluster);
       needs = NeedsOf(*td, overrides);
+      // A DAEMON service's task goes on an instance that has none yet.
+      if (service_.scheduling_strategy == "DAEMON") {
+        for (const auto& [id, task] : tasks_) {
+          if (task.desired_status == "RUNNING") {
+            placer->Exclude(
+                json::parse(task.document).value("containerInstanceArn", std::string()));
+          }
+        }
+        if (placer->size() == 0) return ids;
+      }
       if (placer->empty()) {
         AddEventOnce("(service " + service_.name +
                      ") was unable to place a task because no container instance met all of its "
@@ -297,6 +315,7 @@ class ServicePass {
       if (on_instance) {
         std::vector<json> failures;
         const auto arn = placer->Place(needs, failures);
+        if (!arn && failures.empty()) break;  // every instance has its daemon task
         if (!arn) {
           const std::string closest = failures.front().at("arn").get<std::string>();
           AddEventOnce("(service " + service_.name +
@@ -308,6 +327,7 @@ class ServicePass {
           break;
         }
         placement.container_instance_arn = *arn;
+        if (service_.scheduling_strategy == "DAEMON") placer->Exclude(*arn);
       }
       storage::TaskRecord record;
       record.partition = service_.partition;

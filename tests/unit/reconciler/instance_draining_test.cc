@@ -253,5 +253,43 @@ TEST_F(InstanceDrainingTest, TheDaemonTaskOfADrainingInstanceStopsAfterItsServic
   EXPECT_EQ(live_daemons, 2);
 }
 
+TEST_F(InstanceDrainingTest, ADaemonServiceRunsOneTaskPerActiveInstance) {
+  EcsOk("CreateService", {{"cluster", "c"},
+                          {"serviceName", "agent"},
+                          {"taskDefinition", "web"},
+                          {"schedulingStrategy", "DAEMON"}});
+  Pass(3);
+  auto live_on = [this](const std::string& instance) {
+    int64_t n = 0;
+    for (const auto& t : Tasks("service:agent")) {
+      if (t["desiredStatus"] == "RUNNING" && t["containerInstanceArn"] == instance) ++n;
+    }
+    return n;
+  };
+  EXPECT_EQ(live_on(first_), 1);
+  EXPECT_EQ(live_on(second_), 1);
+
+  // Draining: the task there stops and goes nowhere else.
+  SetState(first_, "DRAINING");
+  Pass(3);
+  EXPECT_EQ(live_on(first_), 0);
+  EXPECT_EQ(live_on(second_), 1);
+  for (const auto& t : Tasks("service:agent")) {
+    if (t["containerInstanceArn"] == first_) {
+      EXPECT_EQ(t["lastStatus"], "STOPPED");
+      EXPECT_EQ(t["stoppedReason"], ecs::plan::kDrainingReason);
+    }
+  }
+  EXPECT_EQ(Instance(first_)["runningTasksCount"], 0);
+
+  // Active again, and a third instance registers: each gets its task.
+  SetState(first_, "ACTIVE");
+  EcsOk("RegisterContainerInstance", {{"cluster", "c"}});
+  Pass(3);
+  EXPECT_EQ(live_on(first_), 1);
+  EXPECT_EQ(live_on(second_), 1);
+  EXPECT_EQ(Tasks("service:agent").size(), 4u) << "one stopped, three live";
+}
+
 }  // namespace
 }  // namespace berth::testing
