@@ -110,8 +110,14 @@ json ServiceJson(const aws::RequestContext& context, const ServiceState& state, 
   out["serviceName"] = s.name;
   out["clusterArn"] = ClusterArn(context, s.cluster);
   out["status"] = s.status;
-  out["desiredCount"] =
-      s.scheduling_strategy == "DAEMON" ? (s.status == "ACTIVE" ? 1 : 0) : s.desired_count;
+  out["desiredCount"] = s.desired_count;
+  if (s.scheduling_strategy == "DAEMON") {
+    // One per ACTIVE container instance, as the scheduler last planned it.
+    out["desiredCount"] = 0;
+    for (const auto& d : state.deployments) {
+      if (s.status == "ACTIVE" && d.status == "PRIMARY") out["desiredCount"] = d.desired_count;
+    }
+  }
   int64_t running = 0;
   int64_t pending = 0;
   for (const auto& c : state.counts) {

@@ -268,6 +268,11 @@ TEST_F(InstanceDrainingTest, ADaemonServiceRunsOneTaskPerActiveInstance) {
   };
   EXPECT_EQ(live_on(first_), 1);
   EXPECT_EQ(live_on(second_), 1);
+  auto desired = [this] {
+    const json out = EcsOk("DescribeServices", {{"cluster", "c"}, {"services", {"agent"}}});
+    return out["services"][0]["desiredCount"].get<int64_t>();
+  };
+  EXPECT_EQ(desired(), 2);
 
   // Draining: the task there stops and goes nowhere else.
   SetState(first_, "DRAINING");
@@ -281,6 +286,7 @@ TEST_F(InstanceDrainingTest, ADaemonServiceRunsOneTaskPerActiveInstance) {
     }
   }
   EXPECT_EQ(Instance(first_)["runningTasksCount"], 0);
+  EXPECT_EQ(desired(), 1);
 
   // Active again, and a third instance registers: each gets its task.
   SetState(first_, "ACTIVE");
@@ -289,6 +295,7 @@ TEST_F(InstanceDrainingTest, ADaemonServiceRunsOneTaskPerActiveInstance) {
   EXPECT_EQ(live_on(first_), 1);
   EXPECT_EQ(live_on(second_), 1);
   EXPECT_EQ(Tasks("service:agent").size(), 4u) << "one stopped, three live";
+  EXPECT_EQ(desired(), 3);
 }
 
 }  // namespace
