@@ -12,6 +12,8 @@ namespace {
 constexpr double kSteadyRepeatSeconds = 6 * 60 * 60;
 // The "unable to consistently start tasks" event at most this often.
 constexpr double kUnstableRepeatSeconds = 10 * 60;
+// How soon a DAEMON task waiting on a DRAINING instance looks again.
+constexpr double kBusyInstanceRecheckSeconds = 2;
 // Consecutive failures before starts back off, and the longest back-off.
 constexpr int64_t kBackoffAfter = 3;
 constexpr double kBackoffFirstSeconds = 5;
@@ -155,6 +157,10 @@ class Planner {
       return a->created_at < b->created_at;
     });
     for (const Task* t : tasks) {
+      if (in_.service.daemon && t->instance_busy) {
+        WakeAt(Now() + kBusyInstanceRecheckSeconds);  // other services' tasks do not wake it
+        continue;
+      }
       if (Healthy(*t)) {
         if (budget <= 0) break;
         --budget;

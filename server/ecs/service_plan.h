@@ -30,7 +30,8 @@
 //     once; RUNNING ones no longer count toward the desired count, their
 //     replacements start within maximumPercent (the drained ones count as
 //     live), and they stop while minimumHealthyPercent holds (they count
-//     as healthy until then);
+//     as healthy until then); a DAEMON service's task there stops once the
+//     instance's other service tasks have;
 //   - EXTERNAL services keep each task set at its computed desired count;
 //   - a DRAINING service stops everything and becomes INACTIVE when no task
 //     is left.
@@ -63,6 +64,10 @@ struct Task {
   double protected_until = 0;  // scale-in protection; 0: none
   // It sits on a DRAINING container instance: the scheduler moves it.
   bool on_draining_instance = false;
+  // That DRAINING instance still holds other services' tasks not yet
+  // stopped: a DAEMON service's task waits for them (ECS stops daemon tasks
+  // last).
+  bool instance_busy = false;
 };
 
 enum class DeploymentStatus { kPrimary, kActive, kDraining, kInactive };

@@ -155,6 +155,17 @@ class ServicePass {
         draining.insert(ContainerInstanceArn(context_, service_.cluster, instance.instance_id));
       }
     }
+    // A DAEMON service's task on a DRAINING instance waits for the other
+    // services' tasks there.
+    std::set<std::string> busy;
+    if (s.daemon && !draining.empty()) {
+      for (const auto& task :
+           storage::TaskStore(db_).UnfinishedIn(service_.partition, service_.cluster)) {
+        if (task.service_name && *task.service_name != service_.name) {
+          busy.insert(json::parse(task.document).value("containerInstanceArn", std::string()));
+        }
+      }
+    }
     storage::TaskProtectionStore protection(db_, service_.partition);
     for (const auto& record :
          storage::TaskStore(db_).OfService(service_.partition, service_.cluster, service_.name,
@@ -164,8 +175,9 @@ class ServicePass {
       in.tasks.push_back(
           ToPlanTask(record, doc, td != nullptr && HasHealthCheck(*td),
                      protection.ExpiresAt(service_.cluster, record.task_id).value_or(0)));
-      in.tasks.back().on_draining_instance =
-          draining.contains(doc.value("containerInstanceArn", std::string()));
+      const std::string instance = doc.value("containerInstanceArn", std::string());
+      in.tasks.back().on_draining_instance = draining.contains(instance);
+      in.tasks.back().instance_busy = busy.contains(instance);
       tasks_.emplace(record.task_id, record);
     }
     const json notes = json::parse(service_.scheduler);

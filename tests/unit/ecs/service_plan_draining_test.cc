@@ -171,5 +171,21 @@ TEST(ServicePlanDrainingTest, TaskSetsReplaceThenStop) {
   EXPECT_THAT(Stopped(out), ElementsAre("a"));
 }
 
+TEST(ServicePlanDrainingTest, ADaemonTaskWaitsForTheInstancesOtherServiceTasks) {
+  // DAEMON: one task per ACTIVE instance (1 left), 0/100.
+  Input in = Service(1, {Running("d", true), Running("e", false, 900)}, 0, 100);
+  in.service.daemon = true;
+  in.service.instances = 1;
+  in.tasks[0].instance_busy = true;
+  Output out = PlanService(in);
+  EXPECT_THAT(out.stops, IsEmpty());
+  EXPECT_THAT(out.starts, IsEmpty());
+  EXPECT_GT(out.wake_at, kNow) << "looks again: other services' tasks do not wake it";
+  in.tasks[0].instance_busy = false;
+  out = PlanService(in);
+  EXPECT_THAT(Stopped(out), ElementsAre("d"));
+  EXPECT_THAT(out.starts, IsEmpty()) << "not replaced elsewhere";
+}
+
 }  // namespace
 }  // namespace berth::ecs::plan

@@ -258,7 +258,9 @@ TEST_F(InstanceDrainingTest, ADaemonServiceRunsOneTaskPerActiveInstance) {
                           {"serviceName", "agent"},
                           {"taskDefinition", "web"},
                           {"schedulingStrategy", "DAEMON"}});
+  CreateService("web", 1, {{"maximumPercent", 200}, {"minimumHealthyPercent", 100}});
   Pass(3);
+  ASSERT_EQ(Tasks("service:web").at(0)["containerInstanceArn"], first_);
   auto live_on = [this](const std::string& instance) {
     int64_t n = 0;
     for (const auto& t : Tasks("service:agent")) {
@@ -274,9 +276,20 @@ TEST_F(InstanceDrainingTest, ADaemonServiceRunsOneTaskPerActiveInstance) {
   };
   EXPECT_EQ(desired(), 2);
 
-  // Draining: the task there stops and goes nowhere else.
+  // Draining: the task there stops once the replica's task there has, and
+  // goes nowhere else.
   SetState(first_, "DRAINING");
-  Pass(3);
+  for (int i = 0; i < 8 && live_on(first_) > 0; ++i) {
+    Pass();
+    if (live_on(first_) == 0) {
+      for (const auto& t : Tasks("service:web")) {
+        if (t["containerInstanceArn"] == first_) {
+          EXPECT_EQ(t["lastStatus"], "STOPPED") << "the daemon task stops last";
+        }
+      }
+    }
+  }
+  Pass(2);
   EXPECT_EQ(live_on(first_), 0);
   EXPECT_EQ(live_on(second_), 1);
   for (const auto& t : Tasks("service:agent")) {
@@ -286,6 +299,7 @@ TEST_F(InstanceDrainingTest, ADaemonServiceRunsOneTaskPerActiveInstance) {
     }
   }
   EXPECT_EQ(Instance(first_)["runningTasksCount"], 0);
+  EXPECT_EQ(Instance(second_)["runningTasksCount"], 2) << "the daemon's task and web's";
   EXPECT_EQ(desired(), 1);
 
   // Active again, and a third instance registers: each gets its task.
