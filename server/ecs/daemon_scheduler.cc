@@ -8,6 +8,7 @@
 
 #include "server/ecs/daemon_service.h"
 #include "server/ecs/ecs_names.h"
+#include "server/ecs/service_plan.h"
 #include "server/ecs/task_documents.h"
 #include "server/util/crypto.h"
 #include "server/util/log.h"
@@ -30,8 +31,10 @@ class DaemonPass {
         context_{partition.account_id, partition.region, "", "", now},
         store_(db, partition) {}
 
-  // Returns whether anything changed.
-  bool Run(const std::string& key, const std::vector<std::string>& instances) {
+  // Returns whether anything changed. `instances` are the cluster's ACTIVE
+  // container instances, `draining` its DRAINING ones.
+  bool Run(const std::string& key, const std::vector<std::string>& instances,
+           const std::set<std::string>& draining) {
     const auto found = store_.Find(EcsDocumentStore::kDaemon, key, "");
     if (!found) return false;
     daemon_ = json::parse(found->document);
@@ -41,7 +44,12 @@ class DaemonPass {
     name_ = berth.at("name").get<std::string>();
     const std::string group = DaemonTaskGroup(name_);
     for (auto& task : storage::TaskStore(db_).UnfinishedIn(partition_, cluster_)) {
-      if (task.group.value_or("") == group) tasks_.push_back(std::move(task));
+      if (task.group.value_or("") == group) {
+        tasks_.push_back(std::move(task));
+      } else if (task.service_name) {
+        with_service_tasks_.insert(
+            json::parse(task.document).value("containerInstanceArn", std::string()));
+      }
     }
     deployment_id_ = berth.value("deploymentId", std::string());
     if (auto d = store_.Find(EcsDocumentStore::kDeployment, key_, deployment_id_)) {
@@ -49,7 +57,7 @@ class DaemonPass {
       deployment_created_ = d->created_at;
     }
     if (daemon_.value("status", "") != "ACTIVE") return Drain();
-    return Converge(berth.value("revisionId", std::string()), instances);
+    return Converge(berth.value("revisionId", std::string()), instances, draining);
   }
 
  private:
@@ -98,8 +106,10 @@ class DaemonPass {
     return true;
   }
 
-  // One task of `revision_id` on every instance.
-  bool Converge(const std::string& revision_id, const std::vector<std::string>& instances) {
+  // One task of `revision_id` on every ACTIVE instance; none on DRAINING
+  // ones, once the service tasks there are gone.
+  bool Converge(const std::string& revision_id, const std::vector<std::string>& instances,
+                const std::set<std::string>& draining) {
     const auto revision_object = store_.Find(EcsDocumentStore::kRevision, key_, revision_id);
     if (!revision_object) return false;
     const json revision = json::parse(revision_object->document);
@@ -111,6 +121,15 @@ class DaemonPass {
     for (auto& task : tasks_) {
       const std::string instance =
           json::parse(task.document).value("containerInstanceArn", std::string());
+      if (draining.contains(instance)) {
+        // The daemon serves the instance's other tasks to the end: it stops
+        // once no service task there is left.
+        if (task.desired_status != "STOPPED" && !with_service_tasks_.contains(instance)) {
+          Stop(task, plan::kDrainingReason);
+          changed = true;
+        }
+        continue;
+      }
       if (!known.contains(instance)) {
         if (task.desired_status != "STOPPED") {
           Stop(task, "The container instance left the cluster.");
@@ -238,6 +257,8 @@ class DaemonPass {
   json deployment_;
   double deployment_created_ = 0;
   std::vector<storage::TaskRecord> tasks_;
+  // Instances holding service tasks that have not stopped yet.
+  std::set<std::string> with_service_tasks_;
 };
 
 // DELETE_IN_PROGRESS revisions no daemon runs become DELETED.
@@ -289,25 +310,32 @@ bool DaemonScheduler::Pass() {
       // The cluster's instances (under their own lease); none when the
       // cluster went away.
       std::vector<std::string> instances;
+      std::vector<std::string> draining;
       if (doc.value("status", "") == "ACTIVE") {
         try {
-          std::string token;
-          do {
-            std::string next;
-            for (auto& arn :
-                 instances_.List(context, cluster, std::nullopt, std::nullopt, 100, token, next)) {
-              instances.push_back(std::move(arn));
-            }
-            token = next;
-          } while (!token.empty());
+          for (const auto& [status, into] :
+               {std::pair<const char*, std::vector<std::string>*>{"ACTIVE", &instances},
+                {"DRAINING", &draining}}) {
+            std::string token;
+            do {
+              std::string next;
+              for (auto& arn :
+                   instances_.List(context, cluster, std::nullopt, status, 100, token, next)) {
+                into->push_back(std::move(arn));
+              }
+              token = next;
+            } while (!token.empty());
+          }
         } catch (const std::exception&) {
           instances.clear();
+          draining.clear();
         }
       }
       auto lease = database_.Acquire();
       storage::Tx tx(lease.db());
       DaemonPass pass(lease.db(), daemon.partition, clock_.Now());
-      const bool moved = pass.Run(daemon.name, instances);
+      const bool moved =
+          pass.Run(daemon.name, instances, std::set<std::string>(draining.begin(), draining.end()));
       tx.Commit();
       changed = changed || moved;
     } catch (const std::exception& e) {

@@ -10,6 +10,9 @@
 //   - tasks of older revisions are stopped drainPercent of the instances at
 //     a time (at least one), and replaced once stopped;
 //   - tasks on instances that left the cluster are stopped;
+//   - a DRAINING instance gets no daemon task; the one it has stops (reason
+//     plan::kDrainingReason) once no service task on it is left unstopped,
+//     so the daemon serves them to the end (containers-roadmap#128);
 //   - the deployment is IN_PROGRESS once it starts or stops a task and
 //     SUCCESSFUL when every instance runs its revision and nothing else;
 //   - a deleted daemon (DELETE_IN_PROGRESS) stops all its tasks, then its

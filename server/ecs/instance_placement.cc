@@ -36,4 +36,8 @@ std::optional<std::string> InstancePlacer::Place(const InstanceUsage& needs,
   return std::nullopt;
 }
 
+void InstancePlacer::Exclude(const std::string& arn) {
+  std::erase_if(candidates_, [&](const Candidate& c) { return c.arn == arn; });
+}
+
 }  // namespace berth::ecs

@@ -33,6 +33,11 @@ class InstancePlacer {
   // instance (not repeated), as RunTask reports them.
   std::optional<std::string> Place(const InstanceUsage& needs,
                                    std::vector<nlohmann::json>& failures);
+  // Takes an instance out of the candidates (a DAEMON service's instance
+  // that has its task already).
+  void Exclude(const std::string& arn);
+  // How many ACTIVE instances are candidates.
+  size_t size() const { return candidates_.size(); }
 
  private:
   struct Candidate {

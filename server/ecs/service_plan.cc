@@ -12,6 +12,8 @@ namespace {
 constexpr double kSteadyRepeatSeconds = 6 * 60 * 60;
 // The "unable to consistently start tasks" event at most this often.
 constexpr double kUnstableRepeatSeconds = 10 * 60;
+// How soon a DAEMON task waiting on a DRAINING instance looks again.
+constexpr double kBusyInstanceRecheckSeconds = 2;
 // Consecutive failures before starts back off, and the longest back-off.
 constexpr int64_t kBackoffAfter = 3;
 constexpr double kBackoffFirstSeconds = 5;
@@ -48,6 +50,7 @@ class Planner {
 
   Output Run() {
     StopUnhealthy();
+    StopPendingOnDraining();
     CountFailures();
     if (in_.service.controller == Controller::kExternal) {
       PlanTaskSets();
@@ -89,6 +92,19 @@ class Planner {
     }
     return n;
   }
+  // Live tasks on DRAINING instances: they still run (and count toward
+  // maximumPercent and as healthy) but no longer toward the desired count.
+  static bool OnDraining(const Task& t) { return t.on_draining_instance; }
+  int64_t LeavingCount(const std::string& deployment) const {
+    int64_t n = 0;
+    for (const auto& t : in_.tasks) {
+      if (LiveNow(t) && OnDraining(t) && (deployment.empty() || t.deployment_id == deployment)) ++n;
+    }
+    return n;
+  }
+  int64_t StayingCount(const std::string& deployment) const {
+    return LiveCount(deployment) - LeavingCount(deployment);
+  }
   int64_t HealthyCount(const std::string& deployment) const {
     int64_t n = 0;
     for (const auto& t : in_.tasks) {
@@ -116,6 +132,44 @@ class Planner {
     }
   }
 
+  // Service tasks still PENDING on a DRAINING instance stop at once.
+  void StopPendingOnDraining() {
+    for (const auto& t : in_.tasks) {
+      if (t.state == TaskState::kPending && OnDraining(t) && !Stopped(t)) {
+        StopTask(t, kDrainingReason, StopKind::kDraining);
+      }
+    }
+  }
+
+  // Stops live tasks on DRAINING instances (of one deployment, "" for all)
+  // while `budget` (healthy tasks above the floor) allows: tasks that are
+  // not healthy cost nothing, healthy ones one each, oldest first.
+  void DrainLeaving(const std::string& deployment, int64_t& budget,
+                    std::vector<std::string>& stopped_running) {
+    std::vector<const Task*> tasks;
+    for (const auto& t : in_.tasks) {
+      if (LiveNow(t) && OnDraining(t) && (deployment.empty() || t.deployment_id == deployment)) {
+        tasks.push_back(&t);
+      }
+    }
+    std::stable_sort(tasks.begin(), tasks.end(), [](const Task* a, const Task* b) {
+      if (Healthy(*a) != Healthy(*b)) return !Healthy(*a);
+      return a->created_at < b->created_at;
+    });
+    for (const Task* t : tasks) {
+      if (in_.service.daemon && t->instance_busy) {
+        WakeAt(Now() + kBusyInstanceRecheckSeconds);  // other services' tasks do not wake it
+        continue;
+      }
+      if (Healthy(*t)) {
+        if (budget <= 0) break;
+        --budget;
+      }
+      StopTask(*t, kDrainingReason, StopKind::kDraining);
+      if (t->state == TaskState::kRunning) stopped_running.push_back(t->id);
+    }
+  }
+
   void CountFailures() {
     std::map<std::string, int64_t> failed;
     for (const auto& t : in_.tasks) {
@@ -130,7 +184,8 @@ class Planner {
                   std::vector<std::string>& stopped_running) {
     std::vector<const Task*> candidates;
     for (const auto& t : in_.tasks) {
-      if (t.deployment_id == d.id && LiveNow(t)) candidates.push_back(&t);
+      // Tasks on DRAINING instances leave by DrainLeaving, not by scale-in.
+      if (t.deployment_id == d.id && LiveNow(t) && !OnDraining(t)) candidates.push_back(&t);
     }
     std::stable_sort(candidates.begin(), candidates.end(), [](const Task* a, const Task* b) {
       const bool a_pending = a->state == TaskState::kPending;
@@ -259,11 +314,13 @@ class Planner {
         others_live = true;
       }
     }
-    const int64_t need = desired_ - LiveCount(primary->id);
+    // Tasks on DRAINING instances are replaced: they do not count toward the
+    // desired count, but do toward maximumPercent.
+    const int64_t need = desired_ - StayingCount(primary->id);
     std::vector<std::string> stopped_running;
     if (need > 0 && primary->rollout != Rollout::kFailed && BackoffAllows(*primary)) {
       int64_t room = std::max<int64_t>(0, max_live - LiveCount(""));
-      if (!others_live) room = std::max(room, need);
+      if (!others_live && LeavingCount("") == 0) room = std::max(room, need);
       StartFor(*primary, std::min(need, room));
     } else if (need < 0) {
       ScaleIn(*primary, -need, initiator, stopped_running);
@@ -276,6 +333,8 @@ class Planner {
     const int64_t min_healthy =
         ScaledCount(desired_, static_cast<double>(s.minimum_healthy_percent));
     int64_t budget = HealthyCount("") - min_healthy;
+    // Tasks on DRAINING instances go first, while minimumHealthyPercent holds.
+    DrainLeaving("", budget, stopped_running);
     for (auto& d : deployments_) {
       if (&d == primary || d.status == DeploymentStatus::kInactive) continue;
       if (!drain) {
@@ -332,13 +391,18 @@ class Planner {
       if (d.status == DeploymentStatus::kInactive) continue;
       const bool draining = d.status == DeploymentStatus::kDraining;
       const int64_t target = draining ? 0 : ScaledCount(desired_, d.scale_percent);
-      const int64_t live = LiveCount(d.id);
+      // Tasks on DRAINING instances are replaced, then stop once the set has
+      // its target healthy without them (the default 100%/200% of EXTERNAL
+      // services).
+      const int64_t live = StayingCount(d.id);
       std::vector<std::string> stopped_running;
       if (live < target && BackoffAllows(d)) {
         StartFor(d, target - live);
       } else if (live > target) {
         ScaleIn(d, live - target, d.id, stopped_running);
       }
+      int64_t budget = HealthyCount(d.id) - target;
+      DrainLeaving(d.id, budget, stopped_running);
       StoppedEvent(d.id, stopped_running);
       d.desired = target;
       if (draining && LiveCount(d.id) == 0) {

@@ -11,7 +11,7 @@
 //
 // The rules follow ../shared/reference/ecs-semantics.md §6:
 //   - REPLICA services keep `desired` tasks of the PRIMARY deployment;
-//     DAEMON services one per container instance;
+//     DAEMON services one per ACTIVE container instance;
 //   - a rolling deployment starts new tasks while at most
 //     floor(desired × maximumPercent / 100) tasks are live, and stops old
 //     ones while at least ceil(desired × minimumHealthyPercent / 100) stay
@@ -26,6 +26,12 @@
 //     repeated failures back off;
 //   - scale-in stops pending tasks first, then the newest, never protected
 //     ones;
+//   - tasks on a DRAINING container instance move: PENDING ones stop at
+//     once; RUNNING ones no longer count toward the desired count, their
+//     replacements start within maximumPercent (the drained ones count as
+//     live), and they stop while minimumHealthyPercent holds (they count
+//     as healthy until then); a DAEMON service's task there stops once the
+//     instance's other service tasks have;
 //   - EXTERNAL services keep each task set at its computed desired count;
 //   - a DRAINING service stops everything and becomes INACTIVE when no task
 //     is left.
@@ -56,6 +62,12 @@ struct Task {
   // scheduler or the user.
   bool failed = false;
   double protected_until = 0;  // scale-in protection; 0: none
+  // It sits on a DRAINING container instance: the scheduler moves it.
+  bool on_draining_instance = false;
+  // That DRAINING instance still holds other services' tasks not yet
+  // stopped: a DAEMON service's task waits for them (ECS stops daemon tasks
+  // last).
+  bool instance_busy = false;
 };
 
 enum class DeploymentStatus { kPrimary, kActive, kDraining, kInactive };
@@ -107,7 +119,7 @@ struct Input {
   double now = 0;
 };
 
-enum class StopKind { kScaleIn, kUnhealthy };
+enum class StopKind { kScaleIn, kUnhealthy, kDraining };
 
 struct Stop {
   std::string task_id;
@@ -157,6 +169,9 @@ struct Output {
 };
 
 Output PlanService(const Input& input);
+
+// The stoppedReason of a service task moved off a DRAINING instance.
+inline constexpr const char* kDrainingReason = "Container instance is draining";
 
 // "(service web) has started 2 tasks: (task a) (task b)." (and the task
 // set's name for EXTERNAL services, and the unhealthy note).

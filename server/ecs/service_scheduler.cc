@@ -2,6 +2,7 @@
 
 #include <exception>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "server/ecs/ecs_names.h"
@@ -13,6 +14,7 @@
 #include "server/util/crypto.h"
 #include "server/util/log.h"
 #include "storage/cluster_store.h"
+#include "storage/container_instance_store.h"
 #include "storage/service_history_store.h"
 #include "storage/tag_store.h"
 #include "storage/task_protection_store.h"
@@ -114,6 +116,14 @@ class ServicePass {
     s.breaker_enabled = breaker.value("enable", false);
     s.breaker_rollback = breaker.value("rollback", false);
     s.health_check_grace_seconds = document_.value("healthCheckGracePeriodSeconds", 0.0);
+    if (s.daemon) {
+      // One task per ACTIVE container instance of the cluster.
+      s.instances = 0;
+      for (const auto& instance :
+           storage::ContainerInstanceStore(db_, service_.partition).List(service_.cluster, Now())) {
+        if (instance.status == "ACTIVE") ++s.instances;
+      }
+    }
 
     // Live deployments, and the newest completed one that drained (the
     // circuit breaker may roll back to it).
@@ -137,6 +147,25 @@ class ServicePass {
       p.rollback_requested = doc.value("rollbackRequested", false);
       in.deployments.push_back(p);
     }
+    // Tasks on DRAINING container instances are moved elsewhere.
+    std::set<std::string> draining;
+    for (const auto& instance :
+         storage::ContainerInstanceStore(db_, service_.partition).List(service_.cluster, Now())) {
+      if (instance.status == "DRAINING") {
+        draining.insert(ContainerInstanceArn(context_, service_.cluster, instance.instance_id));
+      }
+    }
+    // A DAEMON service's task on a DRAINING instance waits for the other
+    // services' tasks there.
+    std::set<std::string> busy;
+    if (s.daemon && !draining.empty()) {
+      for (const auto& task :
+           storage::TaskStore(db_).UnfinishedIn(service_.partition, service_.cluster)) {
+        if (task.service_name && *task.service_name != service_.name) {
+          busy.insert(json::parse(task.document).value("containerInstanceArn", std::string()));
+        }
+      }
+    }
     storage::TaskProtectionStore protection(db_, service_.partition);
     for (const auto& record :
          storage::TaskStore(db_).OfService(service_.partition, service_.cluster, service_.name,
@@ -146,6 +175,9 @@ class ServicePass {
       in.tasks.push_back(
           ToPlanTask(record, doc, td != nullptr && HasHealthCheck(*td),
                      protection.ExpiresAt(service_.cluster, record.task_id).value_or(0)));
+      const std::string instance = doc.value("containerInstanceArn", std::string());
+      in.tasks.back().on_draining_instance = draining.contains(instance);
+      in.tasks.back().instance_busy = busy.contains(instance);
       tasks_.emplace(record.task_id, record);
     }
     const json notes = json::parse(service_.scheduler);
@@ -260,6 +292,16 @@ class ServicePass {
     if (on_instance) {
       placer.emplace(db_, context_, service_.cluster);
       needs = NeedsOf(*td, overrides);
+      // A DAEMON service's task goes on an instance that has none yet.
+      if (service_.scheduling_strategy == "DAEMON") {
+        for (const auto& [id, task] : tasks_) {
+          if (task.desired_status == "RUNNING") {
+            placer->Exclude(
+                json::parse(task.document).value("containerInstanceArn", std::string()));
+          }
+        }
+        if (placer->size() == 0) return ids;
+      }
       if (placer->empty()) {
         AddEventOnce("(service " + service_.name +
                      ") was unable to place a task because no container instance met all of its "
@@ -285,6 +327,7 @@ class ServicePass {
       if (on_instance) {
         std::vector<json> failures;
         const auto arn = placer->Place(needs, failures);
+        if (!arn && failures.empty()) break;  // every instance has its daemon task
         if (!arn) {
           const std::string closest = failures.front().at("arn").get<std::string>();
           AddEventOnce("(service " + service_.name +
@@ -296,6 +339,7 @@ class ServicePass {
           break;
         }
         placement.container_instance_arn = *arn;
+        if (service_.scheduling_strategy == "DAEMON") placer->Exclude(*arn);
       }
       storage::TaskRecord record;
       record.partition = service_.partition;

@@ -1,9 +1,11 @@
 #include "server/ecs/service_views.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "server/ecs/ecs_names.h"
 #include "server/ecs/service_common.h"
+#include "storage/container_instance_store.h"
 
 namespace berth::ecs {
 
@@ -21,6 +23,12 @@ ServiceState LoadServiceState(storage::Db& db, const storage::ServiceRecord& ser
   state.counts =
       storage::TaskStore(db).CountByDeployment(service.partition, service.cluster, service.name);
   state.events = services.Events(service.cluster, service.name);
+  if (service.scheduling_strategy == "DAEMON") {
+    for (const auto& instance : storage::ContainerInstanceStore(db, service.partition)
+                                    .List(service.cluster, std::numeric_limits<double>::max())) {
+      if (instance.status == "ACTIVE") ++state.active_instances;
+    }
+  }
   return state;
 }
 
@@ -110,8 +118,10 @@ json ServiceJson(const aws::RequestContext& context, const ServiceState& state, 
   out["serviceName"] = s.name;
   out["clusterArn"] = ClusterArn(context, s.cluster);
   out["status"] = s.status;
-  out["desiredCount"] =
-      s.scheduling_strategy == "DAEMON" ? (s.status == "ACTIVE" ? 1 : 0) : s.desired_count;
+  // DAEMON services: one task per ACTIVE container instance.
+  out["desiredCount"] = s.scheduling_strategy != "DAEMON" ? s.desired_count
+                        : s.status == "ACTIVE"            ? state.active_instances
+                                                          : 0;
   int64_t running = 0;
   int64_t pending = 0;
   for (const auto& c : state.counts) {

@@ -27,6 +27,7 @@ struct ServiceState {
   std::vector<storage::DeploymentRecord> deployments;  // not INACTIVE, newest first
   std::vector<storage::DeploymentTaskCounts> counts;
   std::vector<storage::ServiceEventRecord> events;
+  int64_t active_instances = 0;  // DAEMON services: the cluster's ACTIVE container instances
 };
 
 ServiceState LoadServiceState(storage::Db& db, const storage::ServiceRecord& service);

@@ -157,6 +157,12 @@ json NewTaskDocument(const aws::RequestContext& context, const std::string& clus
       container["memoryReservation"] =
           std::to_string(definition.at("memoryReservation").get<int64_t>());
     }
+    // ECS Exec: the agent in the container starts with it (the reconciler
+    // keeps it in step).
+    if (task.at("enableExecuteCommand").get<bool>()) {
+      container["managedAgents"] =
+          json::array({{{"name", "ExecuteCommandAgent"}, {"lastStatus", "PENDING"}}});
+    }
     task["containers"].push_back(std::move(container));
   }
   return task;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "docker_backend/pause_image.h"
+#include "server/reconciler/managed_agents.h"
 #include "server/reconciler/task_driver.h"
 #include "server/util/crypto.h"
 #include "server/util/log.h"
@@ -301,6 +302,7 @@ void Reconciler::FailUnreachable(const std::string& message) {
     doc["stoppedAt"] = now;
     doc["executionStoppedAt"] = now;
     for (auto& c : doc["containers"]) c["lastStatus"] = "STOPPED";
+    SyncManagedAgents(doc, now);
     doc["version"] = doc.value("version", int64_t{1}) + 1;
     task.document = doc.dump();
     task.desired_status = "STOPPED";
@@ -343,6 +345,7 @@ void Reconciler::FailInternal(const storage::TaskRecord& task, docker::DockerApi
       if (!doc.contains("executionStoppedAt")) doc["executionStoppedAt"] = now;
       doc["stoppedAt"] = now;
       for (auto& c : doc["containers"]) c["lastStatus"] = "STOPPED";
+      SyncManagedAgents(doc, now);
       fresh->last_status = "STOPPED";
       fresh->stopped_at = now;
     }

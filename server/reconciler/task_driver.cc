@@ -7,6 +7,7 @@
 
 #include "server/reconciler/container_spec.h"
 #include "server/reconciler/env_files.h"
+#include "server/reconciler/managed_agents.h"
 #include "server/util/crypto.h"
 
 namespace berth::reconciler {
@@ -99,6 +100,7 @@ bool TaskDriver::Step() {
 }
 
 void TaskDriver::Sync() {
+  SyncManagedAgents(doc_, Now());
   task_.document = doc_.dump();
   task_.runtime = runtime_.dump();
   task_.desired_status = doc_.value("desiredStatus", "RUNNING");

@@ -4,7 +4,8 @@
 // container per container instance and replaces one killed by hand; an
 // Express service's endpoint answers over HTTP, before and after an update;
 // `aws ecs execute-command` runs a command in the container through
-// tools/session-manager-plugin when the task has enableExecuteCommand, and
+// tools/session-manager-plugin when the task has enableExecuteCommand (whose
+// containers show the ExecuteCommandAgent managed agent), and
 // fails with ECS's error when it does not. See ecs_task_fixture.h for the
 // fixture (and its cleanup).
 
@@ -328,6 +329,27 @@ TEST_F(EcsDaemonsTest, ExecuteCommandRunsInTheContainerOnlyWhenEnabled) {
   EXPECT_EQ(session["session"].value("streamUrl", ""),
             "docker-exec://" + runtime_id + "?command=sh");
   EXPECT_EQ(session.value("containerName", ""), "web");
+
+  // describe-tasks shows ECS's managed agent on the enabled task's container
+  // (RUNNING, then STOPPED with the task), none on the other.
+  auto agents = [&](const json& task_arn) {
+    const json out = Aws(
+        {"ecs", "describe-tasks", "--cluster", cluster_, "--tasks", task_arn.get<std::string>()});
+    return out.is_object() && out["tasks"].size() == 1
+               ? ContainerOf(out["tasks"][0], "web").value("managedAgents", json())
+               : json();
+  };
+  json agent = agents(enabled["taskArn"]);
+  ASSERT_EQ(agent.size(), 1u) << agent.dump();
+  EXPECT_EQ(agent[0].value("name", ""), "ExecuteCommandAgent");
+  EXPECT_EQ(agent[0].value("lastStatus", ""), "RUNNING");
+  EXPECT_TRUE(agent[0].contains("lastStartedAt")) << agent.dump();
+  EXPECT_TRUE(agents(disabled["taskArn"]).is_null());
+  Aws({"ecs", "stop-task", "--cluster", cluster_, "--task", enabled["taskArn"]});
+  WaitStatus(enabled["taskArn"], "STOPPED", 60);
+  agent = agents(enabled["taskArn"]);
+  ASSERT_EQ(agent.size(), 1u) << agent.dump();
+  EXPECT_EQ(agent[0].value("lastStatus", ""), "STOPPED");
 }
 
 }  // namespace
