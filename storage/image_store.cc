@@ -103,12 +103,17 @@ std::vector<std::string> ImageStore::OrphanBlobs(double before) {
 }
 
 std::optional<ImageRecord> ImageStore::FindImage(int64_t repository_id, std::string_view digest) {
+  auto image = FindImageUntagged(repository_id, digest);
+  if (image) image->tags = TagsOf(repository_id, digest);
+  return image;
+}
+
+std::optional<ImageRecord> ImageStore::FindImageUntagged(int64_t repository_id,
+                                                         std::string_view digest) {
   Stmt stmt(db_, Select("WHERE repository_id = ?1 AND digest = ?2"));
   stmt.Bind(1, repository_id).Bind(2, digest);
   if (!stmt.Step()) return std::nullopt;
-  ImageRecord image = ReadImage(stmt);
-  image.tags = TagsOf(repository_id, digest);
-  return image;
+  return ReadImage(stmt);
 }
 
 std::optional<std::string> ImageStore::FindTag(int64_t repository_id, std::string_view tag) {

@@ -78,6 +78,9 @@ class ImageStore {
 
   // --- images
   std::optional<ImageRecord> FindImage(int64_t repository_id, std::string_view digest);
+  // FindImage without the tags (`tags` stays empty): for callers that only
+  // need the image's own columns, whatever number of tags it carries.
+  std::optional<ImageRecord> FindImageUntagged(int64_t repository_id, std::string_view digest);
   std::optional<std::string> FindTag(int64_t repository_id, std::string_view tag);
   // Inserts the image, or refreshes pushed_at when it exists (re-pushing an
   // archived image makes it ACTIVE again at once, stamping last_activated_at).

@@ -166,7 +166,7 @@ PutManifestResult ImageService::StoreManifest(const Partition& registry,
   int64_t image_size = 0;
   if (manifest.is_index) {
     for (const auto& child : manifest.manifests) {
-      const auto found = store.FindImage(repo.id, child.digest);
+      const auto found = store.FindImageUntagged(repo.id, child.digest);
       if (!found) {
         throw ImageError(Kind::kManifestChildUnknown,
                          "manifest references unknown manifest " + child.digest, child.digest);
@@ -189,10 +189,11 @@ PutManifestResult ImageService::StoreManifest(const Partition& registry,
     }
   }
 
-  const auto existing = store.FindImage(repo.id, digest);
-  if (mode == PutMode::kPutImage && existing &&
-      (tag.empty() ||
-       std::find(existing->tags.begin(), existing->tags.end(), tag) != existing->tags.end())) {
+  // Only the image's own row and this tag are read: an image may carry
+  // 100,000 tags, and a push must not cost more for it.
+  const bool exists = store.FindImageUntagged(repo.id, digest).has_value();
+  const auto current = tag.empty() ? std::nullopt : store.FindTag(repo.id, tag);
+  if (mode == PutMode::kPutImage && exists && (tag.empty() || current == digest)) {
     throw ImageError(Kind::kImageAlreadyExists,
                      "Image with digest '" + digest + "' and tag '" + tag +
                          "' already exists in the repository with name '" + repository +
@@ -200,7 +201,6 @@ PutManifestResult ImageService::StoreManifest(const Partition& registry,
   }
   std::optional<std::string> moved_from;
   if (!tag.empty()) {
-    const auto current = store.FindTag(repo.id, tag);
     if (current && *current != digest) {
       if (IsTagImmutable(tag, repo.tag_mutability, repo.mutability_exclusions)) {
         throw ImageError(Kind::kTagImmutable,
@@ -250,7 +250,7 @@ ManifestContent ImageService::GetManifest(const Partition& registry, const std::
   } else if (auto tagged = store.FindTag(repo.id, reference)) {
     digest = *tagged;
   }
-  const auto image = digest.empty() ? std::nullopt : store.FindImage(repo.id, digest);
+  const auto image = digest.empty() ? std::nullopt : store.FindImageUntagged(repo.id, digest);
   if (!image) {
     throw ImageError(Kind::kManifestUnknown, "manifest unknown: " + std::string(reference),
                      std::string(reference));
@@ -369,7 +369,8 @@ void ImageService::Collect(storage::Db& db, int64_t repository_id,
                            DoomedBlobs& doomed) {
   ImageStore store(db);
   for (const auto& digest : digests) {
-    if (!store.IsReferenced(repository_id, digest) && !store.FindImage(repository_id, digest)) {
+    if (!store.IsReferenced(repository_id, digest) &&
+        !store.FindImageUntagged(repository_id, digest)) {
       store.MarkUnreferenced(repository_id, digest, now);
     }
     if (!store.BlobInUse(digest) && store.BlobSize(digest)) {
@@ -439,7 +440,7 @@ StorageClassChange ImageService::UpdateStorageClass(const Partition& registry,
     if (tagged && (!id.digest || *id.digest == *tagged)) digest = *tagged;
     if (!tagged || digest != *tagged) digest.clear();
   }
-  const auto image = digest.empty() ? std::nullopt : store.FindImage(repo.id, digest);
+  const auto image = digest.empty() ? std::nullopt : store.FindImageUntagged(repo.id, digest);
   if (!image) {
     throw ImageError(Kind::kManifestUnknown,
                      "The image with imageId " + DescribeImageId(id) +

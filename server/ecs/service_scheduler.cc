@@ -65,10 +65,8 @@ plan::Task ToPlanTask(const storage::TaskRecord& record, const json& doc, bool h
 // One service's pass: its state in, the plan applied.
 class ServicePass {
  public:
-  ServicePass(storage::Db& db, const HostResources& host, storage::ServiceRecord service,
-              double now)
+  ServicePass(storage::Db& db, storage::ServiceRecord service, double now)
       : db_(db),
-        host_(host),
         service_(std::move(service)),
         context_{service_.partition.account_id, service_.partition.region, "", "", now},
         store_(db, service_.partition),
@@ -535,7 +533,6 @@ class ServicePass {
   }
 
   storage::Db& db_;
-  const HostResources& host_;
   storage::ServiceRecord service_;
   aws::RequestContext context_;
   storage::ServiceStore store_;
@@ -615,7 +612,7 @@ bool ServiceScheduler::PassService(const storage::ServiceKey& key, double& wake_
     storage::Tx tx(lease.db());
     auto service = storage::ServiceStore(lease.db(), key.partition).Find(key.cluster, key.name);
     if (!service || service->status == "INACTIVE") return false;
-    ServicePass pass(lease.db(), host_, std::move(*service), clock_.Now());
+    ServicePass pass(lease.db(), std::move(*service), clock_.Now());
     const bool changed = pass.Run(wake_at);
     tx.Commit();
     return changed;

@@ -111,8 +111,8 @@ struct FuzzWorld {
   OfflineUpstream upstream_client;
   ecr::PullThroughRules pull_through_rules{database, upstream_client, {}};
   ecr::CreationTemplates creation_templates{database, ecr_service};
-  ecr::PullThroughImporter importer{pull_through_rules, creation_templates, images, uploads,
-                                    database, clock};
+  ecr::PullThroughImporter importer{
+      pull_through_rules, creation_templates, images, uploads, database, clock};
   ecs::EcsServices ecs_services{database, /*register_local_instance=*/true};
   ecs::EcsApi ecs_api{ecs_services};
   logs::LogService log_service{database, clock};

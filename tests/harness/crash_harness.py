@@ -98,7 +98,7 @@ class Harness:
         self.base_image = base
         task_def = ecs.register_task_definition(
             family="harness-app", containerDefinitions=container_definition(base),
-            cpu="64", memory="32")["taskDefinition"]["taskDefinitionArn"]
+            memory="32")["taskDefinition"]["taskDefinitionArn"]
         self.task_def = task_def
         ecs.create_service(cluster=CLUSTER, serviceName=SERVICE, taskDefinition=task_def,
                            desiredCount=2)
