@@ -7,7 +7,9 @@ Against a fresh berth, in order:
   - JSON nested a million deep, as an API body and as a manifest;
   - tens of thousands of tags on one image (PutImage), then every tag read
     back through ListImages and the registry's paginated tag list;
-  - more connections at once than --max-connections allows.
+  - more connections at once than --max-connections allows;
+  - path traversal in repository names, upload ids, digests and /_berth/
+    paths, with every method.
 After each step berth must still answer, and the refusals must be the
 documented errors. The process's resident memory and open descriptors are
 read from /proc before and after; the last line reports them.
@@ -195,6 +197,40 @@ class Harness:
         self.lines.append(f"{count} connections at once: {refused} past the cap answered 503")
         self.alive("connection flood")
 
+    def traversal(self):
+        escapes = ["..", "%2e%2e", "..%2F..", "%2e%2e%2f%2e%2e", "....//...."]
+        templates = [
+            "/v2/{e}/{e}/outside/manifests/latest", "/v2/exhaust/manifests/{e}%2F{e}%2Foutside",
+            "/v2/{e}/blobs/uploads/", "/v2/exhaust/blobs/uploads/{e}%2F{e}%2Foutside",
+            "/v2/exhaust/blobs/uploads/{e}/{e}/outside?digest=sha256:" + "0" * 64,
+            "/v2/exhaust/blobs/sha256:{e}%2F{e}%2Foutside", "/v2/exhaust/blobs/sha256:{e}/{e}/x",
+            "/_berth/ui/{e}/{e}/{e}/etc/passwd", "/_berth/{e}/{e}/etc/passwd",
+            "/_berth/tasks/{e}/{e}/outside",
+        ]
+        before = set(os.listdir(self.workdir))
+        tried = 0
+        for template in templates:
+            for e in escapes:
+                path = template.format(e=e)
+                for method in ("GET", "HEAD", "PUT", "PATCH", "POST", "DELETE"):
+                    conn = self.connection()
+                    conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+                    conn.putheader("Host", "localhost")
+                    conn.putheader("Content-Length", "5")
+                    conn.endheaders(b"bytes")
+                    r = conn.getresponse()
+                    body = r.read()
+                    tried += 1
+                    self.expect(f"{method} {path} refused", 400 <= r.status < 500,
+                                (r.status, body[:120]))
+                    self.expect(f"{method} {path} shows no host file", b"root:" not in body)
+        after = set(os.listdir(self.workdir))
+        self.expect("nothing written beside the data directory", after == before,
+                    sorted(after - before))
+        self.lines.append(f"{tried} path-traversal requests refused (4xx), nothing written "
+                          "outside the data directory")
+        self.alive("path traversal")
+
     def main(self):
         self.berth.start()
         try:
@@ -203,7 +239,7 @@ class Harness:
             self.expect("CreateRepository", status == 200, status)
             rss0, fds0 = self.proc()
             for step in (self.abandoned_uploads, self.oversized, self.deep_json, self.many_tags,
-                         self.connections):
+                         self.connections, self.traversal):
                 step()
                 h.log(self.lines[-1] if self.lines else step.__name__)
             rss1, fds1 = self.proc()
