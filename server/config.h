@@ -24,6 +24,10 @@ struct Config {
   log::Level log_level = log::Level::kInfo;
   unsigned threads = 2;       // HTTP event-loop threads
   bool require_auth = false;  // registry answers 401 without a valid ECR token
+  // Strict authentication: the JSON file of access keys whose SigV4
+  // signatures are verified (see docs/strict-authentication.md); empty: any
+  // credentials, no signature check.
+  std::string credentials_file;
   // Every new ECS cluster gets the local Docker host as a container instance.
   bool register_local_instance = false;
 };

@@ -300,7 +300,8 @@ json EcrApi::BatchGetImage(const json& in, const Context& context) {
   FetchedImages fetched;
   try {
     fetched = service_.images().GetImages(registry, name, ReadImageIds(in.at("imageIds")),
-                                          aws::StringList(in, "acceptedMediaTypes"), context.now);
+                                          aws::StringList(in, "acceptedMediaTypes"), context.now,
+                                          context.principal_arn);
   } catch (const ImageError& e) {
     throw FromImageError(e, name, registry);
   }
