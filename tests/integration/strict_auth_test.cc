@@ -258,5 +258,23 @@ TEST_F(StrictAuthRegistryTest, DockerWithATokenFromAValidKeyAndExclusionsTakeEff
   EXPECT_FALSE(LastPull("private").is_null());
 }
 
+// --- A bad credentials file stops Berth before it starts ------------------------------
+
+TEST(StrictAuthStartTest, AMissingOrMalformedCredentialsFileStopsBerth) {
+  TempDir dir;
+  const std::string data = dir.path() + "/data";
+  const std::string malformed = dir.path() + "/bad.json";
+  std::ofstream(malformed) << R"({"AKIDX": {"secretAccessKey": "s", "accountId": "12"}})";
+  for (const auto& [path, message] : std::vector<std::pair<std::string, std::string>>{
+           {dir.path() + "/missing.json", "cannot read credentials file"},
+           {malformed, "accountId of key AKIDX must be 12 digits"}}) {
+    const CommandResult r = RunCommand(
+        {BerthBinary(), "--listen", "127.0.0.1:0", "--data-dir", data, "--credentials", path});
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(data));
+  }
+}
+
 }  // namespace
 }  // namespace berth::testing
