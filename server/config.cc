@@ -116,6 +116,12 @@ std::string ApplyRequireAuth(Config& c, const std::string& value) {
   return {};
 }
 
+std::string ApplyCredentials(Config& c, const std::string& value) {
+  if (value.empty()) return "the credentials file path cannot be empty";
+  c.credentials_file = value;
+  return {};
+}
+
 std::string ApplyRegisterLocalInstance(Config& c, const std::string& value) {
   if (value == "true" || value == "1" || value == "yes") {
     c.register_local_instance = true;
@@ -148,6 +154,10 @@ const std::vector<Option>& Options() {
       {"--require-auth", "BERTH_REQUIRE_AUTH",
        "the registry needs a token from GetAuthorizationToken (default: anonymous allowed)",
        ApplyRequireAuth, true},
+      {"--credentials", "BERTH_CREDENTIALS_FILE",
+       "JSON file of access keys: verify SigV4 signatures and registry tokens strictly "
+       "(default: any credentials)",
+       ApplyCredentials},
       {"--register-local-instance", "BERTH_REGISTER_LOCAL_INSTANCE",
        "register the local Docker host as a container instance of every new ECS cluster "
        "(default: clusters start with none, as on AWS)",

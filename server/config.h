@@ -25,6 +25,10 @@ struct Config {
   unsigned threads = 2;             // HTTP event-loop threads
   unsigned max_connections = 1024;  // open connections served at once
   bool require_auth = false;        // registry answers 401 without a valid ECR token
+  // Strict authentication: the JSON file of access keys whose SigV4
+  // signatures are verified (see docs/strict-authentication.md); empty: any
+  // credentials, no signature check.
+  std::string credentials_file;
   // Every new ECS cluster gets the local Docker host as a container instance.
   bool register_local_instance = false;
 };

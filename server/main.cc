@@ -10,6 +10,7 @@
 #include <exception>
 #include <filesystem>
 #include <malloc.h>
+#include <optional>
 #include <string>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -18,6 +19,8 @@
 #include "docker_backend/curl_docker_client.h"
 #include "docker_backend/pause_image.h"
 #include "server/admin/admin_handler.h"
+#include "server/aws/authenticator.h"
+#include "server/aws/credentials_file.h"
 #include "server/aws/dispatcher.h"
 #include "server/config.h"
 #include "server/coverage.h"
@@ -159,6 +162,18 @@ void RaiseOpenFileLimit() {
 int Run(berth::Config config) {
   using namespace berth;
   RaiseOpenFileLimit();
+  // Strict authentication (issue 12): the access keys first, so that a bad
+  // file stops Berth before it binds or creates anything.
+  std::optional<aws::Authenticator> authenticator;
+  if (!config.credentials_file.empty()) {
+    try {
+      authenticator.emplace(aws::CredentialsFile::Load(config.credentials_file));
+    } catch (const std::exception& e) {
+      log::Error(e.what());
+      return 1;
+    }
+    config.require_auth = true;  // the registry takes only tokens issued to a valid key
+  }
   // The address first: a Berth that cannot serve leaves nothing behind, not
   // even a new data directory.
   http::ServerOptions server_options;
@@ -292,6 +307,15 @@ int Run(berth::Config config) {
       [&docker_endpoint] { return std::make_unique<docker::CurlDockerClient>(docker_endpoint); },
       clock);
   router.SetTaskEndpoints(task_metadata);
+  if (authenticator) {
+    // Tasks call back into Berth with their task-role credentials; their
+    // session tokens verify like any key.
+    authenticator->SetSessionResolver(
+        [&task_credentials](std::string_view key, std::string_view token) {
+          return task_credentials.Resolve(key, token);
+        });
+    dispatcher.RequireSignatures(&*authenticator);
+  }
   // The dashboard at /_berth/ui, on Berth's own listener only (see Router).
   dashboard::DashboardState dashboard_state(database, ecr_service, ecs_services, log_service,
                                             clock);
@@ -308,7 +332,8 @@ int Run(berth::Config config) {
 
   log::Info("berth " BERTH_VERSION " listening on " + config.listen_host + ":" +
             std::to_string(server.port()) + " (data " + config.data_dir + ", registry " +
-            config.registry_host + (config.require_auth ? ", tokens required" : "") + ")");
+            config.registry_host + (config.require_auth ? ", tokens required" : "") +
+            (authenticator ? ", SigV4 signatures verified" : "") + ")");
   server.Run(router);
   task_reconciler.Stop();  // containers keep running; adopted on the next start
   lifecycle.Stop();

@@ -121,13 +121,14 @@ RequestContext Dispatcher::ContextFor(const http::Request& request) const {
       context.access_key_id = std::move(scope->access_key_id);
     }
   }
+  context.principal_arn = RootPrincipalArn(context.account_id);
   context.request_id = crypto::FastUuid();
   context.now = clock_.Now();
   return context;
 }
 
 http::Response Dispatcher::Handle(const http::Request& request) const {
-  const RequestContext context = ContextFor(request);
+  RequestContext context = ContextFor(request);
   std::string label;
   http::Response res;
   try {
@@ -151,10 +152,17 @@ http::Response Dispatcher::Handle(const http::Request& request) const {
   return res;
 }
 
-http::Response Dispatcher::Dispatch(const http::Request& request, const RequestContext& context,
+http::Response Dispatcher::Dispatch(const http::Request& request, RequestContext& context,
                                     std::string& label) const {
   const std::string_view target = request.headers.Get("X-Amz-Target").value_or("");
   const auto [service, operation] = Resolve(target);
+  if (authenticator_ != nullptr) {
+    // Signed by a known key before anything else is looked at, as on AWS.
+    Principal principal = authenticator_->Authenticate(
+        request, service != nullptr ? service->Name() : std::string_view(), context.now);
+    context.account_id = std::move(principal.account_id);
+    context.principal_arn = std::move(principal.principal_arn);
+  }
   if (operation == nullptr) {
     label = "unknown";
     throw UnknownOperationException("Unknown operation '" + std::string(target) + "'");

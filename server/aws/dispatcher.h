@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "server/aws/authenticator.h"
 #include "server/aws/service_api.h"
 #include "server/http/message.h"
 #include "server/util/clock.h"
@@ -33,6 +34,10 @@ class Dispatcher {
 
   // Services must be registered before serving; each keeps its target prefix.
   void Register(ServiceApi& service);
+  // Strict authentication: every call must be signed with a key `authenticator`
+  // knows, and acts in that key's account (set before serving; default: any
+  // credentials, no signature check).
+  void RequireSignatures(const Authenticator* authenticator) { authenticator_ = authenticator; }
 
   size_t BodyLimit(const http::Request& head) const;
   // Serves one request (never throws).
@@ -54,12 +59,13 @@ class Dispatcher {
   Resolved Resolve(std::string_view target) const;
   // "ecs.RunTask" for the request log; "unknown" for a target in no model.
   std::string LabelOf(std::string_view target) const;
-  http::Response Dispatch(const http::Request& request, const RequestContext& context,
+  http::Response Dispatch(const http::Request& request, RequestContext& context,
                           std::string& operation_label) const;
 
   DispatcherOptions options_;
   const Clock& clock_;
   std::vector<ServiceApi*> services_;
+  const Authenticator* authenticator_ = nullptr;
 };
 
 // The AWS JSON error response for `error`.

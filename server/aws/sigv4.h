@@ -2,7 +2,7 @@
 
 // Reads the credential scope of a SigV4 Authorization header:
 //   AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/ecs/aws4_request, ...
-// Signatures are not verified (Berth is a local emulator).
+// Signatures are verified only under strict authentication (Authenticator).
 
 #include <optional>
 #include <string>

@@ -9,7 +9,8 @@
 namespace berth::ecr {
 namespace {
 
-constexpr std::string_view kPasswordVersion = "b1";
+constexpr std::string_view kPasswordVersion = "b1";           // account, region, expiry
+constexpr std::string_view kPrincipalPasswordVersion = "b2";  // ... and principal
 constexpr std::string_view kDownloadVersion = "d1";
 constexpr size_t kSignatureBytes = 24;
 
@@ -65,18 +66,28 @@ std::optional<std::vector<std::string>> TokenIssuer::Open(std::string_view token
 }
 
 std::string TokenIssuer::Issue(std::string_view account_id, std::string_view region, int64_t now,
-                               int64_t& expires_at) const {
+                               int64_t& expires_at, std::string_view principal_arn) const {
   expires_at = now + kLifetimeSeconds;
   const std::string expiry = std::to_string(expires_at);
-  return Seal({kPasswordVersion, account_id, region, expiry});
+  const std::string principal = principal_arn.empty()
+                                    ? "arn:aws:iam::" + std::string(account_id) + ":root"
+                                    : std::string(principal_arn);
+  return Seal({kPrincipalPasswordVersion, account_id, region, expiry, principal});
 }
 
 std::optional<TokenGrant> TokenIssuer::Verify(std::string_view password, int64_t now) const {
+  if (const auto fields = Open(password, 5)) {
+    if ((*fields)[0] != kPrincipalPasswordVersion) return std::nullopt;
+    const auto expires_at = Unexpired((*fields)[3], now);
+    if (!expires_at) return std::nullopt;
+    return TokenGrant{(*fields)[1], (*fields)[2], *expires_at, (*fields)[4]};
+  }
   const auto fields = Open(password, 4);
   if (!fields || (*fields)[0] != kPasswordVersion) return std::nullopt;
   const auto expires_at = Unexpired((*fields)[3], now);
   if (!expires_at) return std::nullopt;
-  return TokenGrant{(*fields)[1], (*fields)[2], *expires_at};
+  return TokenGrant{(*fields)[1], (*fields)[2], *expires_at,
+                    "arn:aws:iam::" + (*fields)[1] + ":root"};
 }
 
 std::string TokenIssuer::IssueDownload(const DownloadGrant& grant, int64_t now) const {

@@ -2,7 +2,8 @@
 
 // Issues and checks the two kinds of signed tokens Berth hands out:
 //  * registry passwords (GetAuthorizationToken), naming the account and
-//    region they grant and when they expire;
+//    region they grant, the IAM principal they were issued to (pull-time
+//    update exclusions apply to its pulls) and when they expire;
 //  * download tokens (GetDownloadUrlForLayer), which let anyone holding the
 //    URL read one blob of one repository for an hour, as the pre-signed S3
 //    URL of real ECR does.
@@ -26,6 +27,9 @@ struct TokenGrant {
   std::string account_id;
   std::string region;
   int64_t expires_at = 0;  // epoch seconds
+  // Who GetAuthorizationToken issued it to (the account's root for tokens
+  // from before principals were recorded).
+  std::string principal_arn;
 };
 
 // What a download token allows: GET/HEAD of `digest` in `repository` of the
@@ -48,9 +52,10 @@ class TokenIssuer {
 
   explicit TokenIssuer(std::string secret) : secret_(std::move(secret)) {}
 
-  // A password valid for kLifetimeSeconds from `now`.
+  // A password valid for kLifetimeSeconds from `now`, issued to
+  // `principal_arn` (empty: the account's root user).
   std::string Issue(std::string_view account_id, std::string_view region, int64_t now,
-                    int64_t& expires_at) const;
+                    int64_t& expires_at, std::string_view principal_arn = {}) const;
   // The grant of a genuine, unexpired password; nullopt otherwise.
   std::optional<TokenGrant> Verify(std::string_view password, int64_t now) const;
 

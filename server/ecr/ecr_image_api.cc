@@ -304,7 +304,8 @@ json EcrApi::BatchGetImage(const json& in, const Context& context) {
   FetchedImages fetched;
   try {
     fetched = service_.images().GetImages(registry, name, ids,
-                                          aws::StringList(in, "acceptedMediaTypes"), context.now);
+                                          aws::StringList(in, "acceptedMediaTypes"), context.now,
+                                          context.principal_arn);
   } catch (const ImageError& e) {
     if (!upstream.covered || e.kind() != ErrorKind::kRepositoryNotFound) {
       throw FromImageError(e, name, registry);

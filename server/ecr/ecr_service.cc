@@ -456,8 +456,9 @@ json EcrService::PutReplicationConfiguration(const Partition& registry, const js
 AuthorizationData EcrService::GetAuthorizationToken(const aws::RequestContext& context,
                                                     const std::string& registry_id) {
   AuthorizationData data;
-  const std::string password = tokens().Issue(registry_id, context.region,
-                                              static_cast<int64_t>(context.now), data.expires_at);
+  const std::string password =
+      tokens().Issue(registry_id, context.region, static_cast<int64_t>(context.now),
+                     data.expires_at, context.principal_arn);
   data.token = crypto::Base64Encode("AWS:" + password);
   data.proxy_endpoint = "https://" + options_.registry_host;
   return data;

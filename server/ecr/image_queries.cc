@@ -11,6 +11,7 @@
 #include "server/ecr/image_error.h"
 #include "server/ecr/image_service.h"
 #include "server/ecr/manifest.h"
+#include "server/ecr/pull_time_exclusions.h"
 #include "server/ecr/upload_service.h"
 #include "storage/ecr_store.h"
 
@@ -127,10 +128,12 @@ PutManifestResult ImageService::PutImage(const Partition& registry, const std::s
 
 FetchedImages ImageService::GetImages(const Partition& registry, const std::string& repository,
                                       const std::vector<ImageId>& ids,
-                                      const std::vector<std::string>& accepted, double now) {
+                                      const std::vector<std::string>& accepted, double now,
+                                      std::string_view puller) {
   auto lease = database_.Acquire();
   storage::Tx tx(lease.db());
   const auto repo = RequireRepository(lease.db(), registry, repository);
+  const bool record_pull = RecordsPullBy(lease.db(), registry, puller);
   ImageStore store(lease.db());
   FetchedImages out;
   for (const auto& id : ids) {
@@ -151,7 +154,7 @@ FetchedImages ImageService::GetImages(const Partition& registry, const std::stri
     }
     auto bytes = blobs_.ReadBlob(image.digest);
     if (!bytes) throw ImageError(Kind::kStorage, "manifest content missing for " + image.digest);
-    store.TouchPulled(repo.id, image.digest, now);
+    if (record_pull) store.TouchPulled(repo.id, image.digest, now);
     out.images.push_back({ImageId{image.digest, id.tag},
                           ManifestContent{image.digest, image.media_type, std::move(*bytes)}});
   }

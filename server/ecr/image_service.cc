@@ -7,6 +7,7 @@
 #include "server/ecr/digest.h"
 #include "server/ecr/image_error.h"
 #include "server/ecr/manifest.h"
+#include "server/ecr/pull_time_exclusions.h"
 #include "server/util/crypto.h"
 #include "storage/ecr_store.h"
 
@@ -238,7 +239,7 @@ PutManifestResult ImageService::StoreManifest(const Partition& registry,
 
 ManifestContent ImageService::GetManifest(const Partition& registry, const std::string& repository,
                                           std::string_view reference, std::string_view accept,
-                                          double now, bool record_pull) {
+                                          double now, bool record_pull, std::string_view puller) {
   const std::optional<Digest> by_digest = ReferenceDigest(reference);
   if (!by_digest) RequireValidTag(reference);
   auto lease = database_.Acquire();
@@ -268,7 +269,9 @@ ManifestContent ImageService::GetManifest(const Partition& registry, const std::
   }
   auto bytes = blobs_.ReadBlob(digest);
   if (!bytes) throw ImageError(Kind::kStorage, "manifest content missing for " + digest);
-  if (record_pull) store.TouchPulled(repo.id, digest, now);
+  if (record_pull && RecordsPullBy(lease.db(), registry, puller)) {
+    store.TouchPulled(repo.id, digest, now);
+  }
   return {digest, image->media_type, std::move(*bytes)};
 }
 

@@ -178,10 +178,12 @@ class ImageService {
                                 std::string_view content_type, double now, PutMode mode);
 
   // The manifest a tag or digest names, if its type is acceptable. Records a
-  // pull. Throws ImageError (kRepositoryNotFound, kManifestUnknown).
+  // pull (when `record_pull`) unless `puller` (a principal ARN) is on the
+  // registry's pull-time update exclusion list. Throws ImageError
+  // (kRepositoryNotFound, kManifestUnknown).
   ManifestContent GetManifest(const storage::Partition& registry, const std::string& repository,
                               std::string_view reference, std::string_view accept, double now,
-                              bool record_pull);
+                              bool record_pull, std::string_view puller = {});
 
   // Registry DELETE: by digest removes the image and its tags, by tag only
   // the tag. Throws ImageError.
@@ -266,9 +268,10 @@ class ImageService {
 
   // BatchGetImage: the manifest of each id (an empty `accepted` list accepts
   // every type), recording a pull of each image served.
+  // `puller` as for GetManifest.
   FetchedImages GetImages(const storage::Partition& registry, const std::string& repository,
                           const std::vector<ImageId>& ids, const std::vector<std::string>& accepted,
-                          double now);
+                          double now, std::string_view puller = {});
 
   // BatchDeleteImage: DeleteImage for every id in one transaction, then
   // removes the files of the blobs nothing refers to any more.

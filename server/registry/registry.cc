@@ -98,9 +98,16 @@ http::Response JsonReply(unsigned status, std::string body) {
 }
 
 storage::Partition Registry::Authenticate(const http::Request& request) const {
+  std::string principal_arn;
+  return Authenticate(request, principal_arn);
+}
+
+storage::Partition Registry::Authenticate(const http::Request& request,
+                                          std::string& principal_arn) const {
   const auto header = request.headers.Get("Authorization");
   if (!header || header->empty()) {
     if (options_.require_auth) throw RegistryError("UNAUTHORIZED", "authentication required");
+    principal_arn = "arn:aws:iam::" + options_.default_account_id + ":root";
     return {options_.default_account_id, options_.default_region};
   }
   const std::string_view value = *header;
@@ -119,6 +126,7 @@ storage::Partition Registry::Authenticate(const http::Request& request) const {
                         "Your authorization token is invalid or has expired; run aws ecr "
                         "get-login-password again");
   }
+  principal_arn = grant->principal_arn;
   return {grant->account_id, grant->region};
 }
 
@@ -135,9 +143,10 @@ std::optional<storage::Partition> Registry::SignedDownload(const http::Request& 
   return storage::Partition{grant->account_id, grant->region};
 }
 
-storage::Partition Registry::Caller(const http::Request& request, const Route& route) const {
+storage::Partition Registry::Caller(const http::Request& request, const Route& route,
+                                    std::string& principal_arn) const {
   if (auto partition = SignedDownload(request, route)) return std::move(*partition);
-  return Authenticate(request);
+  return Authenticate(request, principal_arn);
 }
 
 http::Response Challenge(const http::Request& request) {
@@ -193,8 +202,9 @@ http::Response Registry::Handle(const http::Request& request) {
           RegistryError("NAME_UNKNOWN", "no such registry route", std::string(request.Path())));
       res.status = 404;
     } else {
-      const storage::Partition registry = Caller(request, *route);
-      res = Dispatch(request, *route, registry);
+      std::string principal_arn;
+      const storage::Partition registry = Caller(request, *route, principal_arn);
+      res = Dispatch(request, *route, registry, principal_arn);
     }
   } catch (const RegistryError& error) {
     res = ErrorResponse(error);
@@ -220,7 +230,8 @@ http::Response Registry::Handle(const http::Request& request) {
 }
 
 http::Response Registry::Dispatch(const http::Request& request, const Route& route,
-                                  const storage::Partition& registry) {
+                                  const storage::Partition& registry,
+                                  const std::string& principal_arn) {
   const std::string& method = request.method;
   const bool read = method == "GET" || method == "HEAD";
   switch (route.kind) {
@@ -237,7 +248,7 @@ http::Response Registry::Dispatch(const http::Request& request, const Route& rou
       if (method == "GET") return Referrers(request, route, registry);
       break;
     case Kind::kManifest:
-      if (read) return GetManifest(request, route, registry);
+      if (read) return GetManifest(request, route, registry, principal_arn);
       if (method == "PUT") return PutManifest(request, route, registry);
       if (method == "DELETE") return DeleteManifest(route, registry);
       break;

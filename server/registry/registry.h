@@ -71,6 +71,9 @@ class Registry {
   // Who is asking: the account and region their token grants, or the
   // defaults. Throws RegistryError UNAUTHORIZED.
   storage::Partition Authenticate(const http::Request& request) const;
+  // Authenticate, and the principal the token was issued to (the default
+  // account's root user without credentials).
+  storage::Partition Authenticate(const http::Request& request, std::string& principal_arn) const;
   // The account and region a download URL from GetDownloadUrlForLayer
   // grants: only for GET/HEAD of the blob and repository it was issued for.
   // nullopt when the request is not such a read or carries no download
@@ -79,9 +82,11 @@ class Registry {
   std::optional<storage::Partition> SignedDownload(const http::Request& request,
                                                    const Route& route) const;
   // SignedDownload, else Authenticate.
-  storage::Partition Caller(const http::Request& request, const Route& route) const;
+  storage::Partition Caller(const http::Request& request, const Route& route,
+                            std::string& principal_arn) const;
+  // `principal_arn`: who pulls (pull-time update exclusions).
   http::Response Dispatch(const http::Request& request, const Route& route,
-                          const storage::Partition& registry);
+                          const storage::Partition& registry, const std::string& principal_arn);
   storage::RepositoryRecord RequireRepository(const storage::Partition& registry,
                                               const std::string& name);
   // RequireRepository for a push: a missing repository is first created
@@ -96,7 +101,7 @@ class Registry {
   http::Response Referrers(const http::Request& request, const Route& route,
                            const storage::Partition& registry);
   http::Response GetManifest(const http::Request& request, const Route& route,
-                             const storage::Partition& registry);
+                             const storage::Partition& registry, const std::string& principal_arn);
   http::Response PutManifest(const http::Request& request, const Route& route,
                              const storage::Partition& registry);
   http::Response DeleteManifest(const Route& route, const storage::Partition& registry);

@@ -12,7 +12,8 @@
 namespace berth::registry {
 
 http::Response Registry::GetManifest(const http::Request& request, const Route& route,
-                                     const storage::Partition& registry) {
+                                     const storage::Partition& registry,
+                                     const std::string& principal_arn) {
   if (pull_through_ != nullptr && IsValidRepositoryName(route.name)) {
     pull_through_->PrepareManifest(registry, route.name, route.reference);
   }
@@ -25,7 +26,8 @@ http::Response Registry::GetManifest(const http::Request& request, const Route& 
     accept += value;
   }
   const ecr::ManifestContent manifest =
-      images_.GetManifest(registry, route.name, route.reference, accept, clock_.Now(), true);
+      images_.GetManifest(registry, route.name, route.reference, accept, clock_.Now(),
+                          /*record_pull=*/true, principal_arn);
   http::Response res = Reply(200);
   res.headers.Add("Content-Type", manifest.media_type);
   res.headers.Add("Docker-Content-Digest", manifest.digest);

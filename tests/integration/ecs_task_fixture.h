@@ -93,8 +93,12 @@ class EcsTaskFixture : public ::testing::Test {
   // (Re)starts berth on this test's data directory.
   void StartBerth() {
     server_.reset();
-    server_ = std::make_unique<BerthServer>(std::vector<std::string>{}, data_.path());
+    server_ = std::make_unique<BerthServer>(berth_args_, data_.path());
   }
+  // Extra berth flags (set before SetUp), e.g. --credentials, and the curl
+  // arguments that sign Ecs() calls then (--aws-sigv4, --user).
+  std::vector<std::string> berth_args_;
+  std::vector<std::string> curl_auth_;
   // Stops berth (SIGTERM) if it runs; its containers keep running.
   void StopBerth() {
     if (server_ && server_->process().Running()) server_->Stop();
@@ -168,10 +172,17 @@ class EcsTaskFixture : public ::testing::Test {
   // --- The ECS API directly (fast polling, epoch timestamps) ----------------------
 
   json Ecs(const std::string& operation, const json& body) {
-    const HttpReply reply =
-        Curl(server_->endpoint() + "/",
-             {"-X", "POST", "-H", "X-Amz-Target: AmazonEC2ContainerServiceV20141113." + operation,
-              "-H", "Content-Type: application/x-amz-json-1.1", "--data-binary", body.dump()});
+    std::vector<std::string> args = {
+        "-X",
+        "POST",
+        "-H",
+        "X-Amz-Target: AmazonEC2ContainerServiceV20141113." + operation,
+        "-H",
+        "Content-Type: application/x-amz-json-1.1",
+        "--data-binary",
+        body.dump()};
+    args.insert(args.end(), curl_auth_.begin(), curl_auth_.end());
+    const HttpReply reply = Curl(server_->endpoint() + "/", args);
     const json parsed = json::parse(reply.body, nullptr, /*allow_exceptions=*/false);
     EXPECT_EQ(reply.status, 200) << operation << " " << body.dump() << ": " << reply.body;
     return parsed.is_discarded() ? json() : parsed;

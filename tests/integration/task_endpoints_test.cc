@@ -195,6 +195,18 @@ TEST_F(TaskEndpointsTest, MetadataAndCredentialsAnswerOnlyTheTaskThatAsks) {
 }
 
 TEST_F(TaskEndpointsTest, TheAwsCliInsideATaskFindsTheTaskThroughBerthWithTheTaskRole) {
+  // Under strict authentication (issue 12: --credentials), so that the task
+  // role's credentials are shown to verify, not merely to be accepted. The
+  // test's own key acts in the default account; the fixture's polling is
+  // signed with curl's SigV4.
+  const TempDir keys;
+  std::ofstream(keys.path() + "/credentials.json")
+      << R"({"AKIDBERTHTEST": {"secretAccessKey": "berth-test-secret",
+                               "accountId": "000000000000"}})";
+  berth_args_ = {"--credentials", keys.path() + "/credentials.json"};
+  curl_auth_ = {"--aws-sigv4", "aws:amz:us-east-1:ecs", "--user",
+                "AKIDBERTHTEST:berth-test-secret"};
+  StartBerth();
   CreateCluster();
   const std::string image = BuildAwsCliImage();
   Register(Definition("cli-" + id_, image,
@@ -222,6 +234,16 @@ TEST_F(TaskEndpointsTest, TheAwsCliInsideATaskFindsTheTaskThroughBerthWithTheTas
            "print(json.load(u.urlopen(os.environ['ECS_CONTAINER_METADATA_URI_V4'] + '/task'))"
            "['TaskARN'])\"");
   EXPECT_EQ(Trim(metadata.out), arn) << metadata.err;
+  // The task's key without its session token is unknown to Berth.
+  const CommandResult forged =
+      Exec(app,
+           "AWS_ACCESS_KEY_ID=000000000000 AWS_SECRET_ACCESS_KEY=guess "
+           "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI= aws --endpoint-url \"$AWS_ENDPOINT_URL\" "
+           "ecs list-tasks --cluster " +
+               cluster_);
+  EXPECT_NE(forged.exit_code, 0);
+  EXPECT_NE((forged.out + forged.err).find("UnrecognizedClientException"), std::string::npos)
+      << forged.out << forged.err;
 
   Aws({"ecs", "stop-task", "--cluster", cluster_, "--task", arn});
   WaitStatus(arn, "STOPPED");

@@ -409,5 +409,49 @@ TEST_F(EcrImagesTest, AnImagePushedThroughTheRegistryPathIsVisibleHere) {
       layer.digest);
 }
 
+// --- Pull-time update exclusions (issue 12) ------------------------------------------
+
+TEST_F(EcrImagesTest, PullsByAnExcludedPrincipalDoNotUpdateTheLastPullTime) {
+  // given an image and two excluded principals: a user, and a role with a path
+  const Image image = PushImage("pull me", "v1");
+  EcrOk("RegisterPullTimeUpdateExclusion",
+        {{"principalArn", "arn:aws:iam::000000000000:user/scanner"}});
+  EcrOk("RegisterPullTimeUpdateExclusion",
+        {{"principalArn", "arn:aws:iam::000000000000:role/ops/ci"}});
+
+  // when the user pulls through the registry and a session of the role
+  // through BatchGetImage
+  images_.GetManifest(Registry(), "app", "v1", "", clock_.Now(), /*record_pull=*/true,
+                      "arn:aws:iam::000000000000:user/scanner");
+  const ecr::FetchedImages fetched =
+      images_.GetImages(Registry(), "app", {ecr::ImageId{std::nullopt, "v1"}}, {}, clock_.Now(),
+                        "arn:aws:sts::000000000000:assumed-role/ci/task-1");
+  ASSERT_EQ(fetched.images.size(), 1u);
+
+  // then the image was served but no pull recorded
+  EXPECT_FALSE(Detail(image.digest).contains("lastRecordedPullTime"));
+
+  // and a pull by anyone else (a role of the same name in another account,
+  // the root user) is recorded
+  images_.GetImages(Registry(), "app", {ecr::ImageId{std::nullopt, "v1"}}, {}, clock_.Now(),
+                    "arn:aws:sts::111122223333:assumed-role/ci/task-1");
+  const json first = Detail(image.digest);
+  ASSERT_TRUE(first.contains("lastRecordedPullTime"));
+  clock_.Advance(60);
+  images_.GetManifest(Registry(), "app", "v1", "", clock_.Now(), /*record_pull=*/true,
+                      "arn:aws:iam::000000000000:root");
+  EXPECT_GT(Detail(image.digest)["lastRecordedPullTime"].get<double>(),
+            first["lastRecordedPullTime"].get<double>());
+}
+
+TEST_F(EcrImagesTest, BatchGetImageRecordsThePullOfTheDefaultRootPrincipal) {
+  // given an exclusion of a user, the default caller (the account's root) pulls
+  const Image image = PushImage("pull me", "v1");
+  EcrOk("RegisterPullTimeUpdateExclusion",
+        {{"principalArn", "arn:aws:iam::000000000000:user/scanner"}});
+  EcrOk("BatchGetImage", {{"repositoryName", "app"}, {"imageIds", {{{"imageTag", "v1"}}}}});
+  EXPECT_TRUE(Detail(image.digest).contains("lastRecordedPullTime"));
+}
+
 }  // namespace
 }  // namespace berth::testing

@@ -87,5 +87,14 @@ TEST(ConfigTest, Ipv6ListenAddress) {
   EXPECT_EQ(r.config->listen_host, "::1");
 }
 
+TEST(ConfigTest, CredentialsFileFromFlagOrEnvironment) {
+  EXPECT_EQ(Parse({}).config->credentials_file, "");
+  EXPECT_EQ(Parse({"--credentials", "/etc/berth/keys.json"}).config->credentials_file,
+            "/etc/berth/keys.json");
+  EXPECT_EQ(Parse({}, {{"BERTH_CREDENTIALS_FILE", "/k.json"}}).config->credentials_file, "/k.json");
+  EXPECT_EQ(Parse({"--credentials="}).exit_code, 2);
+  EXPECT_NE(Parse({"--help"}).message.find("BERTH_CREDENTIALS_FILE"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace berth
