@@ -98,7 +98,9 @@ def main():
     for data in HTTP_EXTRA:
         write(os.path.join(raw, "fuzz_http"), data)
     for header in SIGV4:
-        write(os.path.join(raw, "fuzz_sigv4"), header)
+        for date in ("20261205T000000Z", "20261205T013320Z", "garbage"):
+            write(os.path.join(raw, "fuzz_sigv4"),
+                  f"{header}\n{date}\n/?b=2&a=1%20x\n{{\"repositoryName\":\"app\"}}")
     for target in TARGETS:
         corpus = os.path.join(HERE, "corpus", target)
         os.makedirs(corpus, exist_ok=True)
