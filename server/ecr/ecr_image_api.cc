@@ -303,9 +303,9 @@ json EcrApi::BatchGetImage(const json& in, const Context& context) {
   const UpstreamImports upstream = ImportUpstreamImages(importer_, registry, name, ids);
   FetchedImages fetched;
   try {
-    fetched = service_.images().GetImages(registry, name, ids,
-                                          aws::StringList(in, "acceptedMediaTypes"), context.now,
-                                          context.principal_arn);
+    fetched =
+        service_.images().GetImages(registry, name, ids, aws::StringList(in, "acceptedMediaTypes"),
+                                    context.now, context.principal_arn);
   } catch (const ImageError& e) {
     if (!upstream.covered || e.kind() != ErrorKind::kRepositoryNotFound) {
       throw FromImageError(e, name, registry);

@@ -212,7 +212,10 @@ Page<LogGroup> LogService::ListLogGroups(const Context& context, const ListGroup
         }
         if (query.tag_filters.empty()) return true;
         const auto tags = tag_store.List(LogGroupArn(partition, group.name));
-        for (const auto& [key, values] : query.tag_filters) {
+        for (const auto& filter : query.tag_filters) {
+          // Not a structured binding: clang 14 cannot capture one in the lambda.
+          const std::string& key = filter.first;
+          const auto& values = filter.second;
           const auto it = std::find_if(tags.begin(), tags.end(),
                                        [&](const storage::Tag& t) { return t.key == key; });
           if (it == tags.end()) return false;

@@ -208,7 +208,10 @@ http::Response MetadataHandler::Metadata(const http::Request& request, Version v
   if (request.method != "GET" && request.method != "HEAD") {
     return MetadataError(405, std::string(name) + " task metadata handler: method not allowed");
   }
-  auto [id, what] = SplitId(rest);
+  // Not a structured binding: clang 14 cannot capture one in not_found.
+  const auto split = SplitId(rest);
+  const auto& id = split.first;
+  const auto& what = split.second;
   const auto target = endpoints_.ByEndpointId(id);
   std::shared_ptr<const Found> found;
   if (target && target->source_address == request.remote_address) found = Load(*target);
@@ -279,7 +282,10 @@ http::Response MetadataHandler::Credentials(const http::Request& request, const 
 }
 
 http::Response MetadataHandler::Protection(const http::Request& request, std::string_view rest) {
-  auto [id, what] = SplitId(rest);
+  // Not a structured binding: clang 14 cannot capture one in not_found.
+  const auto split = SplitId(rest);
+  const auto& id = split.first;
+  const auto& what = split.second;
   const auto target = endpoints_.ByEndpointId(id);
   std::shared_ptr<const Found> found;
   if (target && target->source_address == request.remote_address) found = Load(*target);
