@@ -54,7 +54,7 @@ class PrivateDockerd:
         with open(os.path.join(self.root, "daemon.json"), "w") as f:
             f.write("{}\n")  # never the machine's /etc/docker/daemon.json
 
-    def start(self, timeout=60):
+    def start(self, timeout=120):
         log_file = open(self.log_path, "a")
         self.process = subprocess.Popen(
             ["dockerd", "--config-file", os.path.join(self.root, "daemon.json"),
@@ -71,8 +71,12 @@ class PrivateDockerd:
         while time.time() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"private dockerd exited:\n{self.tail()}")
-            if self.docker(["info", "--format", "{{.ServerVersion}}"], timeout=10).returncode == 0:
-                return
+            try:
+                if self.docker(["info", "--format", "{{.ServerVersion}}"],
+                               timeout=20).returncode == 0:
+                    return
+            except subprocess.TimeoutExpired:
+                pass  # a busy machine: ask again
             time.sleep(0.3)
         raise RuntimeError("private dockerd did not answer:\n" + self.tail())
 
