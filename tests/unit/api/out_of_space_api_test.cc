@@ -100,7 +100,11 @@ TEST_F(OutOfSpaceApiTest, OtherFailuresStayInternalFailure) {
   request.target = "/";
   request.headers.Add("X-Amz-Target", std::string(kEcrPrefix) + "CreateRepository");
   request.headers.Add("Content-Type", "application/x-amz-json-1.1");
-  request.body = R"({"repositoryName":"other"})";
+  json tags = json::array();
+  for (int i = 0; i < 50; ++i) {
+    tags.push_back({{"Key", "k" + std::to_string(i)}, {"Value", std::string(200, 'v')}});
+  }
+  request.body = json{{"repositoryName", "other"}, {"tags", tags}}.dump();
   const http::Response response = plain.Handle(request);
   EXPECT_EQ(response.status, 500u);
   EXPECT_EQ(json::parse(response.body).value("__type", ""), "InternalFailure") << response.body;
