@@ -58,6 +58,7 @@
 #include "storage/database.h"
 #include "storage/ecr_store.h"
 #include "storage/meta_store.h"
+#include "storage/out_of_space.h"
 #include "upstream/registry_client.h"
 
 namespace {
@@ -220,7 +221,8 @@ int Run(berth::Config config) {
   log_service.SetLiveTailOptions(LiveTailOptionsFromEnv());
   logs::LogsApi logs_api(log_service);
 
-  aws::Dispatcher dispatcher(aws::DispatcherOptions{config.account_id, config.region}, clock);
+  aws::Dispatcher dispatcher(
+      aws::DispatcherOptions{config.account_id, config.region, storage::OutOfSpaceMessage}, clock);
   dispatcher.Register(ecr_api);
   dispatcher.Register(ecs_api);
   dispatcher.Register(logs_api);

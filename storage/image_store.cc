@@ -258,7 +258,12 @@ void ImageStore::TouchPulled(int64_t repository_id, std::string_view digest, dou
   Stmt stmt(db_, R"sql(
     UPDATE ecr_images SET last_pulled_at = ?3 WHERE repository_id = ?1 AND digest = ?2)sql");
   stmt.Bind(1, repository_id).Bind(2, digest).Bind(3, now);
-  stmt.Run();
+  try {
+    stmt.Run();
+  } catch (const StorageError& e) {
+    // Bookkeeping of a read: a full disk must not fail the pull.
+    if (!e.IsFull()) throw;
+  }
 }
 
 void ImageStore::SetScanned(int64_t repository_id, std::string_view digest, double now) {

@@ -109,6 +109,9 @@ class ImageStore {
   std::vector<std::string> ListTags(int64_t repository_id, std::string_view after, size_t limit);
   // Images whose subject is `subject_digest`.
   std::vector<ImageRecord> Referrers(int64_t repository_id, std::string_view subject_digest);
+  // Records a pull. When the disk is full (SQLITE_FULL) the time stays as it
+  // was and nothing is thrown: a read must not fail for its bookkeeping (ECR
+  // itself refreshes the pull time only now and then).
   void TouchPulled(int64_t repository_id, std::string_view digest, double now);
   void SetScanned(int64_t repository_id, std::string_view digest, double now);
   // Storage classes: ACTIVE → ARCHIVED (stamps last_archived_at);

@@ -1,5 +1,6 @@
 #include "server/aws/dispatcher.h"
 
+#include <algorithm>
 #include <exception>
 
 #include "server/aws/event_stream_body.h"
@@ -127,6 +128,26 @@ RequestContext Dispatcher::ContextFor(const http::Request& request) const {
   return context;
 }
 
+AwsError Dispatcher::ServerFault(const http::Request& request, const std::exception& error,
+                                 const std::string& request_id) const {
+  std::optional<std::string> cause;
+  if (options_.describe_fault) cause = options_.describe_fault(error);
+  if (!cause)
+    return InternalFailure("Internal error in Berth; see its log for request " + request_id);
+  // The operation's own server fault when its model declares one.
+  std::string type = "InternalFailure";
+  if (const auto* operation = Resolve(request.headers.Get("X-Amz-Target").value_or("")).operation) {
+    for (const std::string_view declared : {"ServerException", "ServiceUnavailableException"}) {
+      if (std::find(operation->errors.begin(), operation->errors.end(), declared) !=
+          operation->errors.end()) {
+        type = declared;
+        break;
+      }
+    }
+  }
+  return AwsError(type, *cause, type == "ServiceUnavailableException" ? 503 : 500);
+}
+
 http::Response Dispatcher::Handle(const http::Request& request) const {
   RequestContext context = ContextFor(request);
   std::string label;
@@ -141,9 +162,7 @@ http::Response Dispatcher::Handle(const http::Request& request) const {
     res = ErrorResponse(SerializationException(error.what()), context.request_id);
   } catch (const std::exception& error) {
     log::Error("request " + context.request_id + " (" + label + ") failed: " + error.what());
-    res = ErrorResponse(
-        InternalFailure("Internal error in Berth; see its log for request " + context.request_id),
-        context.request_id);
+    res = ErrorResponse(ServerFault(request, error, context.request_id), context.request_id);
   }
   res.operation = label.empty() ? "aws" : label;
   if (res.status >= 400 && log::Enabled(log::Level::kDebug)) {

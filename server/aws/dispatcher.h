@@ -8,6 +8,9 @@
 // Thread-safety: Handle() may run on every server thread at once once all
 // services are registered.
 
+#include <exception>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +24,11 @@ namespace berth::aws {
 struct DispatcherOptions {
   std::string default_account_id = "000000000000";
   std::string default_region = "us-east-1";
+  // Names a server-side condition behind an unexpected exception (e.g. the
+  // data directory is full: storage::OutOfSpaceMessage), or std::nullopt.
+  // Such a failure answers the operation's own server fault (ECR's and ECS's
+  // ServerException) with that message instead of an opaque InternalFailure.
+  std::function<std::optional<std::string>(const std::exception&)> describe_fault;
 };
 
 class Dispatcher {
@@ -61,6 +69,10 @@ class Dispatcher {
   std::string LabelOf(std::string_view target) const;
   http::Response Dispatch(const http::Request& request, RequestContext& context,
                           std::string& operation_label) const;
+  // The error an unexpected exception answers: a named server fault when
+  // describe_fault knows the cause, else InternalFailure.
+  AwsError ServerFault(const http::Request& request, const std::exception& error,
+                       const std::string& request_id) const;
 
   DispatcherOptions options_;
   const Clock& clock_;

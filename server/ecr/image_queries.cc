@@ -14,6 +14,7 @@
 #include "server/ecr/pull_time_exclusions.h"
 #include "server/ecr/upload_service.h"
 #include "storage/ecr_store.h"
+#include "storage/sqlite/db.h"
 
 namespace berth::ecr {
 namespace {
@@ -158,7 +159,12 @@ FetchedImages ImageService::GetImages(const Partition& registry, const std::stri
     out.images.push_back({ImageId{image.digest, id.tag},
                           ManifestContent{image.digest, image.media_type, std::move(*bytes)}});
   }
-  tx.Commit();
+  try {
+    tx.Commit();
+  } catch (const storage::StorageError& e) {
+    // Only pull times were written: a full disk must not fail the read.
+    if (!e.IsFull()) throw;
+  }
   return out;
 }
 

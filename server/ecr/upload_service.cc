@@ -52,6 +52,7 @@ class UploadService::FileWriter final : public UploadService::Writer {
       if (n < 0) {
         if (errno == EINTR) continue;
         // Part of `data` may be in the file: the hash can no longer follow.
+        error_ = errno;
         state_->broken = true;
         state_->background.reset();
         return false;
@@ -86,6 +87,7 @@ class UploadService::FileWriter final : public UploadService::Writer {
 
   uint64_t size() const override { return size_; }
   bool cancelled() const override { return state_->cancelled.load(); }
+  int error() const override { return error_; }
 
  private:
   UploadService& owner_;
@@ -94,6 +96,7 @@ class UploadService::FileWriter final : public UploadService::Writer {
   storage::UniqueFd fd_;
   uint64_t size_;
   uint64_t synced_ = 0;  // bytes handed to writeback
+  int error_ = 0;        // errno of the refused write
 };
 
 // Clears a session's busy flag when Complete returns or throws, so that a
@@ -279,7 +282,13 @@ uint64_t UploadService::AppendPart(std::string_view uuid, int64_t repository_id,
     throw refuse(session->size, "another part of this upload is being written");
   }
   check(writer->size());  // another part may have landed since Find
-  if (!writer->Write(data)) throw ImageError(Kind::kStorage, "cannot write the upload");
+  if (!writer->Write(data)) {
+    // The disk's own error (e.g. ENOSPC) says why, to whoever answers the caller.
+    if (writer->error() != 0) {
+      throw std::system_error(writer->error(), std::generic_category(), "cannot write the upload");
+    }
+    throw ImageError(Kind::kStorage, "cannot write the upload");
+  }
   {
     std::lock_guard lock(mutex_);
     const auto state = states_.find(uuid);

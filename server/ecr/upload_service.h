@@ -92,6 +92,8 @@ class UploadService {
     virtual uint64_t size() const = 0;
     // True once Cancel ended the session this writer appends to.
     virtual bool cancelled() const = 0;
+    // The errno of the write the disk refused (e.g. ENOSPC); 0 if none was.
+    virtual int error() const = 0;
   };
   // Throws ImageError kUploadUnknown or kUploadBusy.
   std::unique_ptr<Writer> OpenWriter(std::string_view uuid, int64_t repository_id, double now);

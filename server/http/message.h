@@ -100,6 +100,9 @@ struct Request {
 // log (e.g. "ecs.RegisterTaskDefinition"); it is not sent.
 struct Response {
   unsigned status = 200;
+  // The status line's reason phrase; the standard one for `status` when empty.
+  // Clients that print only the status line (docker for a 5xx) show it.
+  std::string reason;
   Headers headers;
   std::string body;
   std::string operation;

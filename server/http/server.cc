@@ -125,6 +125,7 @@ asio::awaitable<bool> SendFile(beast::tcp_stream& stream, int fd, uint64_t offse
 asio::awaitable<bool> WriteHeaderOnly(beast::tcp_stream& stream, Response& res, unsigned version,
                                       bool keep_alive, uint64_t length) {
   bhttp::response<bhttp::empty_body> out{static_cast<bhttp::status>(res.status), version};
+  if (!res.reason.empty()) out.reason(res.reason);
   for (auto& [name, value] : res.headers.fields()) out.insert(name, value);
   out.keep_alive(keep_alive);
   out.content_length(length);
@@ -136,6 +137,7 @@ asio::awaitable<bool> WriteHeaderOnly(beast::tcp_stream& stream, Response& res, 
 
 bhttp::response<bhttp::string_body> ToBeast(Response&& res, unsigned version, bool keep_alive) {
   bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), version};
+  if (!res.reason.empty()) out.reason(res.reason);
   for (auto& [name, value] : res.headers.fields()) out.insert(name, value);
   out.body() = std::move(res.body);
   out.keep_alive(keep_alive);

@@ -212,7 +212,7 @@ http::Response Registry::Handle(const http::Request& request) {
     res = ErrorResponse(FromImageError(error));
   } catch (const std::exception& error) {
     log::Error(std::string("registry request failed: ") + error.what());
-    res = ErrorResponse(RegistryError("UNKNOWN", "internal error in Berth; see its log"));
+    res = ServerFault(error);
   }
   if (res.status == 401) {
     // ECR's challenge, whatever the reason: docker login answers it with the

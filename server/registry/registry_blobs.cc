@@ -4,6 +4,7 @@
 // for status; DELETE to cancel).
 
 #include <charconv>
+#include <system_error>
 
 #include "server/ecr/blob_mounting.h"
 #include "server/ecr/digest.h"
@@ -112,6 +113,16 @@ std::string RequireDigest(const std::optional<std::string>& digest) {
 // The sink a PATCH or PUT on a session streamed into, if the session still
 // exists: a DELETE may have cancelled it while the body was arriving, and
 // then the request fails as if it had come after the DELETE.
+// A request whose body did not reach its session file: the disk's own error
+// (e.g. ENOSPC, which the registry answers as out of space) when it refused
+// the bytes, else the connection ended early.
+[[noreturn]] void ThrowNotStored(const UploadSink& sink) {
+  if (sink.error() != 0) {
+    throw std::system_error(sink.error(), std::generic_category(), "could not store the upload");
+  }
+  throw RegistryError("UNKNOWN", "could not store the upload");
+}
+
 UploadSink& RequireLiveSink(const http::Request& request, const Route& route) {
   auto* sink = dynamic_cast<UploadSink*>(request.sink.get());
   if (sink == nullptr || sink->cancelled()) {
@@ -222,7 +233,7 @@ http::Response Registry::StartUpload(const http::Request& request, const Route& 
   if (auto* sink = dynamic_cast<UploadSink*>(request.sink.get())) {
     // One-request upload: the body was the whole blob.
     const std::string digest = RequireDigest(QueryParam(request.Query(), "digest"));
-    if (!request.body_complete) throw RegistryError("UNKNOWN", "could not store the upload");
+    if (!request.body_complete) ThrowNotStored(*sink);
     sink->Release();
     uploads_.Complete(sink->uuid(), repo.id, digest, now);
     return BlobCreated(route.name, digest);
@@ -252,7 +263,7 @@ http::Response Registry::PatchUpload(const http::Request& request, const Route& 
                                      const storage::Partition& registry) {
   UploadSink& sink = RequireLiveSink(request, route);
   (void)registry;
-  if (!request.body_complete) throw RegistryError("UNKNOWN", "could not store the upload");
+  if (!request.body_complete) ThrowNotStored(sink);
   const uint64_t size = sink.size();
   sink.Release();
   return UploadReply(202, route.name, sink.uuid(), size);
@@ -261,7 +272,7 @@ http::Response Registry::PatchUpload(const http::Request& request, const Route& 
 http::Response Registry::FinishUpload(const http::Request& request, const Route& route,
                                       const storage::Partition& registry) {
   UploadSink& sink = RequireLiveSink(request, route);
-  if (!request.body_complete) throw RegistryError("UNKNOWN", "could not store the upload");
+  if (!request.body_complete) ThrowNotStored(sink);
   sink.Release();
   const auto repo = RequireRepository(registry, route.name);
   const std::string digest = RequireDigest(QueryParam(request.Query(), "digest"));

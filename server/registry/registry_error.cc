@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "storage/out_of_space.h"
+
 namespace berth::registry {
 namespace {
 
@@ -111,6 +113,19 @@ RegistryError FromImageError(const ecr::ImageError& error) {
       break;
   }
   return RegistryError(code, error.what(), error.detail());
+}
+
+http::Response ServerFault(const std::exception& error) {
+  const auto cause = storage::OutOfSpaceMessage(error);
+  if (!cause)
+    return ErrorResponse(RegistryError("UNKNOWN", "internal error in Berth; see its log"));
+  // 507 Insufficient Storage (RFC 4918). docker shows only the status line of
+  // a 5xx, so the reason phrase names the cause; with "no space left on
+  // device" in it docker also stops retrying the push.
+  http::Response res = ErrorResponse(RegistryError("UNKNOWN", *cause));
+  res.status = 507;
+  res.reason = "Insufficient Storage: " + std::string(storage::kNoSpaceLeft);
+  return res;
 }
 
 }  // namespace berth::registry

@@ -4,6 +4,7 @@
 // HTTP status, written as {"errors":[{"code","message","detail"}]}; and the
 // mapping from ECR's ImageError to them.
 
+#include <exception>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,9 @@ class RegistryError : public std::runtime_error {
 unsigned StatusOf(std::string_view code);
 // The reply for an error, with the headers every registry reply carries.
 http::Response ErrorResponse(const RegistryError& error);
+// The reply to an unexpected failure: 507 with a reason phrase and message
+// naming the cause when the data directory is full, else 500 UNKNOWN.
+http::Response ServerFault(const std::exception& error);
 // The registry error an ImageError stands for.
 RegistryError FromImageError(const ecr::ImageError& error);
 

@@ -32,6 +32,8 @@ class UploadSink final : public http::BodySink {
   const std::string& uuid() const { return uuid_; }
   // True when the session was cancelled while this request wrote to it.
   bool cancelled() const { return writer_ && writer_->cancelled(); }
+  // The errno of the write the disk refused; 0 if none was.
+  int error() const { return writer_ ? writer_->error() : 0; }
   // Ends the write so another request may continue the session at once.
   void Release() { writer_.reset(); }
 

@@ -24,6 +24,8 @@ StorageError::StorageError(int rc, const std::string& message, std::string_view 
 
 bool StorageError::IsBusy() const noexcept { return (rc_ & 0xff) == SQLITE_BUSY; }
 
+bool StorageError::IsFull() const noexcept { return (rc_ & 0xff) == SQLITE_FULL; }
+
 bool StorageError::IsConstraint() const noexcept { return (rc_ & 0xff) == SQLITE_CONSTRAINT; }
 
 void Db::Closer::operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }

@@ -41,6 +41,8 @@ class StorageError : public std::runtime_error {
   bool IsConstraint() const noexcept;
   // True when another connection holds the lock (e.g. another Berth).
   bool IsBusy() const noexcept;
+  // True when the disk (or the database's size limit) refused the write.
+  bool IsFull() const noexcept;
 
  private:
   int rc_;

@@ -58,10 +58,11 @@ class Berth:
     """The berth binary on a free loopback port over one data directory,
     started, killed with SIGKILL and restarted on the same directory."""
 
-    def __init__(self, binary, data_dir, extra_args=()):
+    def __init__(self, binary, data_dir, extra_args=(), env=None):
         self.binary = binary
         self.data_dir = data_dir
         self.extra_args = list(extra_args)
+        self.env = env  # e.g. DOCKER_HOST for a private dockerd
         self.port = free_port()
         self.process = None
         self.log_path = os.path.join(os.path.dirname(data_dir.rstrip("/")), "berth.log")
@@ -81,7 +82,7 @@ class Berth:
         self.process = subprocess.Popen(
             [self.binary, "--listen", f"127.0.0.1:{self.port}", "--data-dir", self.data_dir,
              "--register-local-instance", "--log-level", "warn", *self.extra_args],
-            stdout=log_file, stderr=subprocess.STDOUT)
+            stdout=log_file, stderr=subprocess.STDOUT, env=self.env)
         log_file.close()
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -182,33 +183,42 @@ class Images:
 
 def push(tag, docker_config, timeout=180):
     """`docker push`; returns the digest docker printed, or None when it failed."""
+    return push_with_output(tag, docker_config, timeout)[0]
+
+
+def push_with_output(tag, docker_config, timeout=180):
+    """`docker push`; returns (digest or None, what docker printed)."""
     env = dict(os.environ, DOCKER_CONFIG=docker_config)
     try:
         result = run(["docker", "push", tag], timeout=timeout, check=False, env=env)
     except subprocess.TimeoutExpired:
-        return None
+        return None, f"docker push timed out after {timeout}s"
+    output = result.stdout + result.stderr
     if result.returncode != 0:
-        return None
+        return None, output
     for line in result.stdout.splitlines():
         if "digest: " in line:
-            return line.split("digest: ")[1].split()[0]
-    return None
+            return line.split("digest: ")[1].split()[0], output
+    return None, output
 
 
-def remove_berth_docker_objects(instance_id):
+def remove_berth_docker_objects(instance_id, env=None):
+    """Removes what Berth made on the engine (`env` may name another DOCKER_HOST)."""
     if not instance_id:
         return
     selector = f"label=berth.instance={instance_id}"
-    containers = run(["docker", "ps", "-aq", "--filter", selector], check=False).stdout.split()
+    containers = run(["docker", "ps", "-aq", "--filter", selector], check=False,
+                     env=env).stdout.split()
     if containers:
-        run(["docker", "rm", "-f", "-v", *containers], check=False)
-    volumes = run(["docker", "volume", "ls", "-q", "--filter", selector], check=False).stdout.split()
+        run(["docker", "rm", "-f", "-v", *containers], check=False, env=env)
+    volumes = run(["docker", "volume", "ls", "-q", "--filter", selector], check=False,
+                  env=env).stdout.split()
     if volumes:
-        run(["docker", "volume", "rm", "-f", *volumes], check=False)
+        run(["docker", "volume", "rm", "-f", *volumes], check=False, env=env)
     networks = run(["docker", "network", "ls", "-q", "--filter", selector],
-                   check=False).stdout.split()
+                   check=False, env=env).stdout.split()
     for network in networks:
-        run(["docker", "network", "rm", network], check=False)
+        run(["docker", "network", "rm", network], check=False, env=env)
 
 
 def sha256_file(path):
@@ -335,12 +345,13 @@ def check_pushed_image(berth, repository, tag, digest):
     return None
 
 
-def docker_containers(instance_id):
-    """Berth's containers on this engine: (id, task arn, container name, running)."""
+def docker_containers(instance_id, env=None):
+    """Berth's containers on this engine (`env` may name another DOCKER_HOST):
+    (id, task arn, container name, running)."""
     out = run(["docker", "ps", "-a", "--filter", f"label=berth.instance={instance_id}",
                "--format", "{{.ID}}\t{{.Label \"com.amazonaws.ecs.task-arn\"}}\t"
                "{{.Label \"com.amazonaws.ecs.container-name\"}}\t{{.State}}"],
-              check=False).stdout
+              check=False, env=env).stdout
     rows = []
     for line in out.splitlines():
         parts = line.split("\t")
