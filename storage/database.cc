@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <stdexcept>
+#include <sys/file.h>
 #include <unistd.h>
 #include <vector>
 
@@ -37,20 +38,61 @@ void CreateFresh(const std::string& path) {
   std::filesystem::rename(building, path);
 }
 
+std::runtime_error InUse(const std::string& path) {
+  return std::runtime_error("another process (another Berth?) is using " + path +
+                            "; give each Berth its own --data-dir");
+}
+
+bool IsFile(const std::string& path) { return path != ":memory:"; }
+
 Db OpenOrCreate(const std::string& path) {
   try {
-    if (path != ":memory:" && !std::filesystem::exists(path)) CreateFresh(path);
-    return Db::Open(path);
+    return Db::Open(path, IsFile(path) ? Db::Locking::kShared : Db::Locking::kExclusive);
   } catch (const StorageError& e) {
     if (!e.IsBusy()) throw;
-    throw std::runtime_error("another process (another Berth?) is using " + path +
-                             "; give each Berth its own --data-dir");
+    throw InUse(path);
   }
+}
+
+std::unique_ptr<Database::FileLock> CreateAndLock(const std::string& path) {
+  if (!IsFile(path)) return nullptr;
+  if (!std::filesystem::exists(path)) CreateFresh(path);
+  return std::make_unique<Database::FileLock>(path);
 }
 
 }  // namespace
 
-Database::Database(const std::string& path) : db_(OpenOrCreate(path)) { Migrate(db_); }
+Database::FileLock::FileLock(const std::string& path)
+    : fd_(::open(path.c_str(), O_RDWR | O_CLOEXEC)) {
+  if (fd_ < 0) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd_);
+    fd_ = -1;
+    throw InUse(path);
+  }
+}
+
+Database::FileLock::~FileLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Database::Database(const std::string& path) : lock_(CreateAndLock(path)), db_(OpenOrCreate(path)) {
+  Migrate(db_);
+  if (IsFile(path)) {
+    checkpointer_ = std::make_unique<WalCheckpointer>(path, mutex_);
+    db_.TakeOverCheckpoints(
+        [checkpointer = checkpointer_.get()](int64_t pages) { checkpointer->OnCommit(pages); });
+  }
+}
+
+Database::~Database() {
+  // The thread goes before the connection it reports to.
+  checkpointer_.reset();
+}
+
+WalCheckpointer::Stats Database::CheckpointStats() const {
+  return checkpointer_ ? checkpointer_->stats() : WalCheckpointer::Stats{};
+}
 
 int64_t Database::ChangeCount() {
   auto lease = Acquire();

@@ -2,7 +2,10 @@
 
 // The database the API threads share: one SQLite connection guarded by a
 // mutex, opened and migrated at start-up. Callers take a Lease for the span of
-// one request's reads and writes (never across a Docker call).
+// one request's reads and writes (never across a Docker call). A file-backed
+// database is checkpointed by a WalCheckpointer on its own thread and
+// connection, never inside a request's COMMIT; the file is locked (flock) for
+// the Database's life: one Berth per data directory.
 //
 // Thread-safety: Acquire() may be called from any thread; a Lease gives its
 // holder exclusive use of the connection until it is destroyed.
@@ -13,6 +16,7 @@
 #include <string>
 
 #include "storage/sqlite/db.h"
+#include "storage/wal_checkpointer.h"
 
 namespace berth::storage {
 
@@ -23,7 +27,7 @@ class Database {
   explicit Database(const std::string& path);
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
-  ~Database() = default;
+  ~Database();
 
   // Exclusive use of the connection while the lease lives.
   class Lease {
@@ -47,9 +51,28 @@ class Database {
   // by POST /_berth/reset. Throws StorageError.
   void Reset();
 
+  // The background checkpointer's figures (all zero for ":memory:").
+  WalCheckpointer::Stats CheckpointStats() const;
+
+ public:
+  // Holds an flock on the database file; closed (unlocking) when destroyed.
+  class FileLock {
+   public:
+    explicit FileLock(const std::string& path);
+    FileLock(const FileLock&) = delete;
+    FileLock& operator=(const FileLock&) = delete;
+    ~FileLock();
+
+   private:
+    int fd_ = -1;
+  };
+
  private:
   std::mutex mutex_;
+  std::unique_ptr<FileLock> lock_;
   Db db_;
+  // After db_: stopped before the writers' connection closes.
+  std::unique_ptr<WalCheckpointer> checkpointer_;
 };
 
 }  // namespace berth::storage

@@ -1,6 +1,7 @@
 #include "storage/sqlite/db.h"
 
 #include <string>
+#include <utility>
 
 #include <sqlite3.h>
 
@@ -9,6 +10,7 @@ namespace {
 
 constexpr int kBusyTimeoutMs = 5000;
 constexpr int kOpenBusyTimeoutMs = 300;
+constexpr int64_t kWalSizeLimitBytes = 16 << 20;
 
 std::string Message(sqlite3* db, int rc) {
   if (db != nullptr) return sqlite3_errmsg(db);
@@ -30,7 +32,7 @@ bool StorageError::IsConstraint() const noexcept { return (rc_ & 0xff) == SQLITE
 
 void Db::Closer::operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
 
-Db Db::Open(const std::string& path) {
+Db Db::Open(const std::string& path, Locking locking) {
   sqlite3* raw = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
@@ -38,16 +40,21 @@ Db Db::Open(const std::string& path) {
   if (rc != SQLITE_OK) throw StorageError(rc, Message(raw, rc), "open " + path);
   sqlite3_extended_result_codes(raw, 1);
   if (path != ":memory:") {
-    // Exclusive locking: no file locks per transaction, and a second Berth
-    // on the same directory fails at once instead of corrupting state.
+    // Exclusive locking: no file locks per transaction, and a second
+    // connection fails at once. Shared locking lets the checkpointer's
+    // connection work beside this one.
     sqlite3_busy_timeout(raw, kOpenBusyTimeoutMs);
-    db.Execute("PRAGMA locking_mode=EXCLUSIVE");
+    if (locking == Locking::kExclusive) db.Execute("PRAGMA locking_mode=EXCLUSIVE");
     db.Execute("PRAGMA journal_mode=WAL");
     // NORMAL sync is durable across a process crash (the case that matters
     // for a local emulator); WAL is synced at checkpoints.
     db.Execute("PRAGMA synchronous=NORMAL");
-    // Take the lock now rather than at the first request.
+    // Take the lock now rather than at the first request (and, shared,
+    // check that no one holds it exclusively).
     db.Execute("BEGIN IMMEDIATE; COMMIT");
+    // A WAL grown by a burst of writes is cut back to this size when it
+    // restarts, instead of keeping its largest size for ever.
+    db.Execute("PRAGMA journal_size_limit=" + std::to_string(kWalSizeLimitBytes));
   }
   sqlite3_busy_timeout(raw, kBusyTimeoutMs);
   db.Execute("PRAGMA foreign_keys=ON");
@@ -78,6 +85,33 @@ void Db::Execute(std::string_view sql) {
     sqlite3_free(error);
     throw StorageError(rc, message, sql);
   }
+}
+
+void Db::TakeOverCheckpoints(std::function<void(int64_t wal_pages)> on_commit) {
+  on_commit_ = std::make_unique<std::function<void(int64_t)>>(std::move(on_commit));
+  // Replaces the hook sqlite3_wal_autocheckpoint installs: no automatic
+  // checkpoints from here on.
+  sqlite3_wal_hook(
+      db_.get(),
+      [](void* target, sqlite3* /*db*/, const char* /*schema*/, int pages) -> int {
+        try {
+          (*static_cast<std::function<void(int64_t)>*>(target))(pages);
+        } catch (...) {  // NOLINT(bugprone-empty-catch): never across the C API
+        }
+        return SQLITE_OK;
+      },
+      on_commit_.get());
+}
+
+Db::CheckpointResult Db::CheckpointPassive() {
+  int wal_pages = 0;
+  int checkpointed = 0;
+  const int rc = sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                           &wal_pages, &checkpointed);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+    throw StorageError(rc, Message(db_.get(), rc), "wal_checkpoint(PASSIVE)");
+  }
+  return {wal_pages, checkpointed};
 }
 
 int64_t Db::Changes() const { return sqlite3_changes64(db_.get()); }

@@ -19,6 +19,7 @@
 // Every failing call throws StorageError carrying SQLite's message and the SQL.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -48,13 +49,17 @@ class StorageError : public std::runtime_error {
   int rc_;
 };
 
-// One open SQLite connection, in WAL mode with foreign keys on. The file is
-// locked exclusively while the connection lives: one Berth per data directory.
+// One open SQLite connection, in WAL mode with foreign keys on.
 class Db {
  public:
+  // How a file-backed connection locks the file. kExclusive holds the lock
+  // for the connection's life (one connection per file, no lock calls per
+  // transaction); kShared locks per transaction, so a second connection (the
+  // background checkpointer's) can work beside it.
+  enum class Locking { kExclusive, kShared };
   // Opens (creating if needed) the database file at `path`; ":memory:" gives
   // a private in-memory database. Throws StorageError.
-  static Db Open(const std::string& path);
+  static Db Open(const std::string& path, Locking locking = Locking::kExclusive);
   // Opens a database file no one else uses yet with journaling and syncing
   // off, for building a new database before moving it into place.
   static Db OpenForCreation(const std::string& path);
@@ -76,6 +81,22 @@ class Db {
   // PRAGMA user_version, which the migration runner uses as the schema version.
   int64_t UserVersion();
   void SetUserVersion(int64_t version);
+
+  // Takes WAL checkpoints away from COMMIT: SQLite's automatic checkpoint
+  // (run by whichever commit crosses 1000 WAL pages) is turned off, and
+  // `on_commit` is called after every commit with the WAL's size in pages,
+  // on the committing thread, to schedule checkpoints elsewhere.
+  void TakeOverCheckpoints(std::function<void(int64_t wal_pages)> on_commit);
+
+  // One checkpoint of the WAL into the database file. kPassive copies what no
+  // reader still needs without waiting for anyone (with synchronous=NORMAL it
+  // syncs the WAL, then the database). Returns the WAL's size and how much of
+  // it is now in the database, in pages. Throws StorageError.
+  struct CheckpointResult {
+    int64_t wal_pages = 0;
+    int64_t checkpointed_pages = 0;
+  };
+  CheckpointResult CheckpointPassive();
 
   sqlite3* handle() const { return db_.get(); }
 
@@ -100,7 +121,11 @@ class Db {
   sqlite3_stmt* Borrow(std::string_view sql, Slot*& slot);
   static void Return(sqlite3_stmt* stmt, Slot* slot) noexcept;
 
-  // Declared first so the cache (destroyed first) finalizes before close.
+  // The WAL hook's target (at a stable address; see TakeOverCheckpoints).
+  // Declared first: destroyed after the connection that calls it.
+  std::unique_ptr<std::function<void(int64_t)>> on_commit_;
+  // Declared before the cache so the cache (destroyed first) finalizes
+  // before close.
   std::unique_ptr<sqlite3, Closer> db_;
   std::unique_ptr<StatementCache> cache_;
 };

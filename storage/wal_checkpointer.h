@@ -1,0 +1,82 @@
+#pragma once
+
+// Runs the WAL checkpoints of a file-backed database on a thread of its own,
+// over a second connection, so that no request's COMMIT copies the WAL into
+// the database file and waits for its two fsyncs (what SQLite's automatic
+// checkpoint does to whichever commit crosses 1000 pages).
+//
+// The writers' connection reports the WAL's size after each commit
+// (OnCommit). The checkpointer copies the WAL into the database (PASSIVE:
+// beside the writers, blocking no one) once it holds kStartPages, or once
+// writes have paused for kIdleDelay. A PASSIVE checkpoint cannot restart the
+// WAL while writers keep appending to it, so when the WAL reaches
+// kCatchUpPages despite them, the checkpointer takes the writers' mutex for
+// one more checkpoint of what was appended meanwhile (short, since the bulk is
+// already copied); the next commit then starts the WAL from its beginning.
+//
+// Thread-safety: OnCommit may be called from any thread (it runs inside the
+// writers' commit, under their mutex); Stats from any thread.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "storage/sqlite/db.h"
+
+namespace berth::storage {
+
+class WalCheckpointer {
+ public:
+  // WAL pages that start a background checkpoint (SQLite's own threshold).
+  static constexpr int64_t kStartPages = 1000;
+  // WAL pages at which writers are paused briefly so the WAL can restart.
+  static constexpr int64_t kCatchUpPages = 4000;
+  // A pause in writes this long checkpoints whatever the WAL holds.
+  static constexpr std::chrono::milliseconds kIdleDelay{200};
+
+  // Opens a second connection to the database at `path` (which the writers
+  // hold with shared locking) and starts the thread. `writers` is the mutex
+  // the writers' connection is used under. Throws StorageError.
+  WalCheckpointer(const std::string& path, std::mutex& writers);
+  WalCheckpointer(const WalCheckpointer&) = delete;
+  WalCheckpointer& operator=(const WalCheckpointer&) = delete;
+  // Stops the thread; the last checkpoint happens when the writers'
+  // connection closes.
+  ~WalCheckpointer();
+
+  // After each commit: the WAL's size in pages.
+  void OnCommit(int64_t wal_pages) noexcept;
+
+  // What the checkpointer has done, for tests and the bench.
+  struct Stats {
+    int64_t checkpoints = 0;  // background (PASSIVE, beside the writers)
+    int64_t catch_ups = 0;    // with the writers paused
+    int64_t longest_catch_up_us = 0;
+    int64_t failures = 0;
+  };
+  Stats stats() const;
+
+ private:
+  void Run(const std::stop_token& stop);
+  // One background checkpoint; returns the WAL pages not yet in the database.
+  int64_t CheckpointBesideWriters();
+  void CatchUpWithWritersPaused();
+
+  std::mutex& writers_;
+  Db db_;
+  std::atomic<int64_t> wal_pages_{0};
+  std::atomic<int64_t> last_commit_ns_{0};
+  std::atomic<int64_t> checkpoints_{0};
+  std::atomic<int64_t> catch_ups_{0};
+  std::atomic<int64_t> longest_catch_up_us_{0};
+  std::atomic<int64_t> failures_{0};
+  std::mutex wake_mutex_;
+  std::condition_variable_any wake_;
+  std::jthread thread_;  // last: stopped and joined before the rest goes
+};
+
+}  // namespace berth::storage

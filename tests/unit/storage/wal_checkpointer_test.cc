@@ -1,0 +1,94 @@
+#include "storage/wal_checkpointer.h"
+
+#include <chrono>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "storage/database.h"
+
+namespace berth::storage {
+namespace {
+
+// A file-backed database in a fresh directory, removed at the end.
+class WalCheckpointerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/berth-wal-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+    path_ = dir_ + "/berth.db";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // `count` commits of one 4 KiB row each (a page or more of WAL apiece).
+  static void Write(Database& database, int first, int count) {
+    const std::string value(4096, 'x');
+    for (int i = first; i < first + count; ++i) {
+      auto lease = database.Acquire();
+      Tx tx(lease.db());
+      Stmt(lease.db(), "INSERT INTO meta (key, value) VALUES (?1, ?2)")
+          .Bind(1, "k" + std::to_string(i))
+          .Bind(2, std::string_view(value))
+          .Run();
+      tx.Commit();
+    }
+  }
+
+  static int64_t WalBytes(const std::string& path) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path + "-wal", ec);
+    return ec ? 0 : static_cast<int64_t>(size);
+  }
+
+  std::string dir_;
+  std::string path_;
+};
+
+TEST_F(WalCheckpointerTest, CheckpointsRunInTheBackgroundAndTheWalRestarts) {
+  // Given a database written well past the checkpoint thresholds
+  Database database(path_);
+  Write(database, 0, 3 * static_cast<int>(WalCheckpointer::kCatchUpPages));
+  // When writes pause
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (database.CheckpointStats().checkpoints == 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // Then the checkpointer copied the WAL beside the writers, and the WAL
+  // started over rather than grow with every commit (whether a catch-up with
+  // the writers paused was needed depends on who was faster)
+  const auto stats = database.CheckpointStats();
+  EXPECT_GT(stats.checkpoints, 0);
+  EXPECT_EQ(stats.failures, 0);
+  EXPECT_LT(WalBytes(path_), int64_t{3} * WalCheckpointer::kCatchUpPages * 4096);
+}
+
+TEST_F(WalCheckpointerTest, EveryCommitIsThereAfterReopening) {
+  {
+    Database database(path_);
+    Write(database, 0, 2500);
+  }
+  Database reopened(path_);
+  auto lease = reopened.Acquire();
+  Stmt count(lease.db(), "SELECT count(*) FROM meta WHERE key LIKE 'k%'");
+  ASSERT_TRUE(count.Step());
+  EXPECT_EQ(count.ColumnInt(0), 2500);
+}
+
+TEST_F(WalCheckpointerTest, ASecondDatabaseOnTheSameFileIsRefused) {
+  Database first(path_);
+  try {
+    Database second(path_);
+    FAIL() << "a second Database opened " << path_;
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("give each Berth its own --data-dir"), std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace berth::storage
