@@ -125,9 +125,9 @@ class Berth:
 
     def db_copy(self):
         """A connection to a copy of the database and its WAL, as Berth would
-        recover them. Berth holds its database in exclusive locking mode, so
-        the copy is also how to read it while berth runs; after a kill -9 it
-        leaves the crashed files exactly as they were for the restart."""
+        recover them (call it while berth is stopped or killed). After a
+        kill -9 the copy leaves the crashed files exactly as they were for the
+        restart: opening the original would checkpoint its WAL first."""
         scratch = tempfile.mkdtemp(prefix="berth-db-copy-")
         for suffix in ("", "-wal"):
             source = os.path.join(self.data_dir, "berth.db" + suffix)
