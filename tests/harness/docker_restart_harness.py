@@ -2,8 +2,10 @@
 """The Docker daemon restarts under Berth: tasks end honestly, services heal.
 
 Berth runs against a private dockerd started for the run (its own data and
-exec roots, socket, pidfile and cgroup parent; no default bridge, no
-iptables, no IP forwarding), so the machine's shared daemon is never touched.
+exec roots, socket, pidfile and cgroup parent; a default bridge of its own
+instead of docker0, no iptables, no IP forwarding), so the machine's shared
+daemon is never touched. (Not --bridge=none: a dockerd started so deletes
+the docker0 interface it finds, the shared daemon's bridge.)
 Each round runs standalone tasks and a service of desiredCount 2, stops the
 private daemon (SIGTERM in even rounds, SIGKILL in odd ones), waits, starts
 it again on the same directories, and checks:
@@ -22,6 +24,7 @@ Exit status 1 on any loss. Runs as root (it starts a dockerd).
 
 import argparse
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -53,6 +56,13 @@ class PrivateDockerd:
         self.env = dict(os.environ, DOCKER_HOST=f"unix://{self.socket}")
         with open(os.path.join(self.root, "daemon.json"), "w") as f:
             f.write("{}\n")  # never the machine's /etc/docker/daemon.json
+        # The private daemon's default bridge, made here (interface names
+        # are at most 15 characters).
+        self.bridge = "bh" + os.path.basename(self.root)[-8:].replace("_", "x")
+        self.bridge_cidr = f"10.199.{random.randint(1, 254)}.1/24"
+        h.run(["ip", "link", "add", "name", self.bridge, "type", "bridge"])
+        h.run(["ip", "addr", "add", self.bridge_cidr, "dev", self.bridge])
+        h.run(["ip", "link", "set", self.bridge, "up"])
 
     def start(self, timeout=120):
         log_file = open(self.log_path, "a")
@@ -62,7 +72,8 @@ class PrivateDockerd:
              "--exec-root", os.path.join(self.root, "exec"),
              "--pidfile", os.path.join(self.root, "dockerd.pid"),
              "-H", f"unix://{self.socket}",
-             "--bridge=none", "--iptables=false", "--ip-forward=false", "--ip-masq=false",
+             f"--bridge={self.bridge}", "--iptables=false", "--ip-forward=false",
+             "--ip-masq=false",
              "--cgroup-parent", self.cgroup_parent,
              "--log-level", "warn"],
             stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
@@ -102,7 +113,7 @@ class PrivateDockerd:
             return ""
 
     def destroy(self):
-        """Removes every container, the daemon and its directories."""
+        """Removes every container, the daemon, its bridge and directories."""
         if self.process and self.process.poll() is None:
             ids = self.docker(["ps", "-aq"]).stdout.split()
             if ids:
@@ -131,6 +142,7 @@ class PrivateDockerd:
                     os.rmdir(path)
                 except OSError:
                     pass
+        h.run(["ip", "link", "delete", self.bridge], check=False)
         shutil.rmtree(self.root, ignore_errors=True)
 
 
