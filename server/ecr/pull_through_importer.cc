@@ -190,7 +190,17 @@ std::shared_ptr<BlobFetch> PullThroughImporter::StartFetch(int64_t repository_id
                                                            const UpstreamSource& source) {
   const std::string key = std::to_string(repository_id) + "/" + digest;
   std::lock_guard lock(mutex_);
-  if (const auto it = fetches_.find(key); it != fetches_.end()) return it->second;
+  if (const auto it = fetches_.find(key); it != fetches_.end()) {
+    bool failed = false;
+    {
+      std::lock_guard fetch_lock(it->second->mutex);
+      failed = it->second->finished && !it->second->ok;
+    }
+    if (!failed) return it->second;
+    // A failed fetch on its way out (its thread has told its waiters but not
+    // yet left the map): a new request starts afresh.
+    fetches_.erase(it);
+  }
   // Threads of finished fetches are collected here.
   for (auto it = threads_.begin(); it != threads_.end();) {
     it->join();
@@ -256,7 +266,9 @@ std::shared_ptr<BlobFetch> PullThroughImporter::StartFetch(int64_t repository_id
     }
     fetch->changed.notify_all();
     std::lock_guard cache_lock(mutex_);
-    fetches_.erase(fetch->key);
+    if (const auto it = fetches_.find(fetch->key); it != fetches_.end() && it->second == fetch) {
+      fetches_.erase(it);
+    }
     // The thread object moves to threads_, joined by the next fetch or the destructor.
     threads_.push_back(std::move(fetch->thread));
   });

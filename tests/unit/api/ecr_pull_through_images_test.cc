@@ -184,10 +184,9 @@ TEST_F(EcrPullThroughImagesTest, ALayerTheUpstreamCannotGiveIsUnableToGetUpstrea
                    "UnableToGetUpstreamLayerException");
   // once the upstream is back it works
   upstream_.FailBlobs(std::nullopt);
-  EXPECT_EQ(Ecr("GetDownloadUrlForLayer",
-                {{"repositoryName", "quay/library/web"}, {"layerDigest", layer}})
-                .status,
-            200u);
+  const ApiReply again = Ecr("GetDownloadUrlForLayer",
+                             {{"repositoryName", "quay/library/web"}, {"layerDigest", layer}});
+  EXPECT_EQ(again.status, 200u) << again.raw;
 }
 
 TEST_F(EcrPullThroughImagesTest, UpstreamDownWithNothingCachedIsUnableToGetUpstreamImage) {
