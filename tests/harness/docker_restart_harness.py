@@ -5,7 +5,8 @@ Berth runs against a private dockerd started for the run (its own data and
 exec roots, socket, pidfile and cgroup parent; a default bridge of its own
 instead of docker0, no iptables, no IP forwarding), so the machine's shared
 daemon is never touched. (Not --bridge=none: a dockerd started so deletes
-the docker0 interface it finds, the shared daemon's bridge.)
+the docker0 interface it finds, the shared daemon's bridge. And its networks
+come from 10.200.0.0/16, so that none shadows a route of the shared daemon.)
 Each round runs standalone tasks and a service of desiredCount 2, stops the
 private daemon (SIGTERM in even rounds, SIGKILL in odd ones), waits, starts
 it again on the same directories, and checks:
@@ -74,6 +75,10 @@ class PrivateDockerd:
              "-H", f"unix://{self.socket}",
              f"--bridge={self.bridge}", "--iptables=false", "--ip-forward=false",
              "--ip-masq=false",
+             # Networks of its own (Berth makes one per cluster) from a pool the
+             # shared daemon never uses: a 172.17/16 of its own would shadow the
+             # shared docker0's route and cut the host off its containers.
+             "--default-address-pool", "base=10.200.0.0/16,size=24",
              "--cgroup-parent", self.cgroup_parent,
              "--log-level", "warn"],
             stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
