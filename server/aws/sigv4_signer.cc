@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "server/util/crypto.h"
+#include "server/util/percent_encoding.h"
 
 namespace berth::aws {
 namespace {
@@ -21,32 +22,6 @@ std::string Lower(std::string_view text) {
   std::transform(out.begin(), out.end(), out.begin(), [](char c) {
     return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
   });
-  return out;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// %XX sequences decoded; anything else ('+' included) kept as it is.
-std::string PercentDecode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size()) {
-      const int high = HexValue(text[i + 1]);
-      const int low = HexValue(text[i + 2]);
-      if (high >= 0 && low >= 0) {
-        out += static_cast<char>(high * 16 + low);
-        i += 2;
-        continue;
-      }
-    }
-    out += text[i];
-  }
   return out;
 }
 
@@ -180,8 +155,8 @@ std::string CanonicalQuery(std::string_view raw_query) {
     const std::string_view key = part.substr(0, eq);
     const std::string_view value =
         eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1);
-    pairs.emplace_back(SigV4UriEncode(PercentDecode(key), false),
-                       SigV4UriEncode(PercentDecode(value), false));
+    pairs.emplace_back(SigV4UriEncode(util::PercentDecode(key, false), false),
+                       SigV4UriEncode(util::PercentDecode(value, false), false));
   }
   std::sort(pairs.begin(), pairs.end());
   std::string out;

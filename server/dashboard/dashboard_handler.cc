@@ -10,6 +10,7 @@
 #include "server/aws/aws_error.h"
 #include "server/dashboard/static_assets.h"
 #include "server/util/log.h"
+#include "server/util/percent_encoding.h"
 
 namespace berth::dashboard {
 namespace {
@@ -80,13 +81,6 @@ http::Response Asset(const http::Request& request, const StaticAsset& asset) {
   return res;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 bool IsAccountId(std::string_view text) {
   return text.size() == 12 && std::all_of(text.begin(), text.end(), [](char c) {
            return std::isdigit(static_cast<unsigned char>(c)) != 0;
@@ -132,8 +126,8 @@ std::optional<std::string> QueryValue(std::string_view query, std::string_view n
         value += ' ';
       } else if (raw[i] == '%') {
         if (i + 2 >= raw.size()) return std::nullopt;
-        const int high = HexValue(raw[i + 1]);
-        const int low = HexValue(raw[i + 2]);
+        const int high = util::HexDigitValue(raw[i + 1]);
+        const int low = util::HexDigitValue(raw[i + 2]);
         if (high < 0 || low < 0) return std::nullopt;
         value += static_cast<char>(high * 16 + low);
         i += 2;

@@ -13,6 +13,7 @@
 #include "server/registry/registry_support.h"
 #include "server/util/crypto.h"
 #include "server/util/log.h"
+#include "server/util/percent_encoding.h"
 #include "storage/ecr_store.h"
 
 namespace berth::registry {
@@ -24,29 +25,6 @@ using Kind = Route::Kind;
 constexpr uint64_t kSmallBodyLimit = 64 * 1024;
 constexpr size_t kDefaultPageSize = 1000;
 constexpr size_t kMaxPageSize = 10000;
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string PercentDecode(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && HexValue(text[i + 1]) >= 0 &&
-        HexValue(text[i + 2]) >= 0) {
-      out += static_cast<char>(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2]));
-      i += 2;
-    } else if (text[i] == '+') {
-      out += ' ';
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
 
 // `n` of a paginated listing: absent → default; not a number → error.
 size_t PageSize(std::string_view query) {
@@ -74,8 +52,9 @@ std::optional<std::string> QueryParam(std::string_view query, std::string_view n
     const std::string_view pair =
         query.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
     const auto eq = pair.find('=');
-    if (PercentDecode(pair.substr(0, eq)) == name) {
-      return eq == std::string_view::npos ? std::string() : PercentDecode(pair.substr(eq + 1));
+    if (util::PercentDecode(pair.substr(0, eq), true) == name) {
+      return eq == std::string_view::npos ? std::string()
+                                          : util::PercentDecode(pair.substr(eq + 1), true);
     }
     if (amp == std::string_view::npos) break;
     start = amp + 1;
