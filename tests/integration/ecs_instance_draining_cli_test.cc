@@ -17,13 +17,8 @@ namespace {
 
 class EcsInstanceDrainingCliTest : public EcsTasksTest {
  protected:
-  void SetUp() override {
-    EcsTasksTest::SetUp();
-    if (HasFatalFailure()) return;
-    StopBerth();
-    server_ = std::make_unique<BerthServer>(
-        std::vector<std::string>{"--register-local-instance=false"}, data_.path());
-  }
+  // Berth's default: clusters start without container instances.
+  EcsInstanceDrainingCliTest() { berth_args_ = {"--register-local-instance=false"}; }
 
   // describe-container-instances through the CLI (`cli`) or, while polling,
   // straight through the API.

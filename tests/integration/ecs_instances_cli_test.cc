@@ -16,14 +16,8 @@ namespace {
 
 class EcsInstancesCliTest : public EcsTasksTest {
  protected:
-  void SetUp() override {
-    EcsTasksTest::SetUp();
-    if (HasFatalFailure()) return;
-    // Berth's default: clusters start without container instances.
-    StopBerth();
-    server_ = std::make_unique<BerthServer>(
-        std::vector<std::string>{"--register-local-instance=false"}, data_.path());
-  }
+  // Berth's default: clusters start without container instances.
+  EcsInstancesCliTest() { berth_args_ = {"--register-local-instance=false"}; }
 
   json Instance(const std::string& arn) {
     const json out = Aws({"ecs", "describe-container-instances", "--cluster", cluster_,
