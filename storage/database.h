@@ -40,7 +40,10 @@ class Database {
     std::unique_lock<std::mutex> lock_;
     Db& db_;
   };
-  [[nodiscard]] Lease Acquire() { return Lease(mutex_, db_); }
+  [[nodiscard]] Lease Acquire() {
+    if (checkpointer_) checkpointer_->WaitForCatchUp();
+    return Lease(mutex_, db_);
+  }
 
   // A number that grows with every row any write changes (all writes go
   // through this one connection): equal readings mean nothing was written in

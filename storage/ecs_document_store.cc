@@ -14,7 +14,7 @@ EcsDocument Read(const Stmt& stmt) {
   return o;
 }
 
-constexpr const char* kColumns = "account_id, region, kind, name, id, created_at, document";
+constexpr const char* kDocumentColumns = "account_id, region, kind, name, id, created_at, document";
 
 }  // namespace
 
@@ -38,7 +38,7 @@ void EcsDocumentStore::Put(std::string_view kind, std::string_view name, std::st
 
 std::optional<EcsDocument> EcsDocumentStore::Find(std::string_view kind, std::string_view name,
                                                   std::string_view id) {
-  Stmt stmt(db_, std::string("SELECT ") + kColumns + R"sql( FROM ecs_documents
+  Stmt stmt(db_, std::string("SELECT ") + kDocumentColumns + R"sql( FROM ecs_documents
     WHERE account_id = ?1 AND region = ?2 AND kind = ?3 AND name = ?4 AND id = ?5)sql");
   stmt.Bind(1, partition_.account_id).Bind(2, partition_.region).Bind(3, kind).Bind(4, name);
   stmt.Bind(5, id);
@@ -49,7 +49,7 @@ std::optional<EcsDocument> EcsDocumentStore::Find(std::string_view kind, std::st
 std::vector<EcsDocument> EcsDocumentStore::List(std::string_view kind,
                                                 const std::optional<std::string>& name,
                                                 std::string_view prefix) {
-  Stmt stmt(db_, std::string("SELECT ") + kColumns + R"sql( FROM ecs_documents
+  Stmt stmt(db_, std::string("SELECT ") + kDocumentColumns + R"sql( FROM ecs_documents
     WHERE account_id = ?1 AND region = ?2 AND kind = ?3
       AND (?4 IS NULL OR name = ?4) AND substr(name, 1, length(?5)) = ?5
     ORDER BY name, id)sql");
@@ -75,7 +75,7 @@ void EcsDocumentStore::Remove(std::string_view kind, std::string_view name, std:
 }
 
 std::vector<EcsDocument> EcsDocumentStore::AllOfKind(Db& db, std::string_view kind) {
-  Stmt stmt(db, std::string("SELECT ") + kColumns + R"sql( FROM ecs_documents
+  Stmt stmt(db, std::string("SELECT ") + kDocumentColumns + R"sql( FROM ecs_documents
     WHERE kind = ?1 ORDER BY account_id, region, name, id)sql");
   stmt.Bind(1, kind);
   std::vector<EcsDocument> out;

@@ -28,7 +28,7 @@ ImageRecord ReadImage(const Stmt& stmt) {
   return r;
 }
 
-std::string Select(std::string_view rest) {
+std::string SelectImages(std::string_view rest) {
   return "SELECT " + std::string(kImageColumns) + " FROM ecr_images " + std::string(rest);
 }
 
@@ -110,7 +110,7 @@ std::optional<ImageRecord> ImageStore::FindImage(int64_t repository_id, std::str
 
 std::optional<ImageRecord> ImageStore::FindImageUntagged(int64_t repository_id,
                                                          std::string_view digest) {
-  Stmt stmt(db_, Select("WHERE repository_id = ?1 AND digest = ?2"));
+  Stmt stmt(db_, SelectImages("WHERE repository_id = ?1 AND digest = ?2"));
   stmt.Bind(1, repository_id).Bind(2, digest);
   if (!stmt.Step()) return std::nullopt;
   return ReadImage(stmt);
@@ -225,7 +225,7 @@ std::vector<ImageRecord> ImageStore::ListImages(int64_t repository_id,
       "EXISTS (SELECT 1 FROM ecr_image_tags t WHERE t.repository_id = ecr_images.repository_id "
       "AND t.digest = ecr_images.digest)";
   if (tagged) where += std::string(*tagged ? " AND " : " AND NOT ") + std::string(kHasTag);
-  Stmt stmt(db_, Select(where + " ORDER BY digest LIMIT ?3"));
+  Stmt stmt(db_, SelectImages(where + " ORDER BY digest LIMIT ?3"));
   stmt.Bind(1, repository_id).Bind(2, after_digest).Bind(3, static_cast<int64_t>(limit));
   if (status) stmt.Bind(4, *status);
   std::vector<ImageRecord> out;
@@ -247,7 +247,7 @@ std::vector<std::string> ImageStore::ListTags(int64_t repository_id, std::string
 
 std::vector<ImageRecord> ImageStore::Referrers(int64_t repository_id,
                                                std::string_view subject_digest) {
-  Stmt stmt(db_, Select("WHERE repository_id = ?1 AND subject_digest = ?2 ORDER BY digest"));
+  Stmt stmt(db_, SelectImages("WHERE repository_id = ?1 AND subject_digest = ?2 ORDER BY digest"));
   stmt.Bind(1, repository_id).Bind(2, subject_digest);
   std::vector<ImageRecord> out;
   while (stmt.Step()) out.push_back(ReadImage(stmt));

@@ -5,7 +5,7 @@
 namespace berth::storage {
 namespace {
 
-constexpr std::string_view kColumns =
+constexpr std::string_view kReplicationColumns =
     "account_id, region, repository_name, image_digest, dest_region, dest_registry, status, "
     "failure_code, tags, updated_at";
 
@@ -72,7 +72,7 @@ void ReplicationStore::Enqueue(const Partition& source, std::string_view reposit
 }
 
 std::vector<ReplicationRecord> ReplicationStore::Pending(size_t limit) {
-  Stmt stmt(db_, std::string("SELECT ") + std::string(kColumns) +
+  Stmt stmt(db_, std::string("SELECT ") + std::string(kReplicationColumns) +
                      " FROM ecr_replication_statuses WHERE status = 'IN_PROGRESS'"
                      " ORDER BY updated_at LIMIT ?1");
   stmt.Bind(1, static_cast<int64_t>(limit));
@@ -97,7 +97,7 @@ void ReplicationStore::Finish(const ReplicationRecord& r, std::string_view statu
 std::vector<ReplicationRecord> ReplicationStore::ForImage(const Partition& source,
                                                           std::string_view repository,
                                                           std::string_view digest) {
-  Stmt stmt(db_, std::string("SELECT ") + std::string(kColumns) +
+  Stmt stmt(db_, std::string("SELECT ") + std::string(kReplicationColumns) +
                      " FROM ecr_replication_statuses WHERE account_id = ?1 AND region = ?2"
                      " AND repository_name = ?3 AND image_digest = ?4"
                      " ORDER BY dest_region, dest_registry");

@@ -3,7 +3,7 @@
 namespace berth::storage {
 namespace {
 
-constexpr std::string_view kColumns =
+constexpr std::string_view kDefinitionColumns =
     "family, revision, status, registered_at, deregistered_at, delete_requested_at, document";
 
 TaskDefinitionRecord ReadRecord(const Stmt& stmt) {
@@ -51,7 +51,7 @@ void TaskDefinitionStore::Insert(const TaskDefinitionRecord& r) {
 
 std::optional<TaskDefinitionRecord> TaskDefinitionStore::Find(std::string_view family,
                                                               int64_t revision) {
-  Stmt stmt(db_, std::string("SELECT ") + std::string(kColumns) +
+  Stmt stmt(db_, std::string("SELECT ") + std::string(kDefinitionColumns) +
                      " FROM ecs_task_definitions WHERE account_id = ?1 AND region = ?2"
                      " AND family = ?3 AND revision = ?4");
   stmt.Bind(1, partition_.account_id).Bind(2, partition_.region).Bind(3, family);
@@ -61,7 +61,7 @@ std::optional<TaskDefinitionRecord> TaskDefinitionStore::Find(std::string_view f
 }
 
 std::optional<TaskDefinitionRecord> TaskDefinitionStore::FindLatestActive(std::string_view family) {
-  Stmt stmt(db_, std::string("SELECT ") + std::string(kColumns) +
+  Stmt stmt(db_, std::string("SELECT ") + std::string(kDefinitionColumns) +
                      " FROM ecs_task_definitions WHERE account_id = ?1 AND region = ?2"
                      " AND status = 'ACTIVE' AND family = ?3 ORDER BY revision DESC LIMIT 1");
   stmt.Bind(1, partition_.account_id).Bind(2, partition_.region).Bind(3, family);

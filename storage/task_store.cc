@@ -3,7 +3,7 @@
 namespace berth::storage {
 namespace {
 
-constexpr std::string_view kColumns =
+constexpr std::string_view kTaskColumns =
     "account_id, region, cluster, task_id, family, revision, desired_status, last_status, "
     "launch_type, started_by, group_name, created_at, stopped_at, document, runtime, "
     "service_name, deployment_id";
@@ -29,14 +29,14 @@ TaskRecord ReadTask(const Stmt& stmt) {
   return t;
 }
 
-std::string Select(std::string_view rest) {
-  return "SELECT " + std::string(kColumns) + " FROM ecs_tasks " + std::string(rest);
+std::string SelectTasks(std::string_view rest) {
+  return "SELECT " + std::string(kTaskColumns) + " FROM ecs_tasks " + std::string(rest);
 }
 
 }  // namespace
 
 void TaskStore::Insert(const TaskRecord& t) {
-  Stmt stmt(db_, "INSERT INTO ecs_tasks (" + std::string(kColumns) +
+  Stmt stmt(db_, "INSERT INTO ecs_tasks (" + std::string(kTaskColumns) +
                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
                      " ?16, ?17)");
   stmt.Bind(1, t.partition.account_id).Bind(2, t.partition.region).Bind(3, t.cluster);
@@ -49,14 +49,15 @@ void TaskStore::Insert(const TaskRecord& t) {
 
 std::optional<TaskRecord> TaskStore::Find(const Partition& partition, std::string_view cluster,
                                           std::string_view task_id) {
-  Stmt stmt(db_, Select("WHERE account_id = ?1 AND region = ?2 AND cluster = ?3 AND task_id = ?4"));
+  Stmt stmt(db_,
+            SelectTasks("WHERE account_id = ?1 AND region = ?2 AND cluster = ?3 AND task_id = ?4"));
   stmt.Bind(1, partition.account_id).Bind(2, partition.region).Bind(3, cluster).Bind(4, task_id);
   if (!stmt.Step()) return std::nullopt;
   return ReadTask(stmt);
 }
 
 std::optional<TaskRecord> TaskStore::FindById(std::string_view task_id) {
-  Stmt stmt(db_, Select("WHERE task_id = ?1"));
+  Stmt stmt(db_, SelectTasks("WHERE task_id = ?1"));
   stmt.Bind(1, task_id);
   if (!stmt.Step()) return std::nullopt;
   return ReadTask(stmt);
@@ -103,7 +104,7 @@ std::vector<std::string> TaskStore::List(const Partition& partition, const TaskF
 }
 
 std::vector<TaskRecord> TaskStore::Unfinished() {
-  Stmt stmt(db_, Select("WHERE last_status != 'STOPPED' ORDER BY created_at"));
+  Stmt stmt(db_, SelectTasks("WHERE last_status != 'STOPPED' ORDER BY created_at"));
   std::vector<TaskRecord> out;
   while (stmt.Step()) out.push_back(ReadTask(stmt));
   return out;
@@ -150,8 +151,8 @@ std::vector<TaskRecord> TaskStore::KeysIn(const Partition& partition) {
 
 std::vector<TaskRecord> TaskStore::UnfinishedIn(const Partition& partition,
                                                 std::string_view cluster) {
-  Stmt stmt(db_, Select("WHERE account_id = ?1 AND region = ?2 AND cluster = ?3"
-                        " AND last_status != 'STOPPED' ORDER BY created_at"));
+  Stmt stmt(db_, SelectTasks("WHERE account_id = ?1 AND region = ?2 AND cluster = ?3"
+                             " AND last_status != 'STOPPED' ORDER BY created_at"));
   stmt.Bind(1, partition.account_id).Bind(2, partition.region).Bind(3, cluster);
   std::vector<TaskRecord> out;
   while (stmt.Step()) out.push_back(ReadTask(stmt));
@@ -180,7 +181,8 @@ TaskCounts TaskStore::CountActive(const Partition& partition, std::string_view c
 
 std::vector<TaskRecord> TaskStore::OfService(const Partition& partition, std::string_view cluster,
                                              std::string_view service, double stopped_since) {
-  Stmt stmt(db_, Select("WHERE account_id = ?1 AND region = ?2 AND cluster = ?3"
+  Stmt stmt(db_,
+            SelectTasks("WHERE account_id = ?1 AND region = ?2 AND cluster = ?3"
                         " AND service_name = ?4 AND (last_status != 'STOPPED' OR stopped_at >= ?5)"
                         " ORDER BY created_at, task_id"));
   stmt.Bind(1, partition.account_id).Bind(2, partition.region).Bind(3, cluster);
@@ -231,7 +233,7 @@ int64_t TaskStore::CountUsing(const Partition& partition, std::string_view famil
 std::vector<TaskRecord> TaskStore::PurgeStopped(double before) {
   std::vector<TaskRecord> purged;
   {
-    Stmt stmt(db_, Select("WHERE last_status = 'STOPPED' AND stopped_at < ?1"));
+    Stmt stmt(db_, SelectTasks("WHERE last_status = 'STOPPED' AND stopped_at < ?1"));
     stmt.Bind(1, before);
     while (stmt.Step()) purged.push_back(ReadTask(stmt));
   }

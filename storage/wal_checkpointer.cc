@@ -76,11 +76,20 @@ int64_t WalCheckpointer::CheckpointBesideWriters() {
 void WalCheckpointer::CatchUpWithWritersPaused() {
   const auto start = std::chrono::steady_clock::now();
   {
+    std::lock_guard gate(gate_mutex_);
+    catching_up_.store(true, std::memory_order_release);
+  }
+  {
     std::lock_guard paused(writers_);
     db_.CheckpointPassive();
     // The next commit restarts the WAL and reports its new size.
     wal_pages_.store(0, std::memory_order_relaxed);
   }
+  {
+    std::lock_guard gate(gate_mutex_);
+    catching_up_.store(false, std::memory_order_release);
+  }
+  gate_.notify_all();
   const auto held = std::chrono::duration_cast<std::chrono::microseconds>(
                         std::chrono::steady_clock::now() - start)
                         .count();
@@ -88,6 +97,11 @@ void WalCheckpointer::CatchUpWithWritersPaused() {
   int64_t longest = longest_catch_up_us_.load();
   while (held > longest && !longest_catch_up_us_.compare_exchange_weak(longest, held)) {
   }
+}
+
+void WalCheckpointer::WaitForCatchUpSlow() {
+  std::unique_lock gate(gate_mutex_);
+  gate_.wait(gate, [this] { return !catching_up_.load(std::memory_order_acquire); });
 }
 
 }  // namespace berth::storage

@@ -51,6 +51,13 @@ class WalCheckpointer {
   // After each commit: the WAL's size in pages.
   void OnCommit(int64_t wal_pages) noexcept;
 
+  // Called before taking the writers' mutex: while a catch-up waits for that
+  // mutex, newcomers wait here, so that a busy stream of writers (the mutex
+  // is not fair) cannot keep the catch-up, and the WAL's restart, waiting.
+  void WaitForCatchUp() {
+    if (catching_up_.load(std::memory_order_acquire)) WaitForCatchUpSlow();
+  }
+
   // What the checkpointer has done, for tests and the bench.
   struct Stats {
     int64_t checkpoints = 0;  // background (PASSIVE, beside the writers)
@@ -65,6 +72,7 @@ class WalCheckpointer {
   // One background checkpoint; returns the WAL pages not yet in the database.
   int64_t CheckpointBesideWriters();
   void CatchUpWithWritersPaused();
+  void WaitForCatchUpSlow();
 
   std::mutex& writers_;
   Db db_;
@@ -74,6 +82,9 @@ class WalCheckpointer {
   std::atomic<int64_t> catch_ups_{0};
   std::atomic<int64_t> longest_catch_up_us_{0};
   std::atomic<int64_t> failures_{0};
+  std::atomic<bool> catching_up_{false};
+  std::mutex gate_mutex_;
+  std::condition_variable gate_;
   std::mutex wake_mutex_;
   std::condition_variable_any wake_;
   std::jthread thread_;  // last: stopped and joined before the rest goes

@@ -18,12 +18,6 @@ namespace {
 
 using nlohmann::json;
 
-// Copies document[key] into out[key] when present and not null.
-void CopyMember(const json& document, const char* key, json& out) {
-  const auto it = document.find(key);
-  if (it != document.end() && !it->is_null()) out[key] = *it;
-}
-
 json ImageRow(const storage::ImageRecord& image) {
   json row = {{"digest", image.digest},
               {"tags", image.tags},

@@ -7,12 +7,6 @@ namespace {
 
 using nlohmann::json;
 
-// Copies document[key] into out[key] when present and not null.
-void CopyMember(const json& document, const char* key, json& out) {
-  const auto it = document.find(key);
-  if (it != document.end() && !it->is_null()) out[key] = *it;
-}
-
 std::string PortUrl(const json& binding) {
   const std::string ip = binding.value("bindIP", "");
   const std::string host =
@@ -51,6 +45,11 @@ json ContainerRow(const json& container, const std::vector<std::string>& awslogs
 }
 
 }  // namespace
+
+void CopyMember(const json& document, const char* key, json& out) {
+  const auto it = document.find(key);
+  if (it != document.end() && !it->is_null()) out[key] = *it;
+}
 
 std::string ArnName(const std::string& arn) {
   const size_t slash = arn.rfind('/');

@@ -30,4 +30,7 @@ nlohmann::json TaskRow(const nlohmann::json& document, const nlohmann::json& run
 // when it has no '/'.
 std::string ArnName(const std::string& arn);
 
+// Copies document[key] into out[key] when present and not null.
+void CopyMember(const nlohmann::json& document, const char* key, nlohmann::json& out);
+
 }  // namespace berth::dashboard

@@ -16,11 +16,7 @@ using aws::RequiredString;
 using nlohmann::json;
 using storage::Partition;
 
-constexpr size_t kDefaultPageSize = 100;
-
-Partition RegistryOf(const json& in, const aws::RequestContext& context) {
-  return EcrService::Registry(context, OptionalString(in, "registryId"));
-}
+constexpr size_t kRepositoryPageSize = 100;
 
 std::vector<storage::Tag> ReadTags(const json& in) {
   std::vector<storage::Tag> tags;
@@ -53,6 +49,10 @@ json ExclusionsJson(const std::vector<MutabilityFilter>& filters) {
 }
 
 }  // namespace
+
+Partition EcrApi::RegistryOf(const Json& in, const Context& context) {
+  return EcrService::Registry(context, OptionalString(in, "registryId"));
+}
 
 const std::array<aws::OperationRow<EcrApi>, 58> EcrApi::kOperations = {{
     {"BatchCheckLayerAvailability", &EcrApi::BatchCheckLayerAvailability},
@@ -200,7 +200,7 @@ json EcrApi::DescribeRepositories(const json& in, const Context& context) {
     }
   } else {
     const auto max =
-        static_cast<size_t>(aws::OptionalInt(in, "maxResults").value_or(kDefaultPageSize));
+        static_cast<size_t>(aws::OptionalInt(in, "maxResults").value_or(kRepositoryPageSize));
     auto page =
         service_.ListRepositories(registry, OptionalString(in, "nextToken").value_or(""), max);
     for (const auto& r : page.items) repositories.push_back(RepositoryJson(service_, r));

@@ -112,6 +112,8 @@ class EcrApi final : public aws::ServiceApi {
 
  private:
   static const std::array<aws::OperationRow<EcrApi>, 58> kOperations;
+  // The registry a request names (`registryId`), or the caller's own.
+  static storage::Partition RegistryOf(const Json& in, const Context& context);
   LifecycleService& lifecycle();
   EcrService& service_;
   LifecycleService* lifecycle_ = nullptr;

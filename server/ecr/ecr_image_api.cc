@@ -37,7 +37,7 @@ using storage::ImageRecord;
 using storage::Partition;
 using ErrorKind = ImageError::Kind;
 
-constexpr size_t kDefaultPageSize = 100;
+constexpr size_t kImagePageSize = 100;
 constexpr size_t kDefaultReferrerPageSize = 50;
 // What BatchCheckLayerAvailability reports for every available blob.
 constexpr std::string_view kLayerMediaType = "application/vnd.docker.image.rootfs.diff.tar.gzip";
@@ -103,10 +103,6 @@ AwsError FromImageError(const ImageError& e, const std::string& repository,
       return ImageStorageClassUpdateNotSupportedException(e.what());
   }
   return ServerException(e.what());
-}
-
-Partition RegistryOf(const json& in, const aws::RequestContext& context) {
-  return EcrService::Registry(context, OptionalString(in, "registryId"));
 }
 
 size_t PageSize(const json& in, size_t fallback) {
@@ -254,7 +250,7 @@ json EcrApi::ListImages(const json& in, const Context& context) {
   ImagePage<ImageId> page;
   try {
     page = service_.images().ListImageIds(registry, name, TagFilter(filter), after,
-                                          PageSize(in, kDefaultPageSize), StatusFilter(filter));
+                                          PageSize(in, kImagePageSize), StatusFilter(filter));
   } catch (const ImageError& e) {
     throw FromImageError(e, name, registry);
   }
@@ -282,7 +278,7 @@ json EcrApi::DescribeImages(const json& in, const Context& context) {
       const std::string after = ResumeKey(in, kImageDetailListing);
       auto page =
           service_.images().ListImageRecords(registry, name, TagFilter(filter), after,
-                                             PageSize(in, kDefaultPageSize), StatusFilter(filter));
+                                             PageSize(in, kImagePageSize), StatusFilter(filter));
       records = std::move(page.items);
       SetNextToken(out, kImageDetailListing, page.next);
     }

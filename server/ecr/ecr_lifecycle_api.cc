@@ -27,10 +27,6 @@ using storage::Partition;
 constexpr size_t kPreviewPageSize = 100;
 constexpr std::string_view kPreviewListing = "ecr.lifecycle-preview";
 
-Partition RegistryOf(const json& in, const aws::RequestContext& context) {
-  return EcrService::Registry(context, OptionalString(in, "registryId"));
-}
-
 json PreviewResultJson(const PreviewImage& image) {
   json out = {{"imageDigest", image.digest}, {"imagePushedAt", image.pushed_at}};
   if (!image.tags.empty()) out["imageTags"] = image.tags;

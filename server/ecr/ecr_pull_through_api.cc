@@ -67,9 +67,6 @@ CreationTemplates& Templates(CreationTemplates* templates) {
   if (templates == nullptr) throw ServerException("creation templates are not available");
   return *templates;
 }
-Partition RegistryOf(const json& in, const aws::RequestContext& context) {
-  return EcrService::Registry(context, OptionalString(in, "registryId"));
-}
 Partition Own(const aws::RequestContext& context) { return {context.account_id, context.region}; }
 }  // namespace
 

@@ -61,10 +61,6 @@ void ValidatePrincipal(const std::string& principal) {
   }
 }
 
-storage::Partition PartitionOf(const aws::RequestContext& context) {
-  return storage::Partition{context.account_id, context.region};
-}
-
 }  // namespace
 
 AccountSetting AccountSettingsService::Put(const aws::RequestContext& context,

@@ -21,10 +21,6 @@ using storage::Partition;
 
 constexpr std::string_view kClusterListing = "ecs.clusters";
 
-Partition PartitionOf(const aws::RequestContext& context) {
-  return Partition{context.account_id, context.region};
-}
-
 bool IsBuiltInCapacityProvider(const json& name) {
   return name == "FARGATE" || name == "FARGATE_SPOT";
 }

@@ -28,10 +28,6 @@ constexpr std::string_view kListing = "ecs.container-instances";
 // The ports the ECS agent reserves on every instance (SSH, Docker, agent).
 const std::vector<std::string> kReservedPorts = {"22", "2375", "2376", "51678", "51679"};
 
-Partition PartitionOf(const aws::RequestContext& context) {
-  return Partition{context.account_id, context.region};
-}
-
 json IntegerResource(const char* name, int64_t value) {
   return {{"name", name},
           {"type", "INTEGER"},

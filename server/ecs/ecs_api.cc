@@ -16,7 +16,7 @@ using aws::RequiredString;
 using nlohmann::json;
 using Context = aws::RequestContext;
 
-constexpr int64_t kDefaultPageSize = 100;
+constexpr int64_t kClusterPageSize = 100;
 
 }  // namespace
 
@@ -238,7 +238,7 @@ json EcsApi::DescribeClusters(const json& in, const Context& context) {
 }
 
 json EcsApi::ListClusters(const json& in, const Context& context) {
-  const int64_t max = aws::OptionalInt(in, "maxResults").value_or(kDefaultPageSize);
+  const int64_t max = aws::OptionalInt(in, "maxResults").value_or(kClusterPageSize);
   if (max < 1 || max > 100) {
     throw InvalidParameterException("maxResults must be between 1 and 100.");
   }

@@ -8,10 +8,16 @@
 #include <string_view>
 
 #include "server/aws/request_context.h"
+#include "storage/records.h"
 
 namespace berth::ecs {
 
 inline constexpr std::string_view kDefaultCluster = "default";
+
+// The account and region a request acts in.
+inline storage::Partition PartitionOf(const aws::RequestContext& context) {
+  return storage::Partition{context.account_id, context.region};
+}
 
 std::string ClusterArn(const aws::RequestContext& context, std::string_view name);
 std::string TaskDefinitionArn(const aws::RequestContext& context, std::string_view family,

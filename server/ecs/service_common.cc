@@ -12,10 +12,6 @@ namespace berth::ecs {
 
 using nlohmann::json;
 
-storage::Partition PartitionOf(const aws::RequestContext& context) {
-  return storage::Partition{context.account_id, context.region};
-}
-
 storage::ClusterRecord ActiveCluster(storage::Db& db, const aws::RequestContext& context,
                                      const std::optional<std::string>& cluster) {
   const auto name = ClusterNameFrom(context, cluster.value_or(std::string(kDefaultCluster)));

@@ -14,13 +14,12 @@
 #include <nlohmann/json.hpp>
 
 #include "server/aws/request_context.h"
+#include "server/ecs/ecs_names.h"
 #include "storage/records.h"
 #include "storage/service_store.h"
 #include "storage/sqlite/db.h"
 
 namespace berth::ecs {
-
-storage::Partition PartitionOf(const aws::RequestContext& context);
 
 // The cluster a `cluster` parameter names (default when absent), which must
 // exist and be ACTIVE. Throws ClusterNotFoundException.

@@ -17,8 +17,8 @@ using aws::OptionalString;
 using aws::RequiredString;
 using nlohmann::json;
 
-constexpr int64_t kDefaultPageSize = 100;
-constexpr int64_t kMaxPageSize = 100;
+constexpr int64_t kFamilyPageSize = 100;
+constexpr int64_t kMaxFamilyPageSize = 100;
 // ListTaskDefinitionFamilies without `status` lists families with and
 // without ACTIVE revisions (the AWS API reference: "By default, both ACTIVE
 // and INACTIVE task definition families are listed").
@@ -27,8 +27,8 @@ constexpr const char* kDefaultFamilyStatus = "ALL";
 // `maxResults`, or the default page size. Throws InvalidParameterException
 // outside 1-100.
 size_t PageSize(const json& in) {
-  const int64_t max = aws::OptionalInt(in, "maxResults").value_or(kDefaultPageSize);
-  if (max < 1 || max > kMaxPageSize) {
+  const int64_t max = aws::OptionalInt(in, "maxResults").value_or(kFamilyPageSize);
+  if (max < 1 || max > kMaxFamilyPageSize) {
     throw InvalidParameterException("maxResults must be between 1 and 100.");
   }
   return static_cast<size_t>(max);

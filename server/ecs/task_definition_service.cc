@@ -19,7 +19,7 @@ using nlohmann::json;
 using storage::TaskDefinitionRecord;
 using storage::TaskDefinitionStore;
 
-constexpr size_t kMaxPageSize = 100;
+constexpr size_t kMaxDefinitionPageSize = 100;
 constexpr size_t kMaxDeleteReferences = 10;
 
 // Page-token listings; a token from one is refused by the others.
@@ -37,10 +37,6 @@ constexpr const char* kMissingReason =
 constexpr const char* kActiveReason =
     "The specified task definition is still in ACTIVE status. Please deregister the target and "
     "try again.";
-
-storage::Partition PartitionOf(const aws::RequestContext& context) {
-  return storage::Partition{context.account_id, context.region};
-}
 
 // A task definition reference (family, family:revision or ARN), parsed.
 struct Reference {
@@ -110,7 +106,7 @@ std::vector<storage::Tag> RequestTags(const json& request) {
 }
 
 void CheckPageSize(size_t max_results) {
-  if (max_results < 1 || max_results > kMaxPageSize) {
+  if (max_results < 1 || max_results > kMaxDefinitionPageSize) {
     throw InvalidParameterException("maxResults must be between 1 and 100.");
   }
 }

@@ -18,7 +18,7 @@ using storage::EventPosition;
 using storage::LogStore;
 
 // More streams than any group here holds: "all of them".
-constexpr size_t kAllStreams = 10'000'000;
+constexpr size_t kNoStreamLimit = 10'000'000;
 
 std::string FilterListing(int64_t group_id) { return "logs.filter/" + std::to_string(group_id); }
 
@@ -186,8 +186,9 @@ Page<FilteredEvent> LogService::FilterLogEvents(const Context& context,
 
   // The streams searched, by id (names that do not exist are ignored).
   std::unordered_map<int64_t, std::string> streams;
-  for (auto& s : store.ListStreams(group.record.id, storage::StreamOrder::kName, false,
-                                   query.stream_prefix.value_or(""), std::nullopt, kAllStreams)) {
+  for (auto& s :
+       store.ListStreams(group.record.id, storage::StreamOrder::kName, false,
+                         query.stream_prefix.value_or(""), std::nullopt, kNoStreamLimit)) {
     const bool named = query.stream_names.empty() ||
                        std::find(query.stream_names.begin(), query.stream_names.end(), s.name) !=
                            query.stream_names.end();

@@ -9,7 +9,7 @@ namespace berth::logs {
 namespace {
 
 constexpr std::string_view kGroupResource = "log-group:";
-constexpr std::string_view kAllStreams = ":*";
+constexpr std::string_view kAllStreamsSuffix = ":*";
 // Digits of a stream token: stream id, timestamp, seq.
 constexpr size_t kIdDigits = 20;
 constexpr size_t kTimestampDigits = 16;
@@ -41,9 +41,9 @@ std::optional<GroupRef> GroupOfArn(std::string_view text, bool allow_all_streams
   std::string_view resource = arn->resource;
   if (!resource.starts_with(kGroupResource)) return std::nullopt;
   resource.remove_prefix(kGroupResource.size());
-  if (resource.ends_with(kAllStreams)) {
+  if (resource.ends_with(kAllStreamsSuffix)) {
     if (!allow_all_streams) return std::nullopt;
-    resource.remove_suffix(kAllStreams.size());
+    resource.remove_suffix(kAllStreamsSuffix.size());
   }
   if (!IsLogGroupName(resource)) return std::nullopt;
   return GroupRef{{arn->account_id, arn->region}, std::string(resource)};

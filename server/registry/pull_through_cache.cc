@@ -10,7 +10,7 @@ namespace berth::registry {
 
 using ecr::BlobFetch;
 using ecr::UpstreamImportError;
-using Kind = UpstreamImportError::Kind;
+using ImportErrorKind = UpstreamImportError::Kind;
 
 namespace {
 
@@ -19,18 +19,18 @@ constexpr size_t kPieceBytes = 1 << 20;
 RegistryError ManifestError(const UpstreamImportError& e, const storage::Partition& registry,
                             const std::string& name) {
   switch (e.kind()) {
-    case Kind::kSecretUnreadable:
-    case Kind::kDenied:
+    case ImportErrorKind::kSecretUnreadable:
+    case ImportErrorKind::kDenied:
       return RegistryError("DENIED", std::string(ecr::kUpstreamAuthFailed), e.what());
-    case Kind::kNameUnknown:
+    case ImportErrorKind::kNameUnknown:
       return RegistryError("NAME_UNKNOWN",
                            "The repository with name '" + name +
                                "' does not exist in the registry with id '" + registry.account_id +
                                "'",
                            e.what());
-    case Kind::kInvalid:
+    case ImportErrorKind::kInvalid:
       return RegistryError("MANIFEST_INVALID", e.what());
-    case Kind::kNotFound:
+    case ImportErrorKind::kNotFound:
       return RegistryError("MANIFEST_UNKNOWN", "Requested image not found", e.what());
     default:
       return RegistryError("MANIFEST_UNKNOWN", "Requested image not found",
@@ -39,7 +39,7 @@ RegistryError ManifestError(const UpstreamImportError& e, const storage::Partiti
 }
 
 RegistryError BlobError(const UpstreamImportError& e) {
-  if (e.kind() == Kind::kDenied || e.kind() == Kind::kSecretUnreadable) {
+  if (e.kind() == ImportErrorKind::kDenied || e.kind() == ImportErrorKind::kSecretUnreadable) {
     return RegistryError("DENIED", std::string(ecr::kUpstreamAuthFailed), e.what());
   }
   return RegistryError("BLOB_UNKNOWN", "blob unknown to the upstream registry", e.what());

@@ -59,56 +59,56 @@ http::Response ErrorResponse(const RegistryError& error) {
 }
 
 RegistryError FromImageError(const ecr::ImageError& error) {
-  using Kind = ecr::ImageError::Kind;
+  using ErrorKind = ecr::ImageError::Kind;
   const char* code = "UNKNOWN";
   switch (error.kind()) {
-    case Kind::kRepositoryNotFound:
+    case ErrorKind::kRepositoryNotFound:
       code = "NAME_UNKNOWN";
       break;
-    case Kind::kNameInvalid:
+    case ErrorKind::kNameInvalid:
       code = "NAME_INVALID";
       break;
-    case Kind::kManifestInvalid:
-    case Kind::kMediaTypeMismatch:
-    case Kind::kReferencedByIndex:
+    case ErrorKind::kManifestInvalid:
+    case ErrorKind::kMediaTypeMismatch:
+    case ErrorKind::kReferencedByIndex:
       code = "MANIFEST_INVALID";
       break;
-    case Kind::kManifestBlobUnknown:
-    case Kind::kManifestChildUnknown:
+    case ErrorKind::kManifestBlobUnknown:
+    case ErrorKind::kManifestChildUnknown:
       code = "MANIFEST_BLOB_UNKNOWN";
       break;
-    case Kind::kManifestUnknown:
+    case ErrorKind::kManifestUnknown:
       code = "MANIFEST_UNKNOWN";
       break;
-    case Kind::kManifestTooLarge:
+    case ErrorKind::kManifestTooLarge:
       code = "MANIFEST_TOO_LARGE";
       break;
-    case Kind::kDigestInvalid:
+    case ErrorKind::kDigestInvalid:
       code = "DIGEST_INVALID";
       break;
-    case Kind::kTagInvalid:
-    case Kind::kTagImmutable:
-    case Kind::kImageAlreadyExists:
+    case ErrorKind::kTagInvalid:
+    case ErrorKind::kTagImmutable:
+    case ErrorKind::kImageAlreadyExists:
       code = "TAG_INVALID";
       break;
-    case Kind::kBlobUnknown:
+    case ErrorKind::kBlobUnknown:
       code = "BLOB_UNKNOWN";
       break;
-    case Kind::kUploadUnknown:
+    case ErrorKind::kUploadUnknown:
       code = "BLOB_UPLOAD_UNKNOWN";
       break;
-    case Kind::kUploadBusy:
-    case Kind::kRangeInvalid:
+    case ErrorKind::kUploadBusy:
+    case ErrorKind::kRangeInvalid:
       code = "RANGE_INVALID";
       break;
-    case Kind::kSizeInvalid:
+    case ErrorKind::kSizeInvalid:
       code = "SIZE_INVALID";
       break;
-    case Kind::kUnsupported:
-    case Kind::kClassUnsupported:
+    case ErrorKind::kUnsupported:
+    case ErrorKind::kClassUnsupported:
       code = "UNSUPPORTED";
       break;
-    case Kind::kStorage:
+    case ErrorKind::kStorage:
       code = "UNKNOWN";
       break;
   }

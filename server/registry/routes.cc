@@ -56,11 +56,11 @@ bool IsValidUploadId(std::string_view id) {
 }
 
 std::optional<Route> ParseRoute(std::string_view path) {
-  using Kind = Route::Kind;
-  if (path == "/v2" || path == "/v2/") return Route{Kind::kBase, "", ""};
+  using RouteKind = Route::Kind;
+  if (path == "/v2" || path == "/v2/") return Route{RouteKind::kBase, "", ""};
   if (!path.starts_with("/v2/")) return std::nullopt;
   const std::string_view rest = path.substr(4);
-  if (rest == "_catalog") return Route{Kind::kCatalog, "", ""};
+  if (rest == "_catalog") return Route{RouteKind::kCatalog, "", ""};
 
   const auto last_slash = rest.rfind('/');
   if (last_slash == std::string_view::npos) return std::nullopt;
@@ -69,25 +69,26 @@ std::optional<Route> ParseRoute(std::string_view path) {
 
   // .../tags/list
   if (tail == "list" && head.ends_with("/tags")) {
-    return Route{Kind::kTags, std::string(head.substr(0, head.size() - 5)), ""};
+    return Route{RouteKind::kTags, std::string(head.substr(0, head.size() - 5)), ""};
   }
   // .../blobs/uploads/ and .../blobs/uploads
   if (tail.empty() && head.ends_with("/blobs/uploads")) {
-    return Route{Kind::kUploads, std::string(head.substr(0, head.size() - 14)), ""};
+    return Route{RouteKind::kUploads, std::string(head.substr(0, head.size() - 14)), ""};
   }
   if (tail == "uploads" && head.ends_with("/blobs")) {
-    return Route{Kind::kUploads, std::string(head.substr(0, head.size() - 6)), ""};
+    return Route{RouteKind::kUploads, std::string(head.substr(0, head.size() - 6)), ""};
   }
   if (head.ends_with("/blobs/uploads")) {
-    return Route{Kind::kUpload, std::string(head.substr(0, head.size() - 14)), std::string(tail)};
+    return Route{RouteKind::kUpload, std::string(head.substr(0, head.size() - 14)),
+                 std::string(tail)};
   }
-  const auto suffixed = [&](std::string_view suffix, Kind kind) -> std::optional<Route> {
+  const auto suffixed = [&](std::string_view suffix, RouteKind kind) -> std::optional<Route> {
     if (!head.ends_with(suffix) || tail.empty()) return std::nullopt;
     return Route{kind, std::string(head.substr(0, head.size() - suffix.size())), std::string(tail)};
   };
-  if (auto r = suffixed("/manifests", Kind::kManifest)) return r;
-  if (auto r = suffixed("/blobs", Kind::kBlob)) return r;
-  if (auto r = suffixed("/referrers", Kind::kReferrers)) return r;
+  if (auto r = suffixed("/manifests", RouteKind::kManifest)) return r;
+  if (auto r = suffixed("/blobs", RouteKind::kBlob)) return r;
+  if (auto r = suffixed("/referrers", RouteKind::kReferrers)) return r;
   return std::nullopt;
 }
 

@@ -13,18 +13,13 @@
 #include <gtest/gtest.h>
 
 #include "tests/integration/cli_fixture.h"
+#include "tests/support/clock.h"
 #include "tests/support/subprocess.h"
 
 namespace berth::testing {
 namespace {
 
 using nlohmann::json;
-
-int64_t NowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // The --log-events argument for (timestamp, message) pairs.
 std::string EventsArg(const std::vector<std::pair<int64_t, std::string>>& events) {

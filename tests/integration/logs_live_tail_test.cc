@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/berth_server.h"
+#include "tests/support/clock.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/text_files.h"
 
@@ -29,12 +30,6 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kGroupArn = "arn:aws:logs:us-east-1:000000000000:log-group:live";
-
-int64_t NowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 size_t Count(const std::string& text, const std::string& needle) {
   size_t count = 0;

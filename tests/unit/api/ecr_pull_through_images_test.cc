@@ -25,7 +25,7 @@ namespace {
 using nlohmann::json;
 using UpstreamKind = upstream::UpstreamError::Kind;
 
-constexpr const char* kArn =
+constexpr const char* kHubSecretArn =
     "arn:aws:secretsmanager:us-east-1:000000000000:secret:ecr-pullthroughcache/hub-AbCdEf";
 constexpr const char* kOciManifest = "application/vnd.oci.image.manifest.v1+json";
 
@@ -105,7 +105,8 @@ class MemoryUpstream final : public upstream::RegistryClient {
 class EcrPullThroughImagesTest : public ApiTest {
  protected:
   EcrPullThroughImagesTest() {
-    std::ofstream(secrets_path_) << json{{kArn, {{"username", "u"}, {"accessToken", "t"}}}}.dump();
+    std::ofstream(secrets_path_)
+        << json{{kHubSecretArn, {{"username", "u"}, {"accessToken", "t"}}}}.dump();
     ecr_api_.AttachPullThrough(&rules_, &templates_);
     ecr_api_.AttachImporter(&importer_);
     EcrOk("CreatePullThroughCacheRule",
@@ -252,7 +253,7 @@ TEST_F(EcrPullThroughImagesTest, AnImageTheUpstreamDoesNotHaveIsNotFoundAndCreat
 TEST_F(EcrPullThroughImagesTest, AnUnreadableSecretIsUnableToGetUpstreamImage) {
   EcrOk("CreatePullThroughCacheRule", {{"ecrRepositoryPrefix", "hub"},
                                        {"upstreamRegistryUrl", "registry-1.docker.io"},
-                                       {"credentialArn", kArn}});
+                                       {"credentialArn", kHubSecretArn}});
   std::ofstream(secrets_path_) << "{}";  // the secret is gone
   EXPECT_AWS_ERROR(Ecr("BatchGetImage", {{"repositoryName", "hub/library/web"},
                                          {"imageIds", json::array({Tag("1")})}}),

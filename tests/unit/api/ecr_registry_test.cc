@@ -16,7 +16,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kAccount = "000000000000";
+constexpr const char* kRegistryAccount = "000000000000";
 
 constexpr const char* kPolicy =
     R"({"Version":"2012-10-17","Statement":[{"Sid":"pull","Effect":"Allow",)"
@@ -66,8 +66,9 @@ class EcrRegistryTest : public ApiTest {
 TEST_F(EcrRegistryTest, RepositoryPolicySetGetDelete) {
   const json set =
       EcrOk("SetRepositoryPolicy", {{"repositoryName", "app"}, {"policyText", kPolicy}});
-  EXPECT_EQ(set,
-            json({{"registryId", kAccount}, {"repositoryName", "app"}, {"policyText", kPolicy}}));
+  EXPECT_EQ(
+      set,
+      json({{"registryId", kRegistryAccount}, {"repositoryName", "app"}, {"policyText", kPolicy}}));
   EXPECT_EQ(EcrOk("GetRepositoryPolicy", {{"repositoryName", "app"}}), set);
   EXPECT_EQ(EcrOk("DeleteRepositoryPolicy", {{"repositoryName", "app"}}), set);
   EXPECT_AWS_ERROR(Ecr("GetRepositoryPolicy", {{"repositoryName", "app"}}),
@@ -147,7 +148,7 @@ TEST_F(EcrRegistryTest, RepositoryPolicyOnAMissingRepository) {
 TEST_F(EcrRegistryTest, LifecyclePolicyPutGetDelete) {
   const json put =
       EcrOk("PutLifecyclePolicy", {{"repositoryName", "app"}, {"lifecyclePolicyText", kLifecycle}});
-  EXPECT_EQ(put, json({{"registryId", kAccount},
+  EXPECT_EQ(put, json({{"registryId", kRegistryAccount},
                        {"repositoryName", "app"},
                        {"lifecyclePolicyText", kLifecycle}}));
   // Get and Delete add lastEvaluatedAt: the epoch, as it never ran.
@@ -299,7 +300,7 @@ TEST_F(EcrRegistryTest, RegistryPolicyPutGetDelete) {
     EXPECT_EQ(r.message(), "Registry policy does not exist in the registry with id '000000000000'");
   }
   const json put = EcrOk("PutRegistryPolicy", {{"policyText", kPolicy}});
-  EXPECT_EQ(put, json({{"registryId", kAccount}, {"policyText", kPolicy}}));
+  EXPECT_EQ(put, json({{"registryId", kRegistryAccount}, {"policyText", kPolicy}}));
   EXPECT_EQ(EcrOk("GetRegistryPolicy", json::object()), put);
   // Another account has none.
   const ApiReply other = Raw(std::string(kEcrPrefix) + "GetRegistryPolicy", "{}",
@@ -327,7 +328,7 @@ TEST_F(EcrRegistryTest, RegistryPolicyMustBeAValidPolicyDocument) {
 TEST_F(EcrRegistryTest, ScanningConfigurationDefaultsToBasicWithoutRules) {
   const json out = EcrOk("GetRegistryScanningConfiguration", json::object());
   EXPECT_EQ(out,
-            json({{"registryId", kAccount},
+            json({{"registryId", kRegistryAccount},
                   {"scanningConfiguration", {{"scanType", "BASIC"}, {"rules", json::array()}}}}));
 }
 
@@ -386,12 +387,12 @@ TEST_F(EcrRegistryTest, ScanningConfigurationRefusalsChangeNothing) {
 // --- Replication configuration -----------------------------------------------------
 
 TEST_F(EcrRegistryTest, ReplicationConfigurationIsStoredAndDescribed) {
-  EXPECT_EQ(
-      EcrOk("DescribeRegistry", json::object()),
-      json({{"registryId", kAccount}, {"replicationConfiguration", {{"rules", json::array()}}}}));
+  EXPECT_EQ(EcrOk("DescribeRegistry", json::object()),
+            json({{"registryId", kRegistryAccount},
+                  {"replicationConfiguration", {{"rules", json::array()}}}}));
   const json configuration = {
       {"rules",
-       json::array({{{"destinations", json::array({Destination("eu-west-1", kAccount),
+       json::array({{{"destinations", json::array({Destination("eu-west-1", kRegistryAccount),
                                                    Destination("us-east-1", "111111111111")})},
                      {"repositoryFilters",
                       json::array({{{"filter", "prod"}, {"filterType", "PREFIX_MATCH"}}})}}})}};
@@ -405,8 +406,8 @@ TEST_F(EcrRegistryTest, ReplicationConfigurationIsStoredAndDescribed) {
 
 TEST_F(EcrRegistryTest, ReplicationConfigurationRefusalsChangeNothing) {
   const json stored = {
-      {"rules",
-       json::array({{{"destinations", json::array({Destination("eu-west-1", kAccount)})}}})}};
+      {"rules", json::array({{{"destinations",
+                               json::array({Destination("eu-west-1", kRegistryAccount)})}}})}};
   EcrOk("PutReplicationConfiguration", {{"replicationConfiguration", stored}});
   const auto put = [&](const json& destinations) {
     return Ecr("PutReplicationConfiguration",
@@ -415,7 +416,7 @@ TEST_F(EcrRegistryTest, ReplicationConfigurationRefusalsChangeNothing) {
   };
   // The registry itself is not a destination.
   EXPECT_AWS_ERROR(put(json::array({Destination("eu-west-1", "111111111111"),
-                                    Destination("us-east-1", kAccount)})),
+                                    Destination("us-east-1", kRegistryAccount)})),
                    "InvalidParameterException");
   // At most 25 destinations over all rules.
   json many = json::array();
@@ -436,7 +437,8 @@ TEST_F(EcrRegistryTest, ReplicationConfigurationRefusalsChangeNothing) {
   // The model's patterns and enums (this operation declares ValidationException).
   for (const char* region : {"US_EAST_1", "x", "Eu-west-1", "a-region-name-far-too-long-x"}) {
     SCOPED_TRACE(region);
-    EXPECT_AWS_ERROR(put(json::array({Destination(region, kAccount)})), "ValidationException");
+    EXPECT_AWS_ERROR(put(json::array({Destination(region, kRegistryAccount)})),
+                     "ValidationException");
   }
   EXPECT_AWS_ERROR(put(json::array({Destination("eu-west-1", "12345")})), "ValidationException");
   EXPECT_AWS_ERROR(put(json::array({{{"region", "eu-west-1"}}})), "ValidationException");
@@ -445,7 +447,7 @@ TEST_F(EcrRegistryTest, ReplicationConfigurationRefusalsChangeNothing) {
           {{"replicationConfiguration",
             {{"rules",
               json::array(
-                  {{{"destinations", json::array({Destination("eu-west-1", kAccount)})},
+                  {{{"destinations", json::array({Destination("eu-west-1", kRegistryAccount)})},
                     {"repositoryFilters",
                      json::array({{{"filter", "prod"}, {"filterType", "WILDCARD"}}})}}})}}}}),
       "ValidationException");
@@ -475,7 +477,7 @@ TEST_F(EcrRegistryTest, AuthorizationTokenIsBase64OfAwsAndAPassword) {
   // The registry accepts the password for the caller's account and region.
   const auto grant = ecr_service_.tokens().Verify(password, static_cast<int64_t>(clock_.Now()));
   ASSERT_TRUE(grant.has_value());
-  EXPECT_EQ(grant->account_id, kAccount);
+  EXPECT_EQ(grant->account_id, kRegistryAccount);
   EXPECT_EQ(grant->region, "us-east-1");
   EXPECT_FALSE(ecr_service_.tokens().Verify(password, static_cast<int64_t>(clock_.Now()) + 43201));
 }

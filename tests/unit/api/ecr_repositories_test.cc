@@ -12,7 +12,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kAccount = "000000000000";
+constexpr const char* kRepositoryAccount = "000000000000";
 constexpr const char* kArnPrefix = "arn:aws:ecr:us-east-1:000000000000:repository/";
 
 class EcrRepositoriesTest : public ApiTest {
@@ -80,7 +80,7 @@ class EcrRepositoriesTest : public ApiTest {
 TEST_F(EcrRepositoriesTest, CreateRepositoryEchoesTheDefaults) {
   const json r = Create("team/app");
   EXPECT_EQ(r["repositoryArn"], std::string(kArnPrefix) + "team/app");
-  EXPECT_EQ(r["registryId"], kAccount);
+  EXPECT_EQ(r["registryId"], kRepositoryAccount);
   EXPECT_EQ(r["repositoryName"], "team/app");
   EXPECT_EQ(r["repositoryUri"], "localhost:4566/team/app");
   EXPECT_DOUBLE_EQ(r["createdAt"].get<double>(), clock_.Now());
@@ -599,7 +599,7 @@ TEST_F(EcrRepositoriesTest, PutImageTagMutabilityChangesAndEchoes) {
       EcrOk("PutImageTagMutability", {{"repositoryName", "app"},
                                       {"imageTagMutability", "IMMUTABLE_WITH_EXCLUSION"},
                                       {"imageTagMutabilityExclusionFilters", Filters({"dev-*"})}});
-  EXPECT_EQ(out, json({{"registryId", kAccount},
+  EXPECT_EQ(out, json({{"registryId", kRepositoryAccount},
                        {"repositoryName", "app"},
                        {"imageTagMutability", "IMMUTABLE_WITH_EXCLUSION"},
                        {"imageTagMutabilityExclusionFilters", Filters({"dev-*"})}}));
@@ -609,7 +609,7 @@ TEST_F(EcrRepositoriesTest, PutImageTagMutabilityChangesAndEchoes) {
   // Back to a plain form drops the filters.
   EXPECT_EQ(EcrOk("PutImageTagMutability",
                   {{"repositoryName", "app"}, {"imageTagMutability", "MUTABLE"}}),
-            json({{"registryId", kAccount},
+            json({{"registryId", kRepositoryAccount},
                   {"repositoryName", "app"},
                   {"imageTagMutability", "MUTABLE"}}));
   stored = EcrOk("DescribeRepositories", {{"repositoryNames", {"app"}}})["repositories"][0];
@@ -654,7 +654,7 @@ TEST_F(EcrRepositoriesTest, PutImageScanningConfigurationStoresAndChecks) {
   EXPECT_EQ(
       EcrOk("PutImageScanningConfiguration",
             {{"repositoryName", "app"}, {"imageScanningConfiguration", {{"scanOnPush", true}}}}),
-      json({{"registryId", kAccount},
+      json({{"registryId", kRepositoryAccount},
             {"repositoryName", "app"},
             {"imageScanningConfiguration", {{"scanOnPush", true}}}}));
   EXPECT_EQ(EcrOk("DescribeRepositories",

@@ -12,7 +12,8 @@
 
 #include "server/ecs/service_plan.h"
 
-namespace berth::ecs::plan {
+// A namespace of its own: the helpers share names with service_plan_test.cc.
+namespace berth::ecs::plan::draining_test {
 namespace {
 
 using ::testing::Contains;
@@ -188,4 +189,4 @@ TEST(ServicePlanDrainingTest, ADaemonTaskWaitsForTheInstancesOtherServiceTasks) 
 }
 
 }  // namespace
-}  // namespace berth::ecs::plan
+}  // namespace berth::ecs::plan::draining_test
