@@ -66,7 +66,8 @@ http::Response ErrorResponse(const AwsError& error, const std::string& request_i
   json body = error.extra();
   body["__type"] = error.type();
   body["message"] = error.what();
-  http::Response res = JsonResponse(error.http_status(), body.dump(), request_id);
+  http::Response res = JsonResponse(
+      error.http_status(), body.dump(-1, ' ', false, json::error_handler_t::replace), request_id);
   res.headers.Add("X-Amzn-ErrorType", error.type());
   return res;
 }

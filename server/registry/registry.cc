@@ -288,7 +288,8 @@ http::Response Registry::Catalog(const http::Request& request, const storage::Pa
   http::Response res;
   const bool more = names.size() > n;
   if (more) names.resize(n);
-  res = JsonReply(200, json{{"repositories", names}}.dump());
+  res = JsonReply(
+      200, json{{"repositories", names}}.dump(-1, ' ', false, json::error_handler_t::replace));
   if (more && !names.empty()) res.headers.Add("Link", NextLink("/v2/_catalog", n, names.back()));
   return res;
 }
@@ -302,7 +303,8 @@ http::Response Registry::Tags(const http::Request& request, const Route& route,
       n == 0 ? std::vector<std::string>{} : images_.Tags(registry, route.name, last, n + 1);
   const bool more = tags.size() > n;
   if (more) tags.resize(n);
-  http::Response res = JsonReply(200, json{{"name", route.name}, {"tags", tags}}.dump());
+  http::Response res = JsonReply(200, json{{"name", route.name}, {"tags", tags}}.dump(
+                                          -1, ' ', false, json::error_handler_t::replace));
   if (more && !tags.empty()) {
     res.headers.Add("Link", NextLink("/v2/" + route.name + "/tags/list", n, tags.back()));
   }

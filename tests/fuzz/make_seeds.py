@@ -20,6 +20,7 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+MAX_SEED_BYTES = 16 * 1024
 TARGETS = ["fuzz_aws_request", "fuzz_registry", "fuzz_http", "fuzz_documents", "fuzz_sigv4"]
 
 SIGV4 = [
@@ -101,11 +102,20 @@ def main():
         for date in ("20261205T000000Z", "20261205T013320Z", "garbage"):
             write(os.path.join(raw, "fuzz_sigv4"),
                   f"{header}\n{date}\n/?b=2&a=1%20x\n{{\"repositoryName\":\"app\"}}")
+    # Inputs past MAX_SEED_BYTES (the tests' oversized bodies) stay out: the
+    # corpus lives in the repository, and libFuzzer mutates small inputs
+    # faster; the size limits they test are covered by the unit tests.
+    for root, _, files in os.walk(raw):
+        for name in files:
+            path = os.path.join(root, name)
+            if os.path.getsize(path) > MAX_SEED_BYTES:
+                os.remove(path)
     for target in TARGETS:
         corpus = os.path.join(HERE, "corpus", target)
         os.makedirs(corpus, exist_ok=True)
         merged = tempfile.mkdtemp(prefix="berth-merged-")
-        subprocess.run([os.path.join(build, "tests", "fuzz", target), "-merge=1", merged, corpus,
+        subprocess.run([os.path.join(build, "tests", "fuzz", target), "-merge=1",
+                        f"-max_len={MAX_SEED_BYTES}", merged, corpus,
                         os.path.join(raw, target)], check=True, env=env,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         shutil.rmtree(corpus)

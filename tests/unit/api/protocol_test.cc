@@ -18,6 +18,17 @@ TEST_F(ProtocolTest, UnknownTargetsAreUnknownOperationException) {
   EXPECT_AWS_ERROR(Raw("AmazonEC2ContainerServiceV20141113", "{}"), "UnknownOperationException");
 }
 
+// Found by fuzz_aws_request: the message echoes the target, and bytes that are
+// not UTF-8 made the error unserialisable (a 500 instead of the answer).
+TEST_F(ProtocolTest, ATargetThatIsNotUtf8IsStillAnUnknownOperation) {
+  const ApiReply r =
+      Raw("AmazonE\xbd\xc3"
+          "Container.Create",
+          "{}");
+  EXPECT_AWS_ERROR(r, "UnknownOperationException");
+  EXPECT_NE(r.raw.find("\xef\xbf\xbd"), std::string::npos) << r.raw;  // U+FFFD
+}
+
 TEST_F(ProtocolTest, EveryModelOperationAnswersWithJsonAndNeverCrashes) {
   for (const auto* model : {&aws::model::EcrModel(), &aws::model::EcsModel()}) {
     const std::string prefix(model->target_prefix);

@@ -131,6 +131,15 @@ TEST_F(RegistryTest, UnknownRoutesAndMethods) {
   r = Send("GET", "/v2/Bad_Name/tags/list");
   EXPECT_EQ(r.status, 400u);
   EXPECT_EQ(r.Error(), "NAME_INVALID");
+  // Found by fuzz_registry: a name that is not UTF-8 is echoed in the error,
+  // which must still serialise.
+  r = Send("HEAD", "/v\\\xad\xec/manifests/latest");
+  EXPECT_LT(r.status, 500u);
+  r = Send("GET",
+           "/v2/a\xad"
+           "b/tags/list");
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_EQ(r.Error(), "NAME_INVALID");
 }
 
 // --- Catalog and tags --------------------------------------------------------
