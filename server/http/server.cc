@@ -532,7 +532,14 @@ void Server::Stop() {
     {
       std::lock_guard lock(impl.mutex);
       impl.running = false;
-      for (auto& acceptor : impl.acceptors) acceptor->close(ignored);
+      // Each acceptor is closed on its own strand, where its accept loop runs
+      // (closing it from here raced with a pending accept).
+      for (auto& acceptor : impl.acceptors) {
+        asio::post(acceptor->get_executor(), [open = acceptor.get()] {
+          boost::system::error_code closed;
+          open->close(closed);
+        });
+      }
     }
     impl.signals.cancel(ignored);
     // Streamed responses end first (with their last bytes), for at most

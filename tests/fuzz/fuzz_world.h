@@ -19,6 +19,7 @@
 #include "server/ecr/ecr_api.h"
 #include "server/ecr/ecr_service.h"
 #include "server/ecr/image_service.h"
+#include "server/ecr/lifecycle_service.h"
 #include "server/ecr/pull_through_importer.h"
 #include "server/ecr/pull_through_rules.h"
 #include "server/ecr/upload_service.h"
@@ -89,6 +90,7 @@ struct FuzzWorld {
     dispatcher.Register(logs_api);
     ecr_api.AttachPullThrough(&pull_through_rules, &creation_templates);
     ecr_api.AttachImporter(&importer);
+    ecr_api.AttachLifecycle(&lifecycle);
     registry.AttachPullThrough(&pull_through_cache, &creation_templates);
   }
 
@@ -108,6 +110,7 @@ struct FuzzWorld {
   ecr::UploadService uploads{database, images};
   ecr::EcrService ecr_service{database, ecr::EcrOptions{"localhost:4566"}, images};
   ecr::EcrApi ecr_api{ecr_service};
+  ecr::LifecycleService lifecycle{database, images, clock, ecr::LifecycleOptions{}};
   OfflineUpstream upstream_client;
   ecr::PullThroughRules pull_through_rules{database, upstream_client, {}};
   ecr::CreationTemplates creation_templates{database, ecr_service};

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <chrono>
 #include <fstream>
+#include <iostream>
 #include <random>
 #include <regex>
 #include <signal.h>
@@ -129,7 +130,19 @@ std::string BerthServer::Log() const { return ReadFile(log_path_); }
 
 bool BerthServer::Stop() {
   const auto status = process_->Stop(SIGTERM, 10);
-  return status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0;
+  const bool clean = status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0;
+  if (!clean) {
+    // Say how it ended, with the end of its log (a sanitizer's report is there).
+    const std::string log = Log();
+    std::cerr << "berth did not stop cleanly ("
+              << (!status                ? "still running"
+                  : WIFEXITED(*status)   ? "exit " + std::to_string(WEXITSTATUS(*status))
+                  : WIFSIGNALED(*status) ? "signal " + std::to_string(WTERMSIG(*status))
+                                         : "unknown")
+              << "); the end of its log:\n"
+              << log.substr(log.size() > 6000 ? log.size() - 6000 : 0) << "\n";
+  }
+  return clean;
 }
 
 std::vector<std::string> AwsClis() {
