@@ -4,6 +4,7 @@
 // a deadline, EOF seen.
 
 #include <arpa/inet.h>
+#include <atomic>
 #include <chrono>
 #include <netinet/in.h>
 #include <poll.h>
@@ -68,7 +69,8 @@ class Client {
  private:
   int fd_;
   std::string received_;
-  bool eof_ = false;
+  // Atomic: a test may watch it from another thread while this one reads.
+  std::atomic<bool> eof_{false};
 };
 
 }  // namespace berth::http
