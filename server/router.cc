@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/util/log.h"
+#include "server/util/wire_json.h"
 
 namespace berth {
 namespace {
@@ -39,8 +40,8 @@ http::Response Router::Handle(http::Request& request) {
         http::Response res;
         res.status = 403;
         res.headers.Add("Content-Type", "application/json");
-        res.body =
-            nlohmann::json{{"message", "Berth's /_berth endpoints are not served to tasks"}}.dump();
+        res.body = util::WireJson(
+            nlohmann::json{{"message", "Berth's /_berth endpoints are not served to tasks"}});
         res.operation = "berth.forbidden";
         return res;
       }
@@ -62,9 +63,8 @@ http::Response Router::Handle(http::Request& request) {
   http::Response res;
   res.status = 404;
   res.headers.Add("Content-Type", "application/json");
-  res.body = nlohmann::json{{"message", "Berth serves no " + request.method + " " +
-                                            std::string(request.Path())}}
-                 .dump();
+  res.body = util::WireJson(nlohmann::json{
+      {"message", "Berth serves no " + request.method + " " + std::string(request.Path())}});
   res.operation = "notfound";
   return res;
 }
@@ -76,7 +76,7 @@ http::Response Router::BodyTooLarge(const http::Request& head, uint64_t limit) {
   http::Response res;
   res.status = 413;
   res.headers.Add("Content-Type", "application/json");
-  res.body = nlohmann::json{{"message", "Request body too large"}}.dump();
+  res.body = util::WireJson(nlohmann::json{{"message", "Request body too large"}});
   res.close = true;
   return res;
 }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/util/log.h"
+#include "server/util/wire_json.h"
 #include "storage/migrations.h"
 #include "storage/task_store.h"
 
@@ -15,7 +16,7 @@ http::Response Json(unsigned status, const nlohmann::json& body) {
   http::Response res;
   res.status = status;
   res.headers.Add("Content-Type", "application/json");
-  res.body = body.dump();
+  res.body = util::WireJson(body);
   return res;
 }
 

@@ -8,6 +8,7 @@
 #include "server/aws/sigv4.h"
 #include "server/util/crypto.h"
 #include "server/util/log.h"
+#include "server/util/wire_json.h"
 
 namespace berth::aws {
 namespace {
@@ -66,8 +67,7 @@ http::Response ErrorResponse(const AwsError& error, const std::string& request_i
   json body = error.extra();
   body["__type"] = error.type();
   body["message"] = error.what();
-  http::Response res = JsonResponse(
-      error.http_status(), body.dump(-1, ' ', false, json::error_handler_t::replace), request_id);
+  http::Response res = JsonResponse(error.http_status(), util::WireJson(body), request_id);
   res.headers.Add("X-Amzn-ErrorType", error.type());
   return res;
 }
@@ -240,8 +240,7 @@ http::Response Dispatcher::Dispatch(const http::Request& request, RequestContext
   }
   json output = service->Invoke(operation_name, input, context);
   if (output.is_null()) output = json::object();
-  return JsonResponse(200, output.dump(-1, ' ', false, json::error_handler_t::replace),
-                      context.request_id);
+  return JsonResponse(200, util::WireJson(output), context.request_id);
 }
 
 }  // namespace berth::aws

@@ -3,6 +3,8 @@
 #include <array>
 #include <stdexcept>
 
+#include "server/util/wire_json.h"
+
 namespace berth::aws {
 namespace {
 
@@ -75,8 +77,7 @@ std::string EncodeStreamEvent(const StreamEvent& event) {
       {":content-type", "application/json"},
       {":message-type", exception ? "exception" : "event"},
   };
-  return EncodeEventStreamMessage(
-      headers, event.payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  return EncodeEventStreamMessage(headers, util::WireJson(event.payload));
 }
 
 }  // namespace berth::aws

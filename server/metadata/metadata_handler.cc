@@ -7,6 +7,7 @@
 #include "server/util/crypto.h"
 #include "server/util/log.h"
 #include "server/util/time_format.h"
+#include "server/util/wire_json.h"
 #include "storage/ecs_document_store.h"
 #include "storage/tag_store.h"
 #include "storage/task_definition_store.h"
@@ -30,7 +31,9 @@ http::Response JsonText(unsigned status, std::string body) {
   return res;
 }
 
-http::Response Json(unsigned status, const json& body) { return JsonText(status, body.dump()); }
+http::Response Json(unsigned status, const json& body) {
+  return JsonText(status, util::WireJson(body));
+}
 
 // The agent's metadata errors: a JSON-encoded string.
 http::Response MetadataError(unsigned status, const std::string& message) {
@@ -83,7 +86,7 @@ struct MetadataHandler::Found {
       std::lock_guard lock(mutex);
       if (const auto it = bodies.find(key); it != bodies.end()) return it->second;
     }
-    std::string body = render().dump();
+    std::string body = util::WireJson(render());
     std::lock_guard lock(mutex);
     bodies.emplace(key, body);
     return body;

@@ -14,6 +14,7 @@
 #include "server/util/crypto.h"
 #include "server/util/log.h"
 #include "server/util/percent_encoding.h"
+#include "server/util/wire_json.h"
 #include "storage/ecr_store.h"
 
 namespace berth::registry {
@@ -288,8 +289,7 @@ http::Response Registry::Catalog(const http::Request& request, const storage::Pa
   http::Response res;
   const bool more = names.size() > n;
   if (more) names.resize(n);
-  res = JsonReply(
-      200, json{{"repositories", names}}.dump(-1, ' ', false, json::error_handler_t::replace));
+  res = JsonReply(200, util::WireJson(json{{"repositories", names}}));
   if (more && !names.empty()) res.headers.Add("Link", NextLink("/v2/_catalog", n, names.back()));
   return res;
 }
@@ -303,8 +303,7 @@ http::Response Registry::Tags(const http::Request& request, const Route& route,
       n == 0 ? std::vector<std::string>{} : images_.Tags(registry, route.name, last, n + 1);
   const bool more = tags.size() > n;
   if (more) tags.resize(n);
-  http::Response res = JsonReply(200, json{{"name", route.name}, {"tags", tags}}.dump(
-                                          -1, ' ', false, json::error_handler_t::replace));
+  http::Response res = JsonReply(200, util::WireJson(json{{"name", route.name}, {"tags", tags}}));
   if (more && !tags.empty()) {
     res.headers.Add("Link", NextLink("/v2/" + route.name + "/tags/list", n, tags.back()));
   }

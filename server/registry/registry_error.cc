@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/util/wire_json.h"
 #include "storage/out_of_space.h"
 
 namespace berth::registry {
@@ -52,8 +53,7 @@ http::Response ErrorResponse(const RegistryError& error) {
   const std::string code = error.code() == "MANIFEST_TOO_LARGE" ? "MANIFEST_INVALID" : error.code();
   nlohmann::json item = {{"code", code}, {"message", error.what()}};
   if (!error.detail().empty()) item["detail"] = error.detail();
-  res.body = nlohmann::json{{"errors", nlohmann::json::array({item})}}.dump(
-      -1, ' ', false, nlohmann::json::error_handler_t::replace);
+  res.body = util::WireJson(nlohmann::json{{"errors", nlohmann::json::array({item})}});
   res.headers.Add("Content-Type", "application/json");
   res.headers.Add("Docker-Distribution-API-Version", "registry/2.0");
   return res;

@@ -114,10 +114,16 @@ def main():
         corpus = os.path.join(HERE, "corpus", target)
         os.makedirs(corpus, exist_ok=True)
         merged = tempfile.mkdtemp(prefix="berth-merged-")
+        # A seed that crashes the target is a finding, not a seed to drop: the
+        # merge writes it to `artifacts`, and the script stops there.
+        artifacts = tempfile.mkdtemp(prefix="berth-seed-crashes-")
         subprocess.run([os.path.join(build, "tests", "fuzz", target), "-merge=1",
-                        f"-max_len={MAX_SEED_BYTES}", merged, corpus,
-                        os.path.join(raw, target)], check=True, env=env,
+                        f"-max_len={MAX_SEED_BYTES}", f"-artifact_prefix={artifacts}/",
+                        merged, corpus, os.path.join(raw, target)], check=True, env=env,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if os.listdir(artifacts):
+            sys.exit(f"make_seeds: {target} crashed on seeds from the tests; see {artifacts}")
+        shutil.rmtree(artifacts)
         shutil.rmtree(corpus)
         shutil.copytree(merged, corpus)
         shutil.rmtree(merged)
