@@ -207,7 +207,8 @@ asio::awaitable<void> WriteBadRequest(beast::tcp_stream& stream, const std::stri
   co_await bhttp::async_write(stream, bad, kNoThrow);
 }
 
-// After an answer given before the request's body was read (too large):
+// After an answer given before the request's body was read (too large, or
+// refused by its sink):
 // stops sending, then reads and drops what the client is still sending, for
 // a little while, so that a client that writes its whole body before reading
 // (most do) gets the answer instead of a reset connection.
@@ -362,7 +363,11 @@ asio::awaitable<void> Session(beast::tcp_stream stream, Application& app, Server
     }
     res.producer.reset();
     const bool keep = keep_alive && !res.close;
-    if (!co_await WriteResponse(stream, res, version, keep, req.method == "HEAD") || !keep) break;
+    const bool written = co_await WriteResponse(stream, res, version, keep, req.method == "HEAD");
+    // A body its sink refused part-way (a full disk) is still arriving: drain
+    // it, so that the client reads the answer that names the cause.
+    if (written && !req.body_complete) co_await Linger(stream, buffer);
+    if (!written || !keep) break;
   }
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
