@@ -221,8 +221,18 @@ int Run(berth::Config config) {
   log_service.SetLiveTailOptions(LiveTailOptionsFromEnv());
   logs::LogsApi logs_api(log_service);
 
-  aws::Dispatcher dispatcher(
-      aws::DispatcherOptions{config.account_id, config.region, storage::OutOfSpaceMessage}, clock);
+  aws::DispatcherOptions dispatcher_options;
+  dispatcher_options.default_account_id = config.account_id;
+  dispatcher_options.default_region = config.region;
+  dispatcher_options.describe_fault = storage::OutOfSpaceMessage;
+  // Group commit: concurrent API requests share one COMMIT, and each reply
+  // waits for the commit its writes are in.
+  dispatcher_options.group_writes = [&database](const std::function<void()>& handler) {
+    storage::Database::RequestScope scope(database);
+    handler();
+    return scope.Settler();
+  };
+  aws::Dispatcher dispatcher(std::move(dispatcher_options), clock);
   dispatcher.Register(ecr_api);
   dispatcher.Register(ecs_api);
   dispatcher.Register(logs_api);

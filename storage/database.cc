@@ -86,6 +86,12 @@ Database::Database(const std::string& path) : lock_(CreateAndLock(path)), db_(Op
 }
 
 Database::~Database() {
+  // Writes whose replies were held back for their group are kept: they were
+  // made, only not yet acknowledged.
+  try {
+    db_.CommitOpenGroup();
+  } catch (...) {  // NOLINT(bugprone-empty-catch): nothing is left to tell
+  }
   // The thread goes before the connection it reports to.
   checkpointer_.reset();
 }
@@ -97,6 +103,72 @@ WalCheckpointer::Stats Database::CheckpointStats() const {
 int64_t Database::ChangeCount() {
   auto lease = Acquire();
   return lease.db().TotalChanges();
+}
+
+namespace {
+// The request scope of the calling thread, if any.
+thread_local Database::RequestScope* t_scope = nullptr;
+}  // namespace
+
+Database::Lease::Lease(Database& database, Db& db)
+    : database_(database), lock_(database.mutex_), db_(db) {
+  db_.SetDeferral(t_scope != nullptr && &t_scope->database_ == &database_);
+}
+
+Database::Lease::~Lease() {
+  if (const auto& group = db_.open_group()) {
+    if (t_scope != nullptr && &t_scope->database_ == &database_) {
+      // The request wrote into the group or read what it holds: its reply
+      // waits for the group's commit.
+      auto& groups = t_scope->groups_;
+      if (groups.empty() || groups.back() != group) groups.push_back(group);
+    } else {
+      try {
+        db_.CommitOpenGroup();
+      } catch (...) {  // NOLINT(bugprone-empty-catch): the group's members learn it in Settle
+      }
+    }
+  }
+  db_.SetDeferral(false);
+}
+
+Database::RequestScope::RequestScope(Database& database) : database_(database), previous_(t_scope) {
+  t_scope = this;
+}
+
+Database::RequestScope::~RequestScope() { t_scope = previous_; }
+
+std::function<std::exception_ptr()> Database::RequestScope::Settler() {
+  if (groups_.empty()) return {};
+  return [database = &database_, groups = std::move(groups_)]() -> std::exception_ptr {
+    for (const auto& group : groups) {
+      if (auto error = database->Settle(group)) return error;
+    }
+    return nullptr;
+  };
+}
+
+std::exception_ptr Database::Settle(const std::shared_ptr<CommitGroup>& group) {
+  {
+    const std::lock_guard lock(group->mutex);
+    if (group->done) return group->error;
+  }
+  {
+    // Outside any scope: the lease commits the group if it is still open.
+    RequestScope* const scope = t_scope;
+    t_scope = nullptr;
+    {
+      auto lease = Acquire();
+      try {
+        if (lease.db().open_group() == group) lease.db().CommitOpenGroup();
+      } catch (...) {  // NOLINT(bugprone-empty-catch): recorded in the group
+      }
+    }
+    t_scope = scope;
+  }
+  const std::lock_guard lock(group->mutex);
+  return group->done ? group->error
+                     : std::make_exception_ptr(std::logic_error("a commit group was left open"));
 }
 
 void Database::Reset() {

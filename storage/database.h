@@ -11,9 +11,12 @@
 // holder exclusive use of the connection until it is destroyed.
 
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "storage/sqlite/db.h"
 #include "storage/wal_checkpointer.h"
@@ -29,21 +32,57 @@ class Database {
   Database& operator=(const Database&) = delete;
   ~Database();
 
-  // Exclusive use of the connection while the lease lives.
+  // Exclusive use of the connection while the lease lives. A lease taken
+  // inside a RequestScope defers its commits to the open group.
   class Lease {
    public:
     Db& db() { return db_; }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Lease(Lease&&) = delete;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease();
 
    private:
     friend class Database;
-    Lease(std::mutex& mutex, Db& db) : lock_(mutex), db_(db) {}
+    Lease(Database& database, Db& db);
+    Database& database_;
     std::unique_lock<std::mutex> lock_;
     Db& db_;
   };
   [[nodiscard]] Lease Acquire() {
     if (checkpointer_) checkpointer_->WaitForCatchUp();
-    return Lease(mutex_, db_);
+    return Lease(*this, db_);
   }
+
+  // Group commit for the requests of the API threads. While a RequestScope
+  // lives on a thread, the leases that thread takes leave their commits to
+  // the connection's open group, which the next lease joins, so that
+  // concurrent requests share one COMMIT (one WAL append of each page they
+  // touched, one BEGIN). The request's reply must wait for Settle(): it
+  // commits the group if no one has yet and tells whether the request's
+  // writes, and what it read, are durable. A lease taken outside a scope
+  // (the reconciler, the registry) commits at once, the open group with it.
+  class RequestScope {
+   public:
+    explicit RequestScope(Database& database);
+    RequestScope(const RequestScope&) = delete;
+    RequestScope& operator=(const RequestScope&) = delete;
+    ~RequestScope();
+    // What the request's reply waits for: a function that makes the groups
+    // the request took part in durable and returns their error (null when
+    // all were committed); empty when nothing is pending.
+    std::function<std::exception_ptr()> Settler();
+
+   private:
+    friend class Database;
+    friend class Lease;
+    Database& database_;
+    RequestScope* previous_;
+    std::vector<std::shared_ptr<CommitGroup>> groups_;
+  };
+  // Commits `group` if it is still open; its error, null when committed.
+  std::exception_ptr Settle(const std::shared_ptr<CommitGroup>& group);
 
   // A number that grows with every row any write changes (all writes go
   // through this one connection): equal readings mean nothing was written in

@@ -129,7 +129,7 @@ RequestContext Dispatcher::ContextFor(const http::Request& request) const {
   return context;
 }
 
-AwsError Dispatcher::ServerFault(const http::Request& request, const std::exception& error,
+AwsError Dispatcher::ServerFault(std::string_view target, const std::exception& error,
                                  const std::string& request_id) const {
   std::optional<std::string> cause;
   if (options_.describe_fault) cause = options_.describe_fault(error);
@@ -137,7 +137,7 @@ AwsError Dispatcher::ServerFault(const http::Request& request, const std::except
     return InternalFailure("Internal error in Berth; see its log for request " + request_id);
   // The operation's own server fault when its model declares one.
   std::string type = "InternalFailure";
-  if (const auto* operation = Resolve(request.headers.Get("X-Amz-Target").value_or("")).operation) {
+  if (const auto* operation = Resolve(target).operation) {
     for (const std::string_view declared : {"ServerException", "ServiceUnavailableException"}) {
       if (std::find(operation->errors.begin(), operation->errors.end(), declared) !=
           operation->errors.end()) {
@@ -151,19 +151,45 @@ AwsError Dispatcher::ServerFault(const http::Request& request, const std::except
 
 http::Response Dispatcher::Handle(const http::Request& request) const {
   RequestContext context = ContextFor(request);
+  const std::string target(request.headers.Get("X-Amz-Target").value_or(""));
   std::string label;
   http::Response res;
-  try {
-    res = Dispatch(request, context, label);
-  } catch (const AwsError& error) {
-    res = ErrorResponse(error, context.request_id);
-  } catch (const json::exception& error) {
-    // A handler read a member with the wrong type: the model let through
-    // something the handler did not expect. Report it as the caller's fault.
-    res = ErrorResponse(SerializationException(error.what()), context.request_id);
-  } catch (const std::exception& error) {
-    log::Error("request " + context.request_id + " (" + label + ") failed: " + error.what());
-    res = ErrorResponse(ServerFault(request, error, context.request_id), context.request_id);
+  const auto handle = [&] {
+    try {
+      res = Dispatch(request, context, label);
+    } catch (const AwsError& error) {
+      res = ErrorResponse(error, context.request_id);
+    } catch (const json::exception& error) {
+      // A handler read a member with the wrong type: the model let through
+      // something the handler did not expect. Report it as the caller's fault.
+      res = ErrorResponse(SerializationException(error.what()), context.request_id);
+    } catch (const std::exception& error) {
+      log::Error("request " + context.request_id + " (" + label + ") failed: " + error.what());
+      res = ErrorResponse(ServerFault(target, error, context.request_id), context.request_id);
+    }
+  };
+  if (!options_.group_writes) {
+    handle();
+  } else if (auto settle = options_.group_writes(handle)) {
+    // The reply waits for the commit its writes (or what it read) are in.
+    res.before_send = [this, settle = std::move(settle), target, label,
+                       request_id = context.request_id](http::Response& reply) {
+      const std::exception_ptr failed = settle();
+      if (!failed) return;
+      try {
+        std::rethrow_exception(failed);
+      } catch (const std::exception& error) {
+        log::Error("request " + request_id + " (" + label + ") failed: " + error.what());
+        const std::string operation = reply.operation;
+        reply = ErrorResponse(ServerFault(target, error, request_id), request_id);
+        reply.operation = operation;
+      } catch (...) {
+        const std::string operation = reply.operation;
+        reply = ErrorResponse(
+            ServerFault(target, std::runtime_error("the commit failed"), request_id), request_id);
+        reply.operation = operation;
+      }
+    };
   }
   res.operation = label.empty() ? "aws" : label;
   if (res.status >= 400 && log::Enabled(log::Level::kDebug)) {

@@ -29,6 +29,13 @@ struct DispatcherOptions {
   // Such a failure answers the operation's own server fault (ECR's and ECS's
   // ServerException) with that message instead of an opaque InternalFailure.
   std::function<std::optional<std::string>(const std::exception&)> describe_fault;
+  // Group commit: runs one request's handler and returns what its reply must
+  // wait for, a function that makes the request's writes durable and returns
+  // their error (null once durable), or an empty function when nothing is
+  // pending (storage::Database::RequestScope). Absent: a handler's writes
+  // are durable when it returns.
+  std::function<std::function<std::exception_ptr()>(const std::function<void()>& handler)>
+      group_writes;
 };
 
 class Dispatcher {
@@ -71,7 +78,7 @@ class Dispatcher {
                           std::string& operation_label) const;
   // The error an unexpected exception answers: a named server fault when
   // describe_fault knows the cause, else InternalFailure.
-  AwsError ServerFault(const http::Request& request, const std::exception& error,
+  AwsError ServerFault(std::string_view target, const std::exception& error,
                        const std::string& request_id) const;
 
   DispatcherOptions options_;

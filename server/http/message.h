@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -120,6 +121,12 @@ struct Response {
   // When set, the body is streamed from this producer instead of `body`
   // (see BodyProducer), and the connection closes after it.
   std::shared_ptr<BodyProducer> producer;
+  // When set, the response waits for the writes behind it to be durable
+  // (group commit): the session first lets the other requests that are
+  // ready run, so that they join the same commit, then calls this, which
+  // commits if no one has yet and may replace the response (with an error
+  // when the commit failed). Called once, from the session's thread.
+  std::function<void(Response&)> before_send;
 };
 
 // Case-insensitive ASCII comparison, as HTTP field names need.

@@ -350,6 +350,13 @@ asio::awaitable<void> Session(beast::tcp_stream stream, Application& app, Server
     }
 
     Response res = app.Handle(req);
+    if (res.before_send) {
+      // Requests already read run first (and join the same commit).
+      co_await asio::post(stream.get_executor(), kNoThrow);
+      auto before_send = std::move(res.before_send);
+      res.before_send = nullptr;
+      before_send(res);
+    }
     LogRequest(req, res, started);
     if (res.producer && req.method != "HEAD") {
       // A streamed body ends the connection when it ends.

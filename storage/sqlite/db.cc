@@ -76,6 +76,17 @@ Db Db::OpenForCreation(const std::string& path) {
   return db;
 }
 
+Db Db::OpenReadOnly(const std::string& path) {
+  sqlite3* raw = nullptr;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+  Db db(raw);
+  if (rc != SQLITE_OK) throw StorageError(rc, Message(raw, rc), "open " + path);
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, kBusyTimeoutMs);
+  return db;
+}
+
 void Db::Execute(std::string_view sql) {
   const std::string text(sql);
   char* error = nullptr;
@@ -247,19 +258,90 @@ std::optional<int64_t> Stmt::ColumnOptionalInt(int column) const {
   return ColumnInt(column);
 }
 
-Tx::Tx(Db& db) : db_(db) { Stmt(db_, "BEGIN IMMEDIATE").Run(); }
+bool Db::InTransaction() const { return sqlite3_get_autocommit(db_.get()) == 0; }
+
+void Db::FailOpenGroup(std::exception_ptr error) noexcept {
+  if (!group_) return;
+  {
+    const std::lock_guard lock(group_->mutex);
+    group_->done = true;
+    group_->error = std::move(error);
+  }
+  group_.reset();
+}
+
+void Db::CommitOpenGroup() {
+  if (!group_) return;
+  try {
+    Stmt(*this, "COMMIT").Run();
+  } catch (...) {
+    const std::exception_ptr error = std::current_exception();
+    if (InTransaction()) {
+      try {
+        Stmt(*this, "ROLLBACK").Run();
+      } catch (...) {  // NOLINT(bugprone-empty-catch): the COMMIT's error is the one to report
+      }
+    }
+    FailOpenGroup(error);
+    throw;
+  }
+  {
+    const std::lock_guard lock(group_->mutex);
+    group_->done = true;
+  }
+  group_.reset();
+}
+
+Tx::Tx(Db& db) : db_(db) {
+  if (db_.group_ && !db_.InTransaction()) {
+    // A statement outside any Tx failed in a way that rolled the group back.
+    db_.FailOpenGroup(std::make_exception_ptr(
+        std::runtime_error("a write failed and SQLite rolled back the shared transaction")));
+  }
+  if (!db_.group_) {
+    Stmt(db_, "BEGIN IMMEDIATE").Run();
+    if (!db_.defer_) return;
+    db_.group_ = std::make_shared<CommitGroup>();
+  }
+  try {
+    Stmt(db_, "SAVEPOINT tx").Run();
+  } catch (...) {
+    // The group cannot take this transaction: end it, as failed when its
+    // transaction is gone.
+    if (!db_.InTransaction()) db_.FailOpenGroup(std::current_exception());
+    throw;
+  }
+  grouped_ = true;
+}
 
 Tx::~Tx() {
   if (done_) return;
   try {
-    Stmt(db_, "ROLLBACK").Run();
+    if (!grouped_) {
+      Stmt(db_, "ROLLBACK").Run();
+      return;
+    }
+    Stmt(db_, "ROLLBACK TO tx").Run();
+    Stmt(db_, "RELEASE tx").Run();
   } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor must not throw
+  }
+  // An error that made SQLite roll back the whole transaction (a full disk,
+  // say) took the group's other writes with it.
+  if (grouped_ && !db_.InTransaction()) {
+    db_.FailOpenGroup(std::make_exception_ptr(
+        std::runtime_error("a write failed and SQLite rolled back the shared transaction")));
   }
 }
 
 void Tx::Commit() {
-  Stmt(db_, "COMMIT").Run();
+  if (!grouped_) {
+    Stmt(db_, "COMMIT").Run();
+    done_ = true;
+    return;
+  }
+  Stmt(db_, "RELEASE tx").Run();
   done_ = true;
+  if (!db_.defer_) db_.CommitOpenGroup();
 }
 
 }  // namespace berth::storage

@@ -19,8 +19,10 @@
 // Every failing call throws StorageError carrying SQLite's message and the SQL.
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -49,6 +51,15 @@ class StorageError : public std::runtime_error {
   int rc_;
 };
 
+// The outer transaction several transactions share under group commit (see
+// Db::SetDeferral): whether it is over, and its error if it failed.
+// Thread-safety: its members are guarded by `mutex`.
+struct CommitGroup {
+  std::mutex mutex;
+  bool done = false;
+  std::exception_ptr error;  // set when done and the group was not committed
+};
+
 // One open SQLite connection, in WAL mode with foreign keys on.
 class Db {
  public:
@@ -63,6 +74,9 @@ class Db {
   // Opens a database file no one else uses yet with journaling and syncing
   // off, for building a new database before moving it into place.
   static Db OpenForCreation(const std::string& path);
+  // A read-only connection to a database another connection writes (for
+  // checks): it sees what is committed, and takes no lock at opening.
+  static Db OpenReadOnly(const std::string& path);
 
   Db(Db&&) noexcept = default;
   Db& operator=(Db&&) noexcept = default;
@@ -100,8 +114,25 @@ class Db {
 
   sqlite3* handle() const { return db_.get(); }
 
+  // Group commit. With deferral on, a Tx opens (or joins) one outer
+  // transaction, the open group, as a savepoint in it, and its Commit() only
+  // releases the savepoint: the group stays open for the next transaction
+  // to join, and its writes are durable once CommitOpenGroup() has run. With
+  // deferral off (the default) a Tx commits at once, and a Tx that finds a
+  // group open commits the whole group with it.
+  void SetDeferral(bool on) { defer_ = on; }
+  const std::shared_ptr<CommitGroup>& open_group() const { return group_; }
+  // COMMITs the open group, if any, and marks it done. On failure the group
+  // is rolled back, marked failed, and the error thrown.
+  void CommitOpenGroup();
+  // True while a transaction is open on the connection.
+  bool InTransaction() const;
+
  private:
   friend class Stmt;
+  friend class Tx;
+  // Ends the open group as failed with `error` (its transaction is gone).
+  void FailOpenGroup(std::exception_ptr error) noexcept;
   struct Closer {
     void operator()(sqlite3* db) const noexcept;
   };
@@ -128,6 +159,8 @@ class Db {
   // before close.
   std::unique_ptr<sqlite3, Closer> db_;
   std::unique_ptr<StatementCache> cache_;
+  std::shared_ptr<CommitGroup> group_;  // the open group, if any
+  bool defer_ = false;
 };
 
 // One prepared statement. Bind parameters are 1-based (?1, ?2, ...), columns
@@ -178,8 +211,10 @@ class Stmt {
   sqlite3_stmt* stmt_;
 };
 
-// A write transaction (BEGIN IMMEDIATE). Rolls back in its destructor unless
-// Commit() ran. Neither copyable nor movable; never nest one in another.
+// A write transaction (BEGIN IMMEDIATE), or a savepoint in the connection's
+// open commit group (see Db::SetDeferral). Rolls back in its destructor unless
+// Commit() ran, a savepoint only its own writes. Neither copyable nor
+// movable; never nest one in another.
 class Tx {
  public:
   explicit Tx(Db& db);
@@ -193,6 +228,7 @@ class Tx {
 
  private:
   Db& db_;
+  bool grouped_ = false;  // a savepoint in the open group
   bool done_ = false;
 };
 

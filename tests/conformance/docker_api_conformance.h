@@ -658,6 +658,12 @@ TYPED_TEST_P(DockerApiConformanceTest, StreamLogsReadsBothOutputsWithTimestamps)
 
   // When its log is read
   const auto lines = this->ReadLogs(id);
+  std::string seen;  // what was read, for a failure's message
+  for (const auto& l : lines) {
+    seen += std::to_string(l.timestamp_ns) +
+            (l.source == docker::LogSource::kStdout ? " out " : " err ") + l.text + "\n";
+  }
+  SCOPED_TRACE("the log as read:\n" + seen);
 
   // Then every line is there once, by stream and in order, without its
   // newline, stamped in nanoseconds after 2020 (Docker's read time)

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """The Docker daemon restarts under Berth: tasks end honestly, services heal.
 
-Berth runs against a private dockerd started for the run (its own data and
-exec roots, socket, pidfile and cgroup parent; a default bridge of its own
-instead of docker0, no iptables, no IP forwarding), so the machine's shared
-daemon is never touched. (Not --bridge=none: a dockerd started so deletes
-the docker0 interface it finds, the shared daemon's bridge. And its networks
-come from 10.200.0.0/16, so that none shadows a route of the shared daemon.)
+Berth runs against a private dockerd started for the run, in a network
+namespace of its own (its own data and exec roots, socket, pidfile and cgroup
+parent), so the machine's shared daemon and its docker0 are never touched: the
+private daemon's bridge, containers and networks live in that namespace, and
+Berth drives it over its unix socket. Its image is loaded into it from the
+shared daemon (docker save | docker load), as nothing in the namespace can
+reach Berth's registry on the host's loopback.
 Each round runs standalone tasks and a service of desiredCount 2, stops the
 private daemon (SIGTERM in even rounds, SIGKILL in odd ones), waits, starts
 it again on the same directories, and checks:
@@ -25,7 +26,6 @@ Exit status 1 on any loss. Runs as root (it starts a dockerd).
 
 import argparse
 import os
-import random
 import shutil
 import signal
 import subprocess
@@ -57,28 +57,26 @@ class PrivateDockerd:
         self.env = dict(os.environ, DOCKER_HOST=f"unix://{self.socket}")
         with open(os.path.join(self.root, "daemon.json"), "w") as f:
             f.write("{}\n")  # never the machine's /etc/docker/daemon.json
-        # The private daemon's default bridge, made here (interface names
-        # are at most 15 characters).
-        self.bridge = "bh" + os.path.basename(self.root)[-8:].replace("_", "x")
-        self.bridge_cidr = f"10.199.{random.randint(1, 254)}.1/24"
-        h.run(["ip", "link", "add", "name", self.bridge, "type", "bridge"])
-        h.run(["ip", "addr", "add", self.bridge_cidr, "dev", self.bridge])
-        h.run(["ip", "link", "set", self.bridge, "up"])
+        # The daemon's network namespace: only its loopback, and the bridge
+        # the daemon makes there.
+        self.netns = "berth-" + os.path.basename(self.root)[-8:].replace("_", "x")
+        h.run(["ip", "netns", "add", self.netns])
+        h.run(["ip", "netns", "exec", self.netns, "ip", "link", "set", "lo", "up"])
 
     def start(self, timeout=120):
         log_file = open(self.log_path, "a")
+        # nsenter --net, not `ip netns exec`: that would also give the daemon a
+        # mount namespace of its own per start, and containers that outlive a
+        # SIGKILLed daemon would keep their mounts where the next one cannot
+        # see them.
         self.process = subprocess.Popen(
-            ["dockerd", "--config-file", os.path.join(self.root, "daemon.json"),
+            ["nsenter", f"--net=/var/run/netns/{self.netns}",
+             "dockerd", "--config-file", os.path.join(self.root, "daemon.json"),
              "--data-root", os.path.join(self.root, "data"),
              "--exec-root", os.path.join(self.root, "exec"),
              "--pidfile", os.path.join(self.root, "dockerd.pid"),
              "-H", f"unix://{self.socket}",
-             f"--bridge={self.bridge}", "--iptables=false", "--ip-forward=false",
-             "--ip-masq=false",
-             # Networks of its own (Berth makes one per cluster) from a pool the
-             # shared daemon never uses: a 172.17/16 of its own would shadow the
-             # shared docker0's route and cut the host off its containers.
-             "--default-address-pool", "base=10.200.0.0/16,size=24",
+             "--iptables=false", "--ip-forward=false", "--ip-masq=false",
              "--cgroup-parent", self.cgroup_parent,
              "--log-level", "warn"],
             stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
@@ -147,7 +145,7 @@ class PrivateDockerd:
                     os.rmdir(path)
                 except OSError:
                     pass
-        h.run(["ip", "link", "delete", self.bridge], check=False)
+        h.run(["ip", "netns", "delete", self.netns], check=False)
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -180,6 +178,7 @@ class Harness:
         self.images.build(image, 4096)
         if not h.push(image, self.docker_config):
             raise RuntimeError("the push failed:\n" + self.berth.tail())
+        self.load_into_private_daemon(image)
         h.run(["docker", "rmi", image], check=False)
         ecs.create_cluster(clusterName=CLUSTER)
         self.task_def = ecs.register_task_definition(
@@ -189,6 +188,16 @@ class Harness:
             cpu="256", memory="512")["taskDefinition"]["taskDefinitionArn"]
         ecs.create_service(cluster=CLUSTER, serviceName=SERVICE, taskDefinition=self.task_def,
                            desiredCount=2)
+
+    def load_into_private_daemon(self, image):
+        """The image, from the shared daemon into the private one."""
+        save = subprocess.Popen(["docker", "save", image], stdout=subprocess.PIPE)
+        load = subprocess.run(["docker", "load"], stdin=save.stdout, env=self.dockerd.env,
+                              capture_output=True, text=True, timeout=300)
+        save.stdout.close()
+        if save.wait(timeout=300) != 0 or load.returncode != 0:
+            raise RuntimeError(f"could not load {image} into the private dockerd: "
+                               f"{load.stderr}")
 
     # ----- observing
 

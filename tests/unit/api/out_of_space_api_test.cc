@@ -42,7 +42,7 @@ class OutOfSpaceApiTest : public ApiTest {
   }
 
   aws::Dispatcher full_dispatcher_{
-      aws::DispatcherOptions{"000000000000", "us-east-1", storage::OutOfSpaceMessage}, clock_};
+      aws::DispatcherOptions{"000000000000", "us-east-1", storage::OutOfSpaceMessage, {}}, clock_};
 };
 
 TEST_F(OutOfSpaceApiTest, EcrWritesAnswerServerExceptionAndReadsWork) {
