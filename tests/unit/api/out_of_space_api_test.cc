@@ -1,7 +1,14 @@
 // A full data directory through the AWS protocol: writes answer the
 // operation's ServerException (HTTP 500) naming the cause, reads keep
 // working, and nothing the refused write touched is changed. The full disk
-// is injected as a database that may not grow (PRAGMA max_page_count).
+// is injected as a database that may not grow (PRAGMA max_page_count). With
+// group commit, a reply is held until its commit, and a commit that fails
+// turns it into the same ServerException.
+
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <system_error>
 
 #include "storage/out_of_space.h"
 #include "tests/support/api_fixture.h"
@@ -39,6 +46,17 @@ class OutOfSpaceApiTest : public ApiTest {
     EXPECT_EQ(response.headers.Get("X-Amzn-ErrorType").value_or(reply.error_type()),
               reply.error_type());
     return reply;
+  }
+
+  // A CreateRepository call, for the group commit tests.
+  static http::Request CreateRepositoryRequest(const std::string& name) {
+    http::Request request;
+    request.method = "POST";
+    request.target = "/";
+    request.headers.Add("X-Amz-Target", std::string(kEcrPrefix) + "CreateRepository");
+    request.headers.Add("Content-Type", "application/x-amz-json-1.1");
+    request.body = json{{"repositoryName", name}}.dump();
+    return request;
   }
 
   aws::Dispatcher full_dispatcher_{
@@ -108,6 +126,63 @@ TEST_F(OutOfSpaceApiTest, OtherFailuresStayInternalFailure) {
   const http::Response response = plain.Handle(request);
   EXPECT_EQ(response.status, 500u);
   EXPECT_EQ(json::parse(response.body).value("__type", ""), "InternalFailure") << response.body;
+}
+
+TEST_F(OutOfSpaceApiTest, AHeldReplyWhoseGroupCommitFailsBecomesServerException) {
+  // Given a dispatcher whose group commit fails for lack of space
+  aws::DispatcherOptions options{"000000000000", "us-east-1", storage::OutOfSpaceMessage, {}};
+  options.group_writes =
+      [](const std::function<void()>& handler) -> std::function<std::exception_ptr()> {
+    handler();
+    return [] {
+      return std::make_exception_ptr(std::filesystem::filesystem_error(
+          "commit", std::make_error_code(std::errc::no_space_on_device)));
+    };
+  };
+  aws::Dispatcher grouped{options, clock_};
+  grouped.Register(ecr_api_);
+  // When a write's reply is made, it is held
+  http::Response response = grouped.Handle(CreateRepositoryRequest("held"));
+  ASSERT_TRUE(response.before_send);
+  EXPECT_EQ(response.status, 200u) << response.body;
+  // And once the commit fails, it is ECR's server fault naming the cause
+  auto before_send = std::move(response.before_send);
+  before_send(response);
+  EXPECT_EQ(response.status, 500u);
+  const json body = json::parse(response.body);
+  EXPECT_EQ(body.value("__type", ""), "ServerException") << response.body;
+  EXPECT_TRUE(body.value("message", "").starts_with(storage::kNoSpaceLeft)) << response.body;
+  EXPECT_EQ(response.operation, "ecr.CreateRepository");
+}
+
+TEST_F(OutOfSpaceApiTest, WithGroupCommitAWriteIsDurableOnceItsReplySettles) {
+  aws::DispatcherOptions options;
+  options.group_writes = [this](const std::function<void()>& handler) {
+    storage::Database::RequestScope scope(database_);
+    handler();
+    return scope.Settler();
+  };
+  aws::Dispatcher grouped{options, clock_};
+  grouped.Register(ecr_api_);
+  http::Response first = grouped.Handle(CreateRepositoryRequest("one"));
+  http::Response second = grouped.Handle(CreateRepositoryRequest("two"));
+  ASSERT_TRUE(first.before_send);
+  ASSERT_TRUE(second.before_send);
+  auto settle_first = std::move(first.before_send);
+  settle_first(first);
+  auto settle_second = std::move(second.before_send);
+  settle_second(second);
+  EXPECT_EQ(first.status, 200u) << first.body;
+  EXPECT_EQ(second.status, 200u) << second.body;
+  // A refused write is refused, held or not
+  http::Response again = grouped.Handle(CreateRepositoryRequest("one"));
+  if (again.before_send) {
+    auto settle = std::move(again.before_send);
+    settle(again);
+  }
+  EXPECT_EQ(again.status, 400u) << again.body;  // RepositoryAlreadyExistsException
+  const ApiReply listed = Full(std::string(kEcrPrefix) + "DescribeRepositories", json::object());
+  EXPECT_EQ(listed.body["repositories"].size(), 2u) << listed.raw;
 }
 
 }  // namespace
