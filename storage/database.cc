@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <sys/file.h>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 #include "storage/migrations.h"
@@ -155,16 +156,15 @@ std::exception_ptr Database::Settle(const std::shared_ptr<CommitGroup>& group) {
   }
   {
     // Outside any scope: the lease commits the group if it is still open.
-    RequestScope* const scope = t_scope;
-    t_scope = nullptr;
-    {
-      auto lease = Acquire();
-      try {
-        if (lease.db().open_group() == group) lease.db().CommitOpenGroup();
-      } catch (...) {  // NOLINT(bugprone-empty-catch): recorded in the group
-      }
+    struct Unscoped {
+      RequestScope* saved = std::exchange(t_scope, nullptr);
+      ~Unscoped() { t_scope = saved; }
+    } unscoped;
+    auto lease = Acquire();
+    try {
+      if (lease.db().open_group() == group) lease.db().CommitOpenGroup();
+    } catch (...) {  // NOLINT(bugprone-empty-catch): recorded in the group
     }
-    t_scope = scope;
   }
   const std::lock_guard lock(group->mutex);
   return group->done ? group->error
