@@ -151,7 +151,7 @@ AwsError Dispatcher::ServerFault(std::string_view target, const std::exception& 
 
 http::Response Dispatcher::Handle(const http::Request& request) const {
   RequestContext context = ContextFor(request);
-  const std::string target(request.headers.Get("X-Amz-Target").value_or(""));
+  const std::string_view target = request.headers.Get("X-Amz-Target").value_or("");
   std::string label;
   http::Response res;
   const auto handle = [&] {
@@ -172,22 +172,22 @@ http::Response Dispatcher::Handle(const http::Request& request) const {
     handle();
   } else if (auto settle = options_.group_writes(handle)) {
     // The reply waits for the commit its writes (or what it read) are in.
-    res.before_send = [this, settle = std::move(settle), target, label,
+    res.before_send = [this, settle = std::move(settle), target = std::string(target), label,
                        request_id = context.request_id](http::Response& reply) {
       const std::exception_ptr failed = settle();
       if (!failed) return;
-      try {
-        std::rethrow_exception(failed);
-      } catch (const std::exception& error) {
+      const auto fail = [&](const std::exception& error) {
         log::Error("request " + request_id + " (" + label + ") failed: " + error.what());
         const std::string operation = reply.operation;
         reply = ErrorResponse(ServerFault(target, error, request_id), request_id);
         reply.operation = operation;
+      };
+      try {
+        std::rethrow_exception(failed);
+      } catch (const std::exception& error) {
+        fail(error);
       } catch (...) {
-        const std::string operation = reply.operation;
-        reply = ErrorResponse(
-            ServerFault(target, std::runtime_error("the commit failed"), request_id), request_id);
-        reply.operation = operation;
+        fail(std::runtime_error("the commit failed"));
       }
     };
   }

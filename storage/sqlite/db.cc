@@ -258,6 +258,14 @@ std::optional<int64_t> Stmt::ColumnOptionalInt(int column) const {
   return ColumnInt(column);
 }
 
+namespace {
+// A group's error when SQLite itself ended its transaction.
+std::exception_ptr RolledBack() {
+  return std::make_exception_ptr(
+      std::runtime_error("a write failed and SQLite rolled back the shared transaction"));
+}
+}  // namespace
+
 bool Db::InTransaction() const { return sqlite3_get_autocommit(db_.get()) == 0; }
 
 void Db::FailOpenGroup(std::exception_ptr error) noexcept {
@@ -295,8 +303,7 @@ void Db::CommitOpenGroup() {
 Tx::Tx(Db& db) : db_(db) {
   if (db_.group_ && !db_.InTransaction()) {
     // A statement outside any Tx failed in a way that rolled the group back.
-    db_.FailOpenGroup(std::make_exception_ptr(
-        std::runtime_error("a write failed and SQLite rolled back the shared transaction")));
+    db_.FailOpenGroup(RolledBack());
   }
   if (!db_.group_) {
     Stmt(db_, "BEGIN IMMEDIATE").Run();
@@ -328,8 +335,7 @@ Tx::~Tx() {
   // An error that made SQLite roll back the whole transaction (a full disk,
   // say) took the group's other writes with it.
   if (grouped_ && !db_.InTransaction()) {
-    db_.FailOpenGroup(std::make_exception_ptr(
-        std::runtime_error("a write failed and SQLite rolled back the shared transaction")));
+    db_.FailOpenGroup(RolledBack());
   }
 }
 

@@ -22,10 +22,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const berth::http::Response response = world->dispatcher.Handle(request);
   if (response.producer) {
     // A streamed reply (StartLiveTail's event stream): its body comes from
-    // the producer, whose first piece (the initial-response event) is made
-    // here once.
+    // the producer, whose first piece holds at least the initial-response
+    // event.
     if (response.status != 200) berth::fuzz::Violation("streamed error", response.body);
-    response.producer->Next();
+    if (response.producer->Next().bytes.empty()) {
+      berth::fuzz::Violation("stream without its initial-response", response.body);
+    }
     world->MaybeReset();
     return 0;
   }

@@ -4,34 +4,23 @@
 // writes, a lease outside any scope commits the open group at once, and a
 // group SQLite rolled back reports its error to every member.
 
-#include <filesystem>
 #include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include <gtest/gtest.h>
 
 #include "storage/database.h"
+#include "tests/support/temp_dir.h"
 
 namespace berth::storage {
 namespace {
 
 class GroupCommitTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/berth-group-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-    path_ = dir_ + "/berth.db";
-    database_.emplace(path_);
-  }
-  void TearDown() override {
-    database_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
   // One request: `work` runs inside a scope; returns what its reply waits for.
   std::function<std::exception_ptr()> Request(const std::function<void(Db&)>& work) {
     Database::RequestScope scope(*database_);
@@ -54,9 +43,9 @@ class GroupCommitTest : public ::testing::Test {
     return stmt.Step();
   }
 
-  std::string dir_;
-  std::string path_;
-  std::optional<Database> database_;
+  berth::testing::TempDir dir_{"berth-group"};
+  std::string path_ = dir_.path() + "/berth.db";
+  std::optional<Database> database_{std::in_place, path_};
 };
 
 TEST_F(GroupCommitTest, RequestsShareOneCommitAndNothingIsDurableBeforeSettle) {

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "storage/database.h"
+#include "tests/support/temp_dir.h"
 
 namespace berth::storage {
 namespace {
@@ -16,14 +17,6 @@ namespace {
 // A file-backed database in a fresh directory, removed at the end.
 class WalCheckpointerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/berth-wal-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-    path_ = dir_ + "/berth.db";
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   // `count` commits of one 4 KiB row each (a page or more of WAL apiece).
   static void Write(Database& database, int first, int count) {
     const std::string value(4096, 'x');
@@ -44,8 +37,8 @@ class WalCheckpointerTest : public ::testing::Test {
     return ec ? 0 : static_cast<int64_t>(size);
   }
 
-  std::string dir_;
-  std::string path_;
+  berth::testing::TempDir dir_{"berth-wal"};
+  std::string path_ = dir_.path() + "/berth.db";
 };
 
 TEST_F(WalCheckpointerTest, CheckpointsRunInTheBackgroundAndTheWalRestarts) {
