@@ -14,12 +14,9 @@
 
 #include <chrono>
 #include <filesystem>
-#include <netinet/in.h>
 #include <set>
 #include <string>
-#include <sys/socket.h>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -27,6 +24,7 @@
 
 #include "server/util/crypto.h"
 #include "tests/support/berth_server.h"
+#include "tests/support/stable_port.h"
 #include "tests/support/text_files.h"
 
 namespace berth::testing {
@@ -204,21 +202,6 @@ class BerthImageFixture : public ::testing::Test {
     } while (Clock::now() < deadline);
     return reply;
   }
-  // A TCP port of 127.0.0.1 nothing listens on now (bound and released).
-  static int FreePort() {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t size = sizeof(address);
-    int port = 0;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&address), size) == 0 &&
-        getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0) {
-      port = ntohs(address.sin_port);
-    }
-    close(fd);
-    return port;
-  }
   // The first container of a described task.
   static json FirstContainer(const json& task) {
     return task.is_object() && !task["containers"].empty() ? task["containers"][0] : json();
@@ -226,7 +209,8 @@ class BerthImageFixture : public ::testing::Test {
 
   const std::string id_ = crypto::RandomHex(8);
   const std::string image_ = "berth-test-image-" + id_ + ":latest";
-  const int port_ = FreePort();
+  // Stays ours while the composed Berth is down between `down` and `up`.
+  const int port_ = StablePort();
   std::string cli_;
   TempDir context_;
   TempDir docker_config_;
