@@ -8,6 +8,10 @@ namespace {
 // How often the thread looks at the WAL when no commit wakes it.
 constexpr std::chrono::milliseconds kPollPeriod{100};
 
+// The pages of a WAL of `pages` no checkpoint copied, when one copied
+// `copied` (a smaller WAL restarted since: all of it is new).
+int64_t Fresh(int64_t pages, int64_t copied) { return pages < copied ? pages : pages - copied; }
+
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -16,8 +20,10 @@ int64_t NowNs() {
 
 }  // namespace
 
-WalCheckpointer::WalCheckpointer(const std::string& path, std::mutex& writers)
+WalCheckpointer::WalCheckpointer(const std::string& path, std::mutex& writers,
+                                 std::function<void()> end_transaction)
     : writers_(writers),
+      end_transaction_(std::move(end_transaction)),
       db_(Db::Open(path, Db::Locking::kShared)),
       thread_([this](const std::stop_token& stop) { Run(stop); }) {}
 
@@ -37,27 +43,24 @@ WalCheckpointer::Stats WalCheckpointer::stats() const {
 }
 
 void WalCheckpointer::Run(const std::stop_token& stop) {
+  // Pages of the current WAL a checkpoint copied into the database.
+  int64_t copied = 0;
   while (!stop.stop_requested()) {
     {
       std::unique_lock lock(wake_mutex_);
-      wake_.wait_for(lock, stop, kPollPeriod,
-                     [this] { return wal_pages_.load(std::memory_order_relaxed) >= kStartPages; });
+      wake_.wait_for(lock, stop, kPollPeriod, [this, copied] {
+        return Fresh(wal_pages_.load(std::memory_order_relaxed), copied) >= kStartPages;
+      });
     }
     if (stop.stop_requested()) break;
     const int64_t pages = wal_pages_.load(std::memory_order_relaxed);
+    if (pages < copied) copied = 0;  // the WAL restarted
+    const int64_t fresh = Fresh(pages, copied);
     const auto idle = std::chrono::nanoseconds(NowNs() - last_commit_ns_.load());
-    if (pages == 0 || (pages < kStartPages && idle < kIdleDelay)) continue;
+    if (fresh <= 0 || (fresh < kStartPages && idle < kIdleDelay)) continue;
     try {
-      const int64_t behind = CheckpointBesideWriters();
-      if (pages >= kCatchUpPages) {
-        CatchUpWithWritersPaused();
-      } else if (behind == 0) {
-        // Everything is in the database: nothing to do until the next
-        // commit (which restarts the WAL and reports its new size), unless
-        // one came in meanwhile.
-        int64_t expected = pages;
-        wal_pages_.compare_exchange_strong(expected, 0);
-      }
+      copied = CheckpointBesideWriters();
+      if (pages >= kCatchUpPages) copied = CatchUpWithWritersPaused();
     } catch (const std::exception&) {
       // A failed checkpoint loses nothing (the WAL still holds every
       // commit); the next round tries again.
@@ -70,26 +73,32 @@ void WalCheckpointer::Run(const std::stop_token& stop) {
 int64_t WalCheckpointer::CheckpointBesideWriters() {
   const Db::CheckpointResult result = db_.CheckpointPassive();
   checkpoints_.fetch_add(1);
-  return std::max<int64_t>(0, result.wal_pages - result.checkpointed_pages);
+  return result.checkpointed_pages;
 }
 
-void WalCheckpointer::CatchUpWithWritersPaused() {
+int64_t WalCheckpointer::CatchUpWithWritersPaused() {
   const auto start = std::chrono::steady_clock::now();
+  // Newcomers wait at the gate (WaitForCatchUp) until the catch-up is over,
+  // whether it succeeds or throws.
+  struct Gate {
+    WalCheckpointer& self;
+    explicit Gate(WalCheckpointer& checkpointer) : self(checkpointer) { Set(true); }
+    ~Gate() {
+      Set(false);
+      self.gate_.notify_all();
+    }
+    void Set(bool closed) {
+      const std::lock_guard lock(self.gate_mutex_);
+      self.catching_up_.store(closed, std::memory_order_release);
+    }
+  };
+  int64_t copied = 0;
   {
-    std::lock_guard gate(gate_mutex_);
-    catching_up_.store(true, std::memory_order_release);
+    const Gate gate(*this);
+    const std::lock_guard paused(writers_);
+    if (end_transaction_) end_transaction_();
+    copied = db_.CheckpointPassive().checkpointed_pages;
   }
-  {
-    std::lock_guard paused(writers_);
-    db_.CheckpointPassive();
-    // The next commit restarts the WAL and reports its new size.
-    wal_pages_.store(0, std::memory_order_relaxed);
-  }
-  {
-    std::lock_guard gate(gate_mutex_);
-    catching_up_.store(false, std::memory_order_release);
-  }
-  gate_.notify_all();
   const auto held = std::chrono::duration_cast<std::chrono::microseconds>(
                         std::chrono::steady_clock::now() - start)
                         .count();
@@ -97,6 +106,7 @@ void WalCheckpointer::CatchUpWithWritersPaused() {
   int64_t longest = longest_catch_up_us_.load();
   while (held > longest && !longest_catch_up_us_.compare_exchange_weak(longest, held)) {
   }
+  return copied;
 }
 
 void WalCheckpointer::WaitForCatchUpSlow() {

@@ -10,9 +10,17 @@
 // beside the writers, blocking no one) once it holds kStartPages, or once
 // writes have paused for kIdleDelay. A PASSIVE checkpoint cannot restart the
 // WAL while writers keep appending to it, so when the WAL reaches
-// kCatchUpPages despite them, the checkpointer takes the writers' mutex for
-// one more checkpoint of what was appended meanwhile (short, since the bulk is
-// already copied); the next commit then starts the WAL from its beginning.
+// kCatchUpPages despite them, the checkpointer takes the writers' mutex,
+// ends the writers' open transaction (a commit group still collecting
+// requests: a WAL restarts only at a transaction that began on a fully
+// copied WAL) and makes one more checkpoint of what was appended meanwhile
+// (short, since the bulk is already copied); the next transaction then
+// starts the WAL from its beginning.
+//
+// A checkpoint runs only for WAL pages no checkpoint copied yet: kStartPages
+// of them, or any after writes paused. (Counting the WAL's whole size
+// instead would, while the WAL cannot restart, checkpoint back to back, each
+// time with two fsyncs.)
 //
 // Thread-safety: OnCommit may be called from any thread (it runs inside the
 // writers' commit, under their mutex); Stats from any thread.
@@ -21,6 +29,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -31,17 +40,24 @@ namespace berth::storage {
 
 class WalCheckpointer {
  public:
-  // WAL pages that start a background checkpoint (SQLite's own threshold).
+  // New WAL pages that start a background checkpoint (SQLite's own
+  // threshold).
   static constexpr int64_t kStartPages = 1000;
   // WAL pages at which writers are paused briefly so the WAL can restart.
   static constexpr int64_t kCatchUpPages = 4000;
+  // A WAL restarted by catch-ups keeps its size (4 KiB pages and their
+  // frame headers), with room for what comes in while one waits.
+  static_assert(kCatchUpPages * (4096 + 24) * 3 / 2 <= Db::kWalSizeLimitBytes);
   // A pause in writes this long checkpoints whatever the WAL holds.
   static constexpr std::chrono::milliseconds kIdleDelay{200};
 
   // Opens a second connection to the database at `path` (which the writers
   // hold with shared locking) and starts the thread. `writers` is the mutex
-  // the writers' connection is used under. Throws StorageError.
-  WalCheckpointer(const std::string& path, std::mutex& writers);
+  // the writers' connection is used under; `end_transaction`, called under
+  // it before a catch-up, commits the transaction the writers' connection
+  // has open, if any (it must not throw). Throws StorageError.
+  WalCheckpointer(const std::string& path, std::mutex& writers,
+                  std::function<void()> end_transaction = {});
   WalCheckpointer(const WalCheckpointer&) = delete;
   WalCheckpointer& operator=(const WalCheckpointer&) = delete;
   // Stops the thread; the last checkpoint happens when the writers'
@@ -69,12 +85,14 @@ class WalCheckpointer {
 
  private:
   void Run(const std::stop_token& stop);
-  // One background checkpoint; returns the WAL pages not yet in the database.
+  // One background checkpoint; returns the WAL pages now in the database.
   int64_t CheckpointBesideWriters();
-  void CatchUpWithWritersPaused();
+  // The same with the writers paused; returns the same.
+  int64_t CatchUpWithWritersPaused();
   void WaitForCatchUpSlow();
 
   std::mutex& writers_;
+  std::function<void()> end_transaction_;
   Db db_;
   std::atomic<int64_t> wal_pages_{0};
   std::atomic<int64_t> last_commit_ns_{0};

@@ -10,7 +10,6 @@ namespace {
 
 constexpr int kBusyTimeoutMs = 5000;
 constexpr int kOpenBusyTimeoutMs = 300;
-constexpr int64_t kWalSizeLimitBytes = 16 << 20;
 
 std::string Message(sqlite3* db, int rc) {
   if (db != nullptr) return sqlite3_errmsg(db);
@@ -52,8 +51,6 @@ Db Db::Open(const std::string& path, Locking locking) {
     // Take the lock now rather than at the first request (and, shared,
     // check that no one holds it exclusively).
     db.Execute("BEGIN IMMEDIATE; COMMIT");
-    // A WAL grown by a burst of writes is cut back to this size when it
-    // restarts, instead of keeping its largest size for ever.
     db.Execute("PRAGMA journal_size_limit=" + std::to_string(kWalSizeLimitBytes));
   }
   sqlite3_busy_timeout(raw, kBusyTimeoutMs);

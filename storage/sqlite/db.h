@@ -68,6 +68,10 @@ class Db {
   // transaction); kShared locks per transaction, so a second connection (the
   // background checkpointer's) can work beside it.
   enum class Locking { kExclusive, kShared };
+  // A WAL grown larger by a burst of writes is cut back to this size when it
+  // restarts. (Cutting back a WAL that regularly grows past it would make
+  // each cycle extend the file again, a metadata change per append.)
+  static constexpr int64_t kWalSizeLimitBytes = int64_t{32} << 20;
   // Opens (creating if needed) the database file at `path`; ":memory:" gives
   // a private in-memory database. Throws StorageError.
   static Db Open(const std::string& path, Locking locking = Locking::kExclusive);

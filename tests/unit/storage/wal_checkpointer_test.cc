@@ -1,10 +1,14 @@
 #include "storage/wal_checkpointer.h"
 
+#include <algorithm>
 #include <chrono>
+#include <exception>
 #include <filesystem>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -58,6 +62,48 @@ TEST_F(WalCheckpointerTest, CheckpointsRunInTheBackgroundAndTheWalRestarts) {
   EXPECT_GT(stats.checkpoints, 0);
   EXPECT_EQ(stats.failures, 0);
   EXPECT_LT(WalBytes(path_), int64_t{3} * WalCheckpointer::kCatchUpPages * 4096);
+}
+
+TEST_F(WalCheckpointerTest, AWalWrittenThroughCommitGroupsRestartsToo) {
+  // Given requests whose commit group is nearly always open (settled every
+  // 50 requests, as concurrent requests keep one open under load), writing
+  // eight times the catch-up size of WAL
+  Database database(path_);
+  const std::string value(4096, 'x');
+  const int rows = 8 * static_cast<int>(WalCheckpointer::kCatchUpPages);
+  std::vector<std::function<std::exception_ptr()>> pending;
+  int64_t largest_wal = 0;
+  for (int i = 0; i < rows; ++i) {
+    Database::RequestScope scope(database);
+    {
+      auto lease = database.Acquire();
+      Tx tx(lease.db());
+      Stmt(lease.db(), "INSERT INTO meta (key, value) VALUES (?1, ?2)")
+          .Bind(1, "g" + std::to_string(i))
+          .Bind(2, std::string_view(value))
+          .Run();
+      tx.Commit();
+    }
+    if (auto settle = scope.Settler()) pending.push_back(std::move(settle));
+    if (i % 50 == 49) {
+      for (const auto& settle : pending) ASSERT_EQ(settle(), nullptr);
+      pending.clear();
+      largest_wal = std::max(largest_wal, WalBytes(path_));
+    }
+  }
+  for (const auto& settle : pending) ASSERT_EQ(settle(), nullptr);
+  // Then every catch-up ended the open group, so the WAL started over
+  // after it: there were no more catch-ups than WAL-fulls written (a row is
+  // a page and a share of another; a catch-up that could not restart the
+  // WAL would be repeated until one fell between two groups)
+  const auto stats = database.CheckpointStats();
+  EXPECT_GT(stats.catch_ups, 0);
+  EXPECT_LE(stats.catch_ups, int64_t{rows} * 3 / WalCheckpointer::kCatchUpPages);
+  EXPECT_LT(largest_wal, int64_t{rows} * 4096 / 4);
+  auto lease = database.Acquire();
+  Stmt count(lease.db(), "SELECT count(*) FROM meta WHERE key LIKE 'g%'");
+  ASSERT_TRUE(count.Step());
+  EXPECT_EQ(count.ColumnInt(0), rows);
 }
 
 TEST_F(WalCheckpointerTest, EveryCommitIsThereAfterReopening) {
