@@ -6,6 +6,7 @@
 #include "server/ecs/ecs_errors.h"
 #include "server/ecs/ecs_names.h"
 #include "server/ecs/ecs_tags.h"
+#include "server/ecs/placement_rules.h"
 #include "server/ecs/service_common.h"
 #include "server/ecs/service_spec.h"
 #include "server/ecs/service_views.h"
@@ -118,6 +119,7 @@ json ServiceManager::CreateService(const aws::RequestContext& context, const jso
   ValidateLaunchChoice(request);
   ValidateDesiredCount(request, strategy);
   if (strategy == "DAEMON") ValidateDaemon(request, controller);
+  PlacementRules::From(request, json::object());  // throws on a bad constraint or strategy
   if (controller == "EXTERNAL") {
     if (request.contains("taskDefinition")) {
       if (request.at("taskDefinition").get<std::string>().empty()) {
@@ -276,6 +278,7 @@ json ServiceManager::UpdateService(const aws::RequestContext& context, const jso
         DeploymentConfiguration(request.at("deploymentConfiguration"), service.scheduling_strategy,
                                 document["deploymentConfiguration"]);
   }
+  PlacementRules::From(request, json::object());  // throws on a bad constraint or strategy
   for (const char* key : {"placementConstraints", "placementStrategy",
                           "healthCheckGracePeriodSeconds", "enableExecuteCommand",
                           "enableECSManagedTags", "propagateTags", "availabilityZoneRebalancing"}) {

@@ -7,6 +7,7 @@
 
 #include "server/ecs/ecs_names.h"
 #include "server/ecs/instance_placement.h"
+#include "server/ecs/placement_rules.h"
 #include "server/ecs/service_common.h"
 #include "server/ecs/service_plan.h"
 #include "server/ecs/task_definition_service.h"
@@ -288,7 +289,19 @@ class ServicePass {
     std::optional<InstancePlacer> placer;
     InstanceUsage needs;
     if (on_instance) {
-      placer.emplace(db_, context_, service_.cluster);
+      PlacementRules rules;
+      try {
+        rules = PlacementRules::From(document_, *td);
+      } catch (const std::exception& e) {
+        AddEventOnce("(service " + service_.name + ") failed to launch a task: " + e.what());
+        return ids;
+      }
+      // A replica service names no strategy: spread across zones, then
+      // instances, as ECS does.
+      if (rules.strategies.empty() && service_.scheduling_strategy != "DAEMON") {
+        rules.strategies = PlacementRules::ServiceDefault();
+      }
+      placer.emplace(db_, context_, service_.cluster, std::move(rules), "service:" + service_.name);
       needs = NeedsOf(*td, overrides);
       // A DAEMON service's task goes on an instance that has none yet.
       if (service_.scheduling_strategy == "DAEMON") {
@@ -328,12 +341,14 @@ class ServicePass {
         if (!arn && failures.empty()) break;  // every instance has its daemon task
         if (!arn) {
           const std::string closest = failures.front().at("arn").get<std::string>();
+          const std::string reason = failures.front().at("reason").get<std::string>();
           AddEventOnce("(service " + service_.name +
                        ") was unable to place a task because no container instance met all of "
                        "its requirements. The closest matching (container-instance " +
-                       closest.substr(closest.rfind('/') + 1) + ") is missing resources (" +
-                       failures.front().at("reason").get<std::string>() +
-                       "). For more information, see the Troubleshooting section.");
+                       closest.substr(closest.rfind('/') + 1) + ") " +
+                       (reason.starts_with("RESOURCE:") ? "is missing resources (" + reason + ")"
+                                                        : "encountered error \"" + reason + "\"") +
+                       ". For more information, see the Troubleshooting section.");
           break;
         }
         placement.container_instance_arn = *arn;

@@ -10,6 +10,7 @@
 #include "server/ecs/ecs_names.h"
 #include "server/ecs/ecs_tags.h"
 #include "server/ecs/instance_placement.h"
+#include "server/ecs/placement_rules.h"
 #include "server/ecs/service_common.h"
 #include "server/ecs/task_documents.h"
 #include "server/util/crypto.h"
@@ -149,7 +150,13 @@ RunTaskResult TaskService::Launch(const aws::RequestContext& context, const json
     }
   }
   const bool on_instance = placement.launch_type != "FARGATE";
-  InstancePlacer placer(lease.db(), context, *cluster_name);
+  // RunTask's placement constraints and strategies, and the task
+  // definition's constraints, choose among the instances (Fargate takes
+  // neither: they are ignored there).
+  PlacementRules rules;
+  if (on_instance && kind == LaunchKind::kRun) rules = PlacementRules::From(request, td);
+  InstancePlacer placer(lease.db(), context, *cluster_name, std::move(rules),
+                        request.value("group", "family:" + td.at("family").get<std::string>()));
   if (on_instance && kind == LaunchKind::kRun && placer.empty()) {
     throw InvalidParameterException(kNoContainerInstances);
   }

@@ -2,6 +2,11 @@
 // (with the user's own ecs_task.json) and create-cluster verbatim, then the
 // cluster, task-definition and account-setting operations of the foundation.
 
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "tests/integration/cli_fixture.h"
@@ -208,6 +213,62 @@ TEST_P(EcsCliTest, AttributesOnTheClustersContainerInstance) {
   Fails({"ecs", "put-attributes", "--cluster", "attrs", "--attributes",
          "name=stack,value=prod,targetId=0123456789abcdef0123456789abcdef"},
         "TargetNotFoundException");
+}
+
+TEST_P(EcsCliTest, RunTaskPlacementConstraintsAndStrategies) {
+  // Given a cluster with Berth's own instance and a second one tagged blue
+  Ok({"ecs", "create-cluster", "--cluster-name", "place"});
+  const std::string local =
+      Ok({"ecs", "list-container-instances", "--cluster", "place"})["containerInstanceArns"][0];
+  const std::string blue =
+      Ok({"ecs", "register-container-instance", "--cluster", "place", "--attributes",
+          "name=stack,value=blue"})["containerInstance"]["containerInstanceArn"];
+  Ok({"ecs", "register-task-definition", "--family", "placed", "--container-definitions",
+      R"([{"name": "app", "image": "placement-test:none", "memory": 16, "essential": true}])"});
+  // (The image does not exist, so the tasks soon stop: each call places
+  // into a group of its own, which no earlier task counts in.)
+  std::vector<std::string> started;
+  const auto run = [&](const std::string& count, const std::vector<std::string>& placement) {
+    std::vector<std::string> args = {
+        "ecs",    "run-task", "--cluster", "place",   "--task-definition",
+        "placed", "--count",  count,       "--group", "g" + std::to_string(started.size())};
+    args.insert(args.end(), placement.begin(), placement.end());
+    const json out = Ok(args);
+    std::vector<std::string> instances;
+    for (const auto& task : out["tasks"]) {
+      instances.push_back(task["containerInstanceArn"]);
+      started.push_back(task["taskArn"]);
+    }
+    std::sort(instances.begin(), instances.end());
+    return std::make_pair(instances, out["failures"]);
+  };
+  std::vector<std::string> both = {local, blue};
+  std::sort(both.begin(), both.end());
+  // binpack on memory fills the instance with the least left (first, before
+  // any task holds memory: both have the host's resources, a tie, so the
+  // oldest, Berth's own, wins)
+  EXPECT_EQ(run("2", {"--placement-strategy", "type=binpack,field=memory"}).first,
+            (std::vector<std::string>{local, local}));
+  // memberOf keeps both tasks on the blue instance
+  EXPECT_EQ(run("2", {"--placement-constraints",
+                      R"([{"type": "memberOf", "expression": "attribute:stack == blue"}])"})
+                .first,
+            (std::vector<std::string>{blue, blue}));
+  // spread on instanceId puts one on each
+  EXPECT_EQ(run("2", {"--placement-strategy", "type=spread,field=instanceId"}).first, both);
+  // distinctInstance: one task of the group per instance, the rest failures
+  const auto distinct = run("3", {"--placement-constraints", "type=distinctInstance"});
+  EXPECT_EQ(distinct.first, both);
+  ASSERT_EQ(distinct.second.size(), 2u) << distinct.second.dump();
+  EXPECT_EQ(distinct.second[0]["reason"], "DistinctInstance placement constraint unsatisfied.");
+  // A bad strategy is refused by name
+  const std::string err = Fails({"ecs", "run-task", "--cluster", "place", "--task-definition",
+                                 "placed", "--placement-strategy", "type=binpack,field=disk"},
+                                "InvalidParameterException");
+  EXPECT_NE(err.find("cpu or memory"), std::string::npos) << err;
+  for (const auto& arn : started) {
+    Ok({"ecs", "stop-task", "--cluster", "place", "--task", arn});
+  }
 }
 
 TEST_P(EcsCliTest, UnemulatedOperationNamesItself) {

@@ -6,6 +6,7 @@
 // tasks alone, and stops its daemon task last.
 
 #include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -67,12 +68,16 @@ class InstanceDrainingTest : public ReconcilerTest {
     ASSERT_EQ(out["containerInstances"][0]["status"], status);
   }
 
+  // A service that binpacks on memory: the oldest instance fills first (a
+  // service's default spreads its tasks over the instances).
   json CreateService(const std::string& name, int desired, json config) {
-    return EcsOk("CreateService", {{"cluster", "c"},
-                                   {"serviceName", name},
-                                   {"taskDefinition", "web"},
-                                   {"desiredCount", desired},
-                                   {"deploymentConfiguration", config}})["service"];
+    return EcsOk("CreateService",
+                 {{"cluster", "c"},
+                  {"serviceName", name},
+                  {"taskDefinition", "web"},
+                  {"desiredCount", desired},
+                  {"placementStrategy", {{{"type", "binpack"}, {"field", "memory"}}}},
+                  {"deploymentConfiguration", config}})["service"];
   }
 
   // Every task of the cluster as DescribeTasks shows it (group filter
@@ -157,15 +162,35 @@ TEST_F(InstanceDrainingTest, ServiceTasksMoveWithinMaximumPercentAndStandaloneTa
   EXPECT_EQ(Instance(second_)["runningTasksCount"], 2);
   EXPECT_THAT(Events("web"), Contains("(service web) has reached a steady state."));
 
-  // Active again: the instance takes tasks (the oldest one first).
+  // Active again: the instance takes tasks (spread over instances, the new
+  // one goes where the service has none).
   SetState(first_, "ACTIVE");
-  EcsOk("UpdateService", {{"cluster", "c"}, {"service", "web"}, {"desiredCount", 3}});
+  EcsOk("UpdateService", {{"cluster", "c"},
+                          {"service", "web"},
+                          {"desiredCount", 3},
+                          {"placementStrategy", {{{"type", "spread"}, {"field", "instanceId"}}}}});
   Pass(3);
   int64_t on_first = 0;
   for (const auto& t : Tasks("service:web")) {
     if (t["lastStatus"] == "RUNNING" && t["containerInstanceArn"] == first_) ++on_first;
   }
   EXPECT_EQ(on_first, 1);
+}
+
+TEST_F(InstanceDrainingTest, AServiceWithoutAStrategySpreadsItsTasksOverTheInstances) {
+  // Given a service of six tasks that names no placement strategy
+  EcsOk(
+      "CreateService",
+      {{"cluster", "c"}, {"serviceName", "even"}, {"taskDefinition", "web"}, {"desiredCount", 6}});
+  // When the scheduler places them
+  Pass(3);
+  // Then each instance runs three (ECS's default for a service: spread over
+  // the zones, then the instances)
+  std::map<std::string, int> per_instance;
+  for (const auto& t : Tasks("service:even")) {
+    if (t["desiredStatus"] == "RUNNING") ++per_instance[t["containerInstanceArn"]];
+  }
+  EXPECT_EQ(per_instance, (std::map<std::string, int>{{first_, 3}, {second_, 3}}));
 }
 
 TEST_F(InstanceDrainingTest, PendingTasksStopAtOnceAndNothingIsPlacedOnADrainingInstance) {
