@@ -257,20 +257,35 @@ InstanceUsage NeedsOf(const json& td, const json& overrides) {
 
 InstanceUsage UsageOf(storage::Db& db, const Partition& partition, const std::string& cluster,
                       std::string_view instance_arn) {
-  InstanceUsage used;
+  auto usage = UsageByInstance(db, partition, cluster);
+  const auto found = usage.find(std::string(instance_arn));
+  return found == usage.end() ? InstanceUsage{} : std::move(found->second);
+}
+
+std::map<std::string, InstanceUsage> UsageByInstance(storage::Db& db, const Partition& partition,
+                                                     const std::string& cluster,
+                                                     const std::string& group) {
+  std::map<std::string, InstanceUsage> usage;
   storage::TaskDefinitionStore definitions(db, partition);
+  std::map<std::pair<std::string, int64_t>, json> needs_cache;  // task definitions, by revision
   for (const auto& task : storage::TaskStore(db).UnfinishedIn(partition, cluster)) {
     if (task.launch_type.value_or("EC2") == "FARGATE") continue;
     const json document = json::parse(task.document);
-    if (document.value("containerInstanceArn", "") != instance_arn) continue;
+    const std::string arn = document.value("containerInstanceArn", "");
+    if (arn.empty()) continue;
+    InstanceUsage& used = usage[arn];
     if (task.last_status == "RUNNING") ++used.running_tasks;
     if (task.last_status == "PENDING" || task.last_status == "PROVISIONING") ++used.pending_tasks;
-    const auto definition = definitions.Find(task.family, task.revision);
-    if (!definition) continue;
-    used.Add(
-        NeedsOf(json::parse(definition->document), document.value("overrides", json::object())));
+    if (!group.empty() && task.group == group) ++used.group_tasks;
+    auto [cached, fresh] = needs_cache.try_emplace({task.family, task.revision});
+    if (fresh) {
+      const auto definition = definitions.Find(task.family, task.revision);
+      if (definition) cached->second = json::parse(definition->document);
+    }
+    if (cached->second.is_null()) continue;
+    used.Add(NeedsOf(cached->second, document.value("overrides", json::object())));
   }
-  return used;
+  return usage;
 }
 
 HostResources RegisteredResourcesOf(const json& registered) {
@@ -338,14 +353,25 @@ std::optional<storage::ContainerInstanceRecord> ResolveContainerInstance(
   return record;
 }
 
+ContainerInstanceService::ClusterFacts ContainerInstanceService::FactsOf(
+    storage::Db& db, const aws::RequestContext& context, const std::string& cluster) {
+  const Partition partition = PartitionOf(context);
+  return {UsageByInstance(db, partition, cluster),
+          storage::EcsSettingsStore(db, partition).ListAttributes(cluster)};
+}
+
 json ContainerInstanceService::Document(storage::Db& db, const aws::RequestContext& context,
                                         const storage::ContainerInstanceRecord& record,
-                                        bool with_tags, bool with_health) {
+                                        bool with_tags, bool with_health,
+                                        const ClusterFacts* facts) {
   const Partition partition = PartitionOf(context);
   const std::string arn = ContainerInstanceArn(context, record.cluster, record.instance_id);
   const json registered = json::parse(record.document);
   const HostResources resources = RegisteredResourcesOf(registered);
-  const InstanceUsage used = UsageOf(db, partition, record.cluster, arn);
+  const ClusterFacts own = facts == nullptr ? FactsOf(db, context, record.cluster) : ClusterFacts{};
+  const ClusterFacts& cluster_facts = facts == nullptr ? own : *facts;
+  const auto usage = cluster_facts.usage.find(arn);
+  const InstanceUsage used = usage == cluster_facts.usage.end() ? InstanceUsage{} : usage->second;
   std::vector<std::string> tcp;
   std::vector<std::string> udp;
   for (const auto& r : registered.at("registeredResources")) {
@@ -357,8 +383,7 @@ json ContainerInstanceService::Document(storage::Db& db, const aws::RequestConte
   udp.insert(udp.end(), used.udp_ports.begin(), used.udp_ports.end());
 
   json attributes = registered.value("attributes", json::array());
-  for (const auto& custom :
-       storage::EcsSettingsStore(db, partition).ListAttributes(record.cluster)) {
+  for (const auto& custom : cluster_facts.attributes) {
     if (custom.target_id != record.instance_id) continue;
     json a = {{"name", custom.name}};
     if (custom.value) a["value"] = *custom.value;
@@ -430,12 +455,16 @@ std::vector<std::string> ContainerInstanceService::List(
                      .List(name, context.now - kInactiveInstanceSeconds);
   std::sort(records.begin(), records.end(),
             [](const auto& a, const auto& b) { return a.instance_id < b.instance_id; });
+  // A filter reads each instance's document: the cluster's usage and
+  // attributes are read once for all of them.
+  std::optional<ClusterFacts> facts;
+  if (filter) facts = FactsOf(lease.db(), context, name);
   for (const auto& record : records) {
     // Without a status filter, every instance but the INACTIVE ones.
     if (status ? record.status != *status : record.status == "INACTIVE") continue;
     if (!after.empty() && record.instance_id <= after) continue;
-    if (filter &&
-        !MatchesClusterQuery(*filter, Document(lease.db(), context, record, false, false))) {
+    if (filter && !MatchesClusterQuery(
+                      *filter, Document(lease.db(), context, record, false, false, &*facts))) {
       continue;
     }
     if (arns.size() == static_cast<size_t>(max_results)) {
@@ -458,6 +487,7 @@ DescribeContainerInstancesResult ContainerInstanceService::Describe(
   auto lease = database_.Acquire();
   const std::string name = clusters_.RequireActive(lease.db(), context, cluster);
   DescribeContainerInstancesResult result;
+  const ClusterFacts facts = FactsOf(lease.db(), context, name);
   std::set<std::string> described;
   for (const auto& identifier : identifiers) {
     const auto record = ResolveContainerInstance(lease.db(), context, name, identifier);
@@ -466,7 +496,8 @@ DescribeContainerInstancesResult ContainerInstanceService::Describe(
       continue;
     }
     if (!described.insert(record->instance_id).second) continue;  // named twice
-    result.instances.push_back(Document(lease.db(), context, *record, with_tags, with_health));
+    result.instances.push_back(
+        Document(lease.db(), context, *record, with_tags, with_health, &facts));
   }
   return result;
 }

@@ -11,6 +11,7 @@
 // Thread-safety: every method may be called from any thread.
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -67,6 +68,7 @@ struct InstanceUsage {
   std::set<std::string> udp_ports;
   int64_t running_tasks = 0;
   int64_t pending_tasks = 0;
+  int64_t group_tasks = 0;  // of the task group UsageByInstance was asked about
   void Add(const InstanceUsage& other);
 };
 
@@ -75,6 +77,13 @@ InstanceUsage NeedsOf(const nlohmann::json& task_definition, const nlohmann::jso
 // What the cluster's unfinished tasks placed on the instance hold.
 InstanceUsage UsageOf(storage::Db& db, const storage::Partition& partition,
                       const std::string& cluster, std::string_view instance_arn);
+// The same for every instance of the cluster, by ARN, in one pass over its
+// unfinished tasks (each task definition read once); with `group`, the
+// group's tasks on each instance are counted in `group_tasks`.
+std::map<std::string, InstanceUsage> UsageByInstance(storage::Db& db,
+                                                     const storage::Partition& partition,
+                                                     const std::string& cluster,
+                                                     const std::string& group = "");
 // An instance's registered CPU and memory (its registeredResources).
 HostResources RegisteredResourcesOf(const nlohmann::json& registered_document);
 // Why a task needing `needs` does not fit beside `used` on `host`, as ECS's
@@ -144,9 +153,17 @@ class ContainerInstanceService {
                                             bool with_tags, bool with_health);
 
  private:
+  // What Document reads for a whole cluster, read once for a request that
+  // builds many documents.
+  struct ClusterFacts {
+    std::map<std::string, InstanceUsage> usage;  // by instance ARN
+    std::vector<storage::AttributeRecord> attributes;
+  };
+  static ClusterFacts FactsOf(storage::Db& db, const aws::RequestContext& context,
+                              const std::string& cluster);
   nlohmann::json Document(storage::Db& db, const aws::RequestContext& context,
                           const storage::ContainerInstanceRecord& record, bool with_tags,
-                          bool with_health);
+                          bool with_health, const ClusterFacts* facts = nullptr);
   storage::ContainerInstanceRecord RequireInstance(storage::Db& db,
                                                    const aws::RequestContext& context,
                                                    const std::string& cluster,

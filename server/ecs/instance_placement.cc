@@ -1,13 +1,10 @@
 #include "server/ecs/instance_placement.h"
 
 #include <algorithm>
-#include <limits>
 #include <utility>
 
 #include "storage/container_instance_store.h"
 #include "storage/ecs_settings_store.h"
-#include "storage/task_definition_store.h"
-#include "storage/task_store.h"
 
 namespace berth::ecs {
 namespace {
@@ -59,28 +56,12 @@ InstancePlacer::InstancePlacer(storage::Db& db, const aws::RequestContext& conte
   }
   if (candidates_.empty()) return;
 
-  // What the cluster's unfinished EC2 tasks hold, per instance, in one pass
-  // (each task definition read once).
-  storage::TaskDefinitionStore definitions(db, partition);
-  std::map<std::pair<std::string, int64_t>, std::optional<json>> definition_cache;
-  for (const auto& task : storage::TaskStore(db).UnfinishedIn(partition, cluster)) {
-    if (task.launch_type.value_or("EC2") == "FARGATE") continue;
-    const json document = json::parse(task.document);
-    const auto found = by_arn.find(document.value("containerInstanceArn", ""));
+  // What the cluster's unfinished EC2 tasks hold, per instance, in one pass.
+  for (auto& [arn, used] : UsageByInstance(db, partition, cluster, group)) {
+    const auto found = by_arn.find(arn);
     if (found == by_arn.end()) continue;
     Candidate& candidate = candidates_[found->second];
-    if (task.last_status == "RUNNING") ++candidate.used.running_tasks;
-    if (task.last_status == "PENDING" || task.last_status == "PROVISIONING") {
-      ++candidate.used.pending_tasks;
-    }
-    if (!group.empty() && task.group == group) ++candidate.group_tasks;
-    auto& definition = definition_cache[{task.family, task.revision}];
-    if (!definition) {
-      const auto record = definitions.Find(task.family, task.revision);
-      definition = record ? json::parse(record->document) : json();
-    }
-    if (definition->is_null()) continue;
-    candidate.used.Add(NeedsOf(*definition, document.value("overrides", json::object())));
+    candidate.used = std::move(used);
   }
 }
 
@@ -92,7 +73,7 @@ std::optional<std::string> InstancePlacer::Place(const InstanceUsage& needs,
     std::optional<std::string> why;
     if (!candidate.refused.empty()) {
       why = candidate.refused;
-    } else if (rules_.distinct_instance && candidate.group_tasks > 0) {
+    } else if (rules_.distinct_instance && candidate.used.group_tasks > 0) {
       why = kDistinctInstanceUnsatisfied;
     } else {
       why = PlacementFailure(candidate.resources, candidate.used, needs);
@@ -117,7 +98,7 @@ std::optional<std::string> InstancePlacer::Place(const InstanceUsage& needs,
   }
   Candidate& chosen = *fitting.front();  // the oldest registration of the ties
   chosen.used.Add(needs);
-  ++chosen.group_tasks;
+  ++chosen.used.group_tasks;
   return chosen.arn;
 }
 
@@ -139,7 +120,7 @@ std::vector<InstancePlacer::Candidate*> InstancePlacer::Best(
                                         : c.resources.memory_mib - c.used.memory - needs.memory;
     }
   } else if (strategy.field == "instanceId") {
-    for (size_t i = 0; i < fitting.size(); ++i) rank[i] = fitting[i]->group_tasks;
+    for (size_t i = 0; i < fitting.size(); ++i) rank[i] = fitting[i]->used.group_tasks;
   } else {
     // The attribute's value holding the fewest of the group's tasks, counted
     // over every instance the constraints allow (not only those with room).
@@ -150,7 +131,7 @@ std::vector<InstancePlacer::Candidate*> InstancePlacer::Best(
     };
     std::map<std::string, int64_t> per_value;
     for (const auto& c : candidates_) {
-      if (c.refused.empty()) per_value[value_of(c)] += c.group_tasks;
+      if (c.refused.empty()) per_value[value_of(c)] += c.used.group_tasks;
     }
     for (size_t i = 0; i < fitting.size(); ++i) rank[i] = per_value[value_of(*fitting[i])];
   }

@@ -51,9 +51,8 @@ class InstancePlacer {
   struct Candidate {
     std::string arn;
     HostResources resources;
-    InstanceUsage used;
+    InstanceUsage used;                             // group_tasks: the task group's
     std::map<std::string, std::string> attributes;  // name -> value ("" when none)
-    int64_t group_tasks = 0;
     // Why the memberOf constraints refuse it (empty: they allow it).
     std::string refused;
   };
