@@ -57,9 +57,11 @@ TEST_F(EcsInstanceDrainingCliTest, DrainingMovesTheServiceTasksToTheOtherInstanc
                  json::array({Container("app", image, "trap 'exit 0' TERM; sleep 3600 & wait")})));
   Aws({"ecs", "create-service", "--cluster", cluster_, "--service-name", "svc", "--task-definition",
        "drain", "--desired-count", "2", "--deployment-configuration",
-       "maximumPercent=200,minimumHealthyPercent=100"});
+       "maximumPercent=200,minimumHealthyPercent=100", "--placement-strategy",
+       "type=binpack,field=memory"});
 
-  // Both tasks run on the older instance (placement takes the oldest that fits).
+  // Both tasks run on the older instance (binpack: the one with the least
+  // memory left; the oldest breaks the first tie).
   const auto deadline = Clock::now() + std::chrono::seconds(60);
   std::vector<json> tasks;
   auto running_on = [&](const std::string& instance) {
