@@ -96,8 +96,10 @@ Database::Database(const std::string& path) : lock_(CreateAndLock(path)), db_(Op
 
 Database::~Database() {
   // Writes whose replies were held back for their group are kept: they were
-  // made, only not yet acknowledged.
+  // made, only not yet acknowledged. (Under the writers' mutex: a catch-up
+  // of the checkpointer commits the open group too.)
   try {
+    const std::lock_guard lock(mutex_);
     db_.CommitOpenGroup();
   } catch (...) {  // NOLINT(bugprone-empty-catch): nothing is left to tell
   }
