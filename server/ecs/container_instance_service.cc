@@ -255,13 +255,6 @@ InstanceUsage NeedsOf(const json& td, const json& overrides) {
   return needs;
 }
 
-InstanceUsage UsageOf(storage::Db& db, const Partition& partition, const std::string& cluster,
-                      std::string_view instance_arn) {
-  auto usage = UsageByInstance(db, partition, cluster);
-  const auto found = usage.find(std::string(instance_arn));
-  return found == usage.end() ? InstanceUsage{} : std::move(found->second);
-}
-
 std::map<std::string, InstanceUsage> UsageByInstance(storage::Db& db, const Partition& partition,
                                                      const std::string& cluster,
                                                      const std::string& group) {

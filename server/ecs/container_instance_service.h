@@ -74,11 +74,8 @@ struct InstanceUsage {
 
 // What one task of `task_definition` with `overrides` needs.
 InstanceUsage NeedsOf(const nlohmann::json& task_definition, const nlohmann::json& overrides);
-// What the cluster's unfinished tasks placed on the instance hold.
-InstanceUsage UsageOf(storage::Db& db, const storage::Partition& partition,
-                      const std::string& cluster, std::string_view instance_arn);
-// The same for every instance of the cluster, by ARN, in one pass over its
-// unfinished tasks (each task definition read once); with `group`, the
+// What the cluster's unfinished tasks hold of each instance, by ARN, in one
+// pass over them (each task definition read once); with `group`, the
 // group's tasks on each instance are counted in `group_tasks`.
 std::map<std::string, InstanceUsage> UsageByInstance(storage::Db& db,
                                                      const storage::Partition& partition,

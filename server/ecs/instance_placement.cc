@@ -47,9 +47,10 @@ InstancePlacer::InstancePlacer(storage::Db& db, const aws::RequestContext& conte
     }
     if (!rules_.member_of.empty()) {
       const json document = QueryDocument(registered, candidate.attributes);
-      for (const auto& expression : rules_.member_of) {
-        if (!MatchesClusterQuery(expression, document)) candidate.refused = kMemberOfUnsatisfied;
-      }
+      const bool allowed =
+          std::all_of(rules_.member_of.begin(), rules_.member_of.end(),
+                      [&](const std::string& e) { return MatchesClusterQuery(e, document); });
+      if (!allowed) candidate.refused = kMemberOfUnsatisfied;
     }
     by_arn[candidate.arn] = candidates_.size();
     candidates_.push_back(std::move(candidate));

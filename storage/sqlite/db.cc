@@ -265,7 +265,7 @@ std::exception_ptr RolledBack() {
 
 bool Db::InTransaction() const { return sqlite3_get_autocommit(db_.get()) == 0; }
 
-void Db::FailOpenGroup(std::exception_ptr error) noexcept {
+void Db::EndOpenGroup(std::exception_ptr error) noexcept {
   if (!group_) return;
   {
     const std::lock_guard lock(group_->mutex);
@@ -287,20 +287,16 @@ void Db::CommitOpenGroup() {
       } catch (...) {  // NOLINT(bugprone-empty-catch): the COMMIT's error is the one to report
       }
     }
-    FailOpenGroup(error);
+    EndOpenGroup(error);
     throw;
   }
-  {
-    const std::lock_guard lock(group_->mutex);
-    group_->done = true;
-  }
-  group_.reset();
+  EndOpenGroup(nullptr);
 }
 
 Tx::Tx(Db& db) : db_(db) {
   if (db_.group_ && !db_.InTransaction()) {
     // A statement outside any Tx failed in a way that rolled the group back.
-    db_.FailOpenGroup(RolledBack());
+    db_.EndOpenGroup(RolledBack());
   }
   if (!db_.group_) {
     Stmt(db_, "BEGIN IMMEDIATE").Run();
@@ -312,7 +308,7 @@ Tx::Tx(Db& db) : db_(db) {
   } catch (...) {
     // The group cannot take this transaction: end it, as failed when its
     // transaction is gone.
-    if (!db_.InTransaction()) db_.FailOpenGroup(std::current_exception());
+    if (!db_.InTransaction()) db_.EndOpenGroup(std::current_exception());
     throw;
   }
   grouped_ = true;
@@ -332,7 +328,7 @@ Tx::~Tx() {
   // An error that made SQLite roll back the whole transaction (a full disk,
   // say) took the group's other writes with it.
   if (grouped_ && !db_.InTransaction()) {
-    db_.FailOpenGroup(RolledBack());
+    db_.EndOpenGroup(RolledBack());
   }
 }
 

@@ -135,8 +135,9 @@ class Db {
  private:
   friend class Stmt;
   friend class Tx;
-  // Ends the open group as failed with `error` (its transaction is gone).
-  void FailOpenGroup(std::exception_ptr error) noexcept;
+  // Marks the open group done, failed with `error` when not null (its
+  // transaction is gone), and forgets it.
+  void EndOpenGroup(std::exception_ptr error) noexcept;
   struct Closer {
     void operator()(sqlite3* db) const noexcept;
   };

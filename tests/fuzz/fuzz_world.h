@@ -32,6 +32,7 @@
 #include "server/util/clock.h"
 #include "storage/blob_store.h"
 #include "storage/database.h"
+#include "tests/support/temp_dir.h"
 #include "upstream/registry_client.h"
 
 namespace berth::fuzz {
@@ -62,26 +63,6 @@ class FixedClock final : public Clock {
   double Now() const override { return 1795000000.125; }
 };
 
-// A temporary directory, removed with its contents on destruction.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "berth-fuzz-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 // The services, wired as main.cc wires them (minus Docker and threads).
 struct FuzzWorld {
   FuzzWorld() {
@@ -102,7 +83,7 @@ struct FuzzWorld {
     uploads.Clear();
   }
 
-  ScratchDir scratch;
+  berth::testing::TempDir scratch{"berth-fuzz"};
   storage::Database database{":memory:"};
   FixedClock clock;
   storage::BlobStore blob_store{scratch.path()};

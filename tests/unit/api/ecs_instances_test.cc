@@ -8,7 +8,7 @@
 
 #include <gmock/gmock.h>
 
-#include "tests/support/api_fixture.h"
+#include "tests/unit/api/ec2_cluster_fixture.h"
 
 namespace berth::testing {
 namespace {
@@ -17,16 +17,8 @@ using nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-class EcsInstancesApiTest : public ApiTest {
+class EcsInstancesApiTest : public Ec2ClusterTest {
  protected:
-  EcsInstancesApiTest() {
-    // Berth's default: clusters start without container instances.
-    ecs_services_.register_local_instance = false;
-    EcsOk("CreateCluster", {{"clusterName", "c"}});
-    EcsOk("RegisterTaskDefinition", json::parse(R"({"family": "web", "containerDefinitions": [
-              {"name": "web", "image": "app:1", "memory": 512, "cpu": 256}]})"));
-  }
-
   json Register(json extra = json::object()) {
     extra["cluster"] = "c";
     return EcsOk("RegisterContainerInstance", extra)["containerInstance"];

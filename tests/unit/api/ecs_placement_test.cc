@@ -10,22 +10,15 @@
 
 #include <gmock/gmock.h>
 
-#include "tests/support/api_fixture.h"
+#include "tests/unit/api/ec2_cluster_fixture.h"
 
 namespace berth::testing {
 namespace {
 
 using nlohmann::json;
 
-class EcsPlacementTest : public ApiTest {
+class EcsPlacementTest : public Ec2ClusterTest {
  protected:
-  EcsPlacementTest() {
-    ecs_services_.register_local_instance = false;
-    EcsOk("CreateCluster", {{"clusterName", "c"}});
-    EcsOk("RegisterTaskDefinition", json::parse(R"({"family": "web", "containerDefinitions": [
-              {"name": "web", "image": "app:1", "memory": 512, "cpu": 256}]})"));
-  }
-
   // An instance of `memory_mib` with custom attributes; returns its ARN.
   std::string Register(int64_t memory_mib, const std::map<std::string, std::string>& attributes) {
     json registration = {

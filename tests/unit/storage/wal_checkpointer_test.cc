@@ -20,18 +20,20 @@ namespace {
 // A file-backed database in a fresh directory, removed at the end.
 class WalCheckpointerTest : public ::testing::Test {
  protected:
-  // `count` commits of one 4 KiB row each (a page or more of WAL apiece).
+  // One transaction writing one 4 KiB row (a page or more of WAL) at `key`.
+  static void WriteRow(Database& database, const std::string& key) {
+    static const std::string value(4096, 'x');
+    auto lease = database.Acquire();
+    Tx tx(lease.db());
+    Stmt(lease.db(), "INSERT INTO meta (key, value) VALUES (?1, ?2)")
+        .Bind(1, key)
+        .Bind(2, std::string_view(value))
+        .Run();
+    tx.Commit();
+  }
+  // `count` commits of one row each.
   static void Write(Database& database, int first, int count) {
-    const std::string value(4096, 'x');
-    for (int i = first; i < first + count; ++i) {
-      auto lease = database.Acquire();
-      Tx tx(lease.db());
-      Stmt(lease.db(), "INSERT INTO meta (key, value) VALUES (?1, ?2)")
-          .Bind(1, "k" + std::to_string(i))
-          .Bind(2, std::string_view(value))
-          .Run();
-      tx.Commit();
-    }
+    for (int i = first; i < first + count; ++i) WriteRow(database, "k" + std::to_string(i));
   }
 
   static int64_t WalBytes(const std::string& path) {
@@ -68,20 +70,11 @@ TEST_F(WalCheckpointerTest, AWalWrittenThroughCommitGroupsRestartsToo) {
   // 50 requests, as concurrent requests keep one open under load), writing
   // eight times the catch-up size of WAL
   Database database(path_);
-  const std::string value(4096, 'x');
   const int rows = 8 * static_cast<int>(WalCheckpointer::kCatchUpPages);
   std::vector<std::function<std::exception_ptr()>> pending;
   for (int i = 0; i < rows; ++i) {
     Database::RequestScope scope(database);
-    {
-      auto lease = database.Acquire();
-      Tx tx(lease.db());
-      Stmt(lease.db(), "INSERT INTO meta (key, value) VALUES (?1, ?2)")
-          .Bind(1, "g" + std::to_string(i))
-          .Bind(2, std::string_view(value))
-          .Run();
-      tx.Commit();
-    }
+    WriteRow(database, "g" + std::to_string(i));
     if (auto settle = scope.Settler()) pending.push_back(std::move(settle));
     if (i % 50 == 49) {
       for (const auto& settle : pending) ASSERT_EQ(settle(), nullptr);
