@@ -103,6 +103,10 @@ class LogCollector {
   // Reads one container until its output ends (true) or it is cancelled
   // (false).
   bool Follow(Entry& entry, docker::DockerApi& docker);
+  // One reading from the stored cursor to the end of the stream, storing as
+  // it goes; a reading without `follow` reads a stopped container's output
+  // to its end and stores all of it. False when cancelled.
+  bool Read(Entry& entry, docker::DockerApi& docker, bool follow);
   // Waits `delay` unless the entry is cancelled meanwhile; false if it was.
   bool Pause(const Entry& entry, std::chrono::milliseconds delay);
   bool Cancelled(const Entry& entry) const;

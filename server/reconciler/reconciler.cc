@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <exception>
 #include <optional>
 
@@ -20,6 +21,22 @@
 
 namespace berth::reconciler {
 namespace {
+
+// Says so in the log when one step of a task took long: a step waits on
+// Docker (a pull, a stop's grace period), and a worker held that long is
+// the first thing to know when tasks start late.
+struct SlowStepWarning {
+  static constexpr std::chrono::seconds kSlow{10};
+  const std::string& task_id;
+  std::chrono::steady_clock::time_point began;
+  ~SlowStepWarning() {
+    const auto took = std::chrono::steady_clock::now() - began;
+    if (took < kSlow) return;
+    log::Warn("reconciler: a step of task " + task_id + " took " +
+              std::to_string(std::chrono::duration_cast<std::chrono::seconds>(took).count()) +
+              " s");
+  }
+};
 
 using nlohmann::json;
 
@@ -384,6 +401,7 @@ void Reconciler::WriteBack(storage::TaskRecord& task) {
 }
 
 void Reconciler::RunStep(const TaskRef& ref, docker::DockerApi& docker) {
+  const SlowStepWarning slow{ref.task_id, std::chrono::steady_clock::now()};
   double next = clock_.Now() + Seconds(options_.busy_period);
   bool changed = false;
   std::optional<storage::TaskRecord> task;

@@ -9,6 +9,7 @@
 #include "server/reconciler/env_files.h"
 #include "server/reconciler/managed_agents.h"
 #include "server/util/crypto.h"
+#include "server/util/log.h"
 
 namespace berth::reconciler {
 namespace {
@@ -160,7 +161,9 @@ int TaskDriver::StopTimeout(const std::string& name) const {
 }
 
 void TaskDriver::SetLastStatus(const std::string& status) {
-  if (Rank(status) > Rank(doc_.value("lastStatus", "PROVISIONING"))) {
+  const std::string last = doc_.value("lastStatus", "PROVISIONING");
+  if (Rank(status) > Rank(last)) {
+    log::Info("task " + task_.task_id + ": " + last + " -> " + status);
     doc_["lastStatus"] = status;
     Touch();
   }
@@ -171,6 +174,7 @@ void TaskDriver::Touch() { doc_["version"] = doc_.value("version", int64_t{1}) +
 void TaskDriver::Fail(const std::string& stop_code, const std::string& reason,
                       const std::string& container) {
   if (doc_.value("desiredStatus", "") != "STOPPED") {
+    log::Info("task " + task_.task_id + " stops (" + stop_code + "): " + reason);
     doc_["desiredStatus"] = "STOPPED";
     doc_["stopCode"] = stop_code;
     doc_["stoppedReason"] = Truncate(reason);

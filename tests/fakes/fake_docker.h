@@ -249,8 +249,18 @@ class FakeDocker final : public docker::DockerApi {
   // Applies to every container of the image `reference` that has no script
   // of its own by name (what an image's process does, wherever it runs).
   void ScriptImage(const std::string& reference, ContainerScript script);
-  // The process of a running container exits now with `exit_code`.
-  void ExitContainer(const std::string& id_or_name, int exit_code);
+  // The process of a running container exits now with `exit_code`; with
+  // `last_words`, it writes them to stdout just before (no reader sees the
+  // one without the other).
+  void ExitContainer(const std::string& id_or_name, int exit_code,
+                     const std::string& last_words = "");
+  // As Docker 20.10's json-file follower does: a followed log stream that
+  // has caught up and is waiting ends as soon as the container stops,
+  // without what was written meanwhile (a reading without follow has all).
+  void SetFollowEndsAtStop(bool ends) {
+    const std::lock_guard lock(mutex_);
+    follow_ends_at_stop_ = ends;
+  }
   // The kernel OOM-kills a running container now (137).
   void OomKill(const std::string& id_or_name);
   // A running container's health check now reports `health`
@@ -316,6 +326,7 @@ class FakeDocker final : public docker::DockerApi {
   };
   std::multimap<std::string, Failure> failures_;
   bool unreachable_ = false;
+  bool follow_ends_at_stop_ = false;
   std::map<std::string, Image> images_;  // normalized reference -> image
   std::set<std::string> layer_chains_;   // "diff_id1 diff_id2 ... " of every loaded prefix
   std::map<std::string, std::pair<int, std::string>> pull_failures_;

@@ -89,10 +89,13 @@ void FakeDocker::ScriptImage(const std::string& reference, ContainerScript scrip
   image_scripts_[NormalizeReference(reference)] = std::move(script);
 }
 
-void FakeDocker::ExitContainer(const std::string& id_or_name, int exit_code) {
+void FakeDocker::ExitContainer(const std::string& id_or_name, int exit_code,
+                               const std::string& last_words) {
   const std::lock_guard lock(mutex_);
   Container& c = MustFindContainer(id_or_name);
-  if (c.running) Exit(c, exit_code, /*oom=*/false);
+  if (!c.running) return;
+  if (!last_words.empty()) AppendOutput(c, docker::LogSource::kStdout, last_words, std::nullopt);
+  Exit(c, exit_code, /*oom=*/false);
 }
 
 void FakeDocker::OomKill(const std::string& id_or_name) {

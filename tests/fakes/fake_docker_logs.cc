@@ -88,9 +88,11 @@ bool FakeDocker::StreamLogs(const std::string& id, int64_t since_unix_nanos, boo
   Record("StreamLogs", {id, std::to_string(since_unix_nanos), follow ? "follow" : "once"});
   const std::string key = MustFindContainer(id).id;
   size_t next = 0;  // index into the container's log
+  bool waited = false;
   while (true) {
     const Container* c = FindContainer(key);
     if (c == nullptr) return true;  // removed: Docker ends the stream
+    if (follow && waited && !c->running && follow_ends_at_stop_) return true;
     std::vector<fake_docker::LogEntry> batch;
     for (; next < c->log.size(); ++next) {
       if (c->log[next].timestamp_ns >= since_unix_nanos) batch.push_back(c->log[next]);
@@ -105,6 +107,7 @@ bool FakeDocker::StreamLogs(const std::string& id, int64_t since_unix_nanos, boo
     if (ended) return true;
     if (!keep_going()) return false;
     lock.lock();
+    waited = true;
     events_changed_.wait_for(lock, std::chrono::milliseconds(50), [&] {
       const Container* now = FindContainer(key);
       return unreachable_ || now == nullptr || now->log.size() > next || !now->running;

@@ -186,10 +186,29 @@ class BerthImageFixture : public ::testing::Test {
       if (task.value("lastStatus", "") == status) return task;
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
     } while (Clock::now() < deadline);
-    ADD_FAILURE() << "task did not reach " << status << " within " << seconds << " s:\n"
+    ADD_FAILURE() << "task did not reach " << status << " within " << seconds
+                  << " s: " << Brief(task) << "\n"
+                  << ServerLogTail() << "\n"
                   << task.dump(2);
     return task;
   }
+  // A task in one line: its statuses, why it stopped, and each container's.
+  static std::string Brief(const json& task) {
+    if (!task.is_object()) return "(no task)";
+    std::string out = "lastStatus=" + task.value("lastStatus", "") +
+                      " desiredStatus=" + task.value("desiredStatus", "");
+    if (task.contains("stopCode")) out += " stopCode=" + task.value("stopCode", "");
+    if (task.contains("stoppedReason")) out += " stoppedReason=" + task.value("stoppedReason", "");
+    for (const auto& c : task.value("containers", json::array())) {
+      out += " | " + c.value("name", "") + ": " + c.value("lastStatus", "");
+      if (c.contains("reason")) out += " reason=" + c.value("reason", "");
+      if (c.contains("exitCode")) out += " exit=" + c["exitCode"].dump();
+    }
+    return out;
+  }
+  // The end of Berth's own log, for failure messages ("" when the fixture
+  // cannot read it).
+  virtual std::string ServerLogTail() { return ""; }
   // GETs http://127.0.0.1:<port>/ until it answers 200 (at most `seconds`).
   static HttpReply GetPage(int port, double seconds = 10) {
     const auto deadline =

@@ -54,6 +54,9 @@ class ComposedBerthTest : public BerthImageFixture {
     return r.out;
   }
   std::string ComposeLogs() { return Compose({"logs", "--no-color"}).out; }
+  std::string ServerLogTail() override {
+    return "berth's last log lines:\n" + Compose({"logs", "--no-color", "--tail", "30"}).out;
+  }
 
   // The ids of the containers, in any state, of `filter` ("label=k=v").
   std::vector<std::string> ContainersWhere(const std::string& filter) {

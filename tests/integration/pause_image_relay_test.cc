@@ -1,6 +1,7 @@
 // The pause program's relay on its own, in the real dockerd: a pause
-// container in relay mode on a network of this test's, pointed at a busybox
-// peer that reads each connection to its EOF and then sends it all back. So
+// container in relay mode on a network of this test's, pointed at a peer on
+// the network's gateway (where Berth listens for the relay) that reads each
+// connection to its EOF and then sends it all back. So
 // every byte must cross the relay both ways, the client's half-close must
 // reach the peer (or the peer never answers), and the peer's EOF must reach
 // the client (or the client never ends). Transfers are far larger than the
@@ -11,11 +12,17 @@
 // (containers, then the network and the images). The test fails, never
 // skips, without a daemon.
 
+#include <arpa/inet.h>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <mutex>
+#include <netinet/in.h>
 #include <string>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -30,6 +37,74 @@
 
 namespace berth::testing {
 namespace {
+
+// The relay's peer: on `address` (an IPv4 of this host), each connection
+// is read to its EOF, then all of it is sent back and the connection
+// closed; one thread per connection. (Not busybox's `nc -ll`, whose listen
+// backlog is 2: 20 connections at once overflow it, and the kernel then
+// resets some of them, which the relay rightly passes on.)
+class EchoPeer {
+ public:
+  explicit EchoPeer(const std::string& address) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in at{};
+    at.sin_family = AF_INET;
+    ::inet_pton(AF_INET, address.c_str(), &at.sin_addr);
+    socklen_t size = sizeof(at);
+    if (::bind(listener_, reinterpret_cast<sockaddr*>(&at), size) != 0 ||
+        ::listen(listener_, 512) != 0 ||
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&at), &size) != 0) {
+      ADD_FAILURE() << "the peer cannot listen on " << address;
+      return;
+    }
+    port_ = ntohs(at.sin_port);
+    acceptor_ = std::thread([this] { AcceptLoop(); });
+  }
+  EchoPeer(const EchoPeer&) = delete;
+  EchoPeer& operator=(const EchoPeer&) = delete;
+  ~EchoPeer() {
+    stopping_ = true;
+    ::shutdown(listener_, SHUT_RDWR);
+    if (acceptor_.joinable()) acceptor_.join();
+    ::close(listener_);
+    const std::lock_guard lock(mutex_);
+    for (auto& t : connections_) t.join();
+  }
+  int port() const { return port_; }
+
+ private:
+  void AcceptLoop() {
+    while (!stopping_) {
+      const int fd = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) continue;
+      // A client that never half-closes cannot hold the test forever.
+      const timeval limit{60, 0};
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
+      const std::lock_guard lock(mutex_);
+      connections_.emplace_back([fd] { Echo(fd); });
+    }
+  }
+  static void Echo(int fd) {
+    std::string received;
+    char buffer[65536];
+    for (ssize_t got; (got = ::read(fd, buffer, sizeof(buffer))) > 0;) {
+      received.append(buffer, static_cast<size_t>(got));
+    }
+    for (size_t sent = 0; sent < received.size();) {
+      const ssize_t n = ::send(fd, received.data() + sent, received.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) break;
+      sent += static_cast<size_t>(n);
+    }
+    ::close(fd);
+  }
+
+  int listener_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::thread acceptor_;
+  std::mutex mutex_;
+  std::vector<std::thread> connections_;
+};
 
 class PauseImageRelayTest : public ::testing::Test {
  protected:
@@ -120,15 +195,13 @@ TEST_F(PauseImageRelayTest, RelaysEveryByteBothWaysWithHalfCloseOnManyConnection
   BuildBusybox();
   DockerOk({"network", "create", "--label", "berth.test=1", "--label", "berth.test.id=" + id_,
             network_});
-  const std::string peer = DockerOk(
-      {"run", "-d", "--label", "berth.test=1", "--label", "berth.test.id=" + id_, "--network",
-       network_, busybox_tag_,
-       R"(mkdir -p /tmp; exec nc -ll -p 7000 -e sh -c 'f=/tmp/c.$$; cat >$f; cat $f; rm $f')"});
-  const std::string peer_ip =
-      DockerOk({"inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", peer});
-  ASSERT_FALSE(peer_ip.empty());
+  const std::string gateway =
+      DockerOk({"network", "inspect", "-f", "{{range .IPAM.Config}}{{.Gateway}}{{end}}", network_});
+  ASSERT_FALSE(gateway.empty());
+  const EchoPeer peer(gateway);
+  ASSERT_NE(peer.port(), 0);
   // and a relay to it
-  const std::string pause = StartRelay(peer_ip, 7000);
+  const std::string pause = StartRelay(gateway, peer.port());
 
   // When 20 clients in the relay's namespace send 2 MB each at once to
   // 169.254.170.2:80 (port 80 reaches the relay through its DNAT rule)
@@ -142,7 +215,11 @@ for i in $(seq 1 20); do head -c 2000000 /dev/urandom >/tmp/sent$i; done
 for i in $(seq 1 20); do nc 169.254.170.2 80 </tmp/sent$i >/tmp/got$i & done
 wait
 same=0
-for i in $(seq 1 20); do cmp -s /tmp/sent$i /tmp/got$i && same=$((same + 1)); done
+for i in $(seq 1 20); do
+  if cmp -s /tmp/sent$i /tmp/got$i; then same=$((same + 1)); else
+    echo "client $i got $(wc -c </tmp/got$i) bytes: $(cmp /tmp/sent$i /tmp/got$i 2>&1)" >&2
+  fi
+done
 echo "same=$same"
 )sh";
   const CommandResult run =

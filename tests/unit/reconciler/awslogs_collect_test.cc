@@ -2,9 +2,9 @@
 // the reconciler on FakeDocker, the collector's threads reading the fake's
 // output into an in-memory LogSink. Lines arrive in order in the task's
 // stream, multiline events group, STOPPED is only visible once every line
-// is stored, a restarted Berth neither repeats nor loses a line, a missing
-// group fails the task with ECS's reason, and the drivers Docker has built
-// in reach Docker as they are.
+// is stored (also the lines a follower ends without), a restarted Berth neither repeats nor loses a
+// line, a missing group fails the task with ECS's reason, and the drivers Docker has built in reach
+// Docker as they are.
 
 #include <chrono>
 #include <functional>
@@ -167,6 +167,28 @@ TEST_F(AwslogsCollectTest, StoppedIsOnlyVisibleOnceEveryLineIsStored) {
   EXPECT_TRUE(seen_stopping) << "the task was never seen waiting for its lines";
   EXPECT_EQ(sink_.Messages(StreamOf(arn)), Numbered(1, 1000));
   EXPECT_EQ(Task(arn)["stopCode"], "EssentialContainerExited");
+}
+
+TEST_F(AwslogsCollectTest, LinesAFollowerMissesAtTheStopAreReadAfterIt) {
+  // Given a Docker whose follower ends at the container's stop without what
+  // was written just before (Docker 20.10's json-file reader), and a task
+  // whose first 100 lines are stored, the collector waiting for more
+  docker_.SetFollowEndsAtStop(true);
+  RegisterLogger("tail");
+  const std::string arn = Run("tail");
+  Pass();
+  Write(arn, 1, 100);
+  ASSERT_TRUE(Stored(arn, 100));
+
+  // When the container writes 900 more lines (the last without a newline)
+  // and exits at once
+  std::string rest;
+  for (int i = 101; i <= 1000; ++i) rest += "line " + std::to_string(i) + (i < 1000 ? "\n" : "");
+  docker_.ExitContainer(DockerId(arn, "web"), 0, rest);
+
+  // Then the task STOPs with all 1,000 lines in its stream, each once
+  ASSERT_TRUE(PassUntil([&] { return Task(arn)["lastStatus"] == "STOPPED"; }));
+  EXPECT_EQ(sink_.Messages(StreamOf(arn)), Numbered(1, 1000));
 }
 
 TEST_F(AwslogsCollectTest, ARestartedBerthNeitherRepeatsNorLosesALine) {
