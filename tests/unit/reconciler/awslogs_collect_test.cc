@@ -2,9 +2,10 @@
 // the reconciler on FakeDocker, the collector's threads reading the fake's
 // output into an in-memory LogSink. Lines arrive in order in the task's
 // stream, multiline events group, STOPPED is only visible once every line
-// is stored (also the lines a follower ends without), a restarted Berth neither repeats nor loses a
-// line, a missing group fails the task with ECS's reason, and the drivers Docker has built in reach
-// Docker as they are.
+// is stored (also the lines a follower ends without), a restarted Berth
+// neither repeats nor loses a line, a missing group fails the task with
+// ECS's reason, and the drivers Docker has built in reach Docker as they
+// are.
 
 #include <chrono>
 #include <functional>
