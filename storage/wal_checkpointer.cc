@@ -35,7 +35,11 @@ WalCheckpointer::~WalCheckpointer() {
 void WalCheckpointer::OnCommit(int64_t wal_pages) noexcept {
   wal_pages_.store(wal_pages, std::memory_order_relaxed);
   last_commit_ns_.store(NowNs(), std::memory_order_relaxed);
-  if (wal_pages >= kStartPages) wake_.notify_one();
+  // Only a commit that gives the checkpointer work wakes it: waking it on
+  // every commit (to find too little to copy) cost a context switch each.
+  if (Fresh(wal_pages, copied_.load(std::memory_order_relaxed)) >= kStartPages) {
+    wake_.notify_one();
+  }
 }
 
 WalCheckpointer::Stats WalCheckpointer::stats() const {
@@ -43,17 +47,17 @@ WalCheckpointer::Stats WalCheckpointer::stats() const {
 }
 
 void WalCheckpointer::Run(const std::stop_token& stop) {
-  // Pages of the current WAL a checkpoint copied into the database.
-  int64_t copied = 0;
   while (!stop.stop_requested()) {
     {
       std::unique_lock lock(wake_mutex_);
-      wake_.wait_for(lock, stop, kPollPeriod, [this, copied] {
-        return Fresh(wal_pages_.load(std::memory_order_relaxed), copied) >= kStartPages;
+      wake_.wait_for(lock, stop, kPollPeriod, [this] {
+        return Fresh(wal_pages_.load(std::memory_order_relaxed),
+                     copied_.load(std::memory_order_relaxed)) >= kStartPages;
       });
     }
     if (stop.stop_requested()) break;
     const int64_t pages = wal_pages_.load(std::memory_order_relaxed);
+    int64_t copied = copied_.load(std::memory_order_relaxed);
     if (pages < copied) copied = 0;  // the WAL restarted
     const int64_t fresh = Fresh(pages, copied);
     const auto idle = std::chrono::nanoseconds(NowNs() - last_commit_ns_.load());
@@ -61,6 +65,7 @@ void WalCheckpointer::Run(const std::stop_token& stop) {
     try {
       copied = CheckpointBesideWriters();
       if (pages >= kCatchUpPages) copied = CatchUpWithWritersPaused();
+      copied_.store(copied, std::memory_order_relaxed);
     } catch (const std::exception&) {
       // A failed checkpoint loses nothing (the WAL still holds every
       // commit); the next round tries again.

@@ -95,6 +95,9 @@ class WalCheckpointer {
   std::function<void()> end_transaction_;
   Db db_;
   std::atomic<int64_t> wal_pages_{0};
+  // Pages of the current WAL a checkpoint copied into the database (written
+  // by the thread, read by OnCommit).
+  std::atomic<int64_t> copied_{0};
   std::atomic<int64_t> last_commit_ns_{0};
   std::atomic<int64_t> checkpoints_{0};
   std::atomic<int64_t> catch_ups_{0};

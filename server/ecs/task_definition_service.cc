@@ -9,6 +9,7 @@
 #include "server/ecs/ecs_names.h"
 #include "server/ecs/ecs_tags.h"
 #include "server/ecs/task_definition_rules.h"
+#include "server/util/compact_json.h"
 #include "storage/tag_store.h"
 #include "storage/task_definition_store.h"
 
@@ -157,7 +158,7 @@ TaskDefinition TaskDefinitionService::Register(const aws::RequestContext& contex
   document["taskDefinitionArn"] = arn;
   document["revision"] = record.revision;
   document["registeredBy"] = RootPrincipalArn(context);
-  record.document = document.dump();
+  record.document = util::CompactJson(document);
   store.Insert(record);
   storage::TagStore(lease.db()).Put(arn, tags);
   tx.Commit();

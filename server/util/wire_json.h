@@ -6,12 +6,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/util/compact_json.h"
+
 namespace berth::util {
 
 // `value` as compact JSON. Bytes that are not UTF-8 (a header, path or name
 // echoed in an error message) become U+FFFD instead of failing the response.
 inline std::string WireJson(const nlohmann::json& value) {
-  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return CompactJson(value, /*strict=*/false);
 }
 
 }  // namespace berth::util

@@ -955,6 +955,12 @@ TEST(TaskDefinitionRulesTest, RecognisesEcrImages) {
   EXPECT_FALSE(IsAwsEcrImage("12345678901.dkr.ecr.us-east-1.amazonaws.com/app"));
   EXPECT_FALSE(IsAwsEcrImage("public.ecr.aws/nginx/nginx:latest"));
   EXPECT_FALSE(IsAwsEcrImage("localhost:4566/app"));
+  EXPECT_TRUE(IsAwsEcrImage("123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com/app"));
+  EXPECT_FALSE(IsAwsEcrImage("123456789012.dkr.ecr.us-east-1.amazonaws.com/"));
+  EXPECT_FALSE(IsAwsEcrImage("123456789012.dkr.ecr..amazonaws.com/app"));
+  EXPECT_FALSE(IsAwsEcrImage("123456789012.dkr.ecr.US-EAST-1.amazonaws.com/app"));
+  EXPECT_FALSE(IsAwsEcrImage("123456789012.dkr.ecr.us-east-1.amazonaws.com.evil/app"));
+  EXPECT_FALSE(IsAwsEcrImage("x123456789012.dkr.ecr.us-east-1.amazonaws.com/app"));
   EXPECT_TRUE(IsEcrImage("localhost:4566/app"));
   EXPECT_TRUE(IsEcrImage("127.0.0.1:4566/team/app:1"));
   EXPECT_FALSE(IsEcrImage("nginx:latest"));
