@@ -4,9 +4,11 @@
 //   lifecycle                 a lifecycle policy, parsed and then evaluated
 //                             over a fixed set of images
 //   policy                    a repository or registry policy
+//   json                      any JSON text, and the raw bytes as a string
 // Promise checked: a bad document is refused with the parser's own error;
 // nothing else escapes, nothing crashes, and an evaluation acts on each
-// image at most once.
+// image at most once; util::CompactJson writes exactly what nlohmann's dump
+// writes (and throws exactly when it throws).
 
 #include <set>
 #include <vector>
@@ -16,6 +18,7 @@
 #include "server/ecr/lifecycle_policy.h"
 #include "server/ecr/manifest.h"
 #include "server/ecr/policy_document.h"
+#include "server/util/compact_json.h"
 #include "tests/fuzz/fuzz_input.h"
 
 namespace {
@@ -72,6 +75,38 @@ void Manifest(std::string_view content_type, std::string_view bytes) {
   }
 }
 
+// CompactJson against dump, both error handlers: the same text, or both
+// throwing.
+void SameAsDump(const nlohmann::json& value, std::string_view input) {
+  for (const bool strict : {true, false}) {
+    std::string ours;
+    std::string theirs;
+    bool ours_threw = false;
+    bool theirs_threw = false;
+    try {
+      ours = berth::util::CompactJson(value, strict);
+    } catch (const nlohmann::json::type_error&) {
+      ours_threw = true;
+    }
+    try {
+      theirs = value.dump(-1, ' ', false,
+                          strict ? nlohmann::json::error_handler_t::strict
+                                 : nlohmann::json::error_handler_t::replace);
+    } catch (const nlohmann::json::type_error&) {
+      theirs_threw = true;
+    }
+    if (ours_threw != theirs_threw || ours != theirs) {
+      berth::fuzz::Violation("CompactJson differs from dump", input);
+    }
+  }
+}
+
+void Json(std::string_view text) {
+  const nlohmann::json parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_discarded()) SameAsDump(parsed, text);
+  SameAsDump(nlohmann::json(std::string(text)), text);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -84,6 +119,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Lifecycle(document);
   } else if (kind == "policy") {
     (void)berth::ecr::IsValidResourcePolicy(document);
+  } else if (kind == "json") {
+    Json(document);
   }
   return 0;
 }

@@ -57,6 +57,15 @@ HTTP_EXTRA = [
     b"GARBAGE\r\n\r\n",
 ]
 
+# util::CompactJson against nlohmann's dump (fuzz_documents "json"): escapes,
+# control characters, UTF-8, invalid bytes, numbers of every kind.
+JSON_EXTRA = [
+    b'json\n{"a":"caf\xc3\xa9 \\n \\u0001 \\/","b":[1,-2,3.5e10,18446744073709551615,true,null],'
+    b'"c":{"z":"\\"q\\"","y":"\\\\ \\t\\b\\f\\r"}}',
+    b'json\nbad \xff\xfe bytes, "quotes", \\ and \x01 \x7f',
+    b'json\n["0123456789abcdef0123456789abcdef", "0123456\\"89abcdef", -0.0, 1e-300, {}]',
+]
+
 
 def write(folder, data):
     os.makedirs(folder, exist_ok=True)
@@ -98,6 +107,8 @@ def main():
                 write(os.path.join(raw, "fuzz_http"), convert(f.read()))
     for data in HTTP_EXTRA:
         write(os.path.join(raw, "fuzz_http"), data)
+    for data in JSON_EXTRA:
+        write(os.path.join(raw, "fuzz_documents"), data)
     for header in SIGV4:
         for date in ("20261205T000000Z", "20261205T013320Z", "garbage"):
             write(os.path.join(raw, "fuzz_sigv4"),
