@@ -25,8 +25,8 @@ std::string PrefixEnd(std::string_view prefix) { return std::string(prefix) + "~
 }  // namespace
 
 int64_t TaskDefinitionStore::NextRevision(std::string_view family) {
-  // A read and a write rather than one UPSERT ... RETURNING: RETURNING goes
-  // through a temporary table, which cost a tenth of RegisterTaskDefinition.
+  // A read, then an upsert without RETURNING: RETURNING goes through a
+  // temporary table, which cost a tenth of RegisterTaskDefinition.
   const int64_t revision = [&] {
     Stmt last(db_, R"sql(
       SELECT last_revision FROM ecs_task_definition_families
@@ -34,12 +34,10 @@ int64_t TaskDefinitionStore::NextRevision(std::string_view family) {
     last.Bind(1, partition_.account_id).Bind(2, partition_.region).Bind(3, family);
     return last.Step() ? last.ColumnInt(0) + 1 : int64_t{1};
   }();
-  Stmt store(db_, revision == 1 ? R"sql(
+  Stmt store(db_, R"sql(
     INSERT INTO ecs_task_definition_families (account_id, region, family, last_revision)
-    VALUES (?1, ?2, ?3, ?4))sql"
-                                : R"sql(
-    UPDATE ecs_task_definition_families SET last_revision = ?4
-    WHERE account_id = ?1 AND region = ?2 AND family = ?3)sql");
+    VALUES (?1, ?2, ?3, ?4)
+    ON CONFLICT (account_id, region, family) DO UPDATE SET last_revision = ?4)sql");
   store.Bind(1, partition_.account_id).Bind(2, partition_.region).Bind(3, family);
   store.Bind(4, revision).Run();
   return revision;
