@@ -6,7 +6,7 @@
 # Each script prints its own detailed table; the summary at the end has one row
 # per figure: scenario, Berth, baseline, ratio, target, verdict. Baselines:
 # moto_server for api_* and footprint rows, the 100-revision store for list_*
-# rows. Exit status: 0 when every target is met, 1 otherwise.
+# rows, a fleet view built afresh for each placement for placement rows. Exit status: 0 when every target is met, 1 otherwise.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -16,7 +16,7 @@ check_berth_binary "$BERTH"
 export BENCH_SUMMARY=$BENCH_TMP/summary
 
 declare -A STATUS
-for script in api_vs_moto footprint list_scaling registry_vs_distribution task_start services logs container_start dashboard pull_through; do
+for script in api_vs_moto footprint list_scaling registry_vs_distribution task_start services logs container_start dashboard pull_through placement; do
   echo "=== $script"
   rc=0
   "$BENCH_DIR/$script.sh" "$BERTH" || rc=$?

@@ -165,7 +165,38 @@ void DeliverEventLine(std::string_view line,
 
 }  // namespace
 
-DockerEndpoint DockerEndpoint::FromDockerHost(const std::string& docker_host) {
+std::optional<DockerTls> DockerTls::FromEnvironment(
+    const std::map<std::string, std::string>& environment) {
+  const auto get = [&](const std::string& name) {
+    const auto it = environment.find(name);
+    return it == environment.end() ? std::string() : it->second;
+  };
+  if (get("DOCKER_TLS_VERIFY").empty()) return std::nullopt;
+  std::string cert_path = get("DOCKER_CERT_PATH");
+  if (cert_path.empty()) cert_path = get("HOME") + "/.docker";
+  try {
+    return FromDirectory(cert_path, "DOCKER_CERT_PATH");
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("DOCKER_TLS_VERIFY is set, but ") + e.what());
+  }
+}
+
+DockerTls DockerTls::FromDirectory(const std::string& cert_path, const std::string& named_by) {
+  DockerTls tls;
+  tls.cert_path = cert_path;
+  for (const std::string& file : {tls.ca_file(), tls.cert_file(), tls.key_file()}) {
+    if (std::FILE* f = std::fopen(file.c_str(), "rb")) {
+      std::fclose(f);
+      continue;
+    }
+    throw std::invalid_argument(file + " cannot be read (" + named_by +
+                                " names the directory of ca.pem, cert.pem and key.pem)");
+  }
+  return tls;
+}
+
+DockerEndpoint DockerEndpoint::FromDockerHost(const std::string& docker_host,
+                                              const std::optional<DockerTls>& tls) {
   DockerEndpoint endpoint;
   if (docker_host.empty()) return endpoint;
   if (docker_host.starts_with("unix://")) {
@@ -174,7 +205,8 @@ DockerEndpoint DockerEndpoint::FromDockerHost(const std::string& docker_host) {
   }
   if (docker_host.starts_with("tcp://")) {
     endpoint.unix_socket.clear();
-    endpoint.base_url = "http://" + docker_host.substr(6);
+    endpoint.tls = tls;
+    endpoint.base_url = (tls ? "https://" : "http://") + docker_host.substr(6);
     return endpoint;
   }
   throw std::invalid_argument("DOCKER_HOST must be unix:// or tcp://, not " + docker_host);
@@ -214,9 +246,7 @@ CurlDockerClient::Reply CurlDockerClient::Call(const std::string& method, const 
   const std::string url =
       endpoint_.base_url + (versioned ? "/v" + api_version_ : std::string()) + path;
   lib.easy_setopt(curl, CURLOPT_URL, url.c_str());
-  if (!endpoint_.unix_socket.empty()) {
-    lib.easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, endpoint_.unix_socket.c_str());
-  }
+  UseEndpoint(curl);
   lib.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
   if (method == "HEAD") lib.easy_setopt(curl, CURLOPT_NOBODY, 1L);
   curl_slist* list = nullptr;
@@ -238,13 +268,31 @@ CurlDockerClient::Reply CurlDockerClient::Call(const std::string& method, const 
   const CURLcode rc = lib.easy_perform(curl);
   lib.slist_free_all(list);
   if (rc != CURLE_OK) {
-    throw DockerError(0,
-                      std::string("Cannot connect to the Docker daemon: ") + lib.easy_strerror(rc));
+    // The call is named, so a log says which one a slow daemon held up.
+    throw DockerError(0, "Cannot connect to the Docker daemon: " + method + " " +
+                             path.substr(0, path.find('?')) + ": " + lib.easy_strerror(rc));
   }
   Reply reply;
   lib.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.status);
   reply.body = std::move(response);
   return reply;
+}
+
+void CurlDockerClient::UseEndpoint(void* handle) const {
+  const CurlLibrary& lib = CurlLibrary::Get();
+  CURL* curl = static_cast<CURL*>(handle);
+  if (!endpoint_.unix_socket.empty()) {
+    lib.easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, endpoint_.unix_socket.c_str());
+  }
+  if (endpoint_.tls) {
+    // As the docker CLI with DOCKER_TLS_VERIFY: the engine's certificate
+    // must chain to ca.pem and name the host (curl copies the strings).
+    lib.easy_setopt(curl, CURLOPT_CAINFO, endpoint_.tls->ca_file().c_str());
+    lib.easy_setopt(curl, CURLOPT_SSLCERT, endpoint_.tls->cert_file().c_str());
+    lib.easy_setopt(curl, CURLOPT_SSLKEY, endpoint_.tls->key_file().c_str());
+    lib.easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+    lib.easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  }
 }
 
 void CurlDockerClient::Negotiate() {
@@ -280,6 +328,23 @@ bool CurlDockerClient::Ping() {
   } catch (const DockerError&) {
     return false;
   }
+}
+
+EngineInfo CurlDockerClient::Info() {
+  const Reply reply = Call("GET", "/info");
+  if (reply.status != 200) Fail(reply);
+  const json info = json::parse(reply.body, nullptr, /*allow_exceptions=*/false);
+  if (!info.is_object()) throw DockerError(500, "the Docker daemon's /info is not JSON");
+  const auto text = [&info](const char* key) {
+    const auto it = info.find(key);
+    return it != info.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  const auto number = [&info](const char* key) {
+    const auto it = info.find(key);
+    return it != info.end() && it->is_number_integer() ? it->get<int64_t>() : int64_t{0};
+  };
+  return {text("Name"),         text("ServerVersion"), text("OSType"),
+          text("Architecture"), number("NCPU"),        number("MemTotal")};
 }
 
 bool CurlDockerClient::ImageExists(const std::string& image) {

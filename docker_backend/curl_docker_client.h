@@ -2,6 +2,7 @@
 
 // DockerApi over the Docker Engine API with libcurl: a unix socket
 // (/var/run/docker.sock, or DOCKER_HOST=unix://...) or tcp:// (DOCKER_HOST),
+// plain or with Docker's client TLS (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH),
 // no `docker` CLI. The API version is negotiated once per connection from
 // GET /version: the daemon's version capped at the newest Berth was tested
 // with, raised to the daemon's minimum when that is newer.
@@ -9,7 +10,9 @@
 // Thread-safety: one thread at a time (one curl handle per client); give each
 // thread its own client.
 
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,14 +21,41 @@
 
 namespace berth::docker {
 
+// Docker's client TLS, as the docker CLI takes it: the engine's certificate
+// is verified against ca.pem, and Berth shows cert.pem (with key.pem), all
+// three in one directory.
+struct DockerTls {
+  std::string cert_path;
+
+  std::string ca_file() const { return cert_path + "/ca.pem"; }
+  std::string cert_file() const { return cert_path + "/cert.pem"; }
+  std::string key_file() const { return cert_path + "/key.pem"; }
+
+  // From an environment as the docker CLI reads it: TLS when
+  // DOCKER_TLS_VERIFY is set and not empty, with the files in
+  // DOCKER_CERT_PATH, else in $HOME/.docker. nullopt without
+  // DOCKER_TLS_VERIFY. Throws std::invalid_argument naming a file that is
+  // missing or unreadable.
+  static std::optional<DockerTls> FromEnvironment(
+      const std::map<std::string, std::string>& environment);
+  // From a directory of ca.pem, cert.pem and key.pem (an engine's own, as an
+  // instance's berth.docker-cert-path names it). Throws
+  // std::invalid_argument naming a file that is missing or unreadable;
+  // `named_by` says what named the directory, for that message.
+  static DockerTls FromDirectory(const std::string& cert_path, const std::string& named_by);
+};
+
 // Where the daemon is: a unix socket path, or a base URL for tcp.
 struct DockerEndpoint {
   std::string unix_socket = "/var/run/docker.sock";
   std::string base_url = "http://localhost";
+  std::optional<DockerTls> tls;  // set for tcp:// with TLS (base_url is https)
 
   // From DOCKER_HOST ("unix:///path", "tcp://host:port"); the default
-  // socket when empty. Throws std::invalid_argument for other schemes.
-  static DockerEndpoint FromDockerHost(const std::string& docker_host);
+  // socket when empty. A tcp:// endpoint uses `tls` when given (a unix
+  // socket never does). Throws std::invalid_argument for other schemes.
+  static DockerEndpoint FromDockerHost(const std::string& docker_host,
+                                       const std::optional<DockerTls>& tls = std::nullopt);
 };
 
 class CurlDockerClient final : public DockerApi {
@@ -42,6 +72,7 @@ class CurlDockerClient final : public DockerApi {
   const std::string& api_version() const { return api_version_; }
 
   bool Ping() override;
+  EngineInfo Info() override;
   bool ImageExists(const std::string& image) override;
   void PullImage(const std::string& image, const std::string& registry_auth) override;
   void LoadImage(const std::string& tar) override;
@@ -93,6 +124,8 @@ class CurlDockerClient final : public DockerApi {
               const std::function<bool()>& keep_going, std::string_view broken);
   // Throws DockerError(status, the daemon's message).
   [[noreturn]] static void Fail(const Reply& reply);
+  // Points the handle at the endpoint: its socket, or its TLS files.
+  void UseEndpoint(void* curl) const;
 
   DockerEndpoint endpoint_;
   std::string api_version_;

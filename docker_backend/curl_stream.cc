@@ -86,9 +86,7 @@ bool CurlDockerClient::Stream(const std::string& path,
   state.on_bytes = &on_bytes;
   state.keep_going = &keep_going;
   lib.easy_setopt(curl, CURLOPT_URL, url.c_str());
-  if (!endpoint_.unix_socket.empty()) {
-    lib.easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, endpoint_.unix_socket.c_str());
-  }
+  UseEndpoint(curl);
   lib.easy_setopt(curl, CURLOPT_HEADERFUNCTION, NoteStatusLine);
   lib.easy_setopt(curl, CURLOPT_HEADERDATA, &state);
   lib.easy_setopt(curl, CURLOPT_WRITEFUNCTION, TakeBytes);

@@ -45,6 +45,9 @@ class DockerApi {
 
   // True when the daemon answers. Never throws.
   virtual bool Ping() = 0;
+  // The daemon's host: name, OS, architecture, CPUs and memory. Throws
+  // DockerError.
+  virtual EngineInfo Info() = 0;
   // True when the image is present locally ("repo" means "repo:latest"; an
   // image id works too).
   virtual bool ImageExists(const std::string& image) = 0;

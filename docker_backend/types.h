@@ -158,6 +158,17 @@ struct VolumeSummary {
   std::map<std::string, std::string> labels;
 };
 
+// What a daemon says of its host (GET /info): what an ECS agent registers
+// as its instance's resources and attributes.
+struct EngineInfo {
+  std::string name;            // the host's name
+  std::string server_version;  // e.g. "20.10.24"
+  std::string os_type;         // "linux", "windows"
+  std::string architecture;    // as the daemon names it: "x86_64", "aarch64"
+  int64_t cpus = 0;
+  int64_t memory_bytes = 0;
+};
+
 // A container found by listing.
 struct ContainerSummary {
   std::string id;

@@ -133,6 +133,22 @@ std::string ApplyRegisterLocalInstance(Config& c, const std::string& value) {
   return {};
 }
 
+std::string ApplyEngines(Config& c, const std::string& value) {
+  // One endpoint per flag, or several separated by commas.
+  size_t start = 0;
+  while (start <= value.size()) {
+    const size_t comma = std::min(value.find(',', start), value.size());
+    const std::string endpoint = value.substr(start, comma - start);
+    const bool tcp = endpoint.starts_with("tcp://") && endpoint.size() > 6;
+    if (!endpoint.starts_with("unix:///") && !tcp) {
+      return "expected Docker engines as unix:///path or tcp://host:port, separated by commas";
+    }
+    c.engines.push_back(endpoint);
+    start = comma + 1;
+  }
+  return {};
+}
+
 const std::vector<Option>& Options() {
   static const std::vector<Option> kOptions = {
       {"--listen", "BERTH_LISTEN", "HOST:PORT to serve on (default 127.0.0.1:4566)", ApplyListen},
@@ -162,6 +178,10 @@ const std::vector<Option>& Options() {
        "register the local Docker host as a container instance of every new ECS cluster "
        "(default: clusters start with none, as on AWS)",
        ApplyRegisterLocalInstance, true},
+      {"--engine", "BERTH_ENGINES",
+       "a Docker engine (unix:///path or tcp://host:port) every new ECS cluster gets as a "
+       "container instance; repeat it, or separate several with commas",
+       ApplyEngines},
   };
   return kOptions;
 }

@@ -31,6 +31,9 @@ struct Config {
   std::string credentials_file;
   // Every new ECS cluster gets the local Docker host as a container instance.
   bool register_local_instance = false;
+  // Docker engines every new ECS cluster gets as container instances
+  // (unix:///path or tcp://host:port).
+  std::vector<std::string> engines;
 };
 
 // The outcome of parsing: a config to run with, or a message to print and the

@@ -10,6 +10,7 @@
 #include <exception>
 #include <filesystem>
 #include <malloc.h>
+#include <map>
 #include <optional>
 #include <string>
 #include <sys/resource.h>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "docker_backend/curl_docker_client.h"
+#include "docker_backend/engine_probe.h"
 #include "docker_backend/pause_image.h"
 #include "server/admin/admin_handler.h"
 #include "server/aws/authenticator.h"
@@ -44,6 +46,7 @@
 #include "server/maintenance.h"
 #include "server/metadata/metadata_handler.h"
 #include "server/metadata/task_credentials.h"
+#include "server/reconciler/engine_tls.h"
 #include "server/reconciler/image_resolver.h"
 #include "server/reconciler/reconciler.h"
 #include "server/reconciler/task_endpoints.h"
@@ -52,6 +55,7 @@
 #include "server/router.h"
 #include "server/util/clock.h"
 #include "server/util/crypto.h"
+#include "server/util/engine_attributes.h"
 #include "server/util/log.h"
 #include "server/util/offset_clock.h"
 #include "storage/blob_store.h"
@@ -175,6 +179,19 @@ int Run(berth::Config config) {
     }
     config.require_auth = true;  // the registry takes only tokens issued to a valid key
   }
+  // Docker's client TLS for tcp:// engines, read as the docker CLI reads it
+  // (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH): a missing file stops Berth here.
+  std::optional<docker::DockerTls> docker_tls;
+  try {
+    std::map<std::string, std::string> environment;
+    for (const char* name : {"DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "HOME"}) {
+      if (const auto value = Env(name)) environment[name] = *value;
+    }
+    docker_tls = docker::DockerTls::FromEnvironment(environment);
+  } catch (const std::exception& e) {
+    log::Error(e.what());
+    return 1;
+  }
   // The address first: a Berth that cannot serve leaves nothing behind, not
   // even a new data directory.
   http::ServerOptions server_options;
@@ -215,6 +232,7 @@ int Run(berth::Config config) {
   ecr::SigningRecorder signing(database, images);
   ecs::EcsServices ecs_services(database);
   ecs_services.register_local_instance = config.register_local_instance;
+  ecs_services.engines = config.engines;
   ecs_services.endpoint_url = HostBerthUrl(config.listen_host, server.port());
   ecs::EcsApi ecs_api(ecs_services);
   logs::LogService log_service(database, clock);
@@ -265,7 +283,7 @@ int Run(berth::Config config) {
   // ECS tasks become containers through the reconciler; its Docker client is
   // its own (libcurl handles are per thread).
   const docker::DockerEndpoint docker_endpoint =
-      docker::DockerEndpoint::FromDockerHost(Env("DOCKER_HOST").value_or(""));
+      docker::DockerEndpoint::FromDockerHost(Env("DOCKER_HOST").value_or(""), docker_tls);
   docker::CurlDockerClient docker(docker_endpoint);
   reconciler::ImageResolver image_resolver(
       config.registry_host, [&](const storage::Partition& partition, const std::string& name) {
@@ -283,7 +301,33 @@ int Run(berth::Config config) {
   reconciler_options.listen_on = [&server](const std::string& host) {
     return server.AddListener(host);
   };
+  // Tasks on other engines reach them on a listener of their own each.
+  reconciler_options.task_listeners.open = [&server](const std::string& host, uint16_t port) {
+    return server.AddPortListener(host, port);
+  };
+  reconciler_options.task_listeners.close = [&server](const std::string& host, uint16_t port) {
+    server.RemovePortListener(host, port);
+  };
   reconciler_options.host_berth_url = HostBerthUrl(config.listen_host, server.port());
+  // Container instances may stand for other Docker engines (issue 13):
+  // their clients, and the probe that registers them.
+  // How long an engine may not answer before its tasks are given up.
+  reconciler_options.engine_lost_seconds =
+      SecondsFromEnv("BERTH_ENGINE_LOST_SECONDS", reconciler_options.engine_lost_seconds);
+  // Each engine with its instance's own TLS files, else Berth's setting.
+  reconciler_options.engine_client = [&database, &docker_tls](const std::string& endpoint) {
+    return std::make_unique<docker::CurlDockerClient>(
+        reconciler::EngineEndpoint(database, endpoint, docker_tls));
+  };
+  ecs_services.container_instances.SetEngineProber([&docker_tls](const std::string& endpoint,
+                                                                 const std::string& cert_path) {
+    const std::optional<docker::DockerTls> tls =
+        cert_path.empty() ? docker_tls
+                          : docker::DockerTls::FromDirectory(cert_path, "berth.docker-cert-path");
+    const docker::EngineProbe probe = docker::ProbeEngine(endpoint, tls);
+    return ecs::EngineFacts{probe.info.cpus, probe.info.memory_bytes, probe.info.os_type,
+                            probe.info.architecture, probe.local_address};
+  });
   reconciler::Reconciler task_reconciler(
       database, docker,
       [&docker_endpoint] { return std::make_unique<docker::CurlDockerClient>(docker_endpoint); },
@@ -316,7 +360,13 @@ int Run(berth::Config config) {
       DataSecret(database, "berth.task-credentials-secret"));
   metadata::MetadataHandler task_metadata(
       database, task_endpoints, task_credentials, ecs_services.protection,
-      [&docker_endpoint] { return std::make_unique<docker::CurlDockerClient>(docker_endpoint); },
+      [&docker_endpoint, engine_client = reconciler_options.engine_client](
+          const std::string& engine) -> std::unique_ptr<docker::DockerApi> {
+        if (engine == engines::kLocal) {
+          return std::make_unique<docker::CurlDockerClient>(docker_endpoint);
+        }
+        return engine_client(engine);  // the reconciler's: each engine with its TLS files
+      },
       clock);
   router.SetTaskEndpoints(task_metadata);
   if (authenticator) {

@@ -42,6 +42,40 @@ std::vector<ContainerInstanceRecord> ContainerInstanceStore::List(std::string_vi
   return out;
 }
 
+std::vector<ContainerInstanceRecord> ContainerInstanceStore::ListPage(
+    std::string_view cluster, double inactive_since, const std::optional<std::string>& status,
+    std::string_view after, int64_t limit) {
+  Stmt stmt(db_, "SELECT " + std::string(kInstanceColumns) + R"sql( FROM ecs_container_instances
+    WHERE account_id = ?1 AND region = ?2 AND cluster = ?3 AND instance_id > ?4
+      AND (CASE WHEN ?5 IS NULL THEN status != 'INACTIVE' ELSE status = ?5 END)
+      AND (status != 'INACTIVE' OR deregistered_at > ?6)
+    ORDER BY instance_id LIMIT ?7)sql");
+  stmt.Bind(1, partition_.account_id).Bind(2, partition_.region).Bind(3, cluster).Bind(4, after);
+  stmt.Bind(5, status).Bind(6, inactive_since).Bind(7, limit);
+  std::vector<ContainerInstanceRecord> out;
+  while (stmt.Step()) out.push_back(ReadInstance(stmt));
+  return out;
+}
+
+std::vector<ContainerInstanceRecord> InstancesOfOtherEngines(Db& db) {
+  Stmt stmt(db, "SELECT " + std::string(kInstanceColumns) + R"sql( FROM ecs_container_instances
+    WHERE engine != 'local' ORDER BY registered_at, instance_id)sql");
+  std::vector<ContainerInstanceRecord> out;
+  while (stmt.Step()) out.push_back(ReadInstance(stmt));
+  return out;
+}
+
+int64_t SetEngineConnected(Db& db, std::string_view engine, bool connected) {
+  Stmt stmt(db, R"sql(
+    UPDATE ecs_container_instances
+    SET document = json_set(document, '$.agentConnected',
+                            json(CASE WHEN ?2 THEN 'true' ELSE 'false' END))
+    WHERE engine = ?1 AND coalesce(json_extract(document, '$.agentConnected'), 1) != ?2)sql");
+  stmt.Bind(1, engine).Bind(2, int64_t{connected ? 1 : 0});
+  stmt.Run();
+  return db.Changes();
+}
+
 void ContainerInstanceStore::Insert(const ContainerInstanceRecord& r) {
   Stmt stmt(db_, R"sql(
     INSERT INTO ecs_container_instances (account_id, region, cluster, instance_id, status, engine,
@@ -55,10 +89,12 @@ void ContainerInstanceStore::Insert(const ContainerInstanceRecord& r) {
 
 void ContainerInstanceStore::Update(const ContainerInstanceRecord& r) {
   Stmt stmt(db_, R"sql(
-    UPDATE ecs_container_instances SET status = ?5, deregistered_at = ?6, document = ?7
+    UPDATE ecs_container_instances SET status = ?5, deregistered_at = ?6, document = ?7,
+                                       engine = ?8
     WHERE account_id = ?1 AND region = ?2 AND cluster = ?3 AND instance_id = ?4)sql");
   stmt.Bind(1, partition_.account_id).Bind(2, partition_.region).Bind(3, r.cluster);
   stmt.Bind(4, r.instance_id).Bind(5, r.status).Bind(6, r.deregistered_at).Bind(7, r.document);
+  stmt.Bind(8, r.engine);
   stmt.Run();
 }
 
@@ -68,6 +104,14 @@ int64_t ContainerInstanceStore::CountRegistered(std::string_view cluster) {
     WHERE account_id = ?1 AND region = ?2 AND cluster = ?3 AND status != 'INACTIVE')sql");
   stmt.Bind(1, partition_.account_id).Bind(2, partition_.region).Bind(3, cluster);
   stmt.Step();
+  return stmt.ColumnInt(0);
+}
+
+std::optional<int64_t> ContainerInstanceStore::FleetStamp(std::string_view cluster) {
+  Stmt stmt(db_, R"sql(
+    SELECT stamp FROM ecs_fleet_stamps WHERE account_id = ?1 AND region = ?2 AND cluster = ?3)sql");
+  stmt.Bind(1, partition_.account_id).Bind(2, partition_.region).Bind(3, cluster);
+  if (!stmt.Step()) return std::nullopt;
   return stmt.ColumnInt(0);
 }
 

@@ -10,7 +10,7 @@ namespace {
 // Every table is keyed by (account_id, region, ...): state is partitioned the
 // way AWS partitions it. Nested AWS documents are stored as JSON text; only the
 // fields that queries filter or sort on are columns.
-constexpr std::array<std::string_view, 10> kMigrations = {
+constexpr std::array<std::string_view, 11> kMigrations = {
     // 1: the foundation: key/value metadata, resource tags, ECR repositories
     // and registry settings, ECS clusters, task definitions, account settings
     // and attributes.
@@ -534,6 +534,96 @@ CREATE TABLE ecs_capacity_providers (
 ) WITHOUT ROWID;
 
 ALTER TABLE ecs_clusters ADD COLUMN deleted_at REAL;
+)sql",
+
+    // 11 (issue 13, placement at 10,000 instances): a stamp per cluster that
+    // every write to its container instances or their attributes replaces
+    // with a fresh random number, in the same transaction (by triggers, so
+    // that no write path can forget it, and a rollback restores the stamp
+    // with the rows). Placement keeps an in-memory view of a cluster's
+    // instances and rebuilds it when the stamp differs from the one it was
+    // built at. A cluster without a stamp has never had an instance. The
+    // triggers neither REPLACE nor UPSERT: the conflict clause of the
+    // statement that fires them (PutAttribute's ON CONFLICT) would override
+    // theirs. And what placement reads of a cluster's unfinished tasks at
+    // every placement, in an index of its own: the task rows hold their
+    // documents, which the small page cache cannot keep.
+    R"sql(
+CREATE INDEX ecs_tasks_unfinished_keys
+  ON ecs_tasks (account_id, region, cluster, task_id, family, revision, last_status, launch_type,
+                group_name) WHERE last_status != 'STOPPED';
+
+CREATE TABLE ecs_fleet_stamps (
+  account_id TEXT NOT NULL,
+  region     TEXT NOT NULL,
+  cluster    TEXT NOT NULL,
+  stamp      INTEGER NOT NULL,
+  PRIMARY KEY (account_id, region, cluster)
+) WITHOUT ROWID;
+
+INSERT INTO ecs_fleet_stamps (account_id, region, cluster, stamp)
+  SELECT account_id, region, cluster, random() FROM (
+    SELECT account_id, region, cluster FROM ecs_container_instances
+    UNION SELECT account_id, region, cluster FROM ecs_attributes);
+
+CREATE TRIGGER ecs_container_instances_stamp_insert AFTER INSERT ON ecs_container_instances
+BEGIN
+  UPDATE ecs_fleet_stamps SET stamp = random()
+    WHERE account_id = NEW.account_id AND region = NEW.region AND cluster = NEW.cluster;
+  INSERT INTO ecs_fleet_stamps SELECT NEW.account_id, NEW.region, NEW.cluster, random()
+    WHERE NOT EXISTS (SELECT 1 FROM ecs_fleet_stamps WHERE account_id = NEW.account_id
+                      AND region = NEW.region AND cluster = NEW.cluster);
+END;
+CREATE TRIGGER ecs_container_instances_stamp_update AFTER UPDATE ON ecs_container_instances
+BEGIN
+  UPDATE ecs_fleet_stamps SET stamp = random()
+    WHERE account_id = OLD.account_id AND region = OLD.region AND cluster = OLD.cluster;
+  INSERT INTO ecs_fleet_stamps SELECT OLD.account_id, OLD.region, OLD.cluster, random()
+    WHERE NOT EXISTS (SELECT 1 FROM ecs_fleet_stamps WHERE account_id = OLD.account_id
+                      AND region = OLD.region AND cluster = OLD.cluster);
+  UPDATE ecs_fleet_stamps SET stamp = random()
+    WHERE account_id = NEW.account_id AND region = NEW.region AND cluster = NEW.cluster;
+  INSERT INTO ecs_fleet_stamps SELECT NEW.account_id, NEW.region, NEW.cluster, random()
+    WHERE NOT EXISTS (SELECT 1 FROM ecs_fleet_stamps WHERE account_id = NEW.account_id
+                      AND region = NEW.region AND cluster = NEW.cluster);
+END;
+CREATE TRIGGER ecs_container_instances_stamp_delete AFTER DELETE ON ecs_container_instances
+BEGIN
+  UPDATE ecs_fleet_stamps SET stamp = random()
+    WHERE account_id = OLD.account_id AND region = OLD.region AND cluster = OLD.cluster;
+  INSERT INTO ecs_fleet_stamps SELECT OLD.account_id, OLD.region, OLD.cluster, random()
+    WHERE NOT EXISTS (SELECT 1 FROM ecs_fleet_stamps WHERE account_id = OLD.account_id
+                      AND region = OLD.region AND cluster = OLD.cluster);
+END;
+CREATE TRIGGER ecs_attributes_stamp_insert AFTER INSERT ON ecs_attributes
+BEGIN
+  UPDATE ecs_fleet_stamps SET stamp = random()
+    WHERE account_id = NEW.account_id AND region = NEW.region AND cluster = NEW.cluster;
+  INSERT INTO ecs_fleet_stamps SELECT NEW.account_id, NEW.region, NEW.cluster, random()
+    WHERE NOT EXISTS (SELECT 1 FROM ecs_fleet_stamps WHERE account_id = NEW.account_id
+                      AND region = NEW.region AND cluster = NEW.cluster);
+END;
+CREATE TRIGGER ecs_attributes_stamp_update AFTER UPDATE ON ecs_attributes
+BEGIN
+  UPDATE ecs_fleet_stamps SET stamp = random()
+    WHERE account_id = OLD.account_id AND region = OLD.region AND cluster = OLD.cluster;
+  INSERT INTO ecs_fleet_stamps SELECT OLD.account_id, OLD.region, OLD.cluster, random()
+    WHERE NOT EXISTS (SELECT 1 FROM ecs_fleet_stamps WHERE account_id = OLD.account_id
+                      AND region = OLD.region AND cluster = OLD.cluster);
+  UPDATE ecs_fleet_stamps SET stamp = random()
+    WHERE account_id = NEW.account_id AND region = NEW.region AND cluster = NEW.cluster;
+  INSERT INTO ecs_fleet_stamps SELECT NEW.account_id, NEW.region, NEW.cluster, random()
+    WHERE NOT EXISTS (SELECT 1 FROM ecs_fleet_stamps WHERE account_id = NEW.account_id
+                      AND region = NEW.region AND cluster = NEW.cluster);
+END;
+CREATE TRIGGER ecs_attributes_stamp_delete AFTER DELETE ON ecs_attributes
+BEGIN
+  UPDATE ecs_fleet_stamps SET stamp = random()
+    WHERE account_id = OLD.account_id AND region = OLD.region AND cluster = OLD.cluster;
+  INSERT INTO ecs_fleet_stamps SELECT OLD.account_id, OLD.region, OLD.cluster, random()
+    WHERE NOT EXISTS (SELECT 1 FROM ecs_fleet_stamps WHERE account_id = OLD.account_id
+                      AND region = OLD.region AND cluster = OLD.cluster);
+END;
 )sql",
 };
 

@@ -66,6 +66,15 @@ std::optional<TaskDefinitionRecord> TaskDefinitionStore::Find(std::string_view f
   return ReadRecord(stmt);
 }
 
+bool TaskDefinitionStore::Exists(std::string_view family, int64_t revision) {
+  Stmt stmt(db_,
+            "SELECT 1 FROM ecs_task_definitions WHERE account_id = ?1 AND region = ?2"
+            " AND family = ?3 AND revision = ?4");
+  stmt.Bind(1, partition_.account_id).Bind(2, partition_.region).Bind(3, family);
+  stmt.Bind(4, revision);
+  return stmt.Step();
+}
+
 std::optional<TaskDefinitionRecord> TaskDefinitionStore::FindLatestActive(std::string_view family) {
   Stmt stmt(db_, std::string("SELECT ") + std::string(kDefinitionColumns) +
                      " FROM ecs_task_definitions WHERE account_id = ?1 AND region = ?2"

@@ -33,6 +33,8 @@ class TaskDefinitionStore {
   int64_t NextRevision(std::string_view family);
   void Insert(const TaskDefinitionRecord& record);
   std::optional<TaskDefinitionRecord> Find(std::string_view family, int64_t revision);
+  // Whether the revision is stored (its document is not read).
+  bool Exists(std::string_view family, int64_t revision);
   std::optional<TaskDefinitionRecord> FindLatestActive(std::string_view family);
   void UpdateStatus(std::string_view family, int64_t revision, std::string_view status,
                     std::optional<double> deregistered_at,

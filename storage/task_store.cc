@@ -1,5 +1,10 @@
 #include "storage/task_store.h"
 
+#include <map>
+#include <utility>
+
+#include "storage/task_definition_store.h"
+
 namespace berth::storage {
 namespace {
 
@@ -112,7 +117,9 @@ std::vector<TaskRecord> TaskStore::Unfinished() {
 
 std::vector<TaskRecord> TaskStore::UnfinishedKeys() {
   Stmt stmt(db_, R"sql(
-    SELECT account_id, region, cluster, task_id, desired_status, last_status, created_at
+    SELECT account_id, region, cluster, task_id, desired_status, last_status, created_at,
+           COALESCE(json_extract(document, '$.containerInstanceArn'),
+                    json_extract(runtime, '$.fargateHost'))
     FROM ecs_tasks WHERE last_status != 'STOPPED' ORDER BY created_at)sql");
   std::vector<TaskRecord> out;
   while (stmt.Step()) {
@@ -123,6 +130,7 @@ std::vector<TaskRecord> TaskStore::UnfinishedKeys() {
     t.desired_status = stmt.ColumnText(4);
     t.last_status = stmt.ColumnText(5);
     t.created_at = stmt.ColumnDouble(6);
+    if (!stmt.IsNull(7)) t.container_instance_arn = stmt.ColumnText(7);
     out.push_back(std::move(t));
   }
   return out;
@@ -156,6 +164,33 @@ std::vector<TaskRecord> TaskStore::UnfinishedIn(const Partition& partition,
   stmt.Bind(1, partition.account_id).Bind(2, partition.region).Bind(3, cluster);
   std::vector<TaskRecord> out;
   while (stmt.Step()) out.push_back(ReadTask(stmt));
+  return out;
+}
+
+std::vector<TaskStore::UnfinishedKey> TaskStore::UnfinishedKeysIn(const Partition& partition,
+                                                                  std::string_view cluster) {
+  Stmt stmt(db_, R"sql(
+    SELECT t.task_id, t.family, t.revision, t.last_status, t.launch_type, t.group_name
+    FROM ecs_tasks t
+    WHERE t.account_id = ?1 AND t.region = ?2 AND t.cluster = ?3 AND t.last_status != 'STOPPED')sql");
+  stmt.Bind(1, partition.account_id).Bind(2, partition.region).Bind(3, cluster);
+  std::vector<UnfinishedKey> out;
+  // Whether each revision is stored, read once per revision (tasks share a few).
+  TaskDefinitionStore definitions(db_, partition);
+  std::map<std::pair<std::string, int64_t>, bool> exists;
+  while (stmt.Step()) {
+    UnfinishedKey key{stmt.ColumnText(0),
+                      stmt.ColumnText(1),
+                      stmt.ColumnInt(2),
+                      stmt.ColumnText(3),
+                      stmt.ColumnOptionalText(4),
+                      stmt.ColumnOptionalText(5),
+                      false};
+    auto [known, fresh] = exists.try_emplace({key.family, key.revision}, false);
+    if (fresh) known->second = definitions.Exists(key.family, key.revision);
+    key.definition_exists = known->second;
+    out.push_back(std::move(key));
+  }
   return out;
 }
 

@@ -35,6 +35,11 @@ struct TaskRecord {
   // Service tasks: the service and the deployment (or task set) that runs it.
   std::optional<std::string> service_name;
   std::optional<std::string> deployment_id;
+  // The instance the task was placed on (its document's
+  // containerInstanceArn, or, for a Fargate task, the instance whose engine
+  // Berth runs it on: its runtime's fargateHost), read by UnfinishedKeys
+  // only.
+  std::optional<std::string> container_instance_arn;
 };
 
 // Which tasks ListTasks wants.
@@ -92,6 +97,18 @@ class TaskStore {
   std::vector<TaskRecord> KeysIn(const Partition& partition);
   // The tasks of one cluster not yet STOPPED, oldest first.
   std::vector<TaskRecord> UnfinishedIn(const Partition& partition, std::string_view cluster);
+  // The same without their documents (no JSON read), in no order: what
+  // placement counts per instance.
+  struct UnfinishedKey {
+    std::string task_id;
+    std::string family;
+    int64_t revision = 0;
+    std::string last_status;
+    std::optional<std::string> launch_type;
+    std::optional<std::string> group;
+    bool definition_exists = false;  // its task definition revision is still stored
+  };
+  std::vector<UnfinishedKey> UnfinishedKeysIn(const Partition& partition, std::string_view cluster);
   TaskCounts CountActive(const Partition& partition, std::string_view cluster);
   // The tasks of one service that are not STOPPED, or stopped at or after
   // `stopped_since`, oldest first.

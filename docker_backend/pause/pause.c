@@ -27,6 +27,13 @@
 //   pause (the address stays local, so nothing sent there leaves the
 //   namespace); Berth then records that the endpoints are not offered.
 //
+// Started as `/pause local` (Berth cannot serve the endpoints to this task),
+// it does steps 1 and 3 alone: 169.254.170.2 is made local and proven so by a
+// bind(), nothing listens there, so a connection to it is refused inside the
+// namespace and nothing sent there leaves it; it prints "berth-pause:
+// no-endpoints: not relayed" and pauses. A failure ends it with exit code 3,
+// as above.
+//
 // The kernel drops every signal except SIGKILL that is sent to a namespace's
 // PID 1 without a handler, so a plain `pause()` would ignore `docker stop`
 // and be SIGKILLed after the whole timeout (exit 137). Instead SIGTERM and
@@ -774,6 +781,21 @@ static void RunRelay(u32 berth, u16 berth_port, word signals) {
   }
 }
 
+// `/pause local`: the namespace's own 169.254.170.2, proven local, and no
+// relay.
+static void HoldLinkLocal(void) {
+  const u32 local = ParseIpv4("169.254.170.2");
+  AddLoopbackAddress(local);
+  const long probe = Sys(kSysSocket, kAfInet, kSockStream | kSockCloexec, 0);
+  if (probe < 0) Fail("cannot open a socket");
+  const struct SockaddrIn at = {kAfInet, 0, local, {0}};
+  if (Sys(kSysBind, (word)probe, (word)&at, sizeof(at)) != 0) {
+    Fail("cannot bind 169.254.170.2 (the address is not local)");
+  }
+  Sys(kSysClose, (word)probe, 0, 0);
+  Print(1, "berth-pause: no-endpoints: not relayed\n");
+}
+
 __attribute__((noreturn, used)) void Main(word* stack) {
   const long argc = (long)stack[0];
   char** argv = (char**)(stack + 1);
@@ -782,8 +804,10 @@ __attribute__((noreturn, used)) void Main(word* stack) {
   if (argc == 4 && Equal(argv[1], "relay")) {
     const u32 berth = ParseIpv4(argv[2]);
     const u16 port = ParsePort(argv[3]);
-    if (berth == 0 || port == 0) Fail("usage: pause [relay <berth ipv4> <berth port>]");
+    if (berth == 0 || port == 0) Fail("usage: pause [relay <berth ipv4> <berth port> | local]");
     RunRelay(berth, port, set);  // returns only when it cannot relay
+  } else if (argc == 2 && Equal(argv[1], "local")) {
+    HoldLinkLocal();
   }
   for (;;) {
     // No timeout: sleep until one of the blocked signals is pending. Any

@@ -10,6 +10,8 @@
 #include "server/ecs/ecs_tags.h"
 #include "server/ecs/service_common.h"
 #include "server/util/crypto.h"
+#include "server/util/engine_attributes.h"
+#include "server/util/log.h"
 #include "storage/tag_store.h"
 #include "storage/task_store.h"
 
@@ -30,6 +32,42 @@ std::string Ec2InstanceId(const json& request) {
     }
   }
   return "i-" + crypto::RandomHex(17);
+}
+
+// The engine endpoint the request's attributes name (berth.docker-host), or
+// "" for the local engine.
+std::string EngineEndpointOf(const json& request) {
+  for (const auto& a : request.value("attributes", json::array())) {
+    if (a.value("name", "") != engines::kDockerHostAttribute) continue;
+    const std::string endpoint = a.value("value", "");
+    const bool unix_socket = endpoint.starts_with("unix:///");
+    const bool tcp = endpoint.starts_with("tcp://") && engines::TcpHostOf(endpoint) &&
+                     !engines::TcpHostOf(endpoint)->empty();
+    if (!unix_socket && !tcp) {
+      throw InvalidParameterException(
+          "The attribute berth.docker-host must name a Docker engine as unix:///path or "
+          "tcp://host:port.");
+    }
+    return endpoint;
+  }
+  return "";
+}
+
+// The directory of an engine's own TLS files (berth.docker-cert-path), ""
+// when not given. Throws InvalidParameterException unless it is absolute and
+// the engine is reached over tcp://.
+std::string EngineCertPathOf(const json& request, const std::string& endpoint) {
+  for (const auto& a : request.value("attributes", json::array())) {
+    if (a.value("name", "") != engines::kDockerCertPathAttribute) continue;
+    const std::string path = a.value("value", "");
+    if (!endpoint.starts_with("tcp://") || !path.starts_with("/")) {
+      throw InvalidParameterException(
+          "The attribute berth.docker-cert-path must name an absolute directory, for an engine "
+          "whose berth.docker-host is tcp://host:port.");
+    }
+    return path;
+  }
+  return "";
 }
 
 // `given` members replace those of `base` with the same name.
@@ -93,7 +131,26 @@ json ContainerInstanceService::Register(const aws::RequestContext& context, cons
   if (!request.contains("cluster")) {
     clusters_.Create(context, std::string(kDefaultCluster), ClusterChanges{}, {});
   }
-  const json local = LocalInstanceRegistration(context, host_);
+  const std::string endpoint = EngineEndpointOf(request);
+  json local;
+  if (endpoint.empty()) {
+    local = LocalInstanceRegistration(context, host_);
+  } else {
+    // Another engine: what it is comes from the engine itself, as an agent
+    // reports its host (asked before any lease is taken).
+    if (!prober_) {
+      throw InvalidParameterException("This Berth cannot drive other Docker engines.");
+    }
+    const std::string cert_path = EngineCertPathOf(request, endpoint);
+    EngineFacts facts;
+    try {
+      facts = prober_(endpoint, cert_path);
+    } catch (const std::exception& e) {
+      throw InvalidParameterException("Cannot reach the Docker engine at " + endpoint + ": " +
+                                      e.what());
+    }
+    local = EngineInstanceRegistration(context, endpoint, facts);
+  }
   json registered = local;
   if (request.contains("totalResources")) {
     registered["registeredResources"] =
@@ -130,6 +187,7 @@ json ContainerInstanceService::Register(const aws::RequestContext& context, cons
     registered["version"] = previous.value("version", 1) + 1;
     record.status = "ACTIVE";
     record.deregistered_at.reset();
+    record.engine = endpoint.empty() ? std::string(kLocalEngine) : endpoint;
     record.document = registered.dump();
     store.Update(record);
     storage::TagStore(lease.db())
@@ -137,8 +195,8 @@ json ContainerInstanceService::Register(const aws::RequestContext& context, cons
   } else {
     registered["ec2InstanceId"] = Ec2InstanceId(request);
     registered["version"] = 1;
-    record.instance_id =
-        Insert(lease.db(), context, cluster, registered, tags, std::string(kLocalEngine));
+    record.instance_id = Insert(lease.db(), context, cluster, registered, tags,
+                                endpoint.empty() ? std::string(kLocalEngine) : endpoint);
   }
   json out = Document(lease.db(), context, *store.Find(cluster, record.instance_id), true, false);
   tx.Commit();
@@ -158,6 +216,39 @@ void ContainerInstanceService::RegisterLocal(const aws::RequestContext& context,
   registered["version"] = 1;
   registered[std::string(kRegisteredByBerth)] = true;  // leaves with its cluster
   Insert(lease.db(), context, cluster, registered, {}, std::string(kLocalEngine));
+  tx.Commit();
+}
+
+void ContainerInstanceService::RegisterEngine(const aws::RequestContext& context,
+                                              const std::string& cluster,
+                                              const std::string& endpoint) {
+  {
+    auto lease = database_.Acquire();
+    for (const auto& record :
+         storage::ContainerInstanceStore(lease.db(), PartitionOf(context)).List(cluster, 0)) {
+      if (record.engine == endpoint && record.status != "INACTIVE") return;
+    }
+  }
+  EngineFacts facts;
+  try {
+    if (!prober_) throw std::runtime_error("this Berth cannot drive other Docker engines");
+    facts = prober_(endpoint, "");
+  } catch (const std::exception& e) {
+    log::Warn("cluster " + cluster + ": the engine at " + endpoint +
+              " is not registered: " + e.what());
+    return;
+  }
+  json registered = EngineInstanceRegistration(context, endpoint, facts);
+  registered["ec2InstanceId"] = "i-" + crypto::RandomHex(17);
+  registered["version"] = 1;
+  registered[std::string(kRegisteredByBerth)] = true;  // leaves with its cluster
+  auto lease = database_.Acquire();
+  storage::Tx tx(lease.db());
+  for (const auto& record :
+       storage::ContainerInstanceStore(lease.db(), PartitionOf(context)).List(cluster, 0)) {
+    if (record.engine == endpoint && record.status != "INACTIVE") return;
+  }
+  Insert(lease.db(), context, cluster, registered, {}, endpoint);
   tx.Commit();
 }
 

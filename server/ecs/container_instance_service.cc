@@ -2,16 +2,21 @@
 
 #include <algorithm>
 #include <cctype>
+#include <mutex>
 #include <set>
 #include <thread>
+#include <tuple>
 #include <unistd.h>
+#include <unordered_map>
 
 #include "server/aws/arn.h"
 #include "server/aws/pagination.h"
+#include "server/ecs/cluster_query.h"
 #include "server/ecs/ecs_errors.h"
 #include "server/ecs/ecs_names.h"
 #include "server/ecs/ecs_tags.h"
 #include "server/util/crypto.h"
+#include "server/util/engine_attributes.h"
 #include "storage/cluster_store.h"
 #include "storage/ecs_settings_store.h"
 #include "storage/tag_store.h"
@@ -52,122 +57,34 @@ int64_t ToInt(const json& value) {
   return out;
 }
 
-// --- The cluster query language, as far as one local instance needs it ----
-
-// Splits an expression into words, keeping [..] lists and quoted values whole.
-std::vector<std::string> Words(std::string_view text) {
-  std::vector<std::string> words;
-  size_t i = 0;
-  while (i < text.size()) {
-    if (std::isspace(static_cast<unsigned char>(text[i])) != 0) {
-      ++i;
-      continue;
-    }
-    size_t end = i;
-    if (text[i] == '[') {
-      end = text.find(']', i);
-      if (end == std::string_view::npos)
-        throw InvalidParameterException("Invalid filter: missing ].");
-      ++end;
-    } else if (text[i] == '"' || text[i] == '\'') {
-      end = text.find(text[i], i + 1);
-      if (end == std::string_view::npos)
-        throw InvalidParameterException("Invalid filter: unclosed quote.");
-      ++end;
-    } else {
-      while (end < text.size() && std::isspace(static_cast<unsigned char>(text[end])) == 0) ++end;
-    }
-    words.emplace_back(text.substr(i, end - i));
-    i = end;
-  }
-  return words;
-}
-
-std::string Unquote(std::string word) {
-  if (word.size() >= 2 && (word.front() == '"' || word.front() == '\'') &&
-      word.back() == word.front()) {
-    return word.substr(1, word.size() - 2);
-  }
-  return word;
-}
-
-std::vector<std::string> ListValues(const std::string& word) {
-  if (word.size() < 2 || word.front() != '[' || word.back() != ']') {
-    throw InvalidParameterException("Invalid filter: 'in' needs a [list].");
-  }
-  std::vector<std::string> values;
-  std::string current;
-  for (const char c : word.substr(1, word.size() - 2)) {
-    if (c == ',') {
-      values.push_back(Unquote(current));
-      current.clear();
-    } else if (std::isspace(static_cast<unsigned char>(c)) == 0) {
-      current += c;
-    }
-  }
-  if (!current.empty()) values.push_back(Unquote(current));
-  return values;
-}
-
-// One comparison, starting at words[at]; advances `at` past it.
-bool Comparison(const std::vector<std::string>& words, size_t& at, const json& instance) {
-  const std::string subject = words.at(at++);
-  std::optional<std::string> actual;
-  if (subject.starts_with("attribute:")) {
-    const std::string name = subject.substr(10);
-    for (const auto& a : instance.value("attributes", json::array())) {
-      if (a.value("name", "") == name) actual = a.value("value", "");
-    }
-  } else if (subject == "ec2InstanceId") {
-    actual = instance.value("ec2InstanceId", "");
-  } else {
-    throw InvalidParameterException(
-        "Berth evaluates cluster query expressions on attribute:<name> "
-        "and ec2InstanceId only, not '" +
-        subject + "'.");
-  }
-  if (at >= words.size())
-    throw InvalidParameterException("Invalid filter: '" + subject + "' needs an operator.");
-  const std::string op = words.at(at++);
-  if (op == "exists") return actual.has_value();
-  if (op == "!exists" || op == "not_exists") return !actual.has_value();
-  if (at >= words.size())
-    throw InvalidParameterException("Invalid filter: '" + op + "' needs a value.");
-  const std::string operand = words.at(at++);
-  if (op == "==") return actual && *actual == Unquote(operand);
-  if (op == "!=") return !actual || *actual != Unquote(operand);
-  if (op == "in" || op == "not_in") {
-    const auto values = ListValues(operand);
-    const bool in = actual && std::find(values.begin(), values.end(), *actual) != values.end();
-    return op == "in" ? in : !in;
-  }
-  throw InvalidParameterException("Invalid filter: unknown operator '" + op + "'.");
-}
-
 }  // namespace
 
 bool MatchesClusterQuery(std::string_view expression, const json& instance) {
-  const std::vector<std::string> words = Words(expression);
-  if (words.empty()) return true;
-  // `and` binds tighter than `or`: a disjunction of conjunctions.
-  size_t at = 0;
-  bool any = false;
-  bool all = true;
-  while (true) {
-    all = Comparison(words, at, instance) && all;
-    if (at >= words.size()) break;
-    const std::string joiner = words.at(at++);
-    if (at >= words.size())
-      throw InvalidParameterException("Invalid filter: '" + joiner + "' needs an expression.");
-    if (joiner == "or" || joiner == "||") {
-      any = any || all;
-      all = true;
-    } else if (joiner != "and" && joiner != "&&") {
-      throw InvalidParameterException("Invalid filter: expected 'and' or 'or', not '" + joiner +
-                                      "'.");
-    }
-  }
-  return any || all;
+  return MatchesClusterQuery(ClusterQuery::Parse(expression), instance);
+}
+
+bool MatchesClusterQuery(const ClusterQuery& query, const json& instance) {
+  return query.Matches(
+      [&instance](const ClusterQuery::Comparison& c) -> std::optional<std::string_view> {
+        if (c.subject == ClusterQuery::Comparison::Subject::kEc2InstanceId) {
+          const auto found = instance.find("ec2InstanceId");
+          if (found == instance.end()) return std::string_view();
+          return std::string_view(found->get_ref<const std::string&>());
+        }
+        // The last attribute of that name (a custom one follows the
+        // registered one it replaces); "" when it has no value.
+        std::optional<std::string_view> actual;
+        const auto attributes = instance.find("attributes");
+        if (attributes == instance.end()) return actual;
+        for (const auto& a : *attributes) {
+          const auto name = a.find("name");
+          if (name == a.end() || name->get_ref<const std::string&>() != c.name) continue;
+          const auto value = a.find("value");
+          actual = value == a.end() ? std::string_view()
+                                    : std::string_view(value->get_ref<const std::string&>());
+        }
+        return actual;
+      });
 }
 
 HostResources HostResources::OfThisMachine() {
@@ -193,6 +110,31 @@ json LocalInstanceRegistration(const aws::RequestContext& context, const HostRes
                         PortsResource("PORTS", kReservedPorts), PortsResource("PORTS_UDP", {})})},
           {"attributes", attributes},
           {"versionInfo", {{"agentVersion", "1.89.2"}, {"agentHash", "berth-" BERTH_VERSION}}}};
+}
+
+json EngineInstanceRegistration(const aws::RequestContext& context, const std::string& endpoint,
+                                const EngineFacts& facts) {
+  HostResources host;
+  host.cpu_units = std::max<int64_t>(1, facts.cpus) * 1024;
+  host.memory_mib = std::max<int64_t>(1, facts.memory_bytes / (1024 * 1024));
+  json registered = LocalInstanceRegistration(context, host);
+  // ECS names the 64-bit ARM architecture arm64; Docker says aarch64.
+  const std::string architecture = facts.architecture == "aarch64" ? "arm64" : facts.architecture;
+  const std::string host_address = engines::TcpHostOf(endpoint).value_or("127.0.0.1");
+  for (auto& a : registered["attributes"]) {
+    const std::string name = a.value("name", "");
+    if (name == "ecs.os-type" && !facts.os_type.empty()) a["value"] = facts.os_type;
+    if (name == "ecs.os-family" && facts.os_type == "windows") a["value"] = "WINDOWS_SERVER";
+    if (name == "ecs.cpu-architecture" && !architecture.empty()) a["value"] = architecture;
+  }
+  auto& attributes = registered["attributes"];
+  attributes.push_back({{"name", engines::kDockerHostAttribute}, {"value", endpoint}});
+  attributes.push_back({{"name", engines::kHostAddressAttribute}, {"value", host_address}});
+  if (!facts.local_address.empty()) {
+    attributes.push_back(
+        {{"name", engines::kBerthAddressAttribute}, {"value", facts.local_address}});
+  }
+  return registered;
 }
 
 std::vector<std::pair<std::string, std::optional<std::string>>> BuiltInInstanceAttributes(
@@ -255,29 +197,114 @@ InstanceUsage NeedsOf(const json& td, const json& overrides) {
   return needs;
 }
 
+namespace {
+
+// What an unfinished task holds, from what never changes once it is
+// recorded: the instance it went on (its containerInstanceArn), and what its
+// task definition revision with its overrides needs (nullopt: that revision
+// was not stored when read).
+struct TaskFootprint {
+  std::string instance_arn;
+  std::optional<InstanceUsage> needs;
+};
+
+// The footprints of the unfinished tasks of the clusters UsageByInstance read
+// lately, so that each task's document and task definition are parsed once,
+// not at every placement. Keyed by connection, partition and cluster, then
+// task id; a pass keeps only the tasks it saw (a task whose RunTask rolled
+// back is never seen again: task ids are random). Whether a task's
+// definition is still stored is read at every pass.
+// Thread-safety: any thread (a mutex; a pass takes its cluster's map out and
+// puts back what it saw).
+class TaskFootprints {
+ public:
+  static TaskFootprints& Shared() {
+    static TaskFootprints* footprints = new TaskFootprints();  // never destroyed
+    return *footprints;
+  }
+  using Map = std::unordered_map<std::string, TaskFootprint>;
+  using Key = std::tuple<const storage::Db*, std::string, std::string, std::string>;
+
+  Map Take(const Key& key) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto found = entries_.find(key);
+    if (found == entries_.end()) return {};
+    Map out = std::move(found->second.tasks);
+    entries_.erase(found);
+    return out;
+  }
+  void Put(const Key& key, Map tasks) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Entry& entry = entries_[key];
+    entry.tasks = std::move(tasks);
+    entry.last_used = ++uses_;
+    while (entries_.size() > kMaxClusters) {
+      entries_.erase(std::min_element(
+          entries_.begin(), entries_.end(),
+          [](const auto& a, const auto& b) { return a.second.last_used < b.second.last_used; }));
+    }
+  }
+
+ private:
+  static constexpr size_t kMaxClusters = 16;
+  struct Entry {
+    Map tasks;
+    uint64_t last_used = 0;
+  };
+  std::mutex mutex_;
+  std::map<Key, Entry> entries_;  // guarded by mutex_
+  uint64_t uses_ = 0;             // guarded by mutex_
+};
+
+}  // namespace
+
 std::map<std::string, InstanceUsage> UsageByInstance(storage::Db& db, const Partition& partition,
                                                      const std::string& cluster,
                                                      const std::string& group) {
   std::map<std::string, InstanceUsage> usage;
+  storage::TaskStore tasks(db);
+  const TaskFootprints::Key key{&db, partition.account_id, partition.region, cluster};
+  TaskFootprints::Map known = TaskFootprints::Shared().Take(key);
+  TaskFootprints::Map seen;
   storage::TaskDefinitionStore definitions(db, partition);
-  std::map<std::pair<std::string, int64_t>, json> needs_cache;  // task definitions, by revision
-  for (const auto& task : storage::TaskStore(db).UnfinishedIn(partition, cluster)) {
+  std::map<std::pair<std::string, int64_t>, json> definition_cache;  // by revision
+  for (auto& task : tasks.UnfinishedKeysIn(partition, cluster)) {
     if (task.launch_type.value_or("EC2") == "FARGATE") continue;
-    const json document = json::parse(task.document);
-    const std::string arn = document.value("containerInstanceArn", "");
-    if (arn.empty()) continue;
-    InstanceUsage& used = usage[arn];
-    if (task.last_status == "RUNNING") ++used.running_tasks;
-    if (task.last_status == "PENDING" || task.last_status == "PROVISIONING") ++used.pending_tasks;
-    if (!group.empty() && task.group == group) ++used.group_tasks;
-    auto [cached, fresh] = needs_cache.try_emplace({task.family, task.revision});
-    if (fresh) {
-      const auto definition = definitions.Find(task.family, task.revision);
-      if (definition) cached->second = json::parse(definition->document);
+    auto found = known.find(task.task_id);
+    // A footprint read while the definition was gone is read again.
+    if (found != known.end() && task.definition_exists && !found->second.needs) {
+      known.erase(found);
+      found = known.end();
     }
-    if (cached->second.is_null()) continue;
-    used.Add(NeedsOf(cached->second, document.value("overrides", json::object())));
+    if (found == known.end()) {
+      const auto record = tasks.Find(partition, cluster, task.task_id);
+      if (!record) continue;
+      const json document = json::parse(record->document);
+      TaskFootprint footprint;
+      footprint.instance_arn = document.value("containerInstanceArn", "");
+      auto [cached, fresh] = definition_cache.try_emplace({task.family, task.revision});
+      if (fresh) {
+        const auto definition = definitions.Find(task.family, task.revision);
+        if (definition) cached->second = json::parse(definition->document);
+      }
+      if (!cached->second.is_null()) {
+        footprint.needs = NeedsOf(cached->second, document.value("overrides", json::object()));
+      }
+      found = known.emplace(task.task_id, std::move(footprint)).first;
+    }
+    const TaskFootprint& footprint = found->second;
+    if (!footprint.instance_arn.empty()) {
+      InstanceUsage& used = usage[footprint.instance_arn];
+      if (task.last_status == "RUNNING") ++used.running_tasks;
+      if (task.last_status == "PENDING" || task.last_status == "PROVISIONING") {
+        ++used.pending_tasks;
+      }
+      if (!group.empty() && task.group == group) ++used.group_tasks;
+      if (task.definition_exists && footprint.needs) used.Add(*footprint.needs);
+    }
+    seen.emplace(task.task_id, std::move(found->second));
   }
+  TaskFootprints::Shared().Put(key, std::move(seen));
   return usage;
 }
 
@@ -395,8 +422,9 @@ json ContainerInstanceService::Document(storage::Db& db, const aws::RequestConte
             IntegerResource("MEMORY", std::max<int64_t>(0, resources.memory_mib - used.memory)),
             PortsResource("PORTS", tcp), PortsResource("PORTS_UDP", udp)})},
       {"status", record.status},
-      // The agent of an INACTIVE instance is no longer connected.
-      {"agentConnected", record.status != "INACTIVE"},
+      // The agent of an INACTIVE instance is no longer connected; nor is
+      // that of an instance whose engine Berth does not reach.
+      {"agentConnected", record.status != "INACTIVE" && registered.value("agentConnected", true)},
       {"runningTasksCount", used.running_tasks},
       {"pendingTasksCount", used.pending_tasks},
       {"attributes", attributes},
@@ -443,29 +471,36 @@ std::vector<std::string> ContainerInstanceService::List(
   next.clear();
   std::vector<std::string> arns;
   std::string last_id;
-  // Pages follow the instance ids.
-  auto records = storage::ContainerInstanceStore(lease.db(), PartitionOf(context))
-                     .List(name, context.now - kInactiveInstanceSeconds);
-  std::sort(records.begin(), records.end(),
-            [](const auto& a, const auto& b) { return a.instance_id < b.instance_id; });
+  // Pages follow the instance ids, read from the store a chunk at a time
+  // (one more than a page without a filter, to know whether another follows).
+  storage::ContainerInstanceStore store(lease.db(), PartitionOf(context));
+  const int64_t chunk = filter ? 256 : max_results + 1;
   // A filter reads each instance's document: the cluster's usage and
   // attributes are read once for all of them.
   std::optional<ClusterFacts> facts;
   if (filter) facts = FactsOf(lease.db(), context, name);
-  for (const auto& record : records) {
-    // Without a status filter, every instance but the INACTIVE ones.
-    if (status ? record.status != *status : record.status == "INACTIVE") continue;
-    if (!after.empty() && record.instance_id <= after) continue;
-    if (filter && !MatchesClusterQuery(
-                      *filter, Document(lease.db(), context, record, false, false, &*facts))) {
-      continue;
+  std::optional<ClusterQuery> query;  // parsed at the first instance it is asked about
+  std::string cursor = after;
+  for (;;) {
+    const auto records =
+        store.ListPage(name, context.now - kInactiveInstanceSeconds, status, cursor, chunk);
+    for (const auto& record : records) {
+      cursor = record.instance_id;
+      if (filter) {
+        if (!query) query = ClusterQuery::Parse(*filter);
+        if (!MatchesClusterQuery(*query,
+                                 Document(lease.db(), context, record, false, false, &*facts))) {
+          continue;
+        }
+      }
+      if (arns.size() == static_cast<size_t>(max_results)) {
+        next = aws::EncodePageToken(kListing, last_id);
+        return arns;
+      }
+      arns.push_back(ContainerInstanceArn(context, name, record.instance_id));
+      last_id = record.instance_id;
     }
-    if (arns.size() == static_cast<size_t>(max_results)) {
-      next = aws::EncodePageToken(kListing, last_id);
-      break;
-    }
-    arns.push_back(ContainerInstanceArn(context, name, record.instance_id));
-    last_id = record.instance_id;
+    if (static_cast<int64_t>(records.size()) < chunk) break;
   }
   return arns;
 }

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/aws/request_context.h"
+#include "server/ecs/cluster_query.h"
 #include "server/ecs/cluster_service.h"
 #include "storage/container_instance_store.h"
 #include "storage/database.h"
@@ -89,6 +90,23 @@ HostResources RegisteredResourcesOf(const nlohmann::json& registered_document);
 std::optional<std::string> PlacementFailure(const HostResources& host, const InstanceUsage& used,
                                             const InstanceUsage& needs);
 
+// What Berth learns of another Docker engine an instance registers for (see
+// server/util/engine_attributes.h).
+struct EngineFacts {
+  int64_t cpus = 0;
+  int64_t memory_bytes = 0;
+  std::string os_type;       // "linux"
+  std::string architecture;  // as the daemon says: "x86_64", "aarch64"
+  // Where Berth's connections to the engine leave from ("" but for tcp://).
+  std::string local_address;
+};
+// Asks the engine at an endpoint; throws std::exception saying why when it
+// does not answer.
+// `cert_path`: the directory of the engine's own TLS files; "" for Berth's
+// setting.
+using EngineProber =
+    std::function<EngineFacts(const std::string& endpoint, const std::string& cert_path)>;
+
 struct DescribeContainerInstancesResult {
   std::vector<nlohmann::json> instances;  // ContainerInstance shapes
   std::vector<std::string> missing;       // as requested
@@ -107,16 +125,27 @@ class ContainerInstanceService {
 
   // Called after tasks were told to stop (wakes the reconciler).
   void SetWaker(std::function<void()> waker) { waker_ = std::move(waker); }
+  // How registrations of other engines are checked; without one they are
+  // refused. Set before use.
+  void SetEngineProber(EngineProber prober) { prober_ = std::move(prober); }
 
   // `request` is a RegisterContainerInstanceRequest checked against the
   // model. Registers a new instance of the local engine (resources default to
-  // the host's), or re-registers the one `containerInstanceArn` names.
-  // Throws ClusterNotFoundException, InvalidParameterException.
+  // the host's), or re-registers the one `containerInstanceArn` names. With
+  // the attribute berth.docker-host, the instance stands for that engine
+  // instead: its resources and os/architecture attributes are the engine's
+  // (asked at once), and berth.host-address / berth.berth-address get their
+  // defaults. Throws ClusterNotFoundException, InvalidParameterException
+  // (also when that engine does not answer).
   nlohmann::json Register(const aws::RequestContext& context, const nlohmann::json& request);
   // Registers the local Docker host in the cluster unless an ACTIVE or
   // DRAINING instance of the local engine is there already (what an ECS agent
   // configured with ECS_CLUSTER does when it starts). Idempotent.
   void RegisterLocal(const aws::RequestContext& context, const std::string& cluster);
+  // The same for the engine at `endpoint` (berth --engine); an engine that
+  // does not answer is left out, with a warning in the log.
+  void RegisterEngine(const aws::RequestContext& context, const std::string& cluster,
+                      const std::string& endpoint);
   // Without `force`, an instance with tasks not yet STOPPED fails with
   // InvalidParameterException ("Found running tasks on the instance.");
   // with it, those tasks are told to stop. The instance becomes INACTIVE.
@@ -174,16 +203,24 @@ class ContainerInstanceService {
   ClusterService& clusters_;
   HostResources host_;
   std::function<void()> waker_;
+  EngineProber prober_;
 };
 
 // The documents an instance registers with: the local host's (resources of
 // `host`, the built-in attributes).
 nlohmann::json LocalInstanceRegistration(const aws::RequestContext& context,
                                          const HostResources& host);
+// The documents an instance of the engine at `endpoint` registers with: the
+// engine's resources and os/architecture, and where it and Berth reach each
+// other (berth.host-address, berth.berth-address).
+nlohmann::json EngineInstanceRegistration(const aws::RequestContext& context,
+                                          const std::string& endpoint, const EngineFacts& facts);
 
 // Whether an instance (its ec2InstanceId and attributes) matches a cluster
 // query language expression. Throws InvalidParameterException when the
 // expression is malformed or uses what Berth does not evaluate.
 bool MatchesClusterQuery(std::string_view expression, const nlohmann::json& instance);
+// The same for an expression parsed already.
+bool MatchesClusterQuery(const ClusterQuery& query, const nlohmann::json& instance);
 
 }  // namespace berth::ecs

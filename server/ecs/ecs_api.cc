@@ -213,6 +213,11 @@ json EcsApi::CreateCluster(const json& in, const Context& context) {
   if (services_.register_local_instance) {
     // As an ECS agent on the local host configured with this cluster.
     services_.container_instances.RegisterLocal(context, name);
+  }
+  for (const auto& endpoint : services_.engines) {
+    services_.container_instances.RegisterEngine(context, name, endpoint);
+  }
+  if (services_.register_local_instance || !services_.engines.empty()) {
     std::vector<std::string> missing;
     cluster = services_.clusters.Describe(context, {name}, missing).at(0);
   }

@@ -73,6 +73,9 @@ struct EcsServices {
   // agent would register it). endpoint_url: Berth's own URL, which
   // DiscoverPollEndpoint answers.
   bool register_local_instance = false;
+  // Every new cluster also gets an instance of each of these Docker engines
+  // (berth --engine).
+  std::vector<std::string> engines;
   std::string endpoint_url = "http://127.0.0.1:4566";
 };
 

@@ -3,90 +3,74 @@
 #include <algorithm>
 #include <utility>
 
-#include "storage/container_instance_store.h"
-#include "storage/ecs_settings_store.h"
-
 namespace berth::ecs {
-namespace {
 
-using json = nlohmann::json;
-
-// An instance as the cluster query language reads it: its ec2InstanceId and
-// attributes (registered and custom).
-json QueryDocument(const json& registered, const std::map<std::string, std::string>& attributes) {
-  json document = {{"ec2InstanceId", registered.value("ec2InstanceId", "")},
-                   {"attributes", json::array()}};
-  for (const auto& [name, value] : attributes) {
-    document["attributes"].push_back({{"name", name}, {"value", value}});
-  }
-  return document;
-}
-
-}  // namespace
+using nlohmann::json;
 
 InstancePlacer::InstancePlacer(storage::Db& db, const aws::RequestContext& context,
                                const std::string& cluster, PlacementRules rules, std::string group)
-    : rules_(std::move(rules)) {
-  const storage::Partition partition{context.account_id, context.region};
-  std::map<std::string, size_t> by_arn;
-  std::map<std::string, std::map<std::string, std::string>> custom;  // instance id -> attributes
-  for (const auto& a : storage::EcsSettingsStore(db, partition).ListAttributes(cluster)) {
-    custom[a.target_id][a.name] = a.value.value_or("");
+    : InstancePlacer(FleetViews::Shared().Get(db, context, cluster), db, context, cluster,
+                     std::move(rules), group) {}
+
+InstancePlacer::InstancePlacer(std::shared_ptr<const FleetView> view, storage::Db& db,
+                               const aws::RequestContext& context, const std::string& cluster,
+                               PlacementRules rules, const std::string& group)
+    : rules_(std::move(rules)), view_(std::move(view)) {
+  const auto& instances = view_->instances();
+  if (instances.empty()) return;
+  // Whether each instance satisfies every memberOf expression.
+  std::vector<bool> allowed(instances.size(), true);
+  for (const auto& expression : rules_.member_of) {
+    const std::vector<bool> matching = view_->Matching(ClusterQuery::Parse(expression));
+    for (size_t i = 0; i < allowed.size(); ++i) allowed[i] = allowed[i] && matching[i];
   }
-  for (const auto& record : storage::ContainerInstanceStore(db, partition).List(cluster, 0)) {
-    if (record.status != "ACTIVE") continue;
-    const json registered = json::parse(record.document);
-    Candidate candidate;
-    candidate.arn = ContainerInstanceArn(context, cluster, record.instance_id);
-    candidate.resources = RegisteredResourcesOf(registered);
-    for (const auto& a : registered.value("attributes", json::array())) {
-      candidate.attributes[a.value("name", "")] = a.value("value", "");
+  candidates_.resize(instances.size());
+  for (size_t i = 0; i < instances.size(); ++i) {
+    Candidate& candidate = candidates_[i];
+    candidate.instance = static_cast<uint32_t>(i);
+    if (!instances[i].agent_connected) {
+      // ECS places nothing on an instance whose agent is disconnected.
+      candidate.refused = kAgentDisconnected;
+    } else if (!allowed[i]) {
+      candidate.refused = kMemberOfUnsatisfied;
     }
-    for (const auto& [name, value] : custom[record.instance_id]) {
-      candidate.attributes[name] = value;
-    }
-    if (!rules_.member_of.empty()) {
-      const json document = QueryDocument(registered, candidate.attributes);
-      const bool allowed =
-          std::all_of(rules_.member_of.begin(), rules_.member_of.end(),
-                      [&](const std::string& e) { return MatchesClusterQuery(e, document); });
-      if (!allowed) candidate.refused = kMemberOfUnsatisfied;
-    }
-    by_arn[candidate.arn] = candidates_.size();
-    candidates_.push_back(std::move(candidate));
   }
-  if (candidates_.empty()) return;
 
   // What the cluster's unfinished EC2 tasks hold, per instance, in one pass.
+  const storage::Partition partition{context.account_id, context.region};
   for (auto& [arn, used] : UsageByInstance(db, partition, cluster, group)) {
-    const auto found = by_arn.find(arn);
-    if (found == by_arn.end()) continue;
-    Candidate& candidate = candidates_[found->second];
-    candidate.used = std::move(used);
+    const auto found = view_->IndexOf(arn);
+    if (!found) continue;
+    candidates_[*found].usage = static_cast<int32_t>(usages_.size());
+    usages_.push_back(std::move(used));
   }
+}
+
+const InstanceUsage& InstancePlacer::UsedOf(const Candidate& candidate) const {
+  static const InstanceUsage kNothing;
+  return candidate.usage < 0 ? kNothing : usages_[static_cast<size_t>(candidate.usage)];
+}
+
+std::optional<std::string> InstancePlacer::Refusal(const Candidate& candidate,
+                                                   const InstanceUsage& needs) const {
+  if (candidate.refused != nullptr) return candidate.refused;
+  const InstanceUsage& used = UsedOf(candidate);
+  if (rules_.distinct_instance && used.group_tasks > 0) return kDistinctInstanceUnsatisfied;
+  return PlacementFailure(view_->instances()[candidate.instance].resources, used, needs);
 }
 
 std::optional<std::string> InstancePlacer::Place(const InstanceUsage& needs,
                                                  std::vector<json>& failures) {
-  std::vector<json> reasons;
   std::vector<Candidate*> fitting;
   for (auto& candidate : candidates_) {
-    std::optional<std::string> why;
-    if (!candidate.refused.empty()) {
-      why = candidate.refused;
-    } else if (rules_.distinct_instance && candidate.used.group_tasks > 0) {
-      why = kDistinctInstanceUnsatisfied;
-    } else {
-      why = PlacementFailure(candidate.resources, candidate.used, needs);
-    }
-    if (why) {
-      reasons.push_back({{"arn", candidate.arn}, {"reason", *why}});
-    } else {
-      fitting.push_back(&candidate);
-    }
+    if (candidate.refused != nullptr) continue;
+    if (!Refusal(candidate, needs)) fitting.push_back(&candidate);
   }
   if (fitting.empty()) {
-    for (auto& reason : reasons) {
+    // One {arn, reason} per instance, each once.
+    for (const auto& candidate : candidates_) {
+      json reason = {{"arn", view_->instances()[candidate.instance].arn},
+                     {"reason", *Refusal(candidate, needs)}};
       if (std::find(failures.begin(), failures.end(), reason) == failures.end()) {
         failures.push_back(std::move(reason));
       }
@@ -98,9 +82,14 @@ std::optional<std::string> InstancePlacer::Place(const InstanceUsage& needs,
     fitting = Best(strategy, fitting, needs);
   }
   Candidate& chosen = *fitting.front();  // the oldest registration of the ties
-  chosen.used.Add(needs);
-  ++chosen.used.group_tasks;
-  return chosen.arn;
+  if (chosen.usage < 0) {
+    chosen.usage = static_cast<int32_t>(usages_.size());
+    usages_.emplace_back();
+  }
+  InstanceUsage& used = usages_[static_cast<size_t>(chosen.usage)];
+  used.Add(needs);
+  ++used.group_tasks;
+  return view_->instances()[chosen.instance].arn;
 }
 
 std::vector<InstancePlacer::Candidate*> InstancePlacer::Best(
@@ -115,24 +104,29 @@ std::vector<InstancePlacer::Candidate*> InstancePlacer::Best(
   std::vector<int64_t> rank(fitting.size());
   if (strategy.kind == Kind::kBinpack) {
     // The least of the field left once the task is there.
+    const bool cpu = strategy.field == "cpu";
     for (size_t i = 0; i < fitting.size(); ++i) {
       const Candidate& c = *fitting[i];
-      rank[i] = strategy.field == "cpu" ? c.resources.cpu_units - c.used.cpu - needs.cpu
-                                        : c.resources.memory_mib - c.used.memory - needs.memory;
+      const HostResources& resources = view_->instances()[c.instance].resources;
+      const InstanceUsage& used = UsedOf(c);
+      rank[i] = cpu ? resources.cpu_units - used.cpu - needs.cpu
+                    : resources.memory_mib - used.memory - needs.memory;
     }
   } else if (strategy.field == "instanceId") {
-    for (size_t i = 0; i < fitting.size(); ++i) rank[i] = fitting[i]->used.group_tasks;
+    for (size_t i = 0; i < fitting.size(); ++i) rank[i] = UsedOf(*fitting[i]).group_tasks;
   } else {
     // The attribute's value holding the fewest of the group's tasks, counted
     // over every instance the constraints allow (not only those with room).
-    const std::string name = strategy.field.substr(std::string_view("attribute:").size());
-    const auto value_of = [&name](const Candidate& c) {
-      const auto found = c.attributes.find(name);
-      return found == c.attributes.end() ? std::string() : found->second;
+    // An instance without the attribute counts as having it empty.
+    const FleetView::Column* column = view_->ColumnOf(
+        std::string_view(strategy.field).substr(std::string_view("attribute:").size()));
+    if (column == nullptr) return fitting;  // every instance has it empty: all tie
+    const auto value_of = [column](const Candidate& c) {
+      return std::max<uint32_t>(column->of_instance[c.instance], 1);  // none: ""
     };
-    std::map<std::string, int64_t> per_value;
+    std::vector<int64_t> per_value(column->values.size());
     for (const auto& c : candidates_) {
-      if (c.refused.empty()) per_value[value_of(c)] += c.used.group_tasks;
+      if (c.refused == nullptr && c.usage >= 0) per_value[value_of(c)] += UsedOf(c).group_tasks;
     }
     for (size_t i = 0; i < fitting.size(); ++i) rank[i] = per_value[value_of(*fitting[i])];
   }
@@ -145,7 +139,8 @@ std::vector<InstancePlacer::Candidate*> InstancePlacer::Best(
 }
 
 void InstancePlacer::Exclude(const std::string& arn) {
-  std::erase_if(candidates_, [&](const Candidate& c) { return c.arn == arn; });
+  std::erase_if(candidates_,
+                [&](const Candidate& c) { return view_->instances()[c.instance].arn == arn; });
 }
 
 }  // namespace berth::ecs

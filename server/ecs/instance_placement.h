@@ -5,11 +5,15 @@
 // instance already holds and that its placement constraints allow
 // (PlacementRules); among those, its placement strategies choose in order,
 // each breaking the previous one's ties, and the oldest registration breaks
-// the last ties. Used by RunTask and by the service scheduler.
+// the last ties. Used by RunTask and by the service scheduler. The instances
+// come from the cluster's FleetView (in memory, rebuilt only when they
+// changed); what their tasks hold is read per placer.
 //
 // Thread-safety: one thread (it reads through the caller's Db).
 
+#include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -19,6 +23,7 @@
 
 #include "server/aws/request_context.h"
 #include "server/ecs/container_instance_service.h"
+#include "server/ecs/fleet_view.h"
 #include "server/ecs/placement_rules.h"
 #include "storage/sqlite/db.h"
 
@@ -31,6 +36,11 @@ class InstancePlacer {
   // each runs, in one pass over the cluster's unfinished tasks.
   InstancePlacer(storage::Db& db, const aws::RequestContext& context, const std::string& cluster,
                  PlacementRules rules = {}, std::string group = "");
+  // The same over a view of the caller's (`view` must be of `cluster` as
+  // `db` holds it): for the bench, which times a view built afresh.
+  InstancePlacer(std::shared_ptr<const FleetView> view, storage::Db& db,
+                 const aws::RequestContext& context, const std::string& cluster,
+                 PlacementRules rules = {}, const std::string& group = "");
 
   // No ACTIVE instance: ECS answers "No Container Instances were found in
   // your cluster."
@@ -48,20 +58,26 @@ class InstancePlacer {
   size_t size() const { return candidates_.size(); }
 
  private:
+  // Small, as there is one per instance per placement: what tasks hold of
+  // it is kept apart, for the few instances that have any.
   struct Candidate {
-    std::string arn;
-    HostResources resources;
-    InstanceUsage used;                             // group_tasks: the task group's
-    std::map<std::string, std::string> attributes;  // name -> value ("" when none)
-    // Why the memberOf constraints refuse it (empty: they allow it).
-    std::string refused;
+    uint32_t instance = 0;  // in view_
+    int32_t usage = -1;     // in usages_; -1: nothing (group_tasks: the task group's)
+    // Why the instance takes nothing whatever the task (its agent is
+    // disconnected, or the memberOf constraints refuse it); null: it may.
+    const char* refused = nullptr;
   };
+  const InstanceUsage& UsedOf(const Candidate& candidate) const;
+  // Why `candidate` cannot take the task; nullopt when it can.
+  std::optional<std::string> Refusal(const Candidate& candidate, const InstanceUsage& needs) const;
   // The candidates among `fitting` that `strategy` ranks first.
   std::vector<Candidate*> Best(const PlacementRules::Strategy& strategy,
                                const std::vector<Candidate*>& fitting, const InstanceUsage& needs);
 
   PlacementRules rules_;
+  std::shared_ptr<const FleetView> view_;
   std::vector<Candidate> candidates_;
+  std::vector<InstanceUsage> usages_;
   std::mt19937 random_{std::random_device{}()};
 };
 
@@ -74,5 +90,8 @@ inline constexpr const char* kNoContainerInstances =
 inline constexpr const char* kMemberOfUnsatisfied = "MemberOf placement constraint unsatisfied.";
 inline constexpr const char* kDistinctInstanceUnsatisfied =
     "DistinctInstance placement constraint unsatisfied.";
+// The failure reason of an instance whose agent is disconnected (ECS's API
+// failure reason AGENT): Berth does not reach its engine.
+inline constexpr const char* kAgentDisconnected = "AGENT";
 
 }  // namespace berth::ecs

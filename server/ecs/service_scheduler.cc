@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "server/ecs/ecs_names.h"
+#include "server/ecs/fargate_hosts.h"
 #include "server/ecs/instance_placement.h"
 #include "server/ecs/placement_rules.h"
 #include "server/ecs/service_common.h"
@@ -287,7 +288,10 @@ class ServicePass {
     const json overrides = EchoOverrides(json::object(), td->at("containerDefinitions"));
     const bool on_instance = placement.launch_type != "FARGATE";
     std::optional<InstancePlacer> placer;
+    std::optional<FargateHosts> fargate_hosts;  // Fargate: spread over the cluster's engines
     InstanceUsage needs;
+    if (!on_instance)
+      fargate_hosts.emplace(db_, context_, service_.cluster, "service:" + service_.name);
     if (on_instance) {
       PlacementRules rules;
       try {
@@ -369,7 +373,14 @@ class ServicePass {
       record.group = doc.at("group").get<std::string>();
       record.created_at = Now();
       record.document = doc.dump();
-      record.runtime = runtime.dump();
+      json task_runtime = runtime;
+      if (fargate_hosts) {
+        const auto [cpu, memory] = FargateSizeOf(doc);
+        if (const auto host = fargate_hosts->Next(cpu, memory)) {
+          task_runtime[kFargateHostKey] = *host;
+        }
+      }
+      record.runtime = task_runtime.dump();
       record.service_name = service_.name;
       record.deployment_id = deployment.id;
       tasks.Insert(record);

@@ -9,6 +9,7 @@
 #include "server/ecs/ecs_errors.h"
 #include "server/ecs/ecs_names.h"
 #include "server/ecs/ecs_tags.h"
+#include "server/ecs/fargate_hosts.h"
 #include "server/ecs/instance_placement.h"
 #include "server/ecs/placement_rules.h"
 #include "server/ecs/service_common.h"
@@ -203,6 +204,13 @@ RunTaskResult TaskService::Launch(const aws::RequestContext& context, const json
   // Tasks on a container instance must fit beside those it already holds;
   // those that do not are placement failures, as ECS reports them.
   const InstanceUsage needs = on_instance ? NeedsOf(td, overrides) : InstanceUsage{};
+  // Fargate tasks are spread over the engines the cluster's instances stand
+  // for (Berth's choice, kept out of the task's API document).
+  std::optional<FargateHosts> fargate_hosts;
+  if (!on_instance) {
+    fargate_hosts.emplace(lease.db(), context, *cluster_name,
+                          request.value("group", "family:" + td.at("family").get<std::string>()));
+  }
   json arns = json::array();
   for (int64_t i = 0; i < count; ++i) {
     if (kind == LaunchKind::kStart) {
@@ -228,7 +236,12 @@ RunTaskResult TaskService::Launch(const aws::RequestContext& context, const json
     record.group = document.at("group").get<std::string>();
     record.created_at = context.now;
     record.document = document.dump();
-    record.runtime = "{}";
+    json runtime = json::object();
+    if (fargate_hosts) {
+      const auto [cpu, memory] = FargateSizeOf(document);
+      if (const auto host = fargate_hosts->Next(cpu, memory)) runtime[kFargateHostKey] = *host;
+    }
+    record.runtime = runtime.dump();
     store.Insert(record);
     const std::string arn = document.at("taskArn").get<std::string>();
     storage::TagStore(lease.db()).Put(arn, tags);

@@ -91,6 +91,8 @@ struct Request {
   // It arrived on an address added with Server::AddListener (a Docker
   // network's gateway, where tasks reach Berth), not on the main one.
   bool added_listener = false;
+  // The port of Berth's it arrived on (0 when unknown).
+  uint16_t local_port = 0;
 
   std::string_view Path() const;
   // The query string without '?', empty when there is none.

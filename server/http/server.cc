@@ -7,6 +7,7 @@
 #include <csignal>
 #include <exception>
 #include <limits>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -14,6 +15,7 @@
 #include <string>
 #include <sys/sendfile.h>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
@@ -264,6 +266,8 @@ asio::awaitable<void> Session(beast::tcp_stream stream, Application& app, Server
   boost::system::error_code endpoint_ec;
   const auto peer = stream.socket().remote_endpoint(endpoint_ec);
   const std::string remote_address = endpoint_ec ? "" : peer.address().to_string();
+  const auto local = stream.socket().local_endpoint(endpoint_ec);
+  const uint16_t local_port = endpoint_ec ? 0 : local.port();
   for (;;) {
     if (!co_await AwaitRequest(stream, buffer, options)) break;
     stream.expires_after(options.header_timeout);
@@ -295,6 +299,7 @@ asio::awaitable<void> Session(beast::tcp_stream stream, Application& app, Server
     Request req = ToRequest(head_parser.get());
     req.remote_address = remote_address;
     req.added_listener = added_listener;
+    req.local_port = local_port;
     const unsigned version = head_parser.get().version();
     const BodyPlan plan = app.Plan(req);
 
@@ -389,7 +394,9 @@ struct Server::Impl {
         signals(ioc, SIGINT, SIGTERM),
         stop_grace(ioc) {}
 
-  asio::awaitable<void> Accept(tcp::acceptor& acceptor, bool added_listener) {
+  // Holds its acceptor: one a listener removed stays alive until its loop ends.
+  asio::awaitable<void> Accept(std::shared_ptr<tcp::acceptor> held, bool added_listener) {
+    tcp::acceptor& acceptor = *held;
     for (;;) {
       auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), kNoThrow);
       if (ec) {
@@ -453,12 +460,12 @@ struct Server::Impl {
 
   // A listening acceptor at host:port; throws std::runtime_error naming the
   // address when it cannot be bound.
-  std::unique_ptr<tcp::acceptor> Listen(const std::string& host, uint16_t at_port) {
+  std::shared_ptr<tcp::acceptor> Listen(const std::string& host, uint16_t at_port) {
     boost::system::error_code ec;
     const auto address = asio::ip::make_address(host, ec);
     if (ec) throw std::runtime_error("invalid listen address '" + host + "'");
     const tcp::endpoint endpoint(address, at_port);
-    auto acceptor = std::make_unique<tcp::acceptor>(asio::make_strand(ioc));
+    auto acceptor = std::make_shared<tcp::acceptor>(asio::make_strand(ioc));
     acceptor->open(endpoint.protocol(), ec);
     if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) acceptor->bind(endpoint, ec);
@@ -470,9 +477,18 @@ struct Server::Impl {
     return acceptor;
   }
 
-  void Spawn(tcp::acceptor& acceptor) {
-    const bool added = &acceptor != acceptors.front().get();
-    asio::co_spawn(acceptor.get_executor(), Accept(acceptor, added), asio::detached);
+  void Spawn(const std::shared_ptr<tcp::acceptor>& acceptor) {
+    const bool added = acceptor != acceptors.front();
+    asio::co_spawn(acceptor->get_executor(), Accept(acceptor, added), asio::detached);
+  }
+
+  // Closes `acceptor` on its strand, where its accept loop runs (closing it
+  // from another thread races with a pending accept).
+  static void Close(const std::shared_ptr<tcp::acceptor>& acceptor) {
+    asio::post(acceptor->get_executor(), [acceptor] {
+      boost::system::error_code closed;
+      acceptor->close(closed);
+    });
   }
 
   ServerOptions options;
@@ -485,10 +501,14 @@ struct Server::Impl {
   std::atomic<std::size_t> refusals{0};
   uint16_t port = 0;
   std::mutex mutex;
-  // The first is the main address; the others were added by AddListener.
-  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;  // guarded by mutex
+  // The first is the main address; the others were added by AddListener
+  // or AddPortListener.
+  std::vector<std::shared_ptr<tcp::acceptor>> acceptors;  // guarded by mutex
   std::set<std::string> hosts;                            // guarded by mutex
-  bool running = false;                                   // guarded by mutex
+  // AddPortListener's, by host and port.
+  std::map<std::pair<std::string, uint16_t>, std::shared_ptr<tcp::acceptor>>
+      port_listeners;    // guarded by mutex
+  bool running = false;  // guarded by mutex
 };
 
 Server::Server(const ServerOptions& options) : impl_(std::make_unique<Impl>(options)) {
@@ -512,9 +532,38 @@ bool Server::AddListener(const std::string& host) {
     return false;
   }
   impl.hosts.insert(host);
-  if (impl.running) impl.Spawn(*impl.acceptors.back());
+  if (impl.running) impl.Spawn(impl.acceptors.back());
   log::Info("also listening on " + host + ":" + std::to_string(impl.port));
   return true;
+}
+
+uint16_t Server::AddPortListener(const std::string& host, uint16_t port) {
+  auto& impl = *impl_;
+  std::lock_guard lock(impl.mutex);
+  if (port != 0 && impl.port_listeners.contains({host, port})) return port;
+  std::shared_ptr<tcp::acceptor> acceptor;
+  try {
+    acceptor = impl.Listen(host, port);
+  } catch (const std::exception& e) {
+    log::Warn(e.what());
+    return 0;
+  }
+  const uint16_t bound = acceptor->local_endpoint().port();
+  impl.acceptors.push_back(acceptor);
+  impl.port_listeners[{host, bound}] = acceptor;
+  if (impl.running) impl.Spawn(acceptor);
+  return bound;
+}
+
+void Server::RemovePortListener(const std::string& host, uint16_t port) {
+  auto& impl = *impl_;
+  std::lock_guard lock(impl.mutex);
+  const auto found = impl.port_listeners.find({host, port});
+  if (found == impl.port_listeners.end()) return;
+  const std::shared_ptr<tcp::acceptor> acceptor = found->second;
+  impl.port_listeners.erase(found);
+  std::erase(impl.acceptors, acceptor);
+  Impl::Close(acceptor);
 }
 
 void Server::Run(Application& application) {
@@ -528,7 +577,7 @@ void Server::Run(Application& application) {
   {
     std::lock_guard lock(impl.mutex);
     impl.running = true;
-    for (auto& acceptor : impl.acceptors) impl.Spawn(*acceptor);
+    for (auto& acceptor : impl.acceptors) impl.Spawn(acceptor);
   }
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < impl.options.threads; ++i)
@@ -546,12 +595,7 @@ void Server::Stop() {
       impl.running = false;
       // Each acceptor is closed on its own strand, where its accept loop runs
       // (closing it from here raced with a pending accept).
-      for (auto& acceptor : impl.acceptors) {
-        asio::post(acceptor->get_executor(), [open = acceptor.get()] {
-          boost::system::error_code closed;
-          open->close(closed);
-        });
-      }
+      for (auto& acceptor : impl.acceptors) Impl::Close(acceptor);
     }
     impl.signals.cancel(ignored);
     // Streamed responses end first (with their last bytes), for at most

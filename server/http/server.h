@@ -53,6 +53,15 @@ class Server {
   // from Run(). True when listening there (already or now); false, logged,
   // when the address cannot be bound. Thread-safe.
   bool AddListener(const std::string& host);
+  // Also serves on `host`:`port` (0: a free port the kernel picks), a
+  // listener of its own: a request that arrives there says so in
+  // Request::local_port (e.g. one task's endpoints on another Docker
+  // engine, known by the port its relay connects to). Returns the port
+  // bound (`port` when already listening there), or 0, logged, when it
+  // cannot be bound. Thread-safe.
+  uint16_t AddPortListener(const std::string& host, uint16_t port);
+  // Stops listening there (connections already open carry on).
+  void RemovePortListener(const std::string& host, uint16_t port);
   // Serves `application` until Stop(), SIGINT or SIGTERM.
   void Run(Application& application);
   void Stop();

@@ -35,6 +35,16 @@ http::Response Json(unsigned status, const json& body) {
   return JsonText(status, util::WireJson(body));
 }
 
+// Whether `request` comes from the task `target` is: on the listener of its
+// own when it runs on another engine (its requests come from that engine's
+// address), else from its own address.
+bool FromTask(const reconciler::TaskEndpointTarget& target, const http::Request& request) {
+  if (target.arrival_port != 0) {
+    return request.added_listener && request.local_port == target.arrival_port;
+  }
+  return target.source_address == request.remote_address;
+}
+
 // The agent's metadata errors: a JSON-encoded string.
 http::Response MetadataError(unsigned status, const std::string& message) {
   return Json(status, json(message));
@@ -97,7 +107,7 @@ MetadataHandler::MetadataHandler(storage::Database& database,
                                  const reconciler::TaskEndpoints& endpoints,
                                  const TaskCredentials& credentials,
                                  ecs::TaskProtectionService& protection,
-                                 reconciler::DockerClientFactory make_docker, const Clock& clock)
+                                 reconciler::EngineClientFactory make_docker, const Clock& clock)
     : database_(database),
       endpoints_(endpoints),
       credentials_(credentials),
@@ -217,7 +227,7 @@ http::Response MetadataHandler::Metadata(const http::Request& request, Version v
   const auto& what = split.second;
   const auto target = endpoints_.ByEndpointId(id);
   std::shared_ptr<const Found> found;
-  if (target && target->source_address == request.remote_address) found = Load(*target);
+  if (target && FromTask(*target, request)) found = Load(*target);
   const auto not_found = [&](const char* handler) {
     return MetadataError(404, std::string(name) + " " + handler +
                                   " handler: unable to get task arn from request: unable to get "
@@ -252,7 +262,7 @@ http::Response MetadataHandler::Metadata(const http::Request& request, Version v
     if (!found) return not_found("container stats");
     const std::string docker_id = DockerIdOf(found->view, target->container);
     if (docker_id.empty()) return Json(200, json::object());
-    return Json(200, Stats(docker_id, version));
+    return Json(200, Stats(target->engine, docker_id, version));
   }
   if (what == "/task/stats") {
     if (!found) return not_found("task stats");
@@ -260,7 +270,7 @@ http::Response MetadataHandler::Metadata(const http::Request& request, Version v
     for (const auto& d : found->view.task_definition.value("containerDefinitions", json::array())) {
       const std::string docker_id = DockerIdOf(found->view, d.value("name", ""));
       if (docker_id.empty()) continue;
-      out[docker_id] = Stats(docker_id, version);
+      out[docker_id] = Stats(target->engine, docker_id, version);
     }
     return Json(200, out);
   }
@@ -273,7 +283,7 @@ http::Response MetadataHandler::Credentials(const http::Request& request, const 
   const std::string kind = v2 ? "CredentialsV2Request" : "CredentialsV1Request";
   if (id.empty()) return CredentialsError("NoIdInRequest", kind + ": No ID in the request");
   const auto target = endpoints_.ByCredentialsId(id);
-  if (!target || target->source_address != request.remote_address) {
+  if (!target || !FromTask(*target, request)) {
     return CredentialsError("InvalidIdInRequest", kind + ": Credentials not found");
   }
   const auto found = Load(*target);
@@ -291,7 +301,7 @@ http::Response MetadataHandler::Protection(const http::Request& request, std::st
   const auto& what = split.second;
   const auto target = endpoints_.ByEndpointId(id);
   std::shared_ptr<const Found> found;
-  if (target && target->source_address == request.remote_address) found = Load(*target);
+  if (target && FromTask(*target, request)) found = Load(*target);
   if (!found || what != "/task-protection/v1/state") {
     return Json(404, {{"error",
                        {{"Code", "ResourceNotFoundException"},
@@ -376,29 +386,32 @@ http::Response MetadataHandler::Protection(const http::Request& request, std::st
                       {"TaskArn", p.value("taskArn", arn)}}}});
 }
 
-std::unique_ptr<docker::DockerApi> MetadataHandler::TakeDocker() {
+std::unique_ptr<docker::DockerApi> MetadataHandler::TakeDocker(const std::string& engine) {
   {
     std::lock_guard lock(mutex_);
-    if (!idle_docker_.empty()) {
-      auto docker = std::move(idle_docker_.back());
-      idle_docker_.pop_back();
+    auto& idle = idle_docker_[engine];
+    if (!idle.empty()) {
+      auto docker = std::move(idle.back());
+      idle.pop_back();
       return docker;
     }
   }
-  return make_docker_();
+  return make_docker_(engine);
 }
 
-void MetadataHandler::ReturnDocker(std::unique_ptr<docker::DockerApi> docker) {
+void MetadataHandler::ReturnDocker(const std::string& engine,
+                                   std::unique_ptr<docker::DockerApi> docker) {
   std::lock_guard lock(mutex_);
-  idle_docker_.push_back(std::move(docker));
+  idle_docker_[engine].push_back(std::move(docker));
 }
 
-json MetadataHandler::Stats(const std::string& docker_id, Version version) {
+json MetadataHandler::Stats(const std::string& engine, const std::string& docker_id,
+                            Version version) {
   json stats;
   try {
-    auto docker = TakeDocker();
+    auto docker = TakeDocker(engine);
     const std::string text = docker->ContainerStats(docker_id);
-    ReturnDocker(std::move(docker));
+    ReturnDocker(engine, std::move(docker));
     stats = json::parse(text);
   } catch (const std::exception&) {
     return json::object();  // not readable (yet): the agent's {}

@@ -10,8 +10,10 @@
 // ecs-services-advanced.md §4.3.
 //
 // A request is answered only for the task it comes from: its id must be one
-// Berth gave the task, and it must arrive from the task's own address
-// (anything else is "not found", never another task's data).
+// Berth gave the task, and it must arrive from the task's own address, or,
+// for a task on another Docker engine, on the port of the listener Berth
+// opened for that task alone (anything else is "not found", never another
+// task's data).
 //
 // Thread-safety: Handle() may run on every server thread at once.
 
@@ -40,7 +42,7 @@ class MetadataHandler {
  public:
   MetadataHandler(storage::Database& database, const reconciler::TaskEndpoints& endpoints,
                   const TaskCredentials& credentials, ecs::TaskProtectionService& protection,
-                  reconciler::DockerClientFactory make_docker, const Clock& clock);
+                  reconciler::EngineClientFactory make_docker, const Clock& clock);
 
   // Whether `path` is one of the task endpoints' (never a registry path:
   // `/v2/credentials/<id>` has one segment where the registry has three).
@@ -60,19 +62,22 @@ class MetadataHandler {
 
   // Docker stats of `docker_id` with precpu_stats/preread (and, for v4,
   // network_rate_stats) from the previous sample Berth took of it.
-  nlohmann::json Stats(const std::string& docker_id, Version version);
-  std::unique_ptr<docker::DockerApi> TakeDocker();
-  void ReturnDocker(std::unique_ptr<docker::DockerApi> docker);
+  // `engine`: the task's (see TaskEndpointTarget).
+  nlohmann::json Stats(const std::string& engine, const std::string& docker_id, Version version);
+  std::unique_ptr<docker::DockerApi> TakeDocker(const std::string& engine);
+  void ReturnDocker(const std::string& engine, std::unique_ptr<docker::DockerApi> docker);
 
   storage::Database& database_;
   const reconciler::TaskEndpoints& endpoints_;
   const TaskCredentials& credentials_;
   ecs::TaskProtectionService& protection_;
-  reconciler::DockerClientFactory make_docker_;
+  reconciler::EngineClientFactory make_docker_;  // of the engine a task runs on
   const Clock& clock_;
 
   std::mutex mutex_;
-  std::vector<std::unique_ptr<docker::DockerApi>> idle_docker_;  // guarded by mutex_
+  // Clients not in use, by engine.
+  std::map<std::string, std::vector<std::unique_ptr<docker::DockerApi>>>
+      idle_docker_;  // guarded by mutex_
   struct Sample {
     double at = 0;  // when Berth took it
     nlohmann::json cpu_stats;

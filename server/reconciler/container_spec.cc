@@ -252,6 +252,7 @@ TranslatedContainer TranslateContainer(
       b.container_port = m.at("containerPort").get<int>();
       b.protocol = m.value("protocol", "tcp");
       b.host_port = m.value("hostPort", 0);
+      b.host_ip = task.publish_address;
       s.ports.push_back(b);
     }
     s.hostname = d.value("hostname", "");

@@ -43,6 +43,8 @@ struct TaskContext {
   // Berth collects awslogs output into its CloudWatch Logs (log_collector.h);
   // when false, awslogs is noted as not honoured.
   bool collect_awslogs = false;
+  // Where published ports are bound: an address of the engine's host.
+  std::string publish_address = "127.0.0.1";
 };
 
 // Where ECS puts the task endpoints, inside the task's network namespace.

@@ -21,8 +21,10 @@ std::string RepositoryOf(const std::string& path) {
 ResolvedImage ImageResolver::Resolve(const std::string& image,
                                      const storage::Partition& task_partition) const {
   const std::string own_prefix = registry_host_ + "/";
+  const std::string pull_prefix = pull_host_ + "/";
+  if (image.starts_with(pull_prefix)) return {image, task_partition};
   if (image.starts_with(own_prefix)) {
-    return {image, task_partition};
+    return {pull_prefix + image.substr(own_prefix.size()), task_partition};
   }
   static const std::regex kEcr(
       R"(([0-9]{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/(.+))");
@@ -31,7 +33,7 @@ ResolvedImage ImageResolver::Resolve(const std::string& image,
     const storage::Partition partition{match[1].str(), match[2].str()};
     const std::string rest = match[4].str();
     if (exists_(partition, RepositoryOf(rest))) {
-      return {own_prefix + rest, partition};
+      return {pull_prefix + rest, partition};
     }
   }
   return {image, std::nullopt};

@@ -31,13 +31,29 @@ class ImageResolver {
       std::function<bool(const storage::Partition& partition, const std::string& repository)>;
 
   ImageResolver(std::string registry_host, RepositoryExists exists)
-      : registry_host_(std::move(registry_host)), exists_(std::move(exists)) {}
+      : registry_host_(std::move(registry_host)),
+        pull_host_(registry_host_),
+        exists_(std::move(exists)) {}
+
+  // The same resolver for an engine that reaches Berth's registry at
+  // `pull_host` (host:port) instead: images of Berth's registry are pulled
+  // from there, whichever of the two names they were given with.
+  ImageResolver PulledThrough(std::string pull_host) const {
+    ImageResolver out = *this;
+    out.pull_host_ = std::move(pull_host);
+    return out;
+  }
 
   ResolvedImage Resolve(const std::string& image, const storage::Partition& task_partition) const;
+  // Berth's registry as users name it (repositoryUri).
   const std::string& registry_host() const { return registry_host_; }
+  // Berth's registry as the engine reaches it (registry_host() unless
+  // PulledThrough another).
+  const std::string& pull_host() const { return pull_host_; }
 
  private:
   std::string registry_host_;
+  std::string pull_host_;
   RepositoryExists exists_;
 };
 

@@ -167,15 +167,22 @@ bool LogCollector::Pause(const Entry& entry, std::chrono::milliseconds delay) {
 }
 
 void LogCollector::Run(uint64_t thread_number, std::shared_ptr<Entry> entry) {
-  std::unique_ptr<docker::DockerApi> docker;
-  try {
-    docker = make_client_();
-  } catch (const std::exception& e) {
-    log::Error(std::string("logs: cannot make a Docker client: ") + e.what());
-  }
+  // The thread's clients, by engine (its containers may be on several).
+  std::map<std::string, std::unique_ptr<docker::DockerApi>> clients;
+  const auto client_for = [&](const std::string& engine) -> docker::DockerApi* {
+    auto& client = clients[engine];
+    if (!client) {
+      try {
+        client = make_client_(engine);
+      } catch (const std::exception& e) {
+        log::Error("logs: cannot make a Docker client of " + engine + ": " + e.what());
+      }
+    }
+    return client.get();
+  };
   while (entry) {
     bool drained = false;
-    if (docker) {
+    if (docker::DockerApi* docker = client_for(entry->request.engine)) {
       try {
         drained = Follow(*entry, *docker);
       } catch (const std::exception& e) {  // a thread's failure stays with it

@@ -9,7 +9,8 @@
 // it ends, so a Berth killed at any moment resumes exactly there.
 //
 // One thread per container being collected, each with its own Docker client
-// (from the reconciler's client factory), at most `max_threads` at once;
+// of the container's engine (from the reconciler's client factory), at most
+// `max_threads` at once;
 // further containers wait for a thread. A container's thread ends once its
 // output has ended (the container stopped) and everything is stored: then
 // Drain returns true and `on_drained` is told. The reconciler calls
@@ -36,6 +37,7 @@
 #include "server/reconciler/awslogs.h"
 #include "server/reconciler/log_pipeline.h"
 #include "server/reconciler/log_sink.h"
+#include "server/util/engine_attributes.h"
 
 namespace berth::reconciler {
 
@@ -52,11 +54,14 @@ struct CollectRequest {
   std::string container_id;  // Docker's id; also the cursor's key in the sink
   std::string task_arn;      // handed to `on_drained`
   AwslogsSettings settings;
+  std::string engine = std::string(engines::kLocal);  // the engine it runs on
 };
 
 class LogCollector {
  public:
-  using ClientFactory = std::function<std::unique_ptr<docker::DockerApi>()>;
+  // Makes a client of an engine ("local", or another's endpoint). Throws
+  // when it cannot.
+  using ClientFactory = std::function<std::unique_ptr<docker::DockerApi>(const std::string&)>;
 
   LogCollector(LogSink& sink, ClientFactory make_client, LogCollectorOptions options = {});
   LogCollector(const LogCollector&) = delete;

@@ -104,7 +104,8 @@ Reconciler::Reconciler(storage::Database& database, docker::DockerApi& docker,
       registry_password_(std::move(registry_password)),
       clock_(clock),
       options_(std::move(options)),
-      started_at_(clock.Now()) {
+      started_at_(clock.Now()),
+      loop_clients_(docker, options_.engine_client) {
   if (!make_client_) options_.workers = 0;
   auto lease = database_.Acquire();
   used_docker_ = storage::MetaStore(lease.db()).Get(kUsedDockerKey).has_value();
@@ -116,7 +117,16 @@ void Reconciler::SetLogSink(LogSink* sink, LogCollectorOptions options) {
   log_sink_ = sink;
   logs_.reset();
   if (sink == nullptr || !make_client_) return;
-  logs_ = std::make_unique<LogCollector>(*sink, make_client_, options);
+  logs_ = std::make_unique<LogCollector>(
+      *sink,
+      [this](const std::string& engine) -> std::unique_ptr<docker::DockerApi> {
+        if (engine == engines::kLocal) return make_client_();
+        if (!options_.engine_client) {
+          throw docker::DockerError(0, "no client of the Docker engine at " + engine);
+        }
+        return options_.engine_client(engine);
+      },
+      options);
   // A stopped task whose output is all stored can become STOPPED now.
   logs_->SetOnDrained([this](const std::string& task_arn) { MarkDue(task_arn); });
 }
@@ -167,13 +177,21 @@ void Reconciler::Stop() {
   }
   workers_.clear();
   if (watcher_.joinable()) watcher_.join();
+  {
+    std::lock_guard lock(engines_mutex_);
+    for (auto& [endpoint, watcher] : engine_watchers_) {
+      if (watcher.joinable()) watcher.join();
+    }
+    engine_watchers_.clear();
+    prepared_engines_.clear();
+  }
   if (logs_) logs_->Stop();  // what is complete is stored; the next Berth reads on
 }
 
 void Reconciler::StartWorkers() {
   if (!workers_.empty() || options_.workers <= 0) return;
   for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
-  watcher_ = std::thread([this] { WatchLoop(); });
+  watcher_ = std::thread([this] { WatchLoop(std::string(engines::kLocal)); });
 }
 
 void Reconciler::WorkerLoop() {
@@ -184,6 +202,7 @@ void Reconciler::WorkerLoop() {
     log::Error(std::string("reconciler: cannot make a Docker client: ") + e.what());
     return;
   }
+  EngineClients clients(*client, options_.engine_client);
   std::unique_lock lock(pool_mutex_);
   while (true) {
     pool_wake_.wait(lock, [this] { return pool_stopping_ || !queue_.empty(); });
@@ -193,18 +212,18 @@ void Reconciler::WorkerLoop() {
     lock.unlock();
     {
       std::shared_lock docker_lock(docker_mutex_);
-      RunStep(ref, *client);
+      RunStep(ref, clients);
     }
     lock.lock();
   }
 }
 
-void Reconciler::WatchLoop() {
+void Reconciler::WatchLoop(const std::string& endpoint) {
   std::unique_ptr<docker::DockerApi> client;
   try {
-    client = make_client_();
+    client = endpoint == engines::kLocal ? make_client_() : options_.engine_client(endpoint);
   } catch (const std::exception& e) {
-    log::Error(std::string("reconciler: cannot make a Docker client: ") + e.what());
+    log::Error("reconciler: cannot make a Docker client for " + endpoint + ": " + e.what());
     return;
   }
   const auto going = [this] {
@@ -227,7 +246,7 @@ void Reconciler::WatchLoop() {
           },
           going);
     } catch (const std::exception& e) {
-      log::Debug(std::string("reconciler: Docker events: ") + e.what());
+      log::Debug("reconciler: Docker events of " + endpoint + ": " + e.what());
       // The daemon went away: resyncs cover the gap; try again shortly.
       std::unique_lock lock(pool_mutex_);
       pool_wake_.wait_for(lock, std::chrono::seconds(1), [this] { return pool_stopping_; });
@@ -266,10 +285,12 @@ bool Reconciler::PrepareDocker() {
   return docker_ready_;
 }
 
-TaskNetwork Reconciler::NetworkFor(docker::DockerApi& docker, const storage::TaskRecord& task) {
+TaskNetwork Reconciler::NetworkFor(docker::DockerApi& docker, const engines::Engine& engine,
+                                   const storage::TaskRecord& task) {
   const std::string name = ClusterNetworkName(options_.instance_id, task);
+  const std::string key = engine.endpoint + " " + name;
   std::lock_guard lock(networks_mutex_);
-  if (const auto known = networks_.find(name); known != networks_.end()) {
+  if (const auto known = networks_.find(key); known != networks_.end()) {
     return {name, known->second};
   }
   const std::map<std::string, std::string> labels = {
@@ -286,49 +307,11 @@ TaskNetwork Reconciler::NetworkFor(docker::DockerApi& docker, const storage::Tas
   for (const auto& n : docker.ListNetworks(filter)) {
     if (n.name == name) gateway = n.gateway;
   }
-  networks_[name] = gateway;
+  // Another engine's tasks reach Berth where that engine does, not on the
+  // gateway (the engine's host, not Berth's).
+  if (!engine.local()) gateway = engine.berth_address;
+  networks_[key] = gateway;
   return {name, gateway};
-}
-
-void Reconciler::FailUnreachable(const std::string& message) {
-  // Tasks that never got a container cannot start without Docker: after a
-  // grace period they stop, saying why. Running tasks are left alone and
-  // re-checked when the daemon is back.
-  std::set<std::string> busy;
-  {
-    std::lock_guard lock(pool_mutex_);
-    busy = in_flight_;
-  }
-  auto lease = database_.Acquire();
-  storage::Tx tx(lease.db());
-  storage::TaskStore store(lease.db());
-  const double now = clock_.Now();
-  for (auto& task : store.Unfinished()) {
-    if (busy.contains(task.task_id)) continue;
-    json runtime = json::parse(task.runtime);
-    const bool untouched = !runtime.contains("containers") || runtime["containers"].empty() ||
-                           !runtime.value("prepared", false);
-    if (!untouched || now - task.created_at < options_.unreachable_grace_seconds) continue;
-    json doc = json::parse(task.document);
-    doc["desiredStatus"] = "STOPPED";
-    doc["lastStatus"] = "STOPPED";
-    doc["stopCode"] = "TaskFailedToStart";
-    doc["stoppedReason"] =
-        "ResourceInitializationError: cannot reach the Docker daemon: " + message;
-    if (!doc.contains("stoppingAt")) doc["stoppingAt"] = now;
-    doc["stoppedAt"] = now;
-    doc["executionStoppedAt"] = now;
-    for (auto& c : doc["containers"]) c["lastStatus"] = "STOPPED";
-    SyncManagedAgents(doc, now);
-    doc["version"] = doc.value("version", int64_t{1}) + 1;
-    task.document = doc.dump();
-    task.desired_status = "STOPPED";
-    task.last_status = "STOPPED";
-    task.stopped_at = now;
-    store.Update(task);
-    if (task_observer_) task_observer_(task);
-  }
-  tx.Commit();
 }
 
 void Reconciler::FailInternal(const storage::TaskRecord& task, docker::DockerApi& docker,
@@ -400,12 +383,18 @@ void Reconciler::WriteBack(storage::TaskRecord& task) {
   if (task_observer_) task_observer_(task);
 }
 
-void Reconciler::RunStep(const TaskRef& ref, docker::DockerApi& docker) {
+void Reconciler::RunStep(const TaskRef& ref, EngineClients& clients) {
   const SlowStepWarning slow{ref.task_id, std::chrono::steady_clock::now()};
   double next = clock_.Now() + Seconds(options_.busy_period);
   bool changed = false;
   std::optional<storage::TaskRecord> task;
+  docker::DockerApi* engine_client = nullptr;
   try {
+    docker::DockerApi& docker = *(engine_client = &clients.For(ref.engine.endpoint));
+    if (!ref.engine.local() && !PrepareEngine(ref.engine, docker)) {
+      Finished(ref.task_id, next, false);
+      return;
+    }
     std::optional<storage::TaskDefinitionRecord> definition;
     {
       auto lease = database_.Acquire();
@@ -429,25 +418,31 @@ void Reconciler::RunStep(const TaskRef& ref, docker::DockerApi& docker) {
     }
     json td = json::parse(definition->document);
     td["revision"] = task->revision;
-    DriverEnvironment env{
-        docker,
-        images_,
-        registry_password_,
-        options_.instance_id,
-        options_.pause_image,
-        clock_,
-        [this, &docker](const storage::TaskRecord& t) { return NetworkFor(docker, t); },
-        [this, &changed](storage::TaskRecord& t) {
-          WriteBack(t);
-          changed = true;
-        },
-        started_at_,
-        options_.endpoints,
-        options_.endpoint_port,
-        options_.listen_on,
-        options_.host_berth_url};
+    const ImageResolver engine_images =
+        ref.engine.local() ? images_ : images_.PulledThrough(PullHostFor(ref.engine));
+    DriverEnvironment env{docker,
+                          engine_images,
+                          registry_password_,
+                          options_.instance_id,
+                          options_.pause_image,
+                          clock_,
+                          [this, &docker, &ref](const storage::TaskRecord& t) {
+                            return NetworkFor(docker, ref.engine, t);
+                          },
+                          [this, &changed](storage::TaskRecord& t) {
+                            WriteBack(t);
+                            changed = true;
+                          },
+                          started_at_,
+                          options_.endpoints,
+                          options_.endpoint_port,
+                          options_.listen_on,
+                          options_.host_berth_url};
+    env.task_listeners = options_.task_listeners;
     env.log_sink = log_sink_;
     env.logs = logs_.get();
+    env.engine = ref.engine.endpoint;
+    env.publish_address = ref.engine.host_address;
     TaskDriver driver(env, *task, td);
     if (driver.Step()) {
       WriteBack(*task);
@@ -462,7 +457,7 @@ void Reconciler::RunStep(const TaskRef& ref, docker::DockerApi& docker) {
     log::Warn("reconciler: task " + ref.task_id + ": " + e.what());
   } catch (const std::exception& e) {  // one task's failure never stops the loop
     log::Error("reconciler: task " + ref.task_id + ": " + e.what());
-    if (task) FailInternal(*task, docker, e.what());
+    if (task && engine_client != nullptr) FailInternal(*task, *engine_client, e.what());
     changed = true;
   }
   Finished(ref.task_id, next, changed);
@@ -501,16 +496,37 @@ bool Reconciler::ReconcileOnce() {
       next_wake_ = 0;
       return busy;
     }
-    if (!docker_.Ping()) {
-      if (!tasks.empty()) FailUnreachable("the daemon does not answer");
-      docker_ready_ = false;
-      next_wake_ = 0;
-      return busy || !tasks.empty();
+    // Which engine each task runs on: the local one, unless its instance
+    // stands for another (read after the tasks: an instance is stored before
+    // any task placed on it).
+    const std::map<std::string, EngineInstance> others = OtherEngines();
+    const auto engine_of = [&others](const storage::TaskRecord& task) {
+      if (!task.container_instance_arn) return engines::Engine{};
+      const auto slash = task.container_instance_arn->rfind('/');
+      const auto found =
+          others.find(slash == std::string::npos ? *task.container_instance_arn
+                                                 : task.container_instance_arn->substr(slash + 1));
+      return found == others.end() ? engines::Engine{} : found->second.engine;
+    };
+    if (!others.empty()) CheckEngines(others, tasks, now);
+    std::set<std::string> local_tasks;
+    for (const auto& task : tasks) {
+      if (engine_of(task).local()) local_tasks.insert(task.task_id);
     }
-    // The pause image is loaded when a task needs it.
-    if (!tasks.empty() && !PrepareDocker()) {
-      next_wake_ = 0;
-      return true;
+    bool local_ready = docker_ready_;
+    bool local_up = false;
+    if (!local_tasks.empty() || sweep_due) {
+      local_up = docker_.Ping();
+      if (!local_up) {
+        if (!local_tasks.empty()) FailUnreachable(local_tasks, "the daemon does not answer");
+        docker_ready_ = false;
+        local_ready = false;
+        if (!local_tasks.empty()) busy = true;
+      } else {
+        // The pause image is loaded when a task needs it.
+        local_ready = local_tasks.empty() ? true : PrepareDocker();
+        if (!local_ready) busy = true;
+      }
     }
     if (!tasks.empty()) StartWorkers();
     std::vector<TaskRef> inline_steps;
@@ -523,6 +539,9 @@ bool Reconciler::ReconcileOnce() {
           busy = true;
           continue;
         }
+        engines::Engine engine = engine_of(task);
+        if (engine.local() && !local_ready) continue;  // the local engine is not there yet
+        if (engines_down_since_.contains(engine.endpoint)) continue;  // nor is this one
         Due& due = next_due_[task.task_id];
         if (due.at > now && due.desired == task.desired_status) {
           if (earliest == 0 || due.at < earliest) earliest = due.at;
@@ -530,7 +549,7 @@ bool Reconciler::ReconcileOnce() {
         }
         due.desired = task.desired_status;
         in_flight_.insert(task.task_id);
-        TaskRef ref{task.partition, task.cluster, task.task_id};
+        TaskRef ref{task.partition, task.cluster, task.task_id, std::move(engine)};
         if (options_.workers > 0) {
           queue_.push_back(std::move(ref));
           busy = true;
@@ -542,7 +561,7 @@ bool Reconciler::ReconcileOnce() {
     }
     pool_wake_.notify_all();
     for (const auto& ref : inline_steps) {
-      RunStep(ref, docker_);
+      RunStep(ref, loop_clients_);
       std::lock_guard lock(pool_mutex_);
       const auto due = next_due_.find(ref.task_id);
       if (due != next_due_.end()) {
@@ -551,7 +570,31 @@ bool Reconciler::ReconcileOnce() {
       }
     }
     if (sweep_due) {
-      SweepOrphans();
+      // awslogs cursors of containers gone from every engine are dropped,
+      // only when every engine's containers were listed (a container of an
+      // engine not listed keeps its cursor). The cursors are read before
+      // any listing, so that a container made meanwhile keeps its own.
+      const auto cursors = logs_ ? logs_->StoredCursors() : std::vector<std::string>{};
+      std::set<std::string> existing;
+      bool all_listed = local_up && SweepOrphans(docker_, std::string(engines::kLocal), existing);
+      std::set<std::string> swept;
+      for (const auto& [id, instance] : others) {
+        const engines::Engine& engine = instance.engine;
+        if (!swept.insert(engine.endpoint).second) continue;
+        if (engines_down_since_.contains(engine.endpoint)) {
+          all_listed = false;
+          continue;
+        }
+        try {
+          all_listed =
+              SweepOrphans(loop_clients_.For(engine.endpoint), engine.endpoint, existing) &&
+              all_listed;
+        } catch (const docker::DockerError& e) {
+          all_listed = false;
+          log::Debug("reconciler: no sweep of " + engine.endpoint + ": " + e.what());
+        }
+      }
+      if (logs_ && all_listed) logs_->ForgetMissing(cursors, existing);
       last_sweep_ = now;
     }
   } catch (const std::exception& e) {
@@ -562,34 +605,47 @@ bool Reconciler::ReconcileOnce() {
 }
 
 bool Reconciler::TaskKnown(const std::string& task_arn) {
-  const auto key = ParseTaskArn(task_arn);
-  if (!key) return false;
-  auto lease = database_.Acquire();
-  return storage::TaskStore(lease.db())
-      .Find(key->partition, key->cluster, key->task_id)
-      .has_value();
+  return TaskLastStatus(task_arn).has_value();
 }
 
-void Reconciler::SweepOrphans() {
+std::optional<std::string> Reconciler::TaskLastStatus(const std::string& task_arn) {
+  const auto key = ParseTaskArn(task_arn);
+  if (!key) return std::nullopt;
+  auto lease = database_.Acquire();
+  const auto task = storage::TaskStore(lease.db()).Find(key->partition, key->cluster, key->task_id);
+  if (!task) return std::nullopt;
+  return task->last_status;
+}
+
+bool Reconciler::SweepOrphans(docker::DockerApi& docker, const std::string& endpoint,
+                              std::set<std::string>& existing) {
   const std::string mine = "berth.instance=" + options_.instance_id;
+  bool listed = false;
   try {
-    const auto cursors = logs_ ? logs_->StoredCursors() : std::vector<std::string>{};
-    std::set<std::string> existing;
-    for (const auto& c : docker_.ListContainers({mine})) {
-      existing.insert(c.id);
+    const bool local = endpoint == engines::kLocal;
+    const auto containers = docker.ListContainers({mine});
+    for (const auto& c : containers) existing.insert(c.id);
+    listed = true;
+    for (const auto& c : containers) {
       const auto arn = c.labels.find(docker::kTaskArnLabel);
-      if (arn == c.labels.end() || TaskKnown(arn->second)) continue;
-      log::Info("reconciler: removing container " + c.name + " of a task Berth no longer has");
+      if (arn == c.labels.end()) continue;
+      const auto last_status = TaskLastStatus(arn->second);
+      // On another engine, a container still running for a task given up
+      // while that engine did not answer: its task was replaced.
+      const bool given_up = !local && last_status == "STOPPED" && c.state == "running";
+      if (last_status && !given_up) continue;
+      log::Info("reconciler: removing container " + c.name +
+                (given_up ? " of a task given up while its engine did not answer"
+                          : " of a task Berth no longer has"));
       if (logs_) logs_->Forget({c.id});
-      docker_.RemoveContainer(c.id);
+      docker.RemoveContainer(c.id);
     }
-    if (logs_) logs_->ForgetMissing(cursors, existing);
     // Task volumes go once their task is gone (its containers first).
-    for (const auto& v : docker_.ListVolumes({mine})) {
+    for (const auto& v : docker.ListVolumes({mine})) {
       const auto arn = v.labels.find(docker::kTaskArnLabel);
       if (arn == v.labels.end() || TaskKnown(arn->second)) continue;
       try {
-        docker_.RemoveVolume(v.name);
+        docker.RemoveVolume(v.name);
       } catch (const docker::DockerError& e) {
         if (e.unreachable()) throw;
         log::Debug("reconciler: volume " + v.name + " not removed yet: " + e.what());
@@ -606,51 +662,81 @@ void Reconciler::SweepOrphans() {
     }
     std::lock_guard lock(networks_mutex_);
     std::set<std::string> idle;
-    for (const auto& n : docker_.ListNetworks({mine})) {
+    for (const auto& n : docker.ListNetworks({mine})) {
       const auto cluster = n.labels.find(kClusterLabel);
       const auto partition = n.labels.find(kPartitionLabel);
       const bool used = cluster != n.labels.end() && partition != n.labels.end() &&
                         in_use.contains(partition->second + "/" + cluster->second);
       if (used) continue;
-      if (!idle_networks_.contains(n.name)) {
-        idle.insert(n.name);
+      const std::string key = endpoint + " " + n.name;
+      if (!idle_networks_.contains(key)) {
+        idle.insert(key);
         continue;
       }
       try {
-        docker_.RemoveNetwork(n.id);
-        networks_.erase(n.name);
+        docker.RemoveNetwork(n.id);
+        networks_.erase(key);
       } catch (const docker::DockerError& e) {
         if (e.unreachable()) throw;
         log::Debug("reconciler: network " + n.name + " not removed yet: " + e.what());
       }
     }
-    idle_networks_ = std::move(idle);
+    // This engine's idle networks replace those it had at the last sweep.
+    std::erase_if(idle_networks_,
+                  [&endpoint](const std::string& key) { return key.starts_with(endpoint + " "); });
+    idle_networks_.merge(idle);
   } catch (const docker::DockerError& e) {
-    log::Warn(std::string("reconciler: orphan sweep failed: ") + e.what());
+    log::Warn("reconciler: orphan sweep of " + endpoint + " failed: " + e.what());
   }
+  return listed;
 }
 
 void Reconciler::RemoveAll() {
   std::unique_lock docker_lock(docker_mutex_);
-  if (!used_docker_) return;  // nothing of Berth's can be there
-  try {
-    const std::string mine = "berth.instance=" + options_.instance_id;
-    const auto containers = docker_.ListContainers({mine});
-    if (logs_) {
-      std::vector<std::string> ids;
-      for (const auto& c : containers) ids.push_back(c.id);
-      logs_->Forget(ids);
+  if (options_.endpoints != nullptr) {
+    // The tasks go, and the listeners of those on other engines with them.
+    for (const auto& listener : options_.endpoints->ForgetAll()) {
+      if (options_.task_listeners.close) {
+        options_.task_listeners.close(listener.host, listener.port);
+      }
     }
-    for (const auto& c : containers) docker_.RemoveContainer(c.id);
-    for (const auto& v : docker_.ListVolumes({mine})) docker_.RemoveVolume(v.name);
-    std::lock_guard lock(networks_mutex_);
-    for (const auto& n : docker_.ListNetworks({mine})) docker_.RemoveNetwork(n.id);
-    networks_.clear();
-    idle_networks_.clear();
-    docker_ready_ = false;
-  } catch (const docker::DockerError& e) {
-    log::Warn(std::string("reset: could not remove Berth's containers: ") + e.what());
   }
+  if (!used_docker_) return;  // nothing of Berth's can be there
+  std::vector<std::string> endpoints = {std::string(engines::kLocal)};
+  try {
+    for (const auto& [id, instance] : OtherEngines()) {
+      const std::string& endpoint = instance.engine.endpoint;
+      if (std::find(endpoints.begin(), endpoints.end(), endpoint) == endpoints.end()) {
+        endpoints.push_back(endpoint);
+      }
+    }
+  } catch (const std::exception& e) {
+    log::Warn(std::string("reset: cannot read the fleet: ") + e.what());
+  }
+  const std::string mine = "berth.instance=" + options_.instance_id;
+  for (const auto& endpoint : endpoints) {
+    try {
+      docker::DockerApi& docker = loop_clients_.For(endpoint);
+      const auto containers = docker.ListContainers({mine});
+      if (logs_) {
+        std::vector<std::string> ids;
+        for (const auto& c : containers) ids.push_back(c.id);
+        logs_->Forget(ids);
+      }
+      for (const auto& c : containers) docker.RemoveContainer(c.id);
+      for (const auto& v : docker.ListVolumes({mine})) docker.RemoveVolume(v.name);
+      for (const auto& n : docker.ListNetworks({mine})) docker.RemoveNetwork(n.id);
+    } catch (const docker::DockerError& e) {
+      log::Warn("reset: could not remove Berth's containers on " + endpoint + ": " + e.what());
+    }
+  }
+  std::lock_guard lock(networks_mutex_);
+  networks_.clear();
+  idle_networks_.clear();
+  docker_ready_ = false;
+  std::lock_guard engines(engines_mutex_);
+  // Watchers keep following their engines; the pause image is loaded again.
+  prepared_engines_.clear();
 }
 
 }  // namespace berth::reconciler

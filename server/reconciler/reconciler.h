@@ -22,12 +22,14 @@
 // runs on the loop's thread (tests call it directly instead of Start(); with
 // `workers == 0` every step runs inside it, in order).
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <shared_mutex>
 #include <string>
@@ -35,12 +37,14 @@
 #include <vector>
 
 #include "docker_backend/docker_api.h"
+#include "server/reconciler/engine_clients.h"
 #include "server/reconciler/image_resolver.h"
 #include "server/reconciler/log_collector.h"
 #include "server/reconciler/log_sink.h"
 #include "server/reconciler/task_driver.h"
 #include "server/reconciler/task_endpoints.h"
 #include "server/util/clock.h"
+#include "server/util/engine_attributes.h"
 #include "storage/database.h"
 #include "storage/task_store.h"
 
@@ -65,7 +69,18 @@ struct ReconcilerOptions {
   TaskEndpoints* endpoints = nullptr;
   uint16_t endpoint_port = 0;
   std::function<bool(const std::string& host)> listen_on = {};
+  // Listeners of tasks on other engines (see TaskListeners).
+  TaskListeners task_listeners = {};
   std::string host_berth_url = {};
+  // Clients of the other engines of the fleet (container instances that
+  // stand for an engine other than the local one); without it, tasks placed
+  // on those cannot run.
+  EngineClientFactory engine_client = {};
+  // How often the other engines are pinged, and how long one may not answer
+  // before the tasks on it are given up as STOPPED (services replace them
+  // elsewhere).
+  double engine_check_seconds = 5;
+  double engine_lost_seconds = 30;
 };
 
 // Makes a Docker client for one worker thread.
@@ -113,37 +128,68 @@ class Reconciler {
   void RemoveAll();
 
  private:
-  // A task to step, by its key.
+  // A task to step, by its key, and the engine it runs on.
   struct TaskRef {
     storage::Partition partition;
     std::string cluster;
     std::string task_id;
+    engines::Engine engine = {};
   };
 
   bool PrepareDocker();
+  // The first step on another engine loads the pause image there, listens
+  // where the engine reaches Berth and watches its events; false when the
+  // engine is not ready yet.
+  bool PrepareEngine(const engines::Engine& engine, docker::DockerApi& docker);
+  // An instance of another engine.
+  struct EngineInstance {
+    engines::Engine engine;
+    std::string ec2_instance_id;
+  };
+  // The instances of other engines, by instance id.
+  std::map<std::string, EngineInstance> OtherEngines();
+  // Pings the other engines (every engine_check_seconds): records whether
+  // each answers in its instances (agentConnected), and gives up the tasks
+  // of one that has not answered for engine_lost_seconds.
+  void CheckEngines(const std::map<std::string, EngineInstance>& others,
+                    const std::vector<storage::TaskRecord>& tasks, double now);
+  // Stores the tasks of `task_ids` as STOPPED without touching Docker (their
+  // engine is gone), with `stop_code` and `reason`; returns how many.
+  int StopWithoutEngine(const std::map<std::string, std::string>& reason_by_task,
+                        const std::string& stop_code);
+  // Berth's registry as `engine` reaches it (host:port).
+  std::string PullHostFor(const engines::Engine& engine) const;
   // Records (in the meta table) that this data dir's Berth used Docker.
   void MarkUsedDocker();
   // The cluster's Docker network (made on first use; thread-safe).
-  TaskNetwork NetworkFor(docker::DockerApi& docker, const storage::TaskRecord& task);
+  TaskNetwork NetworkFor(docker::DockerApi& docker, const engines::Engine& engine,
+                         const storage::TaskRecord& task);
   // Stores the task, keeping a stop recorded meanwhile (by StopTask or the
   // scheduler); `task` comes back with it.
   void WriteBack(storage::TaskRecord& task);
   // One step of one task (read fresh), on `docker`; then the task's next due
   // time.
-  void RunStep(const TaskRef& ref, docker::DockerApi& docker);
+  void RunStep(const TaskRef& ref, EngineClients& clients);
   void Finished(const std::string& task_id, double next_due, bool changed);
   // Removes containers, task volumes and networks of tasks (and clusters)
-  // Berth no longer has.
-  void SweepOrphans();
+  // Berth no longer has, on one engine, and adds the ids of the containers
+  // it keeps there to `existing`; false when they could not be listed.
+  bool SweepOrphans(docker::DockerApi& docker, const std::string& endpoint,
+                    std::set<std::string>& existing);
   bool TaskKnown(const std::string& task_arn);
-  void FailUnreachable(const std::string& message);
+  // The task's lastStatus; nullopt when Berth no longer has it.
+  std::optional<std::string> TaskLastStatus(const std::string& task_arn);
+  // Stops the tasks of `task_ids` that never got a container, once past the
+  // grace period.
+  void FailUnreachable(const std::set<std::string>& task_ids, const std::string& message);
   // Stops a task whose step failed on a fault of Berth's own.
   void FailInternal(const storage::TaskRecord& task, docker::DockerApi& docker,
                     const std::string& message);
 
   void StartWorkers();
   void WorkerLoop();
-  void WatchLoop();
+  // Follows one engine's events (a thread per engine).
+  void WatchLoop(const std::string& endpoint);
   void MarkDue(const std::string& task_arn);
 
   storage::Database& database_;
@@ -161,12 +207,20 @@ class Reconciler {
   const double started_at_;    // tasks recorded before it may have unrecorded containers
   bool docker_ready_ = false;  // pause image loaded (loop thread only)
   double last_sweep_ = 0;      // loop thread only
-  bool used_docker_ = false;   // this data dir's Berth used Docker; under docker_mutex_
+  // Other engines that do not answer, since when (loop thread only).
+  std::map<std::string, double> engines_down_since_;
+  // Other engines seen answering this run (their instances say so).
+  std::set<std::string> engines_seen_up_;
+  double last_engine_check_ = 0;           // loop thread only
+  std::atomic<bool> used_docker_ = false;  // this data dir's Berth used Docker
+  // The loop thread's clients of the other engines (sweeps, resets).
+  EngineClients loop_clients_;
 
   // Steps hold it shared; RemoveAll exclusively (no step runs during a reset).
   std::shared_mutex docker_mutex_;
   std::mutex networks_mutex_;
-  // Made this run, with their gateways; guarded by networks_mutex_.
+  // Made this run, with their gateways, by engine and name; guarded by
+  // networks_mutex_.
   std::map<std::string, std::string> networks_;
   // Networks unused at the last sweep (removed if still so at the next).
   std::set<std::string> idle_networks_;  // guarded by networks_mutex_
@@ -194,7 +248,12 @@ class Reconciler {
   std::map<std::string, Due> next_due_;  // by task id; pool_mutex_
   bool pool_stopping_ = false;           // guarded by pool_mutex_
   std::vector<std::thread> workers_;
-  std::thread watcher_;
+  std::thread watcher_;  // the local engine's events
+  // The other engines prepared this run, and their event watchers; guarded
+  // by engines_mutex_.
+  std::mutex engines_mutex_;
+  std::set<std::string> prepared_engines_;
+  std::map<std::string, std::thread> engine_watchers_;
 };
 
 }  // namespace berth::reconciler

@@ -1,6 +1,7 @@
 #include "server/reconciler/task_driver.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <set>
 #include <thread>
@@ -78,6 +79,18 @@ bool TaskDriver::Step() {
       const auto role = c.labels.find(docker::kRoleLabel);
       if (role != c.labels.end() && role->second == "pause") {
         if (!runtime_.contains("pause")) runtime_["pause"] = {{"id", c.id}};
+        const auto arrival = c.labels.find(kArrivalLabel);
+        if (arrival != c.labels.end() && !runtime_.contains("arrival")) {
+          const auto colon = arrival->second.rfind(':');
+          int port = 0;
+          if (colon != std::string::npos) {
+            std::from_chars(arrival->second.data() + colon + 1,
+                            arrival->second.data() + arrival->second.size(), port);
+          }
+          if (port > 0 && port < 65536) {
+            runtime_["arrival"] = {{"host", arrival->second.substr(0, colon)}, {"port", port}};
+          }
+        }
         continue;
       }
       const auto name = c.labels.find(docker::kContainerNameLabel);
@@ -223,7 +236,7 @@ bool TaskDriver::Prepare() {
         std::string auth;
         if (image.berth_registry) {
           auth = RegistryAuthHeader("AWS", env_.registry_password(*image.berth_registry),
-                                    env_.images.registry_host());
+                                    env_.images.pull_host());
         }
         env_.docker.PullImage(image.reference, auth);
       }

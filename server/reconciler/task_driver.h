@@ -38,6 +38,7 @@
 #include "server/reconciler/log_sink.h"
 #include "server/reconciler/task_endpoints.h"
 #include "server/util/clock.h"
+#include "server/util/engine_attributes.h"
 #include "storage/records.h"
 #include "storage/task_store.h"
 
@@ -77,11 +78,23 @@ struct DriverEnvironment {
   std::function<bool(const std::string& host)> listen_on = {};
   // Berth's API as a host-network container reaches it; may be empty.
   std::string host_berth_url = {};
+  // Listeners of tasks on other engines (see TaskListeners).
+  TaskListeners task_listeners = {};
   // awslogs: where the groups and streams are made (nullptr: awslogs is not
   // honoured) and who collects the containers' output.
   LogSink* log_sink = nullptr;
   LogCollector* logs = nullptr;
+  // The engine the task runs on (engines::kLocal, or another's endpoint).
+  std::string engine = std::string(engines::kLocal);
+  // The address of the engine's host where published ports are bound (and
+  // reported in networkBindings).
+  std::string publish_address = "127.0.0.1";
 };
+
+// The label on the pause container of a task on another engine naming the
+// listener its relay connects to ("<ipv4>:<port>"), so that a Berth that
+// stopped before recording it still knows it.
+inline constexpr const char* kArrivalLabel = "berth.arrival";
 
 // Stops running containers after this long without their own stopTimeout
 // (the ECS agent's default).
@@ -127,6 +140,11 @@ class TaskDriver {
   // Gives the task's containers their endpoint ids (once) and keeps the
   // directory current; forgets them once the task has stopped.
   void RegisterEndpoints();
+  // A task on another engine: the listener of its own its relay connects to
+  // (runtime "arrival": host and port, kept for a restart), opened at `host`
+  // (again at the port it had, if any); its port, or 0 when it cannot be.
+  uint16_t OpenArrivalListener(const std::string& host);
+  void CloseArrivalListener();
   // Records a field or feature Berth does not honour for this task.
   void AddNote(const std::string& text);
   // awslogs (awslogs.h): the container's settings (nullopt: not awslogs, or

@@ -78,7 +78,8 @@ void TaskDriver::FollowLogs() {
           }
           rt["logPrepared"] = true;
         }
-        env_.logs->Collect({id, doc_.at("taskArn").get<std::string>(), std::move(*settings)});
+        env_.logs->Collect(
+            {id, doc_.at("taskArn").get<std::string>(), std::move(*settings), env_.engine});
       }
     } catch (const AwslogsOptionError&) {
       // Refused before the container was made; nothing of it to follow.

@@ -29,20 +29,35 @@ bool TaskDriver::EnsurePause() {
   const int64_t revision = td_.at("revision").get<int64_t>();
   const TaskContext context = Context("awsvpc");
   const TaskNetwork network = env_.network_for(task_);
-  // The pause program gives the namespace its own 169.254.170.2 and relays
-  // it to Berth on the network's gateway, when Berth can listen there.
-  const bool relay = env_.endpoints != nullptr && env_.endpoint_port != 0 && env_.listen_on &&
-                     !network.gateway.empty() && env_.listen_on(network.gateway);
+  // The pause program always gives the namespace its own 169.254.170.2
+  // (before any app container starts, so nothing sent there can reach the
+  // host's), and relays it to Berth on the network's gateway when Berth can
+  // listen there; otherwise (`local`) a connection there is refused inside
+  // the namespace. On another engine the "gateway" is where that engine
+  // reaches Berth, and the relay connects to a listener of the task's own
+  // there: requests from that engine's tasks all come from its address.
+  const bool remote = env_.engine != engines::kLocal;
+  bool relay = env_.endpoints != nullptr && env_.endpoint_port != 0 && env_.listen_on &&
+               !network.gateway.empty() && network.gateway.find(':') == std::string::npos &&
+               env_.listen_on(network.gateway);
+  uint16_t relay_port = env_.endpoint_port;
+  if (relay && remote) {
+    relay_port = OpenArrivalListener(network.gateway);
+    relay = relay_port != 0;
+  }
   const auto build = [&](bool ephemeral) {
     docker::ContainerSpec spec;
     spec.name = DockerName(family, revision, "internalecspause", runtime_.at("suffix"));
     spec.image = env_.pause_image;
     spec.labels = TaskLabels(context, family, revision, "~internal~ecs~pause", "pause");
-    spec.network_mode = network.name;
-    if (relay) {
-      spec.command = {"relay", network.gateway, std::to_string(env_.endpoint_port)};
-      spec.cap_add = {"NET_ADMIN"};  // for the address only: the app containers do not get it
+    if (relay && remote) {
+      spec.labels[kArrivalLabel] = network.gateway + ":" + std::to_string(relay_port);
     }
+    spec.network_mode = network.name;
+    spec.command =
+        relay ? std::vector<std::string>{"relay", network.gateway, std::to_string(relay_port)}
+              : std::vector<std::string>{"local"};
+    spec.cap_add = {"NET_ADMIN"};  // for the address only: the app containers do not get it
     for (const auto& alias : runtime_.value("aliases", json::array())) {
       spec.network_aliases.push_back(alias.get<std::string>());
     }
@@ -53,6 +68,7 @@ bool TaskDriver::EnsurePause() {
         b.container_port = m.at("containerPort").get<int>();
         b.protocol = m.value("protocol", "tcp");
         b.host_port = ephemeral ? 0 : m.value("hostPort", b.container_port);
+        b.host_ip = env_.publish_address;
         spec.ports.push_back(b);
       }
     }
@@ -84,19 +100,20 @@ bool TaskDriver::EnsurePause() {
     }
   }
   bool offered = relay;
-  if (relay) {
-    std::string why;
-    switch (AwaitRelay(id, why)) {
-      case RelayState::kReady:
-        break;
-      case RelayState::kUnavailable:
-        offered = false;
+  std::string why;
+  switch (AwaitRelay(id, why)) {
+    case RelayState::kReady:
+      break;
+    case RelayState::kUnavailable:
+      offered = false;
+      CloseArrivalListener();
+      if (relay) {
         AddNote("the task metadata and credentials endpoints (169.254.170.2) are not offered: " +
                 why);
-        break;
-      case RelayState::kFailed:
-        return false;
-    }
+      }
+      break;
+    case RelayState::kFailed:
+      return false;
   }
   const docker::ContainerState pause = env_.docker.InspectContainer(id);
   json ports = json::array();
@@ -121,12 +138,17 @@ bool TaskDriver::EnsurePause() {
       runtime_["taskRoleArn"] = role;
     }
   } else if (!relay) {
-    AddNote(network.gateway.empty() || !env_.listen_on
-                ? "the task metadata and credentials endpoints (169.254.170.2) are not offered: "
-                  "Berth cannot serve them on this Docker host"
-                : "the task metadata and credentials endpoints (169.254.170.2) are not offered: "
-                  "Berth cannot listen on " +
-                      network.gateway + ", the gateway of the task's network");
+    const std::string not_offered =
+        "the task metadata and credentials endpoints (169.254.170.2) are not offered: ";
+    if (network.gateway.empty() || !env_.listen_on || env_.endpoints == nullptr) {
+      AddNote(not_offered + "Berth cannot serve them on this Docker host");
+    } else if (remote) {
+      AddNote(not_offered + "Berth cannot listen for the task on " + network.gateway +
+              ", where its Docker engine reaches Berth (an IPv4 address is needed)");
+    } else {
+      AddNote(not_offered + "Berth cannot listen on " + network.gateway +
+              ", the gateway of the task's network");
+    }
   }
 
   // The ENI is attached: its details, and connectivity.
@@ -206,6 +228,7 @@ TaskContext TaskDriver::Context(const std::string& network_mode) {
     }
   }
   context.credentials_id = runtime_.value("credentialsId", "");
+  context.publish_address = env_.publish_address;
   const std::string gateway = runtime_.contains("pause") ? runtime_["pause"].value("gateway", "")
                                                          : runtime_.value("gateway", "");
   if (network_mode == "host") {
@@ -221,22 +244,60 @@ void TaskDriver::RegisterEndpoints() {
   if (env_.endpoints == nullptr) return;
   if (doc_.value("lastStatus", "") == "STOPPED") {
     env_.endpoints->Forget(task_.task_id);  // the credentials die with the task
+    CloseArrivalListener();
     return;
   }
   if (!runtime_.contains("endpointIds") || !runtime_.contains("pause")) return;
-  TaskEndpointIds ids{task_.partition,
-                      task_.cluster,
-                      task_.task_id,
-                      runtime_["pause"].value("ip", ""),
-                      {},
-                      runtime_.value("credentialsId", "")};
+  TaskEndpointIds ids;
+  ids.partition = task_.partition;
+  ids.cluster = task_.cluster;
+  ids.task_id = task_.task_id;
+  ids.source_address = runtime_["pause"].value("ip", "");
+  ids.credentials_id = runtime_.value("credentialsId", "");
   for (const auto& [name, id] : runtime_["endpointIds"].items()) {
     ids.endpoint_ids[name] = id.get<std::string>();
+  }
+  ids.engine = env_.engine;
+  if (runtime_.contains("arrival")) {
+    // After a restart, the task's own listener opens again at its port.
+    const std::string host = runtime_["arrival"].value("host", "");
+    const uint16_t port = runtime_["arrival"].value("port", uint16_t{0});
+    if (OpenArrivalListener(host) != port) {
+      AddNote(
+          "the task metadata and credentials endpoints (169.254.170.2) are no longer "
+          "offered: Berth cannot listen again on " +
+          host + ":" + std::to_string(port) + ", where the task's relay connects");
+      env_.endpoints->Forget(task_.task_id);
+      return;
+    }
+    ids.arrival_host = host;
+    ids.arrival_port = port;
   }
   env_.endpoints->Register(ids);
   // After a restart, listen again where the task's relay connects.
   const std::string gateway = runtime_["pause"].value("gateway", "");
   if (!gateway.empty() && env_.listen_on) env_.listen_on(gateway);
+}
+
+uint16_t TaskDriver::OpenArrivalListener(const std::string& host) {
+  if (!env_.task_listeners.open) return 0;
+  const json known = runtime_.value("arrival", json::object());
+  const uint16_t had = known.value("host", "") == host ? known.value("port", uint16_t{0}) : 0;
+  const uint16_t port = env_.task_listeners.open(host, had);
+  if (port != 0) {
+    runtime_["arrival"] = {{"host", host}, {"port", port}};
+  } else if (had == 0) {
+    runtime_.erase("arrival");
+  }
+  return port;
+}
+
+void TaskDriver::CloseArrivalListener() {
+  if (!runtime_.contains("arrival")) return;
+  const std::string host = runtime_["arrival"].value("host", "");
+  const uint16_t port = runtime_["arrival"].value("port", uint16_t{0});
+  if (env_.task_listeners.close && port != 0) env_.task_listeners.close(host, port);
+  runtime_.erase("arrival");
 }
 
 void TaskDriver::AddNote(const std::string& text) {

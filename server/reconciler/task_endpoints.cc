@@ -12,13 +12,15 @@ void TaskEndpoints::Register(const TaskEndpointIds& ids) {
   if (known != tasks_.end()) {
     if (known->second.source_address == ids.source_address &&
         known->second.endpoint_ids == ids.endpoint_ids &&
-        known->second.credentials_id == ids.credentials_id) {
+        known->second.credentials_id == ids.credentials_id &&
+        known->second.arrival_port == ids.arrival_port && known->second.engine == ids.engine) {
       return;  // the usual case: nothing changed since the last step
     }
     for (const auto& [container, id] : known->second.endpoint_ids) endpoints_.erase(id);
     credentials_.erase(known->second.credentials_id);
   }
-  TaskEndpointTarget target{ids.partition, ids.cluster, ids.task_id, ids.source_address, ""};
+  TaskEndpointTarget target{ids.partition,    ids.cluster, ids.task_id, ids.source_address, "",
+                            ids.arrival_port, ids.engine};
   for (const auto& [container, id] : ids.endpoint_ids) {
     target.container = container;
     endpoints_[id] = target;
@@ -30,13 +32,30 @@ void TaskEndpoints::Register(const TaskEndpointIds& ids) {
   tasks_[ids.task_id] = ids;
 }
 
-void TaskEndpoints::Forget(const std::string& task_id) {
+std::optional<ArrivalListener> TaskEndpoints::Forget(const std::string& task_id) {
   std::unique_lock lock(mutex_);
   const auto known = tasks_.find(task_id);
-  if (known == tasks_.end()) return;
+  if (known == tasks_.end()) return std::nullopt;
   for (const auto& [container, id] : known->second.endpoint_ids) endpoints_.erase(id);
   credentials_.erase(known->second.credentials_id);
+  std::optional<ArrivalListener> listener;
+  if (known->second.arrival_port != 0) {
+    listener = ArrivalListener{known->second.arrival_host, known->second.arrival_port};
+  }
   tasks_.erase(known);
+  return listener;
+}
+
+std::vector<ArrivalListener> TaskEndpoints::ForgetAll() {
+  std::unique_lock lock(mutex_);
+  std::vector<ArrivalListener> out;
+  for (const auto& [task_id, ids] : tasks_) {
+    if (ids.arrival_port != 0) out.push_back({ids.arrival_host, ids.arrival_port});
+  }
+  tasks_.clear();
+  endpoints_.clear();
+  credentials_.clear();
+  return out;
 }
 
 std::optional<TaskEndpointTarget> TaskEndpoints::ByEndpointId(

@@ -206,6 +206,15 @@ TYPED_TEST_SUITE_P(DockerApiConformanceTest);
 
 TYPED_TEST_P(DockerApiConformanceTest, PingAnswers) { EXPECT_TRUE(this->api().Ping()); }
 
+TYPED_TEST_P(DockerApiConformanceTest, InfoDescribesTheHost) {
+  const docker::EngineInfo info = this->api().Info();
+  EXPECT_EQ(info.os_type, "linux");
+  EXPECT_FALSE(info.architecture.empty());
+  EXPECT_FALSE(info.server_version.empty());
+  EXPECT_GE(info.cpus, 1);
+  EXPECT_GE(info.memory_bytes, int64_t{256} << 20);
+}
+
 TYPED_TEST_P(DockerApiConformanceTest, ImageExistsTellsPresentFromMissing) {
   EXPECT_TRUE(this->api().ImageExists(this->env().ShellImage()));
   EXPECT_FALSE(this->api().ImageExists("berth-test/nosuch:" + this->test_id_));
@@ -829,7 +838,7 @@ TYPED_TEST_P(DockerApiConformanceTest, StreamLogsOfAMissingContainerIs404) {
 }
 
 REGISTER_TYPED_TEST_SUITE_P(
-    DockerApiConformanceTest, PingAnswers, ImageExistsTellsPresentFromMissing,
+    DockerApiConformanceTest, PingAnswers, InfoDescribesTheHost, ImageExistsTellsPresentFromMissing,
     LoadImageLoadsThePauseArchiveIdempotently, LoadImageRejectsBadArchivesWithTheDaemonMessage,
     CreateThenInspectShowsTheSpecAndStartBindsPorts, StartAndStopAreIdempotent,
     StopAndRemoveOfMissingContainersSucceed, KillSignalsWithoutWaitingAndIsIdempotent,

@@ -282,6 +282,12 @@ bool FakeDocker::Ping() {
   return true;
 }
 
+docker::EngineInfo FakeDocker::Info() {
+  const std::lock_guard lock(mutex_);
+  Record("Info", {});
+  return info_;
+}
+
 std::string FakeDocker::CreateContainer(const ContainerSpec& spec) {
   const std::lock_guard lock(mutex_);
   Record("CreateContainer", {spec.name});
@@ -403,8 +409,9 @@ void FakeDocker::StartContainer(const std::string& id) {
   Emit(c, "start");
   const auto& entrypoint = c.spec.entrypoint.value_or(c.image.entrypoint);
   if (entrypoint == std::vector<std::string>{"/pause"} && c.spec.command &&
-      !c.spec.command->empty() && c.spec.command->front() == "relay") {
-    // Berth's pause program in relay mode (pause/pause.c): it needs
+      !c.spec.command->empty() &&
+      (c.spec.command->front() == "relay" || c.spec.command->front() == "local")) {
+    // Berth's pause program in relay or local mode (pause/pause.c): it needs
     // CAP_NET_ADMIN to give the namespace its 169.254.170.2.
     if (std::find(c.spec.cap_add.begin(), c.spec.cap_add.end(), "NET_ADMIN") ==
         c.spec.cap_add.end()) {
@@ -417,7 +424,10 @@ void FakeDocker::StartContainer(const std::string& id) {
     // A script that ends the program at once stands for a failed set-up, one
     // with output of its own for what the program printed instead.
     if (!script.exit_on_start && !script.oom_on_start && script.output.empty()) {
-      AppendOutput(c, docker::LogSource::kStdout, "berth-pause: ready\n", std::nullopt);
+      AppendOutput(c, docker::LogSource::kStdout,
+                   c.spec.command->front() == "relay" ? "berth-pause: ready\n"
+                                                      : "berth-pause: no-endpoints: not relayed\n",
+                   std::nullopt);
     }
   }
   for (const auto& [source, text] : script.output) AppendOutput(c, source, text, std::nullopt);

@@ -82,6 +82,7 @@ namespace berth::testing {
 
 // One recorded DockerApi call. `args`, per method:
 //   Ping()                    {}
+//   Info()                    {}
 //   ImageExists(image)        {image}
 //   PullImage(image, auth)    {image, auth}
 //   LoadImage(tar)            {the archive's RepoTags, comma-separated}, or {"<invalid>"}
@@ -171,6 +172,7 @@ class FakeDocker final : public docker::DockerApi {
 
   // --- DockerApi ----------------------------------------------------------
   bool Ping() override;
+  docker::EngineInfo Info() override;
   bool ImageExists(const std::string& image) override;
   void PullImage(const std::string& image, const std::string& registry_auth) override;
   void LoadImage(const std::string& tar) override;
@@ -225,6 +227,8 @@ class FakeDocker final : public docker::DockerApi {
   void ClearFailures();
   // Every call behaves as with a stopped daemon (status 0) until cleared.
   void SetUnreachable(bool unreachable);
+  // What Info() answers (a 2-CPU, 4 GiB linux x86_64 host unless set).
+  void SetInfo(docker::EngineInfo info);
   // The error CurlDockerClient throws when the socket does not answer.
   static docker::DockerError Unreachable();
 
@@ -327,6 +331,7 @@ class FakeDocker final : public docker::DockerApi {
   std::multimap<std::string, Failure> failures_;
   bool unreachable_ = false;
   bool follow_ends_at_stop_ = false;
+  docker::EngineInfo info_{"fake-host", "20.10.24", "linux", "x86_64", 2, int64_t{4} << 30};
   std::map<std::string, Image> images_;  // normalized reference -> image
   std::set<std::string> layer_chains_;   // "diff_id1 diff_id2 ... " of every loaded prefix
   std::map<std::string, std::pair<int, std::string>> pull_failures_;

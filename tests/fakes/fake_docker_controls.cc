@@ -29,7 +29,7 @@ std::vector<std::string> FakeDocker::CallStrings() const {
 
 std::vector<DockerCall> FakeDocker::MutatingCalls() const {
   static const std::set<std::string> kReadOnly = {
-      "Ping",        "ImageExists",  "InspectContainer",     "ListContainers",
+      "Ping",        "Info",         "ImageExists",          "InspectContainer", "ListContainers",
       "ListVolumes", "ListNetworks", "WatchContainerEvents", "StreamLogs"};
   std::vector<DockerCall> out;
   for (const DockerCall& call : Calls()) {
@@ -71,6 +71,11 @@ void FakeDocker::ClearFailures() {
 void FakeDocker::SetUnreachable(bool unreachable) {
   const std::lock_guard lock(mutex_);
   unreachable_ = unreachable;
+}
+
+void FakeDocker::SetInfo(docker::EngineInfo info) {
+  const std::lock_guard lock(mutex_);
+  info_ = std::move(info);
 }
 
 DockerError FakeDocker::Unreachable() {

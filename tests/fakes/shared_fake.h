@@ -18,6 +18,7 @@ class SharedFake final : public docker::DockerApi {
   explicit SharedFake(FakeDocker& fake) : fake_(fake) {}
 
   bool Ping() override { return fake_.Ping(); }
+  docker::EngineInfo Info() override { return fake_.Info(); }
   bool ImageExists(const std::string& image) override { return fake_.ImageExists(image); }
   void PullImage(const std::string& image, const std::string& auth) override {
     fake_.PullImage(image, auth);

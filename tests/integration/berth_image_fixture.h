@@ -93,7 +93,8 @@ class BerthImageFixture : public ::testing::Test {
                        int timeout_seconds = 300) {
     std::vector<std::string> argv = {"docker"};
     argv.insert(argv.end(), args.begin(), args.end());
-    return RunCommand(argv, {{"DOCKER_CONFIG", docker_config_.path()}}, input, timeout_seconds);
+    return RunDockerCommand(argv, {{"DOCKER_CONFIG", docker_config_.path()}}, input,
+                            timeout_seconds);
   }
   std::string DockerOk(const std::vector<std::string>& args, const std::string& input = "") {
     const CommandResult r = Docker(args, input);
@@ -175,9 +176,10 @@ class BerthImageFixture : public ::testing::Test {
     const json r = Aws({"ecs", "describe-tasks", "--cluster", cluster, "--tasks", task_arn});
     return r.is_object() && !r["tasks"].empty() ? r["tasks"][0] : json();
   }
-  // Polls describe-tasks until lastStatus is `status` (at most `seconds`).
+  // Polls describe-tasks until lastStatus is `status` (at most `seconds`: a
+  // bound, not a timing; a loaded dockerd may hold one call for half a minute).
   json WaitStatus(const std::string& cluster, const std::string& task_arn,
-                  const std::string& status, double seconds = 30) {
+                  const std::string& status, double seconds = 90) {
     const auto deadline =
         Clock::now() + std::chrono::milliseconds(static_cast<int>(seconds * 1000));
     json task;

@@ -27,7 +27,7 @@ namespace {
 CommandResult Docker(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {"docker"};
   argv.insert(argv.end(), args.begin(), args.end());
-  return RunCommand(argv, {}, "", 120);
+  return RunDockerCommand(argv, {}, "", 120);
 }
 
 std::string DockerHost() {

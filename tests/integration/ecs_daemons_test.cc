@@ -285,7 +285,14 @@ TEST_F(EcsDaemonsTest, AnExpressServiceAnswersOnItsLocalEndpoint) {
       },
       30))
       << LogTail();
-  EXPECT_NE(Curl(endpoint, {"--max-time", "2"}).status, 200);
+  // INACTIVE comes once every task is STOPPING or STOPPED (as in ECS): the
+  // container may still be on its way out, so the endpoint closes soon after.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return Curl(endpoint, {"--max-time", "2"}).status != 200;
+      },
+      30))
+      << LogTail();
 }
 
 TEST_F(EcsDaemonsTest, ExecuteCommandRunsInTheContainerOnlyWhenEnabled) {

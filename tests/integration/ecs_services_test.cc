@@ -162,22 +162,25 @@ TEST_P(EcsServicesCliTest, StableServesReplacesRollsAndGoesInactive) {
   const std::string victim = tasks[0]["taskArn"];
   DockerOk({"kill", ContainerOf(tasks[0], "web")["runtimeId"]});
   const auto killed_at = Clock::now();
+  // The service's count and the task listing are two reads: the count can
+  // still include the victim (its death not yet observed) while the listing
+  // already misses it, so the replacement is what the listing itself shows.
+  std::string replacement;
   WaitService(
       "svc",
       [&](const json& s) {
         if (s["runningCount"] != 2) return false;
-        for (const auto& t : RunningTasks("svc")) {
+        const auto running = RunningTasks("svc");
+        if (running.size() != 2) return false;
+        for (const auto& t : running) {
           if (t["taskArn"] == victim) return false;
+          if (t["taskArn"] != tasks[1]["taskArn"]) replacement = TaskId(t["taskArn"]);
         }
-        return true;
+        return !replacement.empty();
       },
       30, "a replacement for the killed task");
   std::cout << "replacement RUNNING " << Seconds(Clock::now() - killed_at) << " s after the kill\n";
   EXPECT_EQ(Describe(victim)["stopCode"], "EssentialContainerExited");
-  std::string replacement;
-  for (const auto& t : RunningTasks("svc")) {
-    if (t["taskArn"] != tasks[1]["taskArn"]) replacement = TaskId(t["taskArn"]);
-  }
   EXPECT_THAT(Events("svc"), ::testing::Contains("(service svc) has started 1 tasks: (task " +
                                                  replacement + ")."));
 

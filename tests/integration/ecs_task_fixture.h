@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <netinet/in.h>
 #include <sstream>
@@ -33,6 +34,7 @@
 #include "storage/database.h"
 #include "storage/meta_store.h"
 #include "tests/support/berth_server.h"
+#include "tests/support/busybox_image.h"
 #include "tests/support/text_files.h"
 
 namespace berth::testing {
@@ -93,8 +95,10 @@ class EcsTaskFixture : public ::testing::Test {
   // (Re)starts berth on this test's data directory.
   void StartBerth() {
     server_.reset();
-    server_ = std::make_unique<BerthServer>(berth_args_, data_.path());
+    server_ = std::make_unique<BerthServer>(berth_args_, data_.path(), berth_env_);
   }
+  // Extra environment for berth (set before SetUp).
+  std::map<std::string, std::string> berth_env_;
   // Extra berth flags (set before SetUp), e.g. --credentials, and the curl
   // arguments that sign Ecs() calls then (--aws-sigv4, --user).
   std::vector<std::string> berth_args_;
@@ -217,7 +221,7 @@ class EcsTaskFixture : public ::testing::Test {
                   << LogTail();
     return task;
   }
-  json WaitStatus(const std::string& task_arn, const std::string& status, double seconds = 30) {
+  json WaitStatus(const std::string& task_arn, const std::string& status, double seconds = 90) {
     return WaitTask(
         task_arn, [&](const json& t) { return t.value("lastStatus", "") == status; }, seconds,
         "lastStatus " + status);
@@ -255,7 +259,8 @@ class EcsTaskFixture : public ::testing::Test {
                        int timeout_seconds = 300) {
     std::vector<std::string> argv = {"docker"};
     argv.insert(argv.end(), args.begin(), args.end());
-    return RunCommand(argv, {{"DOCKER_CONFIG", docker_config_.path()}}, input, timeout_seconds);
+    return RunDockerCommand(argv, {{"DOCKER_CONFIG", docker_config_.path()}}, input,
+                            timeout_seconds);
   }
   std::string DockerOk(const std::vector<std::string>& args, const std::string& input = "") {
     const CommandResult r = Docker(args, input);
@@ -283,17 +288,7 @@ class EcsTaskFixture : public ::testing::Test {
   std::string BuildImage(const std::string& page) {
     const std::string tag = "berth-test-" + id_ + "-" + std::to_string(++names_);
     const std::filesystem::path context = std::filesystem::path(work_.path()) / ("ctx-" + tag);
-    std::filesystem::create_directories(context / "bin");
-    std::filesystem::create_directories(context / "www");
-    std::filesystem::copy_file("/bin/busybox", context / "bin" / "busybox");
-    std::error_code ec;
-    std::filesystem::create_hard_link(context / "bin" / "busybox", context / "bin" / "sh", ec);
-    if (ec) std::filesystem::copy_file(context / "bin" / "busybox", context / "bin" / "sh");
-    WriteFile(context / "www" / "index.html", page);
-    WriteFile(context / "Dockerfile",
-              "FROM scratch\nLABEL berth.test=1 berth.test.id=" + id_ +
-                  "\nCOPY bin /bin\nCOPY www /www\nENV PATH=/bin\n"
-                  "CMD [\"sh\", \"-c\", \"trap 'exit 0' TERM; httpd -f -p 80 -h /www & wait\"]\n");
+    WriteBusyboxImageContext(context, id_, page, 80);
     tags_.push_back(tag);
     DockerOk({"build", "-q", "--force-rm", "-t", tag, context.string()});
     return tag;

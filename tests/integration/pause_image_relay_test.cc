@@ -136,7 +136,7 @@ class PauseImageRelayTest : public ::testing::Test {
   static CommandResult Docker(const std::vector<std::string>& args) {
     std::vector<std::string> argv = {"docker"};
     argv.insert(argv.end(), args.begin(), args.end());
-    return RunCommand(argv, {}, "", 120);
+    return RunDockerCommand(argv, {}, "", 120);
   }
   std::string DockerOk(const std::vector<std::string>& args) {
     const CommandResult r = Docker(args);
@@ -159,13 +159,19 @@ class PauseImageRelayTest : public ::testing::Test {
   // Starts the pause program as `/pause relay <peer> <port>` on the test's
   // network, with the capability Berth gives it; waits for its ready line.
   std::string StartRelay(const std::string& peer, int port) {
+    return StartPause({"relay", peer, std::to_string(port)}, "berth-pause: ready");
+  }
+
+  // Starts the pause program with `command` on the test's network, with the
+  // capability Berth gives it; waits for the line `expected`.
+  std::string StartPause(const std::vector<std::string>& command, const std::string& expected) {
     client_->LoadImage(docker::PauseImageTar(pause_tag_, {{"berth.test.id", id_}}));
     docker::ContainerSpec spec;
     spec.name = id_ + "-pause";
     spec.image = pause_tag_;
     spec.labels = {{"berth.test", "1"}, {"berth.test.id", id_}};
     spec.network_mode = network_;
-    spec.command = {"relay", peer, std::to_string(port)};
+    spec.command = command;
     spec.cap_add = {"NET_ADMIN"};
     const std::string id = client_->CreateContainer(spec);
     client_->StartContainer(id);
@@ -173,10 +179,10 @@ class PauseImageRelayTest : public ::testing::Test {
     std::string output;
     while (std::chrono::steady_clock::now() < deadline) {
       output = client_->ContainerOutput(id);
-      if (output.find("berth-pause: ready") != std::string::npos) return id;
+      if (output.find(expected) != std::string::npos) return id;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    ADD_FAILURE() << "the relay did not report ready: " << output;
+    ADD_FAILURE() << "the pause program did not print " << expected << ": " << output;
     return id;
   }
 
@@ -237,6 +243,31 @@ echo "same=$same"
   const docker::ContainerState state = client_->InspectContainer(pause);
   EXPECT_EQ(state.status, "exited");
   EXPECT_EQ(state.exit_code, 0);
+}
+
+TEST_F(PauseImageRelayTest, WithoutARelayTheAddressIsStillLocalAndRefusesInsideTheNamespace) {
+  // Given the pause program where Berth cannot serve the endpoints
+  BuildBusybox();
+  DockerOk({"network", "create", "--label", "berth.test=1", "--label", "berth.test.id=" + id_,
+            network_});
+  const std::string pause = StartPause({"local"}, "berth-pause: no-endpoints: not relayed");
+
+  // When a container in its namespace looks up and connects to 169.254.170.2
+  const CommandResult run = Docker(
+      {"run", "--rm", "--label", "berth.test=1", "--label", "berth.test.id=" + id_, "--network",
+       "container:" + pause, busybox_tag_,
+       "ip route get 169.254.170.2; if echo x | nc -w 2 169.254.170.2 80; then echo reached; "
+       "else echo refused; fi"});
+
+  // Then the address is local to that namespace, and nothing answers there
+  // (the connection is refused inside it, never sent to the host)
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_EQ(run.out.rfind("local 169.254.170.2 dev lo", 0), 0u) << run.out;
+  EXPECT_NE(run.out.find("refused"), std::string::npos) << run.out << run.err;
+  EXPECT_EQ(run.out.find("reached"), std::string::npos) << run.out;
+  // And it stops at once with exit code 0
+  client_->StopContainer(pause, 10);
+  EXPECT_EQ(client_->InspectContainer(pause).exit_code, 0);
 }
 
 }  // namespace

@@ -63,7 +63,7 @@ class PauseImageIntegrationTest : public ::testing::Test {
   static CommandResult Docker(const std::vector<std::string>& args) {
     std::vector<std::string> argv = {"docker"};
     argv.insert(argv.end(), args.begin(), args.end());
-    return RunCommand(argv, {}, "", 60);
+    return RunDockerCommand(argv, {}, "", 60);
   }
 
   std::map<std::string, std::string> Labels() const {

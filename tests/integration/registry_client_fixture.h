@@ -88,7 +88,8 @@ class RegistryClientTest : public ::testing::Test {
                        int timeout_seconds = 300) {
     std::vector<std::string> argv = {"docker"};
     argv.insert(argv.end(), args.begin(), args.end());
-    return RunCommand(argv, {{"DOCKER_CONFIG", docker_config_.path()}}, input, timeout_seconds);
+    return RunDockerCommand(argv, {{"DOCKER_CONFIG", docker_config_.path()}}, input,
+                            timeout_seconds);
   }
   // Runs docker and expects success; returns stdout.
   std::string DockerOk(const std::vector<std::string>& args, const std::string& input = "") {

@@ -46,6 +46,19 @@ std::vector<char*> Pointers(std::vector<std::string>& strings) {
 
 }  // namespace
 
+CommandResult RunDockerCommand(const std::vector<std::string>& argv,
+                               const std::map<std::string, std::string>& env,
+                               const std::string& input, int timeout_seconds) {
+  const bool build = argv.size() > 1 && argv[1] == "build";
+  CommandResult result = RunCommand(argv, env, input, timeout_seconds);
+  for (int retry = 0; retry < 2 && build && result.exit_code != 0 &&
+                      result.err.find("unable to find image") != std::string::npos;
+       ++retry) {
+    result = RunCommand(argv, env, input, timeout_seconds);
+  }
+  return result;
+}
+
 bool ProgramExists(const std::string& program) {
   return RunCommand({"sh", "-c", "command -v " + program + " >/dev/null 2>&1"}).exit_code == 0;
 }

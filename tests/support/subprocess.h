@@ -24,6 +24,14 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
                          const std::map<std::string, std::string>& env = {},
                          const std::string& input = "", int timeout_seconds = 120);
 
+// RunCommand for a `docker ...` command line. A `docker build` whose legacy
+// builder lost one of its own intermediate images ("unable to find image
+// sha256:...", seen in CI with other tests building and pruning at the same
+// time) is run again, at most twice more.
+CommandResult RunDockerCommand(const std::vector<std::string>& argv,
+                               const std::map<std::string, std::string>& env = {},
+                               const std::string& input = "", int timeout_seconds = 120);
+
 // True when `program` is found in PATH.
 bool ProgramExists(const std::string& program);
 

@@ -93,14 +93,15 @@ class TaskEndpointsTest : public ReconcilerTest {
   std::set<std::string> listened_;
   bool listen_ok_ = true;
   metadata::TaskCredentials credentials_{"test-secret"};
-  metadata::MetadataHandler handler_{database_,
-                                     endpoints_,
-                                     credentials_,
-                                     ecs_services_.protection,
-                                     [this]() -> std::unique_ptr<docker::DockerApi> {
-                                       return std::make_unique<SharedFake>(docker_);
-                                     },
-                                     clock_};
+  metadata::MetadataHandler handler_{
+      database_,
+      endpoints_,
+      credentials_,
+      ecs_services_.protection,
+      [this](const std::string&) -> std::unique_ptr<docker::DockerApi> {
+        return std::make_unique<SharedFake>(docker_);
+      },
+      clock_};
 };
 
 }  // namespace berth::testing

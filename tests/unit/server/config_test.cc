@@ -96,5 +96,22 @@ TEST(ConfigTest, CredentialsFileFromFlagOrEnvironment) {
   EXPECT_NE(Parse({"--help"}).message.find("BERTH_CREDENTIALS_FILE"), std::string::npos);
 }
 
+TEST(ConfigTest, EnginesFromRepeatedFlagsOrACommaSeparatedVariable) {
+  auto r = Parse({"--engine", "tcp://10.0.0.2:2375", "--engine=unix:///run/b.sock"});
+  ASSERT_TRUE(r.config.has_value()) << r.message;
+  EXPECT_EQ(r.config->engines,
+            (std::vector<std::string>{"tcp://10.0.0.2:2375", "unix:///run/b.sock"}));
+  r = Parse({}, {{"BERTH_ENGINES", "tcp://10.0.0.2:2375,tcp://10.0.0.6:2375"}});
+  ASSERT_TRUE(r.config.has_value()) << r.message;
+  EXPECT_EQ(r.config->engines.size(), 2u);
+  EXPECT_TRUE(Parse({}).config->engines.empty());
+  for (const std::string bad : {"http://h:1", "tcp://", "unix://relative", "tcp://a:1,"}) {
+    r = Parse({"--engine", bad});
+    EXPECT_FALSE(r.config.has_value()) << bad;
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.message.find("unix:///path or tcp://host:port"), std::string::npos) << r.message;
+  }
+}
+
 }  // namespace
 }  // namespace berth
