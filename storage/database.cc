@@ -77,18 +77,23 @@ Database::FileLock::~FileLock() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-Database::Database(const std::string& path) : lock_(CreateAndLock(path)), db_(OpenOrCreate(path)) {
+Database::Database(const std::string& path, WalCheckpointLimits limits)
+    : lock_(CreateAndLock(path)), db_(OpenOrCreate(path)) {
   Migrate(db_);
   if (IsFile(path)) {
     // A catch-up commits the group being collected (its members' replies
     // then go sooner): the WAL can restart only at a transaction begun
     // after the catch-up.
-    checkpointer_ = std::make_unique<WalCheckpointer>(path, mutex_, [this] {
-      try {
-        db_.CommitOpenGroup();
-      } catch (...) {  // NOLINT(bugprone-empty-catch): recorded in the group; its members learn it
-      }
-    });
+    checkpointer_ = std::make_unique<WalCheckpointer>(
+        path, mutex_,
+        [this] {
+          try {
+            db_.CommitOpenGroup();
+          } catch (
+              ...) {  // NOLINT(bugprone-empty-catch): recorded in the group; its members learn it
+          }
+        },
+        limits);
     db_.TakeOverCheckpoints(
         [checkpointer = checkpointer_.get()](int64_t pages) { checkpointer->OnCommit(pages); });
   }

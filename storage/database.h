@@ -27,7 +27,7 @@ class Database {
  public:
   // Opens (creating if needed) and migrates the database at `path`
   // (":memory:" for tests). Throws StorageError or std::runtime_error.
-  explicit Database(const std::string& path);
+  explicit Database(const std::string& path, WalCheckpointLimits limits = {});
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
   ~Database();

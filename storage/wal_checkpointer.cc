@@ -21,9 +21,10 @@ int64_t NowNs() {
 }  // namespace
 
 WalCheckpointer::WalCheckpointer(const std::string& path, std::mutex& writers,
-                                 std::function<void()> end_transaction)
+                                 std::function<void()> end_transaction, Limits limits)
     : writers_(writers),
       end_transaction_(std::move(end_transaction)),
+      limits_(limits),
       db_(Db::Open(path, Db::Locking::kShared)),
       thread_([this](const std::stop_token& stop) { Run(stop); }) {}
 
@@ -34,16 +35,21 @@ WalCheckpointer::~WalCheckpointer() {
 
 void WalCheckpointer::OnCommit(int64_t wal_pages) noexcept {
   wal_pages_.store(wal_pages, std::memory_order_relaxed);
+  // Only committing threads write it, one at a time (the writers' mutex).
+  if (wal_pages > high_water_.load(std::memory_order_relaxed)) {
+    high_water_.store(wal_pages, std::memory_order_relaxed);
+  }
   last_commit_ns_.store(NowNs(), std::memory_order_relaxed);
   // Only a commit that gives the checkpointer work wakes it: waking it on
   // every commit (to find too little to copy) cost a context switch each.
-  if (Fresh(wal_pages, copied_.load(std::memory_order_relaxed)) >= kStartPages) {
+  if (Fresh(wal_pages, copied_.load(std::memory_order_relaxed)) >= limits_.start_pages) {
     wake_.notify_one();
   }
 }
 
 WalCheckpointer::Stats WalCheckpointer::stats() const {
-  return {checkpoints_.load(), catch_ups_.load(), longest_catch_up_us_.load(), failures_.load()};
+  return {checkpoints_.load(), catch_ups_.load(), longest_catch_up_us_.load(), shrinks_.load(),
+          failures_.load()};
 }
 
 void WalCheckpointer::Run(const std::stop_token& stop) {
@@ -52,7 +58,7 @@ void WalCheckpointer::Run(const std::stop_token& stop) {
       std::unique_lock lock(wake_mutex_);
       wake_.wait_for(lock, stop, kPollPeriod, [this] {
         return Fresh(wal_pages_.load(std::memory_order_relaxed),
-                     copied_.load(std::memory_order_relaxed)) >= kStartPages;
+                     copied_.load(std::memory_order_relaxed)) >= limits_.start_pages;
       });
     }
     if (stop.stop_requested()) break;
@@ -61,10 +67,18 @@ void WalCheckpointer::Run(const std::stop_token& stop) {
     if (pages < copied) copied = 0;  // the WAL restarted
     const int64_t fresh = Fresh(pages, copied);
     const auto idle = std::chrono::nanoseconds(NowNs() - last_commit_ns_.load());
-    if (fresh <= 0 || (fresh < kStartPages && idle < kIdleDelay)) continue;
+    const bool shrink = idle >= limits_.shrink_delay &&
+                        high_water_.load(std::memory_order_relaxed) > limits_.start_pages;
+    if (!shrink && (fresh <= 0 || (fresh < limits_.start_pages && idle < limits_.idle_delay))) {
+      continue;
+    }
     try {
+      if (shrink) {
+        ShrinkWithWritersPaused();
+        continue;
+      }
       copied = CheckpointBesideWriters();
-      if (pages >= kCatchUpPages) copied = CatchUpWithWritersPaused();
+      if (pages >= limits_.catch_up_pages) copied = CatchUpWithWritersPaused();
       copied_.store(copied, std::memory_order_relaxed);
     } catch (const std::exception&) {
       // A failed checkpoint loses nothing (the WAL still holds every
@@ -112,6 +126,19 @@ int64_t WalCheckpointer::CatchUpWithWritersPaused() {
   while (held > longest && !longest_catch_up_us_.compare_exchange_weak(longest, held)) {
   }
   return copied;
+}
+
+void WalCheckpointer::ShrinkWithWritersPaused() {
+  const std::lock_guard paused(writers_);
+  if (end_transaction_) end_transaction_();
+  // Busy (nothing cut) only while a reader of this process still reads an
+  // older snapshot; the next round tries again.
+  if (!db_.CheckpointTruncate()) return;
+  // Nothing can commit meanwhile: the next commit reports the WAL anew.
+  wal_pages_.store(0, std::memory_order_relaxed);
+  high_water_.store(0, std::memory_order_relaxed);
+  copied_.store(0, std::memory_order_relaxed);
+  shrinks_.fetch_add(1);
 }
 
 void WalCheckpointer::WaitForCatchUpSlow() {

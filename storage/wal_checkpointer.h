@@ -7,23 +7,29 @@
 //
 // The writers' connection reports the WAL's size after each commit
 // (OnCommit). The checkpointer copies the WAL into the database (PASSIVE:
-// beside the writers, blocking no one) once it holds kStartPages, or once
-// writes have paused for kIdleDelay. A PASSIVE checkpoint cannot restart the
-// WAL while writers keep appending to it, so when the WAL reaches
-// kCatchUpPages despite them, the checkpointer takes the writers' mutex,
-// ends the writers' open transaction (a commit group still collecting
+// beside the writers, blocking no one) once it holds `start_pages` new
+// pages, or once writes have paused for `idle_delay`. A PASSIVE checkpoint
+// cannot restart the WAL while writers keep appending to it, so when the WAL
+// reaches `catch_up_pages` despite them, the checkpointer takes the writers'
+// mutex, ends the writers' open transaction (a commit group still collecting
 // requests: a WAL restarts only at a transaction that began on a fully
 // copied WAL) and makes one more checkpoint of what was appended meanwhile
 // (short, since the bulk is already copied); the next transaction then
 // starts the WAL from its beginning.
 //
-// A checkpoint runs only for WAL pages no checkpoint copied yet: kStartPages
+// A catch-up pauses writers for two fdatasyncs, so how often one comes sets
+// the write path's tail: the WAL is allowed to grow large (about 100 MB)
+// before one. A WAL file that grew past `start_pages` is cut to nothing once
+// writes have paused for `shrink_delay` (with the writers paused, which then
+// costs no one), so a resting Berth keeps a small footprint on disk.
+//
+// A checkpoint runs only for WAL pages no checkpoint copied yet: start_pages
 // of them, or any after writes paused. (Counting the WAL's whole size
 // instead would, while the WAL cannot restart, checkpoint back to back, each
 // time with two fsyncs.)
 //
 // Thread-safety: OnCommit may be called from any thread (it runs inside the
-// writers' commit, under their mutex); Stats from any thread.
+// writers' commit, under their mutex); stats from any thread.
 
 #include <atomic>
 #include <chrono>
@@ -38,18 +44,28 @@
 
 namespace berth::storage {
 
-class WalCheckpointer {
- public:
+// When a WalCheckpointer acts. The defaults are Berth's; tests use smaller
+// ones.
+struct WalCheckpointLimits {
   // New WAL pages that start a background checkpoint (SQLite's own
   // threshold).
-  static constexpr int64_t kStartPages = 1000;
-  // WAL pages at which writers are paused briefly so the WAL can restart.
-  static constexpr int64_t kCatchUpPages = 4000;
+  int64_t start_pages = 1000;
+  // WAL pages at which writers are paused briefly so the WAL can restart
+  // (about 94 MiB of 4 KiB pages).
+  int64_t catch_up_pages = 24000;
+  // A pause in writes this long checkpoints whatever the WAL holds.
+  std::chrono::milliseconds idle_delay{200};
+  // A pause in writes this long cuts a grown WAL file to nothing.
+  std::chrono::milliseconds shrink_delay{2000};
+};
+
+class WalCheckpointer {
+ public:
+  using Limits = WalCheckpointLimits;
   // A WAL restarted by catch-ups keeps its size (4 KiB pages and their
   // frame headers), with room for what comes in while one waits.
-  static_assert(kCatchUpPages * (4096 + 24) * 3 / 2 <= Db::kWalSizeLimitBytes);
-  // A pause in writes this long checkpoints whatever the WAL holds.
-  static constexpr std::chrono::milliseconds kIdleDelay{200};
+  static_assert(WalCheckpointLimits{}.catch_up_pages * (4096 + 24) * 3 / 2 <=
+                Db::kWalSizeLimitBytes);
 
   // Opens a second connection to the database at `path` (which the writers
   // hold with shared locking) and starts the thread. `writers` is the mutex
@@ -57,7 +73,7 @@ class WalCheckpointer {
   // it before a catch-up, commits the transaction the writers' connection
   // has open, if any (it must not throw). Throws StorageError.
   WalCheckpointer(const std::string& path, std::mutex& writers,
-                  std::function<void()> end_transaction = {});
+                  std::function<void()> end_transaction = {}, Limits limits = {});
   WalCheckpointer(const WalCheckpointer&) = delete;
   WalCheckpointer& operator=(const WalCheckpointer&) = delete;
   // Stops the thread; the last checkpoint happens when the writers'
@@ -79,6 +95,7 @@ class WalCheckpointer {
     int64_t checkpoints = 0;  // background (PASSIVE, beside the writers)
     int64_t catch_ups = 0;    // with the writers paused
     int64_t longest_catch_up_us = 0;
+    int64_t shrinks = 0;  // WAL files cut to nothing while writes paused
     int64_t failures = 0;
   };
   Stats stats() const;
@@ -89,12 +106,17 @@ class WalCheckpointer {
   int64_t CheckpointBesideWriters();
   // The same with the writers paused; returns the same.
   int64_t CatchUpWithWritersPaused();
+  // Copies the whole WAL and truncates its file, with the writers paused.
+  void ShrinkWithWritersPaused();
   void WaitForCatchUpSlow();
 
   std::mutex& writers_;
   std::function<void()> end_transaction_;
+  const Limits limits_;
   Db db_;
   std::atomic<int64_t> wal_pages_{0};
+  // The largest WAL since the file was last cut: about the file's size.
+  std::atomic<int64_t> high_water_{0};
   // Pages of the current WAL a checkpoint copied into the database (written
   // by the thread, read by OnCommit).
   std::atomic<int64_t> copied_{0};
@@ -102,6 +124,7 @@ class WalCheckpointer {
   std::atomic<int64_t> checkpoints_{0};
   std::atomic<int64_t> catch_ups_{0};
   std::atomic<int64_t> longest_catch_up_us_{0};
+  std::atomic<int64_t> shrinks_{0};
   std::atomic<int64_t> failures_{0};
   std::atomic<bool> catching_up_{false};
   std::mutex gate_mutex_;

@@ -122,6 +122,14 @@ Db::CheckpointResult Db::CheckpointPassive() {
   return {wal_pages, checkpointed};
 }
 
+bool Db::CheckpointTruncate() {
+  const int rc =
+      sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  if (rc == SQLITE_BUSY) return false;
+  if (rc != SQLITE_OK) throw StorageError(rc, Message(db_.get(), rc), "wal_checkpoint(TRUNCATE)");
+  return true;
+}
+
 int64_t Db::Changes() const { return sqlite3_changes64(db_.get()); }
 
 int64_t Db::TotalChanges() const { return sqlite3_total_changes64(db_.get()); }

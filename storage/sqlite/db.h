@@ -71,7 +71,7 @@ class Db {
   // A WAL grown larger by a burst of writes is cut back to this size when it
   // restarts. (Cutting back a WAL that regularly grows past it would make
   // each cycle extend the file again, a metadata change per append.)
-  static constexpr int64_t kWalSizeLimitBytes = int64_t{32} << 20;
+  static constexpr int64_t kWalSizeLimitBytes = int64_t{160} << 20;
   // Opens (creating if needed) the database file at `path`; ":memory:" gives
   // a private in-memory database. Throws StorageError.
   static Db Open(const std::string& path, Locking locking = Locking::kExclusive);
@@ -115,6 +115,11 @@ class Db {
     int64_t checkpointed_pages = 0;
   };
   CheckpointResult CheckpointPassive();
+  // Copies the whole WAL into the database and truncates the WAL file to
+  // nothing; waits (the busy timeout) for the write lock. Returns false when
+  // a reader still on an older snapshot kept it from finishing. Throws
+  // StorageError.
+  bool CheckpointTruncate();
 
   sqlite3* handle() const { return db_.get(); }
 

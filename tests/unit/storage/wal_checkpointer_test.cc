@@ -42,14 +42,24 @@ class WalCheckpointerTest : public ::testing::Test {
     return ec ? 0 : static_cast<int64_t>(size);
   }
 
+  // Berth's limits scaled down (its catch-up is at about 94 MiB of WAL),
+  // with the WAL cut only when asked for.
+  static WalCheckpointLimits Small(std::chrono::milliseconds shrink_delay = std::chrono::hours(1)) {
+    WalCheckpointLimits limits;
+    limits.start_pages = 250;
+    limits.catch_up_pages = 1000;
+    limits.shrink_delay = shrink_delay;
+    return limits;
+  }
+
   berth::testing::TempDir dir_{"berth-wal"};
   std::string path_ = dir_.path() + "/berth.db";
 };
 
 TEST_F(WalCheckpointerTest, CheckpointsRunInTheBackgroundAndTheWalRestarts) {
   // Given a database written well past the checkpoint thresholds
-  Database database(path_);
-  Write(database, 0, 3 * static_cast<int>(WalCheckpointer::kCatchUpPages));
+  Database database(path_, Small());
+  Write(database, 0, 3 * static_cast<int>(Small().catch_up_pages));
   // When writes pause
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (database.CheckpointStats().checkpoints == 0 &&
@@ -62,15 +72,15 @@ TEST_F(WalCheckpointerTest, CheckpointsRunInTheBackgroundAndTheWalRestarts) {
   const auto stats = database.CheckpointStats();
   EXPECT_GT(stats.checkpoints, 0);
   EXPECT_EQ(stats.failures, 0);
-  EXPECT_LT(WalBytes(path_), int64_t{3} * WalCheckpointer::kCatchUpPages * 4096);
+  EXPECT_LT(WalBytes(path_), int64_t{3} * Small().catch_up_pages * 4096);
 }
 
 TEST_F(WalCheckpointerTest, AWalWrittenThroughCommitGroupsRestartsToo) {
   // Given requests whose commit group is nearly always open (settled every
   // 50 requests, as concurrent requests keep one open under load), writing
   // eight times the catch-up size of WAL
-  Database database(path_);
-  const int rows = 8 * static_cast<int>(WalCheckpointer::kCatchUpPages);
+  Database database(path_, Small());
+  const int rows = 8 * static_cast<int>(Small().catch_up_pages);
   std::vector<std::function<std::exception_ptr()>> pending;
   for (int i = 0; i < rows; ++i) {
     Database::RequestScope scope(database);
@@ -88,11 +98,45 @@ TEST_F(WalCheckpointerTest, AWalWrittenThroughCommitGroupsRestartsToo) {
   // WAL would be repeated until one fell between two groups)
   const auto stats = database.CheckpointStats();
   EXPECT_GT(stats.catch_ups, 0);
-  EXPECT_LE(stats.catch_ups, int64_t{rows} * 3 / WalCheckpointer::kCatchUpPages);
+  EXPECT_LE(stats.catch_ups, int64_t{rows} * 3 / Small().catch_up_pages);
   auto lease = database.Acquire();
   Stmt count(lease.db(), "SELECT count(*) FROM meta WHERE key LIKE 'g%'");
   ASSERT_TRUE(count.Step());
   EXPECT_EQ(count.ColumnInt(0), rows);
+}
+
+TEST_F(WalCheckpointerTest, AWalFileGrownByABurstIsCutToNothingOnceWritesPause) {
+  // Given a burst of writes that grew the WAL file past a catch-up
+  Database database(path_, Small(std::chrono::milliseconds(300)));
+  Write(database, 0, 2 * static_cast<int>(Small().catch_up_pages));
+  ASSERT_GT(WalBytes(path_), Small().start_pages * 4096);
+  // When writes pause
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (database.CheckpointStats().shrinks == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // Then the file is cut to nothing, once
+  EXPECT_EQ(database.CheckpointStats().shrinks, 1);
+  EXPECT_EQ(WalBytes(path_), 0);
+  EXPECT_EQ(database.CheckpointStats().failures, 0);
+  // and writing goes on, every row kept
+  Write(database, 100000, 10);
+  auto lease = database.Acquire();
+  Stmt count(lease.db(), "SELECT count(*) FROM meta WHERE key LIKE 'k%'");
+  ASSERT_TRUE(count.Step());
+  EXPECT_EQ(count.ColumnInt(0), 2 * Small().catch_up_pages + 10);
+}
+
+TEST_F(WalCheckpointerTest, ASmallWalIsLeftAsItIs) {
+  // Given a few writes, under the background checkpoint's threshold
+  Database database(path_, Small(std::chrono::milliseconds(100)));
+  Write(database, 0, 20);
+  // When writes pause past the shrink delay
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  // Then the WAL was copied (idle) but its file not cut: cutting and
+  // regrowing it would cost more than it saves
+  EXPECT_EQ(database.CheckpointStats().shrinks, 0);
+  EXPECT_GT(WalBytes(path_), 0);
 }
 
 TEST_F(WalCheckpointerTest, EveryCommitIsThereAfterReopening) {
