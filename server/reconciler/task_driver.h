@@ -25,6 +25,7 @@
 // Thread-safety: one driver per task at a time; drivers of different tasks
 // may run concurrently, each with its own DockerApi client.
 
+#include <exception>
 #include <functional>
 #include <optional>
 #include <string>
@@ -145,6 +146,20 @@ class TaskDriver {
   // (again at the port it had, if any); its port, or 0 when it cannot be.
   uint16_t OpenArrivalListener(const std::string& host);
   void CloseArrivalListener();
+  // Closes the task's listener when the scope is left by an exception (and
+  // `armed`): what EnsurePause opened must not outlive a step that failed.
+  class CloseListenerOnThrow {
+   public:
+    CloseListenerOnThrow(TaskDriver& driver, bool armed) : driver_(driver), armed_(armed) {}
+    CloseListenerOnThrow(const CloseListenerOnThrow&) = delete;
+    CloseListenerOnThrow& operator=(const CloseListenerOnThrow&) = delete;
+    ~CloseListenerOnThrow();
+
+   private:
+    TaskDriver& driver_;
+    bool armed_;
+    int unwinding_ = std::uncaught_exceptions();
+  };
   // Records a field or feature Berth does not honour for this task.
   void AddNote(const std::string& text);
   // awslogs (awslogs.h): the container's settings (nullopt: not awslogs, or

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
 #include <string>
 #include <thread>
 
@@ -45,6 +46,11 @@ bool TaskDriver::EnsurePause() {
     relay_port = OpenArrivalListener(network.gateway);
     relay = relay_port != 0;
   }
+  // If Docker becomes unreachable from here on, the listener just opened is
+  // closed again rather than left open with nothing that knows it (a pause
+  // container already made carries its port as a label, and adopting it
+  // opens the listener again).
+  const CloseListenerOnThrow close_on_throw(*this, relay && remote);
   const auto build = [&](bool ephemeral) {
     docker::ContainerSpec spec;
     spec.name = DockerName(family, revision, "internalecspause", runtime_.at("suffix"));
@@ -277,6 +283,14 @@ void TaskDriver::RegisterEndpoints() {
   // After a restart, listen again where the task's relay connects.
   const std::string gateway = runtime_["pause"].value("gateway", "");
   if (!gateway.empty() && env_.listen_on) env_.listen_on(gateway);
+}
+
+TaskDriver::CloseListenerOnThrow::~CloseListenerOnThrow() {
+  if (!armed_ || std::uncaught_exceptions() <= unwinding_) return;
+  try {
+    driver_.CloseArrivalListener();
+  } catch (...) {  // NOLINT(bugprone-empty-catch): the first error is the one to report
+  }
 }
 
 uint16_t TaskDriver::OpenArrivalListener(const std::string& host) {

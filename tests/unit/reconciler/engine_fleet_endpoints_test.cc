@@ -134,6 +134,30 @@ TEST_F(EngineFleetTest, AnAwsvpcTaskOnAnotherEngineIsServedItsEndpointsOnAListen
   EXPECT_EQ(get(metadata_path + "/task", kFirstTaskPort, engine_address).status, 404u);
 }
 
+TEST_F(EngineFleetTest, ATaskListenerOpenedBeforeItsEngineBecameUnreachableIsClosedAgain) {
+  // Given engine A, unreachable just when the task's pause container is made
+  RegisterEngine(kEngineA);
+  Register("net", json::array({Container("app")}), "awsvpc");
+  Engine(kEngineA).FailNext("CreateContainer", FakeDocker::Unreachable());
+  const json out =
+      EcsOk("RunTask",
+            {{"cluster", "fleet"},
+             {"taskDefinition", "net"},
+             {"networkConfiguration", {{"awsvpcConfiguration", {{"subnets", {"subnet-1"}}}}}}});
+  ASSERT_EQ(out["tasks"].size(), 1u) << out.dump();
+  const std::string arn = out["tasks"][0]["taskArn"];
+
+  // When the reconciler's step fails there
+  Pass();
+
+  // Then the listener it had opened for the task is closed again
+  EXPECT_THAT(OpenListeners(), IsEmpty());
+  // and once the engine answers, the task runs with one listener, not two
+  Pass(3);
+  ASSERT_EQ(FleetTask(arn)["lastStatus"], "RUNNING") << FleetTask(arn).dump();
+  EXPECT_EQ(OpenListeners().size(), 1u);
+}
+
 TEST_F(EngineFleetTest, WhereNoListenerOpensForATaskOnAnotherEngine169254StaysLocal) {
   RegisterEngine(kEngineA);
   {
