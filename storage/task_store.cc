@@ -119,7 +119,7 @@ std::vector<TaskRecord> TaskStore::UnfinishedKeys() {
   Stmt stmt(db_, R"sql(
     SELECT account_id, region, cluster, task_id, desired_status, last_status, created_at,
            COALESCE(json_extract(document, '$.containerInstanceArn'),
-                    json_extract(runtime, '$.fargateHost'))
+                    json_extract(runtime, '$.fargateHost')), launch_type
     FROM ecs_tasks WHERE last_status != 'STOPPED' ORDER BY created_at)sql");
   std::vector<TaskRecord> out;
   while (stmt.Step()) {
@@ -131,6 +131,7 @@ std::vector<TaskRecord> TaskStore::UnfinishedKeys() {
     t.last_status = stmt.ColumnText(5);
     t.created_at = stmt.ColumnDouble(6);
     if (!stmt.IsNull(7)) t.container_instance_arn = stmt.ColumnText(7);
+    t.launch_type = stmt.ColumnOptionalText(8);
     out.push_back(std::move(t));
   }
   return out;

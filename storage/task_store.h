@@ -38,7 +38,7 @@ struct TaskRecord {
   // The instance the task was placed on (its document's
   // containerInstanceArn, or, for a Fargate task, the instance whose engine
   // Berth runs it on: its runtime's fargateHost), read by UnfinishedKeys
-  // only.
+  // only (which also reads launch_type).
   std::optional<std::string> container_instance_arn;
 };
 

@@ -150,10 +150,15 @@ void Reconciler::CheckEngines(const std::map<std::string, EngineInstance>& other
       const auto slash = task.container_instance_arn->rfind('/');
       const auto instance = others.find(task.container_instance_arn->substr(slash + 1));
       if (instance == others.end() || instance->second.engine.endpoint != endpoint) continue;
-      reasons[task.task_id] = "Host EC2 (instance " + instance->second.ec2_instance_id +
-                              ") is unreachable: its Docker engine at " + endpoint +
-                              " has not answered for " +
-                              std::to_string(static_cast<int64_t>(silent)) + " s.";
+      const std::string silence = "its Docker engine at " + endpoint + " has not answered for " +
+                                  std::to_string(static_cast<int64_t>(silent)) + " s.";
+      // A Fargate task has no instance of its own in the API: the wording
+      // names the infrastructure, not an EC2 host.
+      reasons[task.task_id] =
+          task.launch_type == "FARGATE"
+              ? "The Fargate infrastructure the task ran on is unreachable: " + silence
+              : "Host EC2 (instance " + instance->second.ec2_instance_id +
+                    ") is unreachable: " + silence;
     }
     if (!reasons.empty()) {
       const int stopped = StopWithoutEngine(reasons, "TerminationNotice");

@@ -244,6 +244,20 @@ TEST_F(EngineFleetTest, FargateTasksGoOnTheEngineWithTheMostFreeResourcesAndShow
   Pass(3);
   EXPECT_EQ(FleetTask(standalone)["lastStatus"], "RUNNING");
   EXPECT_THAT(ContainersOf(Engine(kEngineB), standalone), Not(IsEmpty()));
+
+  // Engine B is lost: after the grace period its Fargate task stops, and the
+  // reason names the Fargate infrastructure (the task has no EC2 host).
+  Engine(kEngineB).SetUnreachable(true);
+  Pass(6);
+  Pass(32);
+  const json lost = FleetTask(standalone);
+  EXPECT_EQ(lost["lastStatus"], "STOPPED");
+  EXPECT_EQ(lost["stopCode"], "TerminationNotice");
+  EXPECT_THAT(lost.value("stoppedReason", ""),
+              HasSubstr("The Fargate infrastructure the task ran on is unreachable: its Docker "
+                        "engine at " +
+                        std::string(kEngineB) + " has not answered for "))
+      << lost.dump();
 }
 
 TEST_F(EngineFleetTest, AnEngineMayNameItsOwnTlsFiles) {

@@ -59,7 +59,9 @@ class WalCheckpointerTest : public ::testing::Test {
 TEST_F(WalCheckpointerTest, CheckpointsRunInTheBackgroundAndTheWalRestarts) {
   // Given a database written well past the checkpoint thresholds
   Database database(path_, Small());
-  Write(database, 0, 3 * static_cast<int>(Small().catch_up_pages));
+  // (each row is a page and a share of another)
+  const int rows = 12 * static_cast<int>(Small().catch_up_pages);
+  Write(database, 0, rows);
   // When writes pause
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (database.CheckpointStats().checkpoints == 0 &&
@@ -72,7 +74,9 @@ TEST_F(WalCheckpointerTest, CheckpointsRunInTheBackgroundAndTheWalRestarts) {
   const auto stats = database.CheckpointStats();
   EXPECT_GT(stats.checkpoints, 0);
   EXPECT_EQ(stats.failures, 0);
-  EXPECT_LT(WalBytes(path_), int64_t{3} * Small().catch_up_pages * 4096);
+  // (it holds less than half of what was written; how far past a catch-up's
+  // threshold a writer this fast gets depends on the disk's fsyncs)
+  EXPECT_LT(WalBytes(path_), int64_t{rows} * 4096 / 2);
 }
 
 TEST_F(WalCheckpointerTest, AWalWrittenThroughCommitGroupsRestartsToo) {
