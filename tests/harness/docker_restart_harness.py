@@ -122,6 +122,20 @@ class PrivateDockerd:
             if ids:
                 self.docker(["rm", "-f", "-v", *ids])
         self.stop(signal.SIGTERM)
+        # A shim whose container's daemon was killed can outlive it, its
+        # containerd and the container itself: end this daemon's.
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if argv[0].endswith(b"containerd-shim-runc-v2") and \
+                    any(self.root.encode() in arg for arg in argv):
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except OSError:
+                    pass
         # The managed containerd ends with dockerd, the shims with their
         # containers; unmount whatever layer mounts they leave behind.
         for _ in range(10):
