@@ -28,8 +28,10 @@ class TaskDefinitionStore {
  public:
   TaskDefinitionStore(Db& db, Partition partition) : db_(db), partition_(std::move(partition)) {}
 
-  // Reserves the next revision number of `family` (1 for a new family). The
-  // counter never goes back, even when revisions are deleted.
+  // The next revision number of `family`: one past the highest it has or
+  // ever had (1 for a new family), so never one given before, even when
+  // revisions were deleted. Insert that revision in the same transaction
+  // (until then, the number is not taken).
   int64_t NextRevision(std::string_view family);
   void Insert(const TaskDefinitionRecord& record);
   std::optional<TaskDefinitionRecord> Find(std::string_view family, int64_t revision);

@@ -78,13 +78,24 @@ TEST_F(StoresTest, ClusterUpsertReplacesAnInactiveCluster) {
 TEST_F(StoresTest, RevisionsCountUpPerFamilyAndNeverRepeat) {
   auto lease = database_.Acquire();
   TaskDefinitionStore store(lease.db(), partition_);
-  EXPECT_EQ(store.NextRevision("web"), 1);
-  EXPECT_EQ(store.NextRevision("web"), 2);
-  EXPECT_EQ(store.NextRevision("api"), 1);
+  const auto add = [&store](const std::string& family) {
+    const int64_t revision = store.NextRevision(family);
+    store.Insert({family, revision, "ACTIVE", 1.0, std::nullopt, std::nullopt, "{}"});
+    return revision;
+  };
+  EXPECT_EQ(add("web"), 1);
+  EXPECT_EQ(add("web"), 2);
+  EXPECT_EQ(add("api"), 1);
   EXPECT_EQ(TaskDefinitionStore(lease.db(), other_).NextRevision("web"), 1);
-  store.Insert({"web", 2, "ACTIVE", 1.0, std::nullopt, std::nullopt, "{}"});
+  // A deleted revision is not given again, nor are those below it
   store.Delete("web", 2);
-  EXPECT_EQ(store.NextRevision("web"), 3);
+  EXPECT_EQ(add("web"), 3);
+  store.Delete("web", 3);
+  store.Delete("web", 1);
+  EXPECT_EQ(add("web"), 4);
+  // and a family with no revision left counts on from its highest
+  store.Delete("web", 4);
+  EXPECT_EQ(store.NextRevision("web"), 5);
 }
 
 TEST_F(StoresTest, RevisionListingPagesByKeyInBothDirections) {
