@@ -35,6 +35,7 @@
 #include "storage/meta_store.h"
 #include "tests/support/berth_server.h"
 #include "tests/support/busybox_image.h"
+#include "tests/support/free_port.h"
 #include "tests/support/text_files.h"
 
 namespace berth::testing {
@@ -329,23 +330,6 @@ class EcsTaskFixture : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     } while (Clock::now() < deadline);
     return reply;
-  }
-
-  // A TCP port nothing listens on now (bound and released).
-  static int FreePort() {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;
-    socklen_t size = sizeof(address);
-    int port = 0;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&address), size) == 0 &&
-        getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0) {
-      port = ntohs(address.sin_port);
-    }
-    close(fd);
-    return port;
   }
 
   // --- Small helpers ------------------------------------------------------------

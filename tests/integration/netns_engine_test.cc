@@ -30,6 +30,7 @@
 #include "server/util/crypto.h"
 #include "tests/support/berth_server.h"
 #include "tests/support/busybox_image.h"
+#include "tests/support/free_port.h"
 #include "tests/support/text_files.h"
 
 namespace berth::testing {
@@ -92,21 +93,6 @@ class NetnsEngineTest : public ::testing::Test {
   }
 
   static double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-  // A TCP port nothing listens on now, on any address (bound and released).
-  static int FreePort() {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    socklen_t size = sizeof(address);
-    int port = 0;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&address), size) == 0 &&
-        getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0) {
-      port = ntohs(address.sin_port);
-    }
-    close(fd);
-    return port;
-  }
 
   // An IPv4 address of the host other than its end of any veth and loopback: that of the device
   // of its default route when it has one.
@@ -234,7 +220,7 @@ TEST_F(NetnsEngineTest, AContainerReachesTheHostsEndOfTheVethAndNothingBeyond) {
   const std::filesystem::path www = std::filesystem::path(work_.path()) / "host-www";
   std::filesystem::create_directories(www);
   WriteFile(www / "index.html", page);
-  const std::string port = std::to_string(FreePort());
+  const std::string port = std::to_string(FreePort(INADDR_ANY));
   ChildProcess server({"busybox", "httpd", "-f", "-p", port, "-h", www.string()}, {},
                       work_.path() + "/httpd.log");
   ASSERT_EQ(Fetch("http://127.0.0.1:" + port + "/").status, 200) << "the host's httpd";

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "tests/support/berth_server.h"
+#include "tests/support/free_port.h"
 #include "tests/support/subprocess.h"
 
 namespace berth::testing {
@@ -29,6 +30,7 @@ class UpstreamRegistry {
   UpstreamRegistry(const std::string& storage, const std::string& user = "",
                    const std::string& password = "") {
     port_ = FreePort();
+    if (port_ == 0) throw std::runtime_error("no free port");
     const std::string config = dir_.path() + "/config.yml";
     std::ofstream out(config);
     out << "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: "
@@ -63,21 +65,6 @@ class UpstreamRegistry {
   void Stop() { process_.reset(); }
 
  private:
-  static int FreePort() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      ::close(fd);
-      throw std::runtime_error("no free port");
-    }
-    ::close(fd);
-    return ntohs(addr.sin_port);
-  }
-
   TempDir dir_;
   int port_ = 0;
   std::unique_ptr<ChildProcess> process_;

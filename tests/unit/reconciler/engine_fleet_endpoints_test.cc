@@ -29,14 +29,8 @@ using ::testing::Not;
 TEST_F(EngineFleetTest, AnAwsvpcTaskOnAnotherEngineIsServedItsEndpointsOnAListenerOfItsOwn) {
   RegisterEngine(kEngineA);
   Register("net", json::array({Container("app")}), "awsvpc");
-  const json out =
-      EcsOk("RunTask",
-            {{"cluster", "fleet"},
-             {"taskDefinition", "net"},
-             {"overrides", {{"taskRoleArn", "arn:aws:iam::000000000000:role/app"}}},
-             {"networkConfiguration", {{"awsvpcConfiguration", {{"subnets", {"subnet-1"}}}}}}});
-  ASSERT_EQ(out["tasks"].size(), 1u) << out.dump();
-  const std::string arn = out["tasks"][0]["taskArn"];
+  const std::string arn = RunAwsvpc("net", {{"taskRoleArn", "arn:aws:iam::000000000000:role/app"}});
+  ASSERT_FALSE(arn.empty());
   Pass(3);
   ASSERT_EQ(FleetTask(arn)["lastStatus"], "RUNNING") << FleetTask(arn).dump();
 
@@ -139,13 +133,8 @@ TEST_F(EngineFleetTest, ATaskListenerOpenedBeforeItsEngineBecameUnreachableIsClo
   RegisterEngine(kEngineA);
   Register("net", json::array({Container("app")}), "awsvpc");
   Engine(kEngineA).FailNext("CreateContainer", FakeDocker::Unreachable());
-  const json out =
-      EcsOk("RunTask",
-            {{"cluster", "fleet"},
-             {"taskDefinition", "net"},
-             {"networkConfiguration", {{"awsvpcConfiguration", {{"subnets", {"subnet-1"}}}}}}});
-  ASSERT_EQ(out["tasks"].size(), 1u) << out.dump();
-  const std::string arn = out["tasks"][0]["taskArn"];
+  const std::string arn = RunAwsvpc("net");
+  ASSERT_FALSE(arn.empty());
 
   // When the reconciler's step fails there
   Pass();
@@ -165,13 +154,8 @@ TEST_F(EngineFleetTest, WhereNoListenerOpensForATaskOnAnotherEngine169254StaysLo
     refuse_listeners_ = true;
   }
   Register("net", json::array({Container("app")}), "awsvpc");
-  const json out =
-      EcsOk("RunTask",
-            {{"cluster", "fleet"},
-             {"taskDefinition", "net"},
-             {"networkConfiguration", {{"awsvpcConfiguration", {{"subnets", {"subnet-1"}}}}}}});
-  ASSERT_EQ(out["tasks"].size(), 1u) << out.dump();
-  const std::string arn = out["tasks"][0]["taskArn"];
+  const std::string arn = RunAwsvpc("net");
+  ASSERT_FALSE(arn.empty());
   Pass(3);
   ASSERT_EQ(FleetTask(arn)["lastStatus"], "RUNNING") << FleetTask(arn).dump();
   for (const auto& id : ContainersOf(Engine(kEngineA), arn)) {

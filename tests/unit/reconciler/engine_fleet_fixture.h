@@ -140,6 +140,19 @@ class EngineFleetTest : public ReconcilerTest {
     return out["tasks"].empty() ? "" : out["tasks"][0].value("taskArn", "");
   }
 
+  // Runs one task of the awsvpc `family` (with `overrides` when given);
+  // returns its ARN ("" when none was started).
+  std::string RunAwsvpc(const std::string& family, const json& overrides = json::object()) {
+    json request = {
+        {"cluster", "fleet"},
+        {"taskDefinition", family},
+        {"networkConfiguration", {{"awsvpcConfiguration", {{"subnets", {"subnet-1"}}}}}}};
+    if (!overrides.empty()) request["overrides"] = overrides;
+    const json out = EcsOk("RunTask", request);
+    EXPECT_EQ(out["tasks"].size(), 1u) << out.dump();
+    return out["tasks"].empty() ? "" : out["tasks"][0].value("taskArn", "");
+  }
+
   // The task's runtime record, as the reconciler stored it.
   json Runtime(const std::string& arn) {
     auto lease = database_.Acquire();
