@@ -57,18 +57,6 @@ void SyncAndMove(const fs::path& path, const fs::path& target) {
 
 }  // namespace
 
-UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = other.release();
-  }
-  return *this;
-}
-
-UniqueFd::~UniqueFd() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 BlobStore::BlobStore(fs::path root) : root_(std::move(root)) {
   fs::create_directories(root_ / "blobs");
   fs::create_directories(root_ / "uploads");

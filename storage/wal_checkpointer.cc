@@ -1,12 +1,18 @@
 #include "storage/wal_checkpointer.h"
 
 #include <algorithm>
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace berth::storage {
 namespace {
 
 // How often the thread looks at the WAL when no commit wakes it.
 constexpr std::chrono::milliseconds kPollPeriod{100};
+
+// The WAL file's layout: a header, then frames of a header and a page.
+constexpr int64_t kWalHeaderBytes = 32;
+constexpr int64_t kFrameHeaderBytes = 24;
 
 // The pages of a WAL of `pages` no checkpoint copied, when one copied
 // `copied` (a smaller WAL restarted since: all of it is new).
@@ -26,6 +32,8 @@ WalCheckpointer::WalCheckpointer(const std::string& path, std::mutex& writers,
       end_transaction_(std::move(end_transaction)),
       limits_(limits),
       db_(Db::Open(path, Db::Locking::kShared)),
+      wal_path_(path + "-wal"),
+      frame_bytes_(db_.PageSize() + kFrameHeaderBytes),
       thread_([this](const std::stop_token& stop) { Run(stop); }) {}
 
 WalCheckpointer::~WalCheckpointer() {
@@ -42,27 +50,31 @@ void WalCheckpointer::OnCommit(int64_t wal_pages) noexcept {
   last_commit_ns_.store(NowNs(), std::memory_order_relaxed);
   // Only a commit that gives the checkpointer work wakes it: waking it on
   // every commit (to find too little to copy) cost a context switch each.
-  if (Fresh(wal_pages, copied_.load(std::memory_order_relaxed)) >= limits_.start_pages) {
-    wake_.notify_one();
-  }
+  if (HasWork(wal_pages)) wake_.notify_one();
+}
+
+bool WalCheckpointer::HasWork(int64_t wal_pages) const {
+  if (Fresh(wal_pages, copied_.load(std::memory_order_relaxed)) >= limits_.start_pages) return true;
+  if (limits_.write_behind_pages <= 0) return false;
+  const int64_t behind = behind_pages_.load(std::memory_order_relaxed);
+  return wal_pages < behind || wal_pages - behind >= limits_.write_behind_pages;
 }
 
 WalCheckpointer::Stats WalCheckpointer::stats() const {
-  return {checkpoints_.load(), catch_ups_.load(), longest_catch_up_us_.load(), shrinks_.load(),
-          failures_.load()};
+  return {checkpoints_.load(), catch_ups_.load(),     longest_catch_up_us_.load(),
+          shrinks_.load(),     write_behinds_.load(), failures_.load()};
 }
 
 void WalCheckpointer::Run(const std::stop_token& stop) {
   while (!stop.stop_requested()) {
     {
       std::unique_lock lock(wake_mutex_);
-      wake_.wait_for(lock, stop, kPollPeriod, [this] {
-        return Fresh(wal_pages_.load(std::memory_order_relaxed),
-                     copied_.load(std::memory_order_relaxed)) >= limits_.start_pages;
-      });
+      wake_.wait_for(lock, stop, kPollPeriod,
+                     [this] { return HasWork(wal_pages_.load(std::memory_order_relaxed)); });
     }
     if (stop.stop_requested()) break;
     const int64_t pages = wal_pages_.load(std::memory_order_relaxed);
+    WriteBehind(pages);
     int64_t copied = copied_.load(std::memory_order_relaxed);
     if (pages < copied) copied = 0;  // the WAL restarted
     const int64_t fresh = Fresh(pages, copied);
@@ -87,6 +99,32 @@ void WalCheckpointer::Run(const std::stop_token& stop) {
       std::this_thread::sleep_for(kPollPeriod);
     }
   }
+}
+
+void WalCheckpointer::WriteBehind(int64_t wal_pages) {
+  if (limits_.write_behind_pages <= 0) return;
+  const int64_t behind = behind_pages_.load(std::memory_order_relaxed);
+  if (wal_pages >= behind && wal_pages - behind < limits_.write_behind_pages) return;
+  if (wal_pages < behind) behind_bytes_ = 0;  // the WAL restarted
+  behind_pages_.store(wal_pages, std::memory_order_relaxed);
+  if (!wal_) {
+    // The writers' connection made the WAL before its first commit; it stays
+    // (cut, never removed) while connections are open.
+    wal_ = UniqueFd(::open(wal_path_.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!wal_) return;
+  }
+  // Up to the start of the page the writers are filling.
+  static const int64_t kMemoryPage = ::sysconf(_SC_PAGESIZE);
+  const int64_t written = kWalHeaderBytes + wal_pages * frame_bytes_;
+  const int64_t end = written - written % kMemoryPage;
+  if (end <= behind_bytes_) return;
+  // Advice only: a failure (or a WAL that restarted unseen) costs the
+  // checkpoint's fsync some work, never a commit.
+  if (::sync_file_range(wal_.get(), behind_bytes_, end - behind_bytes_, SYNC_FILE_RANGE_WRITE) ==
+      0) {
+    write_behinds_.fetch_add(1, std::memory_order_relaxed);
+  }
+  behind_bytes_ = end;
 }
 
 int64_t WalCheckpointer::CheckpointBesideWriters() {

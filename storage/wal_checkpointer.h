@@ -23,6 +23,15 @@
 // writes have paused for `shrink_delay` (with the writers paused, which then
 // costs no one), so a resting Berth keeps a small footprint on disk.
 //
+// A checkpoint's first fsync writes out the WAL appended since the last one.
+// Done in one go, that burst (megabytes of page-cache writeback, then the
+// disk's answer) is what stretched the write path's tail, so the kernel is
+// asked to start writing the WAL behind the writers every
+// `write_behind_pages` (sync_file_range, which does not wait for the disk): a
+// checkpoint then finds only the last few pages left to write. The page the
+// writers are filling is left alone, so that none of them waits on its
+// write-out.
+//
 // A checkpoint runs only for WAL pages no checkpoint copied yet: start_pages
 // of them, or any after writes paused. (Counting the WAL's whole size
 // instead would, while the WAL cannot restart, checkpoint back to back, each
@@ -41,18 +50,21 @@
 #include <thread>
 
 #include "storage/sqlite/db.h"
+#include "storage/unique_fd.h"
 
 namespace berth::storage {
 
 // When a WalCheckpointer acts. The defaults are Berth's; tests use smaller
 // ones.
 struct WalCheckpointLimits {
-  // New WAL pages that start a background checkpoint (SQLite's own
-  // threshold).
-  int64_t start_pages = 1000;
+  // New WAL pages that start a background checkpoint.
+  int64_t start_pages = 300;
   // WAL pages at which writers are paused briefly so the WAL can restart
   // (about 94 MiB of 4 KiB pages).
   int64_t catch_up_pages = 24000;
+  // WAL pages appended since the last write-behind that start the next
+  // one; 0: none (the checkpoint's fsync writes the WAL out).
+  int64_t write_behind_pages = 64;
   // A pause in writes this long checkpoints whatever the WAL holds.
   std::chrono::milliseconds idle_delay{200};
   // A pause in writes this long cuts a grown WAL file to nothing.
@@ -95,13 +107,19 @@ class WalCheckpointer {
     int64_t checkpoints = 0;  // background (PASSIVE, beside the writers)
     int64_t catch_ups = 0;    // with the writers paused
     int64_t longest_catch_up_us = 0;
-    int64_t shrinks = 0;  // WAL files cut to nothing while writes paused
+    int64_t shrinks = 0;        // WAL files cut to nothing while writes paused
+    int64_t write_behinds = 0;  // WAL write-outs started ahead of a checkpoint
     int64_t failures = 0;
   };
   Stats stats() const;
 
  private:
   void Run(const std::stop_token& stop);
+  // Whether the thread has something to do for a WAL of `wal_pages`.
+  bool HasWork(int64_t wal_pages) const;
+  // Starts the write-out of the WAL's complete pages not yet started, once
+  // write_behind_pages were appended.
+  void WriteBehind(int64_t wal_pages);
   // One background checkpoint; returns the WAL pages now in the database.
   int64_t CheckpointBesideWriters();
   // The same with the writers paused; returns the same.
@@ -114,6 +132,13 @@ class WalCheckpointer {
   std::function<void()> end_transaction_;
   const Limits limits_;
   Db db_;
+  const std::string wal_path_;
+  const int64_t frame_bytes_;  // a WAL frame: a page and its header
+  UniqueFd wal_;               // opened for write-behind once the WAL exists
+  // The WAL's size in pages at the last write-behind (written by the thread,
+  // read by OnCommit), and the bytes of it asked to be written out.
+  std::atomic<int64_t> behind_pages_{0};
+  int64_t behind_bytes_ = 0;
   std::atomic<int64_t> wal_pages_{0};
   // The largest WAL since the file was last cut: about the file's size.
   std::atomic<int64_t> high_water_{0};
@@ -125,6 +150,7 @@ class WalCheckpointer {
   std::atomic<int64_t> catch_ups_{0};
   std::atomic<int64_t> longest_catch_up_us_{0};
   std::atomic<int64_t> shrinks_{0};
+  std::atomic<int64_t> write_behinds_{0};
   std::atomic<int64_t> failures_{0};
   std::atomic<bool> catching_up_{false};
   std::mutex gate_mutex_;

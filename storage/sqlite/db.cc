@@ -141,6 +141,11 @@ int64_t Db::UserVersion() {
   return stmt.Step() ? stmt.ColumnInt(0) : 0;
 }
 
+int64_t Db::PageSize() {
+  Stmt stmt(*this, "PRAGMA page_size");
+  return stmt.Step() ? stmt.ColumnInt(0) : 0;
+}
+
 void Db::SetUserVersion(int64_t version) {
   Execute("PRAGMA user_version=" + std::to_string(version));
 }

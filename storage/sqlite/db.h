@@ -98,6 +98,8 @@ class Db {
   int64_t LastInsertRowId() const;
   // PRAGMA user_version, which the migration runner uses as the schema version.
   int64_t UserVersion();
+  // The database's page size in bytes (a WAL frame holds one page).
+  int64_t PageSize();
   void SetUserVersion(int64_t version);
 
   // Takes WAL checkpoints away from COMMIT: SQLite's automatic checkpoint

@@ -143,6 +143,49 @@ TEST_F(WalCheckpointerTest, ASmallWalIsLeftAsItIs) {
   EXPECT_GT(WalBytes(path_), 0);
 }
 
+TEST_F(WalCheckpointerTest, TheWalIsWrittenOutBehindTheWritersAndNothingIsLost) {
+  // Given write-behind every 16 WAL pages
+  WalCheckpointLimits limits = Small();
+  limits.write_behind_pages = 16;
+  {
+    Database database(path_, limits);
+    // When 200 commits of a page or more each are made
+    Write(database, 0, 200);
+    // Then the kernel was asked to write the WAL out several times before
+    // the checkpoint's fsync (the thread runs beside the writers)
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (database.CheckpointStats().write_behinds < 4 &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_GE(database.CheckpointStats().write_behinds, 4);
+    EXPECT_EQ(database.CheckpointStats().failures, 0);
+  }
+  // and every commit is there after reopening
+  Database reopened(path_);
+  auto lease = reopened.Acquire();
+  Stmt count(lease.db(), "SELECT count(*) FROM meta WHERE key LIKE 'k%'");
+  ASSERT_TRUE(count.Step());
+  EXPECT_EQ(count.ColumnInt(0), 200);
+}
+
+TEST_F(WalCheckpointerTest, WriteBehindCanBeTurnedOff) {
+  // Given write-behind turned off
+  WalCheckpointLimits limits = Small(std::chrono::milliseconds(100));
+  limits.write_behind_pages = 0;
+  Database database(path_, limits);
+  // When the WAL grows past a checkpoint and writes pause
+  Write(database, 0, 2 * static_cast<int>(limits.start_pages));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (database.CheckpointStats().shrinks == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // Then checkpoints ran and the WAL was cut, with no write-behind
+  EXPECT_GT(database.CheckpointStats().checkpoints, 0);
+  EXPECT_EQ(database.CheckpointStats().shrinks, 1);
+  EXPECT_EQ(database.CheckpointStats().write_behinds, 0);
+}
+
 TEST_F(WalCheckpointerTest, EveryCommitIsThereAfterReopening) {
   {
     Database database(path_);
