@@ -74,7 +74,6 @@ void WalCheckpointer::Run(const std::stop_token& stop) {
     }
     if (stop.stop_requested()) break;
     const int64_t pages = wal_pages_.load(std::memory_order_relaxed);
-    WriteBehind(pages);
     int64_t copied = copied_.load(std::memory_order_relaxed);
     if (pages < copied) copied = 0;  // the WAL restarted
     const int64_t fresh = Fresh(pages, copied);
@@ -82,8 +81,13 @@ void WalCheckpointer::Run(const std::stop_token& stop) {
     const bool shrink = idle >= limits_.shrink_delay &&
                         high_water_.load(std::memory_order_relaxed) > limits_.start_pages;
     if (!shrink && (fresh <= 0 || (fresh < limits_.start_pages && idle < limits_.idle_delay))) {
+      // Write-behind only in a round without a checkpoint: a checkpoint's
+      // fsync writes the WAL out anyway, and a write-out that waits for a
+      // congested disk must not hold up a checkpoint (or a catch-up) due.
+      WriteBehind(pages);
       continue;
     }
+    WrittenOut(pages);
     try {
       if (shrink) {
         ShrinkWithWritersPaused();
@@ -113,10 +117,7 @@ void WalCheckpointer::WriteBehind(int64_t wal_pages) {
     wal_ = UniqueFd(::open(wal_path_.c_str(), O_RDONLY | O_CLOEXEC));
     if (!wal_) return;
   }
-  // Up to the start of the page the writers are filling.
-  static const int64_t kMemoryPage = ::sysconf(_SC_PAGESIZE);
-  const int64_t written = kWalHeaderBytes + wal_pages * frame_bytes_;
-  const int64_t end = written - written % kMemoryPage;
+  const int64_t end = WholePagesOf(wal_pages);
   if (end <= behind_bytes_) return;
   // Advice only: a failure (or a WAL that restarted unseen) costs the
   // checkpoint's fsync some work, never a commit.
@@ -125,6 +126,22 @@ void WalCheckpointer::WriteBehind(int64_t wal_pages) {
     write_behinds_.fetch_add(1, std::memory_order_relaxed);
   }
   behind_bytes_ = end;
+}
+
+void WalCheckpointer::WrittenOut(int64_t wal_pages) {
+  if (limits_.write_behind_pages <= 0) return;
+  // The next write-behind starts after what this checkpoint's fsync writes
+  // (the WAL up to `wal_pages`, as seen before it), or from the start of a
+  // WAL that restarted since.
+  behind_pages_.store(wal_pages, std::memory_order_relaxed);
+  behind_bytes_ = WholePagesOf(wal_pages);
+}
+
+int64_t WalCheckpointer::WholePagesOf(int64_t wal_pages) const {
+  // Up to the start of the memory page the writers are filling.
+  static const int64_t kMemoryPage = ::sysconf(_SC_PAGESIZE);
+  const int64_t written = kWalHeaderBytes + wal_pages * frame_bytes_;
+  return written - written % kMemoryPage;
 }
 
 int64_t WalCheckpointer::CheckpointBesideWriters() {

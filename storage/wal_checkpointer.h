@@ -120,6 +120,11 @@ class WalCheckpointer {
   // Starts the write-out of the WAL's complete pages not yet started, once
   // write_behind_pages were appended.
   void WriteBehind(int64_t wal_pages);
+  // Before a checkpoint of a WAL of `wal_pages`: its fsync writes them out.
+  void WrittenOut(int64_t wal_pages);
+  // The bytes of a WAL of `wal_pages` in memory pages the writers are done
+  // with (all but the one they are filling).
+  int64_t WholePagesOf(int64_t wal_pages) const;
   // One background checkpoint; returns the WAL pages now in the database.
   int64_t CheckpointBesideWriters();
   // The same with the writers paused; returns the same.

@@ -62,21 +62,25 @@ TEST_F(WalCheckpointerTest, CheckpointsRunInTheBackgroundAndTheWalRestarts) {
   // (each row is a page and a share of another)
   const int rows = 12 * static_cast<int>(Small().catch_up_pages);
   Write(database, 0, rows);
-  // When writes pause
+  // When writes pause (long enough for the idle checkpoint to copy the rest)
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (database.CheckpointStats().checkpoints == 0 &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  // Then the checkpointer copied the WAL beside the writers, and the WAL
-  // started over rather than grow with every commit (whether a catch-up with
-  // the writers paused was needed depends on who was faster)
+  std::this_thread::sleep_for(Small().idle_delay * 3);
+  // Then the checkpointer copied the WAL beside the writers
   const auto stats = database.CheckpointStats();
   EXPECT_GT(stats.checkpoints, 0);
   EXPECT_EQ(stats.failures, 0);
-  // (it holds less than half of what was written; how far past a catch-up's
-  // threshold a writer this fast gets depends on the disk's fsyncs)
-  EXPECT_LT(WalBytes(path_), int64_t{rows} * 4096 / 2);
+  // and the next writes start the WAL over from its beginning: the file,
+  // which holds more than they write, does not grow. (How far past a
+  // catch-up a writer this fast gets before the WAL restarts depends on the
+  // disk's fsyncs, so the size the burst left is not the measure.)
+  const int64_t after_burst = WalBytes(path_);
+  ASSERT_GT(after_burst, int64_t{Small().start_pages} * 4096);
+  Write(database, rows, static_cast<int>(Small().start_pages) / 4);
+  EXPECT_EQ(WalBytes(path_), after_burst);
 }
 
 TEST_F(WalCheckpointerTest, AWalWrittenThroughCommitGroupsRestartsToo) {
@@ -144,21 +148,25 @@ TEST_F(WalCheckpointerTest, ASmallWalIsLeftAsItIs) {
 }
 
 TEST_F(WalCheckpointerTest, TheWalIsWrittenOutBehindTheWritersAndNothingIsLost) {
-  // Given write-behind every 16 WAL pages
+  // Given write-behind every 16 WAL pages, and no checkpoint to take its
+  // place (a round that checkpoints leaves the write-out to the fsync)
   WalCheckpointLimits limits = Small();
   limits.write_behind_pages = 16;
+  limits.start_pages = limits.catch_up_pages = 1'000'000;
+  limits.idle_delay = std::chrono::hours(1);
   {
     Database database(path_, limits);
     // When 200 commits of a page or more each are made
     Write(database, 0, 200);
-    // Then the kernel was asked to write the WAL out several times before
-    // the checkpoint's fsync (the thread runs beside the writers)
+    // Then the kernel was asked to write the WAL out ahead of a checkpoint
+    // (how often depends on how the thread beside the writers was
+    // scheduled: with both cores busy the writer may finish first)
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (database.CheckpointStats().write_behinds < 4 &&
+    while (database.CheckpointStats().write_behinds == 0 &&
            std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    EXPECT_GE(database.CheckpointStats().write_behinds, 4);
+    EXPECT_GE(database.CheckpointStats().write_behinds, 1);
     EXPECT_EQ(database.CheckpointStats().failures, 0);
   }
   // and every commit is there after reopening
