@@ -36,6 +36,24 @@ class WalCheckpointerTest : public ::testing::Test {
     for (int i = first; i < first + count; ++i) WriteRow(database, "k" + std::to_string(i));
   }
 
+  // Rows of `meta` whose key starts with `prefix`.
+  static int64_t CountRows(Database& database, const std::string& prefix) {
+    auto lease = database.Acquire();
+    Stmt count(lease.db(), "SELECT count(*) FROM meta WHERE key LIKE ?1");
+    count.Bind(1, prefix + "%");
+    return count.Step() ? count.ColumnInt(0) : -1;
+  }
+
+  // Polls until the checkpointer's stats satisfy `done`, or `timeout` passes.
+  template <typename Done>
+  static void WaitForStats(Database& database, Done done,
+                           std::chrono::seconds timeout = std::chrono::seconds(10)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done(database.CheckpointStats()) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+
   static int64_t WalBytes(const std::string& path) {
     std::error_code ec;
     const auto size = std::filesystem::file_size(path + "-wal", ec);
@@ -63,11 +81,7 @@ TEST_F(WalCheckpointerTest, CheckpointsRunInTheBackgroundAndTheWalRestarts) {
   const int rows = 12 * static_cast<int>(Small().catch_up_pages);
   Write(database, 0, rows);
   // When writes pause (long enough for the idle checkpoint to copy the rest)
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (database.CheckpointStats().checkpoints == 0 &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  WaitForStats(database, [](const auto& stats) { return stats.checkpoints > 0; });
   std::this_thread::sleep_for(Small().idle_delay * 3);
   // Then the checkpointer copied the WAL beside the writers
   const auto stats = database.CheckpointStats();
@@ -107,10 +121,7 @@ TEST_F(WalCheckpointerTest, AWalWrittenThroughCommitGroupsRestartsToo) {
   const auto stats = database.CheckpointStats();
   EXPECT_GT(stats.catch_ups, 0);
   EXPECT_LE(stats.catch_ups, int64_t{rows} * 3 / Small().catch_up_pages);
-  auto lease = database.Acquire();
-  Stmt count(lease.db(), "SELECT count(*) FROM meta WHERE key LIKE 'g%'");
-  ASSERT_TRUE(count.Step());
-  EXPECT_EQ(count.ColumnInt(0), rows);
+  EXPECT_EQ(CountRows(database, "g"), rows);
 }
 
 TEST_F(WalCheckpointerTest, AWalFileGrownByABurstIsCutToNothingOnceWritesPause) {
@@ -119,20 +130,15 @@ TEST_F(WalCheckpointerTest, AWalFileGrownByABurstIsCutToNothingOnceWritesPause) 
   Write(database, 0, 2 * static_cast<int>(Small().catch_up_pages));
   ASSERT_GT(WalBytes(path_), Small().start_pages * 4096);
   // When writes pause
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (database.CheckpointStats().shrinks == 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  WaitForStats(
+      database, [](const auto& stats) { return stats.shrinks > 0; }, std::chrono::seconds(20));
   // Then the file is cut to nothing, once
   EXPECT_EQ(database.CheckpointStats().shrinks, 1);
   EXPECT_EQ(WalBytes(path_), 0);
   EXPECT_EQ(database.CheckpointStats().failures, 0);
   // and writing goes on, every row kept
   Write(database, 100000, 10);
-  auto lease = database.Acquire();
-  Stmt count(lease.db(), "SELECT count(*) FROM meta WHERE key LIKE 'k%'");
-  ASSERT_TRUE(count.Step());
-  EXPECT_EQ(count.ColumnInt(0), 2 * Small().catch_up_pages + 10);
+  EXPECT_EQ(CountRows(database, "k"), 2 * Small().catch_up_pages + 10);
 }
 
 TEST_F(WalCheckpointerTest, ASmallWalIsLeftAsItIs) {
@@ -161,20 +167,13 @@ TEST_F(WalCheckpointerTest, TheWalIsWrittenOutBehindTheWritersAndNothingIsLost) 
     // Then the kernel was asked to write the WAL out ahead of a checkpoint
     // (how often depends on how the thread beside the writers was
     // scheduled: with both cores busy the writer may finish first)
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (database.CheckpointStats().write_behinds == 0 &&
-           std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    WaitForStats(database, [](const auto& stats) { return stats.write_behinds > 0; });
     EXPECT_GE(database.CheckpointStats().write_behinds, 1);
     EXPECT_EQ(database.CheckpointStats().failures, 0);
   }
   // and every commit is there after reopening
   Database reopened(path_);
-  auto lease = reopened.Acquire();
-  Stmt count(lease.db(), "SELECT count(*) FROM meta WHERE key LIKE 'k%'");
-  ASSERT_TRUE(count.Step());
-  EXPECT_EQ(count.ColumnInt(0), 200);
+  EXPECT_EQ(CountRows(reopened, "k"), 200);
 }
 
 TEST_F(WalCheckpointerTest, WriteBehindCanBeTurnedOff) {
@@ -184,10 +183,8 @@ TEST_F(WalCheckpointerTest, WriteBehindCanBeTurnedOff) {
   Database database(path_, limits);
   // When the WAL grows past a checkpoint and writes pause
   Write(database, 0, 2 * static_cast<int>(limits.start_pages));
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (database.CheckpointStats().shrinks == 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  WaitForStats(
+      database, [](const auto& stats) { return stats.shrinks > 0; }, std::chrono::seconds(10));
   // Then checkpoints ran and the WAL was cut, with no write-behind
   EXPECT_GT(database.CheckpointStats().checkpoints, 0);
   EXPECT_EQ(database.CheckpointStats().shrinks, 1);
@@ -200,10 +197,7 @@ TEST_F(WalCheckpointerTest, EveryCommitIsThereAfterReopening) {
     Write(database, 0, 2500);
   }
   Database reopened(path_);
-  auto lease = reopened.Acquire();
-  Stmt count(lease.db(), "SELECT count(*) FROM meta WHERE key LIKE 'k%'");
-  ASSERT_TRUE(count.Step());
-  EXPECT_EQ(count.ColumnInt(0), 2500);
+  EXPECT_EQ(CountRows(reopened, "k"), 2500);
 }
 
 TEST_F(WalCheckpointerTest, ASecondDatabaseOnTheSameFileIsRefused) {
