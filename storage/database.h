@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/spinning_mutex.h"
 #include "storage/sqlite/db.h"
 #include "storage/wal_checkpointer.h"
 
@@ -47,7 +48,7 @@ class Database {
     friend class Database;
     Lease(Database& database, Db& db);
     Database& database_;
-    std::unique_lock<std::mutex> lock_;
+    std::unique_lock<SpinningMutex> lock_;
     Db& db_;
   };
   [[nodiscard]] Lease Acquire() {
@@ -110,7 +111,7 @@ class Database {
   };
 
  private:
-  std::mutex mutex_;
+  SpinningMutex mutex_;
   std::unique_ptr<FileLock> lock_;
   Db db_;
   // After db_: stopped before the writers' connection closes.

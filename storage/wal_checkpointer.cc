@@ -26,7 +26,7 @@ int64_t NowNs() {
 
 }  // namespace
 
-WalCheckpointer::WalCheckpointer(const std::string& path, std::mutex& writers,
+WalCheckpointer::WalCheckpointer(const std::string& path, SpinningMutex& writers,
                                  std::function<void()> end_transaction, Limits limits)
     : writers_(writers),
       end_transaction_(std::move(end_transaction)),

@@ -49,6 +49,7 @@
 #include <string>
 #include <thread>
 
+#include "storage/spinning_mutex.h"
 #include "storage/sqlite/db.h"
 #include "storage/unique_fd.h"
 
@@ -84,7 +85,7 @@ class WalCheckpointer {
   // the writers' connection is used under; `end_transaction`, called under
   // it before a catch-up, commits the transaction the writers' connection
   // has open, if any (it must not throw). Throws StorageError.
-  WalCheckpointer(const std::string& path, std::mutex& writers,
+  WalCheckpointer(const std::string& path, SpinningMutex& writers,
                   std::function<void()> end_transaction = {}, Limits limits = {});
   WalCheckpointer(const WalCheckpointer&) = delete;
   WalCheckpointer& operator=(const WalCheckpointer&) = delete;
@@ -133,7 +134,7 @@ class WalCheckpointer {
   void ShrinkWithWritersPaused();
   void WaitForCatchUpSlow();
 
-  std::mutex& writers_;
+  SpinningMutex& writers_;
   std::function<void()> end_transaction_;
   const Limits limits_;
   Db db_;

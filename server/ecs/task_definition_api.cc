@@ -43,16 +43,18 @@ json PageJson(const char* member, const NamePage& page) {
 }  // namespace
 
 json EcsApi::RegisterTaskDefinition(const json& in, const Context& context) {
-  const TaskDefinition td = services_.task_definitions.Register(context, in);
-  json out = {{"taskDefinition", td.document}};
+  TaskDefinition td = services_.task_definitions.Register(context, in);
+  json out = json::object();
+  out["taskDefinition"] = std::move(td.document);
   if (Has(in, "tags")) out["tags"] = EcsTagsJson(td.tags);
   return out;
 }
 
 json EcsApi::DescribeTaskDefinition(const json& in, const Context& context) {
-  const TaskDefinition td =
+  TaskDefinition td =
       services_.task_definitions.Describe(context, RequiredString(in, "taskDefinition"));
-  json out = {{"taskDefinition", td.document}};
+  json out = json::object();
+  out["taskDefinition"] = std::move(td.document);
   const auto include = aws::StringList(in, "include");
   if (std::find(include.begin(), include.end(), "TAGS") != include.end()) {
     out["tags"] = EcsTagsJson(td.tags);

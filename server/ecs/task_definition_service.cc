@@ -145,24 +145,31 @@ TaskDefinition TaskDefinitionService::Register(const aws::RequestContext& contex
   const std::vector<storage::Tag> tags = RequestTags(request);
   ValidateTags(tags);
   const std::string family = document.at("family").get<std::string>();
-
-  auto lease = database_.Acquire();
-  storage::Tx tx(lease.db());
-  TaskDefinitionStore store(lease.db(), PartitionOf(context));
+  document["registeredBy"] = RootPrincipalArn(context);
+  // Serialised before the lease, whose span every writer waits for: the two
+  // members the revision decides go in front once it is known. (Readers parse
+  // the stored text; the order of its members does not matter.)
+  const std::string members = util::CompactJson(document);
   TaskDefinitionRecord record;
   record.family = family;
-  record.revision = store.NextRevision(family);
   record.status = "ACTIVE";
   record.registered_at = context.now;
-  const std::string arn = TaskDefinitionArn(context, family, record.revision);
-  document["taskDefinitionArn"] = arn;
-  document["revision"] = record.revision;
-  document["registeredBy"] = RootPrincipalArn(context);
-  record.document = util::CompactJson(document);
-  store.Insert(record);
-  storage::TagStore(lease.db()).Put(arn, tags);
-  tx.Commit();
+  std::string arn;
+  {
+    auto lease = database_.Acquire();
+    storage::Tx tx(lease.db());
+    TaskDefinitionStore store(lease.db(), PartitionOf(context));
+    record.revision = store.NextRevision(family);
+    arn = TaskDefinitionArn(context, family, record.revision);
+    record.document = R"({"revision":)" + std::to_string(record.revision) +
+                      R"(,"taskDefinitionArn":)" + json(arn).dump() + "," + members.substr(1);
+    store.Insert(record);
+    storage::TagStore(lease.db()).Put(arn, tags);
+    tx.Commit();
+  }
   // The reply is the document just stored: no need to parse it back.
+  document["taskDefinitionArn"] = std::move(arn);
+  document["revision"] = record.revision;
   return TaskDefinition{ServedDocument(std::move(document), record), tags};
 }
 

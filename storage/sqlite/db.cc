@@ -5,6 +5,8 @@
 
 #include <sqlite3.h>
 
+#include "storage/sqlite/frame_coalescing_vfs.h"
+
 namespace berth::storage {
 namespace {
 
@@ -34,7 +36,7 @@ void Db::Closer::operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); 
 Db Db::Open(const std::string& path, Locking locking) {
   sqlite3* raw = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, FrameCoalescingVfsName());
   Db db(raw);  // owns the handle even when opening failed
   if (rc != SQLITE_OK) throw StorageError(rc, Message(raw, rc), "open " + path);
   sqlite3_extended_result_codes(raw, 1);
