@@ -1,7 +1,6 @@
 #include "storage/sqlite/frame_coalescing_vfs.h"
 
 #include <cstring>
-#include <mutex>
 
 #include <sqlite3.h>
 
@@ -40,17 +39,36 @@ int Flush(sqlite3_file* file) {
   return RealMethods(file).xWrite(self.real, self.header, bytes, self.pending_offset);
 }
 
+// Calls the underlying file's method `Method` after writing the waiting header
+// (an error writing it is the call's error).
+template <auto Method>
+struct Flushed;
+template <typename... Args, int (*sqlite3_io_methods::*Method)(sqlite3_file*, Args...)>
+struct Flushed<Method> {
+  static int Call(sqlite3_file* file, Args... args) {
+    if (const int rc = Flush(file); rc != SQLITE_OK) return rc;
+    return (RealMethods(file).*Method)(Real(file), args...);
+  }
+};
+
+// Calls the underlying file's method `Method` as it is (nothing it does sees
+// the file's bytes).
+template <auto Method>
+struct Passed;
+template <typename Result, typename... Args,
+          Result (*sqlite3_io_methods::*Method)(sqlite3_file*, Args...)>
+struct Passed<Method> {
+  static Result Call(sqlite3_file* file, Args... args) {
+    return (RealMethods(file).*Method)(Real(file), args...);
+  }
+};
+
 int Close(sqlite3_file* file) {
   const int flushed = Flush(file);
   const int rc = RealMethods(file).xClose(Real(file));
   sqlite3_free(Self(file)->joined);
   Self(file)->joined = nullptr;
   return flushed != SQLITE_OK ? flushed : rc;
-}
-
-int Read(sqlite3_file* file, void* data, int amount, sqlite3_int64 offset) {
-  if (const int rc = Flush(file); rc != SQLITE_OK) return rc;
-  return RealMethods(file).xRead(Real(file), data, amount, offset);
 }
 
 int Write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
@@ -81,98 +99,34 @@ int Write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset
   return RealMethods(file).xWrite(self.real, data, amount, offset);
 }
 
-int Truncate(sqlite3_file* file, sqlite3_int64 size) {
-  if (const int rc = Flush(file); rc != SQLITE_OK) return rc;
-  return RealMethods(file).xTruncate(Real(file), size);
-}
-
-int Sync(sqlite3_file* file, int flags) {
-  if (const int rc = Flush(file); rc != SQLITE_OK) return rc;
-  return RealMethods(file).xSync(Real(file), flags);
-}
-
-int FileSize(sqlite3_file* file, sqlite3_int64* size) {
-  if (const int rc = Flush(file); rc != SQLITE_OK) return rc;
-  return RealMethods(file).xFileSize(Real(file), size);
-}
-
-int Lock(sqlite3_file* file, int level) {
-  if (const int rc = Flush(file); rc != SQLITE_OK) return rc;
-  return RealMethods(file).xLock(Real(file), level);
-}
-
-int Unlock(sqlite3_file* file, int level) {
-  if (const int rc = Flush(file); rc != SQLITE_OK) return rc;
-  return RealMethods(file).xUnlock(Real(file), level);
-}
-
-int CheckReservedLock(sqlite3_file* file, int* out) {
-  if (const int rc = Flush(file); rc != SQLITE_OK) return rc;
-  return RealMethods(file).xCheckReservedLock(Real(file), out);
-}
-
-int FileControl(sqlite3_file* file, int op, void* arg) {
-  if (const int rc = Flush(file); rc != SQLITE_OK) return rc;
-  return RealMethods(file).xFileControl(Real(file), op, arg);
-}
-
-int SectorSize(sqlite3_file* file) { return RealMethods(file).xSectorSize(Real(file)); }
-
-int DeviceCharacteristics(sqlite3_file* file) {
-  return RealMethods(file).xDeviceCharacteristics(Real(file));
-}
-
-int ShmMap(sqlite3_file* file, int region, int size, int extend, void volatile** out) {
-  if (const int rc = Flush(file); rc != SQLITE_OK) return rc;
-  return RealMethods(file).xShmMap(Real(file), region, size, extend, out);
-}
-
-int ShmLock(sqlite3_file* file, int offset, int n, int flags) {
-  if (const int rc = Flush(file); rc != SQLITE_OK) return rc;
-  return RealMethods(file).xShmLock(Real(file), offset, n, flags);
-}
-
 void ShmBarrier(sqlite3_file* file) {
   (void)Flush(file);  // a barrier has no way to report an error; the next call will
   RealMethods(file).xShmBarrier(Real(file));
 }
 
-int ShmUnmap(sqlite3_file* file, int delete_flag) {
-  if (const int rc = Flush(file); rc != SQLITE_OK) return rc;
-  return RealMethods(file).xShmUnmap(Real(file), delete_flag);
-}
-
-int Fetch(sqlite3_file* file, sqlite3_int64 offset, int amount, void** out) {
-  if (const int rc = Flush(file); rc != SQLITE_OK) return rc;
-  return RealMethods(file).xFetch(Real(file), offset, amount, out);
-}
-
-int Unfetch(sqlite3_file* file, sqlite3_int64 offset, void* page) {
-  return RealMethods(file).xUnfetch(Real(file), offset, page);
-}
-
 // The methods of a file; `version` is the underlying file's (1: no shared
 // memory or memory mapping, whose entries SQLite then does not use).
 constexpr sqlite3_io_methods MethodsOfVersion(int version) {
+  using M = sqlite3_io_methods;
   return {version,
           Close,
-          Read,
+          Flushed<&M::xRead>::Call,
           Write,
-          Truncate,
-          Sync,
-          FileSize,
-          Lock,
-          Unlock,
-          CheckReservedLock,
-          FileControl,
-          SectorSize,
-          DeviceCharacteristics,
-          ShmMap,
-          ShmLock,
+          Flushed<&M::xTruncate>::Call,
+          Flushed<&M::xSync>::Call,
+          Flushed<&M::xFileSize>::Call,
+          Flushed<&M::xLock>::Call,
+          Flushed<&M::xUnlock>::Call,
+          Flushed<&M::xCheckReservedLock>::Call,
+          Flushed<&M::xFileControl>::Call,
+          Passed<&M::xSectorSize>::Call,
+          Passed<&M::xDeviceCharacteristics>::Call,
+          Flushed<&M::xShmMap>::Call,
+          Flushed<&M::xShmLock>::Call,
           ShmBarrier,
-          ShmUnmap,
-          Fetch,
-          Unfetch};
+          Flushed<&M::xShmUnmap>::Call,
+          Flushed<&M::xFetch>::Call,
+          Passed<&M::xUnfetch>::Call};
 }
 constexpr sqlite3_io_methods kMethods[] = {MethodsOfVersion(1), MethodsOfVersion(2),
                                            MethodsOfVersion(3)};
