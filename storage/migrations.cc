@@ -10,7 +10,7 @@ namespace {
 // Every table is keyed by (account_id, region, ...): state is partitioned the
 // way AWS partitions it. Nested AWS documents are stored as JSON text; only the
 // fields that queries filter or sort on are columns.
-constexpr std::array<std::string_view, 11> kMigrations = {
+constexpr std::array<std::string_view, 12> kMigrations = {
     // 1: the foundation: key/value metadata, resource tags, ECR repositories
     // and registry settings, ECS clusters, task definitions, account settings
     // and attributes.
@@ -624,6 +624,37 @@ BEGIN
     WHERE NOT EXISTS (SELECT 1 FROM ecs_fleet_stamps WHERE account_id = OLD.account_id
                       AND region = OLD.region AND cluster = OLD.cluster);
 END;
+)sql",
+    // 12: task definitions in a rowid table. In a WITHOUT ROWID table every
+    // interior cell of the b-tree holds a whole row, and a revision's row is
+    // its document (hundreds of bytes): interior pages held six rows each,
+    // the tree grew five levels deep, and every few registrations split a
+    // page on each level, each one more page in the commit's WAL append. In
+    // a rowid table interior pages hold rowids (hundreds per page), rows
+    // append at the right edge, and the key is a unique index of small
+    // entries.
+    R"sql(
+CREATE TABLE ecs_task_definitions_rowid (
+  account_id          TEXT NOT NULL,
+  region              TEXT NOT NULL,
+  family              TEXT NOT NULL,
+  revision            INTEGER NOT NULL,
+  status              TEXT NOT NULL,
+  registered_at       REAL NOT NULL,
+  deregistered_at     REAL,
+  delete_requested_at REAL,
+  document            TEXT NOT NULL,
+  PRIMARY KEY (account_id, region, family, revision)
+);
+INSERT INTO ecs_task_definitions_rowid (account_id, region, family, revision, status,
+    registered_at, deregistered_at, delete_requested_at, document)
+  SELECT account_id, region, family, revision, status, registered_at, deregistered_at,
+         delete_requested_at, document
+  FROM ecs_task_definitions ORDER BY account_id, region, family, revision;
+DROP TABLE ecs_task_definitions;
+ALTER TABLE ecs_task_definitions_rowid RENAME TO ecs_task_definitions;
+CREATE INDEX ecs_task_definitions_by_status
+  ON ecs_task_definitions (account_id, region, status, family, revision);
 )sql",
 };
 

@@ -180,6 +180,27 @@ void LogRequest(const Request& req, const Response& res,
   log::Write(level, line);
 }
 
+// Feeds `parser` the bytes `buffer` already holds, without reading from the
+// socket, up to the end of the header (`header_only`) or of the message, and
+// consumes what it parsed. The error is the parser's (need_more, which only
+// says the buffer ran out, is none). A request that came whole in one read
+// (nearly every API request) is parsed here at once: Beast's asynchronous
+// reads would parse the same bytes and then post their completion, a round
+// trip through the scheduler each.
+template <class Parser>
+beast::error_code ParseBuffered(beast::flat_buffer& buffer, Parser& parser, bool header_only,
+                                std::size_t& parsed) {
+  beast::error_code ec;
+  while (buffer.size() > 0 && !(header_only ? parser.is_header_done() : parser.is_done())) {
+    const std::size_t used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    parsed += used;
+    if (ec == bhttp::error::need_more) return {};
+    if (ec || used == 0) return ec;
+  }
+  return ec;
+}
+
 // Reads a request body to its end, restarting the idle timer for every
 // piece so that a long upload lives as long as data keeps arriving, but no
 // longer than it keeps arriving at body_min_bytes per body_window (a slow
@@ -189,6 +210,7 @@ asio::awaitable<beast::error_code> ReadBody(beast::tcp_stream& stream, beast::fl
                                             Parser& parser, const ServerOptions& options) {
   auto window_start = std::chrono::steady_clock::now();
   std::size_t window_bytes = 0;
+  if (auto ec = ParseBuffered(buffer, parser, /*header_only=*/false, window_bytes)) co_return ec;
   while (!parser.is_done()) {
     stream.expires_after(options.idle_timeout);
     auto [ec, n] = co_await bhttp::async_read_some(stream, buffer, parser, kNoThrow);
@@ -262,9 +284,19 @@ asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, Response& res, un
     co_return co_await WriteHeaderOnly(stream, res, version, keep_alive, *res.head_length);
   }
   auto out = ToBeast(std::move(res), version, keep_alive);
-  auto [ec, n] = co_await bhttp::async_write(stream, out, kNoThrow);
+  bhttp::response_serializer<bhttp::string_body> serializer(out);
+  // Most replies fit the socket's send buffer: written at once, they need no
+  // trip through the scheduler (an asynchronous write posts its completion
+  // even when it wrote everything at once). The socket is in non-blocking
+  // mode (Session): a full buffer ends this try, and the asynchronous write
+  // goes on from where it stopped.
+  beast::error_code ec;
+  bhttp::write(stream.socket(), serializer, ec);
+  if (!ec) co_return true;
+  if (ec != asio::error::would_block && ec != asio::error::try_again) co_return false;
+  auto [async_ec, n] = co_await bhttp::async_write(stream, serializer, kNoThrow);
   (void)n;
-  co_return !ec;
+  co_return !async_ec;
 }
 
 // Reads, serves and answers requests on one connection until it closes.
@@ -276,6 +308,9 @@ asio::awaitable<void> Session(beast::tcp_stream stream, Application& app, Server
   const std::string remote_address = endpoint_ec ? "" : peer.address().to_string();
   const auto local = stream.socket().local_endpoint(endpoint_ec);
   const uint16_t local_port = endpoint_ec ? 0 : local.port();
+  // Synchronous writes (WriteResponse's first try) return would_block instead
+  // of waiting; asynchronous operations are not affected.
+  stream.socket().non_blocking(true, endpoint_ec);
   for (;;) {
     if (!co_await AwaitRequest(stream, buffer, options)) break;
     stream.expires_after(options.header_timeout);
@@ -284,9 +319,14 @@ asio::awaitable<void> Session(beast::tcp_stream stream, Application& app, Server
     // The body limit is the application's to choose once it has seen the
     // header; the header parser must not apply Beast's 1 MiB default.
     head_parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-    auto [read_ec, read_n] =
-        co_await bhttp::async_read_header(stream, buffer, head_parser, kNoThrow);
-    (void)read_n;
+    std::size_t header_bytes = 0;
+    beast::error_code read_ec =
+        ParseBuffered(buffer, head_parser, /*header_only=*/true, header_bytes);
+    if (!read_ec && !head_parser.is_header_done()) {
+      auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, head_parser, kNoThrow);
+      (void)n;
+      read_ec = ec;
+    }
     if (read_ec) {
       // A malformed request line or header gets a plain 400; a closed or idle
       // connection just ends.

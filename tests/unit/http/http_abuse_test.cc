@@ -5,7 +5,8 @@
 // limit is drained so that its sender reads the 413, and so is one its sink
 // refused part-way (a full disk) so that its sender reads why; pipelined requests
 // are answered in order; an idle keep-alive connection still lasts its idle
-// timeout.
+// timeout; a request that arrives in pieces is read whole, and a reply larger
+// than the socket's buffer reaches a client that reads it late.
 
 #include <atomic>
 #include <chrono>
@@ -42,8 +43,19 @@ class FullDisk final : public BodySink {
   size_t taken_ = 0;
 };
 
-// Answers every request with its path (a body its sink refused with 507);
-// counts the requests it served.
+// 16 MiB that no socket buffer holds at once, in a pattern that shows a
+// lost or repeated piece, with an end marker found nowhere else.
+std::string BigBody() {
+  std::string body(16 << 20, ' ');
+  for (size_t i = 0; i < body.size(); ++i) {
+    body[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+  }
+  body.replace(body.size() - 5, 5, "<end>");
+  return body;
+}
+
+// Answers every request with its path and body (/big with BigBody()) (a body its sink refused with
+// 507); counts the requests it served.
 class EchoApp final : public Application {
  public:
   std::atomic<int> handled{0};
@@ -61,7 +73,12 @@ class EchoApp final : public Application {
       res.close = true;
       return res;
     }
+    if (request.Path() == "/big") {
+      res.body = BigBody();
+      return res;
+    }
     res.body = "path=" + std::string(request.Path()) + ";";
+    if (!request.body.empty()) res.body += "body=" + request.body + ";";
     return res;
   }
   Response BodyTooLarge(const Request& /*head*/, uint64_t /*limit*/) override {
@@ -268,6 +285,41 @@ TEST_F(HttpAbuseTest, AnIdleKeepAliveConnectionLastsItsIdleTimeoutNotTheHeaderTi
   client.Send("GET /second HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_NE(client.ReadUntil("path=/second;").find("path=/second;"), std::string::npos);
   EXPECT_FALSE(client.eof());
+}
+
+TEST_F(HttpAbuseTest, ARequestThatArrivesInPiecesIsReadWhole) {
+  Start();
+  Client client(port());
+  // The header broken mid-field, then the body in two parts.
+  for (const char* piece :
+       {"POST /pieces HTTP/1.1\r\nHo", "st: x\r\nContent-Length: 6\r\n\r\nabc", "def"}) {
+    client.Send(piece);
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_NE(client.ReadUntil("body=abcdef;").find("path=/pieces;body=abcdef;"), std::string::npos);
+  client.Consume();
+  // The next request on the connection, whole in one write.
+  client.Send("POST /next HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nxy");
+  EXPECT_NE(client.ReadUntil("body=xy;").find("path=/next;body=xy;"), std::string::npos);
+}
+
+TEST_F(HttpAbuseTest, AReplyLargerThanTheSocketBufferReachesAClientThatReadsItLate) {
+  Start();
+  Client client(port());
+  client.Send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+  // The server fills the socket's buffer and must wait for the rest.
+  std::this_thread::sleep_for(300ms);
+  const std::string expected = BigBody();
+  const std::string got = client.ReadUntil("<end>", 20s);
+  const size_t body = got.find("\r\n\r\n");
+  ASSERT_NE(body, std::string::npos);
+  EXPECT_NE(got.find("Content-Length: " + std::to_string(expected.size())), std::string::npos);
+  EXPECT_TRUE(got.compare(body + 4, std::string::npos, expected) == 0)
+      << "got " << got.size() - body - 4 << " body bytes of " << expected.size();
+  client.Consume();
+  // The connection carries on.
+  client.Send("GET /after HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(client.ReadUntil("path=/after;").find("path=/after;"), std::string::npos);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 #include "storage/sqlite/db.h"
 
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -60,6 +62,45 @@ TEST(MigrationsTest, BringsANewDatabaseToTheLatestVersion) {
   EXPECT_EQ(db.UserVersion(), LatestSchemaVersion());
   Migrate(db);  // idempotent
   EXPECT_EQ(db.UserVersion(), LatestSchemaVersion());
+}
+
+// Version 12 moves the task definitions into a rowid table: what a database
+// of version 11 held is all there after it, the key still refuses a second
+// row for a revision, and the listing index is back.
+TEST(MigrationsTest, TaskDefinitionsKeepTheirRowsInTheirRowidTable) {
+  Db db = Db::Open(":memory:");
+  const auto migrations = Migrations();
+  ASSERT_EQ(migrations.size(), 12U);
+  for (size_t version = 0; version < 11; ++version) db.Execute(migrations[version]);
+  db.SetUserVersion(11);
+  db.Execute(R"sql(
+    INSERT INTO ecs_task_definitions VALUES
+      ('000000000000', 'us-east-1', 'web', 1, 'INACTIVE', 10.5, 20.25, NULL, '{"revision":1}'),
+      ('000000000000', 'us-east-1', 'web', 2, 'ACTIVE', 11.5, NULL, NULL, '{"revision":2}'),
+      ('000000000000', 'eu-west-1', 'api', 1, 'DELETE_IN_PROGRESS', 12.5, 21.5, 30.75, '{"a":1}'))sql");
+  Migrate(db);
+  EXPECT_EQ(db.UserVersion(), 12);
+  Stmt rows(db, R"sql(
+    SELECT region || '/' || family || ':' || revision || ' ' || status || ' ' || registered_at ||
+           ' ' || IFNULL(deregistered_at, '-') || ' ' || IFNULL(delete_requested_at, '-') ||
+           ' ' || document
+    FROM ecs_task_definitions ORDER BY region, family, revision)sql");
+  std::vector<std::string> got;
+  while (rows.Step()) got.push_back(rows.ColumnText(0));
+  EXPECT_EQ(
+      got, (std::vector<std::string>{"eu-west-1/api:1 DELETE_IN_PROGRESS 12.5 21.5 30.75 {\"a\":1}",
+                                     "us-east-1/web:1 INACTIVE 10.5 20.25 - {\"revision\":1}",
+                                     "us-east-1/web:2 ACTIVE 11.5 - - {\"revision\":2}"}));
+  Stmt schema(db,
+              "SELECT group_concat(type || ' ' || name || ': ' || IFNULL(sql, ''), '\n') "
+              "FROM sqlite_master WHERE tbl_name = 'ecs_task_definitions'");
+  ASSERT_TRUE(schema.Step());
+  const std::string text = schema.ColumnText(0);
+  EXPECT_EQ(text.find("WITHOUT ROWID"), std::string::npos) << text;
+  EXPECT_NE(text.find("index ecs_task_definitions_by_status"), std::string::npos) << text;
+  EXPECT_THROW(db.Execute("INSERT INTO ecs_task_definitions VALUES ('000000000000', 'us-east-1', "
+                          "'web', 2, 'ACTIVE', 1, NULL, NULL, '{}')"),
+               StorageError);
 }
 
 TEST(MigrationsTest, RefusesADatabaseFromANewerBerth) {
