@@ -70,7 +70,7 @@ TEST(MigrationsTest, BringsANewDatabaseToTheLatestVersion) {
 TEST(MigrationsTest, TaskDefinitionsKeepTheirRowsInTheirRowidTable) {
   Db db = Db::Open(":memory:");
   const auto migrations = Migrations();
-  ASSERT_EQ(migrations.size(), 12U);
+  ASSERT_GE(migrations.size(), 12U);
   for (size_t version = 0; version < 11; ++version) db.Execute(migrations[version]);
   db.SetUserVersion(11);
   db.Execute(R"sql(
@@ -79,7 +79,7 @@ TEST(MigrationsTest, TaskDefinitionsKeepTheirRowsInTheirRowidTable) {
       ('000000000000', 'us-east-1', 'web', 2, 'ACTIVE', 11.5, NULL, NULL, '{"revision":2}'),
       ('000000000000', 'eu-west-1', 'api', 1, 'DELETE_IN_PROGRESS', 12.5, 21.5, 30.75, '{"a":1}'))sql");
   Migrate(db);
-  EXPECT_EQ(db.UserVersion(), 12);
+  EXPECT_EQ(db.UserVersion(), LatestSchemaVersion());
   Stmt rows(db, R"sql(
     SELECT region || '/' || family || ':' || revision || ' ' || status || ' ' || registered_at ||
            ' ' || IFNULL(deregistered_at, '-') || ' ' || IFNULL(delete_requested_at, '-') ||
