@@ -28,11 +28,23 @@ SECONDS_PER_RUN=${BENCH_SECONDS:-20}
 CONNECTIONS=${BENCH_CONNECTIONS:-8}
 BODY="{\"family\":\"bench-write\",${BENCH_TASK_DEFINITION#\{}"
 
-declare -A LINE
+declare -A LINE CHECKPOINTS
+# A Berth's checkpointer figures (GET /_berth/stats) on one line.
+checkpoint_figures() {  # URL
+  curl -sf "$1/_berth/stats" | "$BENCH_PYTHON" -c '
+import json, sys
+w = json.load(sys.stdin)["walCheckpoints"]
+print("%d checkpoints beside the writers (%d of them closing in on a catch-up); "
+      "%d catch-ups, longest writer pause %.2f ms, at most %d WAL pages copied in one; "
+      "%d failures" % (w["checkpoints"], w["closeIns"], w["catchUps"],
+      w["longestCatchUpMicros"] / 1000, w["largestCatchUpCopyPages"], w["failures"]))' ||
+    echo "(no /_berth/stats)"
+}
 measure() {  # NAME URL PID
   ecs "$2" RegisterTaskDefinition "$BODY" --expect taskDefinition.revision=1 >/dev/null
   log "$1: RegisterTaskDefinition for ${SECONDS_PER_RUN}s, $CONNECTIONS connections"
   LINE[$1]=$(run_wrk "$2" RegisterTaskDefinition "$BODY" "$SECONDS_PER_RUN" "$CONNECTIONS" "$3")
+  [ "$1" = moto ] || CHECKPOINTS[$1]=$(checkpoint_figures "$2")
   stop_pid "$3"
   forget_pid "$3"
 }
@@ -66,6 +78,9 @@ for server in moto baseline berth; do
   printf '%-9s %9.0f %7sx %6sms %6sms %8sx %8sus %7s\n' "$server" "$rps" \
     "$(ratio "$rps" "$moto_rps" 1)" "$(us_to_ms "$p50")" "$(us_to_ms "$p99")" \
     "$(ratio "$p99" "$p50" 1)" "$(field "$line" cpu_us_per_req)" "$bad"
+done
+for server in baseline berth; do
+  [ -z "${CHECKPOINTS[$server]:-}" ] || echo "$server checkpointer: ${CHECKPOINTS[$server]}"
 done
 b_line=${LINE[berth]}
 r=$(ratio "$(field "$b_line" rps)" "$moto_rps" 1)

@@ -10,6 +10,11 @@ namespace {
 // How often the thread looks at the WAL when no commit wakes it.
 constexpr std::chrono::milliseconds kPollPeriod{100};
 
+// Background checkpoints a catch-up runs at most before pausing the writers
+// (each copies what was appended during the one before: against writers at
+// full speed, two or three bring a few hundred pages down to a few dozen).
+constexpr int kCloseInRounds = 4;
+
 // The WAL file's layout: a header, then frames of a header and a page.
 constexpr int64_t kWalHeaderBytes = 32;
 constexpr int64_t kFrameHeaderBytes = 24;
@@ -61,8 +66,16 @@ bool WalCheckpointer::HasWork(int64_t wal_pages) const {
 }
 
 WalCheckpointer::Stats WalCheckpointer::stats() const {
-  return {checkpoints_.load(), catch_ups_.load(),     longest_catch_up_us_.load(),
-          shrinks_.load(),     write_behinds_.load(), failures_.load()};
+  Stats stats;
+  stats.checkpoints = checkpoints_.load();
+  stats.catch_ups = catch_ups_.load();
+  stats.longest_catch_up_us = longest_catch_up_us_.load();
+  stats.close_ins = close_ins_.load();
+  stats.largest_catch_up_copy = largest_catch_up_copy_.load();
+  stats.shrinks = shrinks_.load();
+  stats.write_behinds = write_behinds_.load();
+  stats.failures = failures_.load();
+  return stats;
 }
 
 void WalCheckpointer::Run(const std::stop_token& stop) {
@@ -94,7 +107,9 @@ void WalCheckpointer::Run(const std::stop_token& stop) {
         continue;
       }
       copied = CheckpointBesideWriters();
-      if (pages >= limits_.catch_up_pages) copied = CatchUpWithWritersPaused();
+      if (pages >= limits_.catch_up_pages) {
+        copied = CatchUpWithWritersPaused(CloseInOnWriters(copied));
+      }
       copied_.store(copied, std::memory_order_relaxed);
     } catch (const std::exception&) {
       // A failed checkpoint loses nothing (the WAL still holds every
@@ -150,7 +165,21 @@ int64_t WalCheckpointer::CheckpointBesideWriters() {
   return result.checkpointed_pages;
 }
 
-int64_t WalCheckpointer::CatchUpWithWritersPaused() {
+int64_t WalCheckpointer::CloseInOnWriters(int64_t copied) {
+  for (int round = 0; round < kCloseInRounds; ++round) {
+    const int64_t pages = wal_pages_.load(std::memory_order_relaxed);
+    if (pages < copied || pages - copied <= limits_.catch_up_remainder_pages) break;
+    const int64_t now_copied = CheckpointBesideWriters();
+    close_ins_.fetch_add(1);
+    // Nothing copied: a reader holds the WAL back; pausing the writers is
+    // what the catch-up is for.
+    if (now_copied <= copied) break;
+    copied = now_copied;
+  }
+  return copied;
+}
+
+int64_t WalCheckpointer::CatchUpWithWritersPaused(int64_t copied_before) {
   const auto start = std::chrono::steady_clock::now();
   // Newcomers wait at the gate (WaitForCatchUp) until the catch-up is over,
   // whether it succeeds or throws.
@@ -172,6 +201,13 @@ int64_t WalCheckpointer::CatchUpWithWritersPaused() {
     const std::lock_guard paused(writers_);
     if (end_transaction_) end_transaction_();
     copied = db_.CheckpointPassive().checkpointed_pages;
+  }
+  if (copied >= copied_before) {
+    const int64_t paused_copy = copied - copied_before;
+    int64_t largest = largest_catch_up_copy_.load();
+    while (paused_copy > largest &&
+           !largest_catch_up_copy_.compare_exchange_weak(largest, paused_copy)) {
+    }
   }
   const auto held = std::chrono::duration_cast<std::chrono::microseconds>(
                         std::chrono::steady_clock::now() - start)

@@ -20,6 +20,18 @@ http::Response Json(unsigned status, const nlohmann::json& body) {
   return res;
 }
 
+// The background checkpointer's figures, for benches and the curious.
+nlohmann::json CheckpointFigures(const storage::WalCheckpointer::Stats& stats) {
+  return {{"checkpoints", stats.checkpoints},
+          {"catchUps", stats.catch_ups},
+          {"longestCatchUpMicros", stats.longest_catch_up_us},
+          {"closeIns", stats.close_ins},
+          {"largestCatchUpCopyPages", stats.largest_catch_up_copy},
+          {"shrinks", stats.shrinks},
+          {"writeBehinds", stats.write_behinds},
+          {"failures", stats.failures}};
+}
+
 }  // namespace
 
 http::Response AdminHandler::TaskView(std::string_view task_id) {
@@ -49,6 +61,7 @@ namespace {
 // The methods a known Berth path answers, or nullptr for unknown paths.
 const char* AllowedMethods(std::string_view path) {
   if (path == "/_berth/health") return "GET, HEAD";
+  if (path == "/_berth/stats") return "GET";
   if (path == "/_berth/reset") return "POST";
   if (path.starts_with("/_berth/tasks/")) return "GET";
   return nullptr;
@@ -65,6 +78,9 @@ http::Response AdminHandler::Handle(const http::Request& request) {
                      {"ready", true},
                      {"schemaVersion", storage::LatestSchemaVersion()}});
     res.operation = "berth.Health";
+  } else if (path == "/_berth/stats" && request.method == "GET") {
+    res = Json(200, {{"walCheckpoints", CheckpointFigures(database_.CheckpointStats())}});
+    res.operation = "berth.Stats";
   } else if (path.starts_with("/_berth/tasks/") && request.method == "GET") {
     res = TaskView(path.substr(std::string_view("/_berth/tasks/").size()));
   } else if (path == "/_berth/reset" && request.method == "POST") {

@@ -2,6 +2,7 @@
 
 // Berth's own endpoints, beside the AWS APIs:
 //   GET  /_berth/health  version, readiness and schema version
+//   GET  /_berth/stats   what the storage's background WAL checkpointer did
 //   POST /_berth/reset   wipe all state (for test suites)
 //   GET  /_berth/tasks/<task id>   how a task runs locally: its containers,
 //                        and every task definition field Berth cannot honour

@@ -34,6 +34,35 @@ TEST(ServerTest, HealthReportsVersionAndReadiness) {
   EXPECT_TRUE(health.contains("version"));
 }
 
+TEST(ServerTest, StatsReportWhatTheCheckpointerDid) {
+  BerthServer server;
+  // Given a write (a cluster), then a pause in writes: the idle checkpoint
+  // copies the WAL into the database
+  ASSERT_EQ(
+      AwsCall(server, "AmazonEC2ContainerServiceV20141113.CreateCluster", R"({"clusterName":"s"})")
+          .status,
+      200);
+  json figures;
+  for (int i = 0; i < 100; ++i) {
+    const HttpReply reply = Curl(server.endpoint() + "/_berth/stats");
+    ASSERT_EQ(reply.status, 200);
+    figures = json::parse(reply.body).at("walCheckpoints");
+    if (figures.at("checkpoints").get<int64_t>() > 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  // Then the stats count it, and every figure is there as a number
+  EXPECT_GE(figures.at("checkpoints").get<int64_t>(), 1);
+  for (const char* name : {"catchUps", "longestCatchUpMicros", "closeIns",
+                           "largestCatchUpCopyPages", "shrinks", "writeBehinds", "failures"}) {
+    ASSERT_TRUE(figures.contains(name)) << name;
+    EXPECT_TRUE(figures.at(name).is_number_integer()) << name;
+  }
+  EXPECT_EQ(figures.at("failures"), 0);
+  // and the path answers GET only
+  const HttpReply post = Curl(server.endpoint() + "/_berth/stats", {"-X", "POST"});
+  EXPECT_EQ(post.status, 405);
+}
+
 TEST(ServerTest, StateSurvivesARestart) {
   TempDir data;
   json before;
