@@ -11,8 +11,8 @@ namespace {
 constexpr std::chrono::milliseconds kPollPeriod{100};
 
 // Background checkpoints a catch-up runs at most before pausing the writers
-// (each copies what was appended during the one before: against writers at
-// full speed, two or three bring a few hundred pages down to a few dozen).
+// (each copies what was appended during the one before; writers that append
+// faster than a checkpoint copies would otherwise keep it going).
 constexpr int kCloseInRounds = 4;
 
 // The WAL file's layout: a header, then frames of a header and a page.
@@ -22,6 +22,13 @@ constexpr int64_t kFrameHeaderBytes = 24;
 // The pages of a WAL of `pages` no checkpoint copied, when one copied
 // `copied` (a smaller WAL restarted since: all of it is new).
 int64_t Fresh(int64_t pages, int64_t copied) { return pages < copied ? pages : pages - copied; }
+
+// Raises `largest` to `value` if it is larger (from any thread).
+void RaiseTo(std::atomic<int64_t>& largest, int64_t value) {
+  int64_t seen = largest.load();
+  while (value > seen && !largest.compare_exchange_weak(seen, value)) {
+  }
+}
 
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -202,20 +209,12 @@ int64_t WalCheckpointer::CatchUpWithWritersPaused(int64_t copied_before) {
     if (end_transaction_) end_transaction_();
     copied = db_.CheckpointPassive().checkpointed_pages;
   }
-  if (copied >= copied_before) {
-    const int64_t paused_copy = copied - copied_before;
-    int64_t largest = largest_catch_up_copy_.load();
-    while (paused_copy > largest &&
-           !largest_catch_up_copy_.compare_exchange_weak(largest, paused_copy)) {
-    }
-  }
+  if (copied >= copied_before) RaiseTo(largest_catch_up_copy_, copied - copied_before);
   const auto held = std::chrono::duration_cast<std::chrono::microseconds>(
                         std::chrono::steady_clock::now() - start)
                         .count();
   catch_ups_.fetch_add(1);
-  int64_t longest = longest_catch_up_us_.load();
-  while (held > longest && !longest_catch_up_us_.compare_exchange_weak(longest, held)) {
-  }
+  RaiseTo(longest_catch_up_us_, held);
   return copied;
 }
 

@@ -144,9 +144,9 @@ class WalCheckpointer {
   // WAL are left uncopied (`copied` so far), or kCloseInRounds ran; returns
   // the pages then copied.
   int64_t CloseInOnWriters(int64_t copied);
-  // A checkpoint with the writers paused, of a WAL `copied` of which is
-  // already in the database; returns the pages then copied.
-  int64_t CatchUpWithWritersPaused(int64_t copied);
+  // A checkpoint with the writers paused, of a WAL `copied_before` of which
+  // is already in the database; returns the pages then copied.
+  int64_t CatchUpWithWritersPaused(int64_t copied_before);
   // Copies the whole WAL and truncates its file, with the writers paused.
   void ShrinkWithWritersPaused();
   void WaitForCatchUpSlow();
