@@ -53,6 +53,7 @@
 #include "server/registry/pull_through_cache.h"
 #include "server/registry/registry.h"
 #include "server/router.h"
+#include "server/stop_signals.h"
 #include "server/util/clock.h"
 #include "server/util/crypto.h"
 #include "server/util/engine_attributes.h"
@@ -164,7 +165,7 @@ void RaiseOpenFileLimit() {
   setrlimit(RLIMIT_NOFILE, &limit);
 }
 
-int Run(berth::Config config) {
+int Run(berth::Config config, berth::StopSignals& stop_signals) {
   using namespace berth;
   RaiseOpenFileLimit();
   // Strict authentication (issue 12): the access keys first, so that a bad
@@ -396,8 +397,14 @@ int Run(berth::Config config) {
             std::to_string(server.port()) + " (data " + config.data_dir + ", registry " +
             config.registry_host + (config.require_auth ? ", tokens required" : "") +
             (authenticator ? ", SigV4 signatures verified" : "") + ")");
+  stop_signals.OnSignal([&server](int signal) {
+    log::Info("received signal " + std::to_string(signal) +
+              ", shutting down (a second one stops Berth at once)");
+    server.Stop();
+  });
   server.Run(router);
-  task_reconciler.Stop();  // containers keep running; adopted on the next start
+  stop_signals.OnSignal(nullptr);  // from here a signal ends the process at once
+  task_reconciler.Stop();          // containers keep running; adopted on the next start
   lifecycle.Stop();
   replication.Stop();  // pending copies resume on the next start
   log::Info("berth stopped");
@@ -428,7 +435,9 @@ int main(int argc, char** argv) {
   }
   berth::log::SetLevel(parsed.config->log_level);
   try {
-    return Run(*parsed.config);
+    // First, before any thread starts: every thread inherits its signal mask.
+    berth::StopSignals stop_signals;
+    return Run(*parsed.config, stop_signals);
   } catch (const std::exception& e) {
     berth::log::Error(std::string("berth cannot start: ") + e.what());
     return 1;

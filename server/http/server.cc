@@ -4,7 +4,6 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <csignal>
 #include <exception>
 #include <limits>
 #include <map>
@@ -23,7 +22,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -439,10 +437,7 @@ asio::awaitable<void> Session(beast::tcp_stream stream, Application& app, Server
 
 struct Server::Impl {
   explicit Impl(const ServerOptions& opts)
-      : options(opts),
-        ioc(static_cast<int>(opts.threads)),
-        signals(ioc, SIGINT, SIGTERM),
-        stop_grace(ioc) {}
+      : options(opts), ioc(static_cast<int>(opts.threads)), stop_grace(ioc) {}
 
   // Holds its acceptor: one a listener removed stays alive until its loop ends.
   asio::awaitable<void> Accept(std::shared_ptr<tcp::acceptor> held, bool added_listener) {
@@ -544,7 +539,6 @@ struct Server::Impl {
   ServerOptions options;
   Application* application = nullptr;
   asio::io_context ioc;
-  asio::signal_set signals;
   asio::steady_timer stop_grace;
   OpenStreams streams;
   std::atomic<std::size_t> open_connections{0};
@@ -619,11 +613,6 @@ void Server::RemovePortListener(const std::string& host, uint16_t port) {
 void Server::Run(Application& application) {
   auto& impl = *impl_;
   impl.application = &application;
-  impl.signals.async_wait([this](const boost::system::error_code& ec, int signal) {
-    if (ec) return;
-    log::Info("received signal " + std::to_string(signal) + ", shutting down");
-    Stop();
-  });
   {
     std::lock_guard lock(impl.mutex);
     impl.running = true;
@@ -639,7 +628,6 @@ void Server::Run(Application& application) {
 void Server::Stop() {
   auto& impl = *impl_;
   asio::post(impl.ioc, [&impl] {
-    boost::system::error_code ignored;
     {
       std::lock_guard lock(impl.mutex);
       impl.running = false;
@@ -647,7 +635,6 @@ void Server::Stop() {
       // (closing it from here raced with a pending accept).
       for (auto& acceptor : impl.acceptors) Impl::Close(acceptor);
     }
-    impl.signals.cancel(ignored);
     // Streamed responses end first (with their last bytes), for at most
     // kStopGrace; then everything stops.
     impl.streams.StopAll([&impl] { impl.ioc.stop(); });

@@ -3,9 +3,9 @@
 // Berth's HTTP/1.1 server: an accept loop and one coroutine per connection
 // (keep-alive, idle timeout, header-first reads so the application can pick a
 // body limit per route), on a small pool of threads; a response may also be
-// streamed from a BodyProducer. Stops cleanly on SIGINT or SIGTERM (streamed
-// responses get their last bytes out first). The only place Beast and Asio
-// appear.
+// streamed from a BodyProducer. Stop() ends it cleanly (streamed responses
+// get their last bytes out first); main calls it on SIGINT or SIGTERM. The
+// only place Beast and Asio appear.
 //
 // Thread-safety: construct and Run() from one thread; Stop() from any.
 
@@ -62,7 +62,7 @@ class Server {
   uint16_t AddPortListener(const std::string& host, uint16_t port);
   // Stops listening there (connections already open carry on).
   void RemovePortListener(const std::string& host, uint16_t port);
-  // Serves `application` until Stop(), SIGINT or SIGTERM.
+  // Serves `application` until Stop().
   void Run(Application& application);
   void Stop();
 
