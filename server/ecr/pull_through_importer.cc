@@ -181,7 +181,12 @@ void PullThroughImporter::AwaitStored(BlobFetch& fetch) {
   std::unique_lock lock(fetch.mutex);
   fetch.changed.wait(lock, [&] { return fetch.finished; });
   if (!fetch.ok) {
-    throw fetch.error.value_or(UpstreamImportError(Kind::kFailed, "the blob fetch failed"));
+    if (!fetch.error) throw UpstreamImportError(Kind::kFailed, "the blob fetch failed");
+    // A copy of the message, not of the exception: a copied std::runtime_error
+    // shares its message with the original by a reference count inside
+    // libstdc++, and the fetch's thread frees the original whenever it drops
+    // the fetch (ThreadSanitizer cannot see that count and reported a race).
+    throw UpstreamImportError(fetch.error->kind(), std::string(fetch.error->what()));
   }
 }
 
