@@ -504,8 +504,17 @@ std::vector<std::string> RemoveEngine(EngineParts engine) {
     if (NetnsExists(engine.name)) problems.push_back(Describe(argv, r));
   }
   for (const auto& directory : engine.directories) {
+    // Another test process may be removing the same leftovers at the same time (both saw its
+    // owner dead): remove_all then fails on an entry the other one took (ENOENT) while the
+    // directory is still there. Again until it is gone.
     std::error_code ec;
-    fs::remove_all(directory, ec);
+    const auto deadline = Clock::now() + std::chrono::seconds(kCommandSeconds);
+    for (;;) {
+      ec.clear();
+      fs::remove_all(directory, ec);
+      if (!fs::exists(directory) || Clock::now() >= deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
     if (fs::exists(directory)) {
       problems.push_back("not removed: " + directory + ": " + ec.message());
     }
