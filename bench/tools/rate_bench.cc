@@ -172,6 +172,10 @@ int main(int argc, char** argv) {
   const int64_t warm_up_us = 1'000'000;
   const int64_t end_us = static_cast<int64_t>(seconds) * 1'000'000;
   const double interval_us = 1e6 / rate;
+  // When request `index` is due, in microseconds from the start.
+  const auto due_of = [interval_us](int64_t index) {
+    return static_cast<int64_t>(static_cast<double>(index) * interval_us);
+  };
   std::vector<int64_t> latencies;
   latencies.reserve(static_cast<size_t>(rate * seconds) + 16);
   std::deque<int64_t> waiting;  // due times of requests no connection was free for
@@ -210,9 +214,8 @@ int main(int argc, char** argv) {
   for (;;) {
     const int64_t now_us = MicrosSince(start, Clock::now());
     // Every request that is due goes out, or waits for a free connection.
-    while (static_cast<double>(next_index) * interval_us <= static_cast<double>(now_us) &&
-           static_cast<double>(next_index) * interval_us < static_cast<double>(end_us)) {
-      const auto due_us = static_cast<int64_t>(static_cast<double>(next_index) * interval_us);
+    while (due_of(next_index) <= now_us && due_of(next_index) < end_us) {
+      const int64_t due_us = due_of(next_index);
       ++next_index;
       if (!waiting.empty() || idle.empty()) {
         waiting.push_back(due_us);
@@ -225,17 +228,13 @@ int main(int argc, char** argv) {
     }
     bool in_flight = !waiting.empty();
     for (const Connection& c : connections) in_flight = in_flight || c.busy;
-    if (static_cast<double>(next_index) * interval_us >= static_cast<double>(end_us) &&
-        !in_flight) {
-      break;
-    }
+    if (due_of(next_index) >= end_us && !in_flight) break;
     if (now_us > end_us + 10'000'000) break;  // answers still missing 10 s after the end
     // Sleep until the next request is due (or an answer comes), to the
     // microsecond: a millisecond-grained wait would send late and charge the
     // server for it.
-    const double until_due_us = static_cast<double>(next_index) * interval_us -
-                                static_cast<double>(MicrosSince(start, Clock::now()));
-    const auto wait_ns = static_cast<int64_t>(std::clamp(until_due_us, 0.0, 100'000.0) * 1000.0);
+    const int64_t until_due_us = due_of(next_index) - MicrosSince(start, Clock::now());
+    const int64_t wait_ns = std::clamp<int64_t>(until_due_us, 0, 100'000) * 1000;
     const timespec timeout{wait_ns / 1'000'000'000, wait_ns % 1'000'000'000};
     const int ready = epoll_pwait2(epoll, events, 64, &timeout, nullptr);
     for (int e = 0; e < ready; ++e) {
