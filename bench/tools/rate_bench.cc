@@ -197,8 +197,10 @@ int main(int argc, char** argv) {
     c.sent = request;
     const ssize_t n = write(c.fd, c.sent.data(), c.sent.size());
     if (n < 0 && errno != EAGAIN) {
+      // The request is lost and the connection is not used again.
       ++write_errors;
       c.sent.clear();
+      c.busy = false;
       return;
     }
     c.sent.erase(0, n > 0 ? static_cast<size_t>(n) : 0);
