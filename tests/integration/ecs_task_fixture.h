@@ -269,6 +269,15 @@ class EcsTaskFixture : public ::testing::Test {
                               << "\nstderr: " << r.err;
     return r.out;
   }
+  // Puts an empty file at `path` in a running container with `docker cp`,
+  // not `docker exec touch`: a container that exits on seeing the file
+  // would kill an exec still finishing (exit 137), and no process runs
+  // inside the container for a copy.
+  void PlaceFile(const std::string& container, const std::string& path) {
+    const std::string empty = work_.path() + "/empty-" + std::to_string(++names_);
+    std::ofstream(empty).flush();
+    DockerOk({"cp", empty, container + ":" + path});
+  }
   // `docker inspect` of one container (null when it does not exist).
   json Inspect(const std::string& container) {
     const CommandResult r = Docker({"inspect", "--type", "container", container});

@@ -156,7 +156,7 @@ TEST_F(EcsTasksTest, EssentialContainerExitStopsTheTaskAndCountsStayTrue) {
   EXPECT_EQ(Cluster()["runningTasksCount"], 0);
 
   // The gate completes: main starts, the task runs.
-  DockerOk({"exec", ContainerOf(task, "gate").value("runtimeId", ""), "sh", "-c", "touch /go"});
+  PlaceFile(ContainerOf(task, "gate").value("runtimeId", ""), "/go");
   task = WaitStatus(arn, "RUNNING", 15);
   EXPECT_EQ(ContainerOf(task, "gate")["exitCode"], 0);
   EXPECT_EQ(ContainerOf(task, "gate")["lastStatus"], "STOPPED");
@@ -166,7 +166,7 @@ TEST_F(EcsTasksTest, EssentialContainerExitStopsTheTaskAndCountsStayTrue) {
   EXPECT_FALSE(task.contains("executionStoppedAt"));
 
   // main exits 3: the task stops, as ECS says.
-  DockerOk({"exec", ContainerOf(task, "main").value("runtimeId", ""), "sh", "-c", "touch /go"});
+  PlaceFile(ContainerOf(task, "main").value("runtimeId", ""), "/go");
   task = WaitStatus(arn, "STOPPED", 15);
   EXPECT_EQ(task["desiredStatus"], "STOPPED");
   EXPECT_EQ(task["stopCode"], "EssentialContainerExited");
