@@ -18,6 +18,8 @@
 #   HTTP and the dispatcher but touches no storage. On this two-core VM the
 #   floor's p99 is already several times its p50 (idle cores wake late), so
 #   the write's line is read against the floor's, not against 3x.
+# - the same floor at saturation (wrk, for information), beside the write: the
+#   p99/p50 of a request that touches no storage, under the same closed loop.
 # Every request appends a revision, so the WAL crosses the checkpoint
 # threshold many times per run. With a BASELINE binary (e.g. a build of an
 # older commit) it is measured the same way in the same run.
@@ -42,7 +44,7 @@ RATE_BENCH=$BENCH_TMP/rate_bench
 g++ -std=c++20 -O2 -o "$RATE_BENCH" "$BENCH_DIR/tools/rate_bench.cc" || die "cannot build rate_bench"
 BODY="{\"family\":\"bench-write\",${BENCH_TASK_DEFINITION#\{}"
 
-declare -A LINE STEADY FLOOR CHECKPOINTS
+declare -A LINE SATURATED_FLOOR STEADY FLOOR CHECKPOINTS
 # steady URL TARGET RATE: rate_bench's summary line for that X-Amz-Target.
 steady() {
   BENCH_TARGET="$2" BENCH_BODY="$BODY" BENCH_AUTH="$BENCH_AUTH" \
@@ -66,6 +68,8 @@ measure() {  # NAME URL PID
   log "$1: RegisterTaskDefinition for ${SECONDS_PER_RUN}s, $CONNECTIONS connections"
   LINE[$1]=$(run_wrk "$2" RegisterTaskDefinition "$BODY" "$SECONDS_PER_RUN" "$CONNECTIONS" "$3")
   if [ "$1" != moto ]; then
+    log "$1: the floor (an unknown operation) for ${SECONDS_PER_RUN}s, $CONNECTIONS connections"
+    SATURATED_FLOOR[$1]=$(run_wrk "$2" NoSuchOperation "$BODY" "$SECONDS_PER_RUN" "$CONNECTIONS" "$3")
     local rate
     rate=$(awk -v r="$(field "${LINE[$1]}" rps)" -v p="$STEADY_PERCENT" 'BEGIN { printf "%.0f", r * p / 100 }')
     log "$1: RegisterTaskDefinition at a steady $rate req/s for ${SECONDS_PER_RUN}s"
@@ -107,6 +111,17 @@ for server in moto baseline berth; do
   printf '%-9s %9.0f %7sx %6sms %6sms %8sx %8sus %7s\n' "$server" "$rps" \
     "$(ratio "$rps" "$moto_rps" 1)" "$(us_to_ms "$p50")" "$(us_to_ms "$p99")" \
     "$(ratio "$p99" "$p50" 1)" "$(field "$line" cpu_us_per_req)" "$bad"
+done
+echo
+echo "The floor at saturation (an unknown operation: HTTP and dispatch, no storage; same wrk; for information)"
+printf '%-9s %9s %8s %8s %8s %9s %10s\n' server "req/s" "" p50 p99 p99/p50 "CPU/req"
+for server in baseline berth; do
+  line=${SATURATED_FLOOR[$server]:-}
+  [ -n "$line" ] || continue
+  # Its answers are 400s by design (the operation is unknown).
+  printf '%-9s %9.0f %8s %6sms %6sms %8sx %8sus\n' "$server" "$(field "$line" rps)" "" \
+    "$(us_to_ms "$(field "$line" p50_us)")" "$(us_to_ms "$(field "$line" p99_us)")" \
+    "$(ratio "$(field "$line" p99_us)" "$(field "$line" p50_us)" 1)" "$(field "$line" cpu_us_per_req)"
 done
 echo
 echo "At a steady rate (${STEADY_PERCENT}% of the saturated rate; open loop, latency from when due; for information)"

@@ -146,6 +146,10 @@ Database::Lease::~Lease() {
     }
   }
   db_.SetDeferral(false);
+  lock_.unlock();
+  // Outside the mutex: a checkpointer woken inside it could take this core
+  // while every writer waits for the mutex.
+  if (database_.checkpointer_) database_.checkpointer_->WakeIfDue();
 }
 
 Database::RequestScope::RequestScope(Database& database) : database_(database), previous_(t_scope) {

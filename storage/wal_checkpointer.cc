@@ -7,9 +7,6 @@
 namespace berth::storage {
 namespace {
 
-// How often the thread looks at the WAL when no commit wakes it.
-constexpr std::chrono::milliseconds kPollPeriod{100};
-
 // Background checkpoints a catch-up runs at most before pausing the writers
 // (each copies what was appended during the one before; writers that append
 // faster than a checkpoint copies would otherwise keep it going).
@@ -62,7 +59,16 @@ void WalCheckpointer::OnCommit(int64_t wal_pages) noexcept {
   last_commit_ns_.store(NowNs(), std::memory_order_relaxed);
   // Only a commit that gives the checkpointer work wakes it: waking it on
   // every commit (to find too little to copy) cost a context switch each.
-  if (HasWork(wal_pages)) wake_.notify_one();
+  // Not from here, inside the writers' mutex (see the header): WakeIfDue.
+  if (HasWork(wal_pages)) wake_due_.store(true, std::memory_order_relaxed);
+}
+
+void WalCheckpointer::WakeSlow() noexcept {
+  if (!wake_due_.exchange(false)) return;  // another releaser delivered it
+  // Through the thread's mutex: it cannot be between testing for work and
+  // going to sleep, so the wake-up is not lost.
+  { const std::lock_guard lock(wake_mutex_); }
+  wake_.notify_one();
 }
 
 bool WalCheckpointer::HasWork(int64_t wal_pages) const {
@@ -89,7 +95,7 @@ void WalCheckpointer::Run(const std::stop_token& stop) {
   while (!stop.stop_requested()) {
     {
       std::unique_lock lock(wake_mutex_);
-      wake_.wait_for(lock, stop, kPollPeriod,
+      wake_.wait_for(lock, stop, limits_.poll_period,
                      [this] { return HasWork(wal_pages_.load(std::memory_order_relaxed)); });
     }
     if (stop.stop_requested()) break;
@@ -122,7 +128,7 @@ void WalCheckpointer::Run(const std::stop_token& stop) {
       // A failed checkpoint loses nothing (the WAL still holds every
       // commit); the next round tries again.
       failures_.fetch_add(1);
-      std::this_thread::sleep_for(kPollPeriod);
+      std::this_thread::sleep_for(limits_.poll_period);
     }
   }
 }

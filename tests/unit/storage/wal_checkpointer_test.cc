@@ -210,6 +210,37 @@ TEST_F(WalCheckpointerTest, WriteBehindCanBeTurnedOff) {
   EXPECT_EQ(database.CheckpointStats().write_behinds, 0);
 }
 
+TEST_F(WalCheckpointerTest, ACommitWakesTheCheckpointerOnlyOnceTheWritersMutexIsReleased) {
+  // Given a checkpointer that only a commit wakes (no polling, no idle
+  // checkpoint)
+  WalCheckpointLimits limits = Small();
+  limits.poll_period = std::chrono::hours(1);
+  limits.idle_delay = std::chrono::hours(1);
+  Database database(path_, limits);
+  {
+    // When one lease commits enough WAL for a checkpoint (and a write-behind)
+    auto lease = database.Acquire();
+    static const std::string value(4096, 'x');
+    for (int i = 0; i < 2 * limits.start_pages; ++i) {
+      Tx tx(lease.db());
+      Stmt(lease.db(), "INSERT INTO meta (key, value) VALUES (?1, ?2)")
+          .Bind(1, "w" + std::to_string(i))
+          .Bind(2, std::string_view(value))
+          .Run();
+      tx.Commit();
+    }
+    // Then the checkpointer does nothing while the lease holds the mutex
+    // (woken inside it, it could take the core the writers wait on)
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(database.CheckpointStats().checkpoints, 0);
+    EXPECT_EQ(database.CheckpointStats().write_behinds, 0);
+  }
+  // and starts once the lease is released
+  WaitForStats(database, [](const auto& stats) { return stats.checkpoints > 0; });
+  EXPECT_GT(database.CheckpointStats().checkpoints, 0);
+  EXPECT_EQ(CountRows(database, "w"), 2 * limits.start_pages);
+}
+
 TEST_F(WalCheckpointerTest, EveryCommitIsThereAfterReopening) {
   {
     Database database(path_);
