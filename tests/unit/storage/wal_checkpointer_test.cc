@@ -20,16 +20,21 @@ namespace {
 // A file-backed database in a fresh directory, removed at the end.
 class WalCheckpointerTest : public ::testing::Test {
  protected:
-  // One transaction writing one 4 KiB row (a page or more of WAL) at `key`.
-  static void WriteRow(Database& database, const std::string& key) {
+  // One transaction on `db` writing one 4 KiB row (a page or more of WAL)
+  // at `key`.
+  static void InsertRow(Db& db, const std::string& key) {
     static const std::string value(4096, 'x');
-    auto lease = database.Acquire();
-    Tx tx(lease.db());
-    Stmt(lease.db(), "INSERT INTO meta (key, value) VALUES (?1, ?2)")
+    Tx tx(db);
+    Stmt(db, "INSERT INTO meta (key, value) VALUES (?1, ?2)")
         .Bind(1, key)
         .Bind(2, std::string_view(value))
         .Run();
     tx.Commit();
+  }
+  // The same under a lease of its own.
+  static void WriteRow(Database& database, const std::string& key) {
+    auto lease = database.Acquire();
+    InsertRow(lease.db(), key);
   }
   // `count` commits of one row each.
   static void Write(Database& database, int first, int count) {
@@ -220,15 +225,7 @@ TEST_F(WalCheckpointerTest, ACommitWakesTheCheckpointerOnlyOnceTheWritersMutexIs
   {
     // When one lease commits enough WAL for a checkpoint (and a write-behind)
     auto lease = database.Acquire();
-    static const std::string value(4096, 'x');
-    for (int i = 0; i < 2 * limits.start_pages; ++i) {
-      Tx tx(lease.db());
-      Stmt(lease.db(), "INSERT INTO meta (key, value) VALUES (?1, ?2)")
-          .Bind(1, "w" + std::to_string(i))
-          .Bind(2, std::string_view(value))
-          .Run();
-      tx.Commit();
-    }
+    for (int i = 0; i < 2 * limits.start_pages; ++i) InsertRow(lease.db(), "w" + std::to_string(i));
     // Then the checkpointer does nothing while the lease holds the mutex
     // (woken inside it, it could take the core the writers wait on)
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
