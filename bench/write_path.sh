@@ -59,8 +59,9 @@ import json, sys
 w = json.load(sys.stdin)["walCheckpoints"]
 print("%d checkpoints beside the writers (%d of them closing in on a catch-up); "
       "%d catch-ups, longest writer pause %.2f ms, at most %d WAL pages copied in one; "
-      "%d failures" % (w["checkpoints"], w["closeIns"], w["catchUps"],
-      w["longestCatchUpMicros"] / 1000, w["largestCatchUpCopyPages"], w["failures"]))' ||
+      "%s WAL restarts; %d failures" % (w["checkpoints"], w["closeIns"], w["catchUps"],
+      w["longestCatchUpMicros"] / 1000, w["largestCatchUpCopyPages"],
+      w.get("walRestarts", "?"), w["failures"]))' ||
     echo "(no /_berth/stats)"
 }
 measure() {  # NAME URL PID

@@ -51,8 +51,11 @@ WalCheckpointer::~WalCheckpointer() {
 }
 
 void WalCheckpointer::OnCommit(int64_t wal_pages) noexcept {
+  // Only committing threads write these, one at a time (the writers' mutex).
+  if (wal_pages < wal_pages_.load(std::memory_order_relaxed)) {
+    restarts_.fetch_add(1, std::memory_order_relaxed);
+  }
   wal_pages_.store(wal_pages, std::memory_order_relaxed);
-  // Only committing threads write it, one at a time (the writers' mutex).
   if (wal_pages > high_water_.load(std::memory_order_relaxed)) {
     high_water_.store(wal_pages, std::memory_order_relaxed);
   }
@@ -87,6 +90,7 @@ WalCheckpointer::Stats WalCheckpointer::stats() const {
   stats.largest_catch_up_copy = largest_catch_up_copy_.load();
   stats.shrinks = shrinks_.load();
   stats.write_behinds = write_behinds_.load();
+  stats.restarts = restarts_.load();
   stats.failures = failures_.load();
   return stats;
 }

@@ -137,6 +137,9 @@ class WalCheckpointer {
     int64_t largest_catch_up_copy = 0;  // WAL pages copied with the writers paused
     int64_t shrinks = 0;                // WAL files cut to nothing while writes paused
     int64_t write_behinds = 0;          // WAL write-outs started ahead of a checkpoint
+    // Times the WAL started over, seen at the commit after: by catch-ups,
+    // and by transactions that began on a fully copied WAL without one.
+    int64_t restarts = 0;
     int64_t failures = 0;
   };
   Stats stats() const;
@@ -192,6 +195,7 @@ class WalCheckpointer {
   std::atomic<int64_t> largest_catch_up_copy_{0};
   std::atomic<int64_t> shrinks_{0};
   std::atomic<int64_t> write_behinds_{0};
+  std::atomic<int64_t> restarts_{0};
   std::atomic<int64_t> failures_{0};
   std::atomic<bool> catching_up_{false};
   // A commit gave the thread work; the mutex's releaser wakes it.

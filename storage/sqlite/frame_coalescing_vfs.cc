@@ -13,6 +13,13 @@ constexpr int kFrameHeaderBytes = 24;
 constexpr int kMaxPageBytes = 65536;
 constexpr const char* kName = "berth-frames";
 
+// The unit WAL writes are aligned to: a memory page, and ext4's (and most
+// file systems') block.
+constexpr int kBlockBytes = 4096;
+// What a WAL write sends down at most: the known start of its first block, a
+// frame header and the largest page, and the rest of its last block.
+constexpr int kAlignedBytes = kBlockBytes + kFrameHeaderBytes + kMaxPageBytes + kBlockBytes;
+
 // What SQLite allocates per open file (szOsFile bytes, not constructed: every
 // member is set in Open). The underlying VFS's file follows it.
 struct File {
@@ -22,7 +29,13 @@ struct File {
   int pending;  // bytes of a frame header waiting in `header`
   sqlite3_int64 pending_offset;
   unsigned char header[kFrameHeaderBytes];
-  unsigned char* joined;  // header + page, sqlite3_malloc'd on first use
+  unsigned char* joined;  // an aligned write being built, sqlite3_malloc'd on first use
+  // The end of what this handle wrote since the WAL last started over (at
+  // its header), and whether `tail` holds the bytes of its last block
+  // before it (what an append needs to start at that block's beginning).
+  sqlite3_int64 written_end;
+  bool tail_known;
+  unsigned char tail[kBlockBytes];
 };
 constexpr int kFileBytes = static_cast<int>((sizeof(File) + 15) / 16 * 16);
 
@@ -30,13 +43,86 @@ File* Self(sqlite3_file* file) { return reinterpret_cast<File*>(file); }
 sqlite3_file* Real(sqlite3_file* file) { return Self(file)->real; }
 const sqlite3_io_methods& RealMethods(sqlite3_file* file) { return *Real(file)->pMethods; }
 
+sqlite3_int64 BlockStart(sqlite3_int64 offset) { return offset - offset % kBlockBytes; }
+
+// Notes a write of `amount` bytes of `data` at `offset` that went down as it
+// is: what `tail` knows of the last block still holds, or no longer does.
+void NoteUnalignedWrite(File& self, const unsigned char* data, int amount, sqlite3_int64 offset) {
+  const sqlite3_int64 end = offset + amount;
+  if (end >= self.written_end) {
+    self.written_end = end;
+    const sqlite3_int64 block = BlockStart(end);
+    self.tail_known = offset <= block;
+    if (self.tail_known) {
+      std::memcpy(self.tail, data + (block - offset), static_cast<size_t>(end - block));
+    }
+    return;
+  }
+  // A rewrite before the end (a frame SQLite rewrites within a transaction):
+  // the part of it in the last block changes `tail`.
+  const sqlite3_int64 block = BlockStart(self.written_end);
+  if (!self.tail_known || end <= block) return;
+  const sqlite3_int64 from = offset > block ? offset : block;
+  std::memcpy(self.tail + (from - block), data + (from - offset), static_cast<size_t>(end - from));
+}
+
+// Writes `amount` bytes of `data` at `offset` of a WAL: an append whose first
+// block's start is known as whole blocks (that start, the bytes, zeros to the
+// end of the last block; see the header), anything else as it is. `scratch`
+// has room for kAlignedBytes, and `data` may already be in it at kBlockBytes.
+int WriteWal(sqlite3_file* file, unsigned char* scratch, const unsigned char* data, int amount,
+             sqlite3_int64 offset) {
+  File& self = *Self(file);
+  if (offset == 0) {  // the header of a WAL that starts over
+    self.written_end = 0;
+    self.tail_known = true;
+  }
+  const sqlite3_int64 start = BlockStart(offset);
+  const sqlite3_int64 end = offset + amount;
+  const bool append =
+      end >= self.written_end && offset <= self.written_end &&
+      (offset == start || (self.tail_known && start == BlockStart(self.written_end)));
+  if (scratch == nullptr || !append || amount > kFrameHeaderBytes + kMaxPageBytes) {
+    const int rc = RealMethods(file).xWrite(self.real, data, amount, offset);
+    if (rc == SQLITE_OK) NoteUnalignedWrite(self, data, amount, offset);
+    return rc;
+  }
+  const int lead = static_cast<int>(offset - start);
+  unsigned char* const begin = scratch + kBlockBytes - lead;
+  std::memcpy(begin, self.tail, static_cast<size_t>(lead));
+  if (data != scratch + kBlockBytes)
+    std::memmove(scratch + kBlockBytes, data, static_cast<size_t>(amount));
+  const int used = lead + amount;
+  const int bytes = (used + kBlockBytes - 1) / kBlockBytes * kBlockBytes;
+  std::memset(begin + used, 0, static_cast<size_t>(bytes - used));
+  const int rc = RealMethods(file).xWrite(self.real, begin, bytes, start);
+  if (rc != SQLITE_OK) {
+    self.tail_known = false;  // the file may hold part of it
+    return rc;
+  }
+  self.written_end = end;
+  const int in_last = static_cast<int>(end - BlockStart(end));
+  std::memcpy(self.tail, begin + used - in_last, static_cast<size_t>(in_last));
+  self.tail_known = true;
+  return SQLITE_OK;
+}
+
+// The file's buffer for aligned WAL writes, allocated on first use (null if
+// that failed: writes then go down as they are).
+unsigned char* Scratch(File& self) {
+  if (self.joined == nullptr) {
+    self.joined = static_cast<unsigned char*>(sqlite3_malloc(kAlignedBytes));
+  }
+  return self.joined;
+}
+
 // Writes the waiting header, if any.
 int Flush(sqlite3_file* file) {
   File& self = *Self(file);
   if (self.pending == 0) return SQLITE_OK;
   const int bytes = self.pending;
   self.pending = 0;
-  return RealMethods(file).xWrite(self.real, self.header, bytes, self.pending_offset);
+  return WriteWal(file, Scratch(self), self.header, bytes, self.pending_offset);
 }
 
 // Calls the underlying file's method `Method` after writing the waiting header
@@ -73,30 +159,39 @@ int Close(sqlite3_file* file) {
 
 int Write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
   File& self = *Self(file);
+  if (!self.wal) return RealMethods(file).xWrite(self.real, data, amount, offset);
+  const auto* bytes = static_cast<const unsigned char*>(data);
   if (self.pending > 0) {
-    if (offset == self.pending_offset + self.pending && amount <= kMaxPageBytes) {
-      if (self.joined == nullptr) {
-        self.joined =
-            static_cast<unsigned char*>(sqlite3_malloc(kFrameHeaderBytes + kMaxPageBytes));
-      }
-      if (self.joined != nullptr) {
-        const int header = self.pending;
-        self.pending = 0;
-        std::memcpy(self.joined, self.header, static_cast<size_t>(header));
-        std::memcpy(self.joined + header, data, static_cast<size_t>(amount));
-        return RealMethods(file).xWrite(self.real, self.joined, header + amount,
-                                        self.pending_offset);
-      }
+    unsigned char* scratch = Scratch(self);
+    if (offset == self.pending_offset + self.pending && amount <= kMaxPageBytes &&
+        scratch != nullptr) {
+      const int header = self.pending;
+      self.pending = 0;
+      // Header and page side by side where WriteWal wants them.
+      unsigned char* joined = scratch + kBlockBytes;
+      std::memcpy(joined, self.header, static_cast<size_t>(header));
+      std::memcpy(joined + header, bytes, static_cast<size_t>(amount));
+      return WriteWal(file, scratch, joined, header + amount, self.pending_offset);
     }
     if (const int rc = Flush(file); rc != SQLITE_OK) return rc;
   }
-  if (self.wal && amount == kFrameHeaderBytes) {
-    std::memcpy(self.header, data, kFrameHeaderBytes);
+  if (amount == kFrameHeaderBytes) {
+    std::memcpy(self.header, bytes, kFrameHeaderBytes);
     self.pending = kFrameHeaderBytes;
     self.pending_offset = offset;
     return SQLITE_OK;
   }
-  return RealMethods(file).xWrite(self.real, data, amount, offset);
+  return WriteWal(file, Scratch(self), bytes, amount, offset);
+}
+
+int Truncate(sqlite3_file* file, sqlite3_int64 size) {
+  if (const int rc = Flush(file); rc != SQLITE_OK) return rc;
+  File& self = *Self(file);
+  if (self.wal && size < self.written_end) {
+    self.written_end = size;
+    self.tail_known = size % kBlockBytes == 0;  // nothing of its last block is needed
+  }
+  return RealMethods(file).xTruncate(self.real, size);
 }
 
 void ShmBarrier(sqlite3_file* file) {
@@ -112,7 +207,7 @@ constexpr sqlite3_io_methods MethodsOfVersion(int version) {
           Close,
           Flushed<&M::xRead>::Call,
           Write,
-          Flushed<&M::xTruncate>::Call,
+          Truncate,
           Flushed<&M::xSync>::Call,
           Flushed<&M::xFileSize>::Call,
           Flushed<&M::xLock>::Call,
@@ -142,6 +237,8 @@ int Open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* file, int flags,
   self.pending = 0;
   self.pending_offset = 0;
   self.joined = nullptr;
+  self.written_end = 0;
+  self.tail_known = false;  // until a write shows what the WAL's last block holds
   const int rc = Underlying(vfs)->xOpen(Underlying(vfs), name, self.real, flags, out_flags);
   // SQLite closes a file whose methods are set, even when opening failed.
   if (const sqlite3_io_methods* real = self.real->pMethods) {

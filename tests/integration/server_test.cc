@@ -52,8 +52,9 @@ TEST(ServerTest, StatsReportWhatTheCheckpointerDid) {
   }
   // Then the stats count it, and every figure is there as a number
   EXPECT_GE(figures.at("checkpoints").get<int64_t>(), 1);
-  for (const char* name : {"catchUps", "longestCatchUpMicros", "closeIns",
-                           "largestCatchUpCopyPages", "shrinks", "writeBehinds", "failures"}) {
+  for (const char* name :
+       {"catchUps", "longestCatchUpMicros", "closeIns", "largestCatchUpCopyPages", "shrinks",
+        "writeBehinds", "walRestarts", "failures"}) {
     ASSERT_TRUE(figures.contains(name)) << name;
     EXPECT_TRUE(figures.at(name).is_number_integer()) << name;
   }

@@ -119,13 +119,17 @@ TEST_F(WalCheckpointerTest, AWalWrittenThroughCommitGroupsRestartsToo) {
     }
   }
   for (const auto& settle : pending) ASSERT_EQ(settle(), nullptr);
-  // Then every catch-up ended the open group, so the WAL started over
-  // after it: there were no more catch-ups than WAL-fulls written (a row is
-  // a page and a share of another; a catch-up that could not restart the
-  // WAL would be repeated until one fell between two groups)
+  // Then the WAL started over: a catch-up restarts it by ending the open
+  // group, and one that could not would be repeated until a catch-up fell
+  // between two groups, so there were no more of them than WAL-fulls
+  // written (a row is a page and a share of another). (The WAL may also
+  // restart without a catch-up: when the writer is descheduled between two
+  // groups long enough for a background checkpoint to copy everything, as
+  // on a loaded machine. So restarts are counted, not catch-ups.)
   const auto stats = database.CheckpointStats();
-  EXPECT_GT(stats.catch_ups, 0);
+  EXPECT_GT(stats.restarts, 0);
   EXPECT_LE(stats.catch_ups, int64_t{rows} * 3 / Small().catch_up_pages);
+  EXPECT_EQ(stats.failures, 0);
   EXPECT_EQ(CountRows(database, "g"), rows);
 }
 
