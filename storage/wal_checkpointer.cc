@@ -51,7 +51,7 @@ WalCheckpointer::~WalCheckpointer() {
 }
 
 void WalCheckpointer::OnCommit(int64_t wal_pages) noexcept {
-  // Only committing threads write these, one at a time (the writers' mutex).
+  // Written only under the writers' mutex (by commits, and by a shrink).
   if (wal_pages < wal_pages_.load(std::memory_order_relaxed)) {
     restarts_.fetch_add(1, std::memory_order_relaxed);
   }

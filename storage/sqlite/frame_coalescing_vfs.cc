@@ -29,7 +29,7 @@ struct File {
   int pending;  // bytes of a frame header waiting in `header`
   sqlite3_int64 pending_offset;
   unsigned char header[kFrameHeaderBytes];
-  unsigned char* joined;  // an aligned write being built, sqlite3_malloc'd on first use
+  unsigned char* scratch;  // an aligned write being built, sqlite3_malloc'd on first use
   // The end of what this handle wrote since the WAL last started over (at
   // its header), and whether `tail` holds the bytes of its last block
   // before it (what an append needs to start at that block's beginning).
@@ -110,10 +110,10 @@ int WriteWal(sqlite3_file* file, unsigned char* scratch, const unsigned char* da
 // The file's buffer for aligned WAL writes, allocated on first use (null if
 // that failed: writes then go down as they are).
 unsigned char* Scratch(File& self) {
-  if (self.joined == nullptr) {
-    self.joined = static_cast<unsigned char*>(sqlite3_malloc(kAlignedBytes));
+  if (self.scratch == nullptr) {
+    self.scratch = static_cast<unsigned char*>(sqlite3_malloc(kAlignedBytes));
   }
-  return self.joined;
+  return self.scratch;
 }
 
 // Writes the waiting header, if any.
@@ -152,8 +152,8 @@ struct Passed<Method> {
 int Close(sqlite3_file* file) {
   const int flushed = Flush(file);
   const int rc = RealMethods(file).xClose(Real(file));
-  sqlite3_free(Self(file)->joined);
-  Self(file)->joined = nullptr;
+  sqlite3_free(Self(file)->scratch);
+  Self(file)->scratch = nullptr;
   return flushed != SQLITE_OK ? flushed : rc;
 }
 
@@ -236,7 +236,7 @@ int Open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* file, int flags,
   self.wal = (flags & SQLITE_OPEN_WAL) != 0;
   self.pending = 0;
   self.pending_offset = 0;
-  self.joined = nullptr;
+  self.scratch = nullptr;
   self.written_end = 0;
   self.tail_known = false;  // until a write shows what the WAL's last block holds
   const int rc = Underlying(vfs)->xOpen(Underlying(vfs), name, self.real, flags, out_flags);
