@@ -59,9 +59,10 @@ import json, sys
 w = json.load(sys.stdin)["walCheckpoints"]
 print("%d checkpoints beside the writers (%d of them closing in on a catch-up); "
       "%d catch-ups, longest writer pause %.2f ms, at most %d WAL pages copied in one; "
-      "%s WAL restarts; %d failures" % (w["checkpoints"], w["closeIns"], w["catchUps"],
-      w["longestCatchUpMicros"] / 1000, w["largestCatchUpCopyPages"],
-      w.get("walRestarts", "?"), w["failures"]))' ||
+      "%s WAL restarts; %s database syncs beside the writers; %d failures" % (w["checkpoints"],
+      w["closeIns"], w["catchUps"], w["longestCatchUpMicros"] / 1000,
+      w["largestCatchUpCopyPages"], w.get("walRestarts", "?"), w.get("databaseSyncs", "?"),
+      w["failures"]))' ||
     echo "(no /_berth/stats)"
 }
 measure() {  # NAME URL PID

@@ -29,6 +29,7 @@ nlohmann::json CheckpointFigures(const storage::WalCheckpointer::Stats& stats) {
           {"largestCatchUpCopyPages", stats.largest_catch_up_copy},
           {"shrinks", stats.shrinks},
           {"writeBehinds", stats.write_behinds},
+          {"databaseSyncs", stats.database_syncs},
           {"walRestarts", stats.restarts},
           {"failures", stats.failures}};
 }
