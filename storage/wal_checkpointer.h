@@ -31,9 +31,11 @@
 // under load the background ones rarely do: the database pages they copied
 // stayed dirty until the catch-up's sync, which then wrote about a second and
 // a half of them with the writers paused (23-35 ms of a 25-30 ms pause on a
-// VM whose disk flushes slowly). So before closing in, the checkpointer syncs
-// the database file itself, beside the writers; the catch-up's own sync is
-// left with the pages copied after that.
+// VM whose disk flushes slowly). So each background checkpoint starts the
+// write-out of the database pages it copied (sync_file_range, as for the
+// WAL), and before closing in the checkpointer syncs the database file
+// itself, beside the writers; the catch-up's own sync is left with the pages
+// copied after that.
 //
 // A WAL file that grew past `start_pages` is cut to nothing once writes have
 // paused for `shrink_delay` (with the writers paused, which then costs no

@@ -59,6 +59,25 @@ class WalCheckpointerTest : public ::testing::Test {
     }
   }
 
+  // Polls until the checkpointer's figures stay the same for five of its
+  // idle delays (it found nothing more to copy), or `timeout` passes.
+  static void WaitUntilIdle(Database& database,
+                            std::chrono::seconds timeout = std::chrono::seconds(30)) {
+    const auto figures = [&database] {
+      const auto stats = database.CheckpointStats();
+      return std::vector<int64_t>{stats.checkpoints, stats.close_ins, stats.database_syncs,
+                                  stats.catch_ups};
+    };
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto before = figures();
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(WalCheckpointLimits{}.idle_delay * 5);
+      const auto now = figures();
+      if (now == before) return;
+      before = now;
+    }
+  }
+
   static int64_t WalBytes(const std::string& path) {
     std::error_code ec;
     const auto size = std::filesystem::file_size(path + "-wal", ec);
@@ -85,9 +104,11 @@ TEST_F(WalCheckpointerTest, CheckpointsRunInTheBackgroundAndTheWalRestarts) {
   // (each row is a page and a share of another)
   const int rows = 12 * static_cast<int>(Small().catch_up_pages);
   Write(database, 0, rows);
-  // When writes pause (long enough for the idle checkpoint to copy the rest)
+  // When writes pause (long enough for the idle checkpoint to copy the rest:
+  // until the checkpointer has had nothing to do for a while, which on a
+  // loaded machine can take longer than its idle delay)
   WaitForStats(database, [](const auto& stats) { return stats.checkpoints > 0; });
-  std::this_thread::sleep_for(Small().idle_delay * 3);
+  WaitUntilIdle(database);
   // Then the checkpointer copied the WAL beside the writers
   const auto stats = database.CheckpointStats();
   EXPECT_GT(stats.checkpoints, 0);
@@ -256,6 +277,9 @@ TEST_F(WalCheckpointerTest, ACommitWakesTheCheckpointerOnlyOnceTheWritersMutexIs
   limits.poll_period = std::chrono::hours(1);
   limits.idle_delay = std::chrono::hours(1);
   Database database(path_, limits);
+  // (parked before the writes: a thread that first runs after them finds
+  // the work on its own, as on a loaded machine)
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
   {
     // When one lease commits enough WAL for a checkpoint (and a write-behind)
     auto lease = database.Acquire();
