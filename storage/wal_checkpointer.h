@@ -30,7 +30,7 @@
 // Only a checkpoint that copies the whole WAL syncs the database file, and
 // under load the background ones rarely do: the database pages they copied
 // stayed dirty until the catch-up's sync, which then wrote about a second and
-// a half of them with the writers paused (23-35 ms of a 25-30 ms pause on a
+// a half of them with the writers paused (22-28 ms of a 25-45 ms pause on a
 // VM whose disk flushes slowly). So each background checkpoint starts the
 // write-out of the database pages it copied (sync_file_range, as for the
 // WAL), and before closing in the checkpointer syncs the database file
