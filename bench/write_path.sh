@@ -17,7 +17,10 @@
 #   at the same rate, the floor: an unknown operation, which goes through
 #   HTTP and the dispatcher but touches no storage. On this two-core VM the
 #   floor's p99 is already several times its p50 (idle cores wake late), so
-#   the write's line is read against the floor's, not against 3x.
+#   the write's line is read against the floor's, not against 3x. Its
+#   CPU/req column is the server's CPU per request sent: spaced out, writes
+#   seldom share a commit and cost more each than at saturation, so half the
+#   saturated rate keeps a single event-loop thread mostly busy.
 # - the same floor at saturation (wrk, for information), beside the write: the
 #   p99/p50 of a request that touches no storage, under the same closed loop.
 # Every request appends a revision, so the WAL crosses the checkpoint
@@ -45,12 +48,18 @@ g++ -std=c++20 -O2 -o "$RATE_BENCH" "$BENCH_DIR/tools/rate_bench.cc" || die "can
 BODY="{\"family\":\"bench-write\",${BENCH_TASK_DEFINITION#\{}"
 
 declare -A LINE SATURATED_FLOOR STEADY FLOOR CHECKPOINTS
-# steady URL TARGET RATE: rate_bench's summary line for that X-Amz-Target.
+# steady URL TARGET RATE PID: rate_bench's summary line for that X-Amz-Target,
+# with cpu_us_per_req: the server's CPU time over the run (its warm-up second
+# included) per request sent.
 steady() {
-  BENCH_TARGET="$2" BENCH_BODY="$BODY" BENCH_AUTH="$BENCH_AUTH" \
+  local before line
+  before=$(cpu_us "$4")
+  line=$(BENCH_TARGET="$2" BENCH_BODY="$BODY" BENCH_AUTH="$BENCH_AUTH" \
     timeout --kill-after=5 "$((SECONDS_PER_RUN + 30))" \
-    "$RATE_BENCH" 127.0.0.1 "${1##*:}" "$3" "$SECONDS_PER_RUN" "$CONNECTIONS" ||
+    "$RATE_BENCH" 127.0.0.1 "${1##*:}" "$3" "$SECONDS_PER_RUN" "$CONNECTIONS") ||
     die "rate_bench failed against $1"
+  echo "$line cpu_us_per_req=$(awk -v c="$(($(cpu_us "$4") - before))" -v r="$3" \
+    -v s="$SECONDS_PER_RUN" 'BEGIN { printf "%.1f", c / (r * (s + 1)) }')"
 }
 # A Berth's checkpointer figures (GET /_berth/stats) on one line.
 checkpoint_figures() {  # URL
@@ -75,9 +84,9 @@ measure() {  # NAME URL PID
     local rate
     rate=$(awk -v r="$(field "${LINE[$1]}" rps)" -v p="$STEADY_PERCENT" 'BEGIN { printf "%.0f", r * p / 100 }')
     log "$1: RegisterTaskDefinition at a steady $rate req/s for ${SECONDS_PER_RUN}s"
-    STEADY[$1]=$(steady "$2" "$ECS_TARGET_PREFIX.RegisterTaskDefinition" "$rate")
+    STEADY[$1]=$(steady "$2" "$ECS_TARGET_PREFIX.RegisterTaskDefinition" "$rate" "$3")
     log "$1: the floor (an unknown operation) at a steady $rate req/s for ${SECONDS_PER_RUN}s"
-    FLOOR[$1]=$(steady "$2" "$ECS_TARGET_PREFIX.NoSuchOperation" "$rate")
+    FLOOR[$1]=$(steady "$2" "$ECS_TARGET_PREFIX.NoSuchOperation" "$rate" "$3")
     CHECKPOINTS[$1]=$(checkpoint_figures "$2")
   fi
   stop_pid "$3"
@@ -127,7 +136,7 @@ for server in baseline berth; do
 done
 echo
 echo "At a steady rate (${STEADY_PERCENT}% of the saturated rate; open loop, latency from when due; for information)"
-printf '%-20s %9s %9s %8s %8s %9s %8s %7s %7s\n' "server: request" "target/s" "req/s" p50 p99 p99/p50 max late bad
+printf '%-20s %9s %9s %8s %8s %9s %8s %7s %7s %10s\n' "server: request" "target/s" "req/s" p50 p99 p99/p50 max late bad "CPU/req"
 for server in baseline berth; do
   for kind in write floor; do
     if [ "$kind" = write ]; then line=${STEADY[$server]:-}; else line=${FLOOR[$server]:-}; fi
@@ -139,10 +148,11 @@ for server in baseline berth; do
     # The floor's answers are 400s by design; the write's must all be 2xx.
     [ "$kind" = floor ] || bad=$((bad + $(field "$line" non2xx)))
     [ "$bad" -eq 0 ] || status=2
-    printf '%-20s %9s %9.0f %6sms %6sms %8sx %6sms %7s %7s\n' "$server: $kind" \
+    printf '%-20s %9s %9.0f %6sms %6sms %8sx %6sms %7s %7s %8sus\n' "$server: $kind" \
       "$(field "$line" target_rps)" "$(field "$line" rps)" "$(us_to_ms "$(field "$line" p50_us)")" \
       "$(us_to_ms "$(field "$line" p99_us)")" "$(ratio "$(field "$line" p99_us)" "$(field "$line" p50_us)" 1)" \
-      "$(us_to_ms "$(field "$line" max_us)")" "$(field "$line" late)" "$bad"
+      "$(us_to_ms "$(field "$line" max_us)")" "$(field "$line" late)" "$bad" \
+      "$(field "$line" cpu_us_per_req)"
   done
 done
 for server in baseline berth; do

@@ -4,9 +4,21 @@
 #include <cctype>
 #include <charconv>
 #include <regex>
+#include <sched.h>
 #include <thread>
 
 namespace berth {
+
+unsigned DefaultThreads() {
+  // The cores Berth may run on (a cpuset or taskset narrows them), else all.
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  const unsigned cores = sched_getaffinity(0, sizeof(cpus), &cpus) == 0
+                             ? static_cast<unsigned>(CPU_COUNT(&cpus))
+                             : std::thread::hardware_concurrency();
+  return cores <= 2 ? 1 : 2;
+}
+
 namespace {
 
 // One flag: its name, its environment variable and how to apply a value.
@@ -163,7 +175,8 @@ const std::vector<Option>& Options() {
        "registry host in repository URIs (default localhost:<port>)", ApplyRegistryHost},
       {"--log-level", "BERTH_LOG_LEVEL", "debug, info, warn or error (default info)",
        ApplyLogLevel},
-      {"--threads", "BERTH_THREADS", "HTTP worker threads (default 2)", ApplyThreads},
+      {"--threads", "BERTH_THREADS",
+       "HTTP event-loop threads (default 1 on up to two cores, else 2)", ApplyThreads},
       {"--max-connections", "BERTH_MAX_CONNECTIONS",
        "open connections served at once; more are answered 503 (default 1024)",
        ApplyMaxConnections},

@@ -31,6 +31,16 @@ http::BodyPlan Router::Plan(const http::Request& head) {
   return {kAdminBodyLimit, nullptr};
 }
 
+bool Router::MayWait(const http::Request& head) {
+  if (IsAdmin(head)) {
+    return dashboard_ != nullptr && !head.added_listener &&
+           dashboard::DashboardHandler::Serves(head.Path());
+  }
+  if (IsTaskEndpoint(metadata_, head)) return metadata::MetadataHandler::MayWait(head.Path());
+  if (registry::Registry::Serves(head.Path())) return registry_.MayWait(head);
+  return IsAws(head) && dispatcher_.MayWait(head);
+}
+
 http::Response Router::Handle(http::Request& request) {
   try {
     if (IsAdmin(request)) {

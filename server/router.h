@@ -32,6 +32,11 @@ class Router final : public http::Application {
   void SetDashboard(dashboard::DashboardHandler& handler) { dashboard_ = &handler; }
 
   http::BodyPlan Plan(const http::Request& head) override;
+  // The requests that may wait outside the event loop: the dashboard's (its
+  // first snapshot is built while they wait), the task stats (Docker), the
+  // registry's and ECR's reads through a pull-through cache (upstream), and
+  // their writes that sync a blob to disk.
+  bool MayWait(const http::Request& head) override;
   http::Response Handle(http::Request& request) override;
   http::Response BodyTooLarge(const http::Request& head, uint64_t limit) override;
 

@@ -105,6 +105,14 @@ Dispatcher::Resolved Dispatcher::Resolve(std::string_view target) const {
   return {};
 }
 
+bool Dispatcher::MayWait(const http::Request& head) const {
+  const auto target = head.headers.Get("X-Amz-Target");
+  if (!target) return false;
+  const Resolved resolved = Resolve(*target);
+  return resolved.operation != nullptr &&
+         resolved.service->MayWait(target->substr(target->rfind('.') + 1));
+}
+
 std::string Dispatcher::LabelOf(std::string_view target) const {
   const Resolved resolved = Resolve(target);
   if (resolved.operation == nullptr) return "unknown";

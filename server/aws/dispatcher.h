@@ -55,6 +55,9 @@ class Dispatcher {
   void RequireSignatures(const Authenticator* authenticator) { authenticator_ = authenticator; }
 
   size_t BodyLimit(const http::Request& head) const;
+  // Whether the request's operation may wait on something outside Berth
+  // (ServiceApi::MayWait), from its X-Amz-Target.
+  bool MayWait(const http::Request& head) const;
   // Serves one request (never throws).
   http::Response Handle(const http::Request& request) const;
   // The JSON error reply for a body over `limit` (`head` names the operation

@@ -36,6 +36,13 @@ class ServiceApi {
   // Runs an implemented operation. Throws AwsError.
   virtual nlohmann::json Invoke(std::string_view operation, const nlohmann::json& input,
                                 const RequestContext& context) = 0;
+  // True for the implemented operations that may wait on something outside
+  // Berth (an upstream registry): the server runs them off its event loop
+  // (http::Application::MayWait). Default: none.
+  virtual bool MayWait(std::string_view operation) const {
+    (void)operation;
+    return false;
+  }
   // True for the implemented operations whose output is an event stream
   // (CloudWatch Logs' StartLiveTail): they are served by OpenEventStream
   // instead of Invoke. Default: none.

@@ -121,6 +121,12 @@ bool EcrApi::Implements(std::string_view operation) const {
   return aws::FindOperationRow(kOperations, operation) != nullptr;
 }
 
+bool EcrApi::MayWait(std::string_view operation) const {
+  return operation == "BatchGetImage" || operation == "GetDownloadUrlForLayer" ||
+         operation == "ValidatePullThroughCacheRule" || operation == "PutImage" ||
+         operation == "CompleteLayerUpload";
+}
+
 std::vector<std::string_view> EcrApi::OperationNames() {
   std::vector<std::string_view> names;
   for (const auto& row : kOperations) names.push_back(row.name);

@@ -31,6 +31,11 @@ class EcrApi final : public aws::ServiceApi {
   const aws::ServiceModel& Model() const override;
   std::string_view Name() const override { return "ecr"; }
   bool Implements(std::string_view operation) const override;
+  // The operations that may import from a pull-through cache's upstream
+  // (BatchGetImage, GetDownloadUrlForLayer), call it
+  // (ValidatePullThroughCacheRule), or sync a blob to disk (PutImage,
+  // CompleteLayerUpload).
+  bool MayWait(std::string_view operation) const override;
   nlohmann::json Invoke(std::string_view operation, const nlohmann::json& input,
                         const aws::RequestContext& context) override;
   aws::AwsError ValidationError(const aws::OperationModel& operation,

@@ -27,6 +27,14 @@ class Application {
 
   // Decides the body plan from the request's header (`head.body` is empty).
   virtual BodyPlan Plan(const Request& head) = 0;
+  // Whether serving the request may wait on something outside Berth (an
+  // upstream registry, the Docker engine, a first build of a cache): such a
+  // request is served on the server's thread pool for waits, so that the
+  // event loop goes on serving the others meanwhile. Decided from the header.
+  virtual bool MayWait(const Request& head) {
+    (void)head;
+    return false;
+  }
   // Serves one complete request. Must not throw.
   virtual Response Handle(Request& request) = 0;
   // The reply when the body exceeds the plan's limit (the connection is then

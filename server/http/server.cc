@@ -24,6 +24,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -298,8 +299,23 @@ asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, Response& res, un
 }
 
 // Reads, serves and answers requests on one connection until it closes.
+// Serves a request that may wait on the pool for waits; the session resumes
+// on its own executor with the response.
+asio::awaitable<Response> ServeOnPool(Application& app, Request& request,
+                                      asio::thread_pool& waiting) {
+  auto [error, res] = co_await asio::co_spawn(
+      waiting, [&app, &request]() -> asio::awaitable<Response> { co_return app.Handle(request); },
+      kNoThrow);
+  if (!error) co_return std::move(res);
+  Response failed;  // Handle does not throw; the pool could not run it
+  failed.status = 500;
+  failed.body = "Internal error\n";
+  co_return failed;
+}
+
 asio::awaitable<void> Session(beast::tcp_stream stream, Application& app, ServerOptions options,
-                              bool added_listener, OpenStreams& streams) {
+                              bool added_listener, OpenStreams& streams,
+                              asio::thread_pool& waiting) {
   beast::flat_buffer buffer;
   boost::system::error_code endpoint_ec;
   const auto peer = stream.socket().remote_endpoint(endpoint_ec);
@@ -400,7 +416,13 @@ asio::awaitable<void> Session(beast::tcp_stream stream, Application& app, Server
       keep_alive = parser.get().keep_alive();
     }
 
-    Response res = app.Handle(req);
+    // (Not a conditional expression: GCC 12 mishandles co_await in one.)
+    Response res;
+    if (app.MayWait(req)) {
+      res = co_await ServeOnPool(app, req, waiting);
+    } else {
+      res = app.Handle(req);
+    }
     if (res.before_send) {
       // Requests already read run first (and join the same commit).
       for (int round = 0; round < kJoinRounds; ++round) {
@@ -437,7 +459,10 @@ asio::awaitable<void> Session(beast::tcp_stream stream, Application& app, Server
 
 struct Server::Impl {
   explicit Impl(const ServerOptions& opts)
-      : options(opts), ioc(static_cast<int>(opts.threads)), stop_grace(ioc) {}
+      : options(opts),
+        ioc(static_cast<int>(opts.threads)),
+        stop_grace(ioc),
+        waiting(std::max(1u, opts.waiting_threads)) {}
 
   // Holds its acceptor: one a listener removed stays alive until its loop ends.
   asio::awaitable<void> Accept(std::shared_ptr<tcp::acceptor> held, bool added_listener) {
@@ -465,7 +490,7 @@ struct Server::Impl {
       ++open_connections;
       asio::co_spawn(executor,
                      Session(beast::tcp_stream(std::move(socket)), *application, options,
-                             added_listener, streams),
+                             added_listener, streams, waiting),
                      [this](const std::exception_ptr& error) {
                        --open_connections;
                        if (!error) return;
@@ -540,6 +565,7 @@ struct Server::Impl {
   Application* application = nullptr;
   asio::io_context ioc;
   asio::steady_timer stop_grace;
+  asio::thread_pool waiting;  // serves the requests that may wait
   OpenStreams streams;
   std::atomic<std::size_t> open_connections{0};
   std::atomic<std::size_t> refusals{0};
@@ -623,6 +649,10 @@ void Server::Run(Application& application) {
     threads.emplace_back([&impl] { impl.ioc.run(); });
   impl.ioc.run();
   for (auto& thread : threads) thread.join();
+  // Requests still waiting refer to the application and to their sessions:
+  // they finish here (those not yet started are dropped).
+  impl.waiting.stop();
+  impl.waiting.join();
 }
 
 void Server::Stop() {

@@ -3,7 +3,9 @@
 // Berth's HTTP/1.1 server: an accept loop and one coroutine per connection
 // (keep-alive, idle timeout, header-first reads so the application can pick a
 // body limit per route), on a small pool of threads; a response may also be
-// streamed from a BodyProducer. Stop() ends it cleanly (streamed responses
+// streamed from a BodyProducer. Requests the application says may wait
+// (Application::MayWait) are served on a pool of their own, so that a wait
+// never holds up the event loop. Stop() ends it cleanly (streamed responses
 // get their last bytes out first); main calls it on SIGINT or SIGTERM. The
 // only place Beast and Asio appear.
 //
@@ -22,6 +24,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";  // address to bind
   uint16_t port = 4566;            // 0 picks a free port
   unsigned threads = 2;            // threads running the event loop
+  unsigned waiting_threads = 4;    // threads serving requests that may wait
   // A connection with no request in progress is closed after idle_timeout;
   // once a request's first byte arrives, its whole header must follow within
   // header_timeout (slow headers are cut off).

@@ -47,6 +47,8 @@ class MetadataHandler {
   // Whether `path` is one of the task endpoints' (never a registry path:
   // `/v2/credentials/<id>` has one segment where the registry has three).
   static bool Serves(std::string_view path);
+  // Whether serving `path` asks the Docker engine (the stats endpoints).
+  static bool MayWait(std::string_view path) { return path.ends_with("/stats"); }
 
   // Never throws.
   http::Response Handle(const http::Request& request);

@@ -152,6 +152,24 @@ storage::RepositoryRecord Registry::RequireRepository(const storage::Partition& 
   }
 }
 
+bool Registry::MayWait(const http::Request& head) const {
+  const auto route = ParseRoute(head.Path());
+  if (!route) return false;
+  const bool read = head.method == "GET" || head.method == "HEAD";
+  switch (route->kind) {
+    case Route::Kind::kManifest:
+      return head.method == "PUT" || (read && pull_through_ != nullptr);
+    case Route::Kind::kBlob:
+      return read && pull_through_ != nullptr;
+    case Route::Kind::kUpload:
+      return head.method == "PUT";
+    case Route::Kind::kUploads:
+      return head.method == "POST" && QueryParam(head.Query(), "digest").has_value();
+    default:
+      return false;
+  }
+}
+
 http::BodyPlan Registry::Plan(const http::Request& head) {
   const auto route = ParseRoute(head.Path());
   if (route && (route->kind == Kind::kUpload || route->kind == Kind::kUploads)) {

@@ -55,6 +55,12 @@ class Registry {
   // Upload bodies go to a sink writing the session file; other bodies are
   // small and kept in memory.
   http::BodyPlan Plan(const http::Request& head);
+  // Whether serving the request may wait outside Berth: on a pull-through
+  // cache's upstream (a read of a manifest or blob while a cache is attached;
+  // whether a rule covers the name is known only once the caller is), or on
+  // the disk (a blob or manifest made durable: the end of an upload, a
+  // manifest PUT).
+  bool MayWait(const http::Request& head) const;
   // Serves one request (never throws).
   http::Response Handle(const http::Request& request);
   http::Response BodyTooLarge(const http::Request& head, uint64_t limit);

@@ -18,6 +18,32 @@ TEST_F(ProtocolTest, UnknownTargetsAreUnknownOperationException) {
   EXPECT_AWS_ERROR(Raw("AmazonEC2ContainerServiceV20141113", "{}"), "UnknownOperationException");
 }
 
+TEST_F(ProtocolTest, OnlyOperationsThatReachOutsideBerthMayWait) {
+  const auto may_wait = [&](const std::string& target) {
+    http::Request head;
+    head.method = "POST";
+    head.target = "/";
+    head.headers.Add("X-Amz-Target", target);
+    return dispatcher_.MayWait(head);
+  };
+  const std::string ecr = "AmazonEC2ContainerRegistry_V20150921.";
+  for (const char* operation :
+       {"BatchGetImage", "GetDownloadUrlForLayer", "ValidatePullThroughCacheRule", "PutImage",
+        "CompleteLayerUpload"}) {
+    EXPECT_TRUE(may_wait(ecr + operation)) << operation;
+  }
+  EXPECT_FALSE(may_wait(ecr + "DescribeRepositories"));
+  EXPECT_FALSE(may_wait(ecr + "UploadLayerPart"));
+  EXPECT_FALSE(may_wait("AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition"));
+  EXPECT_FALSE(may_wait("AmazonEC2ContainerServiceV20141113.BatchGetImage"));  // ECS has none
+  EXPECT_FALSE(may_wait(ecr + "NoSuchThing"));
+  EXPECT_FALSE(may_wait("no dot"));
+  http::Request untargeted;
+  untargeted.method = "POST";
+  untargeted.target = "/";
+  EXPECT_FALSE(dispatcher_.MayWait(untargeted));
+}
+
 // Found by fuzz_aws_request: the message echoes the target, and bytes that are
 // not UTF-8 made the error unserialisable (a 500 instead of the answer).
 TEST_F(ProtocolTest, ATargetThatIsNotUtf8IsStillAnUnknownOperation) {

@@ -781,5 +781,28 @@ TEST_F(RegistryTest, PathTraversalIsRefused) {
   }
 }
 
+TEST_F(RegistryTest, OnlyRequestsThatSyncToDiskMayWaitWithoutAPullThroughCache) {
+  // No pull-through cache is attached here: reads never wait on an upstream,
+  // and what makes a blob or manifest durable waits on the disk.
+  const auto may_wait = [&](const std::string& method, const std::string& target) {
+    http::Request head;
+    head.method = method;
+    head.target = target;
+    return registry_.MayWait(head);
+  };
+  const std::string digest = "sha256:" + std::string(64, 'a');
+  const std::string upload = "/v2/app/blobs/uploads/0b0e5d1c-7c4e-4a8e-9d3e-2a1f00000001";
+  EXPECT_TRUE(may_wait("PUT", "/v2/app/manifests/latest"));
+  EXPECT_TRUE(may_wait("PUT", upload + "?digest=" + digest));
+  EXPECT_TRUE(may_wait("POST", "/v2/app/blobs/uploads/?digest=" + digest));
+  EXPECT_FALSE(may_wait("POST", "/v2/app/blobs/uploads/"));
+  EXPECT_FALSE(may_wait("PATCH", upload));
+  EXPECT_FALSE(may_wait("GET", "/v2/app/manifests/latest"));
+  EXPECT_FALSE(may_wait("HEAD", "/v2/app/blobs/" + digest));
+  EXPECT_FALSE(may_wait("GET", "/v2/_catalog"));
+  EXPECT_FALSE(may_wait("GET", "/v2/"));
+  EXPECT_FALSE(may_wait("GET", "/v2/../../etc/passwd"));
+}
+
 }  // namespace
 }  // namespace berth::testing
