@@ -298,7 +298,6 @@ asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, Response& res, un
   co_return !async_ec;
 }
 
-// Reads, serves and answers requests on one connection until it closes.
 // Serves a request that may wait on the pool for waits; the session resumes
 // on its own executor with the response.
 asio::awaitable<Response> ServeOnPool(Application& app, Request& request,
@@ -313,6 +312,7 @@ asio::awaitable<Response> ServeOnPool(Application& app, Request& request,
   co_return failed;
 }
 
+// Reads, serves and answers requests on one connection until it closes.
 asio::awaitable<void> Session(beast::tcp_stream stream, Application& app, ServerOptions options,
                               bool added_listener, OpenStreams& streams,
                               asio::thread_pool& waiting) {
