@@ -299,17 +299,13 @@ asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, Response& res, un
 }
 
 // Serves a request that may wait on the pool for waits; the session resumes
-// on its own executor with the response.
+// on its own executor with the response (Handle does not throw; if it did,
+// the session would end as when Handle throws on the loop).
 asio::awaitable<Response> ServeOnPool(Application& app, Request& request,
                                       asio::thread_pool& waiting) {
-  auto [error, res] = co_await asio::co_spawn(
+  co_return co_await asio::co_spawn(
       waiting, [&app, &request]() -> asio::awaitable<Response> { co_return app.Handle(request); },
-      kNoThrow);
-  if (!error) co_return std::move(res);
-  Response failed;  // Handle does not throw; the pool could not run it
-  failed.status = 500;
-  failed.body = "Internal error\n";
-  co_return failed;
+      asio::use_awaitable);
 }
 
 // Reads, serves and answers requests on one connection until it closes.

@@ -22,6 +22,7 @@
 
 #include "server/http/application.h"
 #include "server/http/server.h"
+#include "tests/unit/http/test_application.h"
 #include "tests/unit/http/test_client.h"
 
 namespace berth::http {
@@ -56,7 +57,7 @@ std::string BigBody() {
 
 // Answers every request with its path and body (/big with BigBody()) (a body its sink refused with
 // 507); counts the requests it served.
-class EchoApp final : public Application {
+class EchoApp final : public TestApplication {
  public:
   std::atomic<int> handled{0};
 
@@ -79,12 +80,6 @@ class EchoApp final : public Application {
     }
     res.body = "path=" + std::string(request.Path()) + ";";
     if (!request.body.empty()) res.body += "body=" + request.body + ";";
-    return res;
-  }
-  Response BodyTooLarge(const Request& /*head*/, uint64_t /*limit*/) override {
-    Response res;
-    res.status = 413;
-    res.close = true;
     return res;
   }
 };

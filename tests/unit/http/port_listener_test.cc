@@ -17,25 +17,20 @@
 
 #include "server/http/application.h"
 #include "server/http/server.h"
+#include "tests/unit/http/test_application.h"
 #include "tests/unit/http/test_client.h"
 
 namespace berth::http {
 namespace {
 
 // Answers every request with where it arrived.
-class WhereApp final : public Application {
+class WhereApp final : public TestApplication {
  public:
   BodyPlan Plan(const Request& /*head*/) override { return {1 << 20, nullptr}; }
   Response Handle(Request& request) override {
     Response res;
     res.body = "port=" + std::to_string(request.local_port) +
                ";added=" + (request.added_listener ? "yes" : "no") + ";";
-    return res;
-  }
-  Response BodyTooLarge(const Request& /*head*/, uint64_t /*limit*/) override {
-    Response res;
-    res.status = 413;
-    res.close = true;
     return res;
   }
 };

@@ -21,6 +21,7 @@
 
 #include "server/http/application.h"
 #include "server/http/server.h"
+#include "tests/unit/http/test_application.h"
 #include "tests/unit/http/test_client.h"
 
 namespace berth::http {
@@ -59,7 +60,7 @@ class CountingProducer final : public BodyProducer {
 };
 
 // Serves /stream with a CountingProducer and anything else with "ok".
-class StreamingApp final : public Application {
+class StreamingApp final : public TestApplication {
  public:
   std::shared_ptr<Probe> probe = std::make_shared<Probe>();
   int pieces = 3;
@@ -74,12 +75,6 @@ class StreamingApp final : public Application {
     } else {
       res.body = "ok";
     }
-    return res;
-  }
-  Response BodyTooLarge(const Request& /*head*/, uint64_t /*limit*/) override {
-    Response res;
-    res.status = 413;
-    res.close = true;
     return res;
   }
 };

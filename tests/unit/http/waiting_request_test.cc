@@ -15,6 +15,7 @@
 
 #include "server/http/application.h"
 #include "server/http/server.h"
+#include "tests/unit/http/test_application.h"
 #include "tests/unit/http/test_client.h"
 
 namespace berth::http {
@@ -23,7 +24,7 @@ namespace {
 // /wait waits until Release(); every other path answers at once. Says which
 // thread served it, as "loop" or "pool" (the thread that ran Server::Run is
 // the loop's only one).
-class WaitingApp final : public Application {
+class WaitingApp final : public TestApplication {
  public:
   BodyPlan Plan(const Request& /*head*/) override { return {1 << 20, nullptr}; }
   bool MayWait(const Request& head) override { return head.Path() == "/wait"; }
@@ -34,14 +35,9 @@ class WaitingApp final : public Application {
       ++waiting_;
       changed_.notify_all();
       changed_.wait(lock, [this] { return released_; });
+      ++finished_;
     }
     res.body = std::this_thread::get_id() == loop_.load() ? "loop" : "pool";
-    return res;
-  }
-  Response BodyTooLarge(const Request& /*head*/, uint64_t /*limit*/) override {
-    Response res;
-    res.status = 413;
-    res.close = true;
     return res;
   }
 
@@ -50,6 +46,11 @@ class WaitingApp final : public Application {
   bool AwaitWaiting(int count) {
     std::unique_lock lock(mutex_);
     return changed_.wait_for(lock, std::chrono::seconds(10), [&] { return waiting_ >= count; });
+  }
+  // How many waiting requests have been answered by Handle.
+  int Finished() {
+    std::lock_guard lock(mutex_);
+    return finished_;
   }
   void Release() {
     std::lock_guard lock(mutex_);
@@ -63,6 +64,7 @@ class WaitingApp final : public Application {
   std::condition_variable changed_;
   int waiting_ = 0;        // guarded by mutex_
   bool released_ = false;  // guarded by mutex_
+  int finished_ = 0;       // guarded by mutex_
 };
 
 class WaitingRequestTest : public ::testing::Test {
@@ -74,7 +76,10 @@ class WaitingRequestTest : public ::testing::Test {
     options.threads = 1;
     options.waiting_threads = 2;
     server_ = std::make_unique<Server>(options);
-    runner_ = std::thread([this] { server_->Run(app_); });
+    runner_ = std::thread([this] {
+      server_->Run(app_);
+      run_returned_ = true;
+    });
     app_.SetLoop(runner_.get_id());
   }
   ~WaitingRequestTest() override {
@@ -90,6 +95,7 @@ class WaitingRequestTest : public ::testing::Test {
   WaitingApp app_;
   std::unique_ptr<Server> server_;
   std::thread runner_;
+  std::atomic<bool> run_returned_{false};
 };
 
 TEST_F(WaitingRequestTest, AWaitingRequestDoesNotHoldUpTheOthersOnOneLoopThread) {
@@ -134,9 +140,12 @@ TEST_F(WaitingRequestTest, StoppingTheServerLetsAWaitingRequestFinish) {
   client.Send("GET /wait HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   ASSERT_TRUE(app_.AwaitWaiting(1));
   server_->Stop();
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // The loop stops at once (nothing streams), but Run waits for the request.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(run_returned_);
   app_.Release();
-  runner_.join();  // Run returns once the waiting request is done
+  runner_.join();
+  EXPECT_EQ(app_.Finished(), 1);
 }
 
 }  // namespace
